@@ -13,4 +13,41 @@ export {
   sourceOptionsSchema,
 } from "./plugin.js";
 export type { AlertSink, Problem, SourceHealth, SourceStatus, StatsReporter, TickReport } from "./report.js";
-export { createFileReporter, type FileReporterOptions } from "./stats/file.js";
+export {
+  type DynosaurConfig,
+  isParsed,
+  type ParsedConfig,
+  type PluginEntry,
+  parseConfig,
+  parseConfigText,
+  readConfigFile,
+  type ScalerConfig,
+  configSchema,
+  scalerConfigSchema,
+} from "./config.js";
+export { substituteEnv } from "./env.js";
+export { type FormationApi, type FormationState, SimulatedFormation } from "./formation.js";
+export { parsePluginOptions, pluginOptionsSchema } from "./plugin.js";
+export { clamp, type Combined, combine, type Decision, type DecisionInput, decide, type PolicySettings } from "./policy.js";
+export { Redactor, redactConfig } from "./redact.js";
+export { checkPluginShape, PluginRegistry } from "./registry.js";
+export { createScaler, Scaler, type ScalerDeps, type ScalerStatus, type TickSink } from "./scaler.js";
+export { Source } from "./source.js";
+export { formatTick } from "./tick-format.js";
+export { closest, formatZodIssues, parseOrThrow } from "./validate.js";
+export { type Formation, HerokuClient, type HerokuClientOptions, HerokuError } from "./heroku.js";
+export {
+  createConsoleReporter,
+  createFileReporter,
+  createLibratoReporter,
+  createOtlpReporter,
+  createStatsDispatcher,
+  createStatsReporters,
+  csvHeader,
+  csvRow,
+  type FileReporterOptions,
+  type StatsDeps,
+  type StatsDispatcher,
+  statsConfigSchema,
+  type StatsReporterConfig,
+} from "./stats/index.js";

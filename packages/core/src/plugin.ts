@@ -2,6 +2,7 @@ import type { Dispatcher } from "undici";
 import { z } from "zod";
 import type { Clock } from "./clock.js";
 import type { Logger } from "./logger.js";
+import { parseOrThrow } from "./validate.js";
 
 /**
  * The version of the plugin contract this core implements. `definePlugin` stamps it
@@ -108,3 +109,20 @@ export const sourceOptionsSchema = z.object({
 export type SourceOptions = Required<Pick<z.output<typeof sourceOptionsSchema>, "type" | "interval" | "hysteresis_period" | "outage_after" | "timeout">> & {
   name: string;
 };
+
+/**
+ * Validates one `plugins[]` entry against the plugin's schema plus the common source
+ * options, rejecting unknown keys (with a "did you mean" for typos). `path` prefixes every
+ * error, e.g. `plugins[1]`. Returns the options `create` receives.
+ */
+export function parsePluginOptions<S extends PluginOptionsSchema>(plugin: PluginDefinition<S>, raw: unknown, path: string): z.output<S> & SourceOptions {
+  const schema = pluginOptionsSchema(plugin);
+  const parsed = parseOrThrow(schema, raw, path) as z.output<S> & z.output<typeof sourceOptionsSchema>;
+  return { ...parsed, name: parsed.name ?? plugin.type };
+}
+
+/** The full schema of a `plugins[]` entry for this plugin: common options + the plugin's own, strict. */
+export function pluginOptionsSchema(plugin: PluginDefinition): PluginOptionsSchema {
+  // The plugin's own keys win, so it can narrow e.g. `interval`.
+  return sourceOptionsSchema.extend(plugin.options.shape).strict();
+}

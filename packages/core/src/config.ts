@@ -1,0 +1,233 @@
+import { readFile } from "node:fs/promises";
+import { parseDocument } from "yaml";
+import { z } from "zod";
+import { alertsConfigSchema } from "./alerts/schema.js";
+import { statsConfigSchema } from "./stats/schema.js";
+import { substituteEnv } from "./env.js";
+import { inputError } from "./errors.js";
+import { Redactor } from "./redact.js";
+import { parseOrThrow } from "./validate.js";
+
+/** The `scaler:` section. */
+export const scalerConfigSchema = z
+  .object({
+    /** Name of the Heroku app to scale. Required unless `dry_run`. */
+    heroku_app_name: z.string().min(1).optional(),
+    /** Heroku API key (`heroku authorizations:create`). Required unless `dry_run`. Use `${HEROKU_API_KEY}`. */
+    heroku_api_key: z.string().min(1).optional(),
+    /**
+     * Process type whose formation is scaled.
+     * @default "web"
+     */
+    process_type: z.string().min(1).default("web"),
+    /**
+     * Fewest dynos ever run. Seed-era name: `min_web_dynos`.
+     * @default 1
+     */
+    min_dynos: z.number().int().min(0).default(1),
+    /**
+     * Most dynos ever run. Seed-era name: `max_web_dynos`.
+     * @default 10
+     */
+    max_dynos: z.number().int().min(1).default(10),
+    /**
+     * Seconds between two ticks of the engine. Sources keep their own, longer, poll interval.
+     * @default 5
+     */
+    interval: z.number().positive().default(5),
+    /**
+     * Seconds after any change of the formation during which no scale-down happens.
+     * @default 300
+     */
+    blackout: z.number().min(0).default(300),
+    /**
+     * Most dynos removed by one scale-down; 0 goes straight to the estimate.
+     * @default 1
+     */
+    scale_down_step: z.number().int().min(0).default(1),
+    /**
+     * Decide but never talk to Heroku: the formation is simulated, starting at `min_dynos`.
+     * @default false
+     */
+    dry_run: z.boolean().default(false),
+    /**
+     * CSV file every tick is appended to in a dry run (relative to the working directory).
+     * @default "stats.txt"
+     */
+    stats_file: z.string().min(1).default("stats.txt"),
+    /**
+     * Base URL of the Heroku Platform API (a proxy, or a fake in tests).
+     * @default "https://api.heroku.com"
+     */
+    heroku_api_url: z.url().default("https://api.heroku.com"),
+    /**
+     * Seconds between two reads of the formation when nothing changes (it is always read
+     * right before a change too), so a manual `heroku ps:scale` is noticed.
+     * @default 60
+     */
+    heroku_poll_interval: z.number().positive().default(60),
+    /**
+     * Seconds one Heroku API call may take.
+     * @default 10
+     */
+    heroku_timeout: z.number().positive().default(10),
+    /** Seed-era Librato settings: turned into a `stats: [{type: librato}]` entry. */
+    librato_email: z.string().optional(),
+    /** Seed-era Librato settings: turned into a `stats: [{type: librato}]` entry. */
+    librato_api_key: z.string().optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.min_dynos > s.max_dynos) {
+      ctx.addIssue({ code: "custom", path: ["min_dynos"], message: `min_dynos (${s.min_dynos}) is greater than max_dynos (${s.max_dynos}): lower min_dynos or raise max_dynos` });
+    }
+    if (!s.dry_run) {
+      for (const key of ["heroku_app_name", "heroku_api_key"] as const) {
+        if (!s[key]) ctx.addIssue({ code: "custom", path: [key], message: `required unless dry_run is true (${key === "heroku_api_key" ? "e.g. heroku_api_key: ${HEROKU_API_KEY}" : "the name shown by `heroku apps`"})` });
+      }
+    }
+  });
+
+export type ScalerConfig = z.output<typeof scalerConfigSchema>;
+
+/** One `plugins[]` entry before its plugin is known: the plugin validates the rest. */
+const pluginEntrySchema = z.looseObject({
+  name: z.string().min(1).optional(),
+  type: z.string().min(1),
+});
+
+export const configSchema = z
+  .object({
+    /** Plugin packages to load: short names (`random`), scoped names, full package names or relative paths. */
+    use: z.array(z.string().min(1)).optional(),
+    scaler: scalerConfigSchema,
+    /** The metric sources; the largest estimate wins. */
+    plugins: z.array(pluginEntrySchema).min(1, "list at least one plugin"),
+    /** Stats reporters (`librato`, `otlp`, `console`, `file`). */
+    stats: statsConfigSchema,
+    /** Error alerts by email and heartbeat pings. */
+    alerts: alertsConfigSchema.optional(),
+  })
+  .strict();
+
+export type DynosaurConfig = z.output<typeof configSchema>;
+export type PluginEntry = z.output<typeof pluginEntrySchema>;
+
+/** Seed-era and short names accepted for scaler keys, and the key each stands for. */
+const SCALER_ALIASES: Record<string, string> = {
+  min_web_dynos: "min_dynos",
+  max_web_dynos: "max_dynos",
+  min: "min_dynos",
+  max: "max_dynos",
+  app: "heroku_app_name",
+  api_key: "heroku_api_key",
+};
+
+
+export interface ParsedConfig {
+  config: DynosaurConfig;
+  /** Secret values found in the config, for redacting logs, errors, emails and stats. */
+  redactor: Redactor;
+}
+
+/**
+ * Validates a raw config object (already parsed from YAML/JSON): substitutes `${VAR}`,
+ * maps seed-era key names, checks the shape. Plugin options are checked later, once the
+ * plugins are loaded (`parsePluginOptions`).
+ */
+export function parseConfig(raw: unknown, env: Record<string, string | undefined> = process.env): ParsedConfig {
+  if (raw === null || raw === undefined) {
+    throw inputError("DYNO_CONFIG_EMPTY", "the config is empty", { hint: "start from examples/dry-run.yaml: it needs a `scaler:` section and a `plugins:` list" });
+  }
+  if (typeof raw !== "object" || Array.isArray(raw)) {
+    throw inputError("DYNO_CONFIG_INVALID", "the config must be a mapping with `scaler:` and `plugins:` sections", { hint: "start from examples/dry-run.yaml" });
+  }
+  const redactor = new Redactor();
+  const secrets = new Set<string>();
+  const substituted = substituteEnv(raw, env, secrets) as Record<string, unknown>;
+  for (const s of secrets) redactor.add(s);
+  const normalized = normalize(substituted);
+  redactor.collect(normalized);
+  const config = parseOrThrow(configSchema, normalized);
+  const names = new Map<string, number>();
+  config.plugins.forEach((p, i) => {
+    const name = p.name ?? p.type;
+    const first = names.get(name);
+    if (first !== undefined) {
+      throw inputError("DYNO_CONFIG_INVALID", `plugins[${i}].name: "${name}" is already the name of plugins[${first}]`, {
+        path: `plugins[${i}].name`,
+        hint: "give each plugin a unique `name` (two plugins of the same type need names)",
+      });
+    }
+    names.set(name, i);
+  });
+  Object.defineProperty(config, PARSED, { value: true, enumerable: false });
+  return { config, redactor };
+}
+
+const PARSED = Symbol.for("dynosaur.parsedConfig");
+
+/** Whether `value` is a config returned by `parseConfig` (so it need not be parsed again). */
+export function isParsed(value: unknown): value is DynosaurConfig {
+  return typeof value === "object" && value !== null && (value as { [PARSED]?: boolean })[PARSED] === true;
+}
+
+function normalize(raw: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...raw };
+  if (isRecord(raw.scaler)) out.scaler = renameKeys(raw.scaler, SCALER_ALIASES, "scaler");
+  // The seed configured Librato inside `scaler:`; today it is one of the `stats:` reporters.
+  if (isRecord(out.scaler) && (out.scaler.librato_email || out.scaler.librato_api_key)) {
+    const stats = Array.isArray(out.stats) ? [...out.stats] : [];
+    if (!stats.some((s) => isRecord(s) && s.type === "librato")) {
+      stats.push({ type: "librato", email: out.scaler.librato_email, api_key: out.scaler.librato_api_key });
+    }
+    out.stats = stats;
+  }
+  return out;
+}
+
+function renameKeys(obj: Record<string, unknown>, aliases: Record<string, string>, path: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(obj)) {
+    const target = aliases[key] ?? key;
+    if (target in out || (target !== key && target in obj)) {
+      throw inputError("DYNO_CONFIG_INVALID", `${path}: both "${key}" and "${target}" are set`, { path: `${path}.${key}`, hint: `keep only "${target}" ("${key}" is its older name)` });
+    }
+    out[target] = value;
+  }
+  return out;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Parses YAML or JSON text; syntax errors name the line and column. */
+export function parseConfigText(text: string, file = "config"): unknown {
+  if (text.trim() === "") {
+    throw inputError("DYNO_CONFIG_EMPTY", `${file} is empty`, { hint: "start from examples/dry-run.yaml: it needs a `scaler:` section and a `plugins:` list" });
+  }
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const error = doc.errors[0];
+  if (error) {
+    const pos = error.linePos?.[0];
+    const where = pos ? `line ${pos.line}, column ${pos.col}` : "unknown position";
+    const reason = error.message.split("\n")[0]?.replace(/ at line \d+, column \d+.*$/, "");
+    throw inputError("DYNO_CONFIG_SYNTAX", `${file}: YAML syntax error at ${where}: ${reason}`, { hint: "check the indentation and quoting on that line (YAML indents with spaces, not tabs)" });
+  }
+  return doc.toJS();
+}
+
+/** Reads and parses a config file (YAML or JSON). */
+export async function readConfigFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw inputError("DYNO_CONFIG_NOT_FOUND", code === "ENOENT" ? `config file ${path} does not exist` : `cannot read config file ${path} (${code ?? e})`, {
+      hint: "pass the path of a YAML or JSON config, e.g. `dynosaur examples/dry-run.yaml`",
+    });
+  }
+  return parseConfigText(text, path);
+}

@@ -1,0 +1,92 @@
+import type { SourceStatus } from "./report.js";
+
+/** The settings a decision depends on (from the `scaler:` section). */
+export interface PolicySettings {
+  min_dynos: number;
+  max_dynos: number;
+  /** Seconds after a change during which no scale-down happens. */
+  blackout: number;
+  /** Most dynos removed at once; 0 = straight to the estimate. */
+  scale_down_step: number;
+}
+
+export interface Combined {
+  /** Largest source estimate clamped to [min, max]; null when no source has a reading. */
+  estimate: number | null;
+  /** The largest estimate before clamping. */
+  raw: number | null;
+  /** Name of the source whose estimate won. */
+  winner: string | null;
+}
+
+/** The seed's rule: the largest estimate over all sources wins, then it is clamped to [min, max]. */
+export function combine(sources: readonly SourceStatus[], settings: Pick<PolicySettings, "min_dynos" | "max_dynos">): Combined {
+  let raw: number | null = null;
+  let winner: string | null = null;
+  for (const s of sources) {
+    if (s.estimate !== null && (raw === null || s.estimate > raw)) {
+      raw = s.estimate;
+      winner = s.name;
+    }
+  }
+  return { raw, winner, estimate: raw === null ? null : clamp(raw, settings.min_dynos, settings.max_dynos) };
+}
+
+export function clamp(n: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, n));
+}
+
+export interface DecisionInput {
+  now: number;
+  current: number;
+  combined: Combined;
+  sources: readonly SourceStatus[];
+  /** When the formation last changed (by us or by hand), or null if unknown. */
+  lastChange: number | null;
+  /** Heroku refused this quantity (e.g. a plan's limit): never ask for it or more. */
+  refusedQuantity: number | null;
+  settings: PolicySettings;
+}
+
+export interface Decision {
+  target: number;
+  /** A few words on why, for logs: `scale up`, `blackout (120 s left)`, ... */
+  reason: string;
+}
+
+/**
+ * Decides the quantity to ask for. Up at once; down only after the blackout, by at most
+ * `scale_down_step`, and never while any source is stale or out: missing data must not
+ * shrink an app. The quantity is always kept within [min, max].
+ */
+export function decide(input: DecisionInput): Decision {
+  const { current, combined, settings, now } = input;
+  const ceiling = input.refusedQuantity === null ? settings.max_dynos : Math.min(settings.max_dynos, input.refusedQuantity - 1);
+  const floor = Math.min(settings.min_dynos, ceiling);
+
+  // Bounds come from the config, not from data, so they hold whatever the sources say.
+  if (current < floor) return { target: floor, reason: `below min_dynos (${floor})` };
+  if (current > ceiling) {
+    return { target: ceiling, reason: ceiling < settings.max_dynos ? `Heroku refused ${input.refusedQuantity}` : `above max_dynos (${ceiling})` };
+  }
+
+  const unhealthy = input.sources.filter((s) => s.health !== "ok");
+  if (combined.estimate === null) return { target: current, reason: "no readings yet" };
+  if (input.sources.length > 0 && unhealthy.length === input.sources.length && input.sources.every((s) => s.health === "outage")) {
+    return { target: current, reason: "every source is out: holding" };
+  }
+
+  const wanted = clamp(combined.estimate, floor, ceiling);
+  if (wanted > current) return { target: wanted, reason: "scale up" };
+  if (wanted === current) return { target: current, reason: "steady" };
+
+  if (unhealthy.length > 0) {
+    return { target: current, reason: `not scaling down: ${unhealthy.map((s) => `${s.name} ${s.health}`).join(", ")}` };
+  }
+  if (input.lastChange !== null) {
+    const left = input.lastChange + settings.blackout * 1000 - now;
+    if (left > 0) return { target: current, reason: `blackout (${Math.ceil(left / 1000)} s left)` };
+  }
+  const step = settings.scale_down_step === 0 ? current - wanted : Math.min(settings.scale_down_step, current - wanted);
+  return { target: current - step, reason: "scale down" };
+}

@@ -1,0 +1,52 @@
+/** Config keys whose values are secrets, whatever their text. */
+export const SECRET_KEY = /(^|_)(key|secret|token|password)$|password|secret|^authorization$|^heartbeat_url$/i;
+/** Config keys whose every nested value is a secret (e.g. OTLP `headers` carry API tokens). */
+const SECRET_CONTAINER = /^headers$/i;
+
+/**
+ * Remembers secret values and blanks them out of any text (log lines, errors, emails,
+ * stats), so a key that slips into a message is still never shown.
+ */
+export class Redactor {
+  readonly #secrets = new Set<string>();
+
+  add(secret: string | undefined | null): void {
+    // Very short values would blank out ordinary words; no real key is that short.
+    if (secret && secret.length >= 6) {
+      this.#secrets.add(secret);
+      // Keys delivered with escaped newlines appear both ways.
+      if (secret.includes("\n")) for (const line of secret.split("\n")) if (line.trim().length >= 16) this.#secrets.add(line.trim());
+    }
+  }
+
+  get size(): number {
+    return this.#secrets.size;
+  }
+
+  scrub(text: string): string {
+    let out = text;
+    for (const s of this.#secrets) if (out.includes(s)) out = out.split(s).join("[redacted]");
+    return out;
+  }
+
+  /** Collects the values of secret-named keys anywhere in a config tree. */
+  collect(value: unknown, keyName = ""): void {
+    if (typeof value === "string") {
+      if (SECRET_KEY.test(keyName)) this.add(value);
+    } else if (Array.isArray(value)) {
+      for (const v of value) this.collect(v, keyName);
+    } else if (value && typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) this.collect(v, SECRET_CONTAINER.test(keyName) ? "secret" : k);
+    }
+  }
+}
+
+/** A deep copy of a config with secret-named values replaced by `[redacted]`, for `dynosaur check`. */
+export function redactConfig(value: unknown, keyName = ""): unknown {
+  if (typeof value === "string") return SECRET_KEY.test(keyName) ? "[redacted]" : value;
+  if (Array.isArray(value)) return value.map((v) => redactConfig(v, keyName));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactConfig(v, SECRET_CONTAINER.test(keyName) ? "secret" : k)]));
+  }
+  return value;
+}

@@ -1,0 +1,175 @@
+import type { Clock } from "./clock.js";
+import { DynosaurError, describeError } from "./errors.js";
+import type { Logger } from "./logger.js";
+import type { PluginDefinition, PluginInstance, SourceOptions } from "./plugin.js";
+import type { SourceHealth, SourceStatus } from "./report.js";
+
+/** How far above `max_dynos` an estimate may go before the reading is taken for garbage. */
+const ABSURD_FACTOR = 100;
+
+interface Reading {
+  time: number;
+  value: number;
+  estimate: number;
+}
+
+/**
+ * One metric source: a plugin instance plus the rules core applies to every plugin.
+ * It calls `retrieve()` at most once per `interval`, abandons a call after `timeout`,
+ * keeps the readings of the last `hysteresis_period` seconds, and never lets a failed
+ * or absurd reading become a number.
+ */
+export class Source {
+  readonly name: string;
+  readonly type: string;
+  readonly unit: string;
+  readonly options: SourceOptions;
+  readonly #instance: PluginInstance;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #startedAt: number;
+  #readings: Reading[] = [];
+  #lastAttempt: number | null = null;
+  #lastError: string | null = null;
+  #closed = false;
+
+  constructor(plugin: PluginDefinition, options: SourceOptions, instance: PluginInstance, deps: { clock: Clock; logger: Logger }) {
+    this.name = options.name;
+    this.type = plugin.type;
+    this.unit = plugin.unit;
+    this.options = options;
+    this.#instance = instance;
+    this.#clock = deps.clock;
+    this.#logger = deps.logger;
+    this.#startedAt = deps.clock.now();
+  }
+
+  /** Whether a fresh reading is due at `now`. */
+  due(now: number): boolean {
+    return this.#lastAttempt === null || now - this.#lastAttempt >= this.options.interval * 1000;
+  }
+
+  /**
+   * Takes a fresh reading if one is due. Never throws: a failure is logged and kept in
+   * `lastError`, and the previous good reading stands. Returns the failure, if any.
+   * `maxDynos` bounds what counts as a plausible estimate.
+   */
+  async poll(maxDynos: number, signal?: AbortSignal): Promise<DynosaurError | null> {
+    const now = this.#clock.now();
+    if (!this.due(now) || this.#closed) return null;
+    this.#lastAttempt = now;
+    try {
+      const value = await this.#retrieveWithTimeout(signal);
+      const estimate = this.#estimate(value, maxDynos);
+      const time = this.#clock.now();
+      this.#readings.push({ time, value, estimate });
+      this.#prune(time);
+      if (this.#lastError) this.#logger.info(`source ${this.name} recovered`, { source: this.name });
+      this.#lastError = null;
+      return null;
+    } catch (e) {
+      const error = e instanceof DynosaurError ? e : new DynosaurError("DYNO_PLUGIN_FAILED", describeError(e), { cause: e });
+      this.#lastError = describeError(error);
+      this.#logger.warn(`source ${this.name}: reading failed, keeping the last good reading: ${this.#lastError}`, { source: this.name, code: error.code });
+      return error;
+    }
+  }
+
+  async #retrieveWithTimeout(outer?: AbortSignal): Promise<number> {
+    const controller = new AbortController();
+    const timeoutMs = this.options.timeout * 1000;
+    const onAbort = () => controller.abort(outer?.reason);
+    outer?.addEventListener("abort", onAbort, { once: true });
+    // A real timer, not the injected clock: it bounds a real network call. A hung plugin
+    // that ignores its signal is abandoned all the same.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new DynosaurError("DYNO_PLUGIN_TIMEOUT", `source ${this.name} gave no reading within ${this.options.timeout} s`, {
+          hint: `raise plugins[].timeout if the service is slow, or check that it is up`,
+        });
+        controller.abort(error);
+        reject(error);
+      }, timeoutMs);
+      timer.unref?.();
+    });
+    try {
+      return await Promise.race([Promise.resolve().then(() => this.#instance.retrieve(controller.signal)), timeout]);
+    } finally {
+      clearTimeout(timer);
+      outer?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  #estimate(value: unknown, maxDynos: number): number {
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+      throw new DynosaurError("DYNO_BAD_READING", `source ${this.name} returned ${describeValue(value)}, not a number >= 0; reading ignored`);
+    }
+    const raw = this.#instance.estimateDynos(value);
+    if (typeof raw !== "number" || !Number.isFinite(raw) || raw < 0) {
+      throw new DynosaurError("DYNO_BAD_READING", `source ${this.name} turned ${value} into ${describeValue(raw)} dynos; reading ignored`);
+    }
+    if (raw > Math.max(maxDynos, 1) * ABSURD_FACTOR) {
+      throw new DynosaurError("DYNO_BAD_READING", `source ${this.name} read ${value} ${this.unit} (${raw} dynos, over ${ABSURD_FACTOR}x max_dynos): taken for a bad reading and ignored`, {
+        hint: "if the load is real, raise the plugin's per-dyno capacity or max_dynos",
+      });
+    }
+    // Dynos are whole: a plugin that returns a fraction still needs the next dyno up.
+    return Math.ceil(raw);
+  }
+
+  #prune(now: number): void {
+    const keepFrom = now - this.options.hysteresis_period * 1000;
+    const latest = this.#readings.at(-1);
+    this.#readings = this.#readings.filter((r) => r.time >= keepFrom || r === latest);
+  }
+
+  /** The reading that drives the estimate: the largest within the hysteresis window. */
+  #driving(now: number): Reading | null {
+    const latest = this.#readings.at(-1);
+    if (!latest) return null;
+    const keepFrom = now - this.options.hysteresis_period * 1000;
+    let best = latest;
+    for (const r of this.#readings) if (r.time >= keepFrom && r.estimate > best.estimate) best = r;
+    return best;
+  }
+
+  health(now: number): SourceHealth {
+    const latest = this.#readings.at(-1);
+    const sinceGood = now - (latest?.time ?? this.#startedAt);
+    if (sinceGood >= this.options.outage_after * 1000) return "outage";
+    if (!latest || this.#lastError !== null) return "stale";
+    // A good reading older than its interval (+ one engine tick of slack) is stale data.
+    return sinceGood > this.options.interval * 1000 + this.options.timeout * 1000 ? "stale" : "ok";
+  }
+
+  status(now = this.#clock.now()): SourceStatus {
+    const driving = this.#driving(now);
+    return {
+      name: this.name,
+      type: this.type,
+      unit: this.unit,
+      value: driving?.value ?? null,
+      estimate: driving?.estimate ?? null,
+      health: this.health(now),
+      lastRetrieval: this.#readings.at(-1)?.time ?? null,
+      lastError: this.#lastError,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#instance.close?.();
+    } catch (e) {
+      this.#logger.warn(`source ${this.name}: close failed: ${describeError(e)}`, { source: this.name });
+    }
+  }
+}
+
+function describeValue(v: unknown): string {
+  if (typeof v === "string") return `the string ${JSON.stringify(v.slice(0, 40))}`;
+  if (typeof v === "number") return String(v);
+  return v === null ? "null" : typeof v;
+}

@@ -1,0 +1,101 @@
+import { z } from "zod";
+import { inputError } from "./errors.js";
+
+/** Turns a zod error into one message listing each problem as `path: message`. */
+export function formatZodIssues(error: z.ZodError, prefix = "", schema?: z.ZodType): { message: string; path: string } {
+  const lines = error.issues.map((issue) => {
+    const path = joinPath(prefix, issue.path);
+    return { path, text: `${path || "(top level)"}: ${describeIssue(issue, schema)}` };
+  });
+  return { message: lines.map((l) => l.text).join("\n"), path: lines[0]?.path ?? prefix };
+}
+
+/** Parses `value` with `schema`, throwing a DYNO_CONFIG_INVALID input error naming each bad path. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, prefix = "", hint?: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const { message, path } = formatZodIssues(result.error, prefix, schema);
+  return throwConfig(message, path, hint);
+}
+
+function throwConfig(message: string, path: string, hint?: string): never {
+  throw inputError("DYNO_CONFIG_INVALID", message, { path, hint: hint ?? "fix the config file; `dynosaur schema` prints every key" });
+}
+
+export function joinPath(prefix: string, path: readonly PropertyKey[]): string {
+  let out = prefix;
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, schema?: z.ZodType): string {
+  if (issue.code === "unrecognized_keys") {
+    const known = schema ? keysAt(schema, issue.path) : [];
+    return issue.keys.map((k) => `unknown key "${k}"${suggest(k, known)}`).join(", ");
+  }
+  if (issue.code === "invalid_type" && (issue as { input?: unknown }).input === undefined) {
+    return `required (expected ${issue.expected})`;
+  }
+  return issue.message;
+}
+
+function suggest(key: string, known: readonly string[]): string {
+  const near = closest(key, known);
+  return near ? ` (did you mean "${near}"?)` : "";
+}
+
+/** The keys of the object schema found at `path` inside `schema`, for typo suggestions. */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let node: z.ZodType | undefined = schema;
+  for (const key of [...path, null]) {
+    node = unwrap(node);
+    if (!node) return [];
+    const def = node._zod.def as unknown as Record<string, unknown> & { type: string };
+    if (key === null) return def.type === "object" ? Object.keys(def.shape as object) : [];
+    if (def.type === "object") node = (def.shape as Record<string, z.ZodType>)[String(key)];
+    else if (def.type === "array") node = def.element as z.ZodType;
+    else return [];
+  }
+  return [];
+}
+
+function unwrap(node: z.ZodType | undefined): z.ZodType | undefined {
+  for (let i = 0; node && i < 10; i++) {
+    const def = node._zod.def as unknown as Record<string, unknown> & { type: string };
+    if (["optional", "default", "nullable", "prefault", "readonly", "catch"].includes(def.type)) node = def.innerType as z.ZodType;
+    else if (def.type === "pipe") node = def.in as z.ZodType;
+    else return node;
+  }
+  return node;
+}
+
+/** The known name closest to `word`, if it is a plausible typo of it. */
+export function closest(word: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of known) {
+    const d = distance(word.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = candidate;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
