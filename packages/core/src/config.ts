@@ -207,15 +207,19 @@ export function parseConfigText(text: string, file = "config"): unknown {
   if (text.trim() === "") {
     throw inputError("DYNO_CONFIG_EMPTY", `${file} is empty`, { hint: "start from examples/dry-run.yaml: it needs a `scaler:` section and a `plugins:` list" });
   }
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { uniqueKeys: true });
   const error = doc.errors[0];
   if (error) {
     const pos = error.linePos?.[0];
     const where = pos ? `line ${pos.line}, column ${pos.col}` : "unknown position";
-    const reason = error.message.split("\n")[0]?.replace(/ at line \d+, column \d+.*$/, "");
+    const reason = error.message.split("\n")[0]?.replace(/ at line \d+, column \d+.*$/, "").replace(/:$/, "");
     throw inputError("DYNO_CONFIG_SYNTAX", `${file}: YAML syntax error at ${where}: ${reason}`, { hint: "check the indentation and quoting on that line (YAML indents with spaces, not tabs)" });
   }
-  return doc.toJS();
+  const value = doc.toJS();
+  if (value === null || value === undefined) {
+    throw inputError("DYNO_CONFIG_EMPTY", `${file} has no settings (only comments or blank lines)`, { hint: "start from examples/dry-run.yaml: it needs a `scaler:` section and a `plugins:` list" });
+  }
+  return value;
 }
 
 /** Reads and parses a config file (YAML or JSON). */

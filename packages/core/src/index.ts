@@ -51,3 +51,4 @@ export {
   statsConfigSchema,
   type StatsReporterConfig,
 } from "./stats/index.js";
+export { type AlertDeps, type AlertSinkHandle, type AlertsConfig, alertsConfigSchema, createAlertSink } from "./alerts/index.js";

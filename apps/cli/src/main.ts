@@ -1,0 +1,181 @@
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import {
+  type DynosaurConfig,
+  DynosaurError,
+  describeError,
+  inputError,
+  type LogLevel,
+  parseConfig,
+  parsePluginOptions,
+  PluginRegistry,
+  readConfigFile,
+  Redactor,
+} from "@dynosaur/core";
+import { checkCommand } from "./commands/check.js";
+import { runCommand } from "./commands/run.js";
+import { schemaCommand } from "./commands/schema.js";
+import type { LogFormat } from "./log-writer.js";
+import { inferUse, type LoadedPlugin, loadPlugins } from "./resolve-plugins.js";
+
+/** Where the CLI reads and writes: the real process in `bin.ts`, buffers in tests. */
+export interface CliIO {
+  argv: string[];
+  env: Record<string, string | undefined>;
+  cwd: string;
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  /** Where SIGTERM/SIGINT arrive. */
+  signals?: { once(event: "SIGTERM" | "SIGINT", listener: () => void): unknown; off?(event: string, listener: () => void): unknown };
+}
+
+export interface CliFlags {
+  once: boolean;
+  ticks: number | null;
+  dryRun: boolean;
+  logFormat: LogFormat;
+  logLevel: LogLevel;
+}
+
+/** A loaded config: validated, with its plugins resolved. */
+export interface Setup {
+  file: string;
+  config: DynosaurConfig;
+  redactor: Redactor;
+  plugins: LoadedPlugin[];
+}
+
+const USAGE = `Usage:
+  dynosaur <config>            run until SIGTERM/SIGINT (same as: dynosaur run <config>)
+  dynosaur check <config>      validate the config and its plugins; print what would run
+  dynosaur schema [<config>]   print the config's JSON Schema (with the options of its plugins)
+
+Options:
+  --once                 run a single tick, then exit
+  --ticks <n>            run n ticks, then exit
+  --dry-run              decide, but never talk to Heroku (formation simulated in memory)
+  --log-format text|json one human line per tick (default), or one JSON object per line
+  --log-level debug|info|warn|error   (default info)
+  -h, --help             this help
+  -v, --version          print the version
+
+Exit codes: 0 clean stop, 1 unrecoverable failure, 2 bad input (config, plugins, environment).`;
+
+export async function main(io: CliIO): Promise<number> {
+  // Secrets are only known once the config is read; errors before that carry none.
+  let redactor = new Redactor();
+  try {
+    const { command, configPath, flags } = parseCommandLine(io.argv);
+    if (command === "help") {
+      io.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    if (command === "version") {
+      io.stdout.write(`${version()}\n`);
+      return 0;
+    }
+    if (command === "schema" && !configPath) return schemaCommand(io, null);
+    if (!configPath) throw inputError("DYNO_USAGE", `\`dynosaur ${command === "run" ? "" : `${command} `}\` needs a config file`, { hint: "e.g. dynosaur examples/dry-run.yaml (see --help)" });
+    const setup = await loadSetup(configPath, io, flags);
+    redactor = setup.redactor;
+    if (command === "check") return await checkCommand(io, setup);
+    if (command === "schema") return schemaCommand(io, setup);
+    return await runCommand(io, setup, flags);
+  } catch (e) {
+    io.stderr.write(`${redactor.scrub(formatError(e))}\n`);
+    return e instanceof DynosaurError ? e.exitCode : 1;
+  }
+}
+
+function formatError(e: unknown): string {
+  if (e instanceof DynosaurError) return `error ${e.format()}`;
+  return `error: unexpected failure: ${describeError(e)}${e instanceof Error && e.stack ? `\n${e.stack}` : ""}`;
+}
+
+function parseCommandLine(argv: string[]): { command: string; configPath: string | undefined; flags: CliFlags } {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    throw inputError("DYNO_USAGE", (e as Error).message, { hint: "see dynosaur --help" });
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { command: "help", configPath: undefined, flags: defaultFlags() };
+  if (values.version) return { command: "version", configPath: undefined, flags: defaultFlags() };
+  let [command, configPath, ...rest] = positionals;
+  if (command === undefined) throw inputError("DYNO_USAGE", "no config file given", { hint: "e.g. dynosaur examples/dry-run.yaml (see --help)" });
+  if (!["run", "check", "schema"].includes(command)) {
+    rest = configPath === undefined ? [] : [configPath, ...rest];
+    configPath = command;
+    command = "run";
+  }
+  if (rest.length) throw inputError("DYNO_USAGE", `unexpected argument${rest.length > 1 ? "s" : ""}: ${rest.join(" ")}`, { hint: "see dynosaur --help" });
+  const format = values["log-format"] ?? "text";
+  if (format !== "text" && format !== "json") throw inputError("DYNO_USAGE", `--log-format must be text or json, not "${format}"`);
+  const level = values["log-level"] ?? "info";
+  if (!["debug", "info", "warn", "error"].includes(level)) throw inputError("DYNO_USAGE", `--log-level must be debug, info, warn or error, not "${level}"`);
+  let ticks: number | null = null;
+  if (values.ticks !== undefined) {
+    ticks = Number(values.ticks);
+    if (!Number.isInteger(ticks) || ticks < 1) throw inputError("DYNO_USAGE", `--ticks must be a whole number >= 1, not "${values.ticks}"`);
+  }
+  return {
+    command,
+    configPath,
+    flags: { once: values.once ?? false, ticks, dryRun: values["dry-run"] ?? false, logFormat: format, logLevel: level as LogLevel },
+  };
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      once: { type: "boolean" },
+      ticks: { type: "string" },
+      "dry-run": { type: "boolean" },
+      "log-format": { type: "string" },
+      "log-level": { type: "string" },
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "v" },
+    },
+  });
+}
+
+function defaultFlags(): CliFlags {
+  return { once: false, ticks: null, dryRun: false, logFormat: "text", logLevel: "info" };
+}
+
+/** Reads, validates and resolves a config and its plugins. */
+export async function loadSetup(configPath: string, io: Pick<CliIO, "cwd" | "env">, flags: Pick<CliFlags, "dryRun">): Promise<Setup> {
+  const file = resolve(io.cwd, configPath);
+  let raw = await readConfigFile(file);
+  if (flags.dryRun && raw && typeof raw === "object" && !Array.isArray(raw)) {
+    // Forced before validation, so a dry run needs no Heroku credentials.
+    const scaler = (raw as { scaler?: unknown }).scaler;
+    raw = { ...raw, scaler: { ...(scaler && typeof scaler === "object" ? scaler : {}), dry_run: true } };
+  }
+  const { config, redactor } = parseConfig(raw, io.env);
+  let specs: string[];
+  let paths: string[];
+  if (config.use) {
+    specs = config.use;
+    paths = config.use.map((_, i) => `use[${i}]`);
+  } else {
+    // No `use:` (the seed's layout): each plugin type names its package.
+    specs = inferUse(config.plugins.map((p) => p.type));
+    paths = specs.map((spec) => `plugins[${config.plugins.findIndex((p) => inferUse([p.type])[0] === spec)}].type`);
+  }
+  const plugins = await loadPlugins(specs, dirname(file), paths);
+  // Check every plugin's options now, before anything starts or prints.
+  const registry = new PluginRegistry(plugins.map((p) => p.plugin));
+  config.plugins.forEach((entry, i) => parsePluginOptions(registry.get(entry.type, `plugins[${i}].type`), entry, `plugins[${i}]`));
+  return { file, config, redactor, plugins };
+}
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}

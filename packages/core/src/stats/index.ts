@@ -1,0 +1,77 @@
+import type { Dispatcher } from "undici";
+import type { Clock } from "../clock.js";
+import type { Logger } from "../logger.js";
+import type { StatsReporter } from "../report.js";
+import { createConsoleReporter } from "./console.js";
+import { createFileReporter } from "./file.js";
+import { createLibratoReporter } from "./librato.js";
+import { createOtlpReporter } from "./otlp.js";
+import type { StatsReporterConfigInput } from "./schema.js";
+
+export { type ConsoleReporterOptions, createConsoleReporter, statsLine } from "./console.js";
+export { createStatsDispatcher, type StatsDispatcher, type StatsDispatcherOptions } from "./dispatcher.js";
+export { createFileReporter, csvHeader, csvRow, type FileReporterOptions } from "./file.js";
+export { createLibratoReporter, type LibratoGauge, type LibratoReporterOptions, libratoGauges } from "./librato.js";
+export { createOtlpReporter, type OtlpReporterOptions, type OtlpTarget, parseKeyValueList, resolveOtlpTarget } from "./otlp.js";
+export {
+  type ConsoleStatsConfig,
+  consoleStatsSchema,
+  type FileStatsConfig,
+  fileStatsSchema,
+  type LibratoStatsConfig,
+  libratoStatsSchema,
+  type OtlpStatsConfig,
+  otlpStatsSchema,
+  type StatsReporterConfig,
+  type StatsReporterConfigInput,
+  statsConfigSchema,
+  statsReporterConfigSchema,
+} from "./schema.js";
+
+export interface StatsDeps {
+  /** Heroku app name: part of every metric name or attribute. */
+  app: string;
+  logger: Logger;
+  /** Every HTTP call of the reporters goes through it (the OpenTelemetry SDK excepted: it uses Node's http). */
+  http: Dispatcher;
+  /** Environment the `OTEL_*` variables are read from. */
+  env: Record<string, string | undefined>;
+  clock: Clock;
+}
+
+/**
+ * Builds the reporters of `stats:` (entries already validated by `statsConfigSchema`, or
+ * their input form). The OpenTelemetry SDK is loaded only when an `otlp` entry is present.
+ */
+export async function createStatsReporters(configs: readonly StatsReporterConfigInput[], deps: StatsDeps): Promise<StatsReporter[]> {
+  const types = configs.map((c) => c.type);
+  // Two reporters of one type need names that tell their log lines apart.
+  const nameOf = (type: string, index: number) => (types.filter((t) => t === type).length > 1 ? `${type}[${index}]` : type);
+  const reporters: StatsReporter[] = [];
+  for (const [index, config] of configs.entries()) {
+    const name = nameOf(config.type, index);
+    const logger = deps.logger.child({ reporter: name });
+    switch (config.type) {
+      case "librato":
+        logger.warn("Librato (AppOptics) reached end of service in January 2026; its API may refuse these figures", {
+          hint: "use the otlp reporter (OpenTelemetry) instead: https://opentelemetry.io/docs/collector/",
+        });
+        reporters.push(createLibratoReporter(config, { app: deps.app, http: deps.http, name }));
+        break;
+      case "otlp":
+        reporters.push(await createOtlpReporter(config, { app: deps.app, env: deps.env, logger, name }));
+        break;
+      case "console":
+        reporters.push(createConsoleReporter(config, { logger, name }));
+        break;
+      case "file":
+        reporters.push({ ...createFileReporter({ path: config.path ?? "stats.csv" }), name });
+        break;
+      default: {
+        const unknown: never = config;
+        throw new Error(`unknown stats reporter type ${JSON.stringify((unknown as { type: unknown }).type)}`);
+      }
+    }
+  }
+  return reporters;
+}

@@ -1,0 +1,131 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig, parseConfigText } from "../src/config.js";
+import { DynosaurError } from "../src/errors.js";
+import { redactConfig } from "../src/redact.js";
+
+const plugins = [{ type: "random" }];
+
+function configError(fn: () => unknown): DynosaurError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(DynosaurError);
+    expect((e as DynosaurError).exitCode).toBe(2);
+    return e as DynosaurError;
+  }
+  throw new Error("expected a config error");
+}
+
+describe("parseConfig", () => {
+  it("fills the documented defaults", () => {
+    const { config } = parseConfig({ scaler: { dry_run: true }, plugins });
+    expect(config.scaler).toMatchObject({
+      process_type: "web",
+      min_dynos: 1,
+      max_dynos: 10,
+      interval: 5,
+      blackout: 300,
+      scale_down_step: 1,
+      stats_file: "stats.txt",
+      heroku_api_url: "https://api.heroku.com",
+      heroku_poll_interval: 60,
+    });
+  });
+
+  it("accepts the seed's key names", () => {
+    const { config } = parseConfig({
+      scaler: { heroku_app_name: "shop", heroku_api_key: "k-123456", min_web_dynos: 2, max_web_dynos: 7, dry_run: false, interval: 10, blackout: 120 },
+      plugins: [{ name: "rnd", type: "RandomPlugin", interval: 30 }],
+    });
+    expect(config.scaler).toMatchObject({ min_dynos: 2, max_dynos: 7, interval: 10, blackout: 120 });
+    expect(config.plugins[0]).toMatchObject({ name: "rnd", type: "RandomPlugin", interval: 30 });
+  });
+
+  it("turns the seed's librato keys into a librato reporter", () => {
+    const { config, redactor } = parseConfig({ scaler: { dry_run: true, librato_email: "ops@example.com", librato_api_key: "lib-secret-token" }, plugins });
+    expect(config.stats).toEqual([expect.objectContaining({ type: "librato", email: "ops@example.com", api_key: "lib-secret-token" })]);
+    expect(redactor.scrub("token lib-secret-token")).toBe("token [redacted]");
+  });
+
+  it("requires the app and key outside a dry run, naming both paths", () => {
+    const e = configError(() => parseConfig({ scaler: {}, plugins }));
+    expect(e.code).toBe("DYNO_CONFIG_INVALID");
+    expect(e.message).toContain("scaler.heroku_app_name: required unless dry_run is true");
+    expect(e.message).toContain("scaler.heroku_api_key: required unless dry_run is true");
+  });
+
+  it("rejects min > max with a fix", () => {
+    const e = configError(() => parseConfig({ scaler: { dry_run: true, min_dynos: 5, max_dynos: 2 }, plugins }));
+    expect(e.message).toContain("scaler.min_dynos: min_dynos (5) is greater than max_dynos (2)");
+    expect(e.path).toBe("scaler.min_dynos");
+  });
+
+  it("rejects a negative or non-numeric interval", () => {
+    expect(configError(() => parseConfig({ scaler: { dry_run: true, interval: -5 }, plugins })).message).toMatch(/^scaler\.interval: .*>0/);
+    expect(configError(() => parseConfig({ scaler: { dry_run: true, interval: "often" }, plugins })).message).toMatch(/^scaler\.interval: .*expected number/);
+  });
+
+  it("rejects duplicate plugin names", () => {
+    const e = configError(() => parseConfig({ scaler: { dry_run: true }, plugins: [{ type: "random" }, { type: "random" }] }));
+    expect(e.message).toBe('plugins[1].name: "random" is already the name of plugins[0]');
+    expect(e.hint).toMatch(/unique `name`/);
+  });
+
+  it("suggests the key a typo meant", () => {
+    const e = configError(() => parseConfig({ scaler: { dry_run: true, blackuot: 10 }, plugins }));
+    expect(e.message).toContain('scaler: unknown key "blackuot" (did you mean "blackout"?)');
+  });
+
+  it("rejects an old and a new name given together", () => {
+    const e = configError(() => parseConfig({ scaler: { dry_run: true, min_web_dynos: 1, min_dynos: 2 }, plugins }));
+    expect(e.message).toContain('both "min_web_dynos" and "min_dynos"');
+  });
+
+  it("substitutes ${VAR} and names an unset one with its path", () => {
+    const { config, redactor } = parseConfig(
+      { scaler: { heroku_app_name: "${APP:-shop}", heroku_api_key: "${HEROKU_API_KEY}" }, plugins },
+      { HEROKU_API_KEY: "hk-0123456789" },
+    );
+    expect(config.scaler.heroku_app_name).toBe("shop");
+    expect(config.scaler.heroku_api_key).toBe("hk-0123456789");
+    expect(redactor.scrub("Bearer hk-0123456789")).toBe("Bearer [redacted]");
+    const e = configError(() => parseConfig({ scaler: { heroku_app_name: "a", heroku_api_key: "${HEROKU_API_KEY}" }, plugins }, {}));
+    expect(e.code).toBe("DYNO_ENV_MISSING");
+    expect(e.message).toBe("scaler.heroku_api_key: environment variable HEROKU_API_KEY is not set");
+    expect(e.hint).toContain("heroku config:set HEROKU_API_KEY=");
+  });
+
+  it("keeps $${ as a literal", () => {
+    const { config } = parseConfig({ scaler: { dry_run: true, stats_file: "$${HOME}.csv" }, plugins }, {});
+    expect(config.scaler.stats_file).toBe("${HOME}.csv");
+  });
+
+  it("says an empty config is empty", () => {
+    expect(configError(() => parseConfig(null)).code).toBe("DYNO_CONFIG_EMPTY");
+    expect(configError(() => parseConfigText("  \n# nothing\n")).code).toBe("DYNO_CONFIG_EMPTY");
+  });
+
+  it("needs at least one plugin", () => {
+    expect(configError(() => parseConfig({ scaler: { dry_run: true }, plugins: [] })).message).toContain("plugins: list at least one plugin");
+  });
+});
+
+describe("parseConfigText", () => {
+  it("parses YAML and JSON", () => {
+    expect(parseConfigText("scaler:\n  dry_run: true\n")).toEqual({ scaler: { dry_run: true } });
+    expect(parseConfigText('{"scaler": {"dry_run": true}}')).toEqual({ scaler: { dry_run: true } });
+  });
+
+  it("reports a YAML syntax error with its line and column", () => {
+    const e = configError(() => parseConfigText("scaler:\n  dry_run: true\n plugins: [\n", "bad.yaml"));
+    expect(e.code).toBe("DYNO_CONFIG_SYNTAX");
+    expect(e.message).toMatch(/^bad\.yaml: YAML syntax error at line 3, column \d+/);
+  });
+});
+
+describe("redactConfig", () => {
+  it("blanks secret-named values and every OTLP header", () => {
+    const out = redactConfig({ scaler: { heroku_api_key: "k", heroku_app_name: "shop" }, plugins: [{ key: "pem", client_email: "a@b" }], stats: [{ type: "otlp", headers: { "x-honeycomb-team": "t" } }] });
+    expect(out).toEqual({ scaler: { heroku_api_key: "[redacted]", heroku_app_name: "shop" }, plugins: [{ key: "[redacted]", client_email: "a@b" }], stats: [{ type: "otlp", headers: { "x-honeycomb-team": "[redacted]" } }] });
+  });
+});
