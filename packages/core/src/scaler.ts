@@ -41,6 +41,16 @@ export interface ScalerDeps {
   alerts?: AlertSink;
   /** Called with every tick report (after logging). */
   onTick?: (tick: TickReport) => void;
+  /**
+   * Replaces a source's readings while keeping its plugin's `estimateDynos` (backtests
+   * feed recorded load this way). Return undefined to leave a source as it is.
+   */
+  retrieveOverride?: (source: { name: string; type: string }) => ((signal: AbortSignal) => Promise<number>) | undefined;
+  /**
+   * When given and `isLeader()` is false, the scaler reads and reports but never changes
+   * the formation: another scaler of the same app holds the lead.
+   */
+  leader?: { isLeader(): boolean; describe?(): string };
 }
 
 export interface ScalerStatus {
@@ -142,6 +152,8 @@ export class Scaler {
       }
       throw new DynosaurError("DYNO_PLUGIN_FAILED", `${path}: plugin "${plugin.type}" failed to start: ${describeError(e)}`, { cause: e });
     }
+    const override = this.#deps.retrieveOverride?.({ name: options.name, type: plugin.type });
+    if (override) instance = { ...instance, retrieve: override };
     return new Source(plugin, options, instance, { clock: this.#clock, logger });
   }
 
@@ -247,8 +259,15 @@ export class Scaler {
             reason = decision.reason;
           }
           after = fresh;
-          if (decision.target !== fresh) after = await this.#scale(fresh, decision.target, now, signal);
-          if (after === fresh && decision.target !== fresh) reason = `${reason}; not applied: ${this.#herokuError ?? "refused"}`;
+          const leader = this.#deps.leader;
+          if (decision.target === fresh) {
+            // Nothing to do: the fresh read already matches.
+          } else if (leader && !leader.isLeader()) {
+            reason = `${decision.reason}; standing by: ${leader.describe?.() ?? "another scaler leads"}`;
+          } else {
+            after = await this.#scale(fresh, decision.target, now, signal);
+            if (after === fresh) reason = `${reason}; not applied: ${this.#herokuError ?? "refused"}`;
+          }
         }
       }
     }
