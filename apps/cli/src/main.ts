@@ -171,7 +171,7 @@ export async function loadSetup(configPath: string, io: Pick<CliIO, "cwd" | "env
   const plugins = await loadPlugins(specs, dirname(file), paths);
   // Check every plugin's options now, before anything starts or prints.
   const registry = new PluginRegistry(plugins.map((p) => p.plugin));
-  config.plugins.forEach((entry, i) => parsePluginOptions(registry.get(entry.type, `plugins[${i}].type`), entry, `plugins[${i}]`));
+  for (const [i, entry] of config.plugins.entries()) parsePluginOptions(registry.get(entry.type, `plugins[${i}].type`), entry, `plugins[${i}]`);
   return { file, config, redactor, plugins };
 }
 

@@ -1,5 +1,4 @@
-import { definePlugin } from "@dynosaur/core";
-import { z } from "zod";
+import { definePlugin, z } from "@dynosaur/core";
 
 /**
  * The seed's toy plugin: each poll reads a number from 0 to 99 and asks for

@@ -89,7 +89,7 @@ export async function runCommand(io: CliIO, setup: Setup, flags: CliFlags): Prom
   io.signals?.off?.("SIGTERM", onTerm);
   io.signals?.off?.("SIGINT", onInt);
   await http.close().catch(() => {});
-  logger.info(`stopped after ${ticks} tick${ticks === 1 ? "" : "s"}${signalled ? ` (${signalled})` : ""}`, { event: "stopped" });
+  logger.info(`stopped after ${ticks} tick${ticks === 1 ? "" : "s"}${signalled ? ` (${signalled})` : ""}`, { event: "stopped", ticks, rss_bytes: process.memoryUsage.rss() });
 
   // A run that never reached Heroku has failed, whatever else happened.
   const last = scaler.lastReport;

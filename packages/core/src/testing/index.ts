@@ -1,0 +1,18 @@
+/**
+ * `@dynosaur/core/testing`: the conformance kit every plugin runs in its tests, and helpers
+ * for a plugin's own tests. Core has no runtime dependency on a test framework.
+ */
+export {
+  checkPlugin,
+  defaultSampleValues,
+  type InvalidOptionsCase,
+  type PluginCheck,
+  type PluginCheckId,
+  type PluginCheckResult,
+  type PluginFixture,
+  type PluginTestOptions,
+  pluginChecks,
+  runPluginCheck,
+} from "./checks.js";
+export { createTestContext, createTestInstance, type MemoryLogger, type TestContext, type TestContextOptions, type TestInstance } from "./context.js";
+export { type TestRunner, testPlugin } from "./suite.js";
