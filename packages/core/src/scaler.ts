@@ -243,7 +243,7 @@ export class Scaler {
     let after = before;
     let reason: string;
     if (before === null) {
-      reason = `Heroku unavailable, holding: ${this.#herokuError ?? "no answer"}`;
+      reason = `Heroku unavailable, holding (${this.#herokuErrorCode ?? "no answer"})`;
     } else {
       if (this.#refused && now - this.#refused.at > REFUSAL_MEMORY_MS) this.#refused = null;
       let decision = decide({ now, current: before, combined, sources, lastChange: this.#lastChange, refusedQuantity: this.#refused?.quantity ?? null, settings });
@@ -252,7 +252,7 @@ export class Scaler {
         // Always act on a fresh quantity: someone may have scaled by hand since the last read.
         const fresh = this.#formationReadAt === now ? before : await this.#readFormation(now, true, signal);
         if (fresh === null) {
-          reason = `Heroku unavailable, holding: ${this.#herokuError ?? "no answer"}`;
+          reason = `Heroku unavailable, holding (${this.#herokuErrorCode ?? "no answer"})`;
         } else {
           if (fresh !== before) {
             decision = decide({ now, current: fresh, combined, sources, lastChange: this.#lastChange, refusedQuantity: this.#refused?.quantity ?? null, settings });
@@ -266,7 +266,7 @@ export class Scaler {
             reason = `${decision.reason}; standing by: ${leader.describe?.() ?? "another scaler leads"}`;
           } else {
             after = await this.#scale(fresh, decision.target, now, signal);
-            if (after === fresh) reason = `${reason}; not applied: ${this.#herokuError ?? "refused"}`;
+            if (after === fresh) reason = `${reason}; not applied (${this.#herokuErrorCode ?? "refused"})`;
           }
         }
       }
@@ -297,7 +297,7 @@ export class Scaler {
     return report;
   }
 
-  #herokuError: string | null = null;
+  #herokuErrorCode: string | null = null;
 
   async #readFormation(now: number, force: boolean, signal: AbortSignal): Promise<number | null> {
     const fresh = this.#formationReadAt !== null && now - this.#formationReadAt < this.#settings.heroku_poll_interval * 1000;
@@ -345,7 +345,7 @@ export class Scaler {
       if (e instanceof DynosaurError && e.code === "HEROKU_UNPROCESSABLE") {
         // A plan's dyno limit and the like: asking again would only fail again.
         this.#refused = { quantity: to, at: now };
-        this.#herokuError = describeError(e);
+        this.#herokuErrorCode = e.code;
         this.#logger.error(`Heroku refused ${this.#settings.process_type}=${to}: ${describeError(e)}; not asking for ${to} or more for an hour`, { event: "heroku-refused", code: e.code });
         this.#deps.alerts?.raise({ key: "heroku-refused", kind: "heroku-refused", message: `Heroku refused to scale ${this.#settings.process_type} to ${to}: ${describeError(e)}` });
         return from;
@@ -359,19 +359,20 @@ export class Scaler {
     if (this.#herokuFailures > 0) this.#logger.info("Heroku answers again");
     this.#herokuFailures = 0;
     this.#herokuRetryAt = 0;
-    this.#herokuError = null;
+    this.#herokuErrorCode = null;
     this.#deps.alerts?.clear("heroku-error");
   }
 
   #herokuFailed(e: unknown, now: number, doing: string): void {
     this.#herokuFailures++;
-    this.#herokuError = describeError(e);
+    const message = describeError(e);
     // Retry after 1, 2, 4... ticks, at most one poll interval apart: never hammer a failing API.
     const backoff = Math.min(this.#settings.interval * 2 ** (this.#herokuFailures - 1), this.#settings.heroku_poll_interval) * 1000;
     this.#herokuRetryAt = now + backoff;
     const code = e instanceof DynosaurError ? e.code : "HEROKU_UNAVAILABLE";
-    this.#logger.error(`Heroku: ${doing} failed: ${this.#herokuError}; retrying in ${Math.round(backoff / 1000)} s`, { event: "heroku-error", code });
-    this.#deps.alerts?.raise({ key: `heroku-error:${code}`, kind: "heroku-error", message: `Heroku: ${doing} failed: ${this.#herokuError}` });
+    this.#herokuErrorCode = code;
+    this.#logger.error(`Heroku: ${doing} failed: ${message}; retrying in ${Math.round(backoff / 1000)} s`, { event: "heroku-error", code });
+    this.#deps.alerts?.raise({ key: `heroku-error:${code}`, kind: "heroku-error", message: `Heroku: ${doing} failed: ${message}` });
   }
 
   #unexpected(e: unknown): void {
