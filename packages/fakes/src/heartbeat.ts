@@ -4,7 +4,7 @@
  * `mode` makes it fail (`500`) or hang, to test that a bad endpoint is logged and survived.
  */
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "./http.js";
 
 export interface HeartbeatFake {
   /** The full ping URL, token included (treat it as a secret). */
@@ -35,13 +35,8 @@ export async function startHeartbeatFake(options: { token: string }): Promise<He
     fake.pings.push({ method: req.method ?? "" });
     return reply(200, "OK");
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  fake.pingUrl = `http://127.0.0.1:${port}/ping/${options.token}`;
-  fake.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  const { origin, close } = await listenOnLoopback(server);
+  fake.pingUrl = `${origin}/ping/${options.token}`;
+  fake.close = close;
   return fake;
 }

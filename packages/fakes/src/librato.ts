@@ -6,8 +6,8 @@
  * `A-Za-z0-9.:-_`, numeric values and integer `measure_time`s (400 with
  * `{"errors":{"params":{...}}}`). Accepted submissions answer 200 and are kept in `submissions`.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer } from "node:http";
+import { listenOnLoopback, readBody, sendJson } from "./http.js";
 
 export interface LibratoMeasurement {
   name: string;
@@ -55,7 +55,7 @@ export async function startLibratoFake(credentials: { email: string; token: stri
     if (fake.mode === "hang") return;
     const reply = (status: number, payload?: unknown) => {
       record.status = status;
-      send(res, status, payload);
+      sendJson(res, status, payload);
     };
 
     if (path !== "/v1/metrics") return reply(404, { errors: { request: ["Not Found"] } });
@@ -78,14 +78,9 @@ export async function startLibratoFake(credentials: { email: string; token: stri
     return reply(200);
   });
 
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  fake.url = `http://127.0.0.1:${port}`;
-  fake.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  const { origin, close } = await listenOnLoopback(server);
+  fake.url = origin;
+  fake.close = close;
   return fake;
 }
 
@@ -128,20 +123,4 @@ function measurements(v: unknown): { list: LibratoMeasurement[] } | { errors: Re
   return { list };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
 
-function send(res: ServerResponse, status: number, payload?: unknown): void {
-  if (payload === undefined) {
-    res.writeHead(status).end();
-    return;
-  }
-  const text = JSON.stringify(payload);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) }).end(text);
-}

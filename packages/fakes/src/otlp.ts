@@ -6,8 +6,8 @@
  * otherwise), and, when `requiredHeaders` is given, those exact header values (401). Accepted
  * exports answer 200 with an empty `ExportMetricsServiceResponse` and are kept decoded.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingMessage } from "node:http";
+import { listenOnLoopback, readBody, sendJson } from "./http.js";
 
 /** An OTLP `AnyValue` in its JSON form. */
 export interface OtlpAnyValue {
@@ -82,7 +82,7 @@ export async function startOtlpReceiver(options: { requiredHeaders?: Record<stri
     const raw = await readBody(req);
     const reply = (status: number, payload: unknown) => {
       record.status = status;
-      send(res, status, payload);
+      sendJson(res, status, payload);
     };
 
     if (path !== "/v1/metrics") return reply(404, status(5, `unknown path ${path}`));
@@ -108,14 +108,9 @@ export async function startOtlpReceiver(options: { requiredHeaders?: Record<stri
     return reply(200, {});
   });
 
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  receiver.url = `http://127.0.0.1:${port}`;
-  receiver.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  const { origin, close } = await listenOnLoopback(server);
+  receiver.url = origin;
+  receiver.close = close;
   return receiver;
 }
 
@@ -190,16 +185,4 @@ function attributes(list: OtlpKeyValue[] | undefined): Record<string, string | n
   return out;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
 
-function send(res: ServerResponse, code: number, payload: unknown): void {
-  const text = JSON.stringify(payload);
-  res.writeHead(code, { "content-type": "application/json", "content-length": Buffer.byteLength(text) }).end(text);
-}

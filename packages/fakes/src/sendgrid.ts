@@ -7,8 +7,8 @@
  * Accepted mail answers 202 with an empty body and an `X-Message-Id`, and is kept in `emails`.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer } from "node:http";
+import { listenOnLoopback, readBody, sendJson } from "./http.js";
 
 export interface SentEmail {
   to: string[];
@@ -48,7 +48,7 @@ export async function startSendGridFake(options: { apiKey: string; verifiedSende
     const raw = await readBody(req);
     const fail = (status: number, ...errors: SendGridError[]) => {
       record.status = status;
-      send(res, status, { errors });
+      sendJson(res, status, { errors });
     };
 
     if (path !== "/v3/mail/send") return fail(404, { message: "resource not found", field: null, help: null });
@@ -74,14 +74,9 @@ export async function startSendGridFake(options: { apiKey: string; verifiedSende
     res.writeHead(202, { "x-message-id": randomUUID().replaceAll("-", "") }).end();
   });
 
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  fake.url = `http://127.0.0.1:${port}`;
-  fake.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  const { origin, close } = await listenOnLoopback(server);
+  fake.url = origin;
+  fake.close = close;
   return fake;
 }
 
@@ -146,16 +141,4 @@ function check(body: unknown, verified: string[] | undefined): SentEmail | { sta
   return { to, from: from as string, subject: b.subject as string, text, body: b };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
 
-function send(res: ServerResponse, status: number, payload: unknown): void {
-  const text = JSON.stringify(payload);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) }).end(text);
-}
