@@ -220,8 +220,9 @@ export class Scaler {
     const settings = this.#settings;
     const alerts = this.#deps.alerts;
 
-    // 1. Read each source (those whose interval has passed), in parallel.
-    await Promise.all(this.#sources.map((s) => s.poll(settings.max_dynos, signal)));
+    // 1. Read each source (those whose interval has passed), in parallel. A slow one is
+    // waited for at most one tick; until its reading lands, its last good one stands.
+    await Promise.all(this.#sources.map((s) => s.poll(settings.max_dynos, settings.interval * 1000)));
     const now = this.#clock.now();
     const sources = this.#sources.map((s) => s.status(now));
 
@@ -316,6 +317,7 @@ export class Scaler {
   }
 
   #noticeFormation(formation: FormationState, now: number): void {
+    if (this.#refused && formation.quantity >= this.#refused.quantity) this.#refused = null; // Heroku runs it now: the limit is gone
     if (this.#current === null) {
       // First read: the blackout counts from Heroku's last change, so a restart never
       // lets an immediate scale-down through.
@@ -342,7 +344,7 @@ export class Scaler {
       this.#logger.info(`scaled ${this.#settings.process_type} ${from} → ${formation.quantity}`, { event: "scale", from, to: formation.quantity });
       return formation.quantity;
     } catch (e) {
-      if (e instanceof DynosaurError && e.code === "HEROKU_UNPROCESSABLE") {
+      if (e instanceof DynosaurError && e.code === "HEROKU_UNPROCESSABLE" && to > from) {
         // A plan's dyno limit and the like: asking again would only fail again.
         this.#refused = { quantity: to, at: now };
         this.#herokuErrorCode = e.code;
@@ -372,7 +374,7 @@ export class Scaler {
     const code = e instanceof DynosaurError ? e.code : "HEROKU_UNAVAILABLE";
     this.#herokuErrorCode = code;
     this.#logger.error(`Heroku: ${doing} failed: ${message}; retrying in ${Math.round(backoff / 1000)} s`, { event: "heroku-error", code });
-    this.#deps.alerts?.raise({ key: `heroku-error:${code}`, kind: "heroku-error", message: `Heroku: ${doing} failed: ${message}` });
+    this.#deps.alerts?.raise({ key: "heroku-error", kind: "heroku-error", message: `Heroku: ${doing} failed: ${message}` });
   }
 
   #unexpected(e: unknown): void {

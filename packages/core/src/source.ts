@@ -32,6 +32,9 @@ export class Source {
   #lastAttempt: number | null = null;
   #lastError: string | null = null;
   #closed = false;
+  /** The reading under way, if any: a slow one is not started again, only waited for. */
+  #inFlight: Promise<DynosaurError | null> | null = null;
+  readonly #closing = new AbortController();
 
   constructor(plugin: PluginDefinition, options: SourceOptions, instance: PluginInstance, deps: { clock: Clock; logger: Logger }) {
     this.name = options.name;
@@ -50,16 +53,39 @@ export class Source {
   }
 
   /**
-   * Takes a fresh reading if one is due. Never throws: a failure is logged and kept in
-   * `lastError`, and the previous good reading stands. Returns the failure, if any.
-   * `maxDynos` bounds what counts as a plausible estimate.
+   * Takes a fresh reading if one is due, waiting for it at most `waitMs` (real time): a
+   * slow source never holds up a tick, its reading lands in a later one. Never throws: a
+   * failure is logged and kept in `lastError`, and the previous good reading stands.
+   * Returns the failure, if the reading finished with one. `maxDynos` bounds what counts
+   * as a plausible estimate.
    */
-  async poll(maxDynos: number, signal?: AbortSignal): Promise<DynosaurError | null> {
-    const now = this.#clock.now();
-    if (!this.due(now) || this.#closed) return null;
-    this.#lastAttempt = now;
+  async poll(maxDynos: number, waitMs = Number.POSITIVE_INFINITY): Promise<DynosaurError | null> {
+    if (this.#closed) return null;
+    if (!this.#inFlight) {
+      const now = this.#clock.now();
+      if (!this.due(now)) return null;
+      this.#lastAttempt = now;
+      this.#inFlight = this.#read(maxDynos).finally(() => {
+        this.#inFlight = null;
+      });
+    }
+    // Before the first good reading there is nothing to fall back on: wait for it.
+    if (!Number.isFinite(waitMs) || this.#readings.length === 0) return this.#inFlight;
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), waitMs);
+      timer.unref?.();
+    });
     try {
-      const value = await this.#retrieveWithTimeout(signal);
+      return await Promise.race([this.#inFlight, gaveUp]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #read(maxDynos: number): Promise<DynosaurError | null> {
+    try {
+      const value = await this.#retrieveWithTimeout();
       const estimate = this.#estimate(value, maxDynos);
       const time = this.#clock.now();
       this.#readings.push({ time, value, estimate });
@@ -68,6 +94,7 @@ export class Source {
       this.#lastError = null;
       return null;
     } catch (e) {
+      if (this.#closed) return null;
       const error = e instanceof DynosaurError ? e : new DynosaurError("DYNO_PLUGIN_FAILED", describeError(e), { cause: e });
       this.#lastError = describeError(error);
       this.#logger.warn(`source ${this.name}: reading failed, keeping the last good reading: ${this.#lastError}`, { source: this.name, code: error.code });
@@ -75,11 +102,11 @@ export class Source {
     }
   }
 
-  async #retrieveWithTimeout(outer?: AbortSignal): Promise<number> {
+  async #retrieveWithTimeout(): Promise<number> {
     const controller = new AbortController();
     const timeoutMs = this.options.timeout * 1000;
-    const onAbort = () => controller.abort(outer?.reason);
-    outer?.addEventListener("abort", onAbort, { once: true });
+    const onClose = () => controller.abort(new Error(`source ${this.name} is closing`));
+    this.#closing.signal.addEventListener("abort", onClose, { once: true });
     // A real timer, not the injected clock: it bounds a real network call. A hung plugin
     // that ignores its signal is abandoned all the same.
     let timer: NodeJS.Timeout | undefined;
@@ -97,7 +124,7 @@ export class Source {
       return await Promise.race([Promise.resolve().then(() => this.#instance.retrieve(controller.signal)), timeout]);
     } finally {
       clearTimeout(timer);
-      outer?.removeEventListener("abort", onAbort);
+      this.#closing.signal.removeEventListener("abort", onClose);
     }
   }
 
@@ -160,6 +187,7 @@ export class Source {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.abort();
     try {
       await this.#instance.close?.();
     } catch (e) {

@@ -122,6 +122,27 @@ describe("scaler tick", () => {
     expect(logger.text()).toContain("reading failed, keeping the last good reading: API blinked");
   });
 
+  it("a slow source never holds up the tick: its last reading stands until the new one lands", async () => {
+    const { plugin, scaler, clock } = await setup({ scaler: { interval: 0.05 }, plugins: [{ name: "a", type: "scripted", interval: 5 }, { name: "slow", type: "scripted", interval: 5 }] });
+    let release: (v: number) => void = () => {};
+    plugin.script.set("a", [30]);
+    plugin.script.set("slow", [20, () => new Promise<number>((resolve) => (release = resolve))]);
+    await scaler.tick();
+    clock.advance(5000);
+    plugin.script.set("a", [60]);
+    const t = await scaler.tick(); // "slow" is now hanging: the tick waits at most 50 ms for it
+    expect(t).toMatchObject({ after: 6, winner: "a" });
+    expect(t.sources[1]).toMatchObject({ name: "slow", value: 20, health: "ok" });
+    clock.advance(5000);
+    await scaler.tick();
+    expect(plugin.calls.get("slow")).toBe(2); // still in flight: not started again
+    release(90);
+    await new Promise((r) => setImmediate(r));
+    clock.advance(1000);
+    const t3 = await scaler.tick();
+    expect(t3).toMatchObject({ after: 9, winner: "slow" });
+  });
+
   it("rejects NaN, negative and absurd readings as failed polls", async () => {
     for (const bad of [Number.NaN, -5, 1e9, "12" as unknown as number]) {
       const { plugin, scaler, formation, logger } = await setup();
