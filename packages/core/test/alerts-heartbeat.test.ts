@@ -80,9 +80,8 @@ describe("heartbeat", () => {
   it("never waits for a hanging endpoint, and times it out", async () => {
     fake.mode = "hang";
     const s = sink({ timeout: 0.2 });
-    const started = performance.now();
-    s.tick?.(report, true);
-    expect(performance.now() - started).toBeLessThan(50);
+    // tick() hands back nothing to wait on: the scaler goes on at once.
+    expect(s.tick?.(report, true)).toBeUndefined();
     // A second healthy tick while the first ping hangs does not stack another request.
     clock.advance(120_000);
     s.tick?.(report, true);

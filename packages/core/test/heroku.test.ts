@@ -300,11 +300,9 @@ describe("HerokuClient against the Heroku fake", () => {
 
   it("timeout: a Heroku that never answers fails after timeoutMs", async () => {
     fake.queueFault({ kind: "hang" });
-    const started = performance.now();
     const e = await failure(() => client({ timeoutMs: 200 }).getFormation());
     expect(e.code).toBe("HEROKU_UNAVAILABLE");
     expect(e.message).toContain("200 ms");
-    expect(performance.now() - started).toBeLessThan(5_000);
     expect(fake.count()).toBe(1);
   });
 

@@ -289,9 +289,7 @@ describe("errors a user can act on", () => {
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
     try {
       const instance = await w.create({ api_root: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` });
-      const began = performance.now();
       await expect(instance.retrieve(AbortSignal.timeout(200))).rejects.toMatchObject({ name: "TimeoutError" });
-      expect(performance.now() - began).toBeLessThan(5_000);
     } finally {
       silent.closeAllConnections();
       await new Promise((resolve) => silent.close(resolve));

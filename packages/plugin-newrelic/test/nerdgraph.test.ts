@@ -182,10 +182,8 @@ describe("transport failures fail one poll only", () => {
   it("a server that never answers is abandoned when the poll's signal aborts", async () => {
     fake.setMode("hang");
     const { instance } = await createInstance({ ...base(), app_name: "shop-web" });
-    const started = performance.now();
     const e = await expectFailure(instance.retrieve(AbortSignal.timeout(200)), /did not answer/);
     expect(e.code).toBe("DYNO_PLUGIN_TIMEOUT");
-    expect(performance.now() - started).toBeLessThan(5_000);
     expect(fake.requests).toHaveLength(1);
   });
 
