@@ -16,6 +16,7 @@ import {
 import { checkCommand } from "./commands/check.js";
 import { runCommand } from "./commands/run.js";
 import { schemaCommand } from "./commands/schema.js";
+import { parseSimulateArgs, SIMULATE_USAGE, simulateCommand } from "./commands/simulate.js";
 import type { LogFormat } from "./log-writer.js";
 import { inferUse, type LoadedPlugin, loadPlugins } from "./resolve-plugins.js";
 
@@ -50,6 +51,9 @@ const USAGE = `Usage:
   dynosaur <config>            run until SIGTERM/SIGINT (same as: dynosaur run <config>)
   dynosaur check <config>      validate the config and its plugins; print what would run
   dynosaur schema [<config>]   print the config's JSON Schema (with the options of its plugins)
+  dynosaur simulate <config> --trace <file.csv>
+                               replay a recorded load through the engine and score it
+                               (no Heroku, no network; see dynosaur simulate --help)
 
 Options:
   --once                 run a single tick, then exit
@@ -66,6 +70,17 @@ export async function main(io: CliIO): Promise<number> {
   // Secrets are only known once the config is read; errors before that carry none.
   let redactor = new Redactor();
   try {
+    if (io.argv[0] === "simulate") {
+      // Its own flags (--trace, --compare, ...): parsed apart from the run flags.
+      const args = parseSimulateArgs(io.argv.slice(1));
+      if (args.help) {
+        io.stdout.write(`${SIMULATE_USAGE}\n`);
+        return 0;
+      }
+      const setup = await loadSetup(args.configPath, io, { dryRun: true });
+      redactor = setup.redactor;
+      return await simulateCommand(io, setup, args.options);
+    }
     const { command, configPath, flags } = parseCommandLine(io.argv);
     if (command === "help") {
       io.stdout.write(`${USAGE}\n`);

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
+import { registerHooks } from "node:module";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { checkPluginShape, DynosaurError, inputError, type PluginDefinition } from "@dynosaur/core";
@@ -53,6 +54,21 @@ export function inferUse(types: readonly string[]): string[] {
 
 const CLI_DIR = dirname(fileURLToPath(import.meta.url));
 
+let coreShared = false;
+/**
+ * Makes every plugin import the CLI's own @dynosaur/core, wherever the plugin is installed.
+ * A global `npm install -g @dynosaur/cli dynosaur-plugin-foo` gives the plugin a copy of
+ * its own; two cores would not recognise each other's errors and schemas.
+ */
+function shareCore(): void {
+  if (coreShared) return;
+  coreShared = true;
+  const coreUrl = import.meta.resolve("@dynosaur/core");
+  registerHooks({
+    resolve: (specifier, context, nextResolve) => (specifier === "@dynosaur/core" ? { url: coreUrl, shortCircuit: true } : nextResolve(specifier, context)),
+  });
+}
+
 /**
  * Loads the plugin packages a config names. Each is looked up from the config file's
  * directory first, then from the CLI's own install (so a global install of the CLI next
@@ -71,6 +87,7 @@ export async function loadPlugins(specs: readonly string[], configDir: string, p
       });
     }
     let mod: { default?: unknown };
+    shareCore();
     try {
       mod = await import(pathToFileURL(found.entry).href);
     } catch (e) {

@@ -36,8 +36,22 @@ export interface DynosaurErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * Marks every DynosaurError, whichever copy of @dynosaur/core made it: a plugin installed
+ * with its own copy (npm does that for global installs) must still be recognised.
+ */
+const DYNOSAUR_ERROR = Symbol.for("dynosaur.error");
+
 export class DynosaurError extends Error {
   override name = "DynosaurError";
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses keep the ordinary prototype check.
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class instanceof was asked about
+    if (this !== DynosaurError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === "object" && value !== null && DYNOSAUR_ERROR in value;
+  }
+
   readonly code: ErrorCode;
   readonly hint: string | undefined;
   readonly path: string | undefined;
@@ -49,6 +63,7 @@ export class DynosaurError extends Error {
     this.hint = options.hint;
     this.path = options.path;
     this.exitCode = options.exitCode ?? 1;
+    Object.defineProperty(this, DYNOSAUR_ERROR, { value: true });
   }
 
   /** One or two lines for a terminal: `CODE: message` then `  hint: ...`. */

@@ -8,6 +8,8 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
   /** A logger whose lines carry `fields` too (e.g. the source's name). */
   child(fields: LogFields): Logger;
+  /** Whether a line at `level` would be written: skip building costly lines that would not. */
+  enabled(level: LogLevel): boolean;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -34,6 +36,7 @@ export function createLogger(write: (record: LogRecord) => void, options: { leve
     warn: emit("warn"),
     error: emit("error"),
     child: (fields) => createLogger(write, { ...options, fields: { ...base, ...fields } }),
+    enabled: (level) => levels[level] >= min,
   };
 }
 

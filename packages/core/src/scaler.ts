@@ -287,7 +287,8 @@ export class Scaler {
       sources,
     };
     this.#lastReport = report;
-    this.#logger.info(formatTick(report), { event: "tick", ...report });
+    // Replays run hundreds of thousands of ticks with logging off: build the line only when kept.
+    if (this.#logger.enabled("info")) this.#logger.info(formatTick(report), { event: "tick", ...report });
     try {
       this.#deps.stats?.report(report);
       alerts?.tick?.(report, before !== null && sources.every((s) => s.health === "ok"));

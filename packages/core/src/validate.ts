@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { z } from "zod";
 import { inputError } from "./errors.js";
 
 /** Turns a zod error into one message listing each problem as `path: message`. */

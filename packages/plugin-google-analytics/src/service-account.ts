@@ -35,7 +35,6 @@ export function loadServiceAccount(options: ServiceAccountOptions, cwd: string =
   if (options.key === undefined) {
     throw inputError("DYNO_CONFIG_INVALID", "no service-account credentials: set client_email and key, or key_file", {
       path: "key",
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's environment-variable syntax, shown to the user
       hint: "Create a JSON key for the service account in Google Cloud (IAM & Admin > Service accounts > Keys); set key_file to its path, or client_email and key to its client_email and private_key (e.g. key: ${GA_PRIVATE_KEY}).",
     });
   }

@@ -1,5 +1,4 @@
-import { PluginError } from "@dynosaur/core";
-import type { Dispatcher } from "undici";
+import { PluginError, type PluginContext } from "@dynosaur/core";
 import { quote } from "./nrql.js";
 
 /**
@@ -10,7 +9,7 @@ export const NRQL_DOCUMENT = "query($accountId: Int!, $nrql: Nrql!) { actor { ac
 
 export interface NerdGraphClientOptions {
   /** Every request goes through it (core's `ctx.http`), never a global agent. */
-  http: Dispatcher;
+  http: PluginContext["http"];
   endpoint: URL;
   apiKey: string;
   accountId: number;

@@ -1,0 +1,133 @@
+import { writeFile } from "node:fs/promises";
+import { extname, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { backtestJson, formatBacktest, inputError, readTrace, renderBacktestHtml, renderBacktestSvg, runBacktest } from "@dynosaur/core";
+import type { CliIO, Setup } from "../main.js";
+
+export const SIMULATE_USAGE = `Usage:
+  dynosaur simulate <config> --trace <file.csv> [options]
+
+Replays a recorded load through the same engine as a live run (sources, hysteresis,
+policy, blackout, clamp) on a virtual clock, with the formation simulated: no Heroku
+call, no plugin polled, no network. Scores it against an oracle that runs exactly the
+dynos each minute needs.
+
+Options:
+  --trace <file.csv>    the recorded load: header \`minute,value\` (minute 0, 1, 2, ...)
+                        or \`time,value\` (ISO times at a fixed step); required
+  --source <name>       the source the \`value\` column feeds (default: the config's first
+                        plugin); columns named after sources feed those, and sources
+                        without a column are left out of the replay
+  --boot-seconds <s>    from a scale-up to the new dynos serving (default 60);
+                        a scale-down takes effect at once
+  --tick-seconds <s>    between two engine ticks (default: at each minute's end, or the
+                        config's interval if longer); e.g. 5 replays at the engine's pace
+  --compare             also replay the seed's rule and "follow the last reading", side by side
+  --json                print one JSON object instead of the table
+  --chart <file>        write a chart: .svg, or .html (overview plus one chart per day)
+  -h, --help            this help
+
+Model: each minute's value is read at its end; dynos needed in a minute =
+the plugin's estimate of its value, within [min_dynos, max_dynos]; the formation
+starts at min_dynos.`;
+
+export interface SimulateOptions {
+  trace: string;
+  source: string | undefined;
+  bootSeconds: number | undefined;
+  tickSeconds: number | undefined;
+  compare: boolean;
+  json: boolean;
+  chart: string | undefined;
+}
+
+/** Parses `dynosaur simulate ...` (the arguments after `simulate`). */
+export function parseSimulateArgs(argv: string[]): { help: true } | { help: false; configPath: string; options: SimulateOptions } {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    throw inputError("DYNO_USAGE", (e as Error).message, { hint: "see dynosaur simulate --help" });
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { help: true };
+  const [configPath, ...rest] = positionals;
+  if (configPath === undefined) throw inputError("DYNO_USAGE", "`dynosaur simulate` needs a config file", { hint: "e.g. dynosaur simulate examples/backtest.yaml --trace examples/traces/aws-elb-requests.csv" });
+  if (rest.length) throw inputError("DYNO_USAGE", `unexpected argument${rest.length > 1 ? "s" : ""}: ${rest.join(" ")}`, { hint: "see dynosaur simulate --help" });
+  if (values.trace === undefined) throw inputError("DYNO_USAGE", "`dynosaur simulate` needs --trace <file.csv>: the recorded load to replay", { hint: "e.g. --trace examples/traces/aws-elb-requests.csv (see dynosaur simulate --help for the format)" });
+  if (values.chart !== undefined && ![".svg", ".html", ".htm"].includes(extname(values.chart).toLowerCase())) {
+    throw inputError("DYNO_USAGE", `--chart ${values.chart}: the file must end in .svg or .html`);
+  }
+  return {
+    help: false,
+    configPath,
+    options: {
+      trace: values.trace,
+      source: values.source,
+      bootSeconds: seconds(values["boot-seconds"], "--boot-seconds", true),
+      tickSeconds: seconds(values["tick-seconds"], "--tick-seconds", false),
+      compare: values.compare ?? false,
+      json: values.json ?? false,
+      chart: values.chart,
+    },
+  };
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      trace: { type: "string" },
+      source: { type: "string" },
+      "boot-seconds": { type: "string" },
+      "tick-seconds": { type: "string" },
+      compare: { type: "boolean" },
+      json: { type: "boolean" },
+      chart: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
+function seconds(text: string | undefined, flag: string, zeroOk: boolean): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isFinite(n) || n < 0 || (!zeroOk && n === 0)) {
+    throw inputError("DYNO_USAGE", `${flag} must be a number of seconds ${zeroOk ? ">= 0" : "> 0"}, not "${text}"`);
+  }
+  return n;
+}
+
+/** Replays the trace, prints the report (table or JSON) and writes the chart. */
+export async function simulateCommand(io: CliIO, setup: Setup, options: SimulateOptions): Promise<number> {
+  const trace = await readTrace(resolve(io.cwd, options.trace), options.trace);
+  const backtest = await runBacktest({
+    config: setup.config,
+    plugins: setup.plugins.map((p) => p.plugin),
+    trace,
+    source: options.source,
+    bootSeconds: options.bootSeconds,
+    tickSeconds: options.tickSeconds,
+    policies: options.compare ? ["seed", "configured", "follow"] : ["configured"],
+  });
+  if (options.chart) {
+    const html = extname(options.chart).toLowerCase() !== ".svg";
+    const file = resolve(io.cwd, options.chart);
+    try {
+      await writeFile(file, html ? renderBacktestHtml(backtest) : renderBacktestSvg(backtest));
+    } catch (e) {
+      throw inputError("DYNO_USAGE", `cannot write the chart to ${options.chart} (${(e as { code?: string }).code ?? String(e)})`, { hint: "check that its directory exists and is writable" });
+    }
+  }
+  const context = { config: relativeOrSame(io.cwd, setup.file), chart: options.chart };
+  const out = options.json ? `${JSON.stringify(backtestJson(backtest, context))}\n` : formatBacktest(backtest, context);
+  io.stdout.write(setup.redactor.scrub(out));
+  return 0;
+}
+
+function relativeOrSame(cwd: string, file: string): string {
+  const prefix = cwd.endsWith("/") ? cwd : `${cwd}/`;
+  return file.startsWith(prefix) ? file.slice(prefix.length) : file;
+}
