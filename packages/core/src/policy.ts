@@ -61,23 +61,26 @@ export interface Decision {
  */
 export function decide(input: DecisionInput): Decision {
   const { current, combined, settings, now } = input;
-  const ceiling = input.refusedQuantity === null ? settings.max_dynos : Math.min(settings.max_dynos, input.refusedQuantity - 1);
-  const floor = Math.min(settings.min_dynos, ceiling);
+  // A refused quantity only caps scale-ups: Heroku may refuse one size, but that is no
+  // reason to shrink an app (nor to skip the blackout on the way down).
+  const cap = input.refusedQuantity === null ? settings.max_dynos : Math.min(settings.max_dynos, input.refusedQuantity - 1);
+  const floor = Math.min(settings.min_dynos, cap);
 
   // Bounds come from the config, not from data, so they hold whatever the sources say.
   if (current < floor) return { target: floor, reason: `below min_dynos (${floor})` };
-  if (current > ceiling) {
-    return { target: ceiling, reason: ceiling < settings.max_dynos ? `Heroku refused ${input.refusedQuantity}` : `above max_dynos (${ceiling})` };
-  }
+  if (current > settings.max_dynos) return { target: settings.max_dynos, reason: `above max_dynos (${settings.max_dynos})` };
 
   const unhealthy = input.sources.filter((s) => s.health !== "ok");
   if (combined.estimate === null) return { target: current, reason: "no readings yet" };
-  if (input.sources.length > 0 && unhealthy.length === input.sources.length && input.sources.every((s) => s.health === "outage")) {
+  if (input.sources.length > 0 && input.sources.every((s) => s.health === "outage")) {
     return { target: current, reason: "every source is out: holding" };
   }
 
-  const wanted = clamp(combined.estimate, floor, ceiling);
-  if (wanted > current) return { target: wanted, reason: "scale up" };
+  const wanted = clamp(combined.estimate, settings.min_dynos, settings.max_dynos);
+  if (wanted > current) {
+    const target = Math.min(wanted, Math.max(cap, current));
+    return target > current ? { target, reason: "scale up" } : { target: current, reason: `Heroku refused ${input.refusedQuantity}: holding` };
+  }
   if (wanted === current) return { target: current, reason: "steady" };
 
   if (unhealthy.length > 0) {

@@ -332,6 +332,8 @@ export class Scaler {
       this.#lastChange = now;
     }
     this.#current = formation.quantity;
+    // Heroku runs this many now (a person scaled, or the plan changed): the refusal no longer holds.
+    if (this.#refused && formation.quantity >= this.#refused.quantity) this.#refused = null;
   }
 
   async #scale(from: number, to: number, now: number, signal: AbortSignal): Promise<number> {

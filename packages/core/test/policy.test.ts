@@ -72,6 +72,10 @@ describe("decide", () => {
   });
   it("never asks for a quantity Heroku refused, nor more", () => {
     expect(decide(input(4, [src("a", 9)], { refusedQuantity: 6 })).target).toBe(5);
-    expect(decide(input(7, [src("a", 9)], { refusedQuantity: 6 }))).toMatchObject({ target: 5, reason: "Heroku refused 6" });
+    expect(decide(input(5, [src("a", 9)], { refusedQuantity: 6 }))).toEqual({ target: 5, reason: "Heroku refused 6: holding" });
+  });
+  it("a refusal never shrinks the app: above the refused quantity it holds", () => {
+    expect(decide(input(7, [src("a", 9)], { refusedQuantity: 6 }))).toEqual({ target: 7, reason: "Heroku refused 6: holding" });
+    expect(decide(input(7, [src("a", 2)], { refusedQuantity: 3, lastChange: 1_000_000 - 1000 })).reason).toMatch(/^blackout/);
   });
 });
