@@ -1,6 +1,6 @@
 import { redactConfig } from "@dynosaur/core";
 import { stringify } from "yaml";
-import type { CliIO, Setup } from "../main.js";
+import type { CliIO, Setup } from "../setup.js";
 
 /**
  * Validates the config and every plugin's options (creating the sources, which checks

@@ -11,8 +11,8 @@ import {
 import { resolve } from "node:path";
 import { createHttp } from "../http.js";
 import { createCliLogger } from "../log-writer.js";
-import type { CliFlags, CliIO, Setup } from "../main.js";
-import { version } from "../main.js";
+import type { CliFlags, CliIO, Setup } from "../setup.js";
+import { version } from "../setup.js";
 
 /** On SIGTERM/SIGINT: finish the tick, flush, exit. Heroku kills a dyno 30 s after SIGTERM. */
 const STOP_GRACE_MS = 8_000;

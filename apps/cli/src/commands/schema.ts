@@ -1,6 +1,6 @@
 import { configSchema, type PluginDefinition, pluginOptionsSchema } from "@dynosaur/core";
 import { z } from "zod";
-import type { CliIO, Setup } from "../main.js";
+import type { CliIO, Setup } from "../setup.js";
 
 /**
  * Prints the JSON Schema of a config, for editors and for reference. With a config,

@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { extname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { backtestJson, formatBacktest, inputError, readTrace, renderBacktestHtml, renderBacktestSvg, runBacktest } from "@dynosaur/core";
-import type { CliIO, Setup } from "../main.js";
+import type { CliIO, Setup } from "../setup.js";
 
 export const SIMULATE_USAGE = `Usage:
   dynosaur simulate <config> --trace <file.csv> [options]
