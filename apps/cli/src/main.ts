@@ -25,6 +25,9 @@ Options:
   -h, --help             this help
   -v, --version          print the version
 
+Environment: DATABASE_URL (optional) makes Dynosaurs of one app and process type share a
+PostgreSQL advisory lock, so only one of them scales.
+
 Exit codes: 0 clean stop, 1 unrecoverable failure, 2 bad input (config, plugins, environment).`;
 
 export async function main(io: CliIO): Promise<number> {

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -53,4 +53,64 @@ export function spawnCli(args: string[], options: { cwd?: string; env?: Record<s
       check();
     });
   return { child, exited, waitFor, output: () => stdout };
+}
+
+const CLI_MODULES = fileURLToPath(new URL("../node_modules", import.meta.url));
+
+/**
+ * A config dir for a scaler of app `shop` (web) on the Heroku fake at `herokuUrl`, fed by a
+ * tiny plugin that reads its value from a file the test rewrites (`setReading`).
+ */
+export function readingSetup(herokuUrl: string, options: { blackout: number; reading?: number }) {
+  const dir = tempDir();
+  // The plugin imports @dynosaur/core and zod as any plugin package would.
+  symlinkSync(CLI_MODULES, join(dir, "node_modules"), "dir");
+  mkdirSync(join(dir, "data"));
+  const file = join(dir, "data", "reading.txt");
+  const setReading = (v: number) => writeFileSync(file, String(v));
+  setReading(options.reading ?? 0);
+  writeFileSync(
+    join(dir, "reading-plugin.mjs"),
+    `import { readFileSync } from "node:fs";
+import { definePlugin } from "@dynosaur/core";
+import { z } from "zod";
+export default definePlugin({
+  type: "reading",
+  unit: "requests",
+  options: z.object({ file: z.string(), per: z.number().positive().default(10) }),
+  create: (o) => ({ retrieve: async () => Number(readFileSync(o.file, "utf8")), estimateDynos: (v) => Math.ceil(v / o.per) }),
+});
+`,
+  );
+  writeFileSync(
+    join(dir, "c.yaml"),
+    `use: ["./reading-plugin.mjs"]
+scaler:
+  heroku_app_name: shop
+  heroku_api_key: \${HEROKU_API_KEY}
+  heroku_api_url: ${herokuUrl}
+  min_dynos: 1
+  max_dynos: 10
+  interval: 0.25
+  heroku_poll_interval: 0.5
+  blackout: ${options.blackout}
+  scale_down_step: 0
+plugins:
+  - { type: reading, file: ${JSON.stringify(file)}, interval: 0.25 }
+`,
+  );
+  return { dir, setReading };
+}
+
+/**
+ * Waits until `check()` holds, for other processes (which run on the real clock): polls
+ * every 25 ms, fails after `ms`. Returns how long it took.
+ */
+export async function until(check: () => boolean, ms: number, what: string): Promise<number> {
+  const started = performance.now();
+  while (!check()) {
+    if (performance.now() - started > ms) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return performance.now() - started;
 }

@@ -308,7 +308,7 @@ export class Scaler {
     try {
       const formation = await this.#formation.getFormation(signal);
       this.#herokuOk();
-      this.#noticeFormation(formation, now);
+      this.#noticeFormation(formation);
       this.#formationReadAt = now;
       return formation.quantity;
     } catch (e) {
@@ -317,19 +317,19 @@ export class Scaler {
     }
   }
 
-  #noticeFormation(formation: FormationState, now: number): void {
-    if (this.#refused && formation.quantity >= this.#refused.quantity) this.#refused = null; // Heroku runs it now: the limit is gone
+  #noticeFormation(formation: FormationState): void {
     if (this.#current === null) {
       // First read: the blackout counts from Heroku's last change, so a restart never
       // lets an immediate scale-down through.
-      this.#lastChange = formation.updatedAt === null ? null : Math.min(formation.updatedAt, now);
+      this.#lastChange = formation.updatedAt === null ? null : Math.min(formation.updatedAt, this.#clock.now());
     } else if (formation.quantity !== this.#current) {
       this.#logger.warn(`formation changed outside Dynosaur: ${this.#current} → ${formation.quantity} (someone ran heroku ps:scale?); counting it as a change for the blackout`, {
         event: "manual-change",
         from: this.#current,
         to: formation.quantity,
       });
-      this.#lastChange = now;
+      // When we saw it, not when the tick began: the read may have waited for the rate budget.
+      this.#lastChange = this.#clock.now();
     }
     this.#current = formation.quantity;
     // Heroku runs this many now (a person scaled, or the plan changed): the refusal no longer holds.
@@ -342,7 +342,8 @@ export class Scaler {
       this.#herokuOk();
       this.#current = formation.quantity;
       this.#formationReadAt = now;
-      this.#lastChange = now;
+      // When it happened: the call may have waited for the rate budget.
+      this.#lastChange = this.#clock.now();
       this.#deps.alerts?.clear("heroku-refused");
       this.#logger.info(`scaled ${this.#settings.process_type} ${from} → ${formation.quantity}`, { event: "scale", from, to: formation.quantity });
       return formation.quantity;

@@ -10,6 +10,7 @@ import {
 } from "@dynosaur/core";
 import { resolve } from "node:path";
 import { createHttp } from "../http.js";
+import { type LeaderLock, startLeaderLock, watchForeignChanges } from "../leader.js";
 import { createCliLogger } from "../log-writer.js";
 import type { CliFlags, CliIO, Setup } from "../setup.js";
 import { version } from "../setup.js";
@@ -25,7 +26,7 @@ export async function runCommand(io: CliIO, setup: Setup, flags: CliFlags): Prom
   const clock = systemClock;
   const app = settings.heroku_app_name ?? "dry-run";
 
-  const reporters = await createStatsReporters(config.stats as never, { app, logger, http, env: io.env, clock });
+  const reporters = await createStatsReporters(config.stats, { app, logger, http, env: io.env, clock });
   // A dry run always keeps its decisions in the stats file, as the seed's stats.txt did.
   if (settings.dry_run) reporters.push(createFileReporter({ path: resolve(io.cwd, settings.stats_file) }));
   const stats = createStatsDispatcher(reporters, { logger });
@@ -38,6 +39,15 @@ export async function runCommand(io: CliIO, setup: Setup, flags: CliFlags): Prom
   });
   const limit = flags.once ? 1 : flags.ticks;
 
+  // Two Dynosaurs for one app and process type: with a shared database only the lock holder scales.
+  let leader: LeaderLock | undefined;
+  const databaseUrl = io.env.DATABASE_URL;
+  if (!settings.dry_run && databaseUrl) {
+    redactor.add(databaseUrl);
+    redactor.add(safePassword(databaseUrl));
+    leader = await startLeaderLock({ databaseUrl, app, processType: settings.process_type, logger, instance: io.env.DYNO });
+  }
+
   let scaler: Scaler;
   try {
     scaler = await createScaler(config, {
@@ -47,24 +57,28 @@ export async function runCommand(io: CliIO, setup: Setup, flags: CliFlags): Prom
       logger,
       stats,
       alerts,
+      leader,
       formation: (s) =>
-        new HerokuClient({
-          app: s.heroku_app_name!,
-          apiKey: s.heroku_api_key!,
-          processType: s.process_type,
-          baseUrl: s.heroku_api_url,
-          dispatcher: http,
-          timeoutMs: s.heroku_timeout * 1000,
-          clock,
-          userAgent: `dynosaur-cli/${version()}`,
-        }),
+        watchForeignChanges(
+          new HerokuClient({
+            app: s.heroku_app_name!,
+            apiKey: s.heroku_api_key!,
+            processType: s.process_type,
+            baseUrl: s.heroku_api_url,
+            dispatcher: http,
+            timeoutMs: s.heroku_timeout * 1000,
+            clock,
+            userAgent: `dynosaur-cli/${version()}`,
+          }),
+          { app: s.heroku_app_name!, processType: s.process_type, logger, clock, expectsToLead: () => leader?.isLeader() ?? true },
+        ),
       onTick: () => {
         ticks++;
         if (limit !== null && ticks >= limit) done();
       },
     });
   } catch (e) {
-    await Promise.allSettled([stats.close(), alerts.close(), http.close()]);
+    await Promise.allSettled([stats.close(), alerts.close(), http.close(), leader?.stop()]);
     throw e;
   }
 
@@ -86,6 +100,8 @@ export async function runCommand(io: CliIO, setup: Setup, flags: CliFlags): Prom
   scaler.start();
   await finished;
   await scaler.stop({ graceMs: STOP_GRACE_MS });
+  // Only after the last tick: a standby takes over as soon as the lock is free.
+  await leader?.stop();
   io.signals?.off?.("SIGTERM", onTerm);
   io.signals?.off?.("SIGINT", onInt);
   await http.close().catch(() => {});
@@ -95,4 +111,12 @@ export async function runCommand(io: CliIO, setup: Setup, flags: CliFlags): Prom
   const last = scaler.lastReport;
   if (!settings.dry_run && last && last.before === null && signalled === null) return 1;
   return 0;
+}
+
+function safePassword(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,0 +1,137 @@
+import { type HerokuFake, startHerokuFake } from "@dynosaur/fakes/heroku";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ManualClock } from "../src/clock.js";
+import { HerokuClient } from "../src/heroku.js";
+import { memoryLogger } from "../src/logger.js";
+import { createScaler } from "../src/scaler.js";
+import { scriptedPlugin } from "./helpers.js";
+import { SoakClock } from "./soak/clock.js";
+
+// Small, fixed reproductions of what the soak found, so each stays fixed without
+// depending on a seed.
+let fake: HerokuFake;
+let clock: ManualClock;
+
+beforeEach(async () => {
+  clock = new ManualClock(Date.UTC(2026, 10, 28));
+  fake = await startHerokuFake({ apps: { shop: { formation: { web: { quantity: 3 } } } }, now: () => clock.now() });
+});
+afterEach(() => fake.close());
+
+async function scalerFor(scaler: Record<string, unknown> = {}) {
+  const plugin = scriptedPlugin();
+  const active = new Set<string>();
+  const scalerInstance = await createScaler(
+    {
+      scaler: { heroku_app_name: "shop", heroku_api_key: fake.apiKey, heroku_api_url: fake.url, min_dynos: 1, max_dynos: 10, blackout: 300, heroku_timeout: 0.3, ...scaler },
+      plugins: [{ name: "a", type: "scripted", interval: 5 }],
+    },
+    {
+      plugins: [plugin],
+      clock,
+      logger: memoryLogger(),
+      alerts: { raise: (p) => active.add(p.key), clear: (k) => active.delete(k) },
+      formation: (s) => new HerokuClient({ app: s.heroku_app_name!, apiKey: s.heroku_api_key!, baseUrl: s.heroku_api_url, timeoutMs: s.heroku_timeout * 1000, clock }),
+    },
+  );
+  return { scaler: scalerInstance, plugin, active };
+}
+
+describe("found by the soak", () => {
+  it("a Heroku error alert is cleared once Heroku answers again (so its recovery is announced)", async () => {
+    const { scaler, plugin, active } = await scalerFor();
+    plugin.script.set("a", [30]);
+    fake.queueFault({ kind: "respond", status: 503, body: { id: "unavailable", message: "down" } });
+    await scaler.tick();
+    expect([...active].some((k) => k.startsWith("heroku-error"))).toBe(true);
+    clock.advance(60_000);
+    const t = await scaler.tick();
+    expect(t.before).toBe(3);
+    expect([...active].filter((k) => k.startsWith("heroku-error"))).toEqual([]);
+    await scaler.stop();
+  });
+
+  const patches = () => fake.requests.filter((r) => r.method === "PATCH" && r.fault === undefined).map((r) => (r.body as { quantity: number }).quantity);
+  const refuse = () => fake.queueFault({ kind: "respond", status: 422, body: { id: "invalid_params", message: "Cannot update." } }, { method: "PATCH" });
+
+  it("a refused scale-down is not a plan limit: no sudden drop past the step, the blackout or stale data", async () => {
+    fake.setQuantity("shop", "web", 8);
+    clock.advance(600_000);
+    const { scaler, plugin } = await scalerFor({ scale_down_step: 1 });
+    plugin.script.set("a", [10]); // wants 1
+    refuse();
+    const first = await scaler.tick();
+    expect(first.before).toBe(8);
+    expect(fake.formation("shop", "web")?.quantity).toBe(8);
+    // The source fails from now on: nothing may shrink the app while it is stale.
+    plugin.script.set("a", [new Error("metrics down")]);
+    for (let i = 0; i < 12; i++) {
+      clock.advance(5000);
+      await scaler.tick();
+    }
+    expect(patches()).toEqual([]);
+    expect(fake.formation("shop", "web")?.quantity).toBe(8);
+    await scaler.stop();
+  });
+
+  it("the blackout counts from when a change happened, not from the start of a tick that waited for the rate budget", async () => {
+    // A clock that jumps over the Heroku client's waits, as time would pass in production.
+    const soakClock = new SoakClock(Date.UTC(2026, 10, 28));
+    const herokuFake = await startHerokuFake({ apps: { shop: { formation: { web: { quantity: 4 } } } }, now: () => soakClock.now() });
+    try {
+      const plugin = scriptedPlugin();
+      const scaler = await createScaler(
+        {
+          scaler: { heroku_app_name: "shop", heroku_api_key: herokuFake.apiKey, heroku_api_url: herokuFake.url, min_dynos: 1, max_dynos: 10, interval: 60, heroku_poll_interval: 60, blackout: 120, scale_down_step: 1 },
+          plugins: [{ name: "a", type: "scripted", interval: 60 }],
+        },
+        {
+          plugins: [plugin],
+          clock: soakClock,
+          logger: memoryLogger(),
+          formation: (s) => new HerokuClient({ app: s.heroku_app_name!, apiKey: s.heroku_api_key!, baseUrl: s.heroku_api_url, timeoutMs: 2000, clock: soakClock }),
+        },
+      );
+      // An account almost out of budget: the client spaces its calls a minute apart.
+      const lowBudget = () => herokuFake.queueFault({ kind: "headers", headers: { "RateLimit-Remaining": "1" } }, { method: "GET" });
+      const tickAt = async (t: number) => {
+        soakClock.set(t);
+        return scaler.tick();
+      };
+      const start = soakClock.now() + 600_000;
+      plugin.script.set("a", [40, 20]); // wants 4, then 2 from the next reading on
+      lowBudget();
+      await tickAt(start);
+      lowBudget();
+      await tickAt(start + 60_000); // decides 4 → 3 at once, but the PATCH waits for its slot
+      for (let t = start + 120_000; t <= start + 600_000; t += 60_000) await tickAt(Math.max(t, soakClock.now()));
+      const patches = herokuFake.requests.filter((r) => r.method === "PATCH").map((r) => ({ at: r.at, quantity: (r.body as { quantity: number }).quantity }));
+      expect(patches.map((p) => p.quantity)).toEqual([3, 2]);
+      expect(patches[1]!.at - patches[0]!.at).toBeGreaterThanOrEqual(120_000);
+      await scaler.stop();
+    } finally {
+      await herokuFake.close();
+    }
+  });
+
+  it("a quantity Heroku refused once is not held against a person who scaled to it by hand", async () => {
+    const { scaler, plugin } = await scalerFor({ blackout: 600, max_dynos: 20 });
+    plugin.script.set("a", [95]); // wants 10
+    refuse(); // the plan refused 10 (at the time)
+    await scaler.tick();
+    expect(fake.formation("shop", "web")?.quantity).toBe(3);
+    clock.advance(5000);
+    await scaler.tick(); // asks for 9 instead
+    expect(fake.formation("shop", "web")?.quantity).toBe(9);
+    // The plan was upgraded and someone scaled to 12 by hand: the blackout protects that choice.
+    clock.advance(5000);
+    fake.setQuantity("shop", "web", 12);
+    for (let i = 0; i < 30; i++) {
+      clock.advance(5000);
+      await scaler.tick();
+    }
+    expect(patches()).toEqual([9]);
+    expect(fake.formation("shop", "web")?.quantity).toBe(12);
+    await scaler.stop();
+  });
+});
