@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { memoryLogger } from "../src/logger.js";
 import type { StatsReporter, TickReport } from "../src/report.js";
 import { createLibratoReporter, createStatsDispatcher } from "../src/stats/index.js";
+import { gaSource, sampleTick } from "./fixtures.js";
 
 const EMAIL = "ops@example.com";
 const TOKEN = "librato-secret-token-5f2a9c";
@@ -21,20 +22,7 @@ afterEach(async () => {
   await http.close();
 });
 
-function tick(n = 0): TickReport {
-  return {
-    time: Date.UTC(2026, 0, 1) + n * 5000,
-    app: "shop",
-    processType: "web",
-    dryRun: false,
-    before: 2,
-    after: 3,
-    estimate: 3,
-    winner: "ga",
-    reason: "scale up",
-    sources: [{ name: "ga", type: "google-analytics", unit: "active users", value: 150, estimate: 3, health: "ok", lastRetrieval: 0, lastError: null }],
-  };
-}
+const tick = (n = 0) => sampleTick({ time: Date.UTC(2026, 0, 1) + n * 5000, after: 3, estimate: 3, sources: [{ ...gaSource, value: 150, estimate: 3 }] });
 
 const librato = () => createLibratoReporter({ email: EMAIL, api_key: TOKEN, endpoint: fake.url, timeout: 1 }, { app: "shop", http });
 

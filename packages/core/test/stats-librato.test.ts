@@ -3,8 +3,8 @@ import { Agent, request } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../src/clock.js";
 import { memoryLogger } from "../src/logger.js";
-import type { TickReport } from "../src/report.js";
 import { createLibratoReporter, createStatsReporters, libratoGauges } from "../src/stats/index.js";
+import { sampleTick } from "./fixtures.js";
 
 const EMAIL = "ops@example.com";
 const TOKEN = "librato-secret-token-5f2a9c";
@@ -22,24 +22,7 @@ afterEach(async () => {
   await fake.close();
 });
 
-function tick(over: Partial<TickReport> = {}): TickReport {
-  return {
-    time: Date.UTC(2026, 0, 1, 12, 0, 5, 500),
-    app: "shop",
-    processType: "web",
-    dryRun: false,
-    before: 2,
-    after: 5,
-    estimate: 5,
-    winner: "ga",
-    reason: "scale up",
-    sources: [
-      { name: "ga", type: "google-analytics", unit: "active users", value: 312, estimate: 5, health: "ok", lastRetrieval: 0, lastError: null },
-      { name: "nr", type: "newrelic", unit: "rpm", value: 1200.5, estimate: 3, health: "ok", lastRetrieval: 0, lastError: null },
-    ],
-    ...over,
-  };
-}
+const tick = sampleTick;
 
 const reporter = (over: { api_key?: string } = {}) =>
   createLibratoReporter({ email: EMAIL, api_key: over.api_key ?? TOKEN, endpoint: fake.url }, { app: "shop", http });

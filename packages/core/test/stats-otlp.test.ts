@@ -3,8 +3,9 @@ import { Agent, request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../src/clock.js";
 import { memoryLogger } from "../src/logger.js";
-import type { StatsReporter, TickReport } from "../src/report.js";
+import type { StatsReporter, } from "../src/report.js";
 import { createOtlpReporter, createStatsReporters, parseKeyValueList, resolveOtlpTarget } from "../src/stats/index.js";
+import { sampleTick } from "./fixtures.js";
 
 const SECRET = "otlp-ingest-key-7d3e1b";
 
@@ -25,24 +26,7 @@ async function otlp(options: Parameters<typeof createOtlpReporter>[0], env: Reco
   return r;
 }
 
-function tick(over: Partial<TickReport> = {}): TickReport {
-  return {
-    time: Date.UTC(2026, 0, 1, 12, 0, 5),
-    app: "shop",
-    processType: "web",
-    dryRun: false,
-    before: 2,
-    after: 5,
-    estimate: 5,
-    winner: "ga",
-    reason: "scale up",
-    sources: [
-      { name: "ga", type: "google-analytics", unit: "active users", value: 312, estimate: 5, health: "ok", lastRetrieval: 0, lastError: null },
-      { name: "nr", type: "newrelic", unit: "rpm", value: 1200.5, estimate: 3, health: "ok", lastRetrieval: 0, lastError: null },
-    ],
-    ...over,
-  };
-}
+const tick = sampleTick;
 
 /** The single point of `metric` whose attributes include `attrs`. */
 function point(points: OtlpPoint[], metric: string, attrs: Record<string, string> = {}): OtlpPoint {

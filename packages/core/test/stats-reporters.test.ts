@@ -8,6 +8,7 @@ import { ManualClock } from "../src/clock.js";
 import { memoryLogger } from "../src/logger.js";
 import type { TickReport } from "../src/report.js";
 import { createConsoleReporter, createStatsReporters, statsConfigSchema, statsLine } from "../src/stats/index.js";
+import { gaSource, nrSource, sampleTick } from "./fixtures.js";
 
 let dir: string;
 let http: Agent;
@@ -20,24 +21,9 @@ afterEach(async () => {
   await http.close();
 });
 
-function tick(over: Partial<TickReport> = {}): TickReport {
-  return {
-    time: Date.UTC(2026, 0, 1, 12, 0, 0),
-    app: "shop",
-    processType: "web",
-    dryRun: false,
-    before: 2,
-    after: 5,
-    estimate: 5,
-    winner: "ga",
-    reason: "scale up",
-    sources: [
-      { name: "ga", type: "google-analytics", unit: "active users", value: 312, estimate: 5, health: "ok", lastRetrieval: 0, lastError: null },
-      { name: "nr", type: "newrelic", unit: "rpm", value: null, estimate: null, health: "outage", lastRetrieval: null, lastError: "HTTP 503" },
-    ],
-    ...over,
-  };
-}
+/** At 12:00:00, with New Relic in outage. */
+const tick = (over: Partial<TickReport> = {}) =>
+  sampleTick({ time: Date.UTC(2026, 0, 1, 12, 0, 0), sources: [gaSource, { ...nrSource, value: null, estimate: null, health: "outage", lastRetrieval: null, lastError: "HTTP 503" }], ...over });
 
 const deps = () => ({ app: "shop", logger: memoryLogger(), http, env: {}, clock: new ManualClock() });
 
