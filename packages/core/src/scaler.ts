@@ -345,7 +345,8 @@ export class Scaler {
       // When it happened: the call may have waited for the rate budget.
       this.#lastChange = this.#clock.now();
       this.#deps.alerts?.clear("heroku-refused");
-      this.#logger.info(`scaled ${this.#settings.process_type} ${from} → ${formation.quantity}`, { event: "scale", from, to: formation.quantity });
+      const simulated = this.#settings.dry_run ? "[dry run] simulated formation " : "";
+      this.#logger.info(`${simulated}scaled ${this.#settings.process_type} ${from} → ${formation.quantity}`, { event: "scale", from, to: formation.quantity });
       return formation.quantity;
     } catch (e) {
       if (e instanceof DynosaurError && e.code === "HEROKU_UNPROCESSABLE" && to > from) {
