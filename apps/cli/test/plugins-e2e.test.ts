@@ -8,7 +8,7 @@ import { spawnCli, tempDir } from "./helpers.js";
 // The first-party plugins through the real CLI binary, against loopback fakes of Google
 // (OAuth + Analytics Data API), New Relic NerdGraph and Heroku.
 const CLIENT_EMAIL = "dynosaur@shop-analytics.iam.gserviceaccount.com";
-const NR_KEY = "NRAK-TESTKEY0000000000000000000";
+const NR_KEY = "NRAK-test-fake-e2e-00000000";
 const keys = generateKeyPairSync("rsa", { modulusLength: 2048 });
 const pem = keys.privateKey.export({ type: "pkcs8", format: "pem" }) as string;
 

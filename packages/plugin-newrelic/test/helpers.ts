@@ -3,7 +3,7 @@ import { Agent, type Dispatcher } from "undici";
 import { expect } from "vitest";
 import plugin from "../src/index.js";
 
-export const USER_KEY = "NRAK-TESTKEY0123456789ABCDEFGHIJ";
+export const USER_KEY = "NRAK-test-fake-0123456789abcdef";
 export const ACCOUNT_ID = 1234567;
 
 export interface Harness {
