@@ -124,6 +124,9 @@ describe("dynosaur check and schema", () => {
     expect(stdout).toContain("random: random from @dynosaur/plugin-random@");
     expect(stdout).toMatch(/heroku_api_key: "?'?\[redacted\]/);
     expect(stdout).not.toContain("hk-super-secret-123");
+    expect(stdout).toContain("alerts: logged only");
+    const emailing = await runCli(["check", "c.yaml"], { cwd: dir, env: { HEROKU_API_KEY: "hk-super-secret-123", SENDGRID_API_KEY: "SG.x", DYNOSAUR_ADMIN_EMAIL: "ops@shop.example" } });
+    expect(emailing.stdout).toContain("alerts: emailed to ops@shop.example through SendGrid");
   });
 
   it("schema prints the JSON Schema including the options of the config's plugins", async () => {

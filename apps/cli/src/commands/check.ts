@@ -27,11 +27,20 @@ export async function checkCommand(io: CliIO, setup: Setup): Promise<number> {
       return `  - ${p.name ?? p.type}: ${loaded?.plugin.type ?? p.type} from ${from}, every ${p.interval ?? 60} s`;
     }),
     `stats: ${config.stats.length ? config.stats.map((r) => r.type).join(", ") : "none"}`,
-    `alerts: ${config.alerts ? "configured" : "from the environment, if set"}`,
+    `alerts: ${describeAlerts(config, io.env)}`,
     "",
     "# the config as it will run (secrets redacted):",
     stringify(redactConfig(config)).trimEnd(),
   ];
   io.stdout.write(`${lines.join("\n")}\n`);
   return 0;
+}
+
+/** Whether alerts would be emailed, and to whom, as the alert sink decides it. */
+function describeAlerts(config: Setup["config"], env: CliIO["env"]): string {
+  const key = config.alerts?.sendgrid_api_key ?? env.SENDGRID_API_KEY;
+  const to = config.alerts?.email ?? env.DYNOSAUR_ADMIN_EMAIL;
+  const heartbeat = config.alerts?.heartbeat_url ? "; heartbeat pinged" : "";
+  if (key && to) return `emailed to ${Array.isArray(to) ? to.join(", ") : to} through SendGrid${heartbeat}`;
+  return `logged only (set SENDGRID_API_KEY and DYNOSAUR_ADMIN_EMAIL to email them)${heartbeat}`;
 }
