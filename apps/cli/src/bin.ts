@@ -1,8 +1,14 @@
 #!/usr/bin/env node
-import { enableCompileCache } from "node:module";
+import { nodeVersionProblem } from "./node-version.js";
 
-// Cache compiled code on disk (Node >= 22.1): later starts skip most of the parsing of
-// the CLI and its dependencies, which is most of the start-up time.
+const problem = nodeVersionProblem(process.version);
+if (problem) {
+  process.stderr.write(`error ${problem}\n`);
+  process.exit(1);
+}
+const { enableCompileCache } = await import("node:module");
+// Cache compiled code on disk: later starts skip most of the parsing of the CLI and its
+// dependencies, which is most of the start-up time.
 enableCompileCache?.();
 const { main } = await import("./main.js");
 
