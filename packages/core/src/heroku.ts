@@ -43,16 +43,19 @@ export class HerokuError extends DynosaurError {
   readonly herokuId: string | undefined;
   /** For `HEROKU_RATE_LIMITED`: the time (ms) before which the client will not call Heroku. */
   readonly retryAt: number | undefined;
+  /** For a refused scale: the most dynos the plan allows, when Heroku said it. */
+  readonly limit: number | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { hint?: string; cause?: unknown; status?: number; herokuId?: string; retryAt?: number } = {},
+    options: { hint?: string; cause?: unknown; status?: number; herokuId?: string; retryAt?: number; limit?: number } = {},
   ) {
     super(code, message, { hint: options.hint, cause: options.cause });
     this.status = options.status;
     this.herokuId = options.herokuId;
     this.retryAt = options.retryAt;
+    this.limit = options.limit;
   }
 }
 
@@ -245,7 +248,7 @@ export class HerokuClient {
   }
 
   #httpError(status: number, text: string, doing: string): HerokuError {
-    const { id, message } = parseHerokuError(text);
+    const { id, message, limit } = parseHerokuError(text);
     const said = message ? `: ${clip(this.#redact(message))}` : "";
     const tag = `${status}${id ? ` ${id}` : ""}`;
     const base = { status, herokuId: id };
@@ -288,6 +291,7 @@ export class HerokuClient {
     if (status >= 400) {
       return new HerokuError("HEROKU_UNPROCESSABLE", `Heroku refused ${doing} (${tag}${said}).`, {
         ...base,
+        limit,
         hint: status === 422 ? `Check the app's dyno limits and plan (\`heroku ps -a ${this.#app}\`); the configured maximum may be above what the plan allows.` : undefined,
       });
     }
@@ -331,17 +335,27 @@ function parseFormation(text: string): Formation | string {
 }
 
 /** Heroku errors are `{"id", "message"}`; the version check answers `{"id", "error"}` instead. */
-function parseHerokuError(text: string): { id: string | undefined; message: string | undefined } {
+function parseHerokuError(text: string): { id: string | undefined; message: string | undefined; limit: number | undefined } {
   try {
     const data = JSON.parse(text) as Record<string, unknown> | null;
     if (typeof data === "object" && data !== null) {
       const message = typeof data.message === "string" ? data.message : typeof data.error === "string" ? data.error : undefined;
-      return { id: typeof data.id === "string" ? data.id : undefined, message: message?.trim() };
+      return { id: typeof data.id === "string" ? data.id : undefined, message: message?.trim(), limit: dynoLimit(data.limit, message) };
     }
   } catch {
     // Not JSON (a proxy's HTML page, say): the status alone has to do.
   }
-  return { id: undefined, message: undefined };
+  return { id: undefined, message: undefined, limit: undefined };
+}
+
+/**
+ * The plan's dyno limit from a refusal: Heroku sends `limit` with `cannot_run_above_limit`,
+ * and says "Cannot update to more than N ... dynos per process type" for the per-type cap.
+ */
+function dynoLimit(field: unknown, message: string | undefined): number | undefined {
+  if (typeof field === "number" && Number.isInteger(field) && field >= 0) return field;
+  const said = message?.match(/\bmore than (\d+)\b/i)?.[1];
+  return said === undefined ? undefined : Number(said);
 }
 
 /** Heroku's messages are a sentence; anything longer (a proxy's page, say) is cut to keep log lines readable. */

@@ -349,15 +349,20 @@ export class Scaler {
       this.#logger.info(`${simulated}scaled ${this.#settings.process_type} ${from} → ${formation.quantity}`, { event: "scale", from, to: formation.quantity });
       return formation.quantity;
     } catch (e) {
-      if (e instanceof DynosaurError && e.code === "HEROKU_UNPROCESSABLE" && to > from) {
-        // A plan's dyno limit and the like: asking again would only fail again.
-        this.#refused = { quantity: to, at: now };
-        this.#herokuErrorCode = e.code;
-        this.#logger.error(`Heroku refused ${this.#settings.process_type}=${to}: ${describeError(e)}; not asking for ${to} or more for an hour`, { event: "heroku-refused", code: e.code });
-        this.#deps.alerts?.raise({ key: "heroku-refused", kind: "heroku-refused", message: `Heroku refused to scale ${this.#settings.process_type} to ${to}: ${describeError(e)}` });
+      if (!(e instanceof DynosaurError && e.code === "HEROKU_UNPROCESSABLE" && to > from)) {
+        this.#herokuFailed(e, now, `scaling to ${to}`);
         return from;
       }
-      this.#herokuFailed(e, now, `scaling to ${to}`);
+      // A plan's dyno limit and the like: asking again would only fail again. When Heroku
+      // said what the plan allows, nothing above that is asked for.
+      const limit = (e as { limit?: unknown }).limit;
+      const known = typeof limit === "number" && limit < to ? limit : null;
+      this.#refused = { quantity: known === null ? to : known + 1, at: now };
+      this.#herokuErrorCode = e.code;
+      this.#logger.error(`Heroku refused ${this.#settings.process_type}=${to}: ${describeError(e)}; not asking for ${to} or more for an hour`, { event: "heroku-refused", code: e.code });
+      this.#deps.alerts?.raise({ key: "heroku-refused", kind: "heroku-refused", message: `Heroku refused to scale ${this.#settings.process_type} to ${to}: ${describeError(e)}` });
+      // Go to what the plan allows now, rather than one dyno per tick.
+      if (known !== null && known > from) return this.#scale(from, known, now, signal);
       return from;
     }
   }

@@ -147,7 +147,15 @@ describe("HerokuClient against the Heroku fake", () => {
     expect(e.status).toBe(422);
     expect(e.herokuId).toBe("invalid_params");
     expect(e.message).toContain("Cannot update to more than 10 Standard-2X size dynos per process type.");
+    expect(e.limit).toBe(10);
     expect(fake.formation("shop", "web")?.quantity).toBe(2);
+  });
+
+  it("422: reads the plan's limit from Heroku's `limit` field, and none from other refusals", async () => {
+    fake.queueFault({ kind: "respond", status: 422, body: { id: "cannot_run_above_limit", limit: 2, size: 11, message: "Cannot run more than 2 Free size dynos." } });
+    expect((await failure(() => client().scale(11))).limit).toBe(2);
+    fake.queueFault({ kind: "respond", status: 422, body: { id: "invalid_params", message: "Requested type Free is not available." } });
+    expect((await failure(() => client().scale(3))).limit).toBeUndefined();
   });
 
   it("refuses a quantity that is not a whole number >= 0 without calling Heroku", async () => {

@@ -81,17 +81,32 @@ describe("scaler against the Heroku fake", () => {
     await scaler.stop();
   });
 
-  it("422 over the plan's limit: stops asking for it, reports it, keeps running", async () => {
+  it("422 over the plan's limit: goes to the limit Heroku names, stops asking for more, reports it", async () => {
     const { scaler, plugin, problems } = await scalerFor();
     plugin.script.set("a", [95]); // wants 10, the plan allows 8
+    await scaler.tick();
+    expect(fake.formation("shop", "web")?.quantity).toBe(8);
+    for (let i = 0; i < 3; i++) {
+      clock.advance(5000);
+      await scaler.tick();
+    }
+    const patches = fake.requests.filter((r) => r.method === "PATCH").map((r) => (r.body as { quantity: number }).quantity);
+    expect(patches).toEqual([10, 8]);
+    expect(problems.some((p) => p.kind === "heroku-refused")).toBe(true);
+    await scaler.stop();
+  });
+
+  it("422 without a stated limit: walks down one dyno per tick, never asking twice", async () => {
+    const { scaler, plugin } = await scalerFor();
+    plugin.script.set("a", [95]);
+    fake.queueFault({ kind: "respond", status: 422, body: { id: "invalid_params", message: "Cannot update." } }, { method: "PATCH", times: 2 });
     for (let i = 0; i < 4; i++) {
       await scaler.tick();
       clock.advance(5000);
     }
-    expect(fake.formation("shop", "web")?.quantity).toBe(8);
     const patches = fake.requests.filter((r) => r.method === "PATCH").map((r) => (r.body as { quantity: number }).quantity);
     expect(patches).toEqual([10, 9, 8]);
-    expect(problems.some((p) => p.kind === "heroku-refused")).toBe(true);
+    expect(fake.formation("shop", "web")?.quantity).toBe(8);
     await scaler.stop();
   });
 
