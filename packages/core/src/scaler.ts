@@ -246,7 +246,7 @@ export class Scaler {
     if (before === null) {
       reason = `Heroku unavailable, holding (${this.#herokuErrorCode ?? "no answer"})`;
     } else {
-      if (this.#refused && now - this.#refused.at > REFUSAL_MEMORY_MS) this.#refused = null;
+      if (this.#refused && now - this.#refused.at > REFUSAL_MEMORY_MS) this.#liftRefusal();
       let decision = decide({ now, current: before, combined, sources, lastChange: this.#lastChange, refusedQuantity: this.#refused?.quantity ?? null, settings });
       reason = decision.reason;
       if (decision.target !== before) {
@@ -333,7 +333,7 @@ export class Scaler {
     }
     this.#current = formation.quantity;
     // Heroku runs this many now (a person scaled, or the plan changed): the refusal no longer holds.
-    if (this.#refused && formation.quantity >= this.#refused.quantity) this.#refused = null;
+    if (this.#refused && formation.quantity >= this.#refused.quantity) this.#liftRefusal();
   }
 
   async #scale(from: number, to: number, now: number, signal: AbortSignal): Promise<number> {
@@ -344,7 +344,7 @@ export class Scaler {
       this.#formationReadAt = now;
       // When it happened: the call may have waited for the rate budget.
       this.#lastChange = this.#clock.now();
-      this.#deps.alerts?.clear("heroku-refused");
+      if (this.#refused && formation.quantity >= this.#refused.quantity) this.#liftRefusal();
       const simulated = this.#settings.dry_run ? "[dry run] simulated formation " : "";
       this.#logger.info(`${simulated}scaled ${this.#settings.process_type} ${from} → ${formation.quantity}`, { event: "scale", from, to: formation.quantity });
       return formation.quantity;
@@ -365,6 +365,16 @@ export class Scaler {
       if (known !== null && known > from) return this.#scale(from, known, now, signal);
       return from;
     }
+  }
+
+  /**
+   * Forgets a refused quantity (its hour passed, Heroku runs that many now, or the settings
+   * changed). Only then is the refusal over: scaling up to the plan's limit does not end it.
+   */
+  #liftRefusal(): void {
+    if (this.#refused === null) return;
+    this.#refused = null;
+    this.#deps.alerts?.clear("heroku-refused");
   }
 
   #herokuOk(): void {
@@ -432,7 +442,7 @@ export class Scaler {
       this.#formationReadAt = null;
       this.#herokuRetryAt = 0;
     }
-    this.#refused = null;
+    this.#liftRefusal();
     this.#config = { ...this.#config, scaler: next };
     this.#settings = next;
     this.#logger.info("scaler settings updated", { event: "reconfigure" });
