@@ -1,5 +1,5 @@
-import { parseArgs } from "node:util";
 import { DynosaurError, describeError, inputError, type LogLevel, Redactor } from "@dynosaur/core";
+import { parseFlags, refuseExtraArguments } from "./args.js";
 import { checkCommand } from "./commands/check.js";
 import { runCommand } from "./commands/run.js";
 import { schemaCommand } from "./commands/schema.js";
@@ -73,13 +73,7 @@ function formatError(e: unknown): string {
 }
 
 function parseCommandLine(argv: string[]): { command: string; configPath: string | undefined; flags: CliFlags } {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (e) {
-    throw inputError("DYNO_USAGE", (e as Error).message, { hint: "see dynosaur --help" });
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags(argv, FLAGS, "dynosaur --help");
   if (values.help) return { command: "help", configPath: undefined, flags: defaultFlags() };
   if (values.version) return { command: "version", configPath: undefined, flags: defaultFlags() };
   let [command, configPath, ...rest] = positionals;
@@ -89,7 +83,7 @@ function parseCommandLine(argv: string[]): { command: string; configPath: string
     configPath = command;
     command = "run";
   }
-  if (rest.length) throw inputError("DYNO_USAGE", `unexpected argument${rest.length > 1 ? "s" : ""}: ${rest.join(" ")}`, { hint: "see dynosaur --help" });
+  refuseExtraArguments(rest, "dynosaur --help");
   const format = values["log-format"] ?? "text";
   if (format !== "text" && format !== "json") throw inputError("DYNO_USAGE", `--log-format must be text or json, not "${format}"`);
   const level = values["log-level"] ?? "info";
@@ -106,22 +100,15 @@ function parseCommandLine(argv: string[]): { command: string; configPath: string
   };
 }
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      once: { type: "boolean" },
-      ticks: { type: "string" },
-      "dry-run": { type: "boolean" },
-      "log-format": { type: "string" },
-      "log-level": { type: "string" },
-      help: { type: "boolean", short: "h" },
-      version: { type: "boolean", short: "v" },
-    },
-  });
-}
+const FLAGS = {
+  once: { type: "boolean" },
+  ticks: { type: "string" },
+  "dry-run": { type: "boolean" },
+  "log-format": { type: "string" },
+  "log-level": { type: "string" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "v" },
+} as const;
 
 function defaultFlags(): CliFlags {
   return { once: false, ticks: null, dryRun: false, logFormat: "text", logLevel: "info" };

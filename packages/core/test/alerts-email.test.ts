@@ -1,10 +1,11 @@
 import { type SendGridFake, startSendGridFake } from "@dynosaur/fakes/sendgrid";
 import { Agent, request } from "undici";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { alertsConfigSchema, createAlertSink } from "../src/alerts/index.js";
 import { ManualClock } from "../src/clock.js";
 import { memoryLogger } from "../src/logger.js";
 import type { Problem, TickReport } from "../src/report.js";
+import { eachTest } from "./fixtures.js";
 
 const KEY = "SG.test-key.9f8e7d6c5b4a";
 const ADMIN = "ops@example.com";
@@ -13,15 +14,13 @@ let fake: SendGridFake;
 let http: Agent;
 let clock: ManualClock;
 
-beforeEach(async () => {
+eachTest(async () => {
   fake = await startSendGridFake({ apiKey: KEY });
   http = new Agent();
-  clock = new ManualClock();
+  return [fake, http];
 });
-
-afterEach(async () => {
-  await http.close();
-  await fake.close();
+beforeEach(() => {
+  clock = new ManualClock();
 });
 
 const report = { time: 0, app: "shop", processType: "web", dryRun: false, before: 2, after: 2, estimate: 2, winner: null, reason: "", sources: [] } satisfies TickReport;

@@ -1,10 +1,11 @@
 import { type HeartbeatFake, startHeartbeatFake } from "@dynosaur/fakes/heartbeat";
 import { Agent } from "undici";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { createAlertSink } from "../src/alerts/index.js";
 import { ManualClock } from "../src/clock.js";
 import { memoryLogger } from "../src/logger.js";
 import type { TickReport } from "../src/report.js";
+import { eachTest } from "./fixtures.js";
 
 const TOKEN = "5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278";
 
@@ -12,15 +13,13 @@ let fake: HeartbeatFake;
 let http: Agent;
 let clock: ManualClock;
 
-beforeEach(async () => {
+eachTest(async () => {
   fake = await startHeartbeatFake({ token: TOKEN });
   http = new Agent();
-  clock = new ManualClock();
+  return [fake, http];
 });
-
-afterEach(async () => {
-  await fake.close();
-  await http.close();
+beforeEach(() => {
+  clock = new ManualClock();
 });
 
 const report: TickReport = { time: 0, app: "shop", processType: "web", dryRun: false, before: 2, after: 2, estimate: 2, winner: "ga", reason: "hold", sources: [] };

@@ -1,3 +1,4 @@
+import { afterEach, beforeEach } from "vitest";
 import type { SourceStatus, TickReport } from "../src/report.js";
 
 /** A source reading as the scaler reports it: GA at 312 users asking for 5 dynos. */
@@ -20,4 +21,18 @@ export function sampleTick(over: Partial<TickReport> = {}): TickReport {
     sources: [gaSource, nrSource],
     ...over,
   };
+}
+
+/**
+ * Opens what `open` returns (loopback fakes, HTTP agents) before each test and closes it all
+ * after, so no test leaks a server or a socket into the next.
+ */
+export function eachTest(open: () => Promise<Array<{ close(): Promise<unknown> }>>): void {
+  let opened: Array<{ close(): Promise<unknown> }> = [];
+  beforeEach(async () => {
+    opened = await open();
+  });
+  afterEach(async () => {
+    await Promise.all(opened.map((o) => o.close()));
+  });
 }

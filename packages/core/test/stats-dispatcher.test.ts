@@ -1,10 +1,10 @@
 import { type LibratoFake, startLibratoFake } from "@dynosaur/fakes/librato";
 import { Agent } from "undici";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { memoryLogger } from "../src/logger.js";
 import type { StatsReporter, TickReport } from "../src/report.js";
 import { createLibratoReporter, createStatsDispatcher } from "../src/stats/index.js";
-import { gaSource, sampleTick } from "./fixtures.js";
+import { gaSource, sampleTick, eachTest } from "./fixtures.js";
 
 const EMAIL = "ops@example.com";
 const TOKEN = "librato-secret-token-5f2a9c";
@@ -12,14 +12,10 @@ const TOKEN = "librato-secret-token-5f2a9c";
 let fake: LibratoFake;
 let http: Agent;
 
-beforeEach(async () => {
+eachTest(async () => {
   fake = await startLibratoFake({ email: EMAIL, token: TOKEN });
   http = new Agent();
-});
-
-afterEach(async () => {
-  await fake.close();
-  await http.close();
+  return [fake, http];
 });
 
 const tick = (n = 0) => sampleTick({ time: Date.UTC(2026, 0, 1) + n * 5000, after: 3, estimate: 3, sources: [{ ...gaSource, value: 150, estimate: 3 }] });

@@ -1,10 +1,10 @@
 import { type LibratoFake, startLibratoFake } from "@dynosaur/fakes/librato";
 import { Agent, request } from "undici";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ManualClock } from "../src/clock.js";
 import { memoryLogger } from "../src/logger.js";
 import { createLibratoReporter, createStatsReporters, libratoGauges } from "../src/stats/index.js";
-import { sampleTick } from "./fixtures.js";
+import { sampleTick, eachTest } from "./fixtures.js";
 
 const EMAIL = "ops@example.com";
 const TOKEN = "librato-secret-token-5f2a9c";
@@ -12,14 +12,10 @@ const TOKEN = "librato-secret-token-5f2a9c";
 let fake: LibratoFake;
 let http: Agent;
 
-beforeEach(async () => {
+eachTest(async () => {
   fake = await startLibratoFake({ email: EMAIL, token: TOKEN });
   http = new Agent();
-});
-
-afterEach(async () => {
-  await http.close();
-  await fake.close();
+  return [fake, http];
 });
 
 const tick = sampleTick;

@@ -1,8 +1,8 @@
 import { writeFile } from "node:fs/promises";
 import { extname, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { backtestJson, formatBacktest, inputError, readTrace, renderBacktestHtml, renderBacktestSvg, runBacktest } from "@dynosaur/core";
 import type { CliIO, Setup } from "../setup.js";
+import { parseFlags, refuseExtraArguments } from "../args.js";
 
 export const SIMULATE_USAGE = `Usage:
   dynosaur simulate <config> --trace <file.csv> [options]
@@ -43,17 +43,11 @@ export interface SimulateOptions {
 
 /** Parses `dynosaur simulate ...` (the arguments after `simulate`). */
 export function parseSimulateArgs(argv: string[]): { help: true } | { help: false; configPath: string; options: SimulateOptions } {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (e) {
-    throw inputError("DYNO_USAGE", (e as Error).message, { hint: "see dynosaur simulate --help" });
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags(argv, FLAGS, "dynosaur simulate --help");
   if (values.help) return { help: true };
   const [configPath, ...rest] = positionals;
   if (configPath === undefined) throw inputError("DYNO_USAGE", "`dynosaur simulate` needs a config file", { hint: "e.g. dynosaur simulate examples/backtest.yaml --trace examples/traces/aws-elb-requests.csv" });
-  if (rest.length) throw inputError("DYNO_USAGE", `unexpected argument${rest.length > 1 ? "s" : ""}: ${rest.join(" ")}`, { hint: "see dynosaur simulate --help" });
+  refuseExtraArguments(rest, "dynosaur simulate --help");
   if (values.trace === undefined) throw inputError("DYNO_USAGE", "`dynosaur simulate` needs --trace <file.csv>: the recorded load to replay", { hint: "e.g. --trace examples/traces/aws-elb-requests.csv (see dynosaur simulate --help for the format)" });
   if (values.chart !== undefined && ![".svg", ".html", ".htm"].includes(extname(values.chart).toLowerCase())) {
     throw inputError("DYNO_USAGE", `--chart ${values.chart}: the file must end in .svg or .html`);
@@ -73,23 +67,16 @@ export function parseSimulateArgs(argv: string[]): { help: true } | { help: fals
   };
 }
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      trace: { type: "string" },
-      source: { type: "string" },
-      "boot-seconds": { type: "string" },
-      "tick-seconds": { type: "string" },
-      compare: { type: "boolean" },
-      json: { type: "boolean" },
-      chart: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-}
+const FLAGS = {
+  trace: { type: "string" },
+  source: { type: "string" },
+  "boot-seconds": { type: "string" },
+  "tick-seconds": { type: "string" },
+  compare: { type: "boolean" },
+  json: { type: "boolean" },
+  chart: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
 
 function seconds(text: string | undefined, flag: string, zeroOk: boolean): number | undefined {
   if (text === undefined) return undefined;
