@@ -83,11 +83,11 @@ describe("use: resolves third-party plugins from the config's directory", () => 
     installPackage(dir, "dynosaur-plugin-broken", { "package.json": pkg("dynosaur-plugin-broken"), "dist/index.js": "export default { type: 'broken' };" });
     const old = await spawnCli(["c.yaml", "--once"], { cwd: dir }).exited;
     expect(old.code).toBe(2);
-    expect(old.stderr).toContain("DYNO_PLUGIN_INCOMPATIBLE: plugin package dynosaur-plugin-old@1.2.3 was built for plugin contract v99, but this @dynosaur/core speaks v1");
+    expect(old.stderr).toContain("DYNO_PLUGIN_INCOMPATIBLE: plugin package dynosaur-plugin-old@1.2.3 was built for plugin contract v99, but this @dynosaur/core speaks v1 and v2");
     expect(old.stderr).toContain("upgrade @dynosaur/cli and @dynosaur/core");
     writeFileSync(join(dir, "c.yaml"), "use: [broken]\nscaler: {dry_run: true}\nplugins: [{type: broken}]\n");
     const broken = await spawnCli(["c.yaml", "--once"], { cwd: dir }).exited;
     expect(broken.code).toBe(2);
-    expect(broken.stderr).toContain("DYNO_PLUGIN_INVALID: plugin package dynosaur-plugin-broken@1.2.3 is not a valid Dynosaur plugin: no apiVersion");
+    expect(broken.stderr).toContain("DYNO_PLUGIN_INVALID: plugin package dynosaur-plugin-broken@1.2.3 is not a valid Dynosaur plugin: no `unit`; no `create` function");
   });
 });

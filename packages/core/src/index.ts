@@ -5,7 +5,10 @@ export { DynosaurError, type DynosaurErrorOptions, describeError, type ErrorCode
 export { createLogger, type Logger, type LogFields, type LogLevel, type LogRecord, memoryLogger, silentLogger } from "./logger.js";
 export {
   definePlugin,
+  type EstimateContext,
   PLUGIN_API_VERSION,
+  type Reading,
+  SUPPORTED_PLUGIN_API_VERSIONS,
   type PluginContext,
   type PluginDefinition,
   type PluginDefinitionInput,

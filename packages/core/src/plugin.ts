@@ -7,8 +7,12 @@ import { parseOrThrow } from "./validate.js";
 /**
  * The version of the plugin contract this core implements. `definePlugin` stamps it
  * on every plugin, so core can tell a plugin built for another contract from a broken one.
+ * v2 added `busy` readings, the estimate context and `secrets`; v1 plugins still run
+ * unchanged (they ignore what they do not know).
  */
-export const PLUGIN_API_VERSION = 1;
+export const PLUGIN_API_VERSION = 2;
+/** Contract versions this core runs. */
+export const SUPPORTED_PLUGIN_API_VERSIONS: readonly number[] = [1, 2];
 
 /** What core hands a plugin when it creates an instance. */
 export interface PluginContext {
@@ -27,16 +31,39 @@ export interface PluginContext {
   clock: Clock;
 }
 
+/**
+ * A reading with more than the number (contract v2). `busy` is how much work is running
+ * right now (e.g. jobs being processed): while it is above 0, a process type with
+ * `hold_while_busy` is not scaled down, so no running job is killed.
+ */
+export interface Reading {
+  value: number;
+  busy?: number;
+}
+
+/** What `estimateDynos` may take into account besides the reading (contract v2). */
+export interface EstimateContext {
+  /** Dynos of the source's process type running now; null before Heroku was read. */
+  current: number | null;
+  /** The process type the source drives, e.g. `web` or `worker`. */
+  process: string;
+}
+
 /** One live metric source created from a plugin and its options. */
 export interface PluginInstance {
   /**
-   * Takes one fresh reading. Throw (preferably a `PluginError`) on failure: core
-   * logs it, reports it and keeps the last good reading. Must stop when `signal` aborts;
-   * core aborts it after the source's `timeout`.
+   * Takes one fresh reading: a number, or a `Reading` that also says how much work is
+   * busy. Throw (preferably a `PluginError`) on failure: core logs it, reports it and
+   * keeps the last good reading. Must stop when `signal` aborts; core aborts it after the
+   * source's `timeout`.
    */
-  retrieve(signal: AbortSignal): Promise<number>;
-  /** Turns a reading into the number of dynos it needs: a whole number >= 0, monotone in `value`. */
-  estimateDynos(value: number): number;
+  retrieve(signal: AbortSignal): Promise<number | Reading>;
+  /**
+   * Turns a reading into the number of dynos it needs: a whole number >= 0, monotone in
+   * `value`. `context` (v2; core always passes it) says how many dynos run now, for sources whose need depends on
+   * it (e.g. a latency band: add one dyno while jobs wait too long).
+   */
+  estimateDynos(value: number, context?: EstimateContext): number;
   /** Releases what the instance holds. Core may call it more than once. */
   close?(): void | Promise<void>;
 }
@@ -54,6 +81,13 @@ export interface PluginDefinitionInput<S extends PluginOptionsSchema> {
   /** One line for `dynosaur check` and docs. */
   description?: string;
   /**
+   * Option keys whose values are secrets (v2), e.g. `["api_key"]`, or `["url"]` for a URL
+   * that carries a password. Core redacts them from logs and errors, the web app stores
+   * them encrypted and never shows them. Keys named like `*_key`, `*token`, `*password`
+   * and `*secret` are secret whatever a plugin says.
+   */
+  secrets?: readonly string[];
+  /**
    * The plugin's own options. Core adds the common source options (`name`, `type`,
    * `interval`, `hysteresis_period`, `outage_after`, `timeout`) and rejects unknown keys.
    * A plugin may declare `interval` itself to change its default or minimum.
@@ -67,13 +101,18 @@ export interface PluginDefinitionInput<S extends PluginOptionsSchema> {
   create(options: z.output<S> & SourceOptions, ctx: PluginContext): PluginInstance | Promise<PluginInstance>;
 }
 
+/**
+ * A plugin: what a plugin package default-exports. `definePlugin` stamps `apiVersion`; a
+ * plain object that `satisfies PluginDefinition` may leave it out (it then means this
+ * core's version).
+ */
 export interface PluginDefinition<S extends PluginOptionsSchema = PluginOptionsSchema> extends PluginDefinitionInput<S> {
-  /** The contract version the plugin was built against (stamped by `definePlugin`). */
-  apiVersion: number;
+  /** The contract version the plugin was built against. @default PLUGIN_API_VERSION */
+  apiVersion?: number;
 }
 
 /** Defines a plugin. A plugin package default-exports the result. */
-export function definePlugin<S extends PluginOptionsSchema>(definition: PluginDefinitionInput<S>): PluginDefinition<S> {
+export function definePlugin<S extends PluginOptionsSchema>(definition: PluginDefinitionInput<S>): PluginDefinition<S> & { apiVersion: number } {
   return { ...definition, apiVersion: PLUGIN_API_VERSION };
 }
 
@@ -108,6 +147,8 @@ export const sourceOptionsSchema = z.object({
 
 export type SourceOptions = Required<Pick<z.output<typeof sourceOptionsSchema>, "type" | "interval" | "hysteresis_period" | "outage_after" | "timeout">> & {
   name: string;
+  /** The process type the source drives. @default "web" */
+  process?: string;
 };
 
 /**

@@ -1,5 +1,5 @@
 import { DynosaurError, inputError } from "./errors.js";
-import { PLUGIN_API_VERSION, type PluginDefinition } from "./plugin.js";
+import { PLUGIN_API_VERSION, type PluginDefinition, SUPPORTED_PLUGIN_API_VERSIONS } from "./plugin.js";
 import { closest } from "./validate.js";
 
 /** The plugins a config may name, by `type` and by alias. */
@@ -52,16 +52,16 @@ export function checkPluginShape(plugin: unknown, from: string): asserts plugin 
       hint: "a plugin package must `export default definePlugin({...})` from @dynosaur/core",
     });
   }
-  if (typeof p.apiVersion === "number" && p.apiVersion !== PLUGIN_API_VERSION) {
+  if (p.apiVersion !== undefined && !SUPPORTED_PLUGIN_API_VERSIONS.includes(p.apiVersion)) {
     const newer = p.apiVersion > PLUGIN_API_VERSION;
     throw new DynosaurError(
       "DYNO_PLUGIN_INCOMPATIBLE",
-      `${from} was built for plugin contract v${p.apiVersion}, but this @dynosaur/core speaks v${PLUGIN_API_VERSION}`,
+      `${from} was built for plugin contract v${p.apiVersion}, but this @dynosaur/core speaks v${SUPPORTED_PLUGIN_API_VERSIONS.join(" and v")}`,
       { exitCode: 2, hint: newer ? "upgrade @dynosaur/cli and @dynosaur/core" : `upgrade ${from} to a release built for @dynosaur/core v${PLUGIN_API_VERSION}` },
     );
   }
   const problems: string[] = [];
-  if (typeof p.apiVersion !== "number") problems.push("no apiVersion (was it made with definePlugin?)");
+  if (p.secrets !== undefined && !(Array.isArray(p.secrets) && p.secrets.every((k) => typeof k === "string"))) problems.push("`secrets` is not a list of option names");
   if (typeof p.type !== "string" || !p.type) problems.push("no `type`");
   if (typeof p.unit !== "string") problems.push("no `unit`");
   if (typeof p.create !== "function") problems.push("no `create` function");

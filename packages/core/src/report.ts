@@ -13,6 +13,8 @@ export interface SourceStatus {
   /** Dynos this source asks for; null before the first good reading. */
   estimate: number | null;
   health: SourceHealth;
+  /** Work running at the newest good reading (e.g. jobs being processed); null when the plugin does not say. */
+  busy: number | null;
   /** Time (ms) of the newest good reading. */
   lastRetrieval: number | null;
   /** The last failure, if the newest attempt failed (secret-free). */

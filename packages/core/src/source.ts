@@ -7,10 +7,12 @@ import type { SourceHealth, SourceStatus } from "./report.js";
 /** How far above `max_dynos` an estimate may go before the reading is taken for garbage. */
 const ABSURD_FACTOR = 100;
 
-interface Reading {
+interface StoredReading {
   time: number;
   value: number;
   estimate: number;
+  /** Work running at the time (jobs being processed), when the plugin says. */
+  busy: number | null;
 }
 
 /**
@@ -23,12 +25,14 @@ export class Source {
   readonly name: string;
   readonly type: string;
   readonly unit: string;
+  /** The process type this source drives. */
+  readonly process: string;
   readonly options: SourceOptions;
   readonly #instance: PluginInstance;
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #startedAt: number;
-  #readings: Reading[] = [];
+  #readings: StoredReading[] = [];
   #lastAttempt: number | null = null;
   #lastError: string | null = null;
   #closed = false;
@@ -40,6 +44,7 @@ export class Source {
     this.name = options.name;
     this.type = plugin.type;
     this.unit = plugin.unit;
+    this.process = options.process ?? "web";
     this.options = options;
     this.#instance = instance;
     this.#clock = deps.clock;
@@ -59,13 +64,13 @@ export class Source {
    * Returns the failure, if the reading finished with one. `maxDynos` bounds what counts
    * as a plausible estimate.
    */
-  async poll(maxDynos: number, waitMs = Number.POSITIVE_INFINITY): Promise<DynosaurError | null> {
+  async poll(maxDynos: number, waitMs = Number.POSITIVE_INFINITY, current: number | null = null): Promise<DynosaurError | null> {
     if (this.#closed) return null;
     if (!this.#inFlight) {
       const now = this.#clock.now();
       if (!this.due(now)) return null;
       this.#lastAttempt = now;
-      this.#inFlight = this.#read(maxDynos).finally(() => {
+      this.#inFlight = this.#read(maxDynos, current).finally(() => {
         this.#inFlight = null;
       });
     }
@@ -83,12 +88,12 @@ export class Source {
     }
   }
 
-  async #read(maxDynos: number): Promise<DynosaurError | null> {
+  async #read(maxDynos: number, current: number | null): Promise<DynosaurError | null> {
     try {
-      const value = await this.#retrieveWithTimeout();
-      const estimate = this.#estimate(value, maxDynos);
+      const { value, busy } = this.#unpack(await this.#retrieveWithTimeout());
+      const estimate = this.#estimate(value, maxDynos, current);
       const time = this.#clock.now();
-      this.#readings.push({ time, value, estimate });
+      this.#readings.push({ time, value: value as number, estimate, busy });
       this.#prune(time);
       if (this.#lastError) this.#logger.info(`source ${this.name} recovered`, { source: this.name });
       this.#lastError = null;
@@ -102,7 +107,18 @@ export class Source {
     }
   }
 
-  async #retrieveWithTimeout(): Promise<number> {
+  /** A v2 plugin may return `{ value, busy }`; a bad busy count is as bad as a bad value. */
+  #unpack(reading: unknown): { value: unknown; busy: number | null } {
+    if (typeof reading !== "object" || reading === null) return { value: reading, busy: null };
+    const { value, busy } = reading as { value?: unknown; busy?: unknown };
+    if (busy === undefined) return { value, busy: null };
+    if (typeof busy !== "number" || !Number.isFinite(busy) || busy < 0) {
+      throw new DynosaurError("DYNO_BAD_READING", `source ${this.name} returned busy ${describeValue(busy)}, not a number >= 0; reading ignored`);
+    }
+    return { value, busy };
+  }
+
+  async #retrieveWithTimeout(): Promise<unknown> {
     const controller = new AbortController();
     const timeoutMs = this.options.timeout * 1000;
     const onClose = () => controller.abort(new Error(`source ${this.name} is closing`));
@@ -128,11 +144,11 @@ export class Source {
     }
   }
 
-  #estimate(value: unknown, maxDynos: number): number {
+  #estimate(value: unknown, maxDynos: number, current: number | null): number {
     if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
       throw new DynosaurError("DYNO_BAD_READING", `source ${this.name} returned ${describeValue(value)}, not a number >= 0; reading ignored`);
     }
-    const raw = this.#instance.estimateDynos(value);
+    const raw = this.#instance.estimateDynos(value, { current, process: this.process });
     if (typeof raw !== "number" || !Number.isFinite(raw) || raw < 0) {
       throw new DynosaurError("DYNO_BAD_READING", `source ${this.name} turned ${value} into ${describeValue(raw)} dynos; reading ignored`);
     }
@@ -152,7 +168,7 @@ export class Source {
   }
 
   /** The reading that drives the estimate: the largest within the hysteresis window. */
-  #driving(now: number): Reading | null {
+  #driving(now: number): StoredReading | null {
     const latest = this.#readings.at(-1);
     if (!latest) return null;
     const keepFrom = now - this.options.hysteresis_period * 1000;
@@ -179,6 +195,7 @@ export class Source {
       value: driving?.value ?? null,
       estimate: driving?.estimate ?? null,
       health: this.health(now),
+      busy: this.#readings.at(-1)?.busy ?? null,
       lastRetrieval: this.#readings.at(-1)?.time ?? null,
       lastError: this.#lastError,
     };

@@ -10,6 +10,7 @@ const src = (name: string, estimate: number | null, health: SourceStatus["health
   value: estimate,
   estimate,
   health,
+  busy: null,
   lastRetrieval: 0,
   lastError: null,
 });

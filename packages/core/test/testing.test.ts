@@ -88,6 +88,35 @@ describe("checkPlugin on a conforming plugin", () => {
     });
     expect(await failures(bare, { invalidOptions: [] })).toEqual({});
   });
+
+  it("passes a plain object that satisfies the contract, without definePlugin", async () => {
+    const { apiVersion: _, ...plain } = good;
+    const results = await checkPlugin(plain, kit);
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    expect(results.find((r) => r.id === "api-version")?.message).toBe("no apiVersion: taken as version 2");
+  });
+
+  it("passes a v2 plugin that reports busy work and reads the estimate context", async () => {
+    const seen: unknown[] = [];
+    const queue = definePlugin({
+      ...good,
+      create: async (options, ctx) => ({
+        ...(await good.create(options, ctx)),
+        async retrieve(signal: AbortSignal) {
+          signal.throwIfAborted();
+          return { value: options.value, busy: 3 };
+        },
+        estimateDynos(value, context) {
+          seen.push(context);
+          return Math.ceil(value / options.per_dyno);
+        },
+      }),
+    });
+    const results = await checkPlugin(queue, kit);
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+    expect(results.find((r) => r.id === "retrieve")?.message).toBe("read 12, 3 busy");
+    expect(seen[0]).toEqual({ current: 1, process: "web" });
+  });
 });
 
 describe("each check fails on a plugin that breaks its rule", () => {
@@ -106,18 +135,24 @@ describe("each check fails on a plugin that breaks its rule", () => {
       fails: allIds.filter((id) => id !== "api-version"),
       message: /the default export is not a valid Dynosaur plugin: `options` is not a zod object schema/,
     },
-    { name: "module namespace", plugin: { default: good }, fails: allIds, message: /module namespace, not a plugin: pass the module's default export/ },
+    // Without an apiVersion of its own a namespace is taken as the current version; the shape check catches it.
+    { name: "module namespace", plugin: { default: good }, fails: allIds.filter((id) => id !== "api-version"), message: /module namespace, not a plugin: pass the module's default export/ },
     {
-      name: "another API version",
-      plugin: { ...good, apiVersion: 2 },
-      fails: ["api-version"],
-      message: /plugin "fixed" was built for plugin API version 2, but this @dynosaur\/core implements version 1/,
+      name: "a busy count that is not a number",
+      plugin: breakInstance(() => ({
+        async retrieve(signal: AbortSignal) {
+          signal.throwIfAborted();
+          return { value: 4, busy: -1 };
+        },
+      })),
+      fails: ["retrieve"],
+      message: /retrieve resolved to \{ busy: -1 \}: busy must be a finite number >= 0/,
     },
     {
-      name: "no API version",
-      plugin: (({ apiVersion: _, ...rest }) => rest)(good),
+      name: "another API version",
+      plugin: { ...good, apiVersion: 3 },
       fails: ["api-version"],
-      message: /declares no apiVersion: build the default export with definePlugin\(\)/,
+      message: /plugin "fixed" was built for plugin API version 3, but this @dynosaur\/core runs versions 1 and 2/,
     },
     {
       name: "a schema JSON Schema cannot represent",

@@ -34,7 +34,7 @@ describe("reading realtime active users", () => {
     const users = await instance.retrieve(NEVER);
 
     expect(users).toBe(312);
-    expect(instance.estimateDynos(users)).toBe(7);
+    expect(instance.estimateDynos(312)).toBe(7);
     expect(w.oauth.requests).toEqual([{ status: 200, clientEmail: CLIENT_EMAIL }]);
     const [request] = w.api.requests;
     expect(request).toMatchObject({ method: "POST", path: `/v1beta/properties/${PROPERTY_ID}:runRealtimeReport`, status: 200 });
@@ -65,7 +65,7 @@ describe("reading realtime active users", () => {
     const users = await instance.retrieve(NEVER);
 
     expect(users).toBe(0);
-    expect(instance.estimateDynos(users)).toBe(0);
+    expect(instance.estimateDynos(0)).toBe(0);
     expect(w.api.requests[0]?.status).toBe(200);
   });
 

@@ -41,7 +41,7 @@ describe("reading web throughput", () => {
     const { instance } = await createInstance({ ...base(), app_name: "shop-web" });
     const rpm = await instance.retrieve(never());
     expect(rpm).toBe(1234.5);
-    expect(instance.estimateDynos(rpm)).toBe(3);
+    expect(instance.estimateDynos(1234.5)).toBe(3);
     expect(instance.estimateDynos(0)).toBe(0);
     expect(instance.estimateDynos(500)).toBe(1);
     expect(instance.estimateDynos(500.01)).toBe(2);

@@ -17,7 +17,8 @@ async function instance(options: Record<string, unknown> = {}) {
 async function readings(options: Record<string, unknown>, count: number): Promise<number[]> {
   const { instance: source, ctx } = await instance(options);
   const values: number[] = [];
-  for (let i = 0; i < count; i++) values.push(await source.retrieve(ctx.signal));
+  // The random plugin reads plain numbers (no busy count).
+  for (let i = 0; i < count; i++) values.push((await source.retrieve(ctx.signal)) as number);
   return values;
 }
 

@@ -1,7 +1,7 @@
 import type { Dispatcher } from "undici";
 import { z } from "zod";
 import { describeError } from "../errors.js";
-import { PLUGIN_API_VERSION, type PluginDefinition, type PluginInstance, parsePluginOptions, pluginOptionsSchema, type SourceOptions } from "../plugin.js";
+import { PLUGIN_API_VERSION, type PluginDefinition, SUPPORTED_PLUGIN_API_VERSIONS, type PluginInstance, parsePluginOptions, pluginOptionsSchema, type SourceOptions } from "../plugin.js";
 import { checkPluginShape } from "../registry.js";
 import { createTestContext } from "./context.js";
 
@@ -26,11 +26,11 @@ export interface PluginCheck {
 
 export const pluginChecks: readonly PluginCheck[] = [
   { id: "shape", title: "default export has the shape of a plugin" },
-  { id: "api-version", title: `declares plugin API version ${PLUGIN_API_VERSION}` },
+  { id: "api-version", title: `speaks a plugin API version this core runs (${SUPPORTED_PLUGIN_API_VERSIONS.join(", ")})` },
   { id: "json-schema", title: "option schema converts to JSON Schema" },
   { id: "valid-options", title: "accepts its valid options and creates an instance" },
   { id: "invalid-options", title: "rejects invalid options with an error naming the path" },
-  { id: "retrieve", title: "retrieve resolves to a finite number" },
+  { id: "retrieve", title: "retrieve resolves to a finite number, or { value, busy } of finite numbers >= 0" },
   { id: "retrieve-abort", title: "retrieve rejects promptly when its signal aborts" },
   { id: "estimate-whole", title: "estimateDynos returns whole numbers >= 0" },
   { id: "estimate-monotone", title: "estimateDynos never falls as the reading rises" },
@@ -172,12 +172,11 @@ const runners: Record<PluginCheckId, Runner> = {
     if (typeof value !== "object" || value === null) fail(`the default export is ${show(value)}, not a plugin`);
     const { apiVersion, type } = value as { apiVersion?: unknown; type?: unknown };
     const name = typeof type === "string" ? `plugin "${type}"` : "the plugin";
-    if (apiVersion === undefined) {
-      fail(`${name} declares no apiVersion: build the default export with definePlugin() from @dynosaur/core, which stamps it`);
-    }
-    if (apiVersion !== PLUGIN_API_VERSION) {
+    // A plain object that satisfies PluginDefinition may leave the version out: it means this core's.
+    if (apiVersion === undefined) return `no apiVersion: taken as version ${PLUGIN_API_VERSION}`;
+    if (typeof apiVersion !== "number" || !SUPPORTED_PLUGIN_API_VERSIONS.includes(apiVersion)) {
       fail(
-        `${name} was built for plugin API version ${show(apiVersion)}, but this @dynosaur/core implements version ${PLUGIN_API_VERSION}: ` +
+        `${name} was built for plugin API version ${show(apiVersion)}, but this @dynosaur/core runs versions ${SUPPORTED_PLUGIN_API_VERSIONS.join(" and ")}: ` +
           `rebuild it with definePlugin() from a @dynosaur/core that implements version ${PLUGIN_API_VERSION}`,
       );
     }
@@ -239,8 +238,16 @@ const runners: Record<PluginCheckId, Runner> = {
       if (outcome.kind === "rejected") {
         fail(`retrieve rejected: ${describeError(outcome.error)}. With the valid options (and setup()'s fixture) it must produce a reading`);
       }
-      const reading = outcome.value;
-      if (typeof reading !== "number" || !Number.isFinite(reading)) fail(`retrieve resolved to ${show(reading)}, not a finite number`);
+      const reading = outcome.value as unknown;
+      if (typeof reading === "object" && reading !== null) {
+        const { value, busy } = reading as { value?: unknown; busy?: unknown };
+        if (typeof value !== "number" || !Number.isFinite(value)) fail(`retrieve resolved to { value: ${show(value)} }: value must be a finite number`);
+        if (busy !== undefined && !(typeof busy === "number" && Number.isFinite(busy) && busy >= 0)) {
+          fail(`retrieve resolved to { busy: ${show(busy)} }: busy must be a finite number >= 0 (or left out)`);
+        }
+        return `read ${value}${busy === undefined ? "" : `, ${busy} busy`}`;
+      }
+      if (typeof reading !== "number" || !Number.isFinite(reading)) fail(`retrieve resolved to ${show(reading)}, not a finite number or { value, busy }`);
       return `read ${reading}`;
     });
   },
@@ -464,7 +471,8 @@ function estimates(instance: PluginInstance, readings: readonly number[]): { rea
   const sorted = [...new Set(readings)].sort((a, b) => a - b);
   return sorted.map((reading) => {
     try {
-      return { reading, dynos: instance.estimateDynos(reading) as unknown };
+      // As core calls it (contract v2): with how many dynos run now.
+      return { reading, dynos: instance.estimateDynos(reading, { current: 1, process: "web" }) as unknown };
     } catch (error) {
       return fail(`estimateDynos(${reading}) threw: ${describeError(error)}`);
     }
