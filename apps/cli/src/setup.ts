@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { type DynosaurConfig, type LogLevel, parseConfig, parsePluginOptions, PluginRegistry, readConfigFile, type Redactor } from "@dynosaur/core";
+import { type DynosaurConfig, type LogLevel, parseConfig, readConfigFile, type Redactor } from "@dynosaur/core";
 import type { LogFormat } from "./log-writer.js";
 import { inferUse, type LoadedPlugin, loadPlugins } from "./resolve-plugins.js";
 
@@ -34,13 +34,8 @@ export interface Setup {
 /** Reads, validates and resolves a config and its plugins. */
 export async function loadSetup(configPath: string, io: Pick<CliIO, "cwd" | "env">, flags: Pick<CliFlags, "dryRun">): Promise<Setup> {
   const file = resolve(io.cwd, configPath);
-  let raw = await readConfigFile(file);
-  if (flags.dryRun && raw && typeof raw === "object" && !Array.isArray(raw)) {
-    // Forced before validation, so a dry run needs no Heroku credentials.
-    const scaler = (raw as { scaler?: unknown }).scaler;
-    raw = { ...raw, scaler: { ...(scaler && typeof scaler === "object" ? scaler : {}), dry_run: true } };
-  }
-  const { config, redactor } = parseConfig(raw, io.env);
+  const raw = await readConfigFile(file);
+  const { config, redactor } = parseConfig(raw, io.env, { dryRun: flags.dryRun });
   let specs: string[];
   let paths: string[];
   if (config.use) {
@@ -51,10 +46,8 @@ export async function loadSetup(configPath: string, io: Pick<CliIO, "cwd" | "env
     specs = inferUse(config.plugins.map((p) => p.type));
     paths = specs.map((spec) => `plugins[${config.plugins.findIndex((p) => inferUse([p.type])[0] === spec)}].type`);
   }
+  // Plugin options are checked once, by the runtime, before anything starts.
   const plugins = await loadPlugins(specs, dirname(file), paths);
-  // Check every plugin's options now, before anything starts or prints.
-  const registry = new PluginRegistry(plugins.map((p) => p.plugin));
-  for (const [i, entry] of config.plugins.entries()) parsePluginOptions(registry.get(entry.type, `plugins[${i}].type`), entry, `plugins[${i}]`);
   return { file, config, redactor, plugins };
 }
 

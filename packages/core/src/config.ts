@@ -135,18 +135,26 @@ export interface ParsedConfig {
  * maps seed-era key names, checks the shape. Plugin options are checked later, once the
  * plugins are loaded (`parsePluginOptions`).
  */
-export function parseConfig(raw: unknown, env: Record<string, string | undefined> = process.env): ParsedConfig {
+export interface ParseOptions {
+  /** Secrets already known; those of this config are added to it. @default a new Redactor */
+  redactor?: Redactor;
+  /** Forces `scaler.dry_run` before validation, so a dry run needs no Heroku credentials. */
+  dryRun?: boolean;
+}
+
+export function parseConfig(raw: unknown, env: Record<string, string | undefined> = process.env, options: ParseOptions = {}): ParsedConfig {
+  const redactor = options.redactor ?? new Redactor();
   if (raw === null || raw === undefined) {
     throw inputError("DYNO_CONFIG_EMPTY", "the config is empty", { hint: "start from examples/dry-run.yaml: it needs a `scaler:` section and a `plugins:` list" });
   }
   if (typeof raw !== "object" || Array.isArray(raw)) {
     throw inputError("DYNO_CONFIG_INVALID", "the config must be a mapping with `scaler:` and `plugins:` sections", { hint: "start from examples/dry-run.yaml" });
   }
-  const redactor = new Redactor();
   const secrets = new Set<string>();
   const substituted = substituteEnv(raw, env, secrets) as Record<string, unknown>;
   for (const s of secrets) redactor.add(s);
   const normalized = normalize(substituted);
+  if (options.dryRun) normalized.scaler = { ...(isRecord(normalized.scaler) ? normalized.scaler : {}), dry_run: true };
   redactor.collect(normalized);
   const config = parseOrThrow(configSchema, normalized);
   const names = new Map<string, number>();

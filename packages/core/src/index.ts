@@ -17,7 +17,7 @@ export {
   type SourceOptions,
   sourceOptionsSchema,
 } from "./plugin.js";
-export type { AlertSink, Problem, SourceHealth, SourceStatus, StatsReporter, TickReport } from "./report.js";
+export type { AlertSink, EngineEvent, Problem, SourceHealth, SourceStatus, StatsReporter, TickReport } from "./report.js";
 export {
   type DynosaurConfig,
   isParsed,
@@ -31,16 +31,20 @@ export {
   scalerConfigSchema,
 } from "./config.js";
 export { substituteEnv } from "./env.js";
-export { type FormationApi, type FormationState, SimulatedFormation } from "./formation.js";
+export { type ApplyResult, FormationController, type FormationControllerOptions, type FormationRead, type LeaderGate } from "./formation/controller.js";
+export { type Formation, HerokuClient, type HerokuClientOptions, HerokuError } from "./formation/heroku-client.js";
+export { type LeaderLock, type LeaderLockOptions, lockKey, startLeaderLock } from "./formation/leader-lock.js";
+export { type FormationApi, type FormationState, SimulatedFormation } from "./formation/simulated.js";
+export { createDispatcher } from "./http.js";
+export { Loop, type LoopParts, type TickListener } from "./loop.js";
+export { createRuntime, type Runtime, type RuntimeOptions, type RuntimePlugin, type RuntimeStatus } from "./runtime.js";
 export { parsePluginOptions, pluginOptionsSchema } from "./plugin.js";
 export { clamp, type Combined, combine, type Decision, type DecisionInput, decide, type PolicySettings } from "./policy.js";
 export { Redactor, redactConfig } from "./redact.js";
 export { checkPluginShape, PluginRegistry } from "./registry.js";
-export { createScaler, Scaler, type ScalerDeps, type ScalerStatus, type TickSink } from "./scaler.js";
 export { Source } from "./source.js";
 export { formatTick } from "./tick-format.js";
 export { closest, formatZodIssues, parseOrThrow } from "./validate.js";
-export { type Formation, HerokuClient, type HerokuClientOptions, HerokuError } from "./heroku.js";
 export {
   createConsoleReporter,
   createFileReporter,

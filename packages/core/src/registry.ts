@@ -7,16 +7,10 @@ export class PluginRegistry {
   readonly #byName = new Map<string, PluginDefinition>();
 
   constructor(plugins: readonly PluginDefinition[]) {
-    for (const plugin of plugins) this.add(plugin);
-  }
-
-  add(plugin: PluginDefinition, from = "a plugin"): void {
-    checkPluginShape(plugin, from);
-    for (const name of [plugin.type, ...(plugin.aliases ?? [])]) this.#byName.set(name, plugin);
-  }
-
-  has(type: string): boolean {
-    return this.#byName.has(type);
+    for (const plugin of plugins) {
+      checkPluginShape(plugin, "a plugin");
+      for (const name of [plugin.type, ...(plugin.aliases ?? [])]) this.#byName.set(name, plugin);
+    }
   }
 
   /** The plugin for `type`; an unknown type is a config error listing the known ones. */
@@ -29,14 +23,6 @@ export class PluginRegistry {
       path,
       hint: `add the package that provides "${type}" to the config's \`use:\` list (e.g. use: [${type}]) and install it`,
     });
-  }
-
-  get types(): string[] {
-    return [...new Set([...this.#byName.values()].map((p) => p.type))];
-  }
-
-  get plugins(): PluginDefinition[] {
-    return [...new Set(this.#byName.values())];
   }
 }
 

@@ -38,6 +38,19 @@ export interface TickReport {
   /** Why the quantity changed or did not, in a few words (e.g. `blackout`, `scale up`). */
   reason: string;
   sources: SourceStatus[];
+  /** Notable things that happened during the tick (scales, manual changes, Heroku errors...). */
+  events: EngineEvent[];
+}
+
+/** Something worth a log line of its own, an event in the web app, maybe an alert. */
+export interface EngineEvent {
+  kind: "scale" | "manual-change" | "foreign-scaler" | "heroku-refused" | "heroku-refusal-lifted" | "heroku-error" | "heroku-recovered";
+  level: "info" | "warn" | "error";
+  /** Human text, secret-free. */
+  message: string;
+  processType: string;
+  /** Figures for structured logs (`from`, `to`, `code`...). */
+  fields: Record<string, unknown>;
 }
 
 /** A stats reporter (`stats:` in the config). */
@@ -56,7 +69,7 @@ export interface StatsReporter {
 /** A problem worth telling a human about. `key` identifies it for deduplication. */
 export interface Problem {
   key: string;
-  kind: "source-outage" | "all-sources-out" | "heroku-refused" | "heroku-error" | "plugin-error" | "unexpected";
+  kind: "source-outage" | "all-sources-out" | "heroku-refused" | "heroku-error" | "unexpected";
   /** Human text, secret-free. */
   message: string;
 }

@@ -28,6 +28,9 @@ export class Source {
   /** The process type this source drives. */
   readonly process: string;
   readonly options: SourceOptions;
+  readonly plugin: PluginDefinition;
+  /** The `plugins[]` entry it was made from, to tell whether a new config changes it. */
+  readonly #entry: string;
   readonly #instance: PluginInstance;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -40,7 +43,9 @@ export class Source {
   #inFlight: Promise<DynosaurError | null> | null = null;
   readonly #closing = new AbortController();
 
-  constructor(plugin: PluginDefinition, options: SourceOptions, instance: PluginInstance, deps: { clock: Clock; logger: Logger }) {
+  constructor(plugin: PluginDefinition, options: SourceOptions, instance: PluginInstance, deps: { clock: Clock; logger: Logger; entry?: unknown }) {
+    this.plugin = plugin;
+    this.#entry = JSON.stringify(deps.entry ?? options);
     this.name = options.name;
     this.type = plugin.type;
     this.unit = plugin.unit;
@@ -50,6 +55,11 @@ export class Source {
     this.#clock = deps.clock;
     this.#logger = deps.logger;
     this.#startedAt = deps.clock.now();
+  }
+
+  /** Whether `entry` (a `plugins[]` entry) is the one this source was made from. */
+  sameEntry(entry: unknown): boolean {
+    return !this.#closed && JSON.stringify(entry) === this.#entry;
   }
 
   /** Whether a fresh reading is due at `now`. */

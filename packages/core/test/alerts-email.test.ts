@@ -23,7 +23,7 @@ beforeEach(() => {
   clock = new ManualClock();
 });
 
-const report = { time: 0, app: "shop", processType: "web", dryRun: false, before: 2, after: 2, estimate: 2, winner: null, reason: "", sources: [] } satisfies TickReport;
+const report = { time: 0, app: "shop", processType: "web", dryRun: false, before: 2, after: 2, estimate: 2, winner: null, reason: "", sources: [], events: [] } satisfies TickReport;
 
 const refused: Problem = { key: "heroku-refused", kind: "heroku-refused", message: "Heroku refused to scale web to 12: quantity above the plan's limit of 10" };
 const outage: Problem = { key: "outage:ga", kind: "source-outage", message: "source ga has had no good reading for 300 s (last error: HTTP 503)" };
@@ -120,15 +120,6 @@ describe("alert emails through SendGrid", () => {
     s.tick?.(report, true);
     await s.settled();
     expect(fake.emails).toHaveLength(3);
-  });
-
-  it("does not email a single failed reading", async () => {
-    const s = sink();
-    s.raise({ key: "plugin:ga", kind: "plugin-error", message: "ga: HTTP 503" });
-    s.clear("plugin:ga");
-    await s.settled();
-    expect(fake.emails).toHaveLength(0);
-    expect(s.logger.text()).toMatch(/alert: ga: HTTP 503/);
   });
 
   it("logs SendGrid refusing the key once, with SendGrid's message and never the key", async () => {

@@ -22,7 +22,7 @@ beforeEach(() => {
   clock = new ManualClock();
 });
 
-const report: TickReport = { time: 0, app: "shop", processType: "web", dryRun: false, before: 2, after: 2, estimate: 2, winner: "ga", reason: "hold", sources: [] };
+const report: TickReport = { time: 0, app: "shop", processType: "web", dryRun: false, before: 2, after: 2, estimate: 2, winner: "ga", reason: "hold", sources: [], events: [] };
 
 function sink(config: Parameters<typeof createAlertSink>[0] = {}) {
   const logger = memoryLogger();

@@ -19,6 +19,7 @@ export function sampleTick(over: Partial<TickReport> = {}): TickReport {
     winner: "ga",
     reason: "scale up",
     sources: [gaSource, nrSource],
+    events: [],
     ...over,
   };
 }

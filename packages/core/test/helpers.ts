@@ -5,9 +5,15 @@ import { definePlugin, type PluginDefinition } from "../src/plugin.js";
  * A plugin whose readings a test scripts: `script.next` is returned by the next
  * retrieve (a number, an Error to throw, or a function). Estimate = ceil(value / per).
  */
-export function scriptedPlugin(type = "scripted"): PluginDefinition & { script: Map<string, Array<number | Error | (() => Promise<number>)>>; calls: Map<string, number> } {
+export function scriptedPlugin(type = "scripted"): PluginDefinition & {
+  script: Map<string, Array<number | Error | (() => Promise<number>)>>;
+  calls: Map<string, number>;
+  /** Names of the instances closed, in order. */
+  closed: string[];
+} {
   const script = new Map<string, Array<number | Error | (() => Promise<number>)>>();
   const calls = new Map<string, number>();
+  const closed: string[] = [];
   const plugin = definePlugin({
     type,
     aliases: [`${type}Plugin`],
@@ -28,8 +34,24 @@ export function scriptedPlugin(type = "scripted"): PluginDefinition & { script: 
           return next;
         },
         estimateDynos: (v) => Math.ceil(v / options.per),
+        close() {
+          closed.push(options.name);
+        },
       };
     },
   });
-  return Object.assign(plugin, { script, calls });
+  return Object.assign(plugin, { script, calls, closed });
+}
+
+/**
+ * Waits until `check()` holds, polling every 25 ms of real time, for what only a real
+ * server decides (a PostgreSQL lock changing hands); `ms` bounds the wait.
+ */
+export async function until(check: () => boolean, ms: number, what: string): Promise<number> {
+  const started = performance.now();
+  while (!check()) {
+    if (performance.now() - started > ms) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return performance.now() - started;
 }

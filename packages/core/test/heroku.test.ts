@@ -3,7 +3,7 @@ import { Agent, request } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Clock, ManualClock } from "../src/clock.js";
 import { DynosaurError } from "../src/errors.js";
-import { HerokuClient, type HerokuClientOptions, HerokuError } from "../src/heroku.js";
+import { HerokuClient, type HerokuClientOptions, HerokuError } from "../src/formation/heroku-client.js";
 
 const KEY = "0c1d2e3f-heroku-secret-key-4a5b6c7d";
 const ACCEPT = "application/vnd.heroku+json; version=3";

@@ -1,10 +1,10 @@
 import { type HerokuFake, startHerokuFake } from "@dynosaur/fakes/heroku";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../src/clock.js";
-import { HerokuClient } from "../src/heroku.js";
+import { HerokuClient } from "../src/formation/heroku-client.js";
 import { memoryLogger } from "../src/logger.js";
 import type { Problem } from "../src/report.js";
-import { createScaler } from "../src/scaler.js";
+import { createRuntime as createScaler } from "../src/runtime.js";
 import { scriptedPlugin } from "./helpers.js";
 
 // The loop against a loopback Heroku that checks what the real one checks: every failure

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../src/clock.js";
 import { DynosaurError } from "../src/errors.js";
-import type { FormationApi, FormationState } from "../src/formation.js";
+import type { FormationApi, FormationState } from "../src/formation/simulated.js";
 import { memoryLogger } from "../src/logger.js";
 import type { Problem, TickReport } from "../src/report.js";
-import { createScaler } from "../src/scaler.js";
+import { createRuntime as createScaler } from "../src/runtime.js";
 import { scriptedPlugin } from "./helpers.js";
 
 /** A formation that records every call, like Heroku would see them. */
@@ -318,25 +318,40 @@ describe("scaler lifecycle and embedding API", () => {
     expect(status.sources[0]).toMatchObject({ name: "a", value: 42, estimate: 5, unit: "units", health: "ok", lastRetrieval: clock.now() });
   });
 
-  it("reconfigures the scaler settings while running, validating them", async () => {
+  it("reconfigures the scaler settings while running, validating them first", async () => {
     const { plugin, scaler, formation, clock } = await setup();
     plugin.script.set("a", [90]);
     await scaler.tick();
-    scaler.updateSettings({ max_dynos: 4 });
+    await scaler.reconfigure(baseConfig({ max_dynos: 4 }));
     clock.advance(5000);
     expect((await scaler.tick()).after).toBe(4);
     expect(formation.patches).toEqual([9, 4]);
-    expect(() => scaler.updateSettings({ min_dynos: 8 })).toThrow(/scaler.min_dynos/);
+    await expect(scaler.reconfigure(baseConfig({ min_dynos: 8, max_dynos: 4 }))).rejects.toThrow(/scaler.min_dynos/);
+    expect(scaler.config.scaler.max_dynos).toBe(4);
   });
 
-  it("replaces one plugin by name and closes the old instance", async () => {
+  it("keeps an unchanged source's readings and the blackout across a config change", async () => {
+    const { plugin, scaler, formation, clock } = await setup({ plugins: [{ name: "a", type: "scripted", interval: 60 }] });
+    plugin.script.set("a", [60, 10]);
+    expect((await scaler.tick()).after).toBe(6);
+    clock.advance(5000);
+    await scaler.reconfigure(baseConfig({ blackout: 120 }, [{ name: "a", type: "scripted", interval: 60 }]));
+    // The source was not read again (its interval has not passed), and the blackout still holds.
+    const t = await scaler.tick();
+    expect(t.sources[0]).toMatchObject({ value: 60, estimate: 6 });
+    expect(plugin.calls.get("a")).toBe(1);
+    expect(formation.patches).toEqual([6]);
+  });
+
+  it("replaces a changed plugin entry and closes the old instance", async () => {
     const { plugin, scaler } = await setup();
     plugin.script.set("a", [10]);
     await scaler.tick();
-    await scaler.replacePlugin("a", { type: "scripted", per: 1, interval: 5 });
+    await scaler.reconfigure(baseConfig({}, [{ name: "a", type: "scripted", per: 1, interval: 5 }]));
+    expect(plugin.closed).toContain("a");
     const t = await scaler.tick();
     expect(t.estimate).toBe(10);
-    await expect(scaler.replacePlugin("a", { type: "nope" })).rejects.toThrow(/unknown plugin type "nope"/);
+    await expect(scaler.reconfigure(baseConfig({}, [{ name: "a", type: "nope" }]))).rejects.toThrow(/unknown plugin type "nope"/);
   });
 
   it("runs a dry run without touching the formation API", async () => {

@@ -26,23 +26,18 @@ export interface AlertDeps {
 export interface AlertSinkHandle extends AlertSink {
   /** Whether problems are emailed (a SendGrid key and a recipient are known). */
   readonly emailing: boolean;
+  /** Where problems go, in a few words, e.g. `emailed to ops@shop.example through SendGrid; heartbeat pinged`. */
+  describe(): string;
   /** Resolves when no email or heartbeat is in flight. */
   settled(): Promise<void>;
   close(): Promise<void>;
 }
-
-/**
- * Kinds worth waking someone for. A single failed reading (`plugin-error`) is routine and is
- * only logged: if it lasts, the source goes into outage, and that is emailed.
- */
-export const EMAILED_KINDS: ReadonlySet<Problem["kind"]> = new Set(["source-outage", "all-sources-out", "heroku-refused", "heroku-error", "unexpected"]);
 
 const TITLES: Record<Problem["kind"], string> = {
   "source-outage": "a source is in outage",
   "all-sources-out": "every source is out",
   "heroku-refused": "Heroku refused to scale",
   "heroku-error": "Heroku API error",
-  "plugin-error": "a source failed",
   unexpected: "unexpected error",
 };
 
@@ -112,7 +107,7 @@ export function createAlertSink(config: AlertsConfigInput | undefined, deps: Ale
   };
 
   const emailDue = (s: ProblemState, now: number) => {
-    if (!mailer || s.unreported === 0 || !EMAILED_KINDS.has(s.problem.kind)) return;
+    if (!mailer || s.unreported === 0) return;
     if (s.lastEmailAt !== null && now - s.lastEmailAt < minIntervalMs) return;
     const previous = s.lastEmailAt;
     if (s.active && !s.announced) send(problemEmail(deps.app, s, now, previous, minIntervalMs));
@@ -133,6 +128,8 @@ export function createAlertSink(config: AlertsConfigInput | undefined, deps: Ale
 
   return {
     emailing: mailer !== null,
+    describe: () =>
+      `${mailer ? `emailed to ${recipients.join(", ")} through SendGrid` : "logged only (set SENDGRID_API_KEY and DYNOSAUR_ADMIN_EMAIL to email them)"}${heartbeat ? "; heartbeat pinged" : ""}`,
     raise(problem) {
       const now = clock.now();
       let s = states.get(problem.key);

@@ -5,7 +5,7 @@ import { createLogger, type LogRecord } from "../logger.js";
 import type { PluginDefinition, PluginInstance } from "../plugin.js";
 import { clamp } from "../policy.js";
 import { PluginRegistry } from "../registry.js";
-import { createScaler, type Scaler } from "../scaler.js";
+import { createRuntime, type Runtime } from "../runtime.js";
 import { closest } from "../validate.js";
 import { type BacktestMetrics, computeMetrics, type MetricsSeries, type QuantityChange } from "./metrics.js";
 import { offlineDispatcher } from "./offline.js";
@@ -270,7 +270,7 @@ function matchFeeds(config: DynosaurConfig, registry: PluginRegistry, trace: Tra
 }
 
 interface Replay {
-  scaler: Scaler;
+  scaler: Runtime;
   clock: ManualClock;
   instances: Map<string, PluginInstance>;
   changes: QuantityChange[];
@@ -300,11 +300,19 @@ async function startReplay(args: {
       create: async (o, ctx) => {
         const instance = await p.create(o, ctx);
         instances.set(o.name, instance);
-        return instance;
+        // The plugin's own estimateDynos is the capacity model; its readings come from the trace.
+        return { ...instance, retrieve: feed(o.name) };
       },
     }),
   );
   const values = new Map(feeds.map((f) => [f.source, f.values]));
+  const feed = (name: string) => {
+    const column = values.get(name);
+    if (!column) throw new DynosaurError("DYNO_SIMULATION", `source ${name} has no trace column`);
+    const last = column.length - 1;
+    // The value of the period that ended last: a reading at the end of a period sees it.
+    return async () => column[Math.min(last, Math.floor((clock.now() - clockStart) / stepMs) - 1)] ?? column[0]!;
+  };
   const changes: QuantityChange[] = [];
   const warnings = { count: 0, first: [] as string[] };
   const logger = createLogger(
@@ -314,23 +322,16 @@ async function startReplay(args: {
     },
     { level: "warn" },
   );
-  let scaler: Scaler;
+  let scaler: Runtime;
   try {
-    scaler = await createScaler(replayed, {
+    scaler = await createRuntime(replayed, {
       plugins,
       clock,
       logger,
       http: args.http,
-      formation: () => {
-        throw new DynosaurError("DYNO_SIMULATION", "a simulation never talks to Heroku");
-      },
-      retrieveOverride: ({ name }) => {
-        const column = values.get(name);
-        if (!column) throw new DynosaurError("DYNO_SIMULATION", `source ${name} has no trace column`);
-        const last = column.length - 1;
-        // The value of the period that ended last: a reading at the end of a period sees it.
-        return async () => column[Math.min(last, Math.floor((clock.now() - clockStart) / stepMs) - 1)] ?? column[0]!;
-      },
+      // Nothing leaves a replay: no stats file, no email.
+      stats: { report() {} },
+      alerts: { raise() {}, clear() {} },
       onTick: (r) => {
         if (r.after !== null && r.after !== r.before) changes.push({ time: r.time - clockStart, quantity: r.after });
       },

@@ -1,4 +1,4 @@
-import { type Dispatcher, request } from "undici";
+import type { Dispatcher } from "undici";
 import { describeError } from "../errors.js";
 
 /** What a reporter or alert channel needs to make one HTTP call. */
@@ -46,13 +46,9 @@ const MAX_QUOTED = 300;
 export async function httpCall(call: HttpCall, service: string): Promise<HttpReply> {
   const signal = AbortSignal.timeout(call.timeoutMs);
   try {
-    const res = await request(call.url, {
-      method: call.method,
-      headers: call.headers,
-      body: call.body,
-      dispatcher: call.dispatcher,
-      signal,
-    });
+    const url = new URL(call.url);
+    // The dispatcher's own request(): core never loads undici just to make a call.
+    const res = await call.dispatcher.request({ origin: url.origin, path: `${url.pathname}${url.search}`, method: call.method, headers: call.headers, body: call.body, signal });
     const text = await res.body.text();
     return { status: res.statusCode, text };
   } catch (e) {

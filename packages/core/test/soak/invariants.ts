@@ -1,4 +1,3 @@
-import { EMAILED_KINDS } from "../../src/alerts/sink.js";
 import type { LogRecord } from "../../src/logger.js";
 import type { Problem, TickReport } from "../../src/report.js";
 import type { HerokuFaultKind, PluginFaultKind } from "./scenario.js";
@@ -137,7 +136,7 @@ export class Checker {
   raised(p: Problem, now: number): void {
     this.secretFree("alert", p.message);
     this.#active.add(p.key);
-    if (EMAILED_KINDS.has(p.kind) && !this.#pending.has(p.key)) this.#pending.set(p.key, now);
+    if (!this.#pending.has(p.key)) this.#pending.set(p.key, now);
   }
 
   cleared(key: string): void {

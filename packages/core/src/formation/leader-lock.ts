@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
-import { type Clock, describeError, type FormationApi, type FormationState, type Logger, systemClock } from "@dynosaur/core";
+import { type Clock, systemClock } from "../clock.js";
+import { describeError } from "../errors.js";
+import type { Logger } from "../logger.js";
 import type { Client, ClientConfig } from "pg";
 
 /*
@@ -45,7 +47,7 @@ export interface LeaderLockOptions {
   clock?: Clock;
 }
 
-/** The scaler's `leader` hook, backed by a PostgreSQL advisory lock. */
+/** The formation controller's leader gate, backed by a PostgreSQL advisory lock. */
 export interface LeaderLock {
   /** Whether this process holds the lock now (and confirmed it within the lease). */
   isLeader(): boolean;
@@ -236,57 +238,11 @@ function clientConfig(url: string, applicationName: string): ClientConfig {
   return config;
 }
 
-export interface ForeignChangeOptions {
-  app: string;
-  processType: string;
-  logger: Logger;
-  /** @default systemClock */
-  clock?: Clock;
-  /** Whether this process is the one expected to scale (a standby expects the leader's changes). @default always */
-  expectsToLead?: () => boolean;
-  /** Seconds within which two changes Dynosaur did not make mean someone else is scaling. @default 900 */
-  window?: number;
-}
-
-/**
- * Wraps a formation to notice changes this process did not make. One is a person running
- * `heroku ps:scale`; two within `window` look like another scaler (a second Dynosaur
- * without a shared DATABASE_URL, or another autoscaler), and earn a loud warning naming
- * the app and process type.
- */
-export function watchForeignChanges(inner: FormationApi, options: ForeignChangeOptions): FormationApi {
-  const clock = options.clock ?? systemClock;
-  const windowMs = (options.window ?? 900) * 1000;
-  let known: number | null = null;
-  // A PATCH that failed on our side may still have been applied: that change is ours.
-  let asked: number | null = null;
-  let changes: number[] = [];
-  let warnedAt: number | null = null;
-
-  const notice = (quantity: number) => {
-    const now = clock.now();
-    changes = [...changes.filter((t) => now - t < windowMs), now];
-    if (changes.length < 2 || (warnedAt !== null && now - warnedAt < windowMs)) return;
-    warnedAt = now;
-    options.logger.warn(
-      `ANOTHER SCALER? the ${options.processType} formation of app ${options.app} changed ${changes.length} times in ${Math.round(windowMs / 60_000)} min without this Dynosaur (now ${quantity}); another Dynosaur, another autoscaler or a person is scaling ${options.app} ${options.processType} too. Run one Dynosaur per app and process type, or give them all the same DATABASE_URL so only one scales.`,
-      { event: "foreign-scaler", app: options.app, process_type: options.processType, changes: changes.length },
-    );
-  };
-
-  return {
-    async getFormation(signal?: AbortSignal): Promise<FormationState> {
-      const f = await inner.getFormation(signal);
-      if (known !== null && f.quantity !== known && f.quantity !== asked && (options.expectsToLead?.() ?? true)) notice(f.quantity);
-      known = f.quantity;
-      asked = null;
-      return f;
-    },
-    async scale(quantity: number, signal?: AbortSignal): Promise<FormationState> {
-      asked = quantity;
-      const f = await inner.scale(quantity, signal);
-      known = f.quantity;
-      return f;
-    },
-  };
+/** The password of a connection URL, to redact it wherever the URL might be echoed. */
+export function urlPassword(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
 }

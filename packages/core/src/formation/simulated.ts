@@ -1,4 +1,4 @@
-import type { Clock } from "./clock.js";
+import type { Clock } from "../clock.js";
 
 /** A process type's formation as Dynosaur needs it. */
 export interface FormationState {

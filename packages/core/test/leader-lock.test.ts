@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { type FormationApi, type FormationState, ManualClock, memoryLogger } from "@dynosaur/core";
 import { Client } from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type LeaderLock, lockKey, startLeaderLock, watchForeignChanges } from "../src/leader.js";
+import { type LeaderLock, lockKey, startLeaderLock } from "../src/formation/leader-lock.js";
+import { ManualClock } from "../src/clock.js";
+import { memoryLogger } from "../src/logger.js";
 import { until } from "./helpers.js";
 
 /*
@@ -120,95 +121,5 @@ describe("leader lock on PostgreSQL", () => {
     clock.advance(16_000);
     expect(l.isLeader()).toBe(false);
     expect(l.describe()).toMatch(/not confirmed for 16 s/);
-  });
-});
-
-/** A formation that a test scales "by hand" and that records what Dynosaur asked. */
-class HandFormation implements FormationApi {
-  state: FormationState = { quantity: 2, updatedAt: 0 };
-  failNextScale = false;
-  async getFormation() {
-    return { ...this.state };
-  }
-  async scale(quantity: number) {
-    this.state = { quantity, updatedAt: 0 };
-    if (this.failNextScale) {
-      this.failNextScale = false;
-      throw new Error("response lost (the change went through)");
-    }
-    return { ...this.state };
-  }
-}
-
-describe("noticing another scaler without a database", () => {
-  const setup = (expectsToLead?: () => boolean) => {
-    const clock = new ManualClock();
-    const logger = memoryLogger();
-    const inner = new HandFormation();
-    const formation = watchForeignChanges(inner, { app: "shop", processType: "web", logger, clock, expectsToLead, window: 600 });
-    const warnings = () => logger.records.filter((r) => r.fields.event === "foreign-scaler");
-    return { clock, logger, inner, formation, warnings };
-  };
-
-  it("one change by hand is not another scaler; a second within the window is, and the warning names app and process type", async () => {
-    const { clock, inner, formation, warnings } = setup();
-    await formation.getFormation();
-    inner.state = { quantity: 5, updatedAt: 0 };
-    await formation.getFormation();
-    expect(warnings()).toHaveLength(0);
-    clock.advance(120_000);
-    inner.state = { quantity: 3, updatedAt: 0 };
-    await formation.getFormation();
-    expect(warnings()).toHaveLength(1);
-    expect(warnings()[0]?.level).toBe("warn");
-    expect(warnings()[0]?.message).toMatch(/ANOTHER SCALER\? the web formation of app shop changed 2 times in 10 min without this Dynosaur/);
-    expect(warnings()[0]?.message).toContain("DATABASE_URL");
-    // Once per window, not once per change.
-    inner.state = { quantity: 6, updatedAt: 0 };
-    await formation.getFormation();
-    expect(warnings()).toHaveLength(1);
-  });
-
-  it("changes far apart are a person now and then, not another scaler", async () => {
-    const { clock, inner, formation, warnings } = setup();
-    await formation.getFormation();
-    for (const q of [5, 3, 7]) {
-      clock.advance(700_000);
-      inner.state = { quantity: q, updatedAt: 0 };
-      await formation.getFormation();
-    }
-    expect(warnings()).toHaveLength(0);
-  });
-
-  it("our own changes never count, even when the response was lost", async () => {
-    const { inner, formation, warnings } = setup();
-    await formation.getFormation();
-    await formation.scale(4);
-    await formation.getFormation();
-    inner.failNextScale = true;
-    await expect(formation.scale(6)).rejects.toThrow();
-    await formation.getFormation();
-    await formation.scale(5);
-    await formation.getFormation();
-    expect(warnings()).toHaveLength(0);
-  });
-
-  it("a standby expects the leader's changes", async () => {
-    let leading = false;
-    const { clock, inner, formation, warnings } = setup(() => leading);
-    await formation.getFormation();
-    for (const q of [5, 3, 7]) {
-      clock.advance(10_000);
-      inner.state = { quantity: q, updatedAt: 0 };
-      await formation.getFormation();
-    }
-    expect(warnings()).toHaveLength(0);
-    leading = true;
-    for (const q of [4, 8]) {
-      clock.advance(10_000);
-      inner.state = { quantity: q, updatedAt: 0 };
-      await formation.getFormation();
-    }
-    expect(warnings()).toHaveLength(1);
   });
 });

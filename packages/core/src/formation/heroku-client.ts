@@ -1,7 +1,8 @@
 import { createRequire } from "node:module";
-import { type Dispatcher, request } from "undici";
-import { type Clock, systemClock } from "./clock.js";
-import { DynosaurError, type ErrorCode } from "./errors.js";
+import type { Dispatcher } from "undici";
+import { type Clock, systemClock } from "../clock.js";
+import { DynosaurError, type ErrorCode } from "../errors.js";
+import { createDispatcher } from "../http.js";
 
 /** One process type's formation, as Dynosaur needs it. */
 export interface Formation {
@@ -24,7 +25,7 @@ export interface HerokuClientOptions {
   apiKey: string;
   /** Platform API endpoint; tests point it at a loopback fake. @default "https://api.heroku.com" */
   baseUrl?: string;
-  /** undici dispatcher every request goes through. @default undici's global dispatcher */
+  /** undici dispatcher every request goes through. @default a keep-alive Agent honouring HTTPS_PROXY */
   dispatcher?: Dispatcher;
   /** Milliseconds one request (connect, headers and body) may take before it counts as failed. @default 10_000 */
   timeoutMs?: number;
@@ -87,8 +88,8 @@ export class HerokuClient {
   readonly #app: string;
   readonly #type: string;
   readonly #apiKey: string;
-  readonly #url: string;
-  readonly #dispatcher: Dispatcher | undefined;
+  readonly #url: URL;
+  readonly #dispatcher: Dispatcher;
   readonly #timeoutMs: number;
   readonly #clock: Clock;
   readonly #userAgent: string;
@@ -109,8 +110,8 @@ export class HerokuClient {
     this.#type = options.processType ?? "web";
     this.#apiKey = options.apiKey;
     const base = (options.baseUrl ?? "https://api.heroku.com").replace(/\/+$/, "");
-    this.#url = `${base}/apps/${encodeURIComponent(this.#app)}/formation/${encodeURIComponent(this.#type)}`;
-    this.#dispatcher = options.dispatcher;
+    this.#url = new URL(`${base}/apps/${encodeURIComponent(this.#app)}/formation/${encodeURIComponent(this.#type)}`);
+    this.#dispatcher = options.dispatcher ?? createDispatcher(process.env);
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#clock = options.clock ?? systemClock;
     this.#userAgent = options.userAgent ?? defaultUserAgent();
@@ -161,11 +162,12 @@ export class HerokuClient {
     let responseHeaders: Dispatcher.ResponseData["headers"];
     let text: string;
     try {
-      const res = await request(this.#url, {
+      const res = await this.#dispatcher.request({
+        origin: this.#url.origin,
+        path: this.#url.pathname,
         method,
         headers,
         body: body ? JSON.stringify(body) : undefined,
-        dispatcher: this.#dispatcher,
         signal: combined,
         headersTimeout: this.#timeoutMs,
         bodyTimeout: this.#timeoutMs,
@@ -395,8 +397,8 @@ let userAgent: string | undefined;
 function defaultUserAgent(): string {
   if (userAgent === undefined) {
     try {
-      // src/ and dist/ both sit next to the package's package.json.
-      const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
+      // src/formation and dist/formation both sit two levels below the package.json.
+      const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
       userAgent = `dynosaur/${version}`;
     } catch {
       userAgent = "dynosaur";

@@ -1,0 +1,337 @@
+import { resolve } from "node:path";
+import type { Dispatcher } from "undici";
+import { type AlertSinkHandle, createAlertSink } from "./alerts/index.js";
+import { type Clock, systemClock } from "./clock.js";
+import { type DynosaurConfig, isParsed, parseConfig, type ScalerConfig } from "./config.js";
+import { DynosaurError, describeError, inputError } from "./errors.js";
+import { FormationController, type LeaderGate } from "./formation/controller.js";
+import { type FormationApi, SimulatedFormation } from "./formation/simulated.js";
+import { createDispatcher } from "./http.js";
+import { alertListener, logListener } from "./listeners.js";
+import { type Logger, silentLogger } from "./logger.js";
+import { Loop, type LoopParts, type TickListener } from "./loop.js";
+import { type PluginDefinition, parsePluginOptions } from "./plugin.js";
+import { combine } from "./policy.js";
+import { Redactor } from "./redact.js";
+import { PluginRegistry } from "./registry.js";
+import type { AlertSink, SourceStatus, StatsReporter, TickReport } from "./report.js";
+import { Source } from "./source.js";
+import { createFileReporter, createStatsDispatcher, createStatsReporters } from "./stats/index.js";
+
+/** A plugin, and the package it came from when known (for `status()` and logs). */
+export interface RuntimePlugin {
+  plugin: PluginDefinition;
+  packageName?: string;
+  version?: string | null;
+}
+
+export interface RuntimeOptions {
+  /** Every plugin the config may name by `type` or alias. */
+  plugins: ReadonlyArray<PluginDefinition | RuntimePlugin>;
+  /** @default systemClock */
+  clock?: Clock;
+  /** Every HTTP call (plugins, Heroku, reporters, alerts) goes through it. @default a keep-alive undici Agent, made on first use */
+  http?: Dispatcher;
+  /** @default silentLogger */
+  logger?: Logger;
+  /** For `${VAR}` in a raw config, `DATABASE_URL` (the leader lock) and the alert defaults. @default process.env */
+  env?: Record<string, string | undefined>;
+  /** Secrets already known (from `parseConfig`): plugin-declared secrets are added to it. */
+  redactor?: Redactor;
+  /** Where a dry run's stats file is written relative to. @default process.cwd() */
+  cwd?: string;
+  /** Where the quantity lives. @default Heroku per the settings (simulated in a dry run) */
+  formation?: (settings: ScalerConfig) => FormationApi;
+  /** Who may scale. @default a PostgreSQL advisory lock when `DATABASE_URL` is set (never in a dry run), else this process */
+  leader?: LeaderGate & { stop?(): Promise<void> };
+  /** Replaces the reporters of `stats:` (tests, embedders). */
+  stats?: { report(tick: TickReport): void; close?(): Promise<void> };
+  /** Replaces the alert sink of `alerts:`. */
+  alerts?: AlertSink;
+  /** Called with every tick's report, after the log, stats and alerts. */
+  onTick?: TickListener;
+  /** Heroku's `User-Agent`. */
+  userAgent?: string;
+}
+
+export interface RuntimeStatus {
+  time: number;
+  app: string;
+  processType: string;
+  dryRun: boolean;
+  running: boolean;
+  /** Formation quantity as last read or set; null before Heroku answered. */
+  current: number | null;
+  estimate: number | null;
+  winner: string | null;
+  /** Why the last tick did what it did. */
+  reason: string | null;
+  /** Time (ms) of the last change of the formation, by us or by hand; null if unknown. */
+  lastChange: number | null;
+  /** Each source, with its poll interval (s) and the package its plugin came from. */
+  sources: Array<SourceStatus & { interval: number; package: string | null; version: string | null }>;
+}
+
+/** A running Dynosaur for one config: what the CLI runs and what the web app hosts per app. */
+export interface Runtime {
+  readonly config: DynosaurConfig;
+  readonly redactor: Redactor;
+  readonly lastReport: TickReport | null;
+  /** Where problems go (for `dynosaur check`). */
+  describeAlerts(): string;
+  start(): void;
+  /** Runs one tick now. */
+  tick(): Promise<TickReport>;
+  /** Finishes the tick under way (abandoning its calls after `graceMs`), closes sources, flushes stats and alerts. */
+  stop(options?: { graceMs?: number }): Promise<void>;
+  status(): RuntimeStatus;
+  /**
+   * Applies a new config from the next tick without a restart: sources whose entry did not
+   * change keep their readings, the blackout and refusals carry over unless the app or
+   * process type changed. Validated first: an invalid config changes nothing.
+   */
+  reconfigure(config: unknown): Promise<void>;
+}
+
+/** Builds the whole engine (sources, formation controller, reporters, alerts, leader lock) from a config. */
+export async function createRuntime(config: unknown, options: RuntimeOptions): Promise<Runtime> {
+  const env = options.env ?? process.env;
+  const parsed = isParsed(config) ? { config, redactor: options.redactor ?? new Redactor() } : parseConfig(config, env, { redactor: options.redactor });
+  const runtime = new EngineRuntime(parsed.config, parsed.redactor, options, env);
+  await runtime.init();
+  return runtime;
+}
+
+const FORMATION_KEYS = ["heroku_app_name", "heroku_api_key", "process_type", "heroku_api_url", "dry_run", "heroku_timeout"] as const;
+
+class EngineRuntime implements Runtime {
+  config: DynosaurConfig;
+  readonly redactor: Redactor;
+  readonly #o: RuntimeOptions;
+  readonly #env: Record<string, string | undefined>;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #registry: PluginRegistry;
+  readonly #packages = new Map<PluginDefinition, RuntimePlugin>();
+  #http: Dispatcher | undefined;
+  readonly #closing = new AbortController();
+  #loop!: Loop;
+  #leader: RuntimeOptions["leader"];
+  #stats!: NonNullable<RuntimeOptions["stats"]>;
+  #alerts!: AlertSink | AlertSinkHandle;
+
+  constructor(config: DynosaurConfig, redactor: Redactor, options: RuntimeOptions, env: Record<string, string | undefined>) {
+    this.config = config;
+    this.redactor = redactor;
+    this.#o = options;
+    this.#env = env;
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = options.logger ?? silentLogger;
+    for (const p of options.plugins) {
+      const entry = "plugin" in p ? p : { plugin: p };
+      this.#packages.set(entry.plugin, entry);
+    }
+    this.#registry = new PluginRegistry([...this.#packages.keys()]);
+    this.#http = options.http;
+  }
+
+  /** Made on first use: a config whose plugins and reporters call no HTTP API never loads undici. */
+  get http(): Dispatcher {
+    this.#http ??= createDispatcher(this.#env);
+    return this.#http;
+  }
+
+  async init(): Promise<void> {
+    const settings = this.config.scaler;
+    const sources = await this.#createSources(this.config, []);
+    try {
+      this.#leader = this.#o.leader ?? (await this.#startLeaderLock(settings));
+      const app = settings.heroku_app_name ?? "dry-run";
+      this.#stats = this.#o.stats ?? (await this.#createStats(this.config, app));
+      this.#alerts = this.#o.alerts ?? createAlertSink(this.config.alerts, this.#deps(app));
+    } catch (e) {
+      await Promise.all(sources.map((s) => s.close()));
+      throw e;
+    }
+    const listeners: TickListener[] = [logListener(this.#logger), (t) => this.#stats.report(t), alertListener(() => this.#alerts)];
+    if (this.#o.onTick) listeners.push(this.#o.onTick);
+    this.#loop = new Loop(
+      { settings, sources, controller: await this.#controller(settings) },
+      { clock: this.#clock, listeners, onUnexpected: (e) => this.#unexpected(e) },
+    );
+  }
+
+  get lastReport(): TickReport | null {
+    return this.#loop.lastReport;
+  }
+
+  describeAlerts(): string {
+    return "describe" in this.#alerts ? this.#alerts.describe() : "handed to the embedding program";
+  }
+
+  start(): void {
+    this.#loop.start();
+  }
+
+  tick(): Promise<TickReport> {
+    return this.#loop.tick();
+  }
+
+  async stop(options: { graceMs?: number } = {}): Promise<void> {
+    this.#closing.abort();
+    await this.#loop.stop(options.graceMs ?? 8000);
+    await Promise.all(this.#loop.parts.sources.map((s) => s.close()));
+    const flushes = [this.#stats.close?.(), this.#alerts.close?.()].map((p) => p?.catch((e) => this.#logger.warn(`flushing failed: ${describeError(e)}`)));
+    await Promise.all(flushes);
+    // Only after the last tick: a standby takes over as soon as the lock is free.
+    await this.#leader?.stop?.();
+    if (this.#o.http === undefined) await this.#http?.close().catch(() => {});
+  }
+
+  status(): RuntimeStatus {
+    const now = this.#clock.now();
+    const { settings, sources, controller } = this.#loop.parts;
+    const statuses = sources.map((s) => s.status(now));
+    const combined = combine(statuses, settings);
+    return {
+      time: now,
+      app: settings.heroku_app_name ?? "(dry run)",
+      processType: settings.process_type,
+      dryRun: settings.dry_run,
+      running: this.#loop.running,
+      current: controller.current,
+      estimate: combined.estimate,
+      winner: combined.winner,
+      reason: this.#loop.lastReport?.reason ?? null,
+      lastChange: controller.lastChange,
+      sources: sources.map((source, i) => {
+        const from = this.#packages.get(source.plugin);
+        return { ...source.status(now), interval: source.options.interval, package: from?.packageName ?? null, version: from?.version ?? null };
+      }),
+    };
+  }
+
+  async reconfigure(raw: unknown): Promise<void> {
+    const next = isParsed(raw) ? raw : parseConfig(raw, this.#env, { redactor: this.redactor }).config;
+    // Waits for the tick under way: parts are only ever swapped between ticks.
+    await this.#loop.tick().catch(() => {});
+    const old = this.#loop.parts;
+    const sources = await this.#createSources(next, old.sources);
+    const moved = FORMATION_KEYS.some((k) => next.scaler[k] !== old.settings[k]);
+    const controller = moved ? await this.#controller(next.scaler) : old.controller;
+    if (!moved) controller.forgetRefusal();
+    this.#loop.parts = { settings: next.scaler, sources, controller };
+    this.config = next;
+    await Promise.all(old.sources.filter((s) => !sources.includes(s)).map((s) => s.close()));
+    this.#logger.info("config updated", { event: "reconfigure" });
+  }
+
+  /** Sources for `config`, reusing those of `keep` whose entry did not change (so they keep their readings). */
+  async #createSources(config: DynosaurConfig, keep: readonly Source[]): Promise<Source[]> {
+    const created: Source[] = [];
+    try {
+      for (const [i, entry] of config.plugins.entries()) {
+        const same = keep.find((s) => s.sameEntry(entry));
+        created.push(same ?? (await this.#createSource(entry, `plugins[${i}]`)));
+      }
+      return created;
+    } catch (e) {
+      await Promise.all(created.filter((s) => !keep.includes(s)).map((s) => s.close()));
+      throw e;
+    }
+  }
+
+  async #createSource(entry: Record<string, unknown>, path: string): Promise<Source> {
+    const plugin = this.#registry.get(String(entry.type), `${path}.type`);
+    const options = parsePluginOptions(plugin, entry, path);
+    for (const key of plugin.secrets ?? []) {
+      const value = (options as Record<string, unknown>)[key];
+      if (typeof value === "string") this.redactor.add(value);
+    }
+    const logger = this.#logger.child({ source: options.name });
+    try {
+      const runtime = this;
+      const ctx = {
+        name: options.name,
+        logger,
+        get http() {
+          return runtime.http;
+        },
+        signal: this.#closing.signal,
+        clock: this.#clock,
+      };
+      return new Source(plugin, options, await plugin.create(options, ctx), { clock: this.#clock, logger, entry });
+    } catch (e) {
+      if (!(e instanceof DynosaurError)) throw new DynosaurError("DYNO_PLUGIN_FAILED", `${path}: plugin "${plugin.type}" failed to start: ${describeError(e)}`, { cause: e });
+      if (e.exitCode === 2 && e.path && !e.path.startsWith("plugins[")) {
+        throw inputError(e.code, `${path}.${e.path}: ${e.message}`, { path: `${path}.${e.path}`, hint: e.hint, cause: e.cause });
+      }
+      throw e;
+    }
+  }
+
+  async #controller(settings: ScalerConfig): Promise<FormationController> {
+    return new FormationController({
+      formation: await this.#formation(settings),
+      app: settings.heroku_app_name ?? "dry-run",
+      processType: settings.process_type,
+      intervalMs: settings.interval * 1000,
+      pollIntervalMs: settings.heroku_poll_interval * 1000,
+      clock: this.#clock,
+      leader: this.#leader,
+    });
+  }
+
+  async #formation(settings: ScalerConfig): Promise<FormationApi> {
+    // A dry run never talks to Heroku: the formation lives in memory, starting at the minimum.
+    if (settings.dry_run) return new SimulatedFormation(settings.min_dynos, this.#clock);
+    if (this.#o.formation) return this.#o.formation(settings);
+    const { HerokuClient } = await import("./formation/heroku-client.js");
+    return new HerokuClient({
+      app: settings.heroku_app_name ?? "",
+      apiKey: settings.heroku_api_key ?? "",
+      processType: settings.process_type,
+      baseUrl: settings.heroku_api_url,
+      dispatcher: this.http,
+      timeoutMs: settings.heroku_timeout * 1000,
+      clock: this.#clock,
+      userAgent: this.#o.userAgent,
+    });
+  }
+
+  async #startLeaderLock(settings: ScalerConfig): Promise<RuntimeOptions["leader"]> {
+    const databaseUrl = this.#env.DATABASE_URL;
+    if (settings.dry_run || !databaseUrl) return undefined;
+    this.redactor.add(databaseUrl);
+    const { startLeaderLock, urlPassword } = await import("./formation/leader-lock.js");
+    this.redactor.add(urlPassword(databaseUrl));
+    const app = settings.heroku_app_name ?? "";
+    return startLeaderLock({ databaseUrl, app, processType: settings.process_type, logger: this.#logger, instance: this.#env.DYNO, clock: this.#clock });
+  }
+
+  async #createStats(config: DynosaurConfig, app: string) {
+    const reporters: StatsReporter[] = await createStatsReporters(config.stats, this.#deps(app));
+    // A dry run always keeps its decisions in the stats file, as the seed's stats.txt did.
+    if (config.scaler.dry_run) reporters.push(createFileReporter({ path: resolve(this.#o.cwd ?? process.cwd(), config.scaler.stats_file) }));
+    return createStatsDispatcher(reporters, { logger: this.#logger });
+  }
+
+  /** What reporters and alerts need; `http` is only made when one of them sends something. */
+  #deps(app: string) {
+    const runtime = this;
+    return {
+      app,
+      logger: this.#logger,
+      env: this.#env,
+      clock: this.#clock,
+      get http() {
+        return runtime.http;
+      },
+    };
+  }
+
+  #unexpected(e: unknown): void {
+    this.#logger.error(`unexpected error in the scaler loop: ${describeError(e)}`, { event: "unexpected", stack: e instanceof Error ? e.stack : undefined });
+    this.#alerts.raise({ key: `unexpected:${describeError(e).slice(0, 80)}`, kind: "unexpected", message: `unexpected error: ${describeError(e)}` });
+  }
+}

@@ -1,0 +1,158 @@
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../src/clock.js";
+import { DynosaurError } from "../src/errors.js";
+import { FormationController } from "../src/formation/controller.js";
+import { HerokuError } from "../src/formation/heroku-client.js";
+import type { FormationApi, FormationState } from "../src/formation/simulated.js";
+
+/** A formation that a test scales "by hand" and that records what Dynosaur asked. */
+class HandFormation implements FormationApi {
+  state: FormationState = { quantity: 2, updatedAt: 0 };
+  failNextScale: Error | null = null;
+  asked: number[] = [];
+  async getFormation() {
+    return { ...this.state };
+  }
+  async scale(quantity: number) {
+    this.asked.push(quantity);
+    const failure = this.failNextScale;
+    this.failNextScale = null;
+    if (failure instanceof HerokuError) throw failure;
+    this.state = { quantity, updatedAt: 0 };
+    // A lost response: the change went through, the caller never heard.
+    if (failure) throw failure;
+    return { ...this.state };
+  }
+}
+
+const NEVER = new AbortController().signal;
+const MIN = 60_000;
+
+function setup(leading?: () => boolean) {
+  const clock = new ManualClock(Date.UTC(2026, 10, 30));
+  const formation = new HandFormation();
+  const leader = leading ? { isLeader: leading, describe: () => "the other one leads" } : undefined;
+  const controller = new FormationController({ formation, app: "shop", processType: "web", intervalMs: 5000, pollIntervalMs: 60_000, clock, leader });
+  const events: ReturnType<FormationController["drainEvents"]> = [];
+  /** Reads the formation after a person set it to `quantity`, `minutes` later. */
+  const byHand = async (quantity: number, minutes: number) => {
+    clock.advance(minutes * MIN);
+    formation.state = { quantity, updatedAt: clock.now() };
+    await controller.read(clock.now(), NEVER, true);
+    events.push(...controller.drainEvents());
+  };
+  const foreign = () => events.filter((e) => e.kind === "foreign-scaler");
+  return { clock, formation, controller, byHand, foreign, events };
+}
+
+describe("formation controller", () => {
+  it("counts the blackout from Heroku's updated_at on the first read, and from our own change after", async () => {
+    const { clock, formation, controller } = setup();
+    formation.state = { quantity: 3, updatedAt: clock.now() - 30_000 };
+    expect(await controller.read(clock.now(), NEVER)).toEqual({ ok: true, quantity: 3 });
+    expect(controller.lastChange).toBe(clock.now() - 30_000);
+    clock.advance(5000);
+    expect(await controller.apply(3, 5, clock.now(), NEVER)).toEqual({ kind: "applied", quantity: 5 });
+    expect(controller.lastChange).toBe(clock.now());
+    expect(controller.drainEvents().map((e) => [e.kind, e.message])).toEqual([["scale", "scaled web 3 → 5"]]);
+  });
+
+  it("answers from its cache within the poll interval and backs off after a failure", async () => {
+    const { clock, formation, controller } = setup();
+    await controller.read(clock.now(), NEVER);
+    formation.state = { quantity: 9, updatedAt: 0 };
+    clock.advance(30_000);
+    expect(await controller.read(clock.now(), NEVER)).toEqual({ ok: true, quantity: 2 });
+    formation.getFormation = async () => {
+      throw new HerokuError("HEROKU_UNAVAILABLE", "Heroku failed (503)");
+    };
+    expect(await controller.read(clock.now(), NEVER, true)).toEqual({ ok: false, code: "HEROKU_UNAVAILABLE" });
+    // Backed off for one tick: no call goes out, the answer is still unavailable.
+    let calls = 0;
+    formation.getFormation = async () => {
+      calls++;
+      return { quantity: 9, updatedAt: 0 };
+    };
+    clock.advance(31_000);
+    expect(await controller.read(clock.now(), NEVER)).toEqual({ ok: true, quantity: 9 });
+    expect(calls).toBe(1);
+    expect(controller.drainEvents().map((e) => e.kind)).toEqual(["heroku-error", "heroku-recovered", "manual-change"]);
+  });
+
+  it("remembers a refused quantity, goes to the limit Heroku names, and forgets it after an hour", async () => {
+    const { clock, formation, controller } = setup();
+    await controller.read(clock.now(), NEVER);
+    formation.failNextScale = new HerokuError("HEROKU_UNPROCESSABLE", "Cannot update to more than 6 dynos per process type", { status: 422, limit: 6 });
+    expect(await controller.apply(2, 9, clock.now(), NEVER)).toEqual({ kind: "refused", quantity: 6, limit: 6 });
+    expect(formation.asked).toEqual([9, 6]);
+    expect(controller.refusedQuantity(clock.now())).toBe(7);
+    clock.advance(61 * MIN);
+    expect(controller.refusedQuantity(clock.now())).toBeNull();
+    expect(controller.drainEvents().map((e) => e.kind)).toEqual(["heroku-refused", "scale", "heroku-refusal-lifted"]);
+  });
+
+  it("never changes the formation while another scaler leads", async () => {
+    const { clock, formation, controller } = setup(() => false);
+    await controller.read(clock.now(), NEVER);
+    expect(await controller.apply(2, 5, clock.now(), NEVER)).toEqual({ kind: "standby", quantity: 2, reason: "the other one leads" });
+    expect(formation.asked).toEqual([]);
+  });
+
+  it("reports a failed change as unavailable with its code", async () => {
+    const { clock, formation, controller } = setup();
+    await controller.read(clock.now(), NEVER);
+    formation.failNextScale = new HerokuError("HEROKU_RATE_LIMITED", "rate limit exhausted");
+    expect(await controller.apply(2, 5, clock.now(), NEVER)).toEqual({ kind: "unavailable", quantity: 2, code: "HEROKU_RATE_LIMITED" });
+    expect(controller.errorCode).toBe("HEROKU_RATE_LIMITED");
+  });
+});
+
+describe("noticing another scaler without a database", () => {
+  it("one change by hand is not another scaler; a second within the window is, and the warning names app and process type", async () => {
+    const { controller, clock, byHand, foreign, events } = setup();
+    await controller.read(clock.now(), NEVER);
+    await byHand(5, 1);
+    expect(events.map((e) => e.kind)).toEqual(["manual-change"]);
+    expect(foreign()).toHaveLength(0);
+    await byHand(3, 2);
+    expect(foreign()).toHaveLength(1);
+    expect(foreign()[0]?.level).toBe("warn");
+    expect(foreign()[0]?.message).toMatch(/ANOTHER SCALER\? the web formation of app shop changed 2 times in 15 min without this Dynosaur/);
+    expect(foreign()[0]?.message).toContain("DATABASE_URL");
+    // Once per window, not once per change.
+    await byHand(6, 1);
+    expect(foreign()).toHaveLength(1);
+  });
+
+  it("changes far apart are a person now and then, not another scaler", async () => {
+    const { controller, clock, byHand, foreign } = setup();
+    await controller.read(clock.now(), NEVER);
+    for (const q of [5, 3, 7]) await byHand(q, 16);
+    expect(foreign()).toHaveLength(0);
+  });
+
+  it("our own changes never count, even when the response was lost", async () => {
+    const { controller, clock, formation, events } = setup();
+    await controller.read(clock.now(), NEVER);
+    await controller.apply(2, 4, clock.now(), NEVER);
+    formation.failNextScale = new DynosaurError("HEROKU_UNAVAILABLE", "response lost");
+    clock.advance(5000);
+    expect((await controller.apply(4, 6, clock.now(), NEVER)).kind).toBe("unavailable");
+    clock.advance(5000);
+    expect(await controller.read(clock.now(), NEVER, true)).toEqual({ ok: true, quantity: 6 });
+    expect(controller.lastChange).toBe(clock.now());
+    events.push(...controller.drainEvents());
+    expect(events.map((e) => e.kind)).toEqual(["scale", "heroku-error", "heroku-recovered"]);
+  });
+
+  it("a standby expects the leader's changes", async () => {
+    let leading = false;
+    const { controller, clock, byHand, foreign } = setup(() => leading);
+    await controller.read(clock.now(), NEVER);
+    for (const q of [5, 3, 7]) await byHand(q, 0.2);
+    expect(foreign()).toHaveLength(0);
+    leading = true;
+    for (const q of [4, 8]) await byHand(q, 0.2);
+    expect(foreign()).toHaveLength(1);
+  });
+});
