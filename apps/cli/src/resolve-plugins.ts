@@ -12,6 +12,17 @@ const FIRST_PARTY: Record<string, string> = {
   GoogleAnalyticsPlugin: "google-analytics",
   newrelic: "newrelic",
   NewRelicPlugin: "newrelic",
+  "redis-queue": "redis-queue",
+  sidekiq: "redis-queue",
+  bullmq: "redis-queue",
+  rq: "redis-queue",
+  celery: "redis-queue",
+  "postgres-queue": "postgres-queue",
+  "good-job": "postgres-queue",
+  "solid-queue": "postgres-queue",
+  "pg-boss": "postgres-queue",
+  "graphile-worker": "postgres-queue",
+  "delayed-job": "postgres-queue",
 };
 
 export interface LoadedPlugin {
@@ -97,9 +108,12 @@ export async function loadPlugins(specs: readonly string[], configDir: string, p
         cause: e,
       });
     }
-    const plugin = mod.default;
-    checkPluginShape(plugin, `plugin package ${found.name}${found.version ? `@${found.version}` : ""}`);
-    loaded.push({ spec, packageName: found.name, version: found.version, dir: found.dir, plugin });
+    // A package may export several plugins (contract v2), e.g. one per queue library.
+    const exported = Array.isArray(mod.default) && mod.default.length > 0 ? mod.default : [mod.default];
+    for (const plugin of exported) {
+      checkPluginShape(plugin, `plugin package ${found.name}${found.version ? `@${found.version}` : ""}`);
+      loaded.push({ spec, packageName: found.name, version: found.version, dir: found.dir, plugin });
+    }
   }
   return loaded;
 }
