@@ -66,7 +66,7 @@ export class Database {
     started(client);
     // An idle connection reports a drop as an 'error' event: unhandled, it would crash the process.
     client.on("error", (e) => {
-      if (this.#client !== client) return;
+      if (this.#dropped.has(client)) return;
       logger.warn(`connection to ${target.display} lost: ${target.redact(e.message)}; the next poll reconnects`);
       this.#drop(client);
     });

@@ -26,11 +26,12 @@ function isServerError(e: unknown): e is ServerError & Error {
  */
 export function describeFailure(e: unknown, target: Target, schema: Schema | undefined, timeoutSeconds: number): PluginError {
   const where = target.display;
-  const fail = (message: string, hint: string, code?: string) => new PluginError(target.redact(message), { hint: target.redact(hint), code });
-  const text = e instanceof Error ? e.message : String(e);
+  const fail = (message: string, hint: string, code?: string) => new PluginError(message, { hint, code });
+  // Only what pg and the server said can hold the URL or the password: redact that, not our own words.
+  const text = target.redact(e instanceof Error ? e.message : String(e));
 
   if (isServerError(e)) {
-    const server = e.message;
+    const server = text;
     switch (e.code) {
       case "28P01":
       case "28000":
