@@ -219,3 +219,15 @@ export async function until(check: () => Promise<boolean>, what: string, ms = 10
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * SQL for "N seconds ago" as Rails writes it into a `timestamp without time zone` column:
+ * UTC wall time (negative N = in the future).
+ */
+export const railsTime = (secondsAgo: number) => `((now() AT TIME ZONE 'UTC') - make_interval(secs => ${secondsAgo}))`;
+
+/** Expects a latency reading of the oldest job, `seconds` old when it was written (the test itself takes a moment). */
+export function expectAge(value: number, seconds: number): void {
+  expect(value).toBeGreaterThanOrEqual(seconds);
+  expect(value).toBeLessThan(seconds + 60);
+}
