@@ -1,4 +1,3 @@
-import { z } from "@dynosaur/core";
 import { earliest, type QueueLibrary, sum } from "./library.js";
 
 /*
