@@ -176,7 +176,7 @@ describe("the built binary", () => {
     expect(code).toBe(0);
     const patch = fake.requests.find((r) => r.method === "PATCH");
     expect(patch?.headers.authorization).toBe(`Bearer ${fake.apiKey}`);
-    const asked = (patch?.body as { quantity: number } | undefined)?.quantity;
+    const asked = (patch?.body as { updates: { quantity: number }[] } | undefined)?.updates[0]?.quantity;
     expect(asked).toBeGreaterThan(1);
     expect(fake.formation("shop", "web")?.quantity).toBe(asked);
     expect(stdout).not.toContain(fake.apiKey);

@@ -34,7 +34,7 @@ afterEach(() => fake.close());
 const instance = (reading: number) => readingSetup(fake.url, { blackout: 0, reading }).dir;
 
 const quantity = () => fake.formation("shop", "web")?.quantity;
-const patched = () => fake.requests.filter((r) => r.method === "PATCH").map((r) => (r.body as { quantity: number }).quantity);
+const patched = () => fake.requests.filter((r) => r.method === "PATCH").map((r) => (r.body as { updates: { quantity: number }[] }).updates[0]?.quantity);
 const count = (text: string, re: RegExp) => text.match(new RegExp(re.source, "g"))?.length ?? 0;
 
 describe("two Dynosaurs, one app", () => {

@@ -6,6 +6,7 @@ import { statsConfigSchema } from "./stats/schema.js";
 import { substituteEnv } from "./env.js";
 import { inputError } from "./errors.js";
 import { Redactor } from "./redact.js";
+import { isTimeZone, type ScheduleWindow, scheduleWindowSchema } from "./schedule.js";
 import { parseOrThrow } from "./validate.js";
 
 /** The `scaler:` section. */
@@ -71,6 +72,11 @@ export const scalerConfigSchema = z
      * @default 10
      */
     heroku_timeout: z.number().positive().default(10),
+    /**
+     * IANA time zone the `processes.<type>.schedule` windows are in, e.g. `Europe/Helsinki`.
+     * @default "UTC"
+     */
+    timezone: z.string().refine(isTimeZone, "not an IANA time zone this Node.js knows (e.g. Europe/Helsinki, America/New_York, UTC)").default("UTC"),
     /** Seed-era Librato settings: turned into a `stats: [{type: librato}]` entry. */
     librato_email: z.string().optional(),
     /** Seed-era Librato settings: turned into a `stats: [{type: librato}]` entry. */
@@ -90,10 +96,33 @@ export const scalerConfigSchema = z
 
 export type ScalerConfig = z.output<typeof scalerConfigSchema>;
 
+/** One process type's limits (`processes.<type>`); left-out keys come from `scaler:`. */
+export const processConfigSchema = z
+  .object({
+    min_dynos: z.number().int().min(0).optional().describe("Fewest dynos; 0 lets a non-web process type scale to zero"),
+    max_dynos: z.number().int().min(1).optional().describe("Most dynos"),
+    blackout: z.number().min(0).optional().describe("Seconds after a change during which no scale-down happens"),
+    scale_down_step: z.number().int().min(0).optional().describe("Most dynos removed at once; 0 goes straight to the estimate"),
+    hold_while_busy: z.boolean().default(false).describe("Never scale down while a source reports running jobs: a scale-down would kill them"),
+    schedule: z.array(scheduleWindowSchema).default([]).describe("Windows (in scaler.timezone) with their own min_dynos/max_dynos; the first matching wins"),
+  })
+  .strict();
+
+/** A process type as the engine runs it: every limit known. */
+export interface ProcessConfig {
+  min_dynos: number;
+  max_dynos: number;
+  blackout: number;
+  scale_down_step: number;
+  hold_while_busy: boolean;
+  schedule: ScheduleWindow[];
+}
+
 /** One `plugins[]` entry before its plugin is known: the plugin validates the rest. */
 const pluginEntrySchema = z.looseObject({
   name: z.string().min(1).optional(),
   type: z.string().min(1),
+  process: z.string().min(1).optional(),
 });
 
 export const configSchema = z
@@ -101,6 +130,8 @@ export const configSchema = z
     /** Plugin packages to load: short names (`random`), scoped names, full package names or relative paths. */
     use: z.array(z.string().min(1)).optional(),
     scaler: scalerConfigSchema,
+    /** Process types and their limits, e.g. `web` and `worker`; without it, `scaler:` describes the one process type. */
+    processes: z.record(z.string().regex(/^[a-z0-9_-]+$/i, "a process type as in the Procfile, e.g. worker"), processConfigSchema).optional(),
     /** The metric sources; the largest estimate wins. */
     plugins: z.array(pluginEntrySchema).min(1, "list at least one plugin"),
     /** Stats reporters (`librato`, `otlp`, `console`, `file`). */
@@ -110,7 +141,8 @@ export const configSchema = z
   })
   .strict();
 
-export type DynosaurConfig = z.output<typeof configSchema>;
+/** A validated config: `processes` always lists every process type the engine scales. */
+export type DynosaurConfig = Omit<z.output<typeof configSchema>, "processes"> & { processes: Record<string, ProcessConfig> };
 export type PluginEntry = z.output<typeof pluginEntrySchema>;
 
 /** Seed-era and short names accepted for scaler keys, and the key each stands for. */
@@ -156,7 +188,8 @@ export function parseConfig(raw: unknown, env: Record<string, string | undefined
   const normalized = normalize(substituted);
   if (options.dryRun) normalized.scaler = { ...(isRecord(normalized.scaler) ? normalized.scaler : {}), dry_run: true };
   redactor.collect(normalized);
-  const config = parseOrThrow(configSchema, normalized);
+  const parsed = parseOrThrow(configSchema, normalized);
+  const config: DynosaurConfig = { ...parsed, processes: resolveProcesses(parsed) };
   const names = new Map<string, number>();
   config.plugins.forEach((p, i) => {
     const name = p.name ?? p.type;
@@ -168,6 +201,13 @@ export function parseConfig(raw: unknown, env: Record<string, string | undefined
       });
     }
     names.set(name, i);
+    const process = p.process ?? defaultProcess(config);
+    if (!(process in config.processes)) {
+      throw inputError("DYNO_CONFIG_INVALID", `plugins[${i}].process: no process type "${process}" in processes (${Object.keys(config.processes).join(", ")})`, {
+        path: `plugins[${i}].process`,
+        hint: `add processes.${process} or set process: to one of them`,
+      });
+    }
   });
   Object.defineProperty(config, PARSED, { value: true, enumerable: false });
   return { config, redactor };
@@ -178,6 +218,32 @@ const PARSED = Symbol.for("dynosaur.parsedConfig");
 /** Whether `value` is a config returned by `parseConfig` (so it need not be parsed again). */
 export function isParsed(value: unknown): value is DynosaurConfig {
   return typeof value === "object" && value !== null && (value as { [PARSED]?: boolean })[PARSED] === true;
+}
+
+/** Every process type with its limits: `processes:` over the `scaler:` defaults, or the one of `scaler:`. */
+function resolveProcesses(c: z.output<typeof configSchema>): Record<string, ProcessConfig> {
+  const s = c.scaler;
+  const base = { min_dynos: s.min_dynos, max_dynos: s.max_dynos, blackout: s.blackout, scale_down_step: s.scale_down_step, hold_while_busy: false, schedule: [] };
+  if (!c.processes) return { [s.process_type]: base };
+  const out: Record<string, ProcessConfig> = {};
+  for (const [type, p] of Object.entries(c.processes)) {
+    const resolved = { ...base, ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) } as ProcessConfig;
+    const where = `processes.${type}`;
+    if (resolved.min_dynos > resolved.max_dynos) {
+      throw inputError("DYNO_CONFIG_INVALID", `${where}.min_dynos: ${resolved.min_dynos} is greater than max_dynos (${resolved.max_dynos})`, { path: `${where}.min_dynos`, hint: "lower min_dynos or raise max_dynos" });
+    }
+    if (type === "web" && resolved.min_dynos === 0) {
+      throw inputError("DYNO_CONFIG_INVALID", `${where}.min_dynos: 0 would take the app offline`, { path: `${where}.min_dynos`, hint: "web needs at least 1 dyno; scale-to-zero is for worker process types" });
+    }
+    out[type] = resolved;
+  }
+  return out;
+}
+
+/** The process type a source drives when its entry does not say: web, or the only one. */
+export function defaultProcess(config: Pick<DynosaurConfig, "processes">): string {
+  const types = Object.keys(config.processes);
+  return types.length === 1 ? (types[0] as string) : "web";
 }
 
 function normalize(raw: Record<string, unknown>): Record<string, unknown> {

@@ -1,40 +1,56 @@
 import type { Clock } from "./clock.js";
-import type { ScalerConfig } from "./config.js";
+import type { DynosaurConfig, ProcessConfig } from "./config.js";
 import { DynosaurError } from "./errors.js";
-import type { FormationController } from "./formation/controller.js";
-import { type Combined, combine, decide } from "./policy.js";
+import type { ApplyResult, Change, FormationController } from "./formation/controller.js";
+import { type Combined, combine, type Decision, decide } from "./policy.js";
 import type { SourceStatus, TickReport } from "./report.js";
+import { limitsAt } from "./schedule.js";
 import type { Source } from "./source.js";
 
 /** What one tick works with. The runtime swaps it between ticks when the config changes. */
 export interface LoopParts {
-  settings: ScalerConfig;
+  config: DynosaurConfig;
   sources: readonly Source[];
   controller: FormationController;
 }
 
-/** Receives every tick's report: the log, stats, alerts, an embedding program. */
+/** Receives each process type's report of every tick: the log, stats, alerts, an embedding program. */
 export type TickListener = (report: TickReport) => void;
 
 export interface LoopDeps {
   clock: Clock;
   listeners: readonly TickListener[];
+  /** Called once per tick with every process type's report, after the listeners. */
+  onTick?: (reports: readonly TickReport[]) => void;
   /** A listener or a tick threw: logged and alerted, never fatal. */
   onUnexpected: (error: unknown) => void;
 }
 
+type Outcome = Pick<TickReport, "before" | "after" | "reason">;
+
+/** One process type's view of a tick. */
+interface Plan {
+  type: string;
+  sources: SourceStatus[];
+  combined: Combined;
+  decide: (current: number) => Decision;
+}
+
 /**
- * The scaler loop, one tick at a time: poll the sources → decide → apply through the
- * formation controller → one report to the listeners. Ticks never overlap.
+ * The scaler loop, one tick at a time: poll the sources → decide per process type → apply
+ * the changes through the formation controller (one call) → one report per process type
+ * to the listeners. Ticks never overlap.
  */
 export class Loop {
   parts: LoopParts;
-  lastReport: TickReport | null = null;
+  lastReports: TickReport[] = [];
   readonly #deps: LoopDeps;
   #running: Promise<void> | null = null;
   readonly #stopping = new AbortController();
   #tickSignal = new AbortController();
-  #ticking: Promise<TickReport> | null = null;
+  #ticking: Promise<TickReport[]> | null = null;
+  /** Per process type: since when it has had nothing to do (for scaling to zero). */
+  readonly #idleSince = new Map<string, number | null>();
 
   constructor(parts: LoopParts, deps: LoopDeps) {
     this.parts = parts;
@@ -56,7 +72,7 @@ export class Loop {
         const started = clock.now();
         await this.tick().catch(this.#deps.onUnexpected);
         if (signal.aborted) break;
-        const wait = Math.max(0, this.parts.settings.interval * 1000 - (clock.now() - started));
+        const wait = Math.max(0, this.parts.config.scaler.interval * 1000 - (clock.now() - started));
         await clock.sleep(wait, signal).catch(() => {});
       }
     })();
@@ -77,77 +93,115 @@ export class Loop {
   }
 
   /** Runs one tick now; a second call waits for the first. */
-  tick(): Promise<TickReport> {
+  tick(): Promise<TickReport[]> {
     const run = (this.#ticking ?? Promise.resolve()).catch(() => {}).then(() => this.#tick());
     this.#ticking = run;
     return run;
   }
 
-  async #tick(): Promise<TickReport> {
+  async #tick(): Promise<TickReport[]> {
     if (this.#tickSignal.signal.aborted) this.#tickSignal = new AbortController();
     const signal = this.#tickSignal.signal;
-    const { settings, sources, controller } = this.parts;
+    const { config, sources, controller } = this.parts;
 
     // 1. Read the sources whose interval has passed, in parallel. A slow one is waited for
     // at most one tick; until its reading lands, its last good one stands.
-    await Promise.all(sources.map((s) => s.poll(settings.max_dynos, settings.interval * 1000, controller.current)));
+    const now0 = this.#deps.clock.now();
+    await Promise.all(
+      sources.map((s) => s.poll(this.limits(s.process, now0).max, config.scaler.interval * 1000, controller.current(s.process))),
+    );
     const now = this.#deps.clock.now();
-    const statuses = sources.map((s) => s.status(now));
-    const combined = combine(statuses, settings);
+    const plans = Object.entries(config.processes).map(([type, p]) => this.#plan(type, p, now));
 
     // 2 + 3. Decide and act.
-    const { before, after, reason } = await this.#act(now, statuses, combined, signal);
+    const outcomes = await this.#act(now, plans, signal);
 
     // 4. Report.
-    const report: TickReport = {
+    const events = controller.drainEvents();
+    const reports = plans.map((plan, i): TickReport => ({
       time: now,
-      app: settings.heroku_app_name ?? "(dry run)",
-      processType: settings.process_type,
-      dryRun: settings.dry_run,
-      before,
-      after,
-      estimate: combined.estimate,
-      winner: combined.winner,
-      reason,
-      sources: statuses,
-      events: controller.drainEvents(),
-    };
-    this.lastReport = report;
-    for (const listener of this.#deps.listeners) {
+      app: config.scaler.heroku_app_name ?? "(dry run)",
+      processType: plan.type,
+      dryRun: config.scaler.dry_run,
+      ...(outcomes[i] as Outcome),
+      estimate: plan.combined.estimate,
+      winner: plan.combined.winner,
+      sources: plan.sources,
+      // Events about the whole app (Heroku not answering) go with the first process type.
+      events: events.filter((e) => e.processType === plan.type || (i === 0 && e.processType === null)),
+    }));
+    this.lastReports = reports;
+    const calls = [...reports.flatMap((r) => this.#deps.listeners.map((listener) => () => listener(r))), () => this.#deps.onTick?.(reports)];
+    for (const call of calls) {
       try {
-        listener(report);
+        call();
       } catch (e) {
         this.#deps.onUnexpected(e);
       }
     }
-    return report;
+    return reports;
   }
 
-  async #act(now: number, sources: SourceStatus[], combined: Combined, signal: AbortSignal) {
-    const { settings, controller } = this.parts;
-    const decideFor = (current: number) =>
-      decide({ now, current, combined, sources, lastChange: controller.lastChange, refusedQuantity: controller.refusedQuantity(now), settings });
-    const unavailable = (code: string) => `Heroku unavailable, holding (${code})`;
+  /** The limits in force for `type` at `now`: a schedule window's, or the process type's own. */
+  limits(type: string, now: number) {
+    const p = this.parts.config.processes[type];
+    if (!p) return { min: 0, max: 1, window: null };
+    return limitsAt({ min: p.min_dynos, max: p.max_dynos }, p.schedule, this.parts.config.scaler.timezone, now);
+  }
 
+  /** A process type's sources, combined estimate and decision rule at `now`. */
+  #plan(type: string, p: ProcessConfig, now: number): Plan {
+    const { sources: all, controller } = this.parts;
+    const limits = this.limits(type, now);
+    const settings = { ...p, min_dynos: limits.min, max_dynos: limits.max };
+    const sources = all.filter((s) => s.process === type).map((s) => s.status(now));
+    const combined = combine(sources, settings);
+    const busy = sources.reduce((n, s) => n + (s.busy ?? 0), 0);
+    // Idle: every source has a reading that asks for nothing, and nothing runs.
+    const idle = sources.length > 0 && sources.every((s) => s.estimate === 0) && busy === 0;
+    if (!idle) this.#idleSince.set(type, null);
+    else if (!this.#idleSince.get(type)) this.#idleSince.set(type, now);
+    const base = { now, combined, sources, settings, busy: p.hold_while_busy ? busy : 0, idleSince: this.#idleSince.get(type) ?? null };
+    return {
+      type,
+      sources,
+      combined,
+      decide: (current) => decide({ ...base, current, lastChange: controller.lastChange(type), refusedQuantity: controller.refusedQuantity(type, now) }),
+    };
+  }
+
+  async #act(now: number, plans: Plan[], signal: AbortSignal): Promise<Outcome[]> {
+    const { controller } = this.parts;
     const read = await controller.read(now, signal);
-    if (!read.ok) return { before: null, after: null, reason: unavailable(read.code) };
-    const before = read.quantity;
-    let decision = decideFor(before);
-    if (decision.target === before) return { before, after: before, reason: decision.reason };
+    if (!read.ok) return plans.map(() => ({ before: null, after: null, reason: `Heroku unavailable, holding (${read.code})` }));
+    const before = read.quantities;
+    let current = before;
+    let decisions = plans.map((p) => p.decide(before.get(p.type) ?? 0));
+    const changing = () => plans.some((p, i) => decisions[i]?.target !== current.get(p.type));
 
-    // Always act on a fresh quantity: someone may have scaled by hand since the last read.
-    let fresh = before;
-    if (!controller.readIsFresh(now)) {
+    // Always act on fresh quantities: someone may have scaled by hand since the last read.
+    if (changing() && !controller.readIsFresh(now)) {
       const again = await controller.read(now, signal, true);
-      if (!again.ok) return { before, after: before, reason: unavailable(again.code) };
-      fresh = again.quantity;
-      if (fresh !== before) decision = decideFor(fresh);
-      if (decision.target === fresh) return { before, after: fresh, reason: decision.reason };
+      if (!again.ok) return plans.map((p) => ({ before: before.get(p.type) ?? null, after: before.get(p.type) ?? null, reason: `Heroku unavailable, holding (${again.code})` }));
+      current = again.quantities;
+      decisions = plans.map((p) => p.decide(current.get(p.type) ?? 0));
     }
 
-    const result = await controller.apply(fresh, decision.target, now, signal);
-    if (result.kind === "standby") return { before, after: fresh, reason: `${decision.reason}; standing by: ${result.reason}` };
-    const notApplied = result.quantity === fresh && result.kind !== "applied";
-    return { before, after: result.quantity, reason: notApplied ? `${decision.reason}; not applied (${controller.errorCode ?? "refused"})` : decision.reason };
+    const changes: Change[] = [];
+    plans.forEach((p, i) => {
+      const from = current.get(p.type) ?? 0;
+      const target = decisions[i]?.target ?? from;
+      if (target !== from) changes.push({ type: p.type, from, target });
+    });
+    const results = changes.length > 0 ? await controller.apply(changes, now, signal) : new Map<string, ApplyResult>();
+    return plans.map((p, i) => {
+      const decision = decisions[i] as Decision;
+      const from = current.get(p.type) ?? 0;
+      const result = results.get(p.type);
+      const outcome = { before: before.get(p.type) ?? null, after: result?.quantity ?? from, reason: decision.reason };
+      if (result?.kind === "standby") outcome.reason = `${decision.reason}; standing by: ${result.reason}`;
+      else if (result && result.kind !== "applied" && result.quantity === from) outcome.reason = `${decision.reason}; not applied (${controller.errorCode ?? "refused"})`;
+      return outcome;
+    });
   }
 }

@@ -122,6 +122,8 @@ export const sourceOptionsSchema = z.object({
   name: z.string().min(1).optional(),
   /** The plugin's `type` (or one of its aliases). */
   type: z.string().min(1),
+  /** The process type this source drives (`processes.<type>`); web, or the only process type, by default. */
+  process: z.string().min(1).optional(),
   /**
    * Seconds between two readings; in between, the last reading is reused.
    * @default 60
@@ -147,7 +149,7 @@ export const sourceOptionsSchema = z.object({
 
 export type SourceOptions = Required<Pick<z.output<typeof sourceOptionsSchema>, "type" | "interval" | "hysteresis_period" | "outage_after" | "timeout">> & {
   name: string;
-  /** The process type the source drives. @default "web" */
+  /** The process type the source drives. */
   process?: string;
 };
 

@@ -46,6 +46,10 @@ export interface DecisionInput {
   /** Heroku refused this quantity (e.g. a plan's limit): never ask for it or more. */
   refusedQuantity: number | null;
   settings: PolicySettings;
+  /** Jobs running now, when the process type holds while busy (`hold_while_busy`); else 0. */
+  busy?: number;
+  /** Since when the process type has had nothing to do (no work waiting or running), or null. */
+  idleSince?: number | null;
 }
 
 export interface Decision {
@@ -86,9 +90,16 @@ export function decide(input: DecisionInput): Decision {
   if (unhealthy.length > 0) {
     return { target: current, reason: `not scaling down: ${unhealthy.map((s) => `${s.name} ${s.health}`).join(", ")}` };
   }
+  // Heroku stops a dyno with SIGTERM and 30 s to finish: a scale-down could kill running jobs.
+  if ((input.busy ?? 0) > 0) return { target: current, reason: `holding: ${input.busy} job(s) running (hold_while_busy)` };
   if (input.lastChange !== null) {
     const left = input.lastChange + settings.blackout * 1000 - now;
     if (left > 0) return { target: current, reason: `blackout (${Math.ceil(left / 1000)} s left)` };
+  }
+  if (wanted === 0) {
+    // To zero only once the queue has stayed empty and idle for the blackout: the next job would wait for a boot.
+    const idle = input.idleSince === null || input.idleSince === undefined ? 0 : now - input.idleSince;
+    if (idle < settings.blackout * 1000) return { target: current, reason: `idle ${Math.floor(idle / 1000)} s of ${settings.blackout} s before scaling to zero` };
   }
   const step = settings.scale_down_step === 0 ? current - wanted : Math.min(settings.scale_down_step, current - wanted);
   return { target: current - step, reason: "scale down" };

@@ -48,7 +48,8 @@ export interface EngineEvent {
   level: "info" | "warn" | "error";
   /** Human text, secret-free. */
   message: string;
-  processType: string;
+  /** The process type it is about; null for the app as a whole (e.g. Heroku not answering). */
+  processType: string | null;
   /** Figures for structured logs (`from`, `to`, `code`...). */
   fields: Record<string, unknown>;
 }

@@ -2,14 +2,14 @@ import { resolve } from "node:path";
 import type { Dispatcher } from "undici";
 import { type AlertSinkHandle, createAlertSink } from "./alerts/index.js";
 import { type Clock, systemClock } from "./clock.js";
-import { type DynosaurConfig, isParsed, parseConfig, type ScalerConfig } from "./config.js";
+import { type DynosaurConfig, defaultProcess, isParsed, parseConfig } from "./config.js";
 import { DynosaurError, describeError, inputError } from "./errors.js";
 import { FormationController, type LeaderGate } from "./formation/controller.js";
 import { type FormationApi, SimulatedFormation } from "./formation/simulated.js";
 import { createDispatcher } from "./http.js";
 import { alertListener, logListener } from "./listeners.js";
 import { type Logger, silentLogger } from "./logger.js";
-import { Loop, type LoopParts, type TickListener } from "./loop.js";
+import { Loop, type TickListener } from "./loop.js";
 import { type PluginDefinition, parsePluginOptions } from "./plugin.js";
 import { combine } from "./policy.js";
 import { Redactor } from "./redact.js";
@@ -40,26 +40,23 @@ export interface RuntimeOptions {
   redactor?: Redactor;
   /** Where a dry run's stats file is written relative to. @default process.cwd() */
   cwd?: string;
-  /** Where the quantity lives. @default Heroku per the settings (simulated in a dry run) */
-  formation?: (settings: ScalerConfig) => FormationApi;
+  /** Where the quantities live. @default Heroku per the config (simulated in a dry run) */
+  formation?: (config: DynosaurConfig) => FormationApi;
   /** Who may scale. @default a PostgreSQL advisory lock when `DATABASE_URL` is set (never in a dry run), else this process */
   leader?: LeaderGate & { stop?(): Promise<void> };
   /** Replaces the reporters of `stats:` (tests, embedders). */
   stats?: { report(tick: TickReport): void; close?(): Promise<void> };
   /** Replaces the alert sink of `alerts:`. */
   alerts?: AlertSink;
-  /** Called with every tick's report, after the log, stats and alerts. */
-  onTick?: TickListener;
+  /** Called once per tick with every process type's report, after the log, stats and alerts. */
+  onTick?: (reports: readonly TickReport[]) => void;
   /** Heroku's `User-Agent`. */
   userAgent?: string;
 }
 
-export interface RuntimeStatus {
-  time: number;
-  app: string;
+/** What the engine sees of one process type now. */
+export interface ProcessStatus {
   processType: string;
-  dryRun: boolean;
-  running: boolean;
   /** Formation quantity as last read or set; null before Heroku answered. */
   current: number | null;
   estimate: number | null;
@@ -68,20 +65,33 @@ export interface RuntimeStatus {
   reason: string | null;
   /** Time (ms) of the last change of the formation, by us or by hand; null if unknown. */
   lastChange: number | null;
-  /** Each source, with its poll interval (s) and the package its plugin came from. */
-  sources: Array<SourceStatus & { interval: number; package: string | null; version: string | null }>;
+  /** The limits in force now (a schedule window's, or the process type's own). */
+  minDynos: number;
+  maxDynos: number;
+}
+
+/** The seed's `get_status`: the first process type's figures at the top, every one in `processes`. */
+export interface RuntimeStatus extends ProcessStatus {
+  time: number;
+  app: string;
+  dryRun: boolean;
+  running: boolean;
+  processes: ProcessStatus[];
+  /** Each source, with the process type it drives, its poll interval (s) and the package its plugin came from. */
+  sources: Array<SourceStatus & { process: string; interval: number; package: string | null; version: string | null }>;
 }
 
 /** A running Dynosaur for one config: what the CLI runs and what the web app hosts per app. */
 export interface Runtime {
   readonly config: DynosaurConfig;
   readonly redactor: Redactor;
-  readonly lastReport: TickReport | null;
+  /** The last tick's reports, one per process type (empty before the first tick). */
+  readonly lastReports: readonly TickReport[];
   /** Where problems go (for `dynosaur check`). */
   describeAlerts(): string;
   start(): void;
-  /** Runs one tick now. */
-  tick(): Promise<TickReport>;
+  /** Runs one tick now; resolves with each process type's report. */
+  tick(): Promise<TickReport[]>;
   /** Finishes the tick under way (abandoning its calls after `graceMs`), closes sources, flushes stats and alerts. */
   stop(options?: { graceMs?: number }): Promise<void>;
   status(): RuntimeStatus;
@@ -102,7 +112,7 @@ export async function createRuntime(config: unknown, options: RuntimeOptions): P
   return runtime;
 }
 
-const FORMATION_KEYS = ["heroku_app_name", "heroku_api_key", "process_type", "heroku_api_url", "dry_run", "heroku_timeout"] as const;
+const FORMATION_KEYS = ["heroku_app_name", "heroku_api_key", "heroku_api_url", "dry_run", "heroku_timeout"] as const;
 
 class EngineRuntime implements Runtime {
   config: DynosaurConfig;
@@ -145,7 +155,7 @@ class EngineRuntime implements Runtime {
     const settings = this.config.scaler;
     const sources = await this.#createSources(this.config, []);
     try {
-      this.#leader = this.#o.leader ?? (await this.#startLeaderLock(settings));
+      this.#leader = this.#o.leader ?? (await this.#startLeaderLock(this.config));
       const app = settings.heroku_app_name ?? "dry-run";
       this.#stats = this.#o.stats ?? (await this.#createStats(this.config, app));
       this.#alerts = this.#o.alerts ?? createAlertSink(this.config.alerts, this.#deps(app));
@@ -154,15 +164,14 @@ class EngineRuntime implements Runtime {
       throw e;
     }
     const listeners: TickListener[] = [logListener(this.#logger), (t) => this.#stats.report(t), alertListener(() => this.#alerts)];
-    if (this.#o.onTick) listeners.push(this.#o.onTick);
     this.#loop = new Loop(
-      { settings, sources, controller: await this.#controller(settings) },
-      { clock: this.#clock, listeners, onUnexpected: (e) => this.#unexpected(e) },
+      { config: this.config, sources, controller: await this.#controller(this.config) },
+      { clock: this.#clock, listeners, onTick: this.#o.onTick, onUnexpected: (e) => this.#unexpected(e) },
     );
   }
 
-  get lastReport(): TickReport | null {
-    return this.#loop.lastReport;
+  get lastReports(): readonly TickReport[] {
+    return this.#loop.lastReports;
   }
 
   describeAlerts(): string {
@@ -173,7 +182,7 @@ class EngineRuntime implements Runtime {
     this.#loop.start();
   }
 
-  tick(): Promise<TickReport> {
+  tick(): Promise<TickReport[]> {
     return this.#loop.tick();
   }
 
@@ -190,23 +199,34 @@ class EngineRuntime implements Runtime {
 
   status(): RuntimeStatus {
     const now = this.#clock.now();
-    const { settings, sources, controller } = this.#loop.parts;
-    const statuses = sources.map((s) => s.status(now));
-    const combined = combine(statuses, settings);
+    const { config, sources, controller } = this.#loop.parts;
+    const processes = Object.keys(config.processes).map((type): ProcessStatus => {
+      const limits = this.#loop.limits(type, now);
+      const combined = combine(
+        sources.filter((s) => s.process === type).map((s) => s.status(now)),
+        { min_dynos: limits.min, max_dynos: limits.max },
+      );
+      return {
+        processType: type,
+        current: controller.current(type),
+        estimate: combined.estimate,
+        winner: combined.winner,
+        reason: this.#loop.lastReports.find((r) => r.processType === type)?.reason ?? null,
+        lastChange: controller.lastChange(type),
+        minDynos: limits.min,
+        maxDynos: limits.max,
+      };
+    });
     return {
       time: now,
-      app: settings.heroku_app_name ?? "(dry run)",
-      processType: settings.process_type,
-      dryRun: settings.dry_run,
+      app: config.scaler.heroku_app_name ?? "(dry run)",
+      dryRun: config.scaler.dry_run,
       running: this.#loop.running,
-      current: controller.current,
-      estimate: combined.estimate,
-      winner: combined.winner,
-      reason: this.#loop.lastReport?.reason ?? null,
-      lastChange: controller.lastChange,
-      sources: sources.map((source, i) => {
+      ...(processes[0] as ProcessStatus),
+      processes,
+      sources: sources.map((source) => {
         const from = this.#packages.get(source.plugin);
-        return { ...source.status(now), interval: source.options.interval, package: from?.packageName ?? null, version: from?.version ?? null };
+        return { ...source.status(now), process: source.process, interval: source.options.interval, package: from?.packageName ?? null, version: from?.version ?? null };
       }),
     };
   }
@@ -217,10 +237,11 @@ class EngineRuntime implements Runtime {
     await this.#loop.tick().catch(() => {});
     const old = this.#loop.parts;
     const sources = await this.#createSources(next, old.sources);
-    const moved = FORMATION_KEYS.some((k) => next.scaler[k] !== old.settings[k]);
-    const controller = moved ? await this.#controller(next.scaler) : old.controller;
-    if (!moved) controller.forgetRefusal();
-    this.#loop.parts = { settings: next.scaler, sources, controller };
+    const types = (c: DynosaurConfig) => Object.keys(c.processes).join(",");
+    const moved = FORMATION_KEYS.some((k) => next.scaler[k] !== old.config.scaler[k]) || types(next) !== types(old.config);
+    const controller = moved ? await this.#controller(next) : old.controller;
+    if (!moved) controller.forgetRefusals();
+    this.#loop.parts = { config: next, sources, controller };
     this.config = next;
     await Promise.all(old.sources.filter((s) => !sources.includes(s)).map((s) => s.close()));
     this.#logger.info("config updated", { event: "reconfigure" });
@@ -244,6 +265,7 @@ class EngineRuntime implements Runtime {
   async #createSource(entry: Record<string, unknown>, path: string): Promise<Source> {
     const plugin = this.#registry.get(String(entry.type), `${path}.type`);
     const options = parsePluginOptions(plugin, entry, path);
+    options.process ??= defaultProcess(this.config);
     for (const key of plugin.secrets ?? []) {
       const value = (options as Record<string, unknown>)[key];
       if (typeof value === "string") this.redactor.add(value);
@@ -270,11 +292,12 @@ class EngineRuntime implements Runtime {
     }
   }
 
-  async #controller(settings: ScalerConfig): Promise<FormationController> {
+  async #controller(config: DynosaurConfig): Promise<FormationController> {
+    const settings = config.scaler;
     return new FormationController({
-      formation: await this.#formation(settings),
+      formation: await this.#formation(config),
       app: settings.heroku_app_name ?? "dry-run",
-      processType: settings.process_type,
+      processTypes: Object.keys(config.processes),
       intervalMs: settings.interval * 1000,
       pollIntervalMs: settings.heroku_poll_interval * 1000,
       clock: this.#clock,
@@ -282,10 +305,13 @@ class EngineRuntime implements Runtime {
     });
   }
 
-  async #formation(settings: ScalerConfig): Promise<FormationApi> {
+  async #formation(config: DynosaurConfig): Promise<FormationApi> {
+    const settings = config.scaler;
     // A dry run never talks to Heroku: the formation lives in memory, starting at the minimum.
-    if (settings.dry_run) return new SimulatedFormation(settings.min_dynos, this.#clock);
-    if (this.#o.formation) return this.#o.formation(settings);
+    if (settings.dry_run) {
+      return new SimulatedFormation(Object.fromEntries(Object.entries(config.processes).map(([type, p]) => [type, p.min_dynos])), this.#clock);
+    }
+    if (this.#o.formation) return this.#o.formation(config);
     const { HerokuClient } = await import("./formation/heroku-client.js");
     return new HerokuClient({
       app: settings.heroku_app_name ?? "",
@@ -299,14 +325,17 @@ class EngineRuntime implements Runtime {
     });
   }
 
-  async #startLeaderLock(settings: ScalerConfig): Promise<RuntimeOptions["leader"]> {
+  async #startLeaderLock(config: DynosaurConfig): Promise<RuntimeOptions["leader"]> {
+    const settings = config.scaler;
     const databaseUrl = this.#env.DATABASE_URL;
     if (settings.dry_run || !databaseUrl) return undefined;
     this.redactor.add(databaseUrl);
     const { startLeaderLock, urlPassword } = await import("./formation/leader-lock.js");
     this.redactor.add(urlPassword(databaseUrl));
     const app = settings.heroku_app_name ?? "";
-    return startLeaderLock({ databaseUrl, app, processType: settings.process_type, logger: this.#logger, instance: this.#env.DYNO, clock: this.#clock });
+    // One lock for the process types this runtime scales together ("web" alone keeps the key of earlier releases).
+    const processType = Object.keys(config.processes).join("+");
+    return startLeaderLock({ databaseUrl, app, processType, logger: this.#logger, instance: this.#env.DYNO, clock: this.#clock });
   }
 
   async #createStats(config: DynosaurConfig, app: string) {

@@ -7,13 +7,12 @@ import type { FormationApi, FormationState } from "../src/formation/simulated.js
 
 /** A formation that a test scales "by hand" and that records what Dynosaur asked. */
 class HandFormation implements FormationApi {
-  state: FormationState = { quantity: 2, updatedAt: 0 };
+  state: Omit<FormationState, "type"> = { quantity: 2, updatedAt: 0 };
   failNextScale: Error | null = null;
   asked: number[] = [];
-  async getFormation() {
-    return { ...this.state };
-  }
-  async scale(quantity: number) {
+  list = async (): Promise<FormationState[]> => [{ type: "web", ...this.state }];
+  async update(updates: ReadonlyArray<{ type: string; quantity: number }>) {
+    const quantity = updates[0]?.quantity ?? 0;
     this.asked.push(quantity);
     const failure = this.failNextScale;
     this.failNextScale = null;
@@ -21,7 +20,7 @@ class HandFormation implements FormationApi {
     this.state = { quantity, updatedAt: 0 };
     // A lost response: the change went through, the caller never heard.
     if (failure) throw failure;
-    return { ...this.state };
+    return [{ type: "web", ...this.state }];
   }
 }
 
@@ -32,85 +31,91 @@ function setup(leading?: () => boolean) {
   const clock = new ManualClock(Date.UTC(2026, 10, 30));
   const formation = new HandFormation();
   const leader = leading ? { isLeader: leading, describe: () => "the other one leads" } : undefined;
-  const controller = new FormationController({ formation, app: "shop", processType: "web", intervalMs: 5000, pollIntervalMs: 60_000, clock, leader });
+  const controller = new FormationController({ formation, app: "shop", processTypes: ["web"], intervalMs: 5000, pollIntervalMs: 60_000, clock, leader });
+  /** Applies one change to web, as the loop does. */
+  const apply = async (from: number, target: number) => (await controller.apply([{ type: "web", from, target }], clock.now(), NEVER)).get("web");
+  const read = async (force = false) => {
+    const r = await controller.read(clock.now(), NEVER, force);
+    return r.ok ? { ok: true, quantity: r.quantities.get("web") } : r;
+  };
   const events: ReturnType<FormationController["drainEvents"]> = [];
   /** Reads the formation after a person set it to `quantity`, `minutes` later. */
   const byHand = async (quantity: number, minutes: number) => {
     clock.advance(minutes * MIN);
     formation.state = { quantity, updatedAt: clock.now() };
-    await controller.read(clock.now(), NEVER, true);
+    await read(true);
     events.push(...controller.drainEvents());
   };
   const foreign = () => events.filter((e) => e.kind === "foreign-scaler");
-  return { clock, formation, controller, byHand, foreign, events };
+  return { clock, formation, controller, byHand, foreign, events, apply, read };
 }
 
 describe("formation controller", () => {
   it("counts the blackout from Heroku's updated_at on the first read, and from our own change after", async () => {
-    const { clock, formation, controller } = setup();
+    const { clock, formation, controller, apply, read } = setup();
     formation.state = { quantity: 3, updatedAt: clock.now() - 30_000 };
-    expect(await controller.read(clock.now(), NEVER)).toEqual({ ok: true, quantity: 3 });
-    expect(controller.lastChange).toBe(clock.now() - 30_000);
+    expect(await read()).toEqual({ ok: true, quantity: 3 });
+    expect(controller.lastChange("web")).toBe(clock.now() - 30_000);
     clock.advance(5000);
-    expect(await controller.apply(3, 5, clock.now(), NEVER)).toEqual({ kind: "applied", quantity: 5 });
-    expect(controller.lastChange).toBe(clock.now());
+    expect(await apply(3, 5)).toEqual({ kind: "applied", quantity: 5 });
+    expect(controller.lastChange("web")).toBe(clock.now());
     expect(controller.drainEvents().map((e) => [e.kind, e.message])).toEqual([["scale", "scaled web 3 → 5"]]);
   });
 
   it("answers from its cache within the poll interval and backs off after a failure", async () => {
-    const { clock, formation, controller } = setup();
-    await controller.read(clock.now(), NEVER);
+    const { clock, formation, controller, apply, read } = setup();
+    await read();
     formation.state = { quantity: 9, updatedAt: 0 };
     clock.advance(30_000);
-    expect(await controller.read(clock.now(), NEVER)).toEqual({ ok: true, quantity: 2 });
-    formation.getFormation = async () => {
+    expect(await read()).toEqual({ ok: true, quantity: 2 });
+    formation.list = async () => {
       throw new HerokuError("HEROKU_UNAVAILABLE", "Heroku failed (503)");
     };
-    expect(await controller.read(clock.now(), NEVER, true)).toEqual({ ok: false, code: "HEROKU_UNAVAILABLE" });
+    expect(await read(true)).toEqual({ ok: false, code: "HEROKU_UNAVAILABLE" });
     // Backed off for one tick: no call goes out, the answer is still unavailable.
     let calls = 0;
-    formation.getFormation = async () => {
+    formation.list = async () => {
       calls++;
-      return { quantity: 9, updatedAt: 0 };
+      return [{ type: "web", quantity: 9, updatedAt: 0 }];
     };
     clock.advance(31_000);
-    expect(await controller.read(clock.now(), NEVER)).toEqual({ ok: true, quantity: 9 });
+    expect(await read()).toEqual({ ok: true, quantity: 9 });
     expect(calls).toBe(1);
     expect(controller.drainEvents().map((e) => e.kind)).toEqual(["heroku-error", "heroku-recovered", "manual-change"]);
   });
 
   it("remembers a refused quantity, goes to the limit Heroku names, and forgets it after an hour", async () => {
-    const { clock, formation, controller } = setup();
-    await controller.read(clock.now(), NEVER);
+    const { clock, formation, controller, apply, read } = setup();
+    await read();
     formation.failNextScale = new HerokuError("HEROKU_UNPROCESSABLE", "Cannot update to more than 6 dynos per process type", { status: 422, limit: 6 });
-    expect(await controller.apply(2, 9, clock.now(), NEVER)).toEqual({ kind: "refused", quantity: 6, limit: 6 });
+    expect(await apply(2, 9)).toEqual({ kind: "refused", quantity: 6, limit: 6 });
     expect(formation.asked).toEqual([9, 6]);
-    expect(controller.refusedQuantity(clock.now())).toBe(7);
+    expect(controller.refusedQuantity("web", clock.now())).toBe(7);
     clock.advance(61 * MIN);
-    expect(controller.refusedQuantity(clock.now())).toBeNull();
+    expect(controller.refusedQuantity("web", clock.now())).toBeNull();
     expect(controller.drainEvents().map((e) => e.kind)).toEqual(["heroku-refused", "scale", "heroku-refusal-lifted"]);
   });
 
   it("never changes the formation while another scaler leads", async () => {
-    const { clock, formation, controller } = setup(() => false);
-    await controller.read(clock.now(), NEVER);
-    expect(await controller.apply(2, 5, clock.now(), NEVER)).toEqual({ kind: "standby", quantity: 2, reason: "the other one leads" });
+    const { clock, formation, apply, read } = setup(() => false);
+    await read();
+    expect(await apply(2, 5)).toEqual({ kind: "standby", quantity: 2, reason: "the other one leads" });
     expect(formation.asked).toEqual([]);
   });
 
   it("reports a failed change as unavailable with its code", async () => {
-    const { clock, formation, controller } = setup();
-    await controller.read(clock.now(), NEVER);
+    const { clock, formation, controller, apply, read } = setup();
+    await read();
     formation.failNextScale = new HerokuError("HEROKU_RATE_LIMITED", "rate limit exhausted");
-    expect(await controller.apply(2, 5, clock.now(), NEVER)).toEqual({ kind: "unavailable", quantity: 2, code: "HEROKU_RATE_LIMITED" });
+    expect(await apply(2, 5)).toEqual({ kind: "unavailable", quantity: 2, code: "HEROKU_RATE_LIMITED" });
     expect(controller.errorCode).toBe("HEROKU_RATE_LIMITED");
   });
 });
 
 describe("noticing another scaler without a database", () => {
   it("one change by hand is not another scaler; a second within the window is, and the warning names app and process type", async () => {
-    const { controller, clock, byHand, foreign, events } = setup();
-    await controller.read(clock.now(), NEVER);
+    const { byHand, foreign, events, read } = setup();
+    await read();
     await byHand(5, 1);
     expect(events.map((e) => e.kind)).toEqual(["manual-change"]);
     expect(foreign()).toHaveLength(0);
@@ -125,30 +130,30 @@ describe("noticing another scaler without a database", () => {
   });
 
   it("changes far apart are a person now and then, not another scaler", async () => {
-    const { controller, clock, byHand, foreign } = setup();
-    await controller.read(clock.now(), NEVER);
+    const { byHand, foreign, read } = setup();
+    await read();
     for (const q of [5, 3, 7]) await byHand(q, 16);
     expect(foreign()).toHaveLength(0);
   });
 
   it("our own changes never count, even when the response was lost", async () => {
-    const { controller, clock, formation, events } = setup();
-    await controller.read(clock.now(), NEVER);
-    await controller.apply(2, 4, clock.now(), NEVER);
+    const { controller, clock, formation, events, apply, read } = setup();
+    await read();
+    await apply(2, 4);
     formation.failNextScale = new DynosaurError("HEROKU_UNAVAILABLE", "response lost");
     clock.advance(5000);
-    expect((await controller.apply(4, 6, clock.now(), NEVER)).kind).toBe("unavailable");
+    expect((await apply(4, 6))?.kind).toBe("unavailable");
     clock.advance(5000);
-    expect(await controller.read(clock.now(), NEVER, true)).toEqual({ ok: true, quantity: 6 });
-    expect(controller.lastChange).toBe(clock.now());
+    expect(await read(true)).toEqual({ ok: true, quantity: 6 });
+    expect(controller.lastChange("web")).toBe(clock.now());
     events.push(...controller.drainEvents());
     expect(events.map((e) => e.kind)).toEqual(["scale", "heroku-error", "heroku-recovered"]);
   });
 
   it("a standby expects the leader's changes", async () => {
     let leading = false;
-    const { controller, clock, byHand, foreign } = setup(() => leading);
-    await controller.read(clock.now(), NEVER);
+    const { byHand, foreign, read } = setup(() => leading);
+    await read();
     for (const q of [5, 3, 7]) await byHand(q, 0.2);
     expect(foreign()).toHaveLength(0);
     leading = true;

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { definePlugin, type PluginDefinition } from "../src/plugin.js";
+import type { TickReport } from "../src/report.js";
+import { createRuntime, type RuntimeOptions } from "../src/runtime.js";
 
 /**
  * A plugin whose readings a test scripts: `script.next` is returned by the next
@@ -54,4 +56,29 @@ export async function until(check: () => boolean, ms: number, what: string): Pro
     await new Promise((r) => setTimeout(r, 25));
   }
   return performance.now() - started;
+}
+
+/**
+ * A runtime for a config with one process type, whose `tick()` resolves with that one
+ * report: what most engine tests look at.
+ */
+export async function createScaler(config: unknown, options: RuntimeOptions) {
+  const runtime = await createRuntime(config, options);
+  return {
+    get config() {
+      return runtime.config;
+    },
+    get lastReport() {
+      return runtime.lastReports[0] ?? null;
+    },
+    async tick(): Promise<TickReport> {
+      const [report] = await runtime.tick();
+      if (!report) throw new Error("a tick reported no process type");
+      return report;
+    },
+    start: () => runtime.start(),
+    stop: (o?: { graceMs?: number }) => runtime.stop(o),
+    status: () => runtime.status(),
+    reconfigure: (c: unknown) => runtime.reconfigure(c),
+  };
 }

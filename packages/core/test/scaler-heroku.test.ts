@@ -4,8 +4,7 @@ import { ManualClock } from "../src/clock.js";
 import { HerokuClient } from "../src/formation/heroku-client.js";
 import { memoryLogger } from "../src/logger.js";
 import type { Problem } from "../src/report.js";
-import { createRuntime as createScaler } from "../src/runtime.js";
-import { scriptedPlugin } from "./helpers.js";
+import { createScaler, scriptedPlugin } from "./helpers.js";
 
 // The loop against a loopback Heroku that checks what the real one checks: every failure
 // Heroku can answer with is survived, held through, and never shrinks the app.
@@ -41,7 +40,7 @@ async function scalerFor(options: { apiKey?: string; app?: string; processType?:
       clock,
       logger,
       alerts: { raise: (p) => problems.push(p), clear: () => {} },
-      formation: (s) => new HerokuClient({ app: s.heroku_app_name!, apiKey: s.heroku_api_key!, processType: s.process_type, baseUrl: s.heroku_api_url, timeoutMs: s.heroku_timeout * 1000, clock }),
+      formation: ({ scaler: s }) => new HerokuClient({ app: s.heroku_app_name!, apiKey: s.heroku_api_key!, processType: s.process_type, baseUrl: s.heroku_api_url, timeoutMs: s.heroku_timeout * 1000, clock }),
     },
   );
   return { scaler, plugin, logger, problems };
@@ -55,7 +54,8 @@ describe("scaler against the Heroku fake", () => {
     expect(t).toMatchObject({ before: 2, after: 6 });
     expect(fake.formation("shop", "web")?.quantity).toBe(6);
     const patch = fake.requests.find((r) => r.method === "PATCH");
-    expect(patch?.body).toEqual({ quantity: 6 });
+    // One batch PATCH of /apps/{app}/formation, as for several process types.
+    expect(patch?.body).toEqual({ updates: [{ type: "web", quantity: 6 }] });
     await scaler.stop();
   });
 
@@ -90,7 +90,7 @@ describe("scaler against the Heroku fake", () => {
       clock.advance(5000);
       await scaler.tick();
     }
-    const patches = fake.requests.filter((r) => r.method === "PATCH").map((r) => (r.body as { quantity: number }).quantity);
+    const patches = fake.requests.filter((r) => r.method === "PATCH").map((r) => (r.body as { updates: { quantity: number }[] }).updates[0]?.quantity);
     expect(patches).toEqual([10, 8]);
     expect(problems.some((p) => p.kind === "heroku-refused")).toBe(true);
     await scaler.stop();
@@ -104,7 +104,7 @@ describe("scaler against the Heroku fake", () => {
       await scaler.tick();
       clock.advance(5000);
     }
-    const patches = fake.requests.filter((r) => r.method === "PATCH").map((r) => (r.body as { quantity: number }).quantity);
+    const patches = fake.requests.filter((r) => r.method === "PATCH").map((r) => (r.body as { updates: { quantity: number }[] }).updates[0]?.quantity);
     expect(patches).toEqual([10, 9, 8]);
     expect(fake.formation("shop", "web")?.quantity).toBe(8);
     await scaler.stop();

@@ -4,30 +4,30 @@ import { DynosaurError } from "../src/errors.js";
 import type { FormationApi, FormationState } from "../src/formation/simulated.js";
 import { memoryLogger } from "../src/logger.js";
 import type { Problem, TickReport } from "../src/report.js";
-import { createRuntime as createScaler } from "../src/runtime.js";
-import { scriptedPlugin } from "./helpers.js";
+import { createScaler, scriptedPlugin } from "./helpers.js";
 
 /** A formation that records every call, like Heroku would see them. */
 class RecordingFormation implements FormationApi {
-  state: FormationState;
+  state: Omit<FormationState, "type">;
   gets = 0;
   patches: number[] = [];
   failNext: DynosaurError[] = [];
   constructor(quantity: number, updatedAt: number | null = null) {
     this.state = { quantity, updatedAt };
   }
-  async getFormation() {
+  async list() {
     this.gets++;
     const f = this.failNext.shift();
     if (f) throw f;
-    return { ...this.state };
+    return [{ type: "web", ...this.state }];
   }
-  async scale(quantity: number) {
+  async update(updates: ReadonlyArray<{ type: string; quantity: number }>) {
     const f = this.failNext.shift();
     if (f) throw f;
+    const quantity = updates[0]?.quantity ?? 0;
     this.patches.push(quantity);
     this.state = { quantity, updatedAt: 0 };
-    return { ...this.state };
+    return [{ type: "web", ...this.state }];
   }
 }
 
@@ -247,19 +247,19 @@ describe("scaler tick", () => {
     const { plugin, scaler, formation, clock, problems } = await setup();
     plugin.script.set("a", [80]);
     formation.failNext = [];
-    const original = formation.scale.bind(formation);
-    formation.scale = async (q: number) => {
-      if (q >= 6) throw new DynosaurError("HEROKU_UNPROCESSABLE", "Cannot update to more than 5 Standard-1X size dynos per process type.");
-      return original(q);
+    const original = formation.update.bind(formation);
+    formation.update = async (updates) => {
+      if ((updates[0]?.quantity ?? 0) >= 6) throw new DynosaurError("HEROKU_UNPROCESSABLE", "Cannot update to more than 5 Standard-1X size dynos per process type.");
+      return original(updates);
     };
     const t = await scaler.tick();
     expect(t.after).toBe(1);
     expect(problems.map((p) => p.kind)).toContain("heroku-refused");
     const asked: number[] = [];
-    const scale = formation.scale;
-    formation.scale = async (q: number) => {
-      asked.push(q);
-      return scale(q);
+    const update = formation.update;
+    formation.update = async (updates) => {
+      asked.push(updates[0]?.quantity ?? 0);
+      return update(updates);
     };
     for (let i = 0; i < 5; i++) {
       clock.advance(5000);
@@ -283,8 +283,8 @@ describe("scaler lifecycle and embedding API", () => {
       plugins: [plugin],
       clock,
       formation: () => new RecordingFormation(1),
-      onTick: (t) => {
-        ticks.push(t);
+      onTick: ([t]) => {
+        if (t) ticks.push(t);
         waiter?.();
       },
     });

@@ -3,8 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../src/clock.js";
 import { HerokuClient } from "../src/formation/heroku-client.js";
 import { memoryLogger } from "../src/logger.js";
-import { createRuntime as createScaler } from "../src/runtime.js";
-import { scriptedPlugin } from "./helpers.js";
+import { createScaler, scriptedPlugin } from "./helpers.js";
 import { SoakClock } from "./soak/clock.js";
 
 // Small, fixed reproductions of what the soak found, so each stays fixed without
@@ -31,7 +30,7 @@ async function scalerFor(scaler: Record<string, unknown> = {}) {
       clock,
       logger: memoryLogger(),
       alerts: { raise: (p) => active.add(p.key), clear: (k) => active.delete(k) },
-      formation: (s) => new HerokuClient({ app: s.heroku_app_name!, apiKey: s.heroku_api_key!, baseUrl: s.heroku_api_url, timeoutMs: s.heroku_timeout * 1000, clock }),
+      formation: ({ scaler: s }) => new HerokuClient({ app: s.heroku_app_name!, apiKey: s.heroku_api_key!, baseUrl: s.heroku_api_url, timeoutMs: s.heroku_timeout * 1000, clock }),
     },
   );
   return { scaler: scalerInstance, plugin, active };
@@ -51,7 +50,7 @@ describe("found by the soak", () => {
     await scaler.stop();
   });
 
-  const patches = () => fake.requests.filter((r) => r.method === "PATCH" && r.fault === undefined).map((r) => (r.body as { quantity: number }).quantity);
+  const patches = () => fake.requests.filter((r) => r.method === "PATCH" && r.fault === undefined).map((r) => (r.body as { updates: { quantity: number }[] }).updates[0]?.quantity);
   const refuse = () => fake.queueFault({ kind: "respond", status: 422, body: { id: "invalid_params", message: "Cannot update." } }, { method: "PATCH" });
 
   it("a refused scale-down is not a plan limit: no sudden drop past the step, the blackout or stale data", async () => {
@@ -89,7 +88,7 @@ describe("found by the soak", () => {
           plugins: [plugin],
           clock: soakClock,
           logger: memoryLogger(),
-          formation: (s) => new HerokuClient({ app: s.heroku_app_name!, apiKey: s.heroku_api_key!, baseUrl: s.heroku_api_url, timeoutMs: 2000, clock: soakClock }),
+          formation: ({ scaler: s }) => new HerokuClient({ app: s.heroku_app_name!, apiKey: s.heroku_api_key!, baseUrl: s.heroku_api_url, timeoutMs: 2000, clock: soakClock }),
         },
       );
       // An account almost out of budget: the client spaces its calls a minute apart.
@@ -105,7 +104,7 @@ describe("found by the soak", () => {
       lowBudget();
       await tickAt(start + 60_000); // decides 4 → 3 at once, but the PATCH waits for its slot
       for (let t = start + 120_000; t <= start + 600_000; t += 60_000) await tickAt(Math.max(t, soakClock.now()));
-      const patches = herokuFake.requests.filter((r) => r.method === "PATCH").map((r) => ({ at: r.at, quantity: (r.body as { quantity: number }).quantity }));
+      const patches = herokuFake.requests.filter((r) => r.method === "PATCH").map((r) => ({ at: r.at, quantity: (r.body as { updates: { quantity: number }[] }).updates[0]?.quantity }));
       expect(patches.map((p) => p.quantity)).toEqual([3, 2]);
       expect(patches[1]!.at - patches[0]!.at).toBeGreaterThanOrEqual(120_000);
       await scaler.stop();

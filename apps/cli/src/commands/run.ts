@@ -55,7 +55,7 @@ export async function runCommand(io: CliIO, setup: Setup, flags: CliFlags): Prom
   logger.info(`stopped after ${ticks} tick${ticks === 1 ? "" : "s"}${signalled ? ` (${signalled})` : ""}`, { event: "stopped", ticks, rss_bytes: process.memoryUsage.rss() });
 
   // A run that never reached Heroku has failed, whatever else happened.
-  const last = runtime.lastReport;
-  if (!settings.dry_run && last && last.before === null && signalled === null) return 1;
+  const unreached = runtime.lastReports.some((r) => r.before === null);
+  if (!settings.dry_run && unreached && signalled === null) return 1;
   return 0;
 }

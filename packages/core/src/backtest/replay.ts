@@ -332,8 +332,8 @@ async function startReplay(args: {
       // Nothing leaves a replay: no stats file, no email.
       stats: { report() {} },
       alerts: { raise() {}, clear() {} },
-      onTick: (r) => {
-        if (r.after !== null && r.after !== r.before) changes.push({ time: r.time - clockStart, quantity: r.after });
+      onTick: ([r]) => {
+        if (r && r.after !== null && r.after !== r.before) changes.push({ time: r.time - clockStart, quantity: r.after });
       },
     });
   } catch (e) {

@@ -16,10 +16,11 @@ export interface LeaderGate {
 }
 
 export interface FormationControllerOptions {
-  /** Where the quantity lives: Heroku, or a simulation in a dry run. */
+  /** Where the quantities live: Heroku, or a simulation in a dry run. */
   formation: FormationApi;
   app: string;
-  processType: string;
+  /** The process types scaled. */
+  processTypes: readonly string[];
   /** Milliseconds between two engine ticks: failed calls are retried 1, 2, 4... ticks later. */
   intervalMs: number;
   /** Milliseconds a read stays good when nothing changes; also the longest retry wait. */
@@ -28,10 +29,17 @@ export interface FormationControllerOptions {
   leader?: LeaderGate;
 }
 
-/** What `read` tells the loop. */
-export type FormationRead = { ok: true; quantity: number } | { ok: false; code: ErrorCode };
+/** What `read` tells the loop: each process type's quantity, or why there is none. */
+export type FormationRead = { ok: true; quantities: ReadonlyMap<string, number> } | { ok: false; code: ErrorCode };
 
-/** What became of a target the loop asked for. */
+/** A change the loop asks for. */
+export interface Change {
+  type: string;
+  from: number;
+  target: number;
+}
+
+/** What became of a change. */
 export type ApplyResult =
   | { kind: "applied"; quantity: number }
   /** Heroku refused it (422); `quantity` is what runs now (the plan's limit, when Heroku named it). */
@@ -40,54 +48,70 @@ export type ApplyResult =
   /** Another scaler holds the lead. */
   | { kind: "standby"; quantity: number; reason: string };
 
+/** What the controller remembers of one process type. */
+interface TypeState {
+  current: number | null;
+  lastChange: number | null;
+  refused: { quantity: number; at: number } | null;
+  /** A change whose response was lost may still have been applied: seeing it later is no foreign change. */
+  asked: number | null;
+  foreignChanges: number[];
+  warnedForeignAt: number | null;
+}
+
 /**
- * Everything Heroku-shaped, behind two calls: `read` (cached, backed off after failures)
- * and `apply`. It remembers when the formation last changed — from Heroku's `updated_at`
- * on the first read, so a restart never lets an immediate scale-down through — notices
- * changes made by hand or by another scaler, remembers refused quantities, and only
- * changes the formation while it holds the lead. What happened goes out as events.
+ * Everything Heroku-shaped, behind two calls: `read` (one call for every process type,
+ * cached, backed off after failures) and `apply` (one batch call for the tick's changes).
+ * Per process type it remembers when the formation last changed — from Heroku's
+ * `updated_at` on the first read, so a restart never lets an immediate scale-down
+ * through — notices changes made by hand or by another scaler, and remembers refused
+ * quantities. It only changes the formation while it holds the lead. What happened goes
+ * out as events.
  */
 export class FormationController {
   readonly #o: FormationControllerOptions;
-  #current: number | null = null;
+  readonly #types = new Map<string, TypeState>();
   #readAt: number | null = null;
-  #lastChange: number | null = null;
-  #refused: { quantity: number; at: number } | null = null;
   #failures = 0;
   #retryAt = 0;
   #errorCode: ErrorCode | null = null;
-  /** A PATCH that failed on our side may still have been applied: seeing it later is no foreign change. */
-  #asked: number | null = null;
-  #foreignChanges: number[] = [];
-  #warnedForeignAt: number | null = null;
   #events: EngineEvent[] = [];
 
   constructor(options: FormationControllerOptions) {
     this.#o = options;
+    for (const type of options.processTypes) {
+      this.#types.set(type, { current: null, lastChange: null, refused: null, asked: null, foreignChanges: [], warnedForeignAt: null });
+    }
   }
 
-  /** Quantity as last read or set; null before Heroku answered. */
-  get current(): number | null {
-    return this.#current;
+  /** Quantity of `type` as last read or set; null before Heroku answered. */
+  current(type: string): number | null {
+    return this.#state(type).current;
   }
 
-  /** When the formation last changed (by us or by hand), or null if unknown. */
-  get lastChange(): number | null {
-    return this.#lastChange;
+  /** When `type`'s formation last changed (by us or by hand), or null if unknown. */
+  lastChange(type: string): number | null {
+    return this.#state(type).lastChange;
   }
 
-  /** The error of the last failed call while it is not yet answered by a success, or null. */
+  /** The error of the last failed call until a call succeeds, or null. */
   get errorCode(): ErrorCode | null {
     return this.#errorCode;
   }
 
-  /** A quantity Heroku refused within the last hour (never ask for it or more), or null. */
-  refusedQuantity(now: number): number | null {
-    if (this.#refused && now - this.#refused.at > REFUSAL_MEMORY_MS) this.#liftRefusal();
-    return this.#refused?.quantity ?? null;
+  /** A quantity of `type` Heroku refused within the last hour (never ask for it or more), or null. */
+  refusedQuantity(type: string, now: number): number | null {
+    const s = this.#state(type);
+    if (s.refused && now - s.refused.at > REFUSAL_MEMORY_MS) this.#liftRefusal(type);
+    return s.refused?.quantity ?? null;
   }
 
-  /** Whether a read at `now` would come from Heroku rather than the cache. */
+  /** Forgets every refused quantity (the settings changed: the limits may be new). */
+  forgetRefusals(): void {
+    for (const type of this.#types.keys()) this.#liftRefusal(type);
+  }
+
+  /** Whether the last read was made at `now` (no need to read again before a change). */
   readIsFresh(now: number): boolean {
     return this.#readAt === now;
   }
@@ -100,118 +124,144 @@ export class FormationController {
   }
 
   /**
-   * The quantity: from the cache while it is younger than the poll interval, else from
-   * Heroku (always with `force`, as right before a change). While failed calls are backed
-   * off, answers unavailable without calling.
+   * Every process type's quantity: from the cache while it is younger than the poll
+   * interval, else from Heroku (always with `force`, as right before a change). While
+   * failed calls are backed off, answers unavailable without calling.
    */
   async read(now: number, signal: AbortSignal, force = false): Promise<FormationRead> {
     const cached = this.#readAt !== null && now - this.#readAt < this.#o.pollIntervalMs;
-    if (!force && cached && this.#current !== null) return { ok: true, quantity: this.#current };
+    if (!force && cached) return { ok: true, quantities: this.#quantities() };
     if (!force && now < this.#retryAt) return { ok: false, code: this.#errorCode ?? "HEROKU_UNAVAILABLE" };
     try {
-      const formation = await this.#o.formation.getFormation(signal);
+      const formations = await this.#o.formation.list(signal);
+      const missing = [...this.#types.keys()].filter((t) => !formations.some((f) => f.type === t));
+      if (missing.length > 0) {
+        throw new DynosaurError("HEROKU_NOT_FOUND", `app ${this.#o.app} has no process type ${missing.join(", ")} in its formation`, {
+          hint: `list the app's process types with \`heroku ps -a ${this.#o.app}\`; each must be in the released Procfile`,
+        });
+      }
       this.#answered();
-      this.#notice(formation);
+      for (const f of formations) if (this.#types.has(f.type)) this.#notice(f);
       this.#readAt = now;
-      return { ok: true, quantity: formation.quantity };
+      return { ok: true, quantities: this.#quantities() };
     } catch (e) {
       return { ok: false, code: this.#failed(e, now, "reading the formation") };
     }
   }
 
-  /** Sets the quantity to `target`, unless another scaler leads or Heroku refuses. */
-  async apply(from: number, target: number, now: number, signal: AbortSignal): Promise<ApplyResult> {
+  /**
+   * Makes the tick's changes in one call. When Heroku refuses the batch, each change is
+   * tried alone, so a refusal of one process type does not hold back the others.
+   */
+  async apply(changes: readonly Change[], now: number, signal: AbortSignal): Promise<Map<string, ApplyResult>> {
+    const results = new Map<string, ApplyResult>();
     const leader = this.#o.leader;
-    if (leader && !leader.isLeader()) return { kind: "standby", quantity: from, reason: leader.describe() };
+    if (leader && !leader.isLeader()) {
+      for (const c of changes) results.set(c.type, { kind: "standby", quantity: c.from, reason: leader.describe() });
+      return results;
+    }
     try {
-      const formation = await this.#o.formation.scale(target, signal);
+      const formations = await this.#o.formation.update(
+        changes.map((c) => ({ type: c.type, quantity: c.target })),
+        signal,
+      );
       this.#answered();
-      this.#current = formation.quantity;
-      this.#readAt = now;
-      this.#asked = null;
-      // When it happened: the call may have waited for the rate budget.
-      this.#lastChange = this.#o.clock.now();
-      if (this.#refused && formation.quantity >= this.#refused.quantity) this.#liftRefusal();
-      this.#event("scale", "info", `scaled ${this.#o.processType} ${from} → ${formation.quantity}`, { from, to: formation.quantity });
-      return { kind: "applied", quantity: formation.quantity };
+      for (const c of changes) results.set(c.type, this.#applied(c, formations.find((f) => f.type === c.type)?.quantity ?? c.target, now));
+      return results;
     } catch (e) {
-      if (!(e instanceof DynosaurError && e.code === "HEROKU_UNPROCESSABLE" && target > from)) {
-        this.#asked = target;
-        return { kind: "unavailable", quantity: from, code: this.#failed(e, now, `scaling to ${target}`) };
+      const refused = e instanceof DynosaurError && e.code === "HEROKU_UNPROCESSABLE";
+      if (refused && changes.length > 1) {
+        for (const c of changes) results.set(c.type, (await this.apply([c], now, signal)).get(c.type) as ApplyResult);
+        return results;
       }
-      // A plan's dyno limit and the like: asking again would only fail again. When Heroku
-      // said what the plan allows, nothing above that is asked for.
-      const limit = (e as { limit?: unknown }).limit;
-      const known = typeof limit === "number" && limit < target ? limit : null;
-      this.#refused = { quantity: known === null ? target : known + 1, at: now };
-      this.#errorCode = e.code;
-      this.#event("heroku-refused", "error", `Heroku refused ${this.#o.processType}=${target}: ${describeError(e)}; not asking for ${target} or more for an hour`, {
-        code: e.code,
-      });
-      // Go to what the plan allows now, rather than one dyno per tick.
-      if (known !== null && known > from) {
-        const next = await this.apply(from, known, now, signal);
-        return { kind: "refused", quantity: next.quantity, limit: known };
+      const [change] = changes;
+      if (!refused || !change || change.target < change.from) {
+        const code = this.#failed(e, now, `scaling ${changes.map((c) => `${c.type} to ${c.target}`).join(", ")}`);
+        for (const c of changes) {
+          this.#state(c.type).asked = c.target;
+          results.set(c.type, { kind: "unavailable", quantity: c.from, code });
+        }
+        return results;
       }
-      return { kind: "refused", quantity: from, limit: known };
+      results.set(change.type, await this.#refused(change, e, now, signal));
+      return results;
     }
   }
 
-  #notice(formation: FormationState): void {
-    const { quantity } = formation;
-    if (this.#current === null) {
+  /** A plan's dyno limit and the like: asking again would only fail again. */
+  async #refused(c: Change, e: DynosaurError, now: number, signal: AbortSignal): Promise<ApplyResult> {
+    const limit = (e as { limit?: unknown }).limit;
+    const known = typeof limit === "number" && limit < c.target ? limit : null;
+    // When Heroku said what the plan allows, nothing above that is asked for.
+    this.#state(c.type).refused = { quantity: known === null ? c.target : known + 1, at: now };
+    this.#errorCode = e.code;
+    this.#event(c.type, "heroku-refused", "error", `Heroku refused ${c.type}=${c.target}: ${describeError(e)}; not asking for ${c.target} or more for an hour`, { code: e.code });
+    if (known === null || known <= c.from) return { kind: "refused", quantity: c.from, limit: known };
+    // Go to what the plan allows now, rather than one dyno per tick.
+    const next = (await this.apply([{ ...c, target: known }], now, signal)).get(c.type);
+    return { kind: "refused", quantity: next?.quantity ?? c.from, limit: known };
+  }
+
+  #applied(c: Change, quantity: number, now: number): ApplyResult {
+    const s = this.#state(c.type);
+    s.current = quantity;
+    s.asked = null;
+    // When it happened: the call may have waited for the rate budget.
+    s.lastChange = this.#o.clock.now();
+    this.#readAt = now;
+    if (s.refused && quantity >= s.refused.quantity) this.#liftRefusal(c.type);
+    this.#event(c.type, "scale", "info", `scaled ${c.type} ${c.from} → ${quantity}`, { from: c.from, to: quantity });
+    return { kind: "applied", quantity };
+  }
+
+  #notice(f: FormationState): void {
+    const s = this.#state(f.type);
+    const { quantity } = f;
+    if (s.current === null) {
       // First read: the blackout counts from Heroku's last change.
-      this.#lastChange = formation.updatedAt === null ? null : Math.min(formation.updatedAt, this.#o.clock.now());
-    } else if (quantity !== this.#current && quantity === this.#asked) {
-      // A PATCH we thought failed went through after all.
-      this.#lastChange = this.#o.clock.now();
-    } else if (quantity !== this.#current) {
-      this.#event(
-        "manual-change",
-        "warn",
-        `formation changed outside Dynosaur: ${this.#current} → ${quantity} (someone ran heroku ps:scale?); counting it as a change for the blackout`,
-        { from: this.#current, to: quantity },
-      );
+      s.lastChange = f.updatedAt === null ? null : Math.min(f.updatedAt, this.#o.clock.now());
+    } else if (quantity !== s.current && quantity === s.asked) {
+      // A change we thought failed went through after all.
+      s.lastChange = this.#o.clock.now();
+    } else if (quantity !== s.current) {
+      const message = `formation changed outside Dynosaur: ${s.current} → ${quantity} (someone ran heroku ps:scale?); counting it as a change for the blackout`;
+      this.#event(f.type, "manual-change", "warn", message, { from: s.current, to: quantity });
       // When we saw it, not when the tick began: the read may have waited for the rate budget.
-      this.#lastChange = this.#o.clock.now();
+      s.lastChange = this.#o.clock.now();
       // A standby expects the leader's changes.
-      if (this.#o.leader?.isLeader() ?? true) this.#noticeForeign(quantity);
+      if (this.#o.leader?.isLeader() ?? true) this.#noticeForeign(f.type, s, quantity);
     }
-    this.#asked = null;
-    this.#current = quantity;
+    s.asked = null;
+    s.current = quantity;
     // Heroku runs this many now (a person scaled, or the plan changed): the refusal no longer holds.
-    if (this.#refused && quantity >= this.#refused.quantity) this.#liftRefusal();
+    if (s.refused && quantity >= s.refused.quantity) this.#liftRefusal(f.type);
   }
 
   /** One change by hand is a person; two within the window look like another scaler. */
-  #noticeForeign(quantity: number): void {
+  #noticeForeign(type: string, s: TypeState, quantity: number): void {
     const now = this.#o.clock.now();
-    this.#foreignChanges = [...this.#foreignChanges.filter((t) => now - t < FOREIGN_WINDOW_MS), now];
-    if (this.#foreignChanges.length < 2 || (this.#warnedForeignAt !== null && now - this.#warnedForeignAt < FOREIGN_WINDOW_MS)) return;
-    this.#warnedForeignAt = now;
-    const { app, processType } = this.#o;
+    s.foreignChanges = [...s.foreignChanges.filter((t) => now - t < FOREIGN_WINDOW_MS), now];
+    if (s.foreignChanges.length < 2 || (s.warnedForeignAt !== null && now - s.warnedForeignAt < FOREIGN_WINDOW_MS)) return;
+    s.warnedForeignAt = now;
+    const { app } = this.#o;
     this.#event(
+      type,
       "foreign-scaler",
       "warn",
-      `ANOTHER SCALER? the ${processType} formation of app ${app} changed ${this.#foreignChanges.length} times in ${FOREIGN_WINDOW_MS / 60_000} min without this Dynosaur (now ${quantity}); another Dynosaur, another autoscaler or a person is scaling ${app} ${processType} too. Run one Dynosaur per app and process type, or give them all the same DATABASE_URL so only one scales.`,
-      { app, process_type: processType, changes: this.#foreignChanges.length },
+      `ANOTHER SCALER? the ${type} formation of app ${app} changed ${s.foreignChanges.length} times in ${FOREIGN_WINDOW_MS / 60_000} min without this Dynosaur (now ${quantity}); another Dynosaur, another autoscaler or a person is scaling ${app} ${type} too. Run one Dynosaur per app and process type, or give them all the same DATABASE_URL so only one scales.`,
+      { app, process_type: type, changes: s.foreignChanges.length },
     );
   }
 
-  /** Forgets a refused quantity (the settings changed: the limits may be new). */
-  forgetRefusal(): void {
-    this.#liftRefusal();
-  }
-
-  /** Forgets a refused quantity: its hour passed, or Heroku runs that many now. */
-  #liftRefusal(): void {
-    if (this.#refused === null) return;
-    this.#refused = null;
-    this.#event("heroku-refusal-lifted", "info", `Heroku's refusal of ${this.#o.processType} no longer holds`);
+  #liftRefusal(type: string): void {
+    const s = this.#state(type);
+    if (s.refused === null) return;
+    s.refused = null;
+    this.#event(type, "heroku-refusal-lifted", "info", `Heroku's refusal of ${type} no longer holds`);
   }
 
   #answered(): void {
-    if (this.#failures > 0) this.#event("heroku-recovered", "info", "Heroku answers again");
+    if (this.#failures > 0) this.#event(null, "heroku-recovered", "info", "Heroku answers again");
     this.#failures = 0;
     this.#retryAt = 0;
     this.#errorCode = null;
@@ -224,11 +274,23 @@ export class FormationController {
     this.#retryAt = now + backoff;
     const code: ErrorCode = e instanceof DynosaurError ? e.code : "HEROKU_UNAVAILABLE";
     this.#errorCode = code;
-    this.#event("heroku-error", "error", `Heroku: ${doing} failed: ${describeError(e)}; retrying in ${Math.round(backoff / 1000)} s`, { code });
+    this.#event(null, "heroku-error", "error", `Heroku: ${doing} failed: ${describeError(e)}; retrying in ${Math.round(backoff / 1000)} s`, { code });
     return code;
   }
 
-  #event(kind: EngineEvent["kind"], level: EngineEvent["level"], message: string, fields: Record<string, unknown> = {}): void {
-    this.#events.push({ kind, level, message, processType: this.#o.processType, fields });
+  #quantities(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [type, s] of this.#types) if (s.current !== null) out.set(type, s.current);
+    return out;
+  }
+
+  #state(type: string): TypeState {
+    const s = this.#types.get(type);
+    if (!s) throw new DynosaurError("DYNO_USAGE", `process type ${type} is not scaled by this controller`);
+    return s;
+  }
+
+  #event(type: string | null, kind: EngineEvent["kind"], level: EngineEvent["level"], message: string, fields: Record<string, unknown> = {}): void {
+    this.#events.push({ kind, level, message, processType: type, fields });
   }
 }

@@ -88,7 +88,7 @@ export class HerokuClient {
   readonly #app: string;
   readonly #type: string;
   readonly #apiKey: string;
-  readonly #url: URL;
+  readonly #base: string;
   readonly #dispatcher: Dispatcher;
   readonly #timeoutMs: number;
   readonly #clock: Clock;
@@ -110,7 +110,7 @@ export class HerokuClient {
     this.#type = options.processType ?? "web";
     this.#apiKey = options.apiKey;
     const base = (options.baseUrl ?? "https://api.heroku.com").replace(/\/+$/, "");
-    this.#url = new URL(`${base}/apps/${encodeURIComponent(this.#app)}/formation/${encodeURIComponent(this.#type)}`);
+    this.#base = `${base}/apps/${encodeURIComponent(this.#app)}/formation`;
     this.#dispatcher = options.dispatcher ?? createDispatcher(process.env);
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#clock = options.clock ?? systemClock;
@@ -127,22 +127,36 @@ export class HerokuClient {
     return this.#remaining;
   }
 
-  /** Reads the formation (`GET /apps/{app}/formation/{type}`). */
-  getFormation(signal?: AbortSignal): Promise<Formation> {
-    return this.#call("GET", undefined, `reading the "${this.#type}" formation of app "${this.#app}"`, signal);
+  /** Reads one process type's formation (`GET /apps/{app}/formation/{type}`). */
+  async getFormation(signal?: AbortSignal): Promise<Formation> {
+    return one(await this.#call("GET", `/${encodeURIComponent(this.#type)}`, undefined, `reading the "${this.#type}" formation of app "${this.#app}"`, signal));
   }
 
-  /** Sets the number of dynos (`PATCH /apps/{app}/formation/{type}`) and returns the new formation. */
-  scale(quantity: number, signal?: AbortSignal): Promise<Formation> {
+  /** Sets one process type's dynos (`PATCH /apps/{app}/formation/{type}`) and returns its new formation. */
+  async scale(quantity: number, signal?: AbortSignal): Promise<Formation> {
+    this.#checkQuantity(this.#type, quantity);
+    return one(await this.#call("PATCH", `/${encodeURIComponent(this.#type)}`, { quantity }, `scaling "${this.#type}" of app "${this.#app}" to ${quantity}`, signal));
+  }
+
+  /** Every process type's formation (`GET /apps/{app}/formation`). */
+  list(signal?: AbortSignal): Promise<Formation[]> {
+    return this.#call("GET", "", undefined, `reading the formation of app "${this.#app}"`, signal);
+  }
+
+  /** Sets several process types in one call (`PATCH /apps/{app}/formation`); returns their new formation. */
+  async update(updates: ReadonlyArray<{ type: string; quantity: number }>, signal?: AbortSignal): Promise<Formation[]> {
+    for (const u of updates) this.#checkQuantity(u.type, u.quantity);
+    const what = updates.map((u) => `${u.type}=${u.quantity}`).join(" ");
+    return this.#call("PATCH", "", { updates }, `scaling ${what} of app "${this.#app}"`, signal);
+  }
+
+  #checkQuantity(type: string, quantity: number): void {
     if (!Number.isSafeInteger(quantity) || quantity < 0) {
-      return Promise.reject(
-        new HerokuError("HEROKU_UNPROCESSABLE", `Cannot scale "${this.#type}" of app "${this.#app}" to ${quantity}: a dyno count is a whole number >= 0.`),
-      );
+      throw new HerokuError("HEROKU_UNPROCESSABLE", `Cannot scale "${type}" of app "${this.#app}" to ${quantity}: a dyno count is a whole number >= 0.`);
     }
-    return this.#call("PATCH", { quantity }, `scaling "${this.#type}" of app "${this.#app}" to ${quantity}`, signal);
   }
 
-  async #call(method: "GET" | "PATCH", body: { quantity: number } | undefined, doing: string, signal?: AbortSignal): Promise<Formation> {
+  async #call(method: "GET" | "PATCH", path: string, body: object | undefined, doing: string, signal?: AbortSignal): Promise<Formation[]> {
     signal?.throwIfAborted();
     this.#refuseDuringBackoff(doing);
     await this.#waitForSlot(signal);
@@ -162,9 +176,10 @@ export class HerokuClient {
     let responseHeaders: Dispatcher.ResponseData["headers"];
     let text: string;
     try {
+      const url = new URL(`${this.#base}${path}`);
       const res = await this.#dispatcher.request({
-        origin: this.#url.origin,
-        path: this.#url.pathname,
+        origin: url.origin,
+        path: url.pathname,
         method,
         headers,
         body: body ? JSON.stringify(body) : undefined,
@@ -193,7 +208,7 @@ export class HerokuClient {
     this.#noteRateLimit(status, responseHeaders);
 
     if (status >= 200 && status < 300) {
-      const formation = parseFormation(text);
+      const formation = parseFormations(text, path === "");
       if (typeof formation === "string") {
         throw new HerokuError("HEROKU_BAD_RESPONSE", `Heroku answered ${status} but not with a valid formation while ${doing}: ${this.#redact(formation)}.`, {
           hint: "Heroku itself never answers this; check that `heroku_api_url` is the Heroku Platform API and no proxy is in the way.",
@@ -313,13 +328,32 @@ export class HerokuClient {
   }
 }
 
-function parseFormation(text: string): Formation | string {
+/** The one formation a single-type call answers with. */
+function one(list: Formation[]): Formation {
+  // #call only answers a single-type call with exactly one formation.
+  return list[0] as Formation;
+}
+
+/** A formation, or a list of them (the batch endpoints), each checked; or what is wrong. */
+function parseFormations(text: string, many: boolean): Formation[] | string {
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch {
     return text.length === 0 ? "the body is empty" : "the body is not valid JSON (truncated?)";
   }
+  // The per-type endpoints answer one object, the app's endpoints a list.
+  if (many !== Array.isArray(data)) return many ? "the body is not a JSON array of formations" : "the body is not a JSON object";
+  const list: Formation[] = [];
+  for (const item of many ? (data as unknown[]) : [data]) {
+    const f = parseFormation(item);
+    if (typeof f === "string") return f;
+    list.push(f);
+  }
+  return list;
+}
+
+function parseFormation(data: unknown): Formation | string {
   if (typeof data !== "object" || data === null || Array.isArray(data)) return "the body is not a JSON object";
   const f = data as Record<string, unknown>;
   const { quantity, type } = f;

@@ -2,37 +2,43 @@ import type { Clock } from "../clock.js";
 
 /** A process type's formation as Dynosaur needs it. */
 export interface FormationState {
+  /** Process type, e.g. `web`. */
+  type: string;
   quantity: number;
   /** When Heroku last changed it (ms), if known. */
   updatedAt: number | null;
 }
 
-/** Where the scaler reads and sets the quantity: Heroku, or a simulation in a dry run. */
+/** Where the quantities are read and set: Heroku, or a simulation in a dry run. */
 export interface FormationApi {
-  getFormation(signal?: AbortSignal): Promise<FormationState>;
-  scale(quantity: number, signal?: AbortSignal): Promise<FormationState>;
+  /** Every process type's formation. */
+  list(signal?: AbortSignal): Promise<FormationState[]>;
+  /** Sets several process types in one call; returns their new formation. */
+  update(updates: ReadonlyArray<{ type: string; quantity: number }>, signal?: AbortSignal): Promise<FormationState[]>;
 }
 
 /**
- * The formation of a dry run: kept in memory, never on the network. It starts at
- * `initial` (the config's `min_dynos`) with no known last change, so no blackout holds
- * at start.
+ * The formation of a dry run: kept in memory, never on the network. Each process type
+ * starts at its `min_dynos` with no known last change, so no blackout holds at start.
  */
 export class SimulatedFormation implements FormationApi {
-  #state: FormationState;
+  readonly #state = new Map<string, FormationState>();
   readonly #clock: Clock;
 
-  constructor(initial: number, clock: Clock) {
-    this.#state = { quantity: initial, updatedAt: null };
+  constructor(initial: Record<string, number>, clock: Clock) {
+    for (const [type, quantity] of Object.entries(initial)) this.#state.set(type, { type, quantity, updatedAt: null });
     this.#clock = clock;
   }
 
-  async getFormation(): Promise<FormationState> {
-    return { ...this.#state };
+  async list(): Promise<FormationState[]> {
+    return [...this.#state.values()].map((s) => ({ ...s }));
   }
 
-  async scale(quantity: number): Promise<FormationState> {
-    this.#state = { quantity, updatedAt: this.#clock.now() };
-    return { ...this.#state };
+  async update(updates: ReadonlyArray<{ type: string; quantity: number }>): Promise<FormationState[]> {
+    return updates.map(({ type, quantity }) => {
+      const state = { type, quantity, updatedAt: this.#clock.now() };
+      this.#state.set(type, state);
+      return { ...state };
+    });
   }
 }

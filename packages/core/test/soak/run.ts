@@ -7,7 +7,7 @@ import { createAlertSink } from "../../src/alerts/sink.js";
 import { HerokuClient } from "../../src/formation/heroku-client.js";
 import { createLogger, type LogRecord } from "../../src/logger.js";
 import type { AlertSink, TickReport } from "../../src/report.js";
-import { createRuntime as createScaler, type Runtime as Scaler } from "../../src/runtime.js";
+import { createScaler } from "../helpers.js";
 import { SoakClock } from "./clock.js";
 import { faultFits, herokuFault } from "./faults.js";
 import { Checker, type PluginEvent, type SentRequest, SoakViolation } from "./invariants.js";
@@ -149,7 +149,7 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
   const dispatcher: Dispatcher = agent.compose((dispatch) => (opts, handler) => {
     const method = (opts.method ?? "GET").toUpperCase();
     const request: SentRequest = { method, at: clock.now() };
-    if (method === "PATCH" && typeof opts.body === "string") request.quantity = (JSON.parse(opts.body) as { quantity?: unknown }).quantity;
+    if (method === "PATCH" && typeof opts.body === "string") request.quantity = (JSON.parse(opts.body) as { updates?: { quantity?: unknown }[] }).updates?.[0]?.quantity;
     const kind = chooseHerokuFault(method);
     if (kind) {
       const fault = herokuFault(kind, faultRng, secrets.heroku);
@@ -275,7 +275,7 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
     };
   };
 
-  const start = async (): Promise<Scaler> =>
+  const start = async () =>
     createScaler(
       {
         scaler: {
@@ -309,7 +309,7 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
             guard(() => checker.secretFree("stats payload", JSON.stringify(t)));
           },
         },
-        formation: (s) =>
+        formation: ({ scaler: s }) =>
           new HerokuClient({
             app: s.heroku_app_name!,
             apiKey: s.heroku_api_key!,
