@@ -18,7 +18,7 @@ afterEach(() => fake.close());
 
 const quantity = () => fake.formation("shop", "web")?.quantity;
 const updatedAt = () => Date.parse(fake.formation("shop", "web")?.updated_at ?? "");
-const patches = () => fake.requests.filter((r) => r.method === "PATCH").map((r) => ({ at: r.at, quantity: (r.body as { updates: { quantity: number }[] }).updates[0]?.quantity }));
+const patches = () => fake.requests.filter((r) => r.method === "PATCH").map((r) => ({ at: r.at, quantity: (r.body as { updates: { quantity: number }[] }).updates[0]?.quantity ?? -1 }));
 
 describe("restarting the CLI mid-scenario", () => {
   it("after SIGTERM and a start with lower load, no scale-down before the blackout since updated_at", async () => {
