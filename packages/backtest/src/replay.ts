@@ -1,12 +1,22 @@
-import { ManualClock } from "../clock.js";
-import { type DynosaurConfig, isParsed, parseConfig, type ScalerConfig } from "../config.js";
-import { DynosaurError, describeError, inputError } from "../errors.js";
-import { createLogger, type LogRecord } from "../logger.js";
-import type { PluginDefinition, PluginInstance } from "../plugin.js";
-import { clamp } from "../policy.js";
-import { PluginRegistry } from "../registry.js";
-import { createScaler, type Scaler } from "../scaler.js";
-import { closest } from "../validate.js";
+import {
+  clamp,
+  closest,
+  createLogger,
+  createScaler,
+  type DynosaurConfig,
+  DynosaurError,
+  describeError,
+  inputError,
+  isParsed,
+  type LogRecord,
+  ManualClock,
+  type PluginDefinition,
+  type PluginInstance,
+  PluginRegistry,
+  parseConfig,
+  type Scaler,
+  type ScalerConfig,
+} from "@dynosaur/core";
 import { type BacktestMetrics, computeMetrics, type MetricsSeries, type QuantityChange } from "./metrics.js";
 import { offlineDispatcher } from "./offline.js";
 import type { Trace } from "./trace.js";
@@ -292,19 +302,32 @@ async function startReplay(args: {
   const replayed = parseConfig(raw, {}).config;
   const clock = new ManualClock(clockStart);
   const instances = new Map<string, PluginInstance>();
-  // The plugin's own `create` runs (so its options are checked as in a live run); the
-  // instance is kept for its `estimateDynos`, which also gives the oracle.
+  const values = new Map(feeds.map((f) => [f.source, f.values]));
+  /** Reads, at the clock's time, the trace value of the period that ended last: a reading at the end of a period sees it. */
+  const traceFeed = (name: string): PluginInstance["retrieve"] => {
+    const column = values.get(name);
+    if (!column) throw new DynosaurError("DYNO_SIMULATION", `source ${name} has no trace column`);
+    const last = column.length - 1;
+    return async () => column[Math.min(last, Math.floor((clock.now() - clockStart) / stepMs) - 1)] ?? column[0]!;
+  };
+  // Each plugin is wrapped: its own `create` runs (so its options are checked as in a live
+  // run) and its instance stays the capacity model (`estimateDynos`, which also gives the
+  // oracle), but readings come from the trace, so no plugin is ever polled.
   const plugins = args.options.plugins.map(
     (p): PluginDefinition => ({
       ...p,
       create: async (o, ctx) => {
+        const retrieve = traceFeed(o.name);
         const instance = await p.create(o, ctx);
         instances.set(o.name, instance);
-        return instance;
+        return {
+          retrieve,
+          estimateDynos: (value, context) => instance.estimateDynos(value, context),
+          close: () => instance.close?.(),
+        };
       },
     }),
   );
-  const values = new Map(feeds.map((f) => [f.source, f.values]));
   const changes: QuantityChange[] = [];
   const warnings = { count: 0, first: [] as string[] };
   const logger = createLogger(
@@ -323,13 +346,6 @@ async function startReplay(args: {
       http: args.http,
       formation: () => {
         throw new DynosaurError("DYNO_SIMULATION", "a simulation never talks to Heroku");
-      },
-      retrieveOverride: ({ name }) => {
-        const column = values.get(name);
-        if (!column) throw new DynosaurError("DYNO_SIMULATION", `source ${name} has no trace column`);
-        const last = column.length - 1;
-        // The value of the period that ended last: a reading at the end of a period sees it.
-        return async () => column[Math.min(last, Math.floor((clock.now() - clockStart) / stepMs) - 1)] ?? column[0]!;
       },
       onTick: (r) => {
         if (r.after !== null && r.after !== r.before) changes.push({ time: r.time - clockStart, quantity: r.after });
