@@ -26,7 +26,7 @@ export async function runCommand(io: CliIO, setup: Setup, flags: CliFlags): Prom
   const clock = systemClock;
   const app = settings.heroku_app_name ?? "dry-run";
 
-  const reporters = await createStatsReporters(config.stats, { app, logger, http, env: io.env, clock });
+  const reporters = await createStatsReporters(config.stats, { app, logger, http, env: io.env, clock, loadReporter: setup.loadReporter });
   // A dry run always keeps its decisions in the stats file, as the seed's stats.txt did.
   if (settings.dry_run) reporters.push(createFileReporter({ path: resolve(io.cwd, settings.stats_file) }));
   const stats = createStatsDispatcher(reporters, { logger });
