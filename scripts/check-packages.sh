@@ -7,15 +7,18 @@
 # 1. Builds, then packs every public package and the example third-party plugin with
 #    `pnpm pack` (which rewrites `workspace:` ranges), into a temp dir outside the repo.
 # 2. Lints each tarball: contents, `publint --strict`, `attw --profile esm-only`.
-# 3. In an empty directory, installs with plain `npm` only the CLI, core and the random
-#    plugin from those tarballs (everything else comes from the npm registry; our own
-#    packages are not on it, so npm cannot quietly fetch them from there), then:
-#    `dynosaur --once` on the README's dry-run config prints a tick; no Google or New
-#    Relic package is installed; a config naming google-analytics (or newrelic) exits 2
-#    with the exact `npm install` line; the example plugin, installed from its tarball,
-#    reads a loopback JSON endpoint; a TypeScript consumer compiles against the install.
-# 4. Installs CLI + core + random + each other plugin in fresh directories, checks the
-#    plugin loads, and prints the measured install sizes.
+# 3. In an empty directory, installs with plain `npm` only the CLI (with @dynosaur/backtest,
+#    its dependency), core and the random plugin from those tarballs (everything else comes
+#    from the npm registry; our own packages are not on it, so npm cannot quietly fetch them
+#    from there), then: its size is measured (target 10 MB); `dynosaur --once`
+#    on the README's dry-run config prints a tick; no Google, New Relic or OpenTelemetry
+#    package is installed; a config naming google-analytics (or newrelic) exits 2 with the
+#    exact `npm install` line, and so does one with `stats: [{type: otlp}]`; the example
+#    plugin, installed from its tarball, reads a loopback JSON endpoint; a TypeScript
+#    consumer compiles against the install.
+# 4. Installs CLI + core + random + each other plugin (and the otlp reporter, which then
+#    exports ticks to a loopback OTLP/HTTP receiver) in fresh directories, checks the
+#    package loads, and prints the measured install sizes (Google Analytics: 25 MB target).
 # 5. Runs the README's `npm install -g @dynosaur/cli @dynosaur/plugin-newrelic` against a
 #    loopback registry that serves our tarballs (scripts/loopback-registry.mjs) and checks
 #    the global CLI finds the plugin and reports the plugin's config errors as such.
@@ -126,7 +129,7 @@ while IFS=$'\t' read -r name dir; do
     show "$work/pack.log"
   fi
 done <"$work/packages.tsv"
-for name in @dynosaur/core @dynosaur/cli @dynosaur/plugin-random @dynosaur/plugin-google-analytics @dynosaur/plugin-newrelic dynosaur-plugin-example; do
+for name in @dynosaur/core @dynosaur/cli @dynosaur/backtest @dynosaur/reporter-otlp @dynosaur/plugin-random @dynosaur/plugin-google-analytics @dynosaur/plugin-newrelic dynosaur-plugin-example; do
   [ -n "${tarball[$name]:-}" ] || abort "pack: no tarball for $name (is it still a public workspace package?)"
 done
 ok "pack ${#tarball[@]} packages: $(printf '%s\n' "${!tarball[@]}" | sort | tr '\n' ' ')"
@@ -227,9 +230,23 @@ EOF
 
 # Google's and New Relic's code, by package name: the plugins and what they pull in.
 vendor_pattern='google|gaxios|gcp-metadata|gtoken|newrelic|new-relic'
+# The OpenTelemetry SDK: only the otlp reporter's package brings it.
+otel_pattern='^@opentelemetry/'
+
+# Says whether an install's measured size (a describe_size line) is within its target in MB.
+# A measurement, not a check: what weighs most is mostly outside our code (zod, undici).
+size_target() {
+  local label="$1" size="$2" target="$3"
+  if node -e 'process.exit(Number.parseFloat(process.argv[1]) <= Number(process.argv[2]) ? 0 : 1)' "$size" "$target"; then
+    printf 'size  %s: %s, within its %s MB target\n' "$label" "$size" "$target"
+  else
+    printf 'size  %s: %s, OVER its %s MB target\n' "$label" "$size" "$target"
+  fi
+}
 
 base="$work/base"
-base_tarballs=("${tarball[@dynosaur/cli]}" "${tarball[@dynosaur/core]}" "${tarball[@dynosaur/plugin-random]}")
+# The CLI depends on @dynosaur/backtest (`dynosaur simulate`): from its tarball too.
+base_tarballs=("${tarball[@dynosaur/cli]}" "${tarball[@dynosaur/backtest]}" "${tarball[@dynosaur/core]}" "${tarball[@dynosaur/plugin-random]}")
 if npm_install_into "$base" "${base_tarballs[@]}"; then
   ok "npm install @dynosaur/cli @dynosaur/core @dynosaur/plugin-random (from tarballs)"
 else
@@ -238,11 +255,18 @@ fi
 [ -x "$base/node_modules/.bin/dynosaur" ] || abort "the CLI's bin: node_modules/.bin/dynosaur is missing after npm install"
 
 size_base="$(describe_size "$base")"
+size_target "CLI + core + random" "$size_base" 10
 vendor="$(installed_matching "$base" "$vendor_pattern")"
 if [ -z "$vendor" ]; then
   ok "no Google or New Relic package in the install"
 else
   fail "Google or New Relic packages in an install without their plugins: $(tr '\n' ' ' <<<"$vendor")"
+fi
+otel="$(installed_matching "$base" "$otel_pattern")"
+if [ -z "$otel" ]; then
+  ok "no OpenTelemetry package in the install"
+else
+  fail "OpenTelemetry packages in an install without the otlp reporter: $(tr '\n' ' ' <<<"$otel")"
 fi
 
 # --- dynosaur --once on the README's dry-run config ---------------------------------------
@@ -280,6 +304,24 @@ EOF
     show "$work/err"
   fi
 done
+
+# --- the otlp reporter is a package of its own: without it, its npm install line ----------------
+cat >"$base/otlp.yaml" <<EOF
+scaler: { dry_run: true, min_dynos: 1, max_dynos: 4, interval: 0.2, stats_file: otlp-stats.txt }
+stats:
+  - type: otlp
+plugins:
+  - { type: random, seed: 1, interval: 0.2 }
+EOF
+rc=0
+(cd "$base" && clean_env ./node_modules/.bin/dynosaur otlp.yaml --once) >"$work/out" 2>"$work/err" || rc=$?
+if [ "$rc" -eq 2 ] && grep -q 'DYNO_REPORTER_NOT_FOUND: stats\[0\]\.type: ' "$work/err" && grep -qE '(^|[ :])npm install @dynosaur/reporter-otlp$' "$work/err"; then
+  ok "stats: [{type: otlp}] without its reporter exits 2 naming stats[0].type, with: npm install @dynosaur/reporter-otlp"
+else
+  fail "stats: [{type: otlp}] without its reporter (exit $rc; expected 2, 'stats[0].type' and a line ending 'npm install @dynosaur/reporter-otlp')"
+  show "$work/out"
+  show "$work/err"
+fi
 
 # --- the example third-party plugin, from its tarball ----------------------------------------
 if npm_install_into "$base" "${tarball[dynosaur-plugin-example]}"; then
@@ -384,6 +426,7 @@ for plugin in google-analytics newrelic; do
     continue
   fi
   size_with[$plugin]="$(describe_size "$dir")"
+  if [ "$plugin" = google-analytics ]; then size_target "CLI + core + random + google-analytics" "${size_with[$plugin]}" 25; fi
   # The vendor scan must see the plugin here, or its "none found" above proves nothing.
   seen="$(installed_matching "$dir" "$vendor_pattern")"
   if grep -qx "@dynosaur/plugin-$plugin" <<<"$seen"; then
@@ -409,6 +452,59 @@ EOF
   if [ "$plugin" = newrelic ]; then check_newrelic_config "per-project install" ./node_modules/.bin/dynosaur "$dir"; fi
 done
 
+# --- the otlp reporter on top: sends each tick to a loopback OTLP/HTTP receiver ------------------
+otlp_dir="$work/with-otlp"
+if npm_install_into "$otlp_dir" "${base_tarballs[@]}" "${tarball[@dynosaur/reporter-otlp]}"; then
+  size_with[otlp]="$(describe_size "$otlp_dir")"
+  if grep -qx '@opentelemetry/sdk-metrics' <<<"$(installed_matching "$otlp_dir" "$otel_pattern")"; then
+    ok "npm install CLI + core + random + @dynosaur/reporter-otlp; the OpenTelemetry scan sees the SDK"
+  else
+    fail "npm install CLI + core + random + @dynosaur/reporter-otlp: the OpenTelemetry scan does not see @opentelemetry/sdk-metrics"
+  fi
+  # A stand-in for a collector's OTLP/HTTP receiver: JSON export requests on /v1/metrics
+  # (415 for anything but JSON, 400 for a body that is not one); each metric name it gets is
+  # appended to a file.
+  start_server otlp node -e '
+    const http = require("node:http");
+    const fs = require("node:fs");
+    const server = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (d) => (body += d));
+      req.on("end", () => {
+        const reply = (status, json) => { res.writeHead(status, { "content-type": "application/json" }); res.end(JSON.stringify(json)); };
+        if (req.method !== "POST" || req.url !== "/v1/metrics") return reply(404, { code: 5, message: "not found" });
+        if (!/^application\/json/.test(req.headers["content-type"] ?? "")) return reply(415, { code: 3, message: "JSON only" });
+        let names;
+        try {
+          const request = JSON.parse(body);
+          names = request.resourceMetrics.flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.name)));
+        } catch {
+          return reply(400, { code: 3, message: "not an ExportMetricsServiceRequest" });
+        }
+        fs.appendFileSync(process.argv[1], names.map((n) => `${n}
+`).join(""));
+        reply(200, {});
+      });
+    });
+    server.listen(0, "127.0.0.1", () => console.log(server.address().port));
+    setTimeout(() => process.exit(0), 300_000).unref();
+  ' "$work/otlp-metrics.txt"
+  cp "$base/otlp.yaml" "$otlp_dir/otlp.yaml"
+  rc=0
+  (cd "$otlp_dir" && clean_env OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$port" ./node_modules/.bin/dynosaur otlp.yaml --ticks 2) >"$work/out" 2>"$work/err" || rc=$?
+  if [ "$rc" -eq 0 ] && grep -qx 'dynosaur.combined.estimate' "$work/otlp-metrics.txt" 2>/dev/null; then
+    ok "stats: [{type: otlp}] with @dynosaur/reporter-otlp installed exports to a loopback receiver ($(sort -u "$work/otlp-metrics.txt" | tr '\n' ' '))"
+  else
+    fail "stats: [{type: otlp}] with the reporter installed (exit $rc; expected 0 and dynosaur.combined.estimate at the receiver)"
+    show "$work/out"
+    show "$work/err"
+  fi
+  stop_server "$server_pid"
+else
+  fail "npm install CLI + core + random + @dynosaur/reporter-otlp (from tarballs)"
+  show "$work/npm.log"
+fi
+
 # --- the README's global install, from a loopback registry -------------------------------
 # `npm install -g` resolves names, not tarballs, so the registry stand-in serves ours and
 # sends everything else on to the registry npm is configured with.
@@ -431,9 +527,10 @@ stop_server "$registry_pid"
 
 # --- sizes -------------------------------------------------------------------------------
 echo "install sizes (node_modules, sum of file sizes; du is disk usage):"
-echo "  CLI + core + random:                    $size_base"
-echo "  CLI + core + random + google-analytics: ${size_with[google-analytics]:-not measured}"
+echo "  CLI + core + random:                    $size_base (target 10 MB)"
+echo "  CLI + core + random + google-analytics: ${size_with[google-analytics]:-not measured} (target 25 MB)"
 echo "  CLI + core + random + newrelic:         ${size_with[newrelic]:-not measured}"
+echo "  CLI + core + random + reporter-otlp:    ${size_with[otlp]:-not measured}"
 echo "  npm install -g @dynosaur/cli @dynosaur/plugin-newrelic: ${size_global:-not measured}"
 
 finish

@@ -41,7 +41,8 @@ export async function main(io: CliIO): Promise<number> {
         io.stdout.write(`${SIMULATE_USAGE}\n`);
         return 0;
       }
-      const setup = await loadSetup(args.configPath, io, { dryRun: true });
+      // A replay sends no stats: a reporter package need not be installed.
+      const setup = await loadSetup(args.configPath, io, { dryRun: true, reporters: false });
       redactor = setup.redactor;
       return await simulateCommand(io, setup, args.options);
     }
@@ -56,7 +57,7 @@ export async function main(io: CliIO): Promise<number> {
     }
     if (command === "schema" && !configPath) return schemaCommand(io, null);
     if (!configPath) throw inputError("DYNO_USAGE", `\`dynosaur ${command === "run" ? "" : `${command} `}\` needs a config file`, { hint: "e.g. dynosaur examples/dry-run.yaml (see --help)" });
-    const setup = await loadSetup(configPath, io, flags);
+    const setup = await loadSetup(configPath, io, { ...flags, reporters: command !== "schema" });
     redactor = setup.redactor;
     if (command === "check") return await checkCommand(io, setup);
     if (command === "schema") return schemaCommand(io, setup);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { registerHooks } from "node:module";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { checkPluginShape, DynosaurError, inputError, type PluginDefinition } from "@dynosaur/core";
+import { checkPluginShape, DynosaurError, inputError, type PluginDefinition, REPORTER_PACKAGES, type ReporterDefinition } from "@dynosaur/core";
 
 /** First-party plugins: their short names and the seed-era type names that imply them. */
 const FIRST_PARTY: Record<string, string> = {
@@ -116,6 +116,34 @@ export async function loadPlugins(specs: readonly string[], configDir: string, p
     }
   }
   return loaded;
+}
+
+/**
+ * Loads the package of a `stats:` type that core does not implement itself (core's
+ * `REPORTER_PACKAGES`: `otlp` → @dynosaur/reporter-otlp), looked up as plugins are. `path` is
+ * the entry's `stats[i].type`. Core checks that the package's default export is that reporter.
+ */
+export async function loadReporter(type: string, configDir: string, path: string): Promise<ReporterDefinition> {
+  const pkg = REPORTER_PACKAGES[type];
+  if (!pkg) throw new Error(`core has no package for stats type "${type}": it implements it itself`);
+  const found = findPackage(pkg, configDir);
+  if (!found) {
+    throw inputError("DYNO_REPORTER_NOT_FOUND", `${path}: the ${type} reporter is not installed (looked for ${pkg} from ${configDir} and from the dynosaur CLI's install)`, {
+      path,
+      hint: `npm install ${pkg}`,
+    });
+  }
+  shareCore();
+  try {
+    const mod = (await import(pathToFileURL(found.entry).href)) as { default?: unknown };
+    return mod.default as ReporterDefinition;
+  } catch (e) {
+    throw new DynosaurError("DYNO_REPORTER_INVALID", `${path}: reporter package ${found.name} failed to load: ${(e as Error).message}`, {
+      exitCode: 2,
+      hint: `reinstall it (npm install ${found.name})`,
+      cause: e,
+    });
+  }
 }
 
 function describeCandidates(spec: string): string {

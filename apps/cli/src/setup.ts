@@ -1,8 +1,16 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { type DynosaurConfig, type LogLevel, parseConfig, readConfigFile, type Redactor } from "@dynosaur/core";
+import {
+  type DynosaurConfig,
+  type LogLevel,
+  parseConfig,
+  REPORTER_PACKAGES,
+  type ReporterLoader,
+  readConfigFile,
+  type Redactor,
+} from "@dynosaur/core";
 import type { LogFormat } from "./log-writer.js";
-import { inferUse, type LoadedPlugin, loadPlugins } from "./resolve-plugins.js";
+import { inferUse, type LoadedPlugin, loadPlugins, loadReporter } from "./resolve-plugins.js";
 
 /** Where the CLI reads and writes: the real process in `bin.ts`, buffers in tests. */
 export interface CliIO {
@@ -29,10 +37,19 @@ export interface Setup {
   config: DynosaurConfig;
   redactor: Redactor;
   plugins: LoadedPlugin[];
+  /** Loads a `stats:` reporter that is a package of its own (for `createStatsReporters`), found as plugins are. */
+  loadReporter: ReporterLoader;
 }
 
-/** Reads, validates and resolves a config and its plugins. */
-export async function loadSetup(configPath: string, io: Pick<CliIO, "cwd" | "env">, flags: Pick<CliFlags, "dryRun">): Promise<Setup> {
+/**
+ * Reads, validates and resolves a config and its plugins, and, unless `reporters` is false
+ * (commands that send no stats), the packages of its `stats:` reporters.
+ */
+export async function loadSetup(
+  configPath: string,
+  io: Pick<CliIO, "cwd" | "env">,
+  flags: Pick<CliFlags, "dryRun"> & { reporters?: boolean },
+): Promise<Setup> {
   const file = resolve(io.cwd, configPath);
   const raw = await readConfigFile(file);
   const { config, redactor } = parseConfig(raw, io.env, { dryRun: flags.dryRun });
@@ -48,7 +65,13 @@ export async function loadSetup(configPath: string, io: Pick<CliIO, "cwd" | "env
   }
   // Plugin options are checked once, by the runtime, before anything starts.
   const plugins = await loadPlugins(specs, dirname(file), paths);
-  return { file, config, redactor, plugins };
+  // Plugin options are checked once, by the runtime, before anything starts.
+  const loadStatsReporter: ReporterLoader = (type, path) => loadReporter(type, dirname(file), path);
+  if (flags.reporters !== false) {
+    // A reporter package that is not installed is a config error now, as a missing plugin is.
+    for (const [i, entry] of config.stats.entries()) if (REPORTER_PACKAGES[entry.type]) await loadStatsReporter(entry.type, `stats[${i}].type`);
+  }
+  return { file, config, redactor, plugins, loadReporter: loadStatsReporter };
 }
 
 export function version(): string {

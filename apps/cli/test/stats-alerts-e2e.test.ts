@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnCli, tempDir } from "./helpers.js";
 
 // Stats and alerts wired through the real CLI: the seed's Librato keys, OTLP from the
-// standard environment variables, SendGrid email from the environment.
+// standard environment variables, SendGrid email from the environment. The otlp reporter is
+// its own package (@dynosaur/reporter-otlp): the CLI finds it next to its own install (a
+// devDependency here), as after `npm install -g @dynosaur/cli @dynosaur/reporter-otlp`.
 const LIBRATO = { email: "ops@shop.example", token: "librato-token-0123456789" };
 const SENDGRID_KEY = "SG.fake-key-for-tests.0123456789abcdef";
 const OTLP_TOKEN = "otlp-token-abcdef0123";

@@ -16,7 +16,7 @@ import { Redactor } from "./redact.js";
 import { PluginRegistry } from "./registry.js";
 import type { AlertSink, SourceStatus, StatsReporter, TickReport } from "./report.js";
 import { Source } from "./source.js";
-import { createFileReporter, createStatsDispatcher, createStatsReporters } from "./stats/index.js";
+import { createFileReporter, createStatsDispatcher, createStatsReporters, type ReporterLoader } from "./stats/index.js";
 
 /** A plugin, and the package it came from when known (for `status()` and logs). */
 export interface RuntimePlugin {
@@ -46,6 +46,8 @@ export interface RuntimeOptions {
   leader?: LeaderGate & { stop?(): Promise<void> };
   /** Replaces the reporters of `stats:` (tests, embedders). */
   stats?: { report(tick: TickReport): void; close?(): Promise<void> };
+  /** Loads reporters core does not carry (`otlp`): the CLI finds their packages as it finds plugins. */
+  loadReporter?: ReporterLoader;
   /** Replaces the alert sink of `alerts:`. */
   alerts?: AlertSink;
   /** Called once per tick with every process type's report, after the log, stats and alerts. */
@@ -339,7 +341,7 @@ class EngineRuntime implements Runtime {
   }
 
   async #createStats(config: DynosaurConfig, app: string) {
-    const reporters: StatsReporter[] = await createStatsReporters(config.stats, this.#deps(app));
+    const reporters: StatsReporter[] = await createStatsReporters(config.stats, { ...this.#deps(app), loadReporter: this.#o.loadReporter });
     // A dry run always keeps its decisions in the stats file, as the seed's stats.txt did.
     if (config.scaler.dry_run) reporters.push(createFileReporter({ path: resolve(this.#o.cwd ?? process.cwd(), config.scaler.stats_file) }));
     return createStatsDispatcher(reporters, { logger: this.#logger });

@@ -7,7 +7,16 @@ import { z } from "zod";
 import { ManualClock } from "../src/clock.js";
 import { memoryLogger } from "../src/logger.js";
 import type { TickReport } from "../src/report.js";
-import { createConsoleReporter, createStatsReporters, statsConfigSchema, statsLine } from "../src/stats/index.js";
+import { DynosaurError } from "../src/errors.js";
+import {
+  createConsoleReporter,
+  createStatsReporters,
+  defineReporter,
+  otlpStatsSchema,
+  type ReporterContext,
+  statsConfigSchema,
+  statsLine,
+} from "../src/stats/index.js";
 import { gaSource, nrSource, sampleTick } from "./fixtures.js";
 
 let dir: string;
@@ -97,5 +106,68 @@ describe("createStatsReporters", () => {
   it("names reporters by type, numbering types used twice", async () => {
     const reporters = await createStatsReporters([{ type: "console" }, { type: "file", path: join(dir, "a.csv") }, { type: "console", output: "stdout" }], deps());
     expect(reporters.map((r) => r.name)).toEqual(["console[0]", "file", "console[2]"]);
+  });
+});
+
+describe("reporters from their own package (otlp)", () => {
+  /** Stands in for @dynosaur/reporter-otlp: core's part is the same whatever the package sends. */
+  const created: { options: unknown; ctx: ReporterContext }[] = [];
+  const standIn = defineReporter({
+    type: "otlp",
+    options: otlpStatsSchema,
+    create: (options, ctx) => {
+      created.push({ options, ctx });
+      return { name: ctx.name, report: async () => {} };
+    },
+  });
+  beforeEach(() => {
+    created.length = 0;
+  });
+
+  const failure = (p: Promise<unknown>) =>
+    p.then(
+      () => null,
+      (e: unknown) => e as DynosaurError,
+    );
+
+  it("without a loader, names the entry and the package to install", async () => {
+    const e = await failure(createStatsReporters([{ type: "console" }, { type: "otlp" }], deps()));
+    expect(e).toBeInstanceOf(DynosaurError);
+    expect(e).toMatchObject({ code: "DYNO_REPORTER_NOT_FOUND", exitCode: 2, path: "stats[1].type" });
+    expect(e?.message).toContain("@dynosaur/reporter-otlp");
+    expect(e?.hint).toMatch(/^install @dynosaur\/reporter-otlp/);
+  });
+
+  it("loads the package only for an entry that names it, and creates the reporter from the checked entry", async () => {
+    const asked: string[] = [];
+    const loadReporter = async (type: string, path: string) => {
+      asked.push(`${type} ${path}`);
+      return standIn;
+    };
+    expect(await createStatsReporters([{ type: "console" }], { ...deps(), loadReporter })).toHaveLength(1);
+    expect(asked).toEqual([]);
+
+    const d = { ...deps(), env: { OTEL_SERVICE_NAME: "x" }, loadReporter };
+    const reporters = await createStatsReporters([{ type: "otlp", endpoint: "http://127.0.0.1:4318" }, { type: "otlp" }], d);
+    expect(asked).toEqual(["otlp stats[0].type", "otlp stats[1].type"]);
+    expect(reporters.map((r) => r.name)).toEqual(["otlp[0]", "otlp[1]"]);
+    // Defaults filled in by the package's schema; the context is the caller's.
+    expect(created[0]?.options).toEqual({ type: "otlp", endpoint: "http://127.0.0.1:4318", timeout: 10 });
+    expect(created[0]?.ctx).toMatchObject({ app: "shop", name: "otlp[0]", env: { OTEL_SERVICE_NAME: "x" }, http: d.http, clock: d.clock });
+  });
+
+  it("checks the entry against the package's schema, with the entry's path", async () => {
+    const e = await failure(createStatsReporters([{ type: "otlp", endpoint: "not a url" }], { ...deps(), loadReporter: async () => standIn }));
+    expect(e).toMatchObject({ code: "DYNO_CONFIG_INVALID", exitCode: 2, path: "stats[0].endpoint" });
+    expect(created).toEqual([]);
+  });
+
+  it("refuses a package that is not a reporter of that type", async () => {
+    const wrong = { ...standIn, type: "statsd" };
+    const e = await failure(createStatsReporters([{ type: "otlp" }], { ...deps(), loadReporter: async () => wrong }));
+    expect(e).toMatchObject({ code: "DYNO_REPORTER_INVALID", exitCode: 2 });
+    expect(e?.message).toBe('@dynosaur/reporter-otlp is not a valid Dynosaur stats reporter: it implements type "statsd", not "otlp"');
+    const broken = await failure(createStatsReporters([{ type: "otlp" }], { ...deps(), loadReporter: async () => ({}) as never }));
+    expect(broken?.message).toMatch(/`options` is not a zod schema; no `create` function$/);
   });
 });

@@ -23,6 +23,7 @@ export async function runCommand(io: CliIO, setup: Setup, flags: CliFlags): Prom
     cwd: io.cwd,
     logger,
     redactor,
+    loadReporter: setup.loadReporter,
     userAgent: `dynosaur-cli/${version()}`,
     onTick: () => {
       ticks++;

@@ -1,6 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { extname, resolve } from "node:path";
-import { backtestJson, formatBacktest, inputError, readTrace, renderBacktestHtml, renderBacktestSvg, runBacktest } from "@dynosaur/core";
+import { backtestJson, formatBacktest, readTrace, renderBacktestHtml, renderBacktestSvg, runBacktest } from "@dynosaur/backtest";
+import { inputError } from "@dynosaur/core";
 import type { CliIO, Setup } from "../setup.js";
 import { parseFlags, refuseExtraArguments } from "../args.js";
 

@@ -4,15 +4,16 @@ import type { Logger } from "../logger.js";
 import type { StatsReporter } from "../report.js";
 import { createConsoleReporter } from "./console.js";
 import { createFileReporter } from "./file.js";
+import { createExternalReporter, type ReporterLoader } from "./external.js";
 import { createLibratoReporter } from "./librato.js";
-import { createOtlpReporter } from "./otlp.js";
 import type { StatsReporterConfigInput } from "./schema.js";
 
 export { type ConsoleReporterOptions, createConsoleReporter, statsLine } from "./console.js";
 export { createStatsDispatcher, type StatsDispatcher, type StatsDispatcherOptions } from "./dispatcher.js";
+export { defineReporter, REPORTER_PACKAGES, type ReporterContext, type ReporterDefinition, type ReporterLoader } from "./external.js";
 export { createFileReporter, csvHeader, csvRow, type FileReporterOptions } from "./file.js";
 export { createLibratoReporter, type LibratoGauge, type LibratoReporterOptions, libratoGauges } from "./librato.js";
-export { createOtlpReporter, type OtlpReporterOptions, type OtlpTarget, parseKeyValueList, resolveOtlpTarget } from "./otlp.js";
+export { HttpFailure, quoteBody, safeOrigin } from "./http.js";
 export {
   type ConsoleStatsConfig,
   consoleStatsSchema,
@@ -37,11 +38,18 @@ export interface StatsDeps {
   /** Environment the `OTEL_*` variables are read from. */
   env: Record<string, string | undefined>;
   clock: Clock;
+  /**
+   * Loads the reporter package of a type in `REPORTER_PACKAGES` (`otlp`); `path` is the
+   * entry's `stats[i].type`, for errors. Without it, such an entry fails with the package to
+   * install. The CLI looks the package up as it does plugins.
+   */
+  loadReporter?: ReporterLoader;
 }
 
 /**
  * Builds the reporters of `stats:` (entries already validated by `statsConfigSchema`, or
- * their input form). The OpenTelemetry SDK is loaded only when an `otlp` entry is present.
+ * their input form). Types of `REPORTER_PACKAGES` come from their package, through
+ * `deps.loadReporter`, only when an entry names them.
  */
 export async function createStatsReporters(configs: readonly StatsReporterConfigInput[], deps: StatsDeps): Promise<StatsReporter[]> {
   const types = configs.map((c) => c.type);
@@ -59,7 +67,7 @@ export async function createStatsReporters(configs: readonly StatsReporterConfig
         reporters.push(createLibratoReporter(config, { app: deps.app, http: deps.http, name }));
         break;
       case "otlp":
-        reporters.push(await createOtlpReporter(config, { app: deps.app, env: deps.env, logger, name }));
+        reporters.push(await createExternalReporter(config, index, deps.loadReporter, { app: deps.app, name, logger, http: deps.http, env: deps.env, clock: deps.clock }));
         break;
       case "console":
         reporters.push(createConsoleReporter(config, { logger, name }));

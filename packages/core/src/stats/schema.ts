@@ -32,7 +32,11 @@ export const libratoStatsSchema = z
   })
   .strict();
 
-/** OpenTelemetry metrics over OTLP/HTTP (JSON), to a collector or any OTLP-speaking backend. */
+/**
+ * OpenTelemetry metrics over OTLP/HTTP (JSON), to a collector or any OTLP-speaking backend.
+ * Sent by the package `@dynosaur/reporter-otlp` (so the SDK is installed only by who uses it);
+ * the entry's schema stays here so a config is checked, and described, without it.
+ */
 export const otlpStatsSchema = z
   .object({
     type: z.literal("otlp"),

@@ -1,12 +1,22 @@
-import { ManualClock } from "../clock.js";
-import { type DynosaurConfig, isParsed, parseConfig, type ScalerConfig } from "../config.js";
-import { DynosaurError, describeError, inputError } from "../errors.js";
-import { createLogger, type LogRecord } from "../logger.js";
-import type { PluginDefinition, PluginInstance } from "../plugin.js";
-import { clamp } from "../policy.js";
-import { PluginRegistry } from "../registry.js";
-import { createRuntime, type Runtime } from "../runtime.js";
-import { closest } from "../validate.js";
+import {
+  clamp,
+  closest,
+  createLogger,
+  createRuntime,
+  type DynosaurConfig,
+  DynosaurError,
+  describeError,
+  inputError,
+  isParsed,
+  type LogRecord,
+  ManualClock,
+  type PluginDefinition,
+  type PluginInstance,
+  PluginRegistry,
+  parseConfig,
+  type Runtime,
+  type ScalerConfig,
+} from "@dynosaur/core";
 import { type BacktestMetrics, computeMetrics, type MetricsSeries, type QuantityChange } from "./metrics.js";
 import { offlineDispatcher } from "./offline.js";
 import type { Trace } from "./trace.js";
@@ -43,7 +53,7 @@ export const BACKTEST_POLICIES: Readonly<Record<"seed" | "configured" | "follow"
 export interface BacktestOptions {
   /** The config: raw (as read from YAML/JSON) or from `parseConfig`. `dry_run` is always forced. */
   config: unknown;
-  /** Every plugin the config may name (as for `createScaler`). */
+  /** Every plugin the config may name (as for `createRuntime`). */
   plugins: readonly PluginDefinition[];
   trace: Trace;
   /**
@@ -132,7 +142,7 @@ const MAX_TICKS = 20_000_000;
 const MINUTE_TRACE_START = Date.UTC(2026, 0, 1);
 
 /**
- * Replays a recorded load through the real engine (`createScaler`: sources, hysteresis,
+ * Replays a recorded load through the real engine (`createRuntime`: sources, hysteresis,
  * policy, blackout, clamp) on a virtual clock, once per policy, with the formation
  * simulated. Each replayed source reads, whenever its interval says so, the trace value of
  * the period that ended last; no plugin is ever polled and no network call is made.
@@ -292,27 +302,32 @@ async function startReplay(args: {
   const replayed = parseConfig(raw, {}).config;
   const clock = new ManualClock(clockStart);
   const instances = new Map<string, PluginInstance>();
-  // The plugin's own `create` runs (so its options are checked as in a live run); the
-  // instance is kept for its `estimateDynos`, which also gives the oracle.
+  const values = new Map(feeds.map((f) => [f.source, f.values]));
+  /** Reads, at the clock's time, the trace value of the period that ended last: a reading at the end of a period sees it. */
+  const traceFeed = (name: string): PluginInstance["retrieve"] => {
+    const column = values.get(name);
+    if (!column) throw new DynosaurError("DYNO_SIMULATION", `source ${name} has no trace column`);
+    const last = column.length - 1;
+    return async () => column[Math.min(last, Math.floor((clock.now() - clockStart) / stepMs) - 1)] ?? column[0]!;
+  };
+  // Each plugin is wrapped: its own `create` runs (so its options are checked as in a live
+  // run) and its instance stays the capacity model (`estimateDynos`, which also gives the
+  // oracle), but readings come from the trace, so no plugin is ever polled.
   const plugins = args.options.plugins.map(
     (p): PluginDefinition => ({
       ...p,
       create: async (o, ctx) => {
+        const retrieve = traceFeed(o.name);
         const instance = await p.create(o, ctx);
         instances.set(o.name, instance);
-        // The plugin's own estimateDynos is the capacity model; its readings come from the trace.
-        return { ...instance, retrieve: feed(o.name) };
+        return {
+          retrieve,
+          estimateDynos: (value, context) => instance.estimateDynos(value, context),
+          close: () => instance.close?.(),
+        };
       },
     }),
   );
-  const values = new Map(feeds.map((f) => [f.source, f.values]));
-  const feed = (name: string) => {
-    const column = values.get(name);
-    if (!column) throw new DynosaurError("DYNO_SIMULATION", `source ${name} has no trace column`);
-    const last = column.length - 1;
-    // The value of the period that ended last: a reading at the end of a period sees it.
-    return async () => column[Math.min(last, Math.floor((clock.now() - clockStart) / stepMs) - 1)] ?? column[0]!;
-  };
   const changes: QuantityChange[] = [];
   const warnings = { count: 0, first: [] as string[] };
   const logger = createLogger(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { computeMetrics } from "../src/backtest/metrics.js";
+import { computeMetrics } from "../src/metrics.js";
 
 const MIN = 60_000;
 

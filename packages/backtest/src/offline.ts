@@ -1,5 +1,5 @@
 import type { Dispatcher } from "undici";
-import { DynosaurError } from "../errors.js";
+import { DynosaurError } from "@dynosaur/core";
 
 /**
  * The HTTP dispatcher plugins get in a simulation: it refuses every request, so a replay

@@ -1,8 +1,6 @@
+import { HttpFailure, type Logger, quoteBody, safeOrigin, type StatsReporter, type TickReport } from "@dynosaur/core";
 import type { Attributes, Gauge } from "@opentelemetry/api";
 import type { ResourceMetrics } from "@opentelemetry/sdk-metrics";
-import type { Logger } from "../logger.js";
-import type { StatsReporter, TickReport } from "../report.js";
-import { HttpFailure, quoteBody, safeOrigin } from "./http.js";
 
 export interface OtlpReporterOptions {
   /** Base URL of the OTLP/HTTP receiver; `/v1/metrics` is appended unless present. Wins over the environment. */

@@ -1,9 +1,9 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DynosaurError } from "@dynosaur/core";
 import { describe, expect, it } from "vitest";
-import { DynosaurError } from "../src/errors.js";
-import { parseTrace, readTrace } from "../src/backtest/trace.js";
+import { parseTrace, readTrace } from "../src/trace.js";
 
 function invalid(text: string): DynosaurError {
   try {

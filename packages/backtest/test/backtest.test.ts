@@ -1,10 +1,9 @@
+import { DynosaurError, definePlugin, inputError } from "@dynosaur/core";
 import { request } from "undici";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { type BacktestOptions, runBacktest } from "../src/backtest/replay.js";
-import { parseTrace } from "../src/backtest/trace.js";
-import { DynosaurError, inputError } from "../src/errors.js";
-import { definePlugin } from "../src/plugin.js";
+import { type BacktestOptions, runBacktest } from "../src/replay.js";
+import { parseTrace } from "../src/trace.js";
 
 /**
  * A plugin needing ceil(value / per) dynos. Its `retrieve` must never run in a replay:

@@ -1,10 +1,8 @@
+import { createStatsReporters, ManualClock, memoryLogger, type StatsReporter } from "@dynosaur/core";
 import { type OtlpPoint, type OtlpReceiver, startOtlpReceiver } from "@dynosaur/fakes/otlp";
 import { Agent, request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
-import { ManualClock } from "../src/clock.js";
-import { memoryLogger } from "../src/logger.js";
-import type { StatsReporter, } from "../src/report.js";
-import { createOtlpReporter, createStatsReporters, parseKeyValueList, resolveOtlpTarget } from "../src/stats/index.js";
+import otlpReporter, { createOtlpReporter, parseKeyValueList, resolveOtlpTarget } from "../src/index.js";
 import { sampleTick } from "./fixtures.js";
 
 const SECRET = "otlp-ingest-key-7d3e1b";
@@ -143,18 +141,25 @@ describe("otlp reporter", () => {
     expect(rx.exports[0]?.points[0]?.resource).toMatchObject({ "service.name": "autoscaler", "deployment.environment": "prod" });
   });
 
-  it("is built from a stats entry", async () => {
+  it("is built from a stats entry, by core through loadReporter", async () => {
     const rx = await receiver();
-    const reporters: StatsReporter[] = await createStatsReporters([{ type: "otlp", endpoint: rx.url }], {
+    const asked: string[] = [];
+    const reporters: StatsReporter[] = await createStatsReporters([{ type: "console" }, { type: "otlp", endpoint: rx.url }], {
       app: "shop",
       logger: memoryLogger(),
       http: new Agent(),
       env: {},
       clock: new ManualClock(),
+      loadReporter: async (type, path) => {
+        asked.push(`${type} at ${path}`);
+        return otlpReporter;
+      },
     });
-    open.push({ close: () => reporters[0]?.close?.() ?? Promise.resolve() });
-    await reporters[0]?.report(tick());
-    expect(reporters[0]?.name).toBe("otlp");
+    expect(asked).toEqual(["otlp at stats[1].type"]);
+    const otlp = reporters[1]!;
+    open.push({ close: () => otlp.close?.() ?? Promise.resolve() });
+    await otlp.report(tick());
+    expect(otlp.name).toBe("otlp");
     expect(rx.exports).toHaveLength(1);
   });
 });

@@ -6,8 +6,8 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { z } from "zod";
-import { definePlugin, parseTrace, runBacktest } from "../dist/index.js";
+import { definePlugin, z } from "@dynosaur/core";
+import { parseTrace, runBacktest } from "../dist/index.js";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "3" }, json: { type: "boolean", default: false } } });
 const runs = Math.max(1, Number(values.runs));

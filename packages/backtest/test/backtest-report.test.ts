@@ -1,10 +1,10 @@
+import { definePlugin } from "@dynosaur/core";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { renderBacktestHtml, renderBacktestSvg } from "../src/backtest/chart.js";
-import { backtestJson, formatBacktest } from "../src/backtest/format.js";
-import { type Backtest, runBacktest } from "../src/backtest/replay.js";
-import { parseTrace } from "../src/backtest/trace.js";
-import { definePlugin } from "../src/plugin.js";
+import { renderBacktestHtml, renderBacktestSvg } from "../src/chart.js";
+import { backtestJson, formatBacktest } from "../src/format.js";
+import { type Backtest, runBacktest } from "../src/replay.js";
+import { parseTrace } from "../src/trace.js";
 
 const per = definePlugin({
   type: "per",

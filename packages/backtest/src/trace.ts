@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { inputError } from "../errors.js";
+import { inputError } from "@dynosaur/core";
 
 /** One value column of a trace: what one source would have read, row by row. */
 export interface TraceColumn {

@@ -1,0 +1,85 @@
+import type { Dispatcher } from "undici";
+import type { z } from "zod";
+import type { Clock } from "../clock.js";
+import { DynosaurError, inputError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { StatsReporter } from "../report.js";
+import { parseOrThrow } from "../validate.js";
+
+/**
+ * `stats:` types whose reporter is a package of its own, so that nobody who does not use
+ * it installs its dependencies (the OpenTelemetry SDK for `otlp`). Their entries are still
+ * validated by core's `statsConfigSchema` (and described by `dynosaur schema`); the code
+ * that sends the figures is loaded through `StatsDeps.loadReporter`.
+ */
+export const REPORTER_PACKAGES: Readonly<Record<string, string>> = { otlp: "@dynosaur/reporter-otlp" };
+
+/** What core hands a reporter package when it creates a reporter. */
+export interface ReporterContext {
+  /** Heroku app name: part of every metric name or attribute. */
+  app: string;
+  /** The reporter's name in logs: its type, or `type[i]` when the type is used twice. */
+  name: string;
+  /** Logger whose lines carry the reporter's name. Never log a secret. */
+  logger: Logger;
+  /** The HTTP dispatcher to send through. */
+  http: Dispatcher;
+  /** Environment to read settings from (e.g. `OTEL_*`), never `process.env` directly. */
+  env: Record<string, string | undefined>;
+  clock: Clock;
+}
+
+/** What a reporter package default-exports (`defineReporter`). */
+export interface ReporterDefinition<S extends z.ZodType = z.ZodType> {
+  /** The `stats[].type` it implements, e.g. `otlp`. */
+  type: string;
+  /** Schema of its `stats[]` entry, `type` included; the entry is checked against it before `create`. */
+  options: S;
+  create(options: z.output<S>, ctx: ReporterContext): StatsReporter | Promise<StatsReporter>;
+}
+
+/** Defines a stats reporter. A reporter package default-exports the result. */
+export function defineReporter<S extends z.ZodType>(definition: ReporterDefinition<S>): ReporterDefinition<S> {
+  return definition;
+}
+
+/** Loads the reporter of a `stats:` type; `path` (e.g. `stats[0].type`) is what an error blames. */
+export type ReporterLoader = (type: string, path: string) => Promise<ReporterDefinition>;
+
+/** Creates the reporter of one `stats[index]` entry from the package `load` gives for its type. */
+export async function createExternalReporter(
+  entry: { type: string },
+  index: number,
+  load: ReporterLoader | undefined,
+  ctx: ReporterContext,
+): Promise<StatsReporter> {
+  const path = `stats[${index}].type`;
+  const pkg = REPORTER_PACKAGES[entry.type] ?? `the ${entry.type} reporter's package`;
+  if (!load) {
+    throw inputError("DYNO_REPORTER_NOT_FOUND", `${path}: the ${entry.type} reporter is a package of its own (${pkg}), and nothing was given to load it`, {
+      path,
+      hint: `install ${pkg} and pass \`loadReporter\` to createStatsReporters, e.g. async () => (await import("${pkg}")).default`,
+    });
+  }
+  const definition = await load(entry.type, path);
+  checkReporterShape(definition, entry.type, pkg);
+  const options = parseOrThrow(definition.options, entry, `stats[${index}]`);
+  return definition.create(options, ctx);
+}
+
+function checkReporterShape(value: unknown, type: string, pkg: string): asserts value is ReporterDefinition {
+  const d = value as Partial<ReporterDefinition> | null;
+  const problems: string[] = [];
+  if (!d || typeof d !== "object") problems.push(`its default export is ${d === null ? "null" : typeof d}`);
+  else {
+    if (d.type !== type) problems.push(`it implements type ${JSON.stringify(d.type)}, not "${type}"`);
+    if (!d.options || typeof (d.options as { safeParse?: unknown }).safeParse !== "function") problems.push("`options` is not a zod schema");
+    if (typeof d.create !== "function") problems.push("no `create` function");
+  }
+  if (problems.length > 0) {
+    throw new DynosaurError("DYNO_REPORTER_INVALID", `${pkg} is not a valid Dynosaur stats reporter: ${problems.join("; ")}`, {
+      exitCode: 2,
+      hint: `reinstall it (npm install ${pkg}) in the version that matches @dynosaur/core`,
+    });
+  }
+}
