@@ -34,13 +34,10 @@ export interface Setup {
 /** Reads, validates and resolves a config and its plugins. */
 export async function loadSetup(configPath: string, io: Pick<CliIO, "cwd" | "env">, flags: Pick<CliFlags, "dryRun">): Promise<Setup> {
   const file = resolve(io.cwd, configPath);
-  let raw = await readConfigFile(file);
-  if (flags.dryRun && raw && typeof raw === "object" && !Array.isArray(raw)) {
-    // Forced before validation, so a dry run needs no Heroku credentials.
-    const scaler = (raw as { scaler?: unknown }).scaler;
-    raw = { ...raw, scaler: { ...(scaler && typeof scaler === "object" ? scaler : {}), dry_run: true } };
-  }
-  const { config, redactor } = parseConfig(raw, io.env);
+  const raw = await readConfigFile(file);
+  // --dry-run is applied by parseConfig, the one path for check, run and simulate: a dry run
+  // needs no Heroku credentials, and a misspelt `scaler:` is reported the same by each.
+  const { config, redactor } = parseConfig(raw, io.env, { dryRun: flags.dryRun });
   let specs: string[];
   let paths: string[];
   if (config.use) {
@@ -54,7 +51,9 @@ export async function loadSetup(configPath: string, io: Pick<CliIO, "cwd" | "env
   const plugins = await loadPlugins(specs, dirname(file), paths);
   // Check every plugin's options now, before anything starts or prints.
   const registry = new PluginRegistry(plugins.map((p) => p.plugin));
-  for (const [i, entry] of config.plugins.entries()) parsePluginOptions(registry.get(entry.type, `plugins[${i}].type`), entry, `plugins[${i}]`);
+  redactor.guard(() => {
+    for (const [i, entry] of config.plugins.entries()) parsePluginOptions(registry.get(entry.type, `plugins[${i}].type`), entry, `plugins[${i}]`);
+  });
   return { file, config, redactor, plugins };
 }
 
