@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { DynosaurError } from "../src/errors.js";
 import { parseTrace, readTrace } from "../src/backtest/trace.js";
 
@@ -97,6 +97,7 @@ describe("parseTrace", () => {
 
   it("readTrace names a missing file", async () => {
     const dir = mkdtempSync(join(tmpdir(), "dynosaur-trace-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     await expect(readTrace(join(dir, "nope.csv"), "nope.csv")).rejects.toMatchObject({ code: "DYNO_TRACE_NOT_FOUND", exitCode: 2, message: "trace file nope.csv does not exist" });
     writeFileSync(join(dir, "t.csv"), "minute,value\n0,x\n");
     await expect(readTrace(join(dir, "t.csv"), "t.csv")).rejects.toMatchObject({ message: 't.csv:2: value "x" is not a number' });
