@@ -5,7 +5,8 @@
 #   bash scripts/check-packages.sh
 #
 # 1. Builds, then packs every public package and the example third-party plugin with
-#    `pnpm pack` (which rewrites `workspace:` ranges), into a temp dir outside the repo.
+#    `pnpm pack` (which rewrites `workspace:` ranges; scripts/pack-packages.sh), into a temp
+#    dir outside the repo.
 # 2. Lints each tarball: contents, `publint --strict`, `attw --profile esm-only`.
 # 3. In an empty directory, installs with plain `npm` only the CLI (with @dynosaur/backtest,
 #    its dependency), core and the random plugin from those tarballs (everything else comes
@@ -22,6 +23,8 @@
 # 5. Runs the README's `npm install -g @dynosaur/cli @dynosaur/plugin-newrelic` against a
 #    loopback registry that serves our tarballs (scripts/loopback-registry.mjs) and checks
 #    the global CLI finds the plugin and reports the plugin's config errors as such.
+# 6. Runs the README's install from a clone (`bash scripts/install-from-clone.sh newrelic`)
+#    into a prefix of its own, and checks that CLI the same way.
 #
 # Prints "ok"/"FAIL" per check and exits non-zero if any check failed. Leaves nothing
 # behind: the temp dir and the loopback server go when it exits.
@@ -110,25 +113,14 @@ else
 fi
 
 # --- pack ----------------------------------------------------------------------------
-# Every public workspace package, plus the example plugin (private in the workspace,
-# published by its author in real life). Tab-separated: name, directory.
-pnpm ls -r --depth -1 --json >"$work/workspace.json"
-node -e '
-  const all = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
-  for (const p of all) if (!p.private || p.name === "dynosaur-plugin-example") console.log(`${p.name}\t${p.path}`);
-' "$work/workspace.json" >"$work/packages.tsv"
-
+# Every public workspace package, plus the example plugin (scripts/pack-packages.sh).
 declare -A tarball=()
-while IFS=$'\t' read -r name dir; do
-  dest="$work/tarballs/${name//[@\/]/_}"
-  mkdir -p "$dest"
-  if (cd "$dir" && pnpm pack --pack-destination "$dest") >"$work/pack.log" 2>&1; then
-    tarball[$name]="$(ls "$dest"/*.tgz)"
-  else
-    fail "pack $name"
-    show "$work/pack.log"
-  fi
-done <"$work/packages.tsv"
+if bash scripts/pack-packages.sh "$work/tarballs" >"$work/packed.tsv" 2>"$work/pack.log"; then
+  while IFS=$'\t' read -r name tgz; do tarball[$name]="$tgz"; done <"$work/packed.tsv"
+else
+  fail "pack (scripts/pack-packages.sh)"
+  show "$work/pack.log"
+fi
 for name in @dynosaur/core @dynosaur/cli @dynosaur/backtest @dynosaur/reporter-otlp @dynosaur/plugin-random @dynosaur/plugin-google-analytics @dynosaur/plugin-newrelic dynosaur-plugin-example; do
   [ -n "${tarball[$name]:-}" ] || abort "pack: no tarball for $name (is it still a public workspace package?)"
 done
@@ -506,9 +498,9 @@ else
 fi
 
 # --- the README's global install, from a loopback registry -------------------------------
-# `npm install -g` resolves names, not tarballs, so the registry stand-in serves ours and
-# sends everything else on to the registry npm is configured with.
-for name in "${names[@]}"; do tar -xzOf "${tarball[$name]}" package/package.json >"${tarball[$name]}.json"; done
+# `npm install -g` resolves names, not tarballs, so the registry stand-in serves ours (with
+# the package.json pack-packages.sh wrote next to each) and sends everything else on to
+# the registry npm is configured with.
 start_server registry node "$repo/scripts/loopback-registry.mjs" "$(npm config get registry)" "${tarball[@]}"
 registry_pid="$server_pid"
 global="$work/global"
@@ -524,6 +516,18 @@ else
   show "$work/npm.log"
 fi
 stop_server "$registry_pid"
+
+# --- the README's install from a clone ----------------------------------------------------
+# The one command the README gives until the first release, into a prefix of its own.
+from_clone="$work/from-clone"
+if npm_config_prefix="$from_clone" bash scripts/install-from-clone.sh newrelic >"$work/npm.log" 2>&1 && [ -x "$from_clone/bin/dynosaur" ]; then
+  ok "bash scripts/install-from-clone.sh newrelic installs dynosaur and the plugin globally"
+  mkdir -p "$work/project-from-clone"
+  check_newrelic_config "install from a clone" "$from_clone/bin/dynosaur" "$work/project-from-clone"
+else
+  fail "bash scripts/install-from-clone.sh newrelic (npm_config_prefix=$from_clone)"
+  show "$work/npm.log"
+fi
 
 # --- sizes -------------------------------------------------------------------------------
 echo "install sizes (node_modules, sum of file sizes; du is disk usage):"

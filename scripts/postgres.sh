@@ -5,6 +5,9 @@
 #
 #   bash scripts/postgres.sh          install (apt-get, as root) if needed, start, print URL
 #   bash scripts/postgres.sh stop     stop the server (the data stays for the next start)
+#   bash scripts/postgres.sh status   exit 0 when the server is up, 1 when not (installs nothing)
+#
+# The test run stops a server it started (scripts/test-servers.ts, vitest's globalSetup).
 #
 # The server listens on 127.0.0.1 only, on a free port, with trust authentication and
 # fsync off: it is for tests, never for data anyone wants to keep.
@@ -30,6 +33,11 @@ find_bin() {
 }
 
 bin="$(find_bin || true)"
+if [ -z "$bin" ] && [ -n "${1:-}" ]; then
+  # Not installed, so not running: nothing to stop, nothing to install for it.
+  if [ "$1" = stop ]; then say "not running"; exit 0; fi
+  exit 1
+fi
 if [ -z "$bin" ]; then
   if [ "$(id -u)" != 0 ]; then
     say "PostgreSQL is not installed and installing it needs root: apt-get install postgresql"
@@ -52,10 +60,15 @@ fi
 
 running() { [ -f "$data/postmaster.pid" ] && as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; }
 
-if [ "${1:-}" = stop ]; then
-  if running; then as_pg "$bin/pg_ctl" -D "$data" -m fast -w stop >&2; else say "not running"; fi
-  exit 0
-fi
+case "${1:-}" in
+  stop)
+    if running; then as_pg "$bin/pg_ctl" -D "$data" -m fast -w stop >&2; else say "not running"; fi
+    exit 0
+    ;;
+  status)
+    if running; then exit 0; else exit 1; fi
+    ;;
+esac
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 

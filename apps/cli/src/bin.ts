@@ -4,7 +4,8 @@ import { nodeVersionProblem } from "./node-version.js";
 const problem = nodeVersionProblem(process.version);
 if (problem) {
   process.stderr.write(`error ${problem}\n`);
-  process.exit(1);
+  // A Node.js too old is a bad environment, like a bad config: exit 2, not a failure (1).
+  process.exit(2);
 }
 const { enableCompileCache } = await import("node:module");
 // Cache compiled code on disk: later starts skip most of the parsing of the CLI and its

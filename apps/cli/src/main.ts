@@ -57,7 +57,8 @@ export async function main(io: CliIO): Promise<number> {
     }
     if (command === "schema" && !configPath) return schemaCommand(io, null);
     if (!configPath) throw inputError("DYNO_USAGE", `\`dynosaur ${command === "run" ? "" : `${command} `}\` needs a config file`, { hint: "e.g. dynosaur examples/dry-run.yaml (see --help)" });
-    const setup = await loadSetup(configPath, io, { ...flags, reporters: command !== "schema" });
+    // The schema only needs the config's plugins: like a dry run, it never needs Heroku's settings, nor its reporters.
+    const setup = await loadSetup(configPath, io, command === "schema" ? { dryRun: true, reporters: false } : flags);
     redactor = setup.redactor;
     if (command === "check") return await checkCommand(io, setup);
     if (command === "schema") return schemaCommand(io, setup);

@@ -52,6 +52,8 @@ export async function loadSetup(
 ): Promise<Setup> {
   const file = resolve(io.cwd, configPath);
   const raw = await readConfigFile(file);
+  // --dry-run is applied by parseConfig, the one path for check, run and simulate: a dry run
+  // needs no Heroku credentials, and a misspelt `scaler:` is reported the same by each.
   const { config, redactor } = parseConfig(raw, io.env, { dryRun: flags.dryRun });
   let specs: string[];
   let paths: string[];

@@ -1,15 +1,20 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { onTestFinished } from "vitest";
 import { main } from "../src/main.js";
 
 export const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
 
-/** A fresh directory with these files (relative path → text). */
+/**
+ * A fresh directory with these files (relative path → text), removed when the test that
+ * made it finishes (so it must be called inside a test).
+ */
 export function tempDir(files: Record<string, string> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), "dynosaur-cli-"));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
 }

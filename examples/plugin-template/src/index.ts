@@ -1,28 +1,22 @@
 import { definePlugin, describeError, inputError, PluginError, z } from "@dynosaur/core";
 import { parseJsonPointer, resolveJsonPointer } from "./json-pointer.js";
 
+// `.describe()` (not a JSDoc comment) reaches `dynosaur schema`, so editors show it.
 const options = z.object({
-  /**
-   * The JSON endpoint to GET, e.g. `https://status.example.com/stats.json`. Credentials
-   * belong in `token`, never in the URL.
-   */
   url: z
     .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
-    .refine(withoutCredentials, "must not carry a user or password: put the secret in `token`"),
-  /**
-   * Where the number sits in the response, as a JSON Pointer: `/data/active_users`,
-   * `/queues/0/depth`. `""` means the whole response is the number.
-   * @default ""
-   */
-  json_pointer: z.string().default(""),
-  /** How much of the reading one dyno handles: the source asks for `ceil(value / per_dyno)` dynos. */
-  per_dyno: z.number().positive(),
-  /**
-   * Sent as `Authorization: Bearer <token>`. Write `token: ${EXAMPLE_TOKEN}` in the config
-   * so the secret comes from the environment.
-   * @default no Authorization header
-   */
-  token: z.string().min(1).optional(),
+    .refine(withoutCredentials, "must not carry a user or password: put the secret in `token`")
+    .describe("The JSON endpoint to GET, e.g. `https://status.example.com/stats.json`. Credentials belong in `token`, never in the URL."),
+  json_pointer: z
+    .string()
+    .default("")
+    .describe('Where the number sits in the response, as a JSON Pointer: `/data/active_users`, `/queues/0/depth`. `""` means the whole response is the number.'),
+  per_dyno: z.number().positive().describe("How much of the reading one dyno handles: the source asks for `ceil(value / per_dyno)` dynos."),
+  token: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Sent as `Authorization: Bearer <token>`; none when left out. Write `token: ${EXAMPLE_TOKEN}` so the secret comes from the environment."),
 });
 
 /** Reads a number from a JSON HTTP endpoint on each poll. */
@@ -30,6 +24,8 @@ export default definePlugin({
   type: "example",
   unit: "units",
   description: "A number read from a JSON HTTP endpoint; needs ceil(value / per_dyno) dynos.",
+  // Redacted from logs and errors by core (a key named *token is secret anyway; listing it says so).
+  secrets: ["token"],
   options,
   create(options, ctx) {
     // Parse once here, not on every poll, so a bad pointer stops start-up with the option's path.
@@ -102,9 +98,14 @@ function preview(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+/**
+ * What the user can do about a status. Core already says the reading failed and what it does
+ * meanwhile, so a hint never repeats that: it names the fix.
+ */
 function hintFor(status: number): string {
   if (status === 401 || status === 403) return "the endpoint refused the `token`: check it (and that it is set in the environment)";
   if (status === 404) return "check `url`";
-  if (status === 429 || status >= 500) return "the endpoint is struggling; Dynosaur keeps the last good reading and tries again next interval";
+  if (status === 429) return "the endpoint limits how often it is read: raise `interval`";
+  if (status >= 500) return "a failure on the endpoint's side: if it lasts, check that service's status";
   return "check `url` and `token`";
 }

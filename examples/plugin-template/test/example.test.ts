@@ -1,4 +1,4 @@
-import { DynosaurError, PluginError } from "@dynosaur/core";
+import { DynosaurError, PluginError, z } from "@dynosaur/core";
 import { createTestInstance, testPlugin } from "@dynosaur/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import plugin from "../src/index.js";
@@ -28,6 +28,14 @@ testPlugin(
   },
   { describe, it },
 );
+
+describe("the options", () => {
+  it("each have a description, which `dynosaur schema` shows in editors", () => {
+    const schema = z.toJSONSchema(plugin.options, { io: "input" }) as { properties: Record<string, { description?: string }> };
+    expect(Object.keys(schema.properties)).toEqual(["url", "json_pointer", "per_dyno", "token"]);
+    expect(Object.entries(schema.properties).filter(([, option]) => !option.description)).toEqual([]);
+  });
+});
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -109,7 +117,17 @@ describe("the example plugin", () => {
     f.answer(503, { error: "maintenance" });
     const error = await failure((await source({ url: f.url })).read());
     expect(error.message).toBe(`GET ${f.url} answered 503`);
-    expect(error.hint).toMatch(/keeps the last good reading/);
+    // Core prefixes "reading failed, keeping the last good reading": the hint only names the fix.
+    expect(error.hint).toBe("a failure on the endpoint's side: if it lasts, check that service's status");
+    expect(error.hint).not.toMatch(/last good reading/);
+  });
+
+  it("asks for a longer interval when the endpoint limits requests", async () => {
+    const f = await fake({});
+    f.answer(429, { error: "slow down" });
+    const error = await failure((await source({ url: f.url })).read());
+    expect(error.message).toBe(`GET ${f.url} answered 429`);
+    expect(error.hint).toBe("the endpoint limits how often it is read: raise `interval`");
   });
 
   it("reports an answer that is not JSON", async () => {

@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynosaurError } from "@dynosaur/core";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { parseTrace, readTrace } from "../src/trace.js";
 
 function invalid(text: string): DynosaurError {
@@ -97,6 +97,7 @@ describe("parseTrace", () => {
 
   it("readTrace names a missing file", async () => {
     const dir = mkdtempSync(join(tmpdir(), "dynosaur-trace-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     await expect(readTrace(join(dir, "nope.csv"), "nope.csv")).rejects.toMatchObject({ code: "DYNO_TRACE_NOT_FOUND", exitCode: 2, message: "trace file nope.csv does not exist" });
     writeFileSync(join(dir, "t.csv"), "minute,value\n0,x\n");
     await expect(readTrace(join(dir, "t.csv"), "t.csv")).rejects.toMatchObject({ message: 't.csv:2: value "x" is not a number' });

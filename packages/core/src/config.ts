@@ -9,79 +9,54 @@ import { Redactor } from "./redact.js";
 import { isTimeZone, type ScheduleWindow, scheduleWindowSchema } from "./schedule.js";
 import { parseOrThrow } from "./validate.js";
 
-/** The `scaler:` section. */
+/**
+ * The keys of the `scaler:` section. Descriptions go through `.describe()`, so `dynosaur
+ * schema` (and an editor reading it) shows them; defaults reach the JSON Schema as `default`.
+ */
+const scalerShape = {
+  heroku_app_name: z.string().min(1).optional().describe("Name of the Heroku app to scale (as `heroku apps` lists it). Required unless `dry_run`."),
+  heroku_api_key: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Heroku API key (`heroku authorizations:create`): write `${HEROKU_API_KEY}` and keep the key in the environment. Required unless `dry_run`."),
+  process_type: z.string().min(1).default("web").describe("Process type whose formation is scaled."),
+  min_dynos: z.number().int().min(0).default(1).describe("Fewest dynos ever run."),
+  max_dynos: z.number().int().min(1).default(10).describe("Most dynos ever run."),
+  interval: z.number().positive().default(5).describe("Seconds between two ticks of the engine. Sources keep their own, longer, poll interval."),
+  blackout: z.number().min(0).default(300).describe("Seconds after any change of the formation during which no scale-down happens."),
+  scale_down_step: z.number().int().min(0).default(1).describe("Most dynos removed by one scale-down; 0 goes straight to the estimate."),
+  dry_run: z.boolean().default(false).describe("Decide but never talk to Heroku: the formation is simulated, starting at `min_dynos`."),
+  stats_file: z.string().min(1).default("stats.txt").describe("CSV file every tick is appended to in a dry run (relative to the working directory)."),
+  heroku_api_url: z.url().default("https://api.heroku.com").describe("Base URL of the Heroku Platform API (a proxy, or a fake in tests)."),
+  heroku_poll_interval: z
+    .number()
+    .positive()
+    .default(60)
+    .describe("Seconds between two reads of the formation when nothing changes (it is always read right before a change too), so a manual `heroku ps:scale` is noticed."),
+  heroku_timeout: z.number().positive().default(10).describe("Seconds one Heroku API call may take."),
+  timezone: z
+    .string()
+    .refine(isTimeZone, "not an IANA time zone this Node.js knows (e.g. Europe/Helsinki, America/New_York, UTC)")
+    .default("UTC")
+    .describe("IANA time zone the `processes.<type>.schedule` windows are in, e.g. `Europe/Helsinki`."),
+  librato_email: z.string().optional().describe("Seed-era Librato account email: becomes a `stats: [{type: librato}]` entry (prefer `stats:`)."),
+  librato_api_key: z.string().optional().describe("Seed-era Librato API token: becomes a `stats: [{type: librato}]` entry (prefer `stats:`)."),
+};
+
+/** Seed-era and short names accepted for scaler keys, and the key each stands for. */
+export const SCALER_ALIASES: Readonly<Record<string, keyof typeof scalerShape>> = {
+  min_web_dynos: "min_dynos",
+  max_web_dynos: "max_dynos",
+  min: "min_dynos",
+  max: "max_dynos",
+  app: "heroku_app_name",
+  api_key: "heroku_api_key",
+};
+
+/** The `scaler:` section, as the engine gets it: canonical keys only (`parseConfig` renames aliases first). */
 export const scalerConfigSchema = z
-  .object({
-    /** Name of the Heroku app to scale. Required unless `dry_run`. */
-    heroku_app_name: z.string().min(1).optional(),
-    /** Heroku API key (`heroku authorizations:create`). Required unless `dry_run`. Use `${HEROKU_API_KEY}`. */
-    heroku_api_key: z.string().min(1).optional(),
-    /**
-     * Process type whose formation is scaled.
-     * @default "web"
-     */
-    process_type: z.string().min(1).default("web"),
-    /**
-     * Fewest dynos ever run. Seed-era name: `min_web_dynos`.
-     * @default 1
-     */
-    min_dynos: z.number().int().min(0).default(1),
-    /**
-     * Most dynos ever run. Seed-era name: `max_web_dynos`.
-     * @default 10
-     */
-    max_dynos: z.number().int().min(1).default(10),
-    /**
-     * Seconds between two ticks of the engine. Sources keep their own, longer, poll interval.
-     * @default 5
-     */
-    interval: z.number().positive().default(5),
-    /**
-     * Seconds after any change of the formation during which no scale-down happens.
-     * @default 300
-     */
-    blackout: z.number().min(0).default(300),
-    /**
-     * Most dynos removed by one scale-down; 0 goes straight to the estimate.
-     * @default 1
-     */
-    scale_down_step: z.number().int().min(0).default(1),
-    /**
-     * Decide but never talk to Heroku: the formation is simulated, starting at `min_dynos`.
-     * @default false
-     */
-    dry_run: z.boolean().default(false),
-    /**
-     * CSV file every tick is appended to in a dry run (relative to the working directory).
-     * @default "stats.txt"
-     */
-    stats_file: z.string().min(1).default("stats.txt"),
-    /**
-     * Base URL of the Heroku Platform API (a proxy, or a fake in tests).
-     * @default "https://api.heroku.com"
-     */
-    heroku_api_url: z.url().default("https://api.heroku.com"),
-    /**
-     * Seconds between two reads of the formation when nothing changes (it is always read
-     * right before a change too), so a manual `heroku ps:scale` is noticed.
-     * @default 60
-     */
-    heroku_poll_interval: z.number().positive().default(60),
-    /**
-     * Seconds one Heroku API call may take.
-     * @default 10
-     */
-    heroku_timeout: z.number().positive().default(10),
-    /**
-     * IANA time zone the `processes.<type>.schedule` windows are in, e.g. `Europe/Helsinki`.
-     * @default "UTC"
-     */
-    timezone: z.string().refine(isTimeZone, "not an IANA time zone this Node.js knows (e.g. Europe/Helsinki, America/New_York, UTC)").default("UTC"),
-    /** Seed-era Librato settings: turned into a `stats: [{type: librato}]` entry. */
-    librato_email: z.string().optional(),
-    /** Seed-era Librato settings: turned into a `stats: [{type: librato}]` entry. */
-    librato_api_key: z.string().optional(),
-  })
+  .object(scalerShape)
   .strict()
   .superRefine((s, ctx) => {
     if (s.min_dynos > s.max_dynos) {
@@ -125,19 +100,24 @@ const pluginEntrySchema = z.looseObject({
   process: z.string().min(1).optional(),
 });
 
+const topLevelShape = {
+  use: z
+    .array(z.string().min(1))
+    .optional()
+    .describe("Plugin packages to load: short names (`random`), scoped names (`@acme/foo`), full package names or relative paths (`./plugins/mine.js`)."),
+  plugins: z.array(pluginEntrySchema).min(1, "list at least one plugin").describe("The metric sources; the largest estimate wins."),
+  stats: statsConfigSchema.describe("Stats reporters every tick's figures go to (`librato`, `otlp`, `console`, `file`)."),
+  alerts: alertsConfigSchema.optional().describe("Error alerts by email (SendGrid) and heartbeat pings."),
+  processes: z
+    .record(z.string().regex(/^[a-z0-9_-]+$/i, "a process type as in the Procfile, e.g. worker"), processConfigSchema)
+    .optional()
+    .describe("Process types and their limits, e.g. `web` and `worker`; without it, `scaler:` describes the one process type."),
+};
+
 export const configSchema = z
   .object({
-    /** Plugin packages to load: short names (`random`), scoped names, full package names or relative paths. */
-    use: z.array(z.string().min(1)).optional(),
-    scaler: scalerConfigSchema,
-    /** Process types and their limits, e.g. `web` and `worker`; without it, `scaler:` describes the one process type. */
-    processes: z.record(z.string().regex(/^[a-z0-9_-]+$/i, "a process type as in the Procfile, e.g. worker"), processConfigSchema).optional(),
-    /** The metric sources; the largest estimate wins. */
-    plugins: z.array(pluginEntrySchema).min(1, "list at least one plugin"),
-    /** Stats reporters (`librato`, `otlp`, `console`, `file`). */
-    stats: statsConfigSchema,
-    /** Error alerts by email and heartbeat pings. */
-    alerts: alertsConfigSchema.optional(),
+    ...topLevelShape,
+    scaler: scalerConfigSchema.describe("How the Heroku formation is scaled: the app, the bounds, the pace."),
   })
   .strict();
 
@@ -145,16 +125,35 @@ export const configSchema = z
 export type DynosaurConfig = Omit<z.output<typeof configSchema>, "processes"> & { processes: Record<string, ProcessConfig> };
 export type PluginEntry = z.output<typeof pluginEntrySchema>;
 
-/** Seed-era and short names accepted for scaler keys, and the key each stands for. */
-const SCALER_ALIASES: Record<string, string> = {
-  min_web_dynos: "min_dynos",
-  max_web_dynos: "max_dynos",
-  min: "min_dynos",
-  max: "max_dynos",
-  app: "heroku_app_name",
-  api_key: "heroku_api_key",
-};
+/**
+ * The config as a file may write it, for its JSON Schema (`dynosaur schema`): the scaler
+ * section also lists the seed-era and short names `parseConfig` accepts, each marked
+ * deprecated with the key to write instead. Checks JSON Schema cannot express (min <= max,
+ * Heroku keys unless dry run, an alias next to its key) stay with `parseConfig`.
+ */
+export const configInputSchema = z
+  .object({
+    ...topLevelShape,
+    scaler: z
+      .object({
+        ...scalerShape,
+        ...Object.fromEntries(
+          Object.entries(SCALER_ALIASES).map(([alias, key]) => [
+            alias,
+            withoutDefault(scalerShape[key]).meta({ deprecated: true, description: `Deprecated: an older name of \`${key}\`; write \`${key}\` instead.` }),
+          ]),
+        ),
+      })
+      .strict()
+      .describe("How the Heroku formation is scaled: the app, the bounds, the pace."),
+  })
+  .strict();
 
+/** `schema` without its default, optional: an alias must not advertise the default of its key. */
+function withoutDefault(schema: z.ZodType): z.ZodOptional<z.ZodType> {
+  const def = schema._zod.def as { type: string; innerType?: z.ZodType };
+  return (def.type === "default" || def.type === "optional" ? def.innerType! : schema).optional();
+}
 
 export interface ParsedConfig {
   config: DynosaurConfig;
@@ -162,33 +161,40 @@ export interface ParsedConfig {
   redactor: Redactor;
 }
 
+export interface ParseConfigOptions {
+  /**
+   * A dry run whatever the file says (`--dry-run`): `scaler.dry_run` is forced on. In a dry
+   * run, by either means, an unset variable in a Heroku setting drops that setting instead
+   * of failing: a dry run never talks to Heroku.
+   */
+  dryRun?: boolean;
+  /** Secrets already known; those of this config are added to it. @default a new Redactor */
+  redactor?: Redactor;
+}
+
 /**
  * Validates a raw config object (already parsed from YAML/JSON): substitutes `${VAR}`,
  * maps seed-era key names, checks the shape. Plugin options are checked later, once the
  * plugins are loaded (`parsePluginOptions`).
  */
-export interface ParseOptions {
-  /** Secrets already known; those of this config are added to it. @default a new Redactor */
-  redactor?: Redactor;
-  /** Forces `scaler.dry_run` before validation, so a dry run needs no Heroku credentials. */
-  dryRun?: boolean;
-}
-
-export function parseConfig(raw: unknown, env: Record<string, string | undefined> = process.env, options: ParseOptions = {}): ParsedConfig {
-  const redactor = options.redactor ?? new Redactor();
+export function parseConfig(raw: unknown, env: Record<string, string | undefined> = process.env, options: ParseConfigOptions = {}): ParsedConfig {
   if (raw === null || raw === undefined) {
     throw inputError("DYNO_CONFIG_EMPTY", "the config is empty", { hint: "start from examples/dry-run.yaml: it needs a `scaler:` section and a `plugins:` list" });
   }
   if (typeof raw !== "object" || Array.isArray(raw)) {
     throw inputError("DYNO_CONFIG_INVALID", "the config must be a mapping with `scaler:` and `plugins:` sections", { hint: "start from examples/dry-run.yaml" });
   }
+  const scaler = (raw as { scaler?: unknown }).scaler;
+  const dryRun = options.dryRun === true || (isRecord(scaler) && scaler.dry_run === true);
+  const redactor = options.redactor ?? new Redactor();
   const secrets = new Set<string>();
-  const substituted = substituteEnv(raw, env, secrets) as Record<string, unknown>;
+  const substituted = substituteEnv(raw, env, secrets, { mayBeUnset: (path) => dryRun && isHerokuSetting(path) }) as Record<string, unknown>;
   for (const s of secrets) redactor.add(s);
   const normalized = normalize(substituted);
-  if (options.dryRun) normalized.scaler = { ...(isRecord(normalized.scaler) ? normalized.scaler : {}), dry_run: true };
+  // Only into a scaler section that is there: a misspelt one must be reported as it is.
+  if (options.dryRun && isRecord(normalized.scaler)) normalized.scaler = { ...normalized.scaler, dry_run: true };
   redactor.collect(normalized);
-  const parsed = parseOrThrow(configSchema, normalized);
+  const parsed = redactor.guard(() => parseOrThrow(configSchema, normalized));
   const config: DynosaurConfig = { ...parsed, processes: resolveProcesses(parsed) };
   const names = new Map<string, number>();
   config.plugins.forEach((p, i) => {
@@ -270,6 +276,12 @@ function renameKeys(obj: Record<string, unknown>, aliases: Record<string, string
     out[target] = value;
   }
   return out;
+}
+
+/** `scaler.heroku_*`, under its own name or an alias (`scaler.api_key`). */
+function isHerokuSetting(path: string): boolean {
+  const key = /^scaler\.([^.[]+)$/.exec(path)?.[1];
+  return key !== undefined && (SCALER_ALIASES[key] ?? key).startsWith("heroku_");
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

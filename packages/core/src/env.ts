@@ -3,33 +3,66 @@ import { inputError } from "./errors.js";
 /** Environment variables whose names look like they hold a secret. */
 const SECRET_VAR = /KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE/i;
 
+export interface SubstituteEnvOptions {
+  /**
+   * Config paths (e.g. `scaler.heroku_api_key`) whose key is left out, instead of being an
+   * error, when a variable it names is unset: a dry run's Heroku settings.
+   */
+  mayBeUnset?: (path: string) => boolean;
+}
+
 /**
  * Replaces `${VAR}` (and `${VAR:-fallback}`) in every string of a parsed config with the
  * environment's value; `$${` writes a literal `${`. Works on the parsed tree, not the
  * text, so an error names the config path, and a value can never break the YAML.
- * Values of secret-looking variables are added to `secrets` for redaction.
+ * Values of secret-looking variables are added to `secrets` for redaction. Every unset
+ * variable is reported in one error, each with its path, so one run shows them all.
  */
-export function substituteEnv(value: unknown, env: Record<string, string | undefined>, secrets: Set<string>, path = ""): unknown {
-  if (typeof value === "string") return substituteString(value, env, secrets, path);
-  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, secrets, `${path}[${i}]`));
+export function substituteEnv(value: unknown, env: Record<string, string | undefined>, secrets: Set<string>, options: SubstituteEnvOptions = {}): unknown {
+  const missing: { path: string; name: string }[] = [];
+  const out = substitute(value, "", { env, secrets, missing, mayBeUnset: options.mayBeUnset ?? (() => false) });
+  if (missing.length > 0) {
+    const names = [...new Set(missing.map((m) => m.name))];
+    const first = names[0]!;
+    throw inputError("DYNO_ENV_MISSING", missing.map((m) => `${m.path}: environment variable ${m.name} is not set`).join("\n"), {
+      path: missing[0]!.path,
+      hint: `set ${names.length === 1 ? "it" : "them"} (${names.map((n) => `export ${n}=...`).join("; ")}, or \`heroku config:set ${first}=...\` on Heroku), or write \${${first}:-default} for a fallback`,
+    });
+  }
+  return out;
+}
+
+interface Walk {
+  env: Record<string, string | undefined>;
+  secrets: Set<string>;
+  missing: { path: string; name: string }[];
+  mayBeUnset: (path: string) => boolean;
+}
+
+/** The substituted value; `undefined` for a string that may be unset and is (its key is then dropped). */
+function substitute(value: unknown, path: string, walk: Walk): unknown {
+  if (typeof value === "string") return substituteString(value, path, walk);
+  if (Array.isArray(value)) return value.map((v, i) => substitute(v, `${path}[${i}]`, walk));
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, secrets, path ? `${path}.${k}` : k)]));
+    const entries = Object.entries(value).map(([k, v]) => [k, substitute(v, path ? `${path}.${k}` : k, walk)] as const);
+    return Object.fromEntries(entries.filter(([, v]) => v !== undefined));
   }
   return value;
 }
 
-function substituteString(text: string, env: Record<string, string | undefined>, secrets: Set<string>, path: string): string {
-  return text.replace(/\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (match, name: string | undefined, fallback: string | undefined) => {
+function substituteString(text: string, path: string, walk: Walk): string | undefined {
+  let unset = false;
+  const out = text.replace(/\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (match, name: string | undefined, fallback: string | undefined) => {
     if (match === "$${") return "${";
-    const found = env[name!];
+    const found = walk.env[name!];
     if (found === undefined || (found === "" && fallback !== undefined)) {
       if (fallback !== undefined) return fallback;
-      throw inputError("DYNO_ENV_MISSING", `${path}: environment variable ${name} is not set`, {
-        path,
-        hint: `set it (export ${name}=..., or \`heroku config:set ${name}=...\` on Heroku), or write \${${name}:-default} for a fallback`,
-      });
+      unset = true;
+      if (!walk.mayBeUnset(path)) walk.missing.push({ path, name: name! });
+      return "";
     }
-    if (SECRET_VAR.test(name!) && found.length >= 4) secrets.add(found);
+    if (SECRET_VAR.test(name!) && found.length >= 4) walk.secrets.add(found);
     return found;
   });
+  return unset && walk.mayBeUnset(path) ? undefined : out;
 }

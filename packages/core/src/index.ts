@@ -27,7 +27,9 @@ export {
   parseConfigText,
   readConfigFile,
   type ScalerConfig,
+  configInputSchema,
   configSchema,
+  SCALER_ALIASES,
   scalerConfigSchema,
 } from "./config.js";
 export { substituteEnv } from "./env.js";

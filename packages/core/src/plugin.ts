@@ -21,8 +21,9 @@ export interface PluginContext {
   /** Logger whose lines carry the source's name. Never log a secret. */
   logger: Logger;
   /**
-   * The HTTP dispatcher every request must use (`undici.request(url, { dispatcher: ctx.http })`),
-   * never a global agent, so tests and proxies can redirect it.
+   * The HTTP dispatcher every request must use: call its own method,
+   * `ctx.http.request({ origin, path, method, headers, signal })`, so a plugin needs no
+   * undici dependency. Never a global agent or `fetch`: tests and proxies redirect this one.
    */
   http: Dispatcher;
   /** Aborted when the instance is being closed. */
@@ -118,33 +119,17 @@ export function definePlugin<S extends PluginOptionsSchema>(definition: PluginDe
 
 /** The options core handles for every source, whatever its plugin. */
 export const sourceOptionsSchema = z.object({
-  /** Unique name of the source; defaults to its type. */
-  name: z.string().min(1).optional(),
-  /** The plugin's `type` (or one of its aliases). */
-  type: z.string().min(1),
-  /** The process type this source drives (`processes.<type>`); web, or the only process type, by default. */
-  process: z.string().min(1).optional(),
-  /**
-   * Seconds between two readings; in between, the last reading is reused.
-   * @default 60
-   */
-  interval: z.number().positive().default(60),
-  /**
-   * Seconds of readings kept; the largest of them drives the estimate, so the
-   * estimate rises fast and falls slowly. 0 = latest reading only.
-   * @default 0
-   */
-  hysteresis_period: z.number().min(0).default(0),
-  /**
-   * Seconds without a good reading after which the source is in outage.
-   * @default 300
-   */
-  outage_after: z.number().positive().default(300),
-  /**
-   * Seconds a single reading may take before it is abandoned.
-   * @default 30
-   */
-  timeout: z.number().positive().default(30),
+  name: z.string().min(1).optional().describe("Unique name of the source, shown in logs and stats; defaults to its type."),
+  type: z.string().min(1).describe("The plugin's `type` (or one of its aliases), e.g. `random`, `google-analytics`, `newrelic`."),
+  process: z.string().min(1).optional().describe("The process type this source drives (`processes.<type>`); `web`, or the only process type, by default."),
+  interval: z.number().positive().default(60).describe("Seconds between two readings; in between, the last reading is reused."),
+  hysteresis_period: z
+    .number()
+    .min(0)
+    .default(0)
+    .describe("Seconds of readings kept; the largest of them drives the estimate, so it rises fast and falls slowly. 0 = the latest reading only."),
+  outage_after: z.number().positive().default(300).describe("Seconds without a good reading after which the source is in outage (alerted)."),
+  timeout: z.number().positive().default(30).describe("Seconds a single reading may take before it is abandoned."),
 });
 
 export type SourceOptions = Required<Pick<z.output<typeof sourceOptionsSchema>, "type" | "interval" | "hysteresis_period" | "outage_after" | "timeout">> & {

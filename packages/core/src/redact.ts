@@ -1,3 +1,5 @@
+import { DynosaurError } from "./errors.js";
+
 /** Config keys whose values are secrets, whatever their text. */
 export const SECRET_KEY = /(^|_)(key|secret|token|password)$|password|secret|^authorization$|^heartbeat_url$/i;
 /** Config keys whose every nested value is a secret (e.g. OTLP `headers` carry API tokens). */
@@ -27,6 +29,19 @@ export class Redactor {
     let out = text;
     for (const s of this.#secrets) if (out.includes(s)) out = out.split(s).join("[redacted]");
     return out;
+  }
+
+  /**
+   * Runs `fn`, scrubbing the message and hint of a DynosaurError it throws: a config error
+   * may quote a value, and the value may be a secret written in the wrong place.
+   */
+  guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (!(e instanceof DynosaurError) || this.#secrets.size === 0) throw e;
+      throw new DynosaurError(e.code, this.scrub(e.message), { path: e.path, exitCode: e.exitCode, hint: e.hint === undefined ? undefined : this.scrub(e.hint) });
+    }
   }
 
   /** Collects the values of secret-named keys anywhere in a config tree. */

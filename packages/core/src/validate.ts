@@ -1,18 +1,37 @@
 import type { z } from "zod";
 import { inputError } from "./errors.js";
 
-/** Turns a zod error into one message listing each problem as `path: message`. */
+/**
+ * Turns a zod error into one message listing each problem as `path: message`. A required
+ * key that an unknown key's "did you mean" already names is not reported again: `scalar:`
+ * is one problem, not two.
+ */
 export function formatZodIssues(error: z.ZodError, prefix = "", schema?: z.ZodType): { message: string; path: string } {
-  const lines = error.issues.map((issue) => {
-    const path = joinPath(prefix, issue.path);
-    return { path, text: `${path || "(top level)"}: ${describeIssue(issue, schema)}` };
-  });
+  const suggested = new Set<string>();
+  const texts = new Map<z.core.$ZodIssue, string>();
+  for (const issue of error.issues) {
+    if (issue.code !== "unrecognized_keys") continue;
+    const known = schema ? keysAt(schema, issue.path) : [];
+    const unknown = issue.keys.map((key) => {
+      const near = closest(key, known);
+      if (near) suggested.add(joinPath(prefix, [...issue.path, near]));
+      return `unknown key "${key}"${near ? ` (did you mean "${near}"?)` : ""}`;
+    });
+    texts.set(issue, unknown.join(", "));
+  }
+  const lines = error.issues
+    .filter((issue) => !(isMissing(issue) && suggested.has(joinPath(prefix, issue.path))))
+    .map((issue) => {
+      const path = joinPath(prefix, issue.path);
+      return { path, text: `${path || "(top level)"}: ${texts.get(issue) ?? describeIssue(issue)}` };
+    });
   return { message: lines.map((l) => l.text).join("\n"), path: lines[0]?.path ?? prefix };
 }
 
 /** Parses `value` with `schema`, throwing a DYNO_CONFIG_INVALID input error naming each bad path. */
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, prefix = "", hint?: string): z.output<S> {
-  const result = schema.safeParse(value);
+  // With the input in each issue, a missing key is told from a value of the wrong type.
+  const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
   const { message, path } = formatZodIssues(result.error, prefix, schema);
   return throwConfig(message, path, hint);
@@ -31,20 +50,41 @@ export function joinPath(prefix: string, path: readonly PropertyKey[]): string {
   return out;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, schema?: z.ZodType): string {
-  if (issue.code === "unrecognized_keys") {
-    const known = schema ? keysAt(schema, issue.path) : [];
-    return issue.keys.map((k) => `unknown key "${k}"${suggest(k, known)}`).join(", ");
-  }
-  if (issue.code === "invalid_type" && (issue as { input?: unknown }).input === undefined) {
-    return `required (expected ${issue.expected})`;
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_type") {
+    const expected = EXPECTED[issue.expected] ?? issue.expected;
+    return isMissing(issue) ? `required (expected ${expected})` : `expected ${expected}, got ${describeValue(issue.input)}`;
   }
   return issue.message;
 }
 
-function suggest(key: string, known: readonly string[]): string {
-  const near = closest(key, known);
-  return near ? ` (did you mean "${near}"?)` : "";
+/** A key that is absent (YAML and JSON cannot write `undefined`), not one with a value of the wrong type. */
+function isMissing(issue: z.core.$ZodIssue): boolean {
+  return issue.code === "invalid_type" && issue.input === undefined;
+}
+
+/** zod's type names as a config file's author knows them (YAML has mappings and lists). */
+const EXPECTED: Record<string, string> = {
+  number: "a number",
+  int: "a whole number",
+  string: "a string",
+  boolean: "true or false",
+  object: "a mapping (key: value)",
+  array: "a list",
+};
+
+/**
+ * What was written instead, in short. A long string is not quoted (it may be a key written
+ * in the wrong place); callers scrub the secrets they know from the message too.
+ */
+function describeValue(value: unknown): string {
+  if (value === null) return "nothing (null)";
+  if (typeof value === "string") return value.length > 24 ? `a string of ${value.length} characters` : `the string ${JSON.stringify(value)}`;
+  if (typeof value === "number" || typeof value === "bigint") return `the number ${value}`;
+  if (typeof value === "boolean") return String(value);
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return typeof value;
 }
 
 /** The keys of the object schema found at `path` inside `schema`, for typo suggestions. */

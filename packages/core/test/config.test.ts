@@ -62,7 +62,28 @@ describe("parseConfig", () => {
 
   it("rejects a negative or non-numeric interval", () => {
     expect(configError(() => parseConfig({ scaler: { dry_run: true, interval: -5 }, plugins })).message).toMatch(/^scaler\.interval: .*>0/);
-    expect(configError(() => parseConfig({ scaler: { dry_run: true, interval: "often" }, plugins })).message).toMatch(/^scaler\.interval: .*expected number/);
+    expect(configError(() => parseConfig({ scaler: { dry_run: true, interval: "often" }, plugins })).message).toBe('scaler.interval: expected a number, got the string "often"');
+  });
+
+  it("tells a key of the wrong type from a missing one", () => {
+    expect(configError(() => parseConfig({ scaler: { dry_run: "yes" }, plugins })).message).toBe('scaler.dry_run: expected true or false, got the string "yes"');
+    expect(configError(() => parseConfig({ scaler: { dry_run: true, max_dynos: null }, plugins })).message).toBe("scaler.max_dynos: expected a number, got nothing (null)");
+    expect(configError(() => parseConfig({ scaler: { dry_run: true }, plugins: { type: "random" } })).message).toBe("plugins: expected a list, got a mapping");
+    expect(configError(() => parseConfig({ scaler: { dry_run: true } })).message).toBe("plugins: required (expected a list)");
+  });
+
+  it("never quotes a long value, and scrubs a secret written in a number's place", () => {
+    const long = "x".repeat(30);
+    expect(configError(() => parseConfig({ scaler: { dry_run: true, interval: long }, plugins })).message).toBe("scaler.interval: expected a number, got a string of 30 characters");
+    const e = configError(() => parseConfig({ scaler: { dry_run: true, interval: "${MY_TOKEN}" }, plugins }, { MY_TOKEN: "tok-123456" }));
+    expect(e.message).toBe('scaler.interval: expected a number, got the string "[redacted]"');
+  });
+
+  it("reports a misspelt section once, as the unknown key that names it", () => {
+    const e = configError(() => parseConfig({ scalar: { dry_run: true }, plugins }));
+    expect(e.message).toBe('(top level): unknown key "scalar" (did you mean "scaler"?)');
+    // --dry-run forces dry_run only into a scaler section that is there: the same one line.
+    expect(configError(() => parseConfig({ scalar: { dry_run: true }, plugins }, {}, { dryRun: true })).message).toBe(e.message);
   });
 
   it("rejects duplicate plugin names", () => {
@@ -93,6 +114,37 @@ describe("parseConfig", () => {
     expect(e.code).toBe("DYNO_ENV_MISSING");
     expect(e.message).toBe("scaler.heroku_api_key: environment variable HEROKU_API_KEY is not set");
     expect(e.hint).toContain("heroku config:set HEROKU_API_KEY=");
+  });
+
+  it("reports every unset variable at once, each with its path", () => {
+    const e = configError(() =>
+      parseConfig({ scaler: { heroku_app_name: "${APP}", heroku_api_key: "${HEROKU_API_KEY}" }, plugins: [{ type: "newrelic", api_key: "${NEW_RELIC_API_KEY}" }] }, {}),
+    );
+    expect(e.code).toBe("DYNO_ENV_MISSING");
+    expect(e.message).toBe(
+      [
+        "scaler.heroku_app_name: environment variable APP is not set",
+        "scaler.heroku_api_key: environment variable HEROKU_API_KEY is not set",
+        "plugins[0].api_key: environment variable NEW_RELIC_API_KEY is not set",
+      ].join("\n"),
+    );
+    expect(e.path).toBe("scaler.heroku_app_name");
+    expect(e.hint).toContain("export APP=...; export HEROKU_API_KEY=...; export NEW_RELIC_API_KEY=...");
+  });
+
+  it("lets a dry run leave the Heroku settings' variables unset, and nothing else", () => {
+    const scaler = { heroku_app_name: "${APP}", api_key: "${HEROKU_API_KEY}", heroku_api_url: "${HEROKU_URL}", stats_file: "${STATS}" };
+    // Without a dry run all four are errors; with --dry-run or dry_run: true only stats_file is.
+    expect(configError(() => parseConfig({ scaler, plugins }, {})).message.split("\n")).toHaveLength(4);
+    for (const [raw, options] of [[{ scaler, plugins }, { dryRun: true }], [{ scaler: { ...scaler, dry_run: true }, plugins }, {}]] as const) {
+      expect(configError(() => parseConfig(raw, {}, options)).message).toBe("scaler.stats_file: environment variable STATS is not set");
+    }
+    const { config } = parseConfig({ scaler: { ...scaler, stats_file: "s.csv" }, plugins }, {}, { dryRun: true });
+    expect(config.scaler).toMatchObject({ dry_run: true, heroku_api_url: "https://api.heroku.com" });
+    expect(config.scaler.heroku_app_name).toBeUndefined();
+    expect(config.scaler.heroku_api_key).toBeUndefined();
+    // A variable that is set is still used in a dry run.
+    expect(parseConfig({ scaler, plugins }, { APP: "shop", STATS: "s.csv" }, { dryRun: true }).config.scaler.heroku_app_name).toBe("shop");
   });
 
   it("keeps $${ as a literal", () => {

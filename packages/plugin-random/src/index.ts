@@ -10,16 +10,8 @@ export default definePlugin({
   unit: "random units",
   description: "A random reading from 0 to 99 each poll; needs ceil(value / 2) dynos.",
   options: z.object({
-    /**
-     * Makes the sequence of readings reproducible: the same seed gives the same readings.
-     * @default a random seed
-     */
-    seed: z.number().int().optional(),
-    /**
-     * Readings are whole numbers from 0 up to (not including) this.
-     * @default 100
-     */
-    max_value: z.number().int().positive().default(100),
+    seed: z.number().int().optional().describe("Makes the readings reproducible: the same seed gives the same readings. Default: a random seed."),
+    max_value: z.number().int().positive().default(100).describe("Readings are whole numbers from 0 up to (not including) this."),
   }),
   create(options) {
     const next = mulberry32(options.seed ?? Math.floor(Math.random() * 2 ** 32));

@@ -1,4 +1,4 @@
-import { configSchema, type PluginDefinition, pluginOptionsSchema } from "@dynosaur/core";
+import { configInputSchema, type PluginDefinition, pluginOptionsSchema, sourceOptionsSchema } from "@dynosaur/core";
 import { z } from "zod";
 import type { CliIO, Setup } from "../setup.js";
 
@@ -11,12 +11,22 @@ export function schemaCommand(io: CliIO, setup: Setup | null): number {
   return 0;
 }
 
+/**
+ * The JSON Schema of a config file: what `check` accepts, aliases included (marked
+ * deprecated). Without plugins, a `plugins[]` entry lists the options every source has
+ * and allows the plugin's own.
+ */
 export function configJsonSchema(plugins: readonly PluginDefinition[]): unknown {
-  let schema: z.ZodType = configSchema;
-  if (plugins.length > 0) {
-    const items = plugins.map((p) => pluginOptionsSchema(p).extend({ type: z.enum([p.type, ...(p.aliases ?? [])]) }).describe(p.description ?? p.type));
-    schema = configSchema.extend({ plugins: z.array(items.length === 1 ? items[0]! : z.union(items as unknown as [z.ZodType, z.ZodType])).min(1) });
-  }
+  const items =
+    plugins.length === 0
+      ? [sourceOptionsSchema.loose()]
+      : plugins.map((p) =>
+          pluginOptionsSchema(p)
+            .extend({ type: z.enum([p.type, ...(p.aliases ?? [])]).describe(`\`${p.type}\`${p.aliases?.length ? ` (older names: ${p.aliases.join(", ")})` : ""}`) })
+            .describe(p.description ?? p.type),
+        );
+  const plugin = items.length === 1 ? items[0]! : z.union(items as unknown as [z.ZodType, z.ZodType]);
+  const schema = configInputSchema.extend({ plugins: z.array(plugin).min(1).describe(configInputSchema.shape.plugins.description ?? "") });
   const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
   return { title: "Dynosaur config", ...json };
 }

@@ -14,7 +14,7 @@ const timeout = z
  */
 export const libratoStatsSchema = z
   .object({
-    type: z.literal("librato"),
+    type: z.literal("librato").describe("The seed's Librato reporter (Librato reached end of service in January 2026: prefer `otlp`)."),
     /** Librato account email (the user of basic auth). */
     email: z.string().min(1).describe("Librato account email (basic auth user)."),
     /** Librato API token (basic auth password). Write `${LIBRATO_API_KEY}`, never the token itself. */
@@ -39,7 +39,7 @@ export const libratoStatsSchema = z
  */
 export const otlpStatsSchema = z
   .object({
-    type: z.literal("otlp"),
+    type: z.literal("otlp").describe("OpenTelemetry metrics over OTLP/HTTP (JSON), to a collector or an OTLP backend."),
     /**
      * Base URL of the OTLP/HTTP receiver, like `OTEL_EXPORTER_OTLP_ENDPOINT`: `/v1/metrics` is
      * appended unless the URL already ends with it. Wins over the environment.
@@ -64,7 +64,7 @@ export const otlpStatsSchema = z
 /** One line per tick, for a terminal or a log drain. */
 export const consoleStatsSchema = z
   .object({
-    type: z.literal("console"),
+    type: z.literal("console").describe("One line per tick, through the logger or on standard output."),
     /**
      * Where the line goes: `log` (the logger, at info level, with the figures as fields) or
      * `stdout` (plain text, whatever the log level).
@@ -77,7 +77,7 @@ export const consoleStatsSchema = z
 /** CSV rows, one per tick (the seed's dry-run `stats.txt`). */
 export const fileStatsSchema = z
   .object({
-    type: z.literal("file"),
+    type: z.literal("file").describe("CSV rows, one per tick, appended to a file."),
     /**
      * Path of the CSV file, relative to the working directory. Rows are appended; a header
      * is written when the file is new.
