@@ -13,6 +13,7 @@ interface Running {
   /** Paused apps keep reading and reporting, but never change the formation. */
   paused: boolean;
   version: number;
+  scrub: (text: string) => string;
 }
 
 export interface SupervisorDeps {
@@ -113,12 +114,15 @@ export class Supervisor {
         mayScale: () => !entry?.paused && this.deps.ownership.owns(app.name),
         whyNot: () => (entry?.paused ? "the app is paused" : this.deps.ownership.describe(app.name)),
       });
-      entry = { app, engine, paused: state.paused, version: runnable.version };
-      engine.onTick((report) => {
+      entry = { app, engine, paused: state.paused, version: runnable.version, scrub: runnable.scrub };
+      // A plugin's error text may quote what a service answered, secrets included: scrubbed
+      // before anything is stored or shown.
+      engine.onTick((raw) => {
+        const report = scrubbed(raw, entry!.scrub);
         this.deps.recorder.tick(entry!.app.id, report);
         for (const l of this.#tickListeners) l(app.name, report);
       });
-      engine.onEvent((event: EngineEvent) => this.deps.recorder.event(entry!.app.id, event));
+      engine.onEvent((event: EngineEvent) => this.deps.recorder.event(entry!.app.id, scrubbed(event, entry!.scrub)));
       this.#running.set(app.name, entry);
       this.#broken.delete(app.name);
       engine.start();
@@ -136,6 +140,7 @@ export class Supervisor {
       const runnable = await this.deps.configs.runnable(app);
       const how = await running.engine.reconfigure(runnable.config, runnable.plugins);
       running.version = runnable.version;
+      running.scrub = runnable.scrub;
       this.deps.logger.info(`${app.name}: config version ${runnable.version} applied (${how === "live" ? "live" : "engine rebuilt for new plugins"})`, { event: "app-reconfigured", app: app.name, version: runnable.version });
     } catch (e) {
       // The engine keeps the version it runs; the next saved version gets another try.
@@ -156,7 +161,7 @@ export class Supervisor {
   /** Status of an app scaled here; null when another process (or none) scales it. */
   status(name: string): (EngineStatus & { version: number; paused: boolean }) | null {
     const r = this.#running.get(name);
-    return r ? { ...r.engine.status(), version: r.version, paused: r.paused } : null;
+    return r ? { ...scrubbed(r.engine.status(), r.scrub), version: r.version, paused: r.paused } : null;
   }
 
   /** Why an app is not running here, when its config cannot run. */
@@ -181,4 +186,10 @@ export class Supervisor {
     await Promise.all([...this.#running.keys()].map((name) => this.#stop(name, "the server is stopping")));
     await this.deps.instances.remove(this.deps.instance.id).catch(() => {});
   }
+}
+
+function scrubbed<T>(value: T, scrub: (text: string) => string): T {
+  const text = JSON.stringify(value);
+  const clean = scrub(text);
+  return clean === text ? value : (JSON.parse(clean) as T);
 }
