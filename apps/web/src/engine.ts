@@ -91,8 +91,7 @@ export async function createAppEngine(deps: EngineDeps): Promise<AppEngine> {
   let lastHealth = new Map<string, SourceHealth>();
   const onTick = (report: TickReport) => {
     for (const p of pending) {
-      const up = p.kind === "scale-up" || (p.fields.event === "scale" && Number(p.fields.to) > Number(p.fields.from));
-      const kind: EngineEvent["kind"] = p.fields.event === "scale" ? (up ? "scale-up" : "scale-down") : p.kind;
+      const kind: EngineEvent["kind"] = p.fields.event === "scale" ? (Number(p.fields.to) > Number(p.fields.from) ? "scale-up" : "scale-down") : p.kind;
       const { event: _event, ...details } = p.fields;
       emit({ time: p.time, kind, message: p.message, data: { ...details, reason: report.reason, winner: report.winner, estimate: report.estimate } });
     }
