@@ -32,7 +32,9 @@ Options:
 Environment: DATABASE_URL (PostgreSQL instead of SQLite; several processes may share it),
 DYNOSAUR_ADMIN_PASSWORD (the admin's password for the pages), DYNOSAUR_API_TOKEN (a Bearer
 token for automation), DYNOSAUR_SECRET_KEY (encrypts secrets typed into configs; with SQLite
-a key file next to the database is made otherwise), DYNOSAUR_RETENTION_DAYS (default 14).
+a key file next to the database is made otherwise), DYNOSAUR_RETENTION_DAYS (default 14),
+DYNOSAUR_POLL_INTERVAL (seconds between looks at the database for changes and free apps;
+default 2: keep it below the apps' intervals).
 
 Exit codes: 0 clean stop, 1 failure, 2 bad input (or the SQLite file is served by another process).`;
 
@@ -76,6 +78,7 @@ export async function main(io: WebIO): Promise<number> {
         host: values.host,
         logFormat: oneOf(values["log-format"], ["text", "json"], "--log-format") as LogFormat | undefined,
         logLevel: oneOf(values["log-level"], ["debug", "info", "warn", "error"], "--log-level") as LogLevel | undefined,
+        pollMs: io.env.DYNOSAUR_POLL_INTERVAL ? seconds(io.env.DYNOSAUR_POLL_INTERVAL, "DYNOSAUR_POLL_INTERVAL") * 1000 : undefined,
       });
     }
     if (command === "import") {
@@ -147,6 +150,12 @@ function refuse(rest: readonly string[]): void {
 function portOf(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw inputError("DYNO_USAGE", `--port ${text}: not a port number`, { hint: "e.g. --port 3000" });
+  return n;
+}
+
+function seconds(text: string, name: string): number {
+  const n = Number(text);
+  if (!(n > 0 && n <= 60)) throw inputError("DYNO_USAGE", `${name}=${text}: expected seconds between 0 and 60`, { hint: `e.g. ${name}=2` });
   return n;
 }
 
