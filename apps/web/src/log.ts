@@ -19,7 +19,9 @@ export function createServerLogger(options: LogOptions, scrub: (text: string) =>
 
 function textLine(r: LogRecord): string {
   const time = new Date(r.time).toISOString();
-  const app = typeof r.fields.app === "string" ? `[${r.fields.app}] ` : "";
+  // `web_app` names the stored app; a tick's own `app` is its Heroku app ("(dry run)" in a dry run).
+  const name = r.fields.web_app ?? r.fields.app;
+  const app = typeof name === "string" ? `[${name}] ` : "";
   const code = typeof r.fields.code === "string" ? ` [${r.fields.code}]` : "";
   return `${time} ${r.level.toUpperCase().padEnd(5)} ${app}${r.message}${code}`;
 }

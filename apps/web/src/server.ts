@@ -138,7 +138,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       clock,
       http,
       logger,
-      appLogger: (app, scrubApp) => createServerLogger(logOptions, (t) => scrubApp(scrub(t)), { app }),
+      appLogger: (app, scrubApp) => createServerLogger(logOptions, (t) => scrubApp(scrub(t)), { web_app: app }),
       env,
       instance,
       userAgent: `dynosaur-web/${version()} (${instance.id})`,

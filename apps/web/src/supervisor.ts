@@ -130,7 +130,7 @@ export class Supervisor {
     } catch (e) {
       // A config that cannot run (a variable unset, a package gone) waits for the next version.
       this.#broken.set(app.name, { version: app.version, error: describeError(e) });
-      this.deps.logger.error(`app ${app.name} version ${app.version} cannot run: ${describeError(e)}`, { event: "app-error", app: app.name });
+      this.deps.logger.error(`app ${app.name} version ${app.version} cannot run: ${describeError(e)}`, { event: "app-error", web_app: app.name });
       await this.deps.ownership.release(app.name);
     }
   }
@@ -141,11 +141,11 @@ export class Supervisor {
       const how = await running.engine.reconfigure(runnable.config, runnable.plugins);
       running.version = runnable.version;
       running.scrub = runnable.scrub;
-      this.deps.logger.info(`${app.name}: config version ${runnable.version} applied (${how === "live" ? "live" : "engine rebuilt for new plugins"})`, { event: "app-reconfigured", app: app.name, version: runnable.version });
+      this.deps.logger.info(`${app.name}: config version ${runnable.version} applied (${how === "live" ? "live" : "engine rebuilt for new plugins"})`, { event: "app-reconfigured", web_app: app.name, version: runnable.version });
     } catch (e) {
       // The engine keeps the version it runs; the next saved version gets another try.
       running.version = app.version;
-      this.deps.logger.error(`${app.name}: config version ${app.version} cannot be applied, still running the previous one: ${describeError(e)}`, { event: "app-error", app: app.name });
+      this.deps.logger.error(`${app.name}: config version ${app.version} cannot be applied, still running the previous one: ${describeError(e)}`, { event: "app-error", web_app: app.name });
     }
   }
 
@@ -155,7 +155,7 @@ export class Supervisor {
     this.#running.delete(name);
     await running.engine.stop({ graceMs: this.deps.graceMs });
     await this.deps.ownership.release(name);
-    this.deps.logger.info(`stopped scaling ${name}: ${why}`, { event: "app-stop", app: name });
+    this.deps.logger.info(`stopped scaling ${name}: ${why}`, { event: "app-stop", web_app: name });
   }
 
   /** Status of an app scaled here; null when another process (or none) scales it. */
