@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dryRunConfig, nextTick, startTestServer } from "./helpers.js";
+import { dryRunConfig, nextTick, startTestServer, TOKEN } from "./helpers.js";
 
 describe("the JSON API on SQLite", () => {
   it("answers /healthz without auth, and with nothing more than ok", async () => {
@@ -112,12 +112,18 @@ describe("the JSON API on SQLite", () => {
 
   it("pauses, resumes and deletes an app", async () => {
     const t = await startTestServer();
-    await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() });
+    await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig({ scaler: { min_dynos: 1, max_dynos: 50 } }) });
     expect((await t.call("POST", "/api/apps/shop/pause")).json).toEqual({ name: "shop", paused: true });
-    const paused = await nextTick(t, "shop");
+    // Paused: the engine reads and reports, but never changes the formation (after the tick
+    // that may have been under way when the pause came).
+    await nextTick(t, "shop");
+    for (let i = 0; i < 3; i++) {
+      const paused = await nextTick(t, "shop");
+      expect(paused.after).toBe(paused.before);
+      if (paused.estimate !== paused.before) expect(paused.reason).toMatch(/standing by: the app is paused/);
+    }
     expect((await t.call("GET", "/api/apps")).json.apps[0].paused).toBe(true);
     expect(t.server.supervisor.status("shop")?.paused).toBe(true);
-    void paused;
     expect((await t.call("POST", "/api/apps/shop/resume")).json).toEqual({ name: "shop", paused: false });
     expect((await t.call("DELETE", "/api/apps/shop")).json).toEqual({ deleted: "shop" });
     expect(t.server.supervisor.status("shop")).toBeNull();
@@ -145,6 +151,23 @@ describe("the JSON API on SQLite", () => {
     await t.server.supervisor.sync();
     const r = await t.call("GET", "/api/instances");
     expect(r.json.instances).toEqual([expect.objectContaining({ id: t.server.instanceId, pid: process.pid, apps: ["shop"] })]);
+  });
+
+  it("streams live ticks as Server-Sent Events", async () => {
+    const t = await startTestServer();
+    await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() });
+    const controller = new AbortController();
+    const res = await fetch(`${t.server.url}/api/apps/shop/stream`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: controller.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const reader = res.body!.getReader();
+    const tick = await nextTick(t, "shop");
+    let text = "";
+    while (!text.includes("\n\n")) text += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+    expect(text).toMatch(/^event: tick\ndata: /);
+    const data = JSON.parse(/data: (.*)\n/.exec(text)![1]!);
+    expect(data).toMatchObject({ time: tick.time, estimate: tick.estimate, at: new Date(tick.time).toISOString() });
   });
 
   it("documents every route in OpenAPI", async () => {
