@@ -11,8 +11,8 @@ import { pgClientConfig } from "./db/connect.js";
  * lock at once, and the next `claim` of another process takes them over.
  */
 export interface Ownership {
-  /** Tries to own `app`; true when this process owns it (now or already). */
-  claim(app: string): Promise<boolean>;
+  /** Tries to own each of `apps` (one round trip for all); returns those this process owns now. */
+  claim(apps: readonly string[]): Promise<Set<string>>;
   release(app: string): Promise<void>;
   /** Whether this process owns `app` now (confirmed within the lease). */
   owns(app: string): boolean;
@@ -26,9 +26,9 @@ export interface Ownership {
 export function localOwnership(): Ownership {
   const owned = new Set<string>();
   return {
-    claim: async (app) => {
-      owned.add(app);
-      return true;
+    claim: async (apps) => {
+      for (const app of apps) owned.add(app);
+      return new Set(apps);
     },
     release: async (app) => {
       owned.delete(app);
@@ -101,14 +101,20 @@ export function pgOwnership(options: PgOwnershipOptions): Ownership {
   };
 
   return {
-    claim: (app) =>
+    claim: (apps) =>
       guard(async () => {
-        if (held.has(app)) return true;
-        const c = await connection();
-        const { rows } = await c.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS locked", [appLockKey(app)]);
-        if (rows[0]?.locked) held.add(app);
-        return held.has(app);
-      }, false),
+        const wanted = apps.filter((a) => !held.has(a));
+        if (wanted.length > 0) {
+          const c = await connection();
+          // One statement for every free app: a standby with 100 apps to watch sends one query a round.
+          const { rows } = await c.query<{ i: number; locked: boolean }>(
+            "SELECT k.i::int AS i, pg_try_advisory_lock(k.key) AS locked FROM unnest($1::bigint[]) WITH ORDINALITY AS k(key, i)",
+            [wanted.map(appLockKey)],
+          );
+          for (const row of rows) if (row.locked) held.add(wanted[row.i - 1]!);
+        }
+        return new Set(apps.filter((a) => held.has(a)));
+      }, new Set<string>()),
     release: (app) =>
       guard(async () => {
         if (!held.delete(app) || !client) return;

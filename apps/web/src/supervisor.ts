@@ -80,6 +80,7 @@ export class Supervisor {
       if (!names.has(name)) await this.#stop(name, "the app was deleted");
       else if (!ownership.owns(name)) await this.#stop(name, "this process no longer holds the app's lock");
     }
+    const free: AppRow[] = [];
     for (const app of apps) {
       const running = this.#running.get(app.name);
       if (running) {
@@ -89,9 +90,11 @@ export class Supervisor {
         continue;
       }
       const broken = this.#broken.get(app.name);
-      if (broken && broken.version === app.version) continue;
-      if (!(await ownership.claim(app.name))) continue;
-      await this.#start(app);
+      if (!broken || broken.version !== app.version) free.push(app);
+    }
+    if (free.length > 0) {
+      const claimed = await ownership.claim(free.map((a) => a.name));
+      for (const app of free) if (claimed.has(app.name)) await this.#start(app);
     }
     const now = this.deps.clock.now();
     await this.deps.instances.heartbeat({ ...this.deps.instance, seenAt: now, apps: [...this.#running.keys()].sort() });
