@@ -31,7 +31,7 @@ describe("secret handling of a config", () => {
 
   it("seals literals (never references), opens them back, and masks them", () => {
     const box = createSecretBox(randomBytes(32));
-    const sealed = sealConfig(config(), secretPaths(config(), pluginFor), box);
+    const sealed = sealConfig(config(), secretPaths(config(), pluginFor), box) as ReturnType<typeof config>;
     expect(isSealed(sealed.scaler.heroku_api_key)).toBe(true);
     expect(isSealed(sealed.plugins[0]!.url)).toBe(true);
     expect(sealed.plugins[1]!.url).toBe("${MAIL_QUEUE_URL}");
