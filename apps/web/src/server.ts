@@ -217,7 +217,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 }
 
-/** Who serves an SQLite file, from the instances table (read-only, without waiting on any lock). */
+/**
+ * Who serves an SQLite file, from the instances table. A fixed query on a read-only
+ * connection that never waits for a lock, made before (and apart from) the migrations and
+ * Kysely: it runs only to word the refusal of a second process.
+ */
 function describeHolder(file: string): string | null {
   try {
     const db = new DatabaseSync(file, { readOnly: true, timeout: 0 });

@@ -11,7 +11,8 @@ export function holdSqliteLock(dbFile: string, holder: () => string | null): { r
   const file = `${dbFile}.lock`;
   const lock = new DatabaseSync(file, { timeout: 0 });
   try {
-    lock.exec("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;");
+    // The lock file holds no data: its journal may live in memory, leaving no -journal file behind.
+    lock.exec("PRAGMA journal_mode = MEMORY; PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;");
   } catch (e) {
     lock.close();
     if ((e as { errcode?: number }).errcode !== 5) throw e;
