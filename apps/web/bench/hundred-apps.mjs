@@ -44,14 +44,15 @@ const keep = (d) => {
 };
 child.stdout.on("data", keep);
 child.stderr.on("data", keep);
-const url = await new Promise((resolve, reject) => {
-  const check = () => {
-    const m = /listening on (http:\/\/\S+),/.exec(out);
-    if (m) resolve(m[1]);
-  };
-  child.stdout.on("data", check);
-  child.on("exit", () => reject(new Error(`the server exited: ${out}`)));
-});
+// Stopped early (Ctrl-C, a timeout): the server goes too.
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.once(signal, () => {
+    child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(1);
+  });
+}
+let url;
 const api = async (method, path, body) => {
   const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body: body && JSON.stringify(body) });
   const text = await res.text();
@@ -60,6 +61,15 @@ const api = async (method, path, body) => {
 };
 
 try {
+  url = await new Promise((resolve, reject) => {
+    const check = () => {
+      const m = /listening on (http:\/\/\S+),/.exec(out);
+      if (m) resolve(m[1]);
+    };
+    child.stdout.on("data", check);
+    child.on("exit", () => reject(new Error(`the server exited: ${out}`)));
+    setTimeout(() => reject(new Error(`the server did not start within 60 s: ${out}`)), 60_000).unref();
+  });
   say(`creating ${APPS} apps...`);
   for (const [i, name] of names.entries()) {
     await api("PUT", `/api/apps/${name}/config`, {
