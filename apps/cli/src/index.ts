@@ -1,2 +1,3 @@
 export { type CliIO, main } from "./main.js";
-export { candidateNames, inferUse, installName, loadPlugins } from "./resolve-plugins.js";
+export { candidateNames, inferUse, installName, type LoadedPlugin, loadPlugins } from "./resolve-plugins.js";
+export { configJsonSchema } from "./commands/schema.js";

@@ -1,0 +1,184 @@
+// Benchmarks one dynosaur-web process hosting 100 apps, as a user runs it (built dist, SQLite):
+// each app runs the random plugin with a 10 s interval against the loopback Heroku fake
+// (dry_run false), so every tick is a real engine tick with real Heroku calls.
+//  - resident memory (RSS) of the server process, at the end of the hosting window
+//  - CPU share of one core used by the server process over the hosting window (no API load)
+//  - GET /api/apps latency (p50, p95, max) over sequential requests, after the window
+//  - database growth per app per day, extrapolated from the window (and the steady size
+//    once ticks are pruned at 48 h and the per-minute series at 14 days)
+// Usage: node bench/hundred-apps.mjs [--apps 100] [--seconds 120] [--requests 300] [--json]
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { startHerokuFake } from "@dynosaur/fakes/heroku";
+
+const { values } = parseArgs({
+  options: { apps: { type: "string", default: "100" }, seconds: { type: "string", default: "120" }, requests: { type: "string", default: "300" }, json: { type: "boolean", default: false } },
+});
+const APPS = Number(values.apps);
+const SECONDS = Number(values.seconds);
+const REQUESTS = Number(values.requests);
+const INTERVAL_S = 10;
+const TICKS_PER_SECOND = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+const TOKEN = "bench-api-token-for-dynosaur-web";
+const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "dynosaur-web-bench-"));
+const names = Array.from({ length: APPS }, (_, i) => `app-${String(i).padStart(3, "0")}`);
+const say = (text) => values.json || process.stderr.write(`${text}\n`);
+
+// Each real app would have its own account and rate budget: the fake's is made large enough.
+const heroku = await startHerokuFake({ rateLimit: { capacity: 1e9 }, apps: Object.fromEntries(names.map((n) => [n, { formation: { web: { quantity: 1 } } }])) });
+const child = spawn(process.execPath, [bin, "--port", "0"], {
+  cwd: dir,
+  env: { PATH: process.env.PATH, DYNOSAUR_API_TOKEN: TOKEN, HEROKU_API_KEY: heroku.apiKey },
+  stdio: ["ignore", "pipe", "pipe"],
+});
+// The server logs every tick at info, as on Heroku; only the start is kept here.
+let out = "";
+const keep = (d) => {
+  if (out.length < 100_000) out += d;
+};
+child.stdout.on("data", keep);
+child.stderr.on("data", keep);
+// Stopped early (Ctrl-C, a timeout): the server goes too.
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.once(signal, () => {
+    child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(1);
+  });
+}
+let url;
+const api = async (method, path, body) => {
+  const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body: body && JSON.stringify(body) });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return JSON.parse(text);
+};
+
+try {
+  url = await new Promise((resolve, reject) => {
+    const check = () => {
+      const m = /listening on (http:\/\/\S+),/.exec(out);
+      if (m) resolve(m[1]);
+    };
+    child.stdout.on("data", check);
+    child.on("exit", () => reject(new Error(`the server exited: ${out}`)));
+    setTimeout(() => reject(new Error(`the server did not start within 60 s: ${out}`)), 60_000).unref();
+  });
+  say(`creating ${APPS} apps...`);
+  for (const [i, name] of names.entries()) {
+    await api("PUT", `/api/apps/${name}/config`, {
+      use: ["random"],
+      scaler: { heroku_app_name: name, heroku_api_key: "${HEROKU_API_KEY}", heroku_api_url: heroku.url, interval: INTERVAL_S, min_dynos: 1, max_dynos: 50 },
+      plugins: [{ type: "random", seed: i, interval: INTERVAL_S }],
+    });
+  }
+  // Let every engine tick a few times before measuring.
+  await sleep(2 * INTERVAL_S * 1000);
+
+  const db = join(dir, "dynosaur.db");
+  const sizeBefore = usedBytes(db);
+  const cpuBefore = cpuSeconds(child.pid);
+  const t0 = performance.now();
+  say(`hosting ${APPS} apps for ${SECONDS} s...`);
+  await sleep(SECONDS * 1000);
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpuShare = (cpuSeconds(child.pid) - cpuBefore) / elapsed;
+  const rss = rssBytes(child.pid);
+  const sizeAfter = usedBytes(db);
+  const rows = tableStats(db);
+
+  say(`${REQUESTS} x GET /api/apps...`);
+  const latencies = [];
+  for (let i = 0; i < REQUESTS; i++) {
+    const started = performance.now();
+    const body = await api("GET", "/api/apps");
+    latencies.push(performance.now() - started);
+    if (body.apps.length !== APPS) throw new Error(`GET /api/apps listed ${body.apps.length} apps`);
+  }
+  latencies.sort((a, b) => a - b);
+  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+
+  const perAppPerDay = ((sizeAfter - sizeBefore) / APPS) * (86_400 / elapsed);
+  const tickShare = rows.ticksBytes / Math.max(1, rows.ticksBytes + rows.minutesBytes + rows.eventsBytes);
+  // Ticks stay 2 days, the per-minute series 14, events 90 (events are a small part).
+  const steadyPerApp = perAppPerDay * (tickShare * 2 + (1 - tickShare) * 14);
+  const result = {
+    apps: APPS,
+    interval_s: INTERVAL_S,
+    window_s: Math.round(elapsed),
+    rss_mb: round(rss / 2 ** 20),
+    cpu_percent_of_one_core: round(cpuShare * 100),
+    api_apps_ms: { p50: round(pct(50)), p95: round(pct(95)), max: round(latencies.at(-1)) },
+    db_growth_per_app_per_day_mb: round(perAppPerDay / 2 ** 20),
+    db_steady_size_per_app_mb: round(steadyPerApp / 2 ** 20),
+    heroku_requests: heroku.count(),
+    targets: { rss_mb: 250, cpu_percent_of_one_core: 5, api_apps_p95_ms: 50 },
+  };
+  if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else {
+    console.log(`dynosaur-web hosting ${APPS} apps (random plugin, ${INTERVAL_S} s interval, Heroku fake), ${result.window_s} s window:`);
+    console.log(`  RSS                      ${result.rss_mb} MB            (target <= 250)`);
+    console.log(`  CPU                      ${result.cpu_percent_of_one_core} % of one core   (target <= 5)`);
+    console.log(`  GET /api/apps            p50 ${result.api_apps_ms.p50} ms, p95 ${result.api_apps_ms.p95} ms, max ${result.api_apps_ms.max} ms   (target p95 <= 50)`);
+    console.log(`  database growth          ${result.db_growth_per_app_per_day_mb} MB per app per day; ~${result.db_steady_size_per_app_mb} MB per app once pruning holds it steady`);
+  }
+} finally {
+  child.kill("SIGTERM");
+  await new Promise((r) => child.on("close", r));
+  await heroku.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function round(n) {
+  return Math.round(n * 10) / 10;
+}
+
+function cpuSeconds(pid) {
+  const stat = execFileSync("cat", [`/proc/${pid}/stat`], { encoding: "utf8" });
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+function rssBytes(pid) {
+  const status = execFileSync("cat", [`/proc/${pid}/status`], { encoding: "utf8" });
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) * 1024;
+}
+
+/** Bytes the database's pages hold, after moving the WAL into it (another connection may). */
+function usedBytes(file) {
+  const db = new DatabaseSync(file, { timeout: 5000 });
+  try {
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    const pages = db.prepare("PRAGMA page_count").get().page_count;
+    const free = db.prepare("PRAGMA freelist_count").get().freelist_count;
+    const size = db.prepare("PRAGMA page_size").get().page_size;
+    return (pages - free) * size;
+  } finally {
+    db.close();
+  }
+}
+
+function tableStats(file) {
+  const db = new DatabaseSync(file, { readOnly: true });
+  try {
+    // Payload plus a rough 24 bytes of keys and times per row: enough to split the growth by kind.
+    const bytes = (sql) => db.prepare(sql).get().b;
+    return {
+      ticksBytes: bytes("SELECT coalesce(sum(length(report)), 0) + count(*) * 24 AS b FROM ticks"),
+      minutesBytes: bytes("SELECT coalesce(sum(length(sources)), 0) + count(*) * 24 AS b FROM minutes"),
+      eventsBytes: bytes("SELECT coalesce(sum(length(message) + length(data)), 0) + count(*) * 24 AS b FROM events"),
+    };
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,126 @@
+import {
+  type DynosaurConfig,
+  DynosaurError,
+  describeError,
+  type PluginDefinition,
+  PluginRegistry,
+  parseConfig,
+  parsePluginOptions,
+  type Redactor,
+  silentLogger,
+  substituteEnv,
+  systemClock,
+} from "@dynosaur/core";
+import type { LoadedPlugin } from "@dynosaur/cli";
+import { Agent } from "undici";
+import type { PluginLoader } from "./plugins.js";
+import { useOf } from "./plugins.js";
+
+/** One thing wrong with a config, at its path (`plugins[0].per_dyno`; "" for the whole config). */
+export interface ConfigProblem {
+  path: string;
+  message: string;
+  hint?: string;
+}
+
+export type CheckResult =
+  | { ok: true; config: DynosaurConfig; redactor: Redactor; plugins: LoadedPlugin[] }
+  | { ok: false; errors: ConfigProblem[] };
+
+/** The hint core gives every schema error: it names the CLI, which is no help here. */
+const GENERIC_HINT = /dynosaur schema/;
+
+/** Splits an error of core's (one `path: message` line per problem) into problems. */
+export function problemsOf(e: unknown): ConfigProblem[] {
+  if (!(e instanceof DynosaurError)) return [{ path: "", message: describeError(e) }];
+  const hint = e.hint && !GENERIC_HINT.test(e.hint) ? e.hint : undefined;
+  return e.message.split("\n").map((line) => {
+    const m = /^(\(top level\)|[\w$-]+(?:\[\d+\]|\.[\w$-]+)*): ([\s\S]*)$/.exec(line);
+    const path = m ? (m[1] === "(top level)" ? "" : m[1]!) : (e.path ?? "");
+    return { path, message: m ? m[2]! : line, ...(hint ? { hint } : {}) };
+  });
+}
+
+/**
+ * Checks a config exactly as the CLI would before running it: core's schema (with `${VAR}`
+ * resolved from `env`), the packages in `use:`, each plugin's options, and each plugin's
+ * own start-up checks (`create`, which may not touch the network). Lists every problem.
+ */
+export async function checkConfig(raw: unknown, deps: { loader: PluginLoader; env: Record<string, string | undefined> }): Promise<CheckResult> {
+  const errors: ConfigProblem[] = [];
+  let parsed: { config: DynosaurConfig; redactor: Redactor } | null = null;
+  try {
+    parsed = parseConfig(raw, deps.env);
+  } catch (e) {
+    errors.push(...problemsOf(e));
+  }
+  const tree = (raw && typeof raw === "object" && !Array.isArray(raw) ? raw : {}) as { use?: unknown; plugins?: unknown };
+  // The plugins are checked even when the rest failed, so one answer lists every problem.
+  const { specs, paths } = useOf(tree);
+  const loaded: LoadedPlugin[] = [];
+  for (const [i, spec] of specs.entries()) {
+    try {
+      loaded.push(...(await deps.loader.load([spec], [paths[i]!])));
+    } catch (e) {
+      errors.push(...problemsOf(e));
+    }
+  }
+  const registry = new PluginRegistry(loaded.map((p) => p.plugin));
+  const entries = Array.isArray(tree.plugins) ? tree.plugins : [];
+  const options: { plugin: PluginDefinition; options: ReturnType<typeof parsePluginOptions> }[] = [];
+  for (const [i, entry] of entries.entries()) {
+    const path = `plugins[${i}]`;
+    if (!entry || typeof entry !== "object" || typeof (entry as { type?: unknown }).type !== "string") continue;
+    try {
+      const plugin = registry.get((entry as { type: string }).type, `${path}.type`);
+      options.push({ plugin, options: parsePluginOptions(plugin, substituteEnv(entry, deps.env, new Set(), path), path) });
+    } catch (e) {
+      const problems = problemsOf(e);
+      // An unknown type is only news when every package loaded (else the missing package is the news).
+      if (!(e instanceof DynosaurError && e.code === "DYNO_PLUGIN_UNKNOWN_TYPE" && loaded.length < specs.length)) errors.push(...problems);
+    }
+  }
+  if (errors.length === 0) {
+    for (const [i, { plugin, options: o }] of options.entries()) {
+      const problem = await tryCreate(plugin, o);
+      if (problem) errors.push(...problemsOf(prefixed(problem, `plugins[${i}]`)));
+    }
+  }
+  if (errors.length > 0 || !parsed) return { ok: false, errors: dedupe(errors) };
+  return { ok: true, config: parsed.config, redactor: parsed.redactor, plugins: loaded };
+}
+
+/** Runs a plugin's `create` (its own start-up checks) and closes the instance at once. */
+async function tryCreate(plugin: PluginDefinition, options: ReturnType<typeof parsePluginOptions>): Promise<unknown> {
+  const closing = new AbortController();
+  const http = new Agent();
+  try {
+    const instance = await plugin.create(options, { name: options.name, logger: silentLogger, http, signal: closing.signal, clock: systemClock });
+    await instance.close?.();
+    return null;
+  } catch (e) {
+    return e;
+  } finally {
+    closing.abort();
+    await http.close().catch(() => {});
+  }
+}
+
+/** A plugin's error names its option (`json_pointer`): place it under the entry, as core does. */
+function prefixed(e: unknown, entryPath: string): unknown {
+  if (e instanceof DynosaurError && e.path && !e.path.startsWith("plugins[")) {
+    return new DynosaurError(e.code, `${entryPath}.${e.path}: ${e.message}`, { path: `${entryPath}.${e.path}`, hint: e.hint, exitCode: e.exitCode });
+  }
+  if (e instanceof DynosaurError) return e;
+  return new DynosaurError("DYNO_PLUGIN_FAILED", `${entryPath}: the plugin failed to start: ${describeError(e)}`, { path: entryPath });
+}
+
+function dedupe(errors: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = `${e.path}\n${e.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,118 @@
+import type { Kysely } from "kysely";
+import { type Migration, Migrator } from "kysely/migration";
+
+export type Dialect = "sqlite" | "postgres";
+
+/*
+ * One set of migrations for both dialects. The only difference is how a row id is made:
+ * `serial` in PostgreSQL, SQLite's `integer primary key` (an alias of the rowid).
+ * Migrations are append-only: never edit one that has shipped, add the next.
+ */
+function migrations(dialect: Dialect): Record<string, Migration> {
+  const id = dialect === "postgres" ? "serial" : "integer";
+  return {
+    "0001_initial": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("apps")
+          .addColumn("id", id, (c) => c.primaryKey())
+          .addColumn("name", "text", (c) => c.notNull().unique())
+          .addColumn("version", "integer", (c) => c.notNull())
+          .addColumn("paused", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .addColumn("updated_at", "bigint", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("config_versions")
+          .addColumn("app_id", "integer", (c) => c.notNull().references("apps.id").onDelete("cascade"))
+          .addColumn("version", "integer", (c) => c.notNull())
+          .addColumn("config", "text", (c) => c.notNull())
+          .addColumn("author", "text", (c) => c.notNull())
+          .addColumn("comment", "text")
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .addPrimaryKeyConstraint("config_versions_pk", ["app_id", "version"])
+          .execute();
+        await db.schema
+          .createTable("ticks")
+          .addColumn("app_id", "integer", (c) => c.notNull().references("apps.id").onDelete("cascade"))
+          .addColumn("time", "bigint", (c) => c.notNull())
+          .addColumn("process_type", "text", (c) => c.notNull())
+          .addColumn("report", "text", (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex("ticks_app_time").on("ticks").columns(["app_id", "time"]).execute();
+        await db.schema.createIndex("ticks_time").on("ticks").column("time").execute();
+        await db.schema
+          .createTable("minutes")
+          .addColumn("app_id", "integer", (c) => c.notNull().references("apps.id").onDelete("cascade"))
+          .addColumn("process_type", "text", (c) => c.notNull())
+          .addColumn("minute", "bigint", (c) => c.notNull())
+          .addColumn("dynos", "integer")
+          .addColumn("estimate", "integer")
+          .addColumn("sources", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("minutes_pk", ["app_id", "process_type", "minute"])
+          .execute();
+        await db.schema.createIndex("minutes_minute").on("minutes").column("minute").execute();
+        await db.schema
+          .createTable("latest")
+          .addColumn("app_id", "integer", (c) => c.primaryKey().references("apps.id").onDelete("cascade"))
+          .addColumn("time", "bigint", (c) => c.notNull())
+          .addColumn("report", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("events")
+          .addColumn("id", id, (c) => c.primaryKey())
+          .addColumn("app_id", "integer", (c) => c.notNull().references("apps.id").onDelete("cascade"))
+          .addColumn("time", "bigint", (c) => c.notNull())
+          .addColumn("kind", "text", (c) => c.notNull())
+          .addColumn("message", "text", (c) => c.notNull())
+          .addColumn("data", "text", (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex("events_app_time").on("events").columns(["app_id", "time"]).execute();
+        await db.schema.createIndex("events_time").on("events").column("time").execute();
+        await db.schema
+          .createTable("users")
+          .addColumn("id", id, (c) => c.primaryKey())
+          .addColumn("name", "text", (c) => c.notNull().unique())
+          .addColumn("password_hash", "text", (c) => c.notNull())
+          .addColumn("is_admin", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("sessions")
+          .addColumn("id_hash", "text", (c) => c.primaryKey())
+          .addColumn("user_id", "integer", (c) => c.notNull().references("users.id").onDelete("cascade"))
+          .addColumn("csrf_token", "text", (c) => c.notNull())
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .addColumn("expires_at", "bigint", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("api_tokens")
+          .addColumn("id", id, (c) => c.primaryKey())
+          .addColumn("name", "text", (c) => c.notNull())
+          .addColumn("token_hash", "text", (c) => c.notNull().unique())
+          .addColumn("created_by", "integer", (c) => c.references("users.id").onDelete("set null"))
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .addColumn("last_used_at", "bigint")
+          .execute();
+        await db.schema
+          .createTable("instances")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("host", "text", (c) => c.notNull())
+          .addColumn("pid", "integer", (c) => c.notNull())
+          .addColumn("started_at", "bigint", (c) => c.notNull())
+          .addColumn("seen_at", "bigint", (c) => c.notNull())
+          .addColumn("apps", "text", (c) => c.notNull())
+          .execute();
+      },
+    },
+  };
+}
+
+/** Brings the schema up to date; throws (naming the migration) when one fails. */
+export async function migrate(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  const all = migrations(dialect);
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => all } });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === "Error");
+  if (error) throw new Error(`database migration ${failed?.migrationName ?? ""} failed: ${(error as Error).message ?? error}`, { cause: error });
+}

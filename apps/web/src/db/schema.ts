@@ -1,0 +1,112 @@
+import type { Generated } from "kysely";
+
+/*
+ * The tables, as Kysely sees them. Times are milliseconds since the epoch (bigint in
+ * PostgreSQL, integer in SQLite); JSON is stored as text in both, so one set of queries
+ * serves both dialects; flags are 0/1 integers for the same reason.
+ */
+
+export interface AppsTable {
+  id: Generated<number>;
+  name: string;
+  /** The version in force (the newest saved, or the one rolled back to). */
+  version: number;
+  paused: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ConfigVersionsTable {
+  app_id: number;
+  version: number;
+  /** The config as JSON, with literal secrets sealed (see secrets.ts). */
+  config: string;
+  author: string;
+  comment: string | null;
+  created_at: number;
+}
+
+export interface TicksTable {
+  app_id: number;
+  time: number;
+  process_type: string;
+  /** The tick report (the `--log-format json` fields) as JSON. */
+  report: string;
+}
+
+export interface MinutesTable {
+  app_id: number;
+  process_type: string;
+  /** Start of the minute. */
+  minute: number;
+  dynos: number | null;
+  estimate: number | null;
+  /** `[{ name, value, estimate, health }]` of the last tick in the minute, as JSON. */
+  sources: string;
+}
+
+export interface LatestTable {
+  app_id: number;
+  time: number;
+  /** The newest tick report, so listing apps needs no scan of the ticks. */
+  report: string;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  app_id: number;
+  time: number;
+  kind: string;
+  message: string;
+  /** Details (reason, winner, from, to, version...) as JSON. */
+  data: string;
+}
+
+export interface UsersTable {
+  id: Generated<number>;
+  name: string;
+  password_hash: string;
+  is_admin: number;
+  created_at: number;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the cookie value: a stolen database gives no usable session. */
+  id_hash: string;
+  user_id: number;
+  csrf_token: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  name: string;
+  token_hash: string;
+  created_by: number | null;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface InstancesTable {
+  id: string;
+  host: string;
+  pid: number;
+  started_at: number;
+  seen_at: number;
+  /** Names of the apps this instance scales, as JSON. */
+  apps: string;
+}
+
+export interface Database {
+  apps: AppsTable;
+  config_versions: ConfigVersionsTable;
+  ticks: TicksTable;
+  minutes: MinutesTable;
+  latest: LatestTable;
+  events: EventsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  instances: InstancesTable;
+}

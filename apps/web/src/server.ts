@@ -1,0 +1,247 @@
+import { randomUUID } from "node:crypto";
+import { resolve } from "node:path";
+import { hostname } from "node:os";
+import { readFileSync } from "node:fs";
+import { DatabaseSync } from "node:sqlite";
+import { type Clock, type Logger, type LogLevel, Redactor, systemClock } from "@dynosaur/core";
+import { serve } from "@hono/node-server";
+import { Agent, type Dispatcher } from "undici";
+import { ConfigService } from "./configs.js";
+import { openStore, type Store } from "./db/connect.js";
+import { createApi } from "./http/api.js";
+import { ensureAdmin } from "./http/auth.js";
+import { createServerLogger, type LogFormat } from "./log.js";
+import { LoginLimiter } from "./login-limiter.js";
+import { localOwnership, type Ownership, pgOwnership } from "./ownership.js";
+import { PluginLoader } from "./plugins.js";
+import { Pruner, retention } from "./pruner.js";
+import { Recorder } from "./recorder.js";
+import { createSecretBox, loadSecretKey, type SecretBox } from "./secret-box.js";
+import { holdSqliteLock } from "./single-process.js";
+import { AppStore } from "./store/apps.js";
+import { AuthStore } from "./store/auth.js";
+import { InstanceStore } from "./store/instances.js";
+import { ReadingStore } from "./store/readings.js";
+import { Supervisor } from "./supervisor.js";
+
+export interface ServerOptions {
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** SQLite file when there is no DATABASE_URL. @default "dynosaur.db" in `cwd` */
+  db?: string;
+  /** @default $PORT, else 3000 */
+  port?: number;
+  /** @default 0.0.0.0 when $PORT is set (Heroku), else 127.0.0.1 */
+  host?: string;
+  clock?: Clock;
+  /** HTTP dispatcher of plugins and the Heroku client. */
+  http?: Dispatcher;
+  logFormat?: LogFormat;
+  logLevel?: LogLevel;
+  write?: (line: string) => void;
+  /** Milliseconds between supervision rounds. @default 2000 */
+  pollMs?: number;
+  /** Milliseconds a stopping engine may finish its tick. @default 7000 (all of it fits in Heroku's 10 s) */
+  graceMs?: number;
+  /** Days the per-minute series are kept. @default $DYNOSAUR_RETENTION_DAYS, else 14 */
+  retentionDays?: number;
+  /** @default 256 KiB */
+  bodyLimit?: number;
+}
+
+/** Everything the server needs that lives in the database. */
+export interface Stores {
+  store: Store;
+  apps: AppStore;
+  readings: ReadingStore;
+  auth: AuthStore;
+  instances: InstanceStore;
+  box: SecretBox | null;
+  loader: PluginLoader;
+}
+
+/** Opens the database (SQLite file or DATABASE_URL) and what reads and writes it. */
+export async function openStores(options: Pick<ServerOptions, "env" | "cwd" | "db">): Promise<Stores> {
+  const databaseUrl = options.env.DATABASE_URL;
+  const file = resolve(options.cwd, options.db ?? "dynosaur.db");
+  const store = await openStore(databaseUrl ? { databaseUrl } : { file });
+  // SQLite keeps its generated key next to the database; PostgreSQL needs DYNOSAUR_SECRET_KEY.
+  const key = loadSecretKey(options.env, databaseUrl ? null : `${file}.key`);
+  return {
+    store,
+    apps: new AppStore(store.db),
+    readings: new ReadingStore(store.db),
+    auth: new AuthStore(store.db),
+    instances: new InstanceStore(store.db),
+    box: key ? createSecretBox(key) : null,
+    loader: new PluginLoader(options.cwd),
+  };
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  instanceId: string;
+  supervisor: Supervisor;
+  pruner: Pruner;
+  recorder: Recorder;
+  stores: Stores;
+  /** Stops taking requests, lets every engine finish its tick, flushes, frees the locks. */
+  close(): Promise<void>;
+}
+
+export function version(): string {
+  return (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const env = options.env;
+  const clock = options.clock ?? systemClock;
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const logOptions = { format: options.logFormat ?? "text", level: options.logLevel ?? "info", write } as const;
+  // Secrets of the server itself: the database password, the admin password, the API token.
+  const redactor = new Redactor();
+  for (const v of [env.DATABASE_URL, safePassword(env.DATABASE_URL), env.DYNOSAUR_ADMIN_PASSWORD, env.DYNOSAUR_API_TOKEN, env.DYNOSAUR_SECRET_KEY]) redactor.add(v);
+  const scrub = (t: string) => redactor.scrub(t);
+  const logger: Logger = createServerLogger(logOptions, scrub);
+  const instance = { id: randomUUID(), host: env.DYNO ?? hostname(), pid: process.pid, startedAt: clock.now() };
+
+  const databaseUrl = env.DATABASE_URL;
+  const dbFile = resolve(options.cwd, options.db ?? "dynosaur.db");
+  let lock: { release(): void } | null = null;
+  if (!databaseUrl) lock = holdSqliteLock(dbFile, () => describeHolder(dbFile));
+
+  const cleanups: (() => Promise<void> | void)[] = [() => lock?.release()];
+  const cleanup = async () => {
+    for (const f of cleanups.splice(0).reverse()) await Promise.resolve(f()).catch(() => {});
+  };
+  try {
+    const stores = await openStores({ env, cwd: options.cwd, db: options.db });
+    cleanups.push(() => stores.store.close());
+    await ensureAdmin(stores.auth, env.DYNOSAUR_ADMIN_PASSWORD, clock, logger);
+
+    const pollMs = options.pollMs ?? 2000;
+    const ownership: Ownership = databaseUrl ? pgOwnership({ databaseUrl, instance: `${instance.host} pid ${instance.pid}`, logger, clock, leaseMs: Math.max(3 * pollMs, 15_000) }) : localOwnership();
+    cleanups.push(() => ownership.close());
+    const http = options.http ?? new Agent({ keepAliveTimeout: 30_000 });
+    if (!options.http) cleanups.push(() => (http as Agent).close());
+
+    const recorder = new Recorder(stores.readings, logger);
+    let supervisor: Supervisor | null = null;
+    const configs = new ConfigService({ apps: stores.apps, readings: stores.readings, loader: stores.loader, box: stores.box, env, clock });
+    supervisor = new Supervisor({
+      apps: stores.apps,
+      configs,
+      instances: stores.instances,
+      ownership,
+      recorder,
+      clock,
+      http,
+      logger,
+      appLogger: (app, scrubApp) => createServerLogger(logOptions, (t) => scrubApp(scrub(t)), { web_app: app }),
+      env,
+      instance,
+      userAgent: `dynosaur-web/${version()} (${instance.id})`,
+      pollMs,
+      graceMs: options.graceMs ?? 7000,
+    });
+    const pruner = new Pruner({
+      readings: stores.readings,
+      auth: stores.auth,
+      instances: stores.instances,
+      clock,
+      logger,
+      retention: retention(options.retentionDays ?? (Number(env.DYNOSAUR_RETENTION_DAYS) || 14)),
+    });
+
+    const app = createApi({
+      apps: stores.apps,
+      configs,
+      readings: stores.readings,
+      recorder,
+      supervisor,
+      instances: stores.instances,
+      loader: stores.loader,
+      auth: { store: stores.auth, clock, limiter: new LoginLimiter(clock), bootstrapToken: env.DYNOSAUR_API_TOKEN || undefined, logger },
+      clock,
+      instanceTtlMs: 3 * pollMs + 5000,
+      bodyLimit: options.bodyLimit ?? 256 * 1024,
+      version: version(),
+      trustProxy: Boolean(env.DYNO),
+    });
+    const port = options.port ?? (Number(env.PORT) || 3000);
+    const host = options.host ?? (env.PORT ? "0.0.0.0" : "127.0.0.1");
+    const server = await new Promise<ReturnType<typeof serve>>((resolveListen, reject) => {
+      const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolveListen(s));
+      s.once("error", reject);
+    });
+    cleanups.push(
+      () =>
+        new Promise<void>((done) => {
+          server.close(() => done());
+          // Event streams never end by themselves.
+          (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        }),
+    );
+    const address = server.address();
+    const actualPort = typeof address === "object" && address ? address.port : port;
+
+    recorder.start();
+    supervisor.start();
+    pruner.start();
+    logger.info(`dynosaur-web ${version()} listening on http://${host}:${actualPort}, database ${stores.store.dialect === "sqlite" ? stores.store.where : `PostgreSQL ${stores.store.where}`}`, { event: "listening", port: actualPort });
+
+    let closing: Promise<void> | null = null;
+    return {
+      url: `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${actualPort}`,
+      port: actualPort,
+      instanceId: instance.id,
+      supervisor,
+      pruner,
+      recorder,
+      stores,
+      close() {
+        closing ??= (async () => {
+          await pruner.stop();
+          await supervisor.stop();
+          await recorder.stop();
+          await cleanup();
+          logger.info("stopped", { event: "stopped" });
+        })();
+        return closing;
+      },
+    };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
+
+/**
+ * Who serves an SQLite file, from the instances table. A fixed query on a read-only
+ * connection that never waits for a lock, made before (and apart from) the migrations and
+ * Kysely: it runs only to word the refusal of a second process.
+ */
+function describeHolder(file: string): string | null {
+  try {
+    const db = new DatabaseSync(file, { readOnly: true, timeout: 0 });
+    try {
+      const row = db.prepare("SELECT host, pid, started_at FROM instances ORDER BY seen_at DESC LIMIT 1").get() as { host: string; pid: number; started_at: number } | undefined;
+      return row ? `pid ${row.pid} on ${row.host}, started ${new Date(row.started_at).toISOString()}` : null;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return null;
+  }
+}
+
+function safePassword(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+

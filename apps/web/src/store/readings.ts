@@ -1,0 +1,112 @@
+import type { Kysely } from "kysely";
+import type { Database } from "../db/schema.js";
+
+export interface TickRow {
+  appId: number;
+  time: number;
+  processType: string;
+  report: unknown;
+}
+
+export interface MinuteRow {
+  appId: number;
+  processType: string;
+  minute: number;
+  dynos: number | null;
+  estimate: number | null;
+  sources: { name: string; value: number | null; estimate: number | null; health: string }[];
+}
+
+export interface EventRow {
+  appId: number;
+  time: number;
+  kind: string;
+  message: string;
+  data: Record<string, unknown>;
+}
+
+/** How long each kind of row is kept. */
+export interface Retention {
+  ticksMs: number;
+  minutesMs: number;
+  eventsMs: number;
+}
+
+/** Tick reports, per-minute series, the latest report per app, and events. */
+export class ReadingStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Writes a batch in one transaction: a second's worth of ticks of every app costs one commit. */
+  async write(batch: { ticks: TickRow[]; minutes: MinuteRow[]; events: EventRow[] }): Promise<void> {
+    if (batch.ticks.length + batch.minutes.length + batch.events.length === 0) return;
+    await this.db.transaction().execute(async (tx) => {
+      if (batch.ticks.length > 0) {
+        await tx
+          .insertInto("ticks")
+          .values(batch.ticks.map((t) => ({ app_id: t.appId, time: t.time, process_type: t.processType, report: JSON.stringify(t.report) })))
+          .execute();
+        // The newest report per app, for listing apps without scanning ticks.
+        const newest = new Map<number, TickRow>();
+        for (const t of batch.ticks) if ((newest.get(t.appId)?.time ?? -1) <= t.time) newest.set(t.appId, t);
+        for (const t of newest.values()) {
+          await tx
+            .insertInto("latest")
+            .values({ app_id: t.appId, time: t.time, report: JSON.stringify(t.report) })
+            .onConflict((oc) => oc.column("app_id").doUpdateSet((eb) => ({ time: eb.ref("excluded.time"), report: eb.ref("excluded.report") })))
+            .execute();
+        }
+      }
+      for (const m of batch.minutes) {
+        await tx
+          .insertInto("minutes")
+          .values({ app_id: m.appId, process_type: m.processType, minute: m.minute, dynos: m.dynos, estimate: m.estimate, sources: JSON.stringify(m.sources) })
+          .onConflict((oc) =>
+            oc.columns(["app_id", "process_type", "minute"]).doUpdateSet((eb) => ({ dynos: eb.ref("excluded.dynos"), estimate: eb.ref("excluded.estimate"), sources: eb.ref("excluded.sources") })),
+          )
+          .execute();
+      }
+      if (batch.events.length > 0) {
+        await tx
+          .insertInto("events")
+          .values(batch.events.map((e) => ({ app_id: e.appId, time: e.time, kind: e.kind, message: e.message, data: JSON.stringify(e.data) })))
+          .execute();
+      }
+    });
+  }
+
+  async latest(): Promise<Map<number, unknown>> {
+    const rows = await this.db.selectFrom("latest").select(["app_id", "report"]).execute();
+    return new Map(rows.map((r) => [r.app_id, JSON.parse(r.report)]));
+  }
+
+  async ticks(appId: number, since: number, limit: number): Promise<{ time: number; report: unknown }[]> {
+    const rows = await this.db.selectFrom("ticks").select(["time", "report"]).where("app_id", "=", appId).where("time", ">", since).orderBy("time").limit(limit).execute();
+    return rows.map((r) => ({ time: r.time, report: JSON.parse(r.report) }));
+  }
+
+  async minutes(appId: number, since: number, until: number, limit: number): Promise<Omit<MinuteRow, "appId">[]> {
+    const rows = await this.db
+      .selectFrom("minutes")
+      .select(["process_type", "minute", "dynos", "estimate", "sources"])
+      .where("app_id", "=", appId)
+      .where("minute", ">=", since)
+      .where("minute", "<", until)
+      .orderBy("minute")
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ processType: r.process_type, minute: r.minute, dynos: r.dynos, estimate: r.estimate, sources: JSON.parse(r.sources) }));
+  }
+
+  async events(appId: number, since: number, limit: number): Promise<Omit<EventRow, "appId">[]> {
+    const rows = await this.db.selectFrom("events").select(["time", "kind", "message", "data"]).where("app_id", "=", appId).where("time", ">", since).orderBy("time").orderBy("id").limit(limit).execute();
+    return rows.map((r) => ({ time: r.time, kind: r.kind, message: r.message, data: JSON.parse(r.data) }));
+  }
+
+  /** Deletes what is older than its retention; returns how many rows of each kind went. */
+  async prune(now: number, retention: Retention): Promise<{ ticks: number; minutes: number; events: number }> {
+    const ticks = await this.db.deleteFrom("ticks").where("time", "<", now - retention.ticksMs).executeTakeFirst();
+    const minutes = await this.db.deleteFrom("minutes").where("minute", "<", now - retention.minutesMs).executeTakeFirst();
+    const events = await this.db.deleteFrom("events").where("time", "<", now - retention.eventsMs).executeTakeFirst();
+    return { ticks: Number(ticks.numDeletedRows), minutes: Number(minutes.numDeletedRows), events: Number(events.numDeletedRows) };
+  }
+}

@@ -1,0 +1,198 @@
+import { type Clock, describeError, type Logger, type TickReport } from "@dynosaur/core";
+import type { Dispatcher } from "undici";
+import type { ConfigService } from "./configs.js";
+import { type AppEngine, createAppEngine, type EngineEvent, type EngineStatus } from "./engine.js";
+import type { Ownership } from "./ownership.js";
+import type { Recorder } from "./recorder.js";
+import type { AppRow, AppStore } from "./store/apps.js";
+import type { InstanceStore } from "./store/instances.js";
+
+interface Running {
+  app: AppRow;
+  engine: AppEngine;
+  /** Paused apps keep reading and reporting, but never change the formation. */
+  paused: boolean;
+  version: number;
+  scrub: (text: string) => string;
+}
+
+export interface SupervisorDeps {
+  apps: AppStore;
+  configs: ConfigService;
+  instances: InstanceStore;
+  ownership: Ownership;
+  recorder: Recorder;
+  clock: Clock;
+  http: Dispatcher;
+  /** Logger of the process; each app's lines carry `app`, and pass through that app's secret scrubber. */
+  logger: Logger;
+  /** Builds an app's logger from its scrubber. */
+  appLogger: (app: string, scrub: (text: string) => string) => Logger;
+  env: Record<string, string | undefined>;
+  instance: { id: string; host: string; pid: number; startedAt: number };
+  userAgent: string;
+  /** Milliseconds between two rounds (new versions, locks, heartbeat). */
+  pollMs: number;
+  /** Milliseconds a stopping engine may finish its tick. */
+  graceMs: number;
+}
+
+/**
+ * Runs one engine per app this process owns, and keeps each in step with the database:
+ * every round it reads the apps' versions (so a change saved through any process reaches
+ * the scaling one within a round), claims apps nobody holds (taking over from a process
+ * that died), applies new versions live, and stops engines of deleted apps.
+ */
+export class Supervisor {
+  readonly #running = new Map<string, Running>();
+  /** Apps whose config cannot run, and why (logged once per version). */
+  readonly #broken = new Map<string, { version: number; error: string }>();
+  readonly #tickListeners = new Set<(app: string, report: TickReport) => void>();
+  #round: Promise<void> = Promise.resolve();
+  #loop: Promise<void> | null = null;
+  readonly #stopping = new AbortController();
+
+  constructor(private readonly deps: SupervisorDeps) {}
+
+  start(): void {
+    this.#loop ??= (async () => {
+      while (!this.#stopping.signal.aborted) {
+        await this.sync();
+        await this.deps.clock.sleep(this.deps.pollMs, this.#stopping.signal).catch(() => {});
+      }
+    })();
+  }
+
+  /** One round; rounds never overlap. Call it after a change made in this process. */
+  sync(): Promise<void> {
+    const run = this.#round.then(() => this.#sync().catch((e) => this.deps.logger.error(`supervising apps failed: ${describeError(e)}`, { event: "supervisor-error" })));
+    this.#round = run;
+    return run;
+  }
+
+  async #sync(): Promise<void> {
+    if (this.#stopping.signal.aborted) return;
+    const { ownership } = this.deps;
+    await ownership.heartbeat();
+    const apps = await this.deps.apps.list();
+    const names = new Set(apps.map((a) => a.name));
+    for (const name of [...this.#running.keys()]) {
+      if (!names.has(name)) await this.#stop(name, "the app was deleted");
+      else if (!ownership.owns(name)) await this.#stop(name, "this process no longer holds the app's lock");
+    }
+    const free: AppRow[] = [];
+    for (const app of apps) {
+      const running = this.#running.get(app.name);
+      if (running) {
+        running.app = app;
+        running.paused = app.paused;
+        if (running.version !== app.version) await this.#reconfigure(running, app);
+        continue;
+      }
+      const broken = this.#broken.get(app.name);
+      if (!broken || broken.version !== app.version) free.push(app);
+    }
+    if (free.length > 0) {
+      const claimed = await ownership.claim(free.map((a) => a.name));
+      for (const app of free) if (claimed.has(app.name)) await this.#start(app);
+    }
+    const now = this.deps.clock.now();
+    await this.deps.instances.heartbeat({ ...this.deps.instance, seenAt: now, apps: [...this.#running.keys()].sort() });
+  }
+
+  async #start(app: AppRow): Promise<void> {
+    let entry: Running | undefined;
+    try {
+      const runnable = await this.deps.configs.runnable(app);
+      const logger = this.deps.appLogger(app.name, runnable.scrub);
+      const state = { paused: app.paused };
+      const engine = await createAppEngine({
+        config: runnable.config,
+        plugins: runnable.plugins,
+        clock: this.deps.clock,
+        http: this.deps.http,
+        logger,
+        env: this.deps.env,
+        userAgent: this.deps.userAgent,
+        mayScale: () => !entry?.paused && this.deps.ownership.owns(app.name),
+        whyNot: () => (entry?.paused ? "the app is paused" : this.deps.ownership.describe(app.name)),
+      });
+      entry = { app, engine, paused: state.paused, version: runnable.version, scrub: runnable.scrub };
+      // A plugin's error text may quote what a service answered, secrets included: scrubbed
+      // before anything is stored or shown.
+      engine.onTick((raw) => {
+        const report = scrubbed(raw, entry!.scrub);
+        this.deps.recorder.tick(entry!.app.id, report);
+        for (const l of this.#tickListeners) l(app.name, report);
+      });
+      engine.onEvent((event: EngineEvent) => this.deps.recorder.event(entry!.app.id, scrubbed(event, entry!.scrub)));
+      this.#running.set(app.name, entry);
+      this.#broken.delete(app.name);
+      engine.start();
+      logger.info(`scaling ${app.name} (config version ${runnable.version}${app.paused ? ", paused" : ""})`, { event: "app-start", version: runnable.version });
+    } catch (e) {
+      // A config that cannot run (a variable unset, a package gone) waits for the next version.
+      this.#broken.set(app.name, { version: app.version, error: describeError(e) });
+      this.deps.logger.error(`app ${app.name} version ${app.version} cannot run: ${describeError(e)}`, { event: "app-error", web_app: app.name });
+      await this.deps.ownership.release(app.name);
+    }
+  }
+
+  async #reconfigure(running: Running, app: AppRow): Promise<void> {
+    try {
+      const runnable = await this.deps.configs.runnable(app);
+      const how = await running.engine.reconfigure(runnable.config, runnable.plugins);
+      running.version = runnable.version;
+      running.scrub = runnable.scrub;
+      this.deps.logger.info(`${app.name}: config version ${runnable.version} applied (${how === "live" ? "live" : "engine rebuilt for new plugins"})`, { event: "app-reconfigured", web_app: app.name, version: runnable.version });
+    } catch (e) {
+      // The engine keeps the version it runs; the next saved version gets another try.
+      running.version = app.version;
+      this.deps.logger.error(`${app.name}: config version ${app.version} cannot be applied, still running the previous one: ${describeError(e)}`, { event: "app-error", web_app: app.name });
+    }
+  }
+
+  async #stop(name: string, why: string): Promise<void> {
+    const running = this.#running.get(name);
+    if (!running) return;
+    this.#running.delete(name);
+    await running.engine.stop({ graceMs: this.deps.graceMs });
+    await this.deps.ownership.release(name);
+    this.deps.logger.info(`stopped scaling ${name}: ${why}`, { event: "app-stop", web_app: name });
+  }
+
+  /** Status of an app scaled here; null when another process (or none) scales it. */
+  status(name: string): (EngineStatus & { version: number; paused: boolean }) | null {
+    const r = this.#running.get(name);
+    return r ? { ...scrubbed(r.engine.status(), r.scrub), version: r.version, paused: r.paused } : null;
+  }
+
+  /** Why an app is not running here, when its config cannot run. */
+  problem(name: string): string | null {
+    return this.#broken.get(name)?.error ?? null;
+  }
+
+  get scaling(): string[] {
+    return [...this.#running.keys()];
+  }
+
+  onTick(listener: (app: string, report: TickReport) => void): () => void {
+    this.#tickListeners.add(listener);
+    return () => this.#tickListeners.delete(listener);
+  }
+
+  /** Stops every engine (each finishes its tick), frees the locks, and leaves the instance list. */
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    await this.#loop;
+    await this.#round;
+    await Promise.all([...this.#running.keys()].map((name) => this.#stop(name, "the server is stopping")));
+    await this.deps.instances.remove(this.deps.instance.id).catch(() => {});
+  }
+}
+
+function scrubbed<T>(value: T, scrub: (text: string) => string): T {
+  const text = JSON.stringify(value);
+  const clean = scrub(text);
+  return clean === text ? value : (JSON.parse(clean) as T);
+}
