@@ -1,4 +1,4 @@
-import { DynosaurError, describeError, inputError, type LogLevel, Redactor } from "@dynosaur/core";
+import { DynosaurError, describeError, type ErrorCode, inputError, type LogLevel, Redactor } from "@dynosaur/core";
 import { parseFlags, refuseExtraArguments } from "./args.js";
 import { checkCommand } from "./commands/check.js";
 import { runCommand } from "./commands/run.js";
@@ -69,8 +69,19 @@ export async function main(io: CliIO): Promise<number> {
   }
 }
 
+/** What only the CLI can add to core's hint: its own commands, flags and example files. */
+const CLI_TIPS: Partial<Record<ErrorCode, string>> = {
+  DYNO_CONFIG_INVALID: "`dynosaur schema` prints every key",
+  DYNO_CONFIG_EMPTY: "start from examples/dry-run.yaml",
+  DYNO_CONFIG_NOT_FOUND: "e.g. `dynosaur examples/dry-run.yaml`",
+  DYNO_USAGE: "see dynosaur --help",
+};
+
 function formatError(e: unknown): string {
-  if (e instanceof DynosaurError) return `error ${e.format()}`;
+  if (e instanceof DynosaurError) {
+    const tip = CLI_TIPS[e.code];
+    return `error ${e.format()}${tip ? `\n  ${tip}` : ""}`;
+  }
   return `error: unexpected failure: ${describeError(e)}${e instanceof Error && e.stack ? `\n${e.stack}` : ""}`;
 }
 

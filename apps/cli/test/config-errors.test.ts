@@ -15,7 +15,7 @@ describe("a config error reads the same from every command", () => {
       const { code, stderr } = await runCli(argv, { cwd: dir });
       expect(code, argv.join(" ")).toBe(2);
       expect(stderr, argv.join(" ")).toBe(
-        'error DYNO_CONFIG_INVALID: (top level): unknown key "scalar" (did you mean "scaler"?)\n  hint: fix the config file; `dynosaur schema` prints every key\n',
+        'error DYNO_CONFIG_INVALID: (top level): unknown key "scalar" (did you mean "scaler"?)\n  hint: fix the config at the path named\n  `dynosaur schema` prints every key\n',
       );
     }
   });

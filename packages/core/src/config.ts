@@ -4,7 +4,7 @@ import { z } from "zod";
 import { alertsConfigSchema } from "./alerts/schema.js";
 import { statsConfigSchema } from "./stats/schema.js";
 import { substituteEnv } from "./env.js";
-import { inputError } from "./errors.js";
+import { ERROR_CATALOGUE, inputError } from "./errors.js";
 import { Redactor } from "./redact.js";
 import { isTimeZone, type ScheduleWindow, scheduleWindowSchema } from "./schedule.js";
 import { parseOrThrow } from "./validate.js";
@@ -179,10 +179,10 @@ export interface ParseConfigOptions {
  */
 export function parseConfig(raw: unknown, env: Record<string, string | undefined> = process.env, options: ParseConfigOptions = {}): ParsedConfig {
   if (raw === null || raw === undefined) {
-    throw inputError("DYNO_CONFIG_EMPTY", "the config is empty", { hint: "start from examples/dry-run.yaml: it needs a `scaler:` section and a `plugins:` list" });
+    throw inputError("DYNO_CONFIG_EMPTY", "the config is empty");
   }
   if (typeof raw !== "object" || Array.isArray(raw)) {
-    throw inputError("DYNO_CONFIG_INVALID", "the config must be a mapping with `scaler:` and `plugins:` sections", { hint: "start from examples/dry-run.yaml" });
+    throw inputError("DYNO_CONFIG_INVALID", "the config must be a mapping with `scaler:` and `plugins:` sections", { hint: ERROR_CATALOGUE.DYNO_CONFIG_EMPTY });
   }
   const scaler = (raw as { scaler?: unknown }).scaler;
   const dryRun = options.dryRun === true || (isRecord(scaler) && scaler.dry_run === true);
@@ -291,7 +291,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 /** Parses YAML or JSON text; syntax errors name the line and column. */
 export function parseConfigText(text: string, file = "config"): unknown {
   if (text.trim() === "") {
-    throw inputError("DYNO_CONFIG_EMPTY", `${file} is empty`, { hint: "start from examples/dry-run.yaml: it needs a `scaler:` section and a `plugins:` list" });
+    throw inputError("DYNO_CONFIG_EMPTY", `${file} is empty`, {});
   }
   const doc = parseDocument(text, { uniqueKeys: true });
   const error = doc.errors[0];
@@ -303,7 +303,7 @@ export function parseConfigText(text: string, file = "config"): unknown {
   }
   const value = doc.toJS();
   if (value === null || value === undefined) {
-    throw inputError("DYNO_CONFIG_EMPTY", `${file} has no settings (only comments or blank lines)`, { hint: "start from examples/dry-run.yaml: it needs a `scaler:` section and a `plugins:` list" });
+    throw inputError("DYNO_CONFIG_EMPTY", `${file} has no settings (only comments or blank lines)`, {});
   }
   return value;
 }
@@ -316,7 +316,7 @@ export async function readConfigFile(path: string): Promise<unknown> {
   } catch (e) {
     const code = (e as { code?: string }).code;
     throw inputError("DYNO_CONFIG_NOT_FOUND", code === "ENOENT" ? `config file ${path} does not exist` : `cannot read config file ${path} (${code ?? e})`, {
-      hint: "pass the path of a YAML or JSON config, e.g. `dynosaur examples/dry-run.yaml`",
+      hint: ERROR_CATALOGUE.DYNO_CONFIG_NOT_FOUND,
     });
   }
   return parseConfigText(text, path);

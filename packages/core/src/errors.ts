@@ -1,32 +1,45 @@
 /**
  * The error catalogue: every error a user can cause has a stable `code`, a message
  * saying what happened (and where, for config errors) and a `hint` saying what to do.
- * The CLI maps `exitCode` to its process exit status.
+ * Each code's entry is the hint given when the thrower has no more specific one. The
+ * list is closed: a new code is added here, with its hint. The CLI maps `exitCode` to its
+ * process exit status, and adds what only it knows (flags, example files).
  */
-export type ErrorCode =
-  | "DYNO_CONFIG_INVALID"
-  | "DYNO_CONFIG_SYNTAX"
-  | "DYNO_CONFIG_EMPTY"
-  | "DYNO_CONFIG_NOT_FOUND"
-  | "DYNO_ENV_MISSING"
-  | "DYNO_PLUGIN_NOT_FOUND"
-  | "DYNO_PLUGIN_INVALID"
-  | "DYNO_PLUGIN_INCOMPATIBLE"
-  | "DYNO_PLUGIN_UNKNOWN_TYPE"
-  | "DYNO_PLUGIN_FAILED"
-  | "DYNO_PLUGIN_TIMEOUT"
-  | "DYNO_REPORTER_NOT_FOUND"
-  | "DYNO_REPORTER_INVALID"
-  | "DYNO_BAD_READING"
-  | "DYNO_USAGE"
-  | "HEROKU_UNAUTHORIZED"
-  | "HEROKU_FORBIDDEN"
-  | "HEROKU_NOT_FOUND"
-  | "HEROKU_UNPROCESSABLE"
-  | "HEROKU_RATE_LIMITED"
-  | "HEROKU_UNAVAILABLE"
-  | "HEROKU_BAD_RESPONSE"
-  | (string & {});
+export const ERROR_CATALOGUE = {
+  DYNO_CONFIG_INVALID: "fix the config at the path named",
+  DYNO_CONFIG_SYNTAX: "check the indentation and quoting on that line (YAML indents with spaces, not tabs)",
+  DYNO_CONFIG_EMPTY: "a config needs a `scaler:` section and a `plugins:` list",
+  DYNO_CONFIG_NOT_FOUND: "pass the path of a YAML or JSON config",
+  DYNO_ENV_MISSING: "set the variable (on Heroku: heroku config:set NAME=value), or give a default with ${NAME:-default}",
+  DYNO_PLUGIN_NOT_FOUND: "install the plugin's package next to the config or the dynosaur CLI",
+  DYNO_PLUGIN_INVALID: "report this to the plugin's author",
+  DYNO_PLUGIN_INCOMPATIBLE: "install versions of the plugin and of @dynosaur/core built for the same plugin contract",
+  DYNO_PLUGIN_UNKNOWN_TYPE: "add the package that provides the type to the config's `use:` list and install it",
+  DYNO_PLUGIN_FAILED: "check the source's service and the plugin's options; the last good reading stands meanwhile",
+  DYNO_PLUGIN_TIMEOUT: "raise the source's `timeout` if the service is slow, or check that it is up",
+  DYNO_BAD_READING: "if the load is real, raise the plugin's per-dyno capacity or max_dynos",
+  DYNO_REPORTER_NOT_FOUND: "install the reporter's package next to the config or the dynosaur CLI",
+  DYNO_REPORTER_INVALID: "report this to the reporter's author",
+  DYNO_TRACE_INVALID: "a trace is CSV with a header `minute,value` or `time,value`",
+  DYNO_TRACE_NOT_FOUND: "pass the path of a CSV trace",
+  DYNO_SIMULATION: "check the config's plugins: a simulation creates them as a live run would",
+  DYNO_SIMULATION_OFFLINE: "a simulation never calls a service: a plugin that needs the network at start cannot be replayed",
+  DYNO_USAGE: "check how the command or function is called",
+  DYNO_DB_IN_USE: "stop the other process using this database, or give each its own (--db)",
+  DYNO_CONFLICT: "reload the config and apply your change again",
+  DYNO_APP_NOT_FOUND: "list the apps with GET /api/apps",
+  DYNO_SECRET_KEY_INVALID: "DYNOSAUR_SECRET_KEY must be 32 random bytes, base64 or hex (openssl rand -base64 32)",
+  DYNO_SECRET_KEY_WRONG: "use the DYNOSAUR_SECRET_KEY the secrets were stored with",
+  HEROKU_UNAUTHORIZED: "create a long-lived key with `heroku authorizations:create` and set heroku_api_key to it",
+  HEROKU_FORBIDDEN: "the key's account must be able to scale the app (heroku access -a <app>)",
+  HEROKU_NOT_FOUND: "check the app name and that every process type is in the released Procfile (heroku ps -a <app>)",
+  HEROKU_UNPROCESSABLE: "check the app's dyno limits and plan (heroku ps -a <app>)",
+  HEROKU_RATE_LIMITED: "the budget (4500 requests/hour per account) is shared with every tool using the key",
+  HEROKU_UNAVAILABLE: "Heroku may be slow or unreachable (https://status.heroku.com); the next tick tries again",
+  HEROKU_BAD_RESPONSE: "check that heroku_api_url is the Heroku Platform API and no proxy is in the way",
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 
 export interface DynosaurErrorOptions {
   /** What the user can do about it. */
@@ -70,7 +83,9 @@ export class DynosaurError extends Error {
 
   /** One or two lines for a terminal: `CODE: message` then `  hint: ...`. */
   format(): string {
-    return `${this.code}: ${this.message}${this.hint ? `\n  hint: ${this.hint}` : ""}`;
+    // The catalogue's hint when the thrower had no more specific one: every code shown says what to do.
+    const hint = this.hint ?? ERROR_CATALOGUE[this.code];
+    return `${this.code}: ${this.message}${hint ? `\n  hint: ${hint}` : ""}`;
   }
 }
 

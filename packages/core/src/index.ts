@@ -1,7 +1,7 @@
 /** The zod that core validates options with: plugins build their option schemas with it. */
 export { z } from "zod";
 export { type Clock, ManualClock, systemClock } from "./clock.js";
-export { DynosaurError, type DynosaurErrorOptions, describeError, type ErrorCode, inputError, isDynosaurError, PluginError } from "./errors.js";
+export { DynosaurError, type DynosaurErrorOptions, describeError, ERROR_CATALOGUE, type ErrorCode, inputError, isDynosaurError, PluginError } from "./errors.js";
 export { createLogger, type Logger, type LogFields, type LogLevel, type LogRecord, memoryLogger, silentLogger } from "./logger.js";
 export {
   definePlugin,

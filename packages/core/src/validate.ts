@@ -38,7 +38,7 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, pre
 }
 
 function throwConfig(message: string, path: string, hint?: string): never {
-  throw inputError("DYNO_CONFIG_INVALID", message, { path, hint: hint ?? "fix the config file; `dynosaur schema` prints every key" });
+  throw inputError("DYNO_CONFIG_INVALID", message, { path, hint });
 }
 
 export function joinPath(prefix: string, path: readonly PropertyKey[]): string {

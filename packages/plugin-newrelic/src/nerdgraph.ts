@@ -1,4 +1,4 @@
-import { PluginError, type PluginContext } from "@dynosaur/core";
+import { type ErrorCode, PluginError, type PluginContext } from "@dynosaur/core";
 import { quote } from "./nrql.js";
 
 /**
@@ -32,7 +32,7 @@ export function createNerdGraphClient(options: NerdGraphClientOptions): NerdGrap
   // Credentials embedded in a proxy URL must not reach a message either.
   const where = `${endpoint.origin}${endpoint.pathname}`;
   const redact = (text: string) => text.split(apiKey).join("[redacted]");
-  const fail = (message: string, extra: { hint?: string; cause?: unknown; code?: string } = {}) => new PluginError(redact(message), extra);
+  const fail = (message: string, extra: { hint?: string; cause?: unknown; code?: ErrorCode } = {}) => new PluginError(redact(message), extra);
 
   async function post(body: string, signal: AbortSignal): Promise<{ status: number; text: string }> {
     try {

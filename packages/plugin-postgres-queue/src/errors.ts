@@ -1,4 +1,4 @@
-import { PluginError } from "@dynosaur/core";
+import { type ErrorCode, PluginError } from "@dynosaur/core";
 import type { Target } from "./target.js";
 
 /** What a query reads, for messages about tables or columns it did not find. */
@@ -26,7 +26,7 @@ function isServerError(e: unknown): e is ServerError & Error {
  */
 export function describeFailure(e: unknown, target: Target, schema: Schema | undefined, timeoutSeconds: number): PluginError {
   const where = target.display;
-  const fail = (message: string, hint: string, code?: string) => new PluginError(message, { hint, code });
+  const fail = (message: string, hint: string, code?: ErrorCode) => new PluginError(message, { hint, code });
   // Only what pg and the server said can hold the URL or the password: redact that, not our own words.
   const text = target.redact(e instanceof Error ? e.message : String(e));
 
