@@ -53,7 +53,7 @@ export async function runCommand(io: CliIO, setup: Setup, flags: CliFlags): Prom
   await runtime.stop({ graceMs: STOP_GRACE_MS });
   io.signals?.off?.("SIGTERM", onTerm);
   io.signals?.off?.("SIGINT", onInt);
-  logger.info(`stopped after ${ticks} tick${ticks === 1 ? "" : "s"}${signalled ? ` (${signalled})` : ""}`, { event: "stopped", ticks, rss_bytes: process.memoryUsage.rss() });
+  logger.info(`stopped after ${ticks} tick${ticks === 1 ? "" : "s"}${signalled ? ` (${signalled})` : ""}`, { event: "stopped", ticks, rss_bytes: process.memoryUsage.rss(), max_rss_bytes: process.resourceUsage().maxRSS * 1024 });
 
   // A run that never reached Heroku has failed, whatever else happened.
   const unreached = runtime.lastReports.some((r) => r.before === null);
