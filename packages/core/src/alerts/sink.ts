@@ -5,6 +5,7 @@ import type { Logger } from "../logger.js";
 import type { AlertSink, Problem } from "../report.js";
 import { redact } from "../stats/http.js";
 import { createProblemLog } from "../stats/problems.js";
+import { withTimeout } from "../timeout.js";
 import { createHeartbeat } from "./heartbeat.js";
 import type { AlertsConfigInput } from "./schema.js";
 import { createSendGridMailer, type Email, type Mailer } from "./sendgrid.js";
@@ -177,8 +178,7 @@ export function createAlertSink(config: AlertsConfigInput | undefined, deps: Ale
       if (closed) return;
       closed = true;
       const done = Promise.all([outbox, heartbeat?.settled()]).then(() => true);
-      const timer = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
-      if (!(await Promise.race([done, timer]))) logger.warn(`alerts: email or heartbeat still in flight after ${timeoutMs} ms; closing anyway`);
+      if (!(await withTimeout(done, timeoutMs, () => false))) logger.warn(`alerts: email or heartbeat still in flight after ${timeoutMs} ms; closing anyway`);
     },
   };
 }

@@ -3,6 +3,7 @@ import type { Dispatcher } from "undici";
 import { type Clock, systemClock } from "../clock.js";
 import { DynosaurError, type ErrorCode } from "../errors.js";
 import { createDispatcher } from "../http.js";
+import { redact } from "../redact.js";
 
 /** One process type's formation, as Dynosaur needs it. */
 export interface Formation {
@@ -319,7 +320,7 @@ export class HerokuClient {
   }
 
   #redact(text: string): string {
-    return text.replaceAll(this.#apiKey, "[redacted]");
+    return redact(text, [this.#apiKey]);
   }
 
   /** A cause is kept for debugging only if it cannot leak the key. */

@@ -1,6 +1,7 @@
 import { describeError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { StatsReporter, TickReport } from "../report.js";
+import { withTimeout } from "../timeout.js";
 import { createProblemLog } from "./problems.js";
 
 export interface StatsDispatcherOptions {
@@ -55,7 +56,9 @@ export function createStatsDispatcher(reporters: readonly StatsReporter[], optio
     void own
       .catch(() => {})
       .finally(() => unsettled.set(reporter, (unsettled.get(reporter) ?? 1) - 1));
-    return withTimeout(own, timeoutMs, () => `no answer within ${timeoutMs} ms`).then(
+    return withTimeout(own, timeoutMs, () => {
+      throw new Error(`no answer within ${timeoutMs} ms`);
+    }).then(
       () => problems.succeeded(subject(reporter)),
       (e: unknown) => problems.failed(subject(reporter), describeError(e)),
     );
@@ -82,16 +85,19 @@ export function createStatsDispatcher(reporters: readonly StatsReporter[], optio
     async close() {
       if (closing) return;
       closing = true;
-      const drained = await withTimeout(settled(), timeoutMs, () => "").then(
-        () => true,
+      const drained = await withTimeout(
+        settled().then(() => true),
+        timeoutMs,
         () => false,
-      );
+      ).catch(() => false);
       if (!drained) options.logger.warn(`stats: ${inFlight.size} report(s) still unanswered after ${timeoutMs} ms; closing anyway`);
       await Promise.all(
         reporters.map(async (reporter) => {
           if (!reporter.close) return;
           try {
-            await withTimeout(reporter.close(), timeoutMs, () => `not closed within ${timeoutMs} ms`);
+            await withTimeout(reporter.close(), timeoutMs, () => {
+              throw new Error(`not closed within ${timeoutMs} ms`);
+            });
           } catch (e) {
             options.logger.warn(`${subject(reporter)} failed to close: ${describeError(e)}`);
           }
@@ -99,22 +105,4 @@ export function createStatsDispatcher(reporters: readonly StatsReporter[], optio
       );
     },
   };
-}
-
-/** Races `p` against a real-time timer; the timer never keeps the process alive. */
-function withTimeout<T>(p: Promise<T>, ms: number, message: () => string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(message())), ms);
-    timer.unref?.();
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
 }

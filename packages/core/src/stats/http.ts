@@ -1,5 +1,6 @@
 import type { Dispatcher } from "undici";
 import { describeError } from "../errors.js";
+import { redact } from "../redact.js";
 
 /** What a reporter or alert channel needs to make one HTTP call. */
 export interface HttpCall {
@@ -57,14 +58,7 @@ export async function httpCall(call: HttpCall, service: string): Promise<HttpRep
   }
 }
 
-/** Replaces every secret in `text` by `[redacted]`. Short values are skipped: they would mangle ordinary words. */
-export function redact(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length >= 4) out = out.replaceAll(secret, "[redacted]");
-  }
-  return out;
-}
+export { redact } from "../redact.js";
 
 /** A body worth quoting in a message: trimmed, one line, capped. */
 export function quoteBody(text: string, secrets?: readonly string[]): string {
