@@ -92,6 +92,11 @@ export class Loop {
     }
   }
 
+  /** Resolves when the tick under way (if any) has finished; starts none. */
+  async idle(): Promise<void> {
+    await this.#ticking?.catch(() => {});
+  }
+
   /** Runs one tick now; a second call waits for the first. */
   tick(): Promise<TickReport[]> {
     const run = (this.#ticking ?? Promise.resolve()).catch(() => {}).then(() => this.#tick());

@@ -102,7 +102,7 @@ export interface Runtime {
    * change keep their readings, the blackout and refusals carry over unless the app or
    * process type changed. Validated first: an invalid config changes nothing.
    */
-  reconfigure(config: unknown): Promise<void>;
+  reconfigure(config: unknown, options?: { plugins?: RuntimeOptions["plugins"] }): Promise<void>;
 }
 
 /** Builds the whole engine (sources, formation controller, reporters, alerts, leader lock) from a config. */
@@ -123,7 +123,7 @@ class EngineRuntime implements Runtime {
   readonly #env: Record<string, string | undefined>;
   readonly #clock: Clock;
   readonly #logger: Logger;
-  readonly #registry: PluginRegistry;
+  #registry!: PluginRegistry;
   readonly #packages = new Map<PluginDefinition, RuntimePlugin>();
   #http: Dispatcher | undefined;
   readonly #closing = new AbortController();
@@ -139,12 +139,16 @@ class EngineRuntime implements Runtime {
     this.#env = env;
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
-    for (const p of options.plugins) {
+    this.#usePlugins(options.plugins);
+    this.#http = options.http;
+  }
+
+  #usePlugins(plugins: RuntimeOptions["plugins"]): void {
+    for (const p of plugins) {
       const entry = "plugin" in p ? p : { plugin: p };
       this.#packages.set(entry.plugin, entry);
     }
     this.#registry = new PluginRegistry([...this.#packages.keys()]);
-    this.#http = options.http;
   }
 
   /** Made on first use: a config whose plugins and reporters call no HTTP API never loads undici. */
@@ -233,18 +237,20 @@ class EngineRuntime implements Runtime {
     };
   }
 
-  async reconfigure(raw: unknown): Promise<void> {
+  async reconfigure(raw: unknown, options: { plugins?: RuntimeOptions["plugins"] } = {}): Promise<void> {
     const next = isParsed(raw) ? raw : parseConfig(raw, this.#env, { redactor: this.redactor }).config;
-    // Waits for the tick under way: parts are only ever swapped between ticks.
-    await this.#loop.tick().catch(() => {});
+    // A new `use:` entry brings plugin types; the sources already running keep theirs.
+    if (options.plugins) this.#usePlugins(options.plugins);
     const old = this.#loop.parts;
     const sources = await this.#createSources(next, old.sources);
     const types = (c: DynosaurConfig) => Object.keys(c.processes).join(",");
     const moved = FORMATION_KEYS.some((k) => next.scaler[k] !== old.config.scaler[k]) || types(next) !== types(old.config);
     const controller = moved ? await this.#controller(next) : old.controller;
     if (!moved) controller.forgetRefusals();
+    // A tick under way finishes with the parts it began with; the next one takes these.
     this.#loop.parts = { config: next, sources, controller };
     this.config = next;
+    await this.#loop.idle();
     await Promise.all(old.sources.filter((s) => !sources.includes(s)).map((s) => s.close()));
     this.#logger.info("config updated", { event: "reconfigure" });
   }
