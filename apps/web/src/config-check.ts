@@ -73,7 +73,7 @@ export async function checkConfig(raw: unknown, deps: { loader: PluginLoader; en
     if (!entry || typeof entry !== "object" || typeof (entry as { type?: unknown }).type !== "string") continue;
     try {
       const plugin = registry.get((entry as { type: string }).type, `${path}.type`);
-      options.push({ plugin, options: parsePluginOptions(plugin, substituteEnv(entry, deps.env, new Set(), path), path) });
+      options.push({ plugin, options: parsePluginOptions(plugin, substituteAt(entry, i, deps.env), path) });
     } catch (e) {
       const problems = problemsOf(e);
       // An unknown type is only news when every package loaded (else the missing package is the news).
@@ -123,4 +123,11 @@ function dedupe(errors: ConfigProblem[]): ConfigProblem[] {
     seen.add(key);
     return true;
   });
+}
+
+/** `${VAR}` in one `plugins[]` entry, an unset variable named by its path in the whole config (`plugins[2].url`). */
+function substituteAt(entry: unknown, index: number, env: Record<string, string | undefined>): unknown {
+  const plugins: unknown[] = [];
+  plugins[index] = entry;
+  return (substituteEnv({ plugins }, env, new Set()) as { plugins: unknown[] }).plugins[index];
 }

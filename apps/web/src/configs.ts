@@ -1,5 +1,5 @@
 import type { LoadedPlugin } from "@dynosaur/cli";
-import { type Clock, type DynosaurConfig, type PluginDefinition, parseConfig, Redactor } from "@dynosaur/core";
+import { type Clock, type DynosaurConfig, type PluginDefinition, parseConfig, type Redactor } from "@dynosaur/core";
 import { stringify } from "yaml";
 import { type CheckResult, checkConfig, type ConfigProblem, problemsOf } from "./config-check.js";
 import type { PluginLoader } from "./plugins.js";
@@ -7,7 +7,6 @@ import { useOf } from "./plugins.js";
 import { isSealed, type SecretBox } from "./secret-box.js";
 import {
   type ConfigTree,
-  getAt,
   keepOmittedSecrets,
   type MaskedSecret,
   MissingKeyError,
@@ -31,8 +30,6 @@ export interface RunnableConfig {
   version: number;
   config: DynosaurConfig;
   plugins: PluginDefinition[];
-  /** Blanks every secret value of this config out of a text (log lines, errors). */
-  scrub: (text: string) => string;
 }
 
 export interface ConfigServiceDeps {
@@ -133,20 +130,18 @@ export class ConfigService {
     return `${head.join("\n")}\n${stringify(out)}`;
   }
 
-  /** The config of `version`, opened and checked, ready for an engine. */
-  async runnable(app: AppRow): Promise<RunnableConfig> {
+  /**
+   * The config of `version`, opened and checked, ready for an engine. Its secrets (named like
+   * one, or from a secret-looking variable) are added to `redactor`; core's runtime adds the
+   * options its plugins declare secret.
+   */
+  async runnable(app: AppRow, redactor: Redactor): Promise<RunnableConfig> {
     const row = await this.deps.apps.version(app.id, app.version);
     if (!row) throw new Error(`app ${app.name} has no version ${app.version}`);
     const opened = openConfig(row.config, this.deps.box);
     const loaded = await this.#pluginsOf(opened);
-    const { config, redactor } = parseConfig(opened, this.deps.env);
-    // Plugin-declared secrets need not be named like one: scrub them too.
-    const declared = new Redactor();
-    for (const path of secretPaths(opened, pluginLookup(loaded))) {
-      const v = getAt(config, path);
-      if (typeof v === "string") declared.add(v);
-    }
-    return { version: row.version, config, plugins: loaded.map((p) => p.plugin), scrub: (text) => declared.scrub(redactor.scrub(text)) };
+    const { config } = parseConfig(opened, this.deps.env, { redactor });
+    return { version: row.version, config, plugins: loaded.map((p) => p.plugin) };
   }
 
   async #pluginsOf(config: ConfigTree): Promise<LoadedPlugin[]> {

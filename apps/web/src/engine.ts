@@ -1,37 +1,33 @@
 /*
- * The one place that builds a scaling engine from a config. Today it wires core's Scaler the
- * way apps/cli/src/commands/run.ts does (createScaler, a HerokuClient formation, the stats
- * dispatcher, the alert sink); when core's `createRuntime` lands, only this file changes.
- * Nothing else in apps/web may import scaler internals.
+ * The one place that builds a scaling engine from a config: core's `createRuntime`, with
+ * what the server owns passed in (its HTTP dispatcher, clock, logger, the app's redactor, and
+ * a leader gate that says whether this process may change the formation now). Nothing else
+ * in apps/web touches the runtime.
  *
- * Live reconfiguration relies on three things of today's Scaler:
- * - `updateSettings(scaler)` swaps the `scaler:` settings from the next tick, keeping the
- *   formation (and the time of its last change, so the blackout holds) unless the app, key,
- *   process type, API URL, timeout or dry run changed;
- * - `replacePlugin(name, entry)` / `removePlugin(name)` swap single sources, so an unchanged
- *   source keeps its readings and hysteresis window;
- * - the `stats` and `alerts` deps are only called through, so they are proxies here whose
- *   target is swapped when the `stats:` or `alerts:` sections change.
- * A `use:` change that brings a plugin type the running scaler was built without cannot be
- * applied that way (its registry is fixed at construction): the scaler is rebuilt. The new
- * one reads the formation's `updated_at` from Heroku on its first tick, so the blackout still
- * holds; only the sources' readings start afresh.
+ * Live reconfiguration is `runtime.reconfigure(config)`: unchanged sources keep their
+ * readings, the formation controller (so the blackout and refusals) is kept. Two things
+ * are the server's to swap:
+ * - `stats:` and `alerts:` — the runtime builds its sinks once, so it gets proxies here whose
+ *   targets are rebuilt when those sections change;
+ * - a `use:` change that brings a plugin type the runtime was created without: core's plugin
+ *   registry is fixed at creation, so the runtime is rebuilt. The new one reads the
+ *   formation's `updated_at` from Heroku on its first tick, so the blackout still holds; only
+ *   the sources' readings start afresh.
  */
 import {
   type AlertSink,
   type Clock,
   createAlertSink,
-  createScaler,
+  createRuntime,
   createStatsDispatcher,
   createStatsReporters,
   type DynosaurConfig,
-  HerokuClient,
+  type LeaderGate,
   type Logger,
-  type LogFields,
-  type LogLevel,
   type PluginDefinition,
-  type Scaler,
-  type ScalerStatus,
+  type Redactor,
+  type Runtime,
+  type RuntimeStatus,
   type SourceHealth,
   type TickReport,
 } from "@dynosaur/core";
@@ -40,75 +36,88 @@ import type { Dispatcher } from "undici";
 /** Something the engine did or saw that belongs in the app's history. */
 export interface EngineEvent {
   time: number;
-  kind: "scale-up" | "scale-down" | "manual-change" | "refused" | "heroku-error" | "source-outage" | "source-recovered";
+  /** Core's event kinds (a scale split into up and down), and sources going out and back. */
+  kind:
+    | "scale-up"
+    | "scale-down"
+    | "manual-change"
+    | "foreign-scaler"
+    | "heroku-refused"
+    | "heroku-refusal-lifted"
+    | "heroku-error"
+    | "heroku-recovered"
+    | "source-outage"
+    | "source-recovered";
   message: string;
+  /** `process` (the process type, null for the app as a whole) and the event's figures. */
   data: Record<string, unknown>;
 }
 
-export type EngineStatus = ScalerStatus;
+export type EngineStatus = RuntimeStatus;
 
 export interface AppEngine {
   start(): void;
   /** Finishes the tick in progress (abandoning its calls after `graceMs`), flushes stats and alerts. */
   stop(options?: { graceMs?: number }): Promise<void>;
   status(): EngineStatus;
-  readonly lastReport: TickReport | null;
+  /** The last tick's reports, one per process type. */
+  readonly lastReports: readonly TickReport[];
   /** Applies a new (validated) config without a restart; says whether it had to rebuild. */
   reconfigure(config: DynosaurConfig, plugins: readonly PluginDefinition[]): Promise<"live" | "rebuilt">;
-  onTick(listener: (report: TickReport) => void): () => void;
+  /** Called once per tick with every process type's report. */
+  onTick(listener: (reports: readonly TickReport[]) => void): () => void;
   onEvent(listener: (event: EngineEvent) => void): () => void;
 }
 
 export interface EngineDeps {
   config: DynosaurConfig;
   plugins: readonly PluginDefinition[];
+  /** The app's secrets; core adds the plugin-declared ones to it. */
+  redactor: Redactor;
   clock: Clock;
   http: Dispatcher;
   logger: Logger;
   env: Record<string, string | undefined>;
   /** Sent to Heroku, so its logs (and the tests) can tell which server scaled. */
   userAgent: string;
-  /** Whether this engine may change the formation now (holds the app's lock, app not paused). */
-  mayScale: () => boolean;
-  /** Why it may not, for the tick's reason. */
-  whyNot: () => string;
+  /** Whether this engine may change the formation now (holds the app's lock, app not paused), and why not. */
+  gate: LeaderGate;
 }
 
 export async function createAppEngine(deps: EngineDeps): Promise<AppEngine> {
-  const tickListeners = new Set<(report: TickReport) => void>();
+  const tickListeners = new Set<(reports: readonly TickReport[]) => void>();
   const eventListeners = new Set<(event: EngineEvent) => void>();
   const emit = (event: EngineEvent) => {
     for (const l of eventListeners) l(event);
   };
 
-  // Events the scaler logs during a tick wait for its report, which says why and who won.
-  let pending: { kind: EngineEvent["kind"]; message: string; fields: LogFields; time: number }[] = [];
-  const logger = tap(deps.logger, (level, message, fields) => {
-    const kind = EVENT_OF[String(fields.event)];
-    if (!kind || (kind === "heroku-error" && level !== "error")) return;
-    pending.push({ kind, message, fields, time: deps.clock.now() });
-  });
   let lastHealth = new Map<string, SourceHealth>();
-  const onTick = (report: TickReport) => {
-    for (const p of pending) {
-      const kind: EngineEvent["kind"] = p.fields.event === "scale" ? (Number(p.fields.to) > Number(p.fields.from) ? "scale-up" : "scale-down") : p.kind;
-      const { event: _event, ...details } = p.fields;
-      emit({ time: p.time, kind, message: p.message, data: { ...details, reason: report.reason, winner: report.winner, estimate: report.estimate } });
-    }
-    pending = [];
-    const health = new Map(report.sources.map((s) => [s.name, s.health]));
-    for (const s of report.sources) {
-      const was = lastHealth.get(s.name);
-      if (s.health === "outage" && was !== "outage") emit({ time: report.time, kind: "source-outage", message: `source ${s.name} is in outage: ${s.lastError ?? "no reading"}`, data: { source: s.name, error: s.lastError } });
-      if (s.health !== "outage" && was === "outage") emit({ time: report.time, kind: "source-recovered", message: `source ${s.name} reads again`, data: { source: s.name } });
+  const onTick = (reports: readonly TickReport[]) => {
+    const health = new Map<string, SourceHealth>();
+    for (const report of reports) {
+      const context = { process: report.processType, reason: report.reason, winner: report.winner, estimate: report.estimate };
+      for (const e of report.events) {
+        const kind = e.kind === "scale" ? (Number(e.fields.to) > Number(e.fields.from) ? "scale-up" : "scale-down") : e.kind;
+        // An app-wide event (Heroku not answering) rides on the first report: it is no process's.
+        // A dry run's simulated scaling is history too, and says so.
+        const message = report.dryRun && e.kind === "scale" ? `[dry run] ${e.message}` : e.message;
+        emit({ time: report.time, kind, message, data: { ...e.fields, ...(e.processType === null ? { process: null } : context) } });
+      }
+      for (const s of report.sources) {
+        const was = lastHealth.get(s.name);
+        health.set(s.name, s.health);
+        const source = { source: s.name, process: report.processType };
+        if (s.health === "outage" && was !== "outage") emit({ time: report.time, kind: "source-outage", message: `source ${s.name} is in outage: ${s.lastError ?? "no reading"}`, data: { ...source, error: s.lastError } });
+        if (s.health !== "outage" && was === "outage") emit({ time: report.time, kind: "source-recovered", message: `source ${s.name} reads again`, data: source });
+      }
     }
     lastHealth = health;
-    for (const l of tickListeners) l(report);
+    for (const l of tickListeners) l(reports);
   };
 
-  // Proxies the scaler holds for good; their targets change with the `stats:`/`alerts:` sections.
-  let sinks = await createSinks(deps.config, deps, logger);
-  const stats = { report: (t: TickReport) => sinks.stats.report(t) };
+  // Proxies the runtime holds for good; their targets change with the `stats:`/`alerts:` sections.
+  let sinks = await createSinks(deps.config, deps);
+  const stats = { report: (t: TickReport) => sinks.stats.report(t), close: async () => {} };
   const alerts: AlertSink = {
     raise: (p) => sinks.alerts.raise(p),
     clear: (k) => sinks.alerts.clear(k),
@@ -116,30 +125,23 @@ export async function createAppEngine(deps: EngineDeps): Promise<AppEngine> {
   };
 
   let config = deps.config;
-  let known = new Set(deps.plugins.flatMap((p) => [p.type, ...(p.aliases ?? [])]));
+  let known = typesOf(deps.plugins);
   const build = (c: DynosaurConfig, plugins: readonly PluginDefinition[]) =>
-    createScaler(c, {
+    createRuntime(c, {
       plugins,
       clock: deps.clock,
       http: deps.http,
-      logger,
+      logger: deps.logger,
+      env: deps.env,
+      redactor: deps.redactor,
+      userAgent: deps.userAgent,
+      // Always given: without it, a server on Postgres (DATABASE_URL) would take a second lock per app.
+      leader: deps.gate,
       stats,
       alerts,
-      leader: { isLeader: deps.mayScale, describe: deps.whyNot },
-      formation: (s) =>
-        new HerokuClient({
-          app: s.heroku_app_name!,
-          apiKey: s.heroku_api_key!,
-          processType: s.process_type,
-          baseUrl: s.heroku_api_url,
-          dispatcher: deps.http,
-          timeoutMs: s.heroku_timeout * 1000,
-          clock: deps.clock,
-          userAgent: deps.userAgent,
-        }),
       onTick,
     });
-  let scaler: Scaler = await build(config, deps.plugins);
+  let runtime: Runtime = await build(config, deps.plugins);
   let running = false;
   // Reconfigurations run one at a time, in the order they were asked for.
   let queue: Promise<unknown> = Promise.resolve();
@@ -148,24 +150,17 @@ export async function createAppEngine(deps: EngineDeps): Promise<AppEngine> {
     const needsRebuild = next.plugins.some((p) => !known.has(p.type));
     if (needsRebuild) {
       const fresh = await build(next, plugins);
-      const old = scaler;
-      scaler = fresh;
-      known = new Set(plugins.flatMap((p) => [p.type, ...(p.aliases ?? [])]));
+      const old = runtime;
+      runtime = fresh;
+      known = typesOf(plugins);
       await old.stop();
       if (running) fresh.start();
     } else {
-      if (!same(config.scaler, next.scaler)) scaler.updateSettings(next.scaler);
-      const names = new Set(next.plugins.map((p) => p.name ?? p.type));
-      const before = new Map(config.plugins.map((p) => [p.name ?? p.type, p]));
-      for (const entry of next.plugins) {
-        const name = entry.name ?? entry.type;
-        if (!same(before.get(name), entry)) await scaler.replacePlugin(name, entry);
-      }
-      for (const name of before.keys()) if (!names.has(name)) await scaler.removePlugin(name);
+      await runtime.reconfigure(next);
     }
     if (!same(config.stats, next.stats) || !same(config.alerts, next.alerts)) {
       const old = sinks;
-      sinks = await createSinks(next, deps, logger);
+      sinks = await createSinks(next, deps);
       await closeSinks(old);
     }
     config = next;
@@ -175,17 +170,17 @@ export async function createAppEngine(deps: EngineDeps): Promise<AppEngine> {
   return {
     start() {
       running = true;
-      scaler.start();
+      runtime.start();
     },
     async stop(options) {
       running = false;
       await queue.catch(() => {});
-      await scaler.stop(options);
+      await runtime.stop(options);
       await closeSinks(sinks);
     },
-    status: () => scaler.status(),
-    get lastReport() {
-      return scaler.lastReport;
+    status: () => runtime.status(),
+    get lastReports() {
+      return runtime.lastReports;
     },
     reconfigure(next, plugins) {
       const run = queue.catch(() => {}).then(() => reconfigure(next, plugins));
@@ -203,18 +198,11 @@ export async function createAppEngine(deps: EngineDeps): Promise<AppEngine> {
   };
 }
 
-const EVENT_OF: Record<string, EngineEvent["kind"]> = {
-  scale: "scale-up",
-  "manual-change": "manual-change",
-  "heroku-refused": "refused",
-  "heroku-error": "heroku-error",
-};
-
-async function createSinks(config: DynosaurConfig, deps: EngineDeps, logger: Logger) {
+async function createSinks(config: DynosaurConfig, deps: EngineDeps) {
   const app = config.scaler.heroku_app_name ?? "dry-run";
-  const ctx = { app, logger, http: deps.http, env: deps.env, clock: deps.clock };
+  const ctx = { app, logger: deps.logger, http: deps.http, env: deps.env, clock: deps.clock };
   // A dry run's CSV stats file is the CLI's record of decisions; here every tick is stored.
-  const stats = createStatsDispatcher(await createStatsReporters(config.stats, ctx), { logger });
+  const stats = createStatsDispatcher(await createStatsReporters(config.stats, ctx), { logger: deps.logger });
   return { stats, alerts: createAlertSink(config.alerts, ctx) };
 }
 
@@ -222,20 +210,8 @@ async function closeSinks(sinks: Awaited<ReturnType<typeof createSinks>>): Promi
   await Promise.allSettled([sinks.stats.close(), sinks.alerts.close()]);
 }
 
-/** A logger that also shows each record to `seen` (children included). */
-function tap(inner: Logger, seen: (level: LogLevel, message: string, fields: LogFields) => void): Logger {
-  const at = (level: LogLevel) => (message: string, fields: LogFields = {}) => {
-    inner[level](message, fields);
-    seen(level, message, fields);
-  };
-  return {
-    debug: at("debug"),
-    info: at("info"),
-    warn: at("warn"),
-    error: at("error"),
-    child: (fields) => tap(inner.child(fields), (level, message, more) => seen(level, message, { ...fields, ...more })),
-    enabled: (level) => inner.enabled(level),
-  };
+function typesOf(plugins: readonly PluginDefinition[]): Set<string> {
+  return new Set(plugins.flatMap((p) => [p.type, ...(p.aliases ?? [])]));
 }
 
 function same(a: unknown, b: unknown): boolean {

@@ -1,4 +1,4 @@
-import { type Clock, describeError, type Logger, type TickReport } from "@dynosaur/core";
+import { type Clock, describeError, type Logger, Redactor, type TickReport } from "@dynosaur/core";
 import type { Dispatcher } from "undici";
 import type { ConfigService } from "./configs.js";
 import { type AppEngine, createAppEngine, type EngineEvent, type EngineStatus } from "./engine.js";
@@ -13,7 +13,8 @@ interface Running {
   /** Paused apps keep reading and reporting, but never change the formation. */
   paused: boolean;
   version: number;
-  scrub: (text: string) => string;
+  /** Every secret of the versions it ran (config, `${VAR}` values, plugin-declared options). */
+  redactor: Redactor;
 }
 
 export interface SupervisorDeps {
@@ -103,29 +104,36 @@ export class Supervisor {
   async #start(app: AppRow): Promise<void> {
     let entry: Running | undefined;
     try {
-      const runnable = await this.deps.configs.runnable(app);
-      const logger = this.deps.appLogger(app.name, runnable.scrub);
-      const state = { paused: app.paused };
+      const redactor = new Redactor();
+      const runnable = await this.deps.configs.runnable(app, redactor);
+      const scrub = (text: string) => redactor.scrub(text);
+      const logger = this.deps.appLogger(app.name, scrub);
       const engine = await createAppEngine({
         config: runnable.config,
         plugins: runnable.plugins,
+        redactor,
         clock: this.deps.clock,
         http: this.deps.http,
         logger,
         env: this.deps.env,
         userAgent: this.deps.userAgent,
-        mayScale: () => !entry?.paused && this.deps.ownership.owns(app.name),
-        whyNot: () => (entry?.paused ? "the app is paused" : this.deps.ownership.describe(app.name)),
+        // A paused app reads and reports, but never changes the formation; nor does a process without the app's lock.
+        gate: {
+          isLeader: () => !entry?.paused && this.deps.ownership.owns(app.name),
+          describe: () => (entry?.paused ? "the app is paused" : this.deps.ownership.describe(app.name)),
+        },
       });
-      entry = { app, engine, paused: state.paused, version: runnable.version, scrub: runnable.scrub };
+      entry = { app, engine, paused: app.paused, version: runnable.version, redactor };
       // A plugin's error text may quote what a service answered, secrets included: scrubbed
       // before anything is stored or shown.
-      engine.onTick((raw) => {
-        const report = scrubbed(raw, entry!.scrub);
-        this.deps.recorder.tick(entry!.app.id, report);
-        for (const l of this.#tickListeners) l(app.name, report);
+      engine.onTick((reports) => {
+        for (const raw of reports) {
+          const report = scrubbed(raw, scrub);
+          this.deps.recorder.tick(entry!.app.id, report);
+          for (const l of this.#tickListeners) l(app.name, report);
+        }
       });
-      engine.onEvent((event: EngineEvent) => this.deps.recorder.event(entry!.app.id, scrubbed(event, entry!.scrub)));
+      engine.onEvent((event: EngineEvent) => this.deps.recorder.event(entry!.app.id, scrubbed(event, scrub)));
       this.#running.set(app.name, entry);
       this.#broken.delete(app.name);
       engine.start();
@@ -140,10 +148,9 @@ export class Supervisor {
 
   async #reconfigure(running: Running, app: AppRow): Promise<void> {
     try {
-      const runnable = await this.deps.configs.runnable(app);
+      const runnable = await this.deps.configs.runnable(app, running.redactor);
       const how = await running.engine.reconfigure(runnable.config, runnable.plugins);
       running.version = runnable.version;
-      running.scrub = runnable.scrub;
       this.deps.logger.info(`${app.name}: config version ${runnable.version} applied (${how === "live" ? "live" : "engine rebuilt for new plugins"})`, { event: "app-reconfigured", web_app: app.name, version: runnable.version });
     } catch (e) {
       // The engine keeps the version it runs; the next saved version gets another try.
@@ -164,7 +171,7 @@ export class Supervisor {
   /** Status of an app scaled here; null when another process (or none) scales it. */
   status(name: string): (EngineStatus & { version: number; paused: boolean }) | null {
     const r = this.#running.get(name);
-    return r ? { ...scrubbed(r.engine.status(), r.scrub), version: r.version, paused: r.paused } : null;
+    return r ? { ...scrubbed(r.engine.status(), (t) => r.redactor.scrub(t)), version: r.version, paused: r.paused } : null;
   }
 
   /** Why an app is not running here, when its config cannot run. */

@@ -48,6 +48,51 @@ describe("the JSON API on SQLite", () => {
     expect(status.json).toMatchObject({ name: "shop", scaled_here: true, version: 1, paused: false, dryRun: true, running: true });
   });
 
+  it("lists each process type of an app, live and from the stored ticks, and stores one tick row per process type", async () => {
+    const t = await startTestServer();
+    const body = dryRunConfig({
+      plugins: [
+        { type: "random", name: "requests", seed: 7, interval: 5 },
+        { type: "random", name: "jobs", seed: 3, interval: 5, process: "worker" },
+      ],
+    });
+    const config = { ...body, processes: { web: { min_dynos: 1, max_dynos: 5 }, worker: { min_dynos: 2, max_dynos: 3 } } };
+    expect((await t.call("PUT", "/api/apps/shop/config", { body: config })).status).toBe(200);
+    await nextTick(t, "shop", 2);
+    const [web, worker] = t.server.supervisor.status("shop")!.processes;
+    expect([web!.processType, worker!.processType]).toEqual(["web", "worker"]);
+    expect(worker!.current).toBeGreaterThanOrEqual(2);
+
+    const live = (await t.call("GET", "/api/apps")).json.apps[0].processes;
+    expect(live).toEqual([
+      { type: "web", current: web!.current, estimate: web!.estimate, health: "ok", winner: "requests" },
+      { type: "worker", current: worker!.current, estimate: worker!.estimate, health: "ok", winner: "jobs" },
+    ]);
+
+    // Nobody scales it now: the list answers from the newest stored tick of each process type.
+    await t.server.recorder.flush();
+    await t.server.supervisor.stop();
+    const stored = (await t.call("GET", "/api/apps")).json.apps[0];
+    expect(stored.scaled_here).toBe(false);
+    expect(stored.processes).toEqual(live);
+    const ticks = (await t.call("GET", "/api/apps/shop/ticks")).json.ticks as { time: number; processType: string; sources: { name: string }[] }[];
+    const times = [...new Set(ticks.map((r) => r.time))];
+    expect(times.length).toBeGreaterThan(0);
+    for (const time of times) {
+      const rows = ticks.filter((r) => r.time === time);
+      expect(rows.map((r) => [r.processType, r.sources.map((s) => s.name)])).toEqual([
+        ["web", ["requests"]],
+        ["worker", ["jobs"]],
+      ]);
+    }
+
+    // A process type the newer ticks no longer have (taken out of the config) is not listed.
+    const latest = ticks.at(-1) as unknown as { time: number };
+    const appId = (await t.server.stores.apps.get("shop"))!.id;
+    await t.server.stores.readings.write({ ticks: [{ appId, time: latest.time + 5000, processType: "web", report: { ...ticks[0], time: latest.time + 5000 } }], minutes: [], events: [] });
+    expect((await t.call("GET", "/api/apps")).json.apps[0].processes.map((p: { type: string }) => p.type)).toEqual(["web"]);
+  });
+
   it("refuses an invalid config with every error at its path, and saves nothing", async () => {
     const t = await startTestServer();
     const bad = {
@@ -68,7 +113,7 @@ describe("the JSON API on SQLite", () => {
     expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() })).status).toBe(200);
     const again = await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig({ scaler: { max_dynos: "ten" } }) });
     expect(again.status).toBe(422);
-    expect(again.json.errors).toEqual([{ path: "scaler.max_dynos", message: expect.stringMatching(/expected number/) }]);
+    expect(again.json.errors).toEqual([{ path: "scaler.max_dynos", message: expect.stringMatching(/expected a number/) }]);
     expect((await t.call("GET", "/api/apps/shop/config/versions")).json.versions).toHaveLength(1);
   });
 

@@ -70,7 +70,7 @@ describe("engines run by the server", () => {
     const events = (await t.call("GET", "/api/apps/shop/events")).json.events as { kind: string; data: Record<string, unknown> }[];
     const kinds = events.map((e) => e.kind);
     expect(kinds).toEqual(["config-changed", "scale-up", "config-changed", "scale-down"]);
-    expect(events[1]!.data).toMatchObject({ from: 1, to: 5, winner: "load", estimate: 5, reason: expect.stringMatching(/up/) });
+    expect(events[1]!.data).toMatchObject({ from: 1, to: 5, process: "web", winner: "load", estimate: 5, reason: expect.stringMatching(/up/) });
     expect(events[3]!.data).toMatchObject({ from: 5, to: 2, winner: "load" });
   });
 
@@ -92,7 +92,7 @@ describe("engines run by the server", () => {
     load.state.value = 40;
     await tickUntil(t, "shop", (r) => /not applied|refused/.test(r.reason));
     const kinds = ((await t.call("GET", "/api/apps/shop/events")).json.events as { kind: string }[]).map((e) => e.kind);
-    expect(kinds).toEqual(expect.arrayContaining(["manual-change", "refused"]));
+    expect(kinds).toEqual(expect.arrayContaining(["manual-change", "heroku-refused"]));
   });
 
   it("a new plugin package in `use:` rebuilds the engine, which goes on ticking", async () => {

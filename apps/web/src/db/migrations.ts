@@ -105,6 +105,21 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // Several process types per app: the newest report of each, not of the app.
+    "0002_latest_per_process": {
+      async up(db: Kysely<unknown>) {
+        // `latest` only caches the newest ticks: the next tick fills it again.
+        await db.schema.dropTable("latest").execute();
+        await db.schema
+          .createTable("latest")
+          .addColumn("app_id", "integer", (c) => c.notNull().references("apps.id").onDelete("cascade"))
+          .addColumn("process_type", "text", (c) => c.notNull())
+          .addColumn("time", "bigint", (c) => c.notNull())
+          .addColumn("report", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("latest_pk", ["app_id", "process_type"])
+          .execute();
+      },
+    },
   };
 }
 

@@ -47,8 +47,9 @@ export interface MinutesTable {
 
 export interface LatestTable {
   app_id: number;
+  process_type: string;
   time: number;
-  /** The newest tick report, so listing apps needs no scan of the ticks. */
+  /** The newest tick report of the process type, so listing apps needs no scan of the ticks. */
   report: string;
 }
 

@@ -154,27 +154,27 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       return c.json({
         apps: apps.map((a) => {
           const local = deps.supervisor.status(a.name);
-          const report = (latest.get(a.id) ?? null) as TickReport | null;
-          const sources = local?.sources ?? report?.sources ?? [];
-          const time = local?.time ?? report?.time ?? null;
+          const reports = (latest.get(a.id) ?? []) as TickReport[];
+          const time = local?.time ?? reports[0]?.time ?? null;
           return {
             name: a.name,
             version: a.version,
             paused: a.paused,
             dry_run: local?.dryRun ?? dryRuns.get(a.id) ?? null,
             scaled_here: local !== null,
-            last_tick: report ? iso8601(report.time) : time === null ? null : iso8601(time),
-            reason: local?.reason ?? report?.reason ?? null,
+            last_tick: reports[0] ? iso8601(reports[0].time) : time === null ? null : iso8601(time),
+            reason: local?.reason ?? reports[0]?.reason ?? null,
             problem: deps.supervisor.problem(a.name),
-            processes: [
-              {
-                type: local?.processType ?? report?.processType ?? "web",
-                current: local?.current ?? report?.after ?? null,
-                estimate: local?.estimate ?? report?.estimate ?? null,
-                health: worst(sources.map((s) => s.health)),
-                winner: local?.winner ?? report?.winner ?? null,
-              },
-            ],
+            // Scaled here: what the runtime sees now. Elsewhere: the newest stored tick.
+            processes: local
+              ? local.processes.map((p) => ({
+                  type: p.processType,
+                  current: p.current,
+                  estimate: p.estimate,
+                  health: worst(local.sources.filter((s) => s.process === p.processType).map((s) => s.health)),
+                  winner: p.winner,
+                }))
+              : reports.map((r) => ({ type: r.processType, current: r.after, estimate: r.estimate, health: worst(r.sources.map((s) => s.health)), winner: r.winner })),
           };
         }),
       });
@@ -296,8 +296,8 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       if (!a) return noApp(c, params.name);
       const local = deps.supervisor.status(a.name);
       if (local) return c.json({ name: a.name, scaled_here: true, problem: null, ...local });
-      const report = ((await deps.readings.latest()).get(a.id) ?? null) as TickReport | null;
-      return c.json({ name: a.name, scaled_here: false, version: a.version, paused: a.paused, problem: deps.supervisor.problem(a.name), last_tick: report });
+      const reports = ((await deps.readings.latest()).get(a.id) ?? []) as TickReport[];
+      return c.json({ name: a.name, scaled_here: false, version: a.version, paused: a.paused, problem: deps.supervisor.problem(a.name), last_ticks: reports });
     },
   );
 

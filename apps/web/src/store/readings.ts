@@ -45,14 +45,17 @@ export class ReadingStore {
           .insertInto("ticks")
           .values(batch.ticks.map((t) => ({ app_id: t.appId, time: t.time, process_type: t.processType, report: JSON.stringify(t.report) })))
           .execute();
-        // The newest report per app, for listing apps without scanning ticks.
-        const newest = new Map<number, TickRow>();
-        for (const t of batch.ticks) if ((newest.get(t.appId)?.time ?? -1) <= t.time) newest.set(t.appId, t);
+        // The newest report per app and process type, for listing apps without scanning ticks.
+        const newest = new Map<string, TickRow>();
+        for (const t of batch.ticks) {
+          const key = `${t.appId}:${t.processType}`;
+          if ((newest.get(key)?.time ?? -1) <= t.time) newest.set(key, t);
+        }
         for (const t of newest.values()) {
           await tx
             .insertInto("latest")
-            .values({ app_id: t.appId, time: t.time, report: JSON.stringify(t.report) })
-            .onConflict((oc) => oc.column("app_id").doUpdateSet((eb) => ({ time: eb.ref("excluded.time"), report: eb.ref("excluded.report") })))
+            .values({ app_id: t.appId, process_type: t.processType, time: t.time, report: JSON.stringify(t.report) })
+            .onConflict((oc) => oc.columns(["app_id", "process_type"]).doUpdateSet((eb) => ({ time: eb.ref("excluded.time"), report: eb.ref("excluded.report") })))
             .execute();
         }
       }
@@ -74,9 +77,20 @@ export class ReadingStore {
     });
   }
 
-  async latest(): Promise<Map<number, unknown>> {
-    const rows = await this.db.selectFrom("latest").select(["app_id", "report"]).execute();
-    return new Map(rows.map((r) => [r.app_id, JSON.parse(r.report)]));
+  /**
+   * Each app's newest tick: one report per process type (by name). A type
+   * whose report is older than the app's newest tick is no longer in its config, and left out.
+   */
+  async latest(): Promise<Map<number, unknown[]>> {
+    const rows = await this.db.selectFrom("latest").select(["app_id", "time", "report"]).orderBy("app_id").orderBy("process_type").execute();
+    const newest = new Map<number, number>();
+    for (const r of rows) newest.set(r.app_id, Math.max(newest.get(r.app_id) ?? 0, r.time));
+    const out = new Map<number, unknown[]>();
+    for (const r of rows) {
+      if (r.time !== newest.get(r.app_id)) continue;
+      out.set(r.app_id, [...(out.get(r.app_id) ?? []), JSON.parse(r.report)]);
+    }
+    return out;
   }
 
   async ticks(appId: number, since: number, limit: number): Promise<{ time: number; report: unknown }[]> {
