@@ -4,15 +4,11 @@
  * a leader gate that says whether this process may change the formation now). Nothing else
  * in apps/web touches the runtime.
  *
- * Live reconfiguration is `runtime.reconfigure(config)`: unchanged sources keep their
- * readings, the formation controller (so the blackout and refusals) is kept. Two things
- * are the server's to swap:
- * - `stats:` and `alerts:` — the runtime builds its sinks once, so it gets proxies here whose
- *   targets are rebuilt when those sections change;
- * - a `use:` change that brings a plugin type the runtime was created without: core's plugin
- *   registry is fixed at creation, so the runtime is rebuilt. The new one reads the
- *   formation's `updated_at` from Heroku on its first tick, so the blackout still holds; only
- *   the sources' readings start afresh.
+ * Live reconfiguration is `runtime.reconfigure(config, { plugins })`: unchanged sources keep
+ * their readings, the formation controller (so the blackout and refusals) is kept, and a
+ * `use:` change brings its plugin types along. `stats:` and `alerts:` are the server's to
+ * swap: the runtime builds its sinks once, so it gets proxies here whose targets are rebuilt
+ * when those sections change.
  */
 import {
   type AlertSink,
@@ -62,8 +58,8 @@ export interface AppEngine {
   status(): EngineStatus;
   /** The last tick's reports, one per process type. */
   readonly lastReports: readonly TickReport[];
-  /** Applies a new (validated) config without a restart; says whether it had to rebuild. */
-  reconfigure(config: DynosaurConfig, plugins: readonly PluginDefinition[]): Promise<"live" | "rebuilt">;
+  /** Applies a new (validated) config without a restart. */
+  reconfigure(config: DynosaurConfig, plugins: readonly PluginDefinition[]): Promise<void>;
   /** Called once per tick with every process type's report. */
   onTick(listener: (reports: readonly TickReport[]) => void): () => void;
   onEvent(listener: (event: EngineEvent) => void): () => void;
@@ -125,7 +121,6 @@ export async function createAppEngine(deps: EngineDeps): Promise<AppEngine> {
   };
 
   let config = deps.config;
-  let known = typesOf(deps.plugins);
   const build = (c: DynosaurConfig, plugins: readonly PluginDefinition[]) =>
     createRuntime(c, {
       plugins,
@@ -141,39 +136,25 @@ export async function createAppEngine(deps: EngineDeps): Promise<AppEngine> {
       alerts,
       onTick,
     });
-  let runtime: Runtime = await build(config, deps.plugins);
-  let running = false;
+  const runtime: Runtime = await build(config, deps.plugins);
   // Reconfigurations run one at a time, in the order they were asked for.
   let queue: Promise<unknown> = Promise.resolve();
 
-  const reconfigure = async (next: DynosaurConfig, plugins: readonly PluginDefinition[]): Promise<"live" | "rebuilt"> => {
-    const needsRebuild = next.plugins.some((p) => !known.has(p.type));
-    if (needsRebuild) {
-      const fresh = await build(next, plugins);
-      const old = runtime;
-      runtime = fresh;
-      known = typesOf(plugins);
-      await old.stop();
-      if (running) fresh.start();
-    } else {
-      await runtime.reconfigure(next);
-    }
+  const reconfigure = async (next: DynosaurConfig, plugins: readonly PluginDefinition[]): Promise<void> => {
+    await runtime.reconfigure(next, { plugins });
     if (!same(config.stats, next.stats) || !same(config.alerts, next.alerts)) {
       const old = sinks;
       sinks = await createSinks(next, deps);
       await closeSinks(old);
     }
     config = next;
-    return needsRebuild ? "rebuilt" : "live";
   };
 
   return {
     start() {
-      running = true;
       runtime.start();
     },
     async stop(options) {
-      running = false;
       await queue.catch(() => {});
       await runtime.stop(options);
       await closeSinks(sinks);
@@ -210,9 +191,6 @@ async function closeSinks(sinks: Awaited<ReturnType<typeof createSinks>>): Promi
   await Promise.allSettled([sinks.stats.close(), sinks.alerts.close()]);
 }
 
-function typesOf(plugins: readonly PluginDefinition[]): Set<string> {
-  return new Set(plugins.flatMap((p) => [p.type, ...(p.aliases ?? [])]));
-}
 
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);

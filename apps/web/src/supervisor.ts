@@ -149,9 +149,9 @@ export class Supervisor {
   async #reconfigure(running: Running, app: AppRow): Promise<void> {
     try {
       const runnable = await this.deps.configs.runnable(app, running.redactor);
-      const how = await running.engine.reconfigure(runnable.config, runnable.plugins);
+      await running.engine.reconfigure(runnable.config, runnable.plugins);
       running.version = runnable.version;
-      this.deps.logger.info(`${app.name}: config version ${runnable.version} applied (${how === "live" ? "live" : "engine rebuilt for new plugins"})`, { event: "app-reconfigured", web_app: app.name, version: runnable.version });
+      this.deps.logger.info(`${app.name}: config version ${runnable.version} applied (live)`, { event: "app-reconfigured", web_app: app.name, version: runnable.version });
     } catch (e) {
       // The engine keeps the version it runs; the next saved version gets another try.
       running.version = app.version;

@@ -95,7 +95,7 @@ describe("engines run by the server", () => {
     expect(kinds).toEqual(expect.arrayContaining(["manual-change", "heroku-refused"]));
   });
 
-  it("a new plugin package in `use:` rebuilds the engine, which goes on ticking", async () => {
+  it("a new plugin package in `use:` joins the running engine, whose other sources keep their readings", async () => {
     const t = await startTestServer();
     const base = { scaler: { dry_run: true, interval: 5 }, plugins: [{ type: "random", seed: 1 }] };
     expect((await t.call("PUT", "/api/apps/shop/config", { body: { use: ["random"], ...base } })).status).toBe(200);
@@ -106,6 +106,6 @@ describe("engines run by the server", () => {
     expect((await t.call("PUT", "/api/apps/shop/config", { body: next })).status).toBe(200);
     const r = await nextTick(t, "shop");
     expect(r.sources.map((s) => s.name)).toEqual(["random", "example"]);
-    expect(t.lines.join("\n")).toMatch(/engine rebuilt for new plugins/);
+    expect(t.lines.join("\n")).toMatch(/config version 2 applied \(live\)/);
   });
 });
