@@ -161,6 +161,7 @@ describe("worker dynos end to end: Sidekiq in Redis, web from random, through th
     expect(stderr).toBe("");
     expect(code).toBe(0);
     expect(stdout).not.toContain(heroku.apiKey);
+    expect(stdout).toContain("scaling shop web 2..4, worker 0..5 dynos every 0.25 s");
   }, 60_000);
 });
 
