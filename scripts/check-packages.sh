@@ -19,7 +19,8 @@
 #    consumer compiles against the install.
 # 4. Installs CLI + core + random + each other plugin (and the otlp reporter, which then
 #    exports ticks to a loopback OTLP/HTTP receiver) in fresh directories, checks the
-#    package loads, and prints the measured install sizes (Google Analytics: 25 MB target).
+#    package loads (the queue plugins: `check --dry-run` of a web + worker config), and
+#    prints the measured install sizes (Google Analytics: 25 MB target).
 # 5. Runs the README's `npm install -g @dynosaur/cli @dynosaur/plugin-newrelic` against a
 #    loopback registry that serves our tarballs (scripts/loopback-registry.mjs) and checks
 #    the global CLI finds the plugin and reports the plugin's config errors as such.
@@ -121,7 +122,7 @@ else
   fail "pack (scripts/pack-packages.sh)"
   show "$work/pack.log"
 fi
-for name in @dynosaur/core @dynosaur/cli @dynosaur/backtest @dynosaur/reporter-otlp @dynosaur/plugin-random @dynosaur/plugin-google-analytics @dynosaur/plugin-newrelic dynosaur-plugin-example; do
+for name in @dynosaur/core @dynosaur/cli @dynosaur/backtest @dynosaur/reporter-otlp @dynosaur/plugin-random @dynosaur/plugin-google-analytics @dynosaur/plugin-newrelic @dynosaur/plugin-redis-queue @dynosaur/plugin-postgres-queue dynosaur-plugin-example; do
   [ -n "${tarball[$name]:-}" ] || abort "pack: no tarball for $name (is it still a public workspace package?)"
 done
 ok "pack ${#tarball[@]} packages: $(printf '%s\n' "${!tarball[@]}" | sort | tr '\n' ' ')"
@@ -444,6 +445,46 @@ EOF
   if [ "$plugin" = newrelic ]; then check_newrelic_config "per-project install" ./node_modules/.bin/dynosaur "$dir"; fi
 done
 
+# --- the queue plugins: web from random, worker from a queue, as issue 15's configs are ---------
+# `check --dry-run` creates the sources (options checked, no connection made: a queue plugin
+# connects at its first poll), so no Redis or PostgreSQL is needed here; the URL's password
+# must not be printed.
+queue_config() {
+  case "$1" in
+    redis-queue) echo "{ name: jobs, type: sidekiq, process: worker, url: \"\${REDIS_URL}\", queues: [default], jobs_per_dyno: 25 }" ;;
+    postgres-queue) echo "{ name: jobs, type: good-job, process: worker, url: \"\${DATABASE_URL}\", jobs_per_dyno: 25 }" ;;
+  esac
+}
+for plugin in redis-queue postgres-queue; do
+  dir="$work/with-$plugin"
+  if ! npm_install_into "$dir" "${base_tarballs[@]}" "${tarball[@dynosaur/plugin-$plugin]}"; then
+    fail "npm install CLI + core + random + @dynosaur/plugin-$plugin (from tarballs)"
+    show "$work/npm.log"
+    continue
+  fi
+  size_with[$plugin]="$(describe_size "$dir")"
+  cat >"$dir/workers.yaml" <<EOF
+use: [random, $plugin]
+scaler: { dry_run: true }
+processes:
+  web: { min_dynos: 1, max_dynos: 4 }
+  worker: { min_dynos: 0, max_dynos: 5, hold_while_busy: true }
+plugins:
+  - { name: site, type: random }
+  - $(queue_config "$plugin")
+EOF
+  secret="queue-pw-$RANDOM$RANDOM"
+  rc=0
+  (cd "$dir" && clean_env REDIS_URL="redis://:$secret@127.0.0.1:1/0" DATABASE_URL="postgres://app:$secret@127.0.0.1:1/app" ./node_modules/.bin/dynosaur check --dry-run workers.yaml) >"$work/out" 2>"$work/err" || rc=$?
+  if [ "$rc" -eq 0 ] && grep -q "jobs: [a-z-]* from @dynosaur/plugin-$plugin@.*, drives worker" "$work/out" && grep -q '^  worker: 0\.\.5 dynos now' "$work/out" && ! grep -qF "$secret" "$work/out" "$work/err"; then
+    ok "dynosaur check --dry-run accepts web + worker with @dynosaur/plugin-$plugin from the npm install (URL redacted)"
+  else
+    fail "dynosaur check --dry-run with @dynosaur/plugin-$plugin (exit $rc; expected 0, the worker's limits, its source from the plugin, and no password in the output)"
+    show "$work/out"
+    show "$work/err"
+  fi
+done
+
 # --- the otlp reporter on top: sends each tick to a loopback OTLP/HTTP receiver ------------------
 otlp_dir="$work/with-otlp"
 if npm_install_into "$otlp_dir" "${base_tarballs[@]}" "${tarball[@dynosaur/reporter-otlp]}"; then
@@ -535,6 +576,8 @@ echo "  CLI + core + random:                    $size_base (target 10 MB)"
 echo "  CLI + core + random + google-analytics: ${size_with[google-analytics]:-not measured} (target 25 MB)"
 echo "  CLI + core + random + newrelic:         ${size_with[newrelic]:-not measured}"
 echo "  CLI + core + random + reporter-otlp:    ${size_with[otlp]:-not measured}"
+echo "  CLI + core + random + redis-queue:      ${size_with[redis-queue]:-not measured}"
+echo "  CLI + core + random + postgres-queue:   ${size_with[postgres-queue]:-not measured}"
 echo "  npm install -g @dynosaur/cli @dynosaur/plugin-newrelic: ${size_global:-not measured}"
 
 finish

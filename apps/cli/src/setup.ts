@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import {
+  type Clock,
   type DynosaurConfig,
   type LogLevel,
   parseConfig,
@@ -21,6 +22,8 @@ export interface CliIO {
   stderr: { write(text: string): unknown };
   /** Where SIGTERM/SIGINT arrive. */
   signals?: { once(event: "SIGTERM" | "SIGINT", listener: () => void): unknown; off?(event: string, listener: () => void): unknown };
+  /** What `check` reads "now" from (the schedule in force). @default the system clock */
+  clock?: Clock;
 }
 
 export interface CliFlags {

@@ -30,6 +30,10 @@ const ENV = {
   NEW_RELIC_API_KEY: "NRAK-test-schema-000000000000",
   STATUS_TOKEN: "status-token-0000",
   LIBRATO_TOKEN: "librato-token-0000",
+  // Read by the queue plugins at their first poll only: check connects to nothing.
+  REDIS_URL: "redis://:redis-password-0000@127.0.0.1:6379/0",
+  DATABASE_URL: "postgres://app:pg-password-0000@127.0.0.1:5432/app",
+  QUEUE_DATABASE_URL: "postgres://app:pg-password-0000@127.0.0.1:5432/queue",
 };
 
 async function schemaOf(dir: string, file: string): Promise<object> {
@@ -127,11 +131,31 @@ describe("dynosaur schema accepts what check accepts", () => {
   });
 
   it("the config blocks of the README and of the plugins' READMEs", async () => {
-    const docs = ["README.md", "packages/plugin-google-analytics/README.md", "packages/plugin-newrelic/README.md", "packages/plugin-random/README.md"];
+    const docs = [
+      "README.md",
+      "packages/plugin-google-analytics/README.md",
+      "packages/plugin-newrelic/README.md",
+      "packages/plugin-random/README.md",
+      "packages/plugin-redis-queue/README.md",
+      "packages/plugin-postgres-queue/README.md",
+    ];
     const blocks = docs.flatMap((doc) => configBlocks(readFileSync(join(REPO, doc), "utf8")).map((text, i) => ({ name: `${doc.replaceAll("/", "_")}-${i}.yaml`, text })));
     expect(blocks.length).toBeGreaterThanOrEqual(4);
     const dir = tempDir(Object.fromEntries(blocks.map((b) => [b.name, b.text])));
     for (const { name } of blocks) await expectBothAccept(dir, name);
+  });
+
+  it("the queue plugins' config per library, each in a worker process type", async () => {
+    const docs = { "redis-queue": "packages/plugin-redis-queue/README.md", "postgres-queue": "packages/plugin-postgres-queue/README.md" };
+    // Their per-library blocks are `plugins:` entries ("  - type: sidekiq ..."): each goes in a config of its own.
+    const entries = Object.entries(docs).flatMap(([pkg, doc]) =>
+      [...readFileSync(join(REPO, doc), "utf8").matchAll(/^```yaml\n( {2}- type: [\s\S]*?)^```$/gm)].map((m, i) => ({ name: `${pkg}-entry-${i}.yaml`, pkg, entry: m[1]! })),
+    );
+    const types = entries.map((e) => /type: ([\w-]+)/.exec(e.entry)?.[1]);
+    expect(types).toEqual(["sidekiq", "bullmq", "rq", "celery", "good-job", "solid-queue", "pg-boss", "graphile-worker", "delayed-job", "sql"]);
+    const wrap = (pkg: string, entry: string) => `use: [${pkg}]\nscaler: { dry_run: true }\nprocesses:\n  web: {}\n  worker: { min_dynos: 0, hold_while_busy: true }\nplugins:\n${entry}`;
+    const dir = tempDir(Object.fromEntries(entries.map((e) => [e.name, wrap(e.pkg, e.entry)])));
+    for (const { name } of entries) await expectBothAccept(dir, name);
   });
 
   it("the configs the CLI tests run", async () => {

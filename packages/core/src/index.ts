@@ -18,13 +18,16 @@ export {
   sourceOptionsSchema,
 } from "./plugin.js";
 export type { AlertSink, EngineEvent, Problem, SourceHealth, SourceStatus, StatsReporter, TickReport } from "./report.js";
+export { isTimeZone, type Limits, limitsAt, nextChange, type ScheduleWindow, scheduleWindowSchema } from "./schedule.js";
 export {
+  defaultProcess,
   type DynosaurConfig,
   isParsed,
   type ParsedConfig,
   type PluginEntry,
   parseConfig,
   parseConfigText,
+  type ProcessConfig,
   readConfigFile,
   type ScalerConfig,
   configInputSchema,

@@ -347,9 +347,10 @@ class EngineRuntime implements Runtime {
   }
 
   async #createStats(config: DynosaurConfig, app: string) {
-    const reporters: StatsReporter[] = await createStatsReporters(config.stats, { ...this.#deps(app), loadReporter: this.#o.loadReporter });
+    const sources = config.plugins.map((p) => p.name ?? p.type);
+    const reporters: StatsReporter[] = await createStatsReporters(config.stats, { ...this.#deps(app), loadReporter: this.#o.loadReporter, sources });
     // A dry run always keeps its decisions in the stats file, as the seed's stats.txt did.
-    if (config.scaler.dry_run) reporters.push(createFileReporter({ path: resolve(this.#o.cwd ?? process.cwd(), config.scaler.stats_file) }));
+    if (config.scaler.dry_run) reporters.push(createFileReporter({ path: resolve(this.#o.cwd ?? process.cwd(), config.scaler.stats_file), sources }));
     return createStatsDispatcher(reporters, { logger: this.#logger });
   }
 

@@ -55,6 +55,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     const expected = EXPECTED[issue.expected] ?? issue.expected;
     return isMissing(issue) ? `required (expected ${expected})` : `expected ${expected}, got ${describeValue(issue.input)}`;
   }
+  // zod says only "Invalid key in record"; the key's own issues say what a key must be.
+  if (issue.code === "invalid_key") return `not a valid key: ${issue.issues.map((i) => i.message).join("; ")}`;
   return issue.message;
 }
 

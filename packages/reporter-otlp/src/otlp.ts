@@ -78,10 +78,10 @@ export function parseKeyValueList(raw: string | undefined): Record<string, strin
  * OpenTelemetry JS SDK. The SDK is imported here, when an `otlp` reporter is configured, so
  * nobody else pays for loading it. Metrics (all gauges, scope `dynosaur`):
  *
- * - `dynosaur.value{app, source, unit}`: the source's reading
- * - `dynosaur.estimate{app, source}`: dynos the source asks for
- * - `dynosaur.combined.estimate{app}`: the combined estimate after clamping
- * - `dynosaur.actual{app}`: dynos asked of Heroku after the tick
+ * - `dynosaur.value{app, process_type, source, unit}`: the source's reading
+ * - `dynosaur.estimate{app, process_type, source}`: dynos the source asks for
+ * - `dynosaur.combined.estimate{app, process_type}`: the combined estimate after clamping
+ * - `dynosaur.actual{app, process_type}`: dynos asked of Heroku after the tick
  *
  * The resource carries `service.name` (`OTEL_SERVICE_NAME`, default `dynosaur`) and the
  * attributes of `OTEL_RESOURCE_ATTRIBUTES`. Every tick is collected and exported at once (no
@@ -201,12 +201,14 @@ function record(gauges: Record<"value" | "estimate" | "combined" | "actual", Gau
   const put = (gauge: Gauge, value: number | null, attributes: Attributes) => {
     if (value !== null && Number.isFinite(value)) gauge.record(value, attributes);
   };
+  // process_type tells web's combined figures from worker's: each has its own report per tick.
+  const process_type = tick.processType;
   for (const s of tick.sources) {
-    put(gauges.value, s.value, { app, source: s.name, unit: s.unit });
-    put(gauges.estimate, s.estimate, { app, source: s.name });
+    put(gauges.value, s.value, { app, process_type, source: s.name, unit: s.unit });
+    put(gauges.estimate, s.estimate, { app, process_type, source: s.name });
   }
-  put(gauges.combined, tick.estimate, { app });
-  put(gauges.actual, tick.after, { app });
+  put(gauges.combined, tick.estimate, { app, process_type });
+  put(gauges.actual, tick.after, { app, process_type });
 }
 
 /** The SDK's error carries the status and the receiver's body; neither may leak a header value. */

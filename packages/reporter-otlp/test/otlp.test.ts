@@ -54,6 +54,19 @@ describe("otlp reporter", () => {
     expect(points[0]?.scope).toBe("dynosaur");
   });
 
+  it("names the process type of every figure, so web's and worker's combined figures stay apart", async () => {
+    const rx = await receiver();
+    const r = await otlp({ endpoint: rx.url });
+    await r.report(tick());
+    const jobs = { ...tick().sources[0]!, name: "jobs", unit: "jobs", value: 35, estimate: 4 };
+    await r.report(tick({ processType: "worker", before: 0, after: 4, estimate: 4, winner: "jobs", sources: [jobs] }));
+    const [web, worker] = rx.exports.map((e) => e.points);
+    expect(point(web!, "dynosaur.combined.estimate", { process_type: "web" }).value).toBe(5);
+    expect(point(worker!, "dynosaur.combined.estimate", { process_type: "worker" }).value).toBe(4);
+    expect(point(worker!, "dynosaur.actual", { process_type: "worker" }).value).toBe(4);
+    expect(point(worker!, "dynosaur.value", { source: "jobs" }).attributes).toEqual({ app: "shop", process_type: "worker", source: "jobs", unit: "jobs" });
+  });
+
   it("exports once per tick, with only that tick's figures", async () => {
     const rx = await receiver();
     const r = await otlp({ endpoint: `${rx.url}/v1/metrics` });

@@ -34,7 +34,9 @@ export async function runCommand(io: CliIO, setup: Setup, flags: CliFlags): Prom
   const app = settings.heroku_app_name ?? "dry-run";
   const sources = [...new Set(setup.plugins.map((p) => `${p.packageName}${p.version ? `@${p.version}` : ""}`))].join(", ");
   logger.info(
-    `dynosaur ${version()} scaling ${settings.dry_run ? "(dry run) " : ""}${app} ${settings.process_type} between ${settings.min_dynos} and ${settings.max_dynos} dynos every ${settings.interval} s; sources: ${sources}`,
+    `dynosaur ${version()} scaling ${settings.dry_run ? "(dry run) " : ""}${app} ${Object.entries(config.processes)
+      .map(([type, p]) => `${type} ${p.min_dynos}..${p.max_dynos}`)
+      .join(", ")} dynos every ${settings.interval} s; sources: ${sources}`,
     { event: "start" },
   );
   let signalled: string | null = null;

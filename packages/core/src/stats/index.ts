@@ -44,6 +44,8 @@ export interface StatsDeps {
    * install. The CLI looks the package up as it does plugins.
    */
   loadReporter?: ReporterLoader;
+  /** Names of the config's sources: a CSV file gets all their columns from its first row. */
+  sources?: readonly string[];
 }
 
 /**
@@ -73,7 +75,7 @@ export async function createStatsReporters(configs: readonly StatsReporterConfig
         reporters.push(createConsoleReporter(config, { logger, name }));
         break;
       case "file":
-        reporters.push({ ...createFileReporter({ path: config.path ?? "stats.csv" }), name });
+        reporters.push({ ...createFileReporter({ path: config.path ?? "stats.csv", sources: deps.sources }), name });
         break;
       default: {
         const unknown: never = config;

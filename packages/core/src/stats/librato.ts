@@ -56,7 +56,8 @@ export function createLibratoReporter(options: LibratoReporterOptions, deps: { a
 
 /**
  * The seed's gauge names: `dynosaur.<app>.<source>.value` and `.estimate` per source, then
- * `dynosaur.<app>.combined.estimate` and `dynosaur.<app>.combined.actual` (dynos asked for).
+ * `dynosaur.<app>.combined.estimate` and `dynosaur.<app>.combined.actual` (dynos asked for);
+ * for a process type other than web, `dynosaur.<app>.<type>.combined.estimate` and `.actual`.
  * Figures not known yet (null) are left out rather than sent as zero.
  */
 export function libratoGauges(app: string, tick: TickReport): LibratoGauge[] {
@@ -70,8 +71,10 @@ export function libratoGauges(app: string, tick: TickReport): LibratoGauge[] {
     add(`${prefix}.${metricPart(source.name)}.value`, source.value);
     add(`${prefix}.${metricPart(source.name)}.estimate`, source.estimate);
   }
-  add(`${prefix}.combined.estimate`, tick.estimate);
-  add(`${prefix}.combined.actual`, tick.after);
+  // web keeps the seed's names; another process type's figures are its own gauges.
+  const combined = tick.processType === "web" ? `${prefix}.combined` : `${prefix}.${metricPart(tick.processType)}.combined`;
+  add(`${combined}.estimate`, tick.estimate);
+  add(`${combined}.actual`, tick.after);
   return gauges;
 }
 

@@ -241,7 +241,7 @@ export class Checker {
       this.#check("alerts-clear", stuck.length === 0, () => `Heroku answers again but alert ${stuck.join(", ")} is still raised (its recovery is never announced)`);
     }
     const allOut = report.sources.length > 0 && report.sources.every((x) => x.health === "outage");
-    this.#check("alerts-clear", this.#active.has("all-sources-out") === allOut, () => `every source out: ${allOut}, but the all-sources-out alert is ${allOut ? "not raised" : "still raised"}`);
+    this.#check("alerts-clear", this.#active.has(`all-sources-out:${report.processType}`) === allOut, () => `every source out: ${allOut}, but the all-sources-out alert is ${allOut ? "not raised" : "still raised"}`);
     for (const src of report.sources) {
       const key = `source-outage:${src.name}`;
       this.#check("alerts-clear", this.#active.has(key) === (src.health === "outage"), () => `source ${src.name} is ${src.health} but its outage alert is ${this.#active.has(key) ? "raised" : "not raised"}`);
