@@ -18,8 +18,8 @@
  *   comes back (the "dip" that should not shed dynos), after a jump it often rests. This is
  *   the down-side window and the burst rule in one, learned from the source's own history
  *   instead of fixed: a dip is only bridged when dips on this source have been followed by
- *   rebounds. (On the test traces a fixed down window of 3–10 min cost 6–25 % more for no
- *   shortfall gained; see packages/core/bench/policy-eval.md.)
+ *   rebounds. (Tried while designing: a fixed 3–5 min down window on top cost +13–26 % on
+ *   AWS, +6–12 % on GOOG, +0.3–0.5 % on taxi, for the same shortfall.)
  * - **Risk per minute of horizon.** `headroom` sets p, the accepted chance per minute that
  *   the load outgrows the plan; the quantile is q = 1 − p × horizon minutes, so a longer
  *   boot buys proportionally more cover, and the knob means the same at any boot time.
