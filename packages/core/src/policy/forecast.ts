@@ -143,6 +143,7 @@ export function decideForecast(input: ForecastDecisionInput): ForecastDecision {
     value: null,
     estimate: s.estimate,
     health: s.health,
+    busy: null,
     lastRetrieval: null,
     lastError: null,
   }));
