@@ -3,6 +3,7 @@ export { type BacktestReportContext, backtestJson, formatBacktest, mainRun } fro
 export { type BacktestMetrics, computeMetrics, type MetricsInput, type MetricsSeries, type QuantityChange } from "./metrics.js";
 export {
   BACKTEST_POLICIES,
+  COMPARE_POLICIES,
   type Backtest,
   type BacktestFeed,
   type BacktestOptions,
