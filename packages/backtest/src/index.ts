@@ -13,3 +13,5 @@ export {
   runBacktest,
 } from "./replay.js";
 export { parseTrace, readTrace, type Trace, type TraceColumn } from "./trace.js";
+export { formatTune, runTune, type Tune, TUNE_ANCHORS, TUNE_HEADROOMS, type TuneJson, tuneJson, tuneJsonSchema, type TuneOptions, type TunePoint } from "./tune.js";
+export { renderTuneSvg } from "./tune-chart.js";

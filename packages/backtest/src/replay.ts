@@ -248,7 +248,8 @@ export function defaultTickSeconds(interval: number, stepMs: number): number {
   return Math.max(interval, Math.min(stepMs, 60_000) / 1000);
 }
 
-function parseForReplay(raw: unknown, env: Record<string, string | undefined>): DynosaurConfig {
+/** The config as a replay runs it: parsed (if raw) as a dry run, so a replay needs no Heroku credentials. */
+export function parseForReplay(raw: unknown, env: Record<string, string | undefined>): DynosaurConfig {
   if (isParsed(raw)) return raw;
   // Forced before validation, as `--dry-run` does, so a simulation needs no Heroku credentials.
   const forced = raw && typeof raw === "object" && !Array.isArray(raw) ? { ...raw, scaler: { ...asRecord((raw as { scaler?: unknown }).scaler), dry_run: true } } : raw;
