@@ -4,6 +4,7 @@ import { checkCommand } from "./commands/check.js";
 import { runCommand } from "./commands/run.js";
 import { schemaCommand } from "./commands/schema.js";
 import { parseSimulateArgs, SIMULATE_USAGE, simulateCommand } from "./commands/simulate.js";
+import { parseTuneArgs, TUNE_USAGE, tuneCommand } from "./commands/tune.js";
 import { type CliFlags, type CliIO, loadSetup, version } from "./setup.js";
 
 export type { CliFlags, CliIO, Setup } from "./setup.js";
@@ -15,6 +16,9 @@ const USAGE = `Usage:
   dynosaur simulate <config> --trace <file.csv>
                                replay a recorded load through the engine and score it
                                (no Heroku, no network; see dynosaur simulate --help)
+  dynosaur tune <config> --trace <file.csv>
+                               pick scaler.headroom on a recorded load: the cost/shortfall
+                               frontier and the cheapest headroom within a shortfall target
 
 Options:
   --once                 run a single tick, then exit
@@ -45,6 +49,16 @@ export async function main(io: CliIO): Promise<number> {
       const setup = await loadSetup(args.configPath, io, { dryRun: true, reporters: false });
       redactor = setup.redactor;
       return await simulateCommand(io, setup, args.options);
+    }
+    if (io.argv[0] === "tune") {
+      const args = parseTuneArgs(io.argv.slice(1));
+      if (args.help) {
+        io.stdout.write(`${TUNE_USAGE}\n`);
+        return 0;
+      }
+      const setup = await loadSetup(args.configPath, io, { dryRun: true, reporters: false });
+      redactor = setup.redactor;
+      return await tuneCommand(io, setup, args.options);
     }
     const { command, configPath, flags } = parseCommandLine(io.argv);
     if (command === "help") {

@@ -134,7 +134,10 @@ describe("dynosaur check and schema", () => {
     const { code, stdout } = await runCli(["schema", "c.yaml"], { cwd: dir });
     expect(code).toBe(0);
     const schema = JSON.parse(stdout);
-    expect(schema.properties.scaler.properties.blackout).toMatchObject({ type: "number", default: 300 });
+    expect(schema.properties.scaler.properties.headroom).toMatchObject({ type: "number", minimum: 0, default: 0.2 });
+    expect(schema.properties.scaler.properties.policy).toMatchObject({ enum: ["forecast", "seed", "hysteresis", "hpa"], default: "forecast" });
+    // Its default depends on the policy: the description says which.
+    expect(schema.properties.scaler.properties.blackout.description).toContain("Default 300 under `policy: seed`");
     const item = schema.properties.plugins.items;
     expect(item.properties.seed).toBeDefined();
     expect(item.properties.type.enum).toEqual(["random", "RandomPlugin"]);

@@ -61,14 +61,16 @@ describe("dynosaur simulate", () => {
     expect(json.compare).toBeUndefined();
   });
 
-  it("--compare replays the seed's rule, the config and follow-the-last-reading side by side", async () => {
+  it("--compare replays the anchors (seed, follow, hysteresis, hpa) and the config side by side", async () => {
     const d = dir();
     const text = await runCli(["simulate", "c.yaml", "--trace", "t.csv", "--compare"], { cwd: d });
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/^ +seed +configured +follow$/m);
+    expect(text.stdout).toMatch(/^ +seed +follow +hysteresis +hpa +configured$/m);
+    expect(text.stdout).toMatch(/^ +policy \(scaler.policy\) +seed +seed +hysteresis +hpa +forecast$/m);
     const { stdout } = await runCli(["simulate", "c.yaml", "--trace", "t.csv", "--compare", "--json", "--boot-seconds", "0"], { cwd: d });
     const json = JSON.parse(stdout);
-    expect(json.compare.map((c: { policy: string }) => c.policy)).toEqual(["seed", "configured", "follow"]);
+    expect(json.compare.map((c: { policy: string }) => c.policy)).toEqual(["seed", "follow", "hysteresis", "hpa", "configured"]);
+    expect(json.compare.map((c: { rule: string }) => c.rule)).toEqual(["seed", "seed", "hysteresis", "hpa", "forecast"]);
     expect(json.boot_seconds).toBe(0);
     expect(json.shortfall_dyno_minutes).toBe(2);
   });
@@ -152,7 +154,7 @@ describe("dynosaur simulate", () => {
     expect(code).toBe(0);
     const json = JSON.parse(stdout);
     expect(json).toMatchObject({ minutes: 20_200, oracle_dyno_minutes: 60_630, sources: [{ name: "throughput", type: "newrelic", unit: "requests/min" }], ticks: 20_199 });
-    expect(json.compare).toHaveLength(3);
+    expect(json.compare).toHaveLength(5);
     for (const run of json.compare) {
       expect(run.warnings).toBe(0);
       expect(run.cost_ratio).toBeGreaterThan(0.9);

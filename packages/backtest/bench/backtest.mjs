@@ -1,13 +1,14 @@
 // Benchmarks `runBacktest` (what `dynosaur simulate` runs), from the built dist:
 //  - a 30-day per-minute trace (43,200 minutes): one policy ticking at each minute's end (the
 //    default), the same at the engine's 5 s interval, and the three --compare policies;
-//  - the 14-day AWS trace of examples/traces (20,200 minutes) under --compare.
+//  - the 14-day AWS trace of examples/traces (20,200 minutes) under --compare;
+//  - `dynosaur tune` on the 30 days: 10 headrooms of the forecast policy + 3 anchors.
 // Usage: node bench/backtest.mjs [--runs N] [--json]
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { definePlugin, z } from "@dynosaur/core";
-import { parseTrace, runBacktest } from "../dist/index.js";
+import { COMPARE_POLICIES, parseTrace, runBacktest, runTune } from "../dist/index.js";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "3" }, json: { type: "boolean", default: false } } });
 const runs = Math.max(1, Number(values.runs));
@@ -79,11 +80,33 @@ const parseMs = performance.now() - parseStarted;
 const awsFile = fileURLToPath(new URL("../../../examples/traces/aws-elb-requests.csv", import.meta.url));
 const aws = parseTrace(readFileSync(awsFile, "utf8"), "examples/traces/aws-elb-requests.csv");
 
+async function measureTune(name, trace) {
+  const times = [];
+  let last;
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    last = await runTune({ config, plugins: [plugin], trace });
+    times.push(performance.now() - started);
+  }
+  const ticks = last.backtest.runs.reduce((sum, r) => sum + r.ticks, 0);
+  return {
+    name,
+    minutes: (trace.length * trace.stepMs) / 60_000,
+    policies: last.backtest.runs.map((r) => r.policy.name),
+    ticks,
+    ms: { median: Math.round(median(times)), min: Math.round(Math.min(...times)), max: Math.round(Math.max(...times)), runs },
+    us_per_tick: +((median(times) * 1000) / ticks).toFixed(2),
+    recommended: last.recommended.name,
+  };
+}
+
 const results = [
-  await measure("30 days, 1 policy, tick per minute (default)", month, {}),
-  await measure("30 days, 1 policy, tick every 5 s (engine interval)", month, { tickSeconds: 5 }),
-  await measure("30 days, --compare (3 policies)", month, { policies: ["seed", "configured", "follow"] }),
-  await measure("AWS 14 days, --compare (3 policies)", aws, { policies: ["seed", "configured", "follow"] }),
+  await measure("30 days, 1 policy (forecast), tick per minute (default)", month, {}),
+  await measure("30 days, 1 policy (seed), tick per minute", month, { policies: ["seed"] }),
+  await measure("30 days, 1 policy (forecast), tick every 5 s (engine interval)", month, { tickSeconds: 5 }),
+  await measure(`30 days, --compare (${COMPARE_POLICIES.length} policies)`, month, { policies: COMPARE_POLICIES }),
+  await measure(`AWS 14 days, --compare (${COMPARE_POLICIES.length} policies)`, aws, { policies: COMPARE_POLICIES }),
+  await measureTune("30 days, tune (10 headrooms + 3 anchors)", month),
 ];
 
 if (values.json) {

@@ -28,6 +28,8 @@ export function backtestJson(backtest: Backtest, context: BacktestReportContext 
     policy: run.policy.name,
     description: run.policy.description,
     settings: run.settings,
+    rule: run.engine.policy,
+    headroom: run.engine.headroom,
     ...roundMetrics(run.metrics),
     ticks: run.ticks,
     replay_ms: round(run.replayMs, 1),
@@ -96,6 +98,8 @@ export function formatBacktest(backtest: Backtest, context: BacktestReportContex
 
   const columns = runs.map((r) => r.policy.name);
   const rows: [string, (r: BacktestRun) => string][] = [
+    ["policy (scaler.policy)", (r) => r.engine.policy],
+    ["headroom", (r) => (r.engine.policy === "forecast" ? String(r.engine.headroom) : "-")],
     ["blackout", (r) => `${int(r.settings.blackout)} s`],
     ["scale-down step", (r) => (r.settings.scale_down_step === 0 ? "to estimate" : int(r.settings.scale_down_step))],
     ["hysteresis", (r) => hysteresis(r.settings.hysteresis_period)],

@@ -3,6 +3,7 @@ export { type BacktestReportContext, backtestJson, formatBacktest, mainRun } fro
 export { type BacktestMetrics, computeMetrics, type MetricsInput, type MetricsSeries, type QuantityChange } from "./metrics.js";
 export {
   BACKTEST_POLICIES,
+  COMPARE_POLICIES,
   type Backtest,
   type BacktestFeed,
   type BacktestOptions,
@@ -12,3 +13,5 @@ export {
   runBacktest,
 } from "./replay.js";
 export { parseTrace, readTrace, type Trace, type TraceColumn } from "./trace.js";
+export { formatTune, runTune, type Tune, TUNE_ANCHORS, TUNE_HEADROOMS, type TuneJson, tuneJson, tuneJsonSchema, type TuneOptions, type TunePoint } from "./tune.js";
+export { renderTuneSvg } from "./tune-chart.js";

@@ -28,27 +28,45 @@ export interface BacktestPolicy {
   /** One line on what it does. */
   description: string;
   /** `scaler:` settings it replaces; the others come from the config. */
-  scaler?: Partial<Pick<ScalerConfig, "blackout" | "scale_down_step">>;
+  scaler?: Partial<Pick<ScalerConfig, "policy" | "headroom" | "blackout" | "scale_down_step">>;
   /** `hysteresis_period` it gives every replayed source; the config's own when undefined. */
   hysteresisPeriod?: number;
 }
 
-/** The policies `--compare` puts side by side. */
-export const BACKTEST_POLICIES: Readonly<Record<"seed" | "configured" | "follow", BacktestPolicy>> = {
+/** The policies a replay knows by name: `--compare` puts the anchors next to the config. */
+export const BACKTEST_POLICIES: Readonly<Record<"seed" | "configured" | "follow" | "hysteresis" | "hpa" | "forecast", BacktestPolicy>> = {
   seed: {
     name: "seed",
     description: "the seed's rule: down by 1 dyno, only 300 s after any change; no hysteresis",
-    scaler: { blackout: 300, scale_down_step: 1 },
+    scaler: { policy: "seed", blackout: 300, scale_down_step: 1 },
     hysteresisPeriod: 0,
   },
   configured: { name: "configured", description: "as the config says" },
   follow: {
     name: "follow",
     description: "follow the last reading: straight to the estimate, no blackout, no hysteresis",
-    scaler: { blackout: 0, scale_down_step: 0 },
+    scaler: { policy: "seed", blackout: 0, scale_down_step: 0 },
     hysteresisPeriod: 0,
   },
+  hysteresis: {
+    name: "hysteresis",
+    description: "the largest of the last 5 readings, straight up and down",
+    scaler: { policy: "hysteresis", blackout: 0, scale_down_step: 0 },
+  },
+  hpa: {
+    name: "hpa",
+    description: "Kubernetes' HPA: no change within 10 % of the current count; down only to the largest recommendation of the last 5 minutes",
+    scaler: { policy: "hpa", blackout: 0, scale_down_step: 0 },
+  },
+  forecast: {
+    name: "forecast",
+    description: "the forecast policy at the config's headroom, no blackout, no step",
+    scaler: { policy: "forecast", blackout: 0, scale_down_step: 0 },
+  },
 };
+
+/** What `--compare` replays: the anchors, then the config. */
+export const COMPARE_POLICIES = ["seed", "follow", "hysteresis", "hpa", "configured"] as const;
 
 export interface BacktestOptions {
   /** The config: raw (as read from YAML/JSON) or from `parseConfig`. `dry_run` is always forced. */
@@ -63,7 +81,8 @@ export interface BacktestOptions {
   source?: string;
   /**
    * Seconds from a scale-up to the new dynos serving; a scale-down takes effect at once.
-   * @default 60
+   * The replayed engine plans with it too (`scaler.boot_seconds`).
+   * @default the config's `scaler.boot_seconds` (60 unless set)
    */
   bootSeconds?: number;
   /**
@@ -102,6 +121,8 @@ export interface BacktestRun {
   policy: BacktestPolicy;
   /** The settings the policy ran with. */
   settings: { blackout: number; scale_down_step: number; hysteresis_period: Record<string, number> };
+  /** The engine's scaling policy (`scaler.policy`) and the headroom it kept. */
+  engine: { policy: ScalerConfig["policy"]; headroom: number };
   metrics: BacktestMetrics;
   series: MetricsSeries;
   /** Every change of the formation (ms since the trace's start). */
@@ -156,7 +177,7 @@ export async function runBacktest(options: BacktestOptions): Promise<Backtest> {
   const { trace } = options;
   const config = parseForReplay(options.config, options.env ?? process.env);
   const settings = config.scaler;
-  const bootSeconds = options.bootSeconds ?? 60;
+  const bootSeconds = options.bootSeconds ?? settings.boot_seconds;
   if (!Number.isFinite(bootSeconds) || bootSeconds < 0) throw inputError("DYNO_USAGE", `boot time must be a number of seconds >= 0, not ${bootSeconds}`);
   const tickSeconds = options.tickSeconds ?? defaultTickSeconds(settings.interval, trace.stepMs);
   if (!Number.isFinite(tickSeconds) || tickSeconds <= 0) throw inputError("DYNO_USAGE", `tick must be a number of seconds > 0, not ${tickSeconds}`);
@@ -183,7 +204,7 @@ export async function runBacktest(options: BacktestOptions): Promise<Backtest> {
   try {
     for (const policy of policies) {
       const started = performance.now();
-      const replay = await startReplay({ config, policy, feeds, options, clockStart, http, stepMs: trace.stepMs });
+      const replay = await startReplay({ config, policy, feeds, options, clockStart, http, stepMs: trace.stepMs, bootSeconds });
       try {
         needed ??= neededPerPeriod(feeds, replay.instances, trace, settings);
         const end = clockStart + trace.length * trace.stepMs;
@@ -197,6 +218,7 @@ export async function runBacktest(options: BacktestOptions): Promise<Backtest> {
         runs.push({
           policy,
           settings: replay.settings,
+          engine: replay.engine,
           metrics,
           series,
           changes: replay.changes,
@@ -226,7 +248,8 @@ export function defaultTickSeconds(interval: number, stepMs: number): number {
   return Math.max(interval, Math.min(stepMs, 60_000) / 1000);
 }
 
-function parseForReplay(raw: unknown, env: Record<string, string | undefined>): DynosaurConfig {
+/** The config as a replay runs it: parsed (if raw) as a dry run, so a replay needs no Heroku credentials. */
+export function parseForReplay(raw: unknown, env: Record<string, string | undefined>): DynosaurConfig {
   if (isParsed(raw)) return raw;
   // Forced before validation, as `--dry-run` does, so a simulation needs no Heroku credentials.
   const forced = raw && typeof raw === "object" && !Array.isArray(raw) ? { ...raw, scaler: { ...asRecord((raw as { scaler?: unknown }).scaler), dry_run: true } } : raw;
@@ -285,6 +308,7 @@ interface Replay {
   instances: Map<string, PluginInstance>;
   changes: QuantityChange[];
   settings: BacktestRun["settings"];
+  engine: BacktestRun["engine"];
   warnings: BacktestRun["warnings"];
 }
 
@@ -296,9 +320,10 @@ async function startReplay(args: {
   clockStart: number;
   http: Awaited<ReturnType<typeof offlineDispatcher>>;
   stepMs: number;
+  bootSeconds: number;
 }): Promise<Replay> {
   const { config, policy, feeds, clockStart, stepMs } = args;
-  const raw = replayConfig(config, policy, new Set(feeds.map((f) => f.source)));
+  const raw = replayConfig(config, policy, new Set(feeds.map((f) => f.source)), args.bootSeconds);
   const replayed = parseConfig(raw, {}).config;
   const clock = new ManualClock(clockStart);
   const instances = new Map<string, PluginInstance>();
@@ -362,14 +387,15 @@ async function startReplay(args: {
     instances,
     changes,
     settings: { blackout: replayed.scaler.blackout, scale_down_step: replayed.scaler.scale_down_step, hysteresis_period: hysteresis },
+    engine: { policy: replayed.scaler.policy, headroom: replayed.scaler.headroom },
     warnings,
   };
 }
 
-/** The config one policy replays: only the fed sources, no stats or alerts, the policy's settings. */
-function replayConfig(config: DynosaurConfig, policy: BacktestPolicy, fed: Set<string>): unknown {
+/** The config one policy replays: only the fed sources, no stats or alerts, the policy's settings, the boot time replayed. */
+function replayConfig(config: DynosaurConfig, policy: BacktestPolicy, fed: Set<string>, bootSeconds: number): unknown {
   const raw = {
-    scaler: { ...config.scaler, dry_run: true, ...policy.scaler },
+    scaler: { ...config.scaler, dry_run: true, boot_seconds: bootSeconds, ...policy.scaler },
     plugins: config.plugins
       .filter((p) => fed.has(p.name ?? p.type))
       .map((p) => (policy.hysteresisPeriod === undefined ? p : { ...p, hysteresis_period: policy.hysteresisPeriod })),

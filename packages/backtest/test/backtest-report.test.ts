@@ -15,7 +15,7 @@ const per = definePlugin({
 
 async function replay(csv: string, policies: string[] = ["configured"], maxDynos = 10): Promise<Backtest> {
   return runBacktest({
-    config: { scaler: { min_dynos: 1, max_dynos: maxDynos }, plugins: [{ type: "per", name: "rpm" }, { type: "per", name: "unused" }] },
+    config: { scaler: { policy: "seed", min_dynos: 1, max_dynos: maxDynos }, plugins: [{ type: "per", name: "rpm" }, { type: "per", name: "unused" }] },
     plugins: [per],
     trace: parseTrace(csv, "t.csv"),
     policies,

@@ -126,7 +126,7 @@ describe("runBacktest: a spike", () => {
   it("hysteresis keeps the spike's dynos for its period", async () => {
     const { plugin } = perPlugin();
     const bt = await runBacktest({
-      config: { scaler: { min_dynos: 1, max_dynos: 10, blackout: 0, scale_down_step: 0 }, plugins: [{ type: "per", per: 10, hysteresis_period: 180 }] },
+      config: { scaler: { policy: "seed", min_dynos: 1, max_dynos: 10, blackout: 0, scale_down_step: 0 }, plugins: [{ type: "per", per: 10, hysteresis_period: 180 }] },
       plugins: [plugin],
       trace: minutes(spike),
       policies: ["configured", "follow"],

@@ -9,6 +9,18 @@ import { Redactor } from "./redact.js";
 import { isTimeZone, type ScheduleWindow, scheduleWindowSchema } from "./schedule.js";
 import { parseOrThrow } from "./validate.js";
 
+/** The scaling policies `scaler.policy` may name (see policy/estimators.ts). */
+export const SCALING_POLICIES = ["forecast", "seed", "hysteresis", "hpa"] as const;
+export type ScalingPolicy = (typeof SCALING_POLICIES)[number];
+
+/** `blackout` and `scale_down_step` when the config does not set them. */
+const POLICY_PACE: Record<ScalingPolicy, { blackout: number; scale_down_step: number }> = {
+  forecast: { blackout: 0, scale_down_step: 0 },
+  seed: { blackout: 300, scale_down_step: 1 },
+  hysteresis: { blackout: 0, scale_down_step: 0 },
+  hpa: { blackout: 0, scale_down_step: 0 },
+};
+
 /**
  * The keys of the `scaler:` section. Descriptions go through `.describe()`, so `dynosaur
  * schema` (and an editor reading it) shows them; defaults reach the JSON Schema as `default`.
@@ -24,8 +36,37 @@ const scalerShape = {
   min_dynos: z.number().int().min(0).default(1).describe("Fewest dynos ever run."),
   max_dynos: z.number().int().min(1).default(10).describe("Most dynos ever run."),
   interval: z.number().positive().default(5).describe("Seconds between two ticks of the engine. Sources keep their own, longer, poll interval."),
-  blackout: z.number().min(0).default(300).describe("Seconds after any change of the formation during which no scale-down happens."),
-  scale_down_step: z.number().int().min(0).default(1).describe("Most dynos removed by one scale-down; 0 goes straight to the estimate."),
+  policy: z
+    .enum(SCALING_POLICIES)
+    .default("forecast")
+    .describe(
+      "How the dyno count is decided. `forecast` (default): provision now for the load one boot time ahead, with `headroom` to spare. " +
+        "`seed`: follow the largest recent reading, down one dyno at a time after the blackout (Dynosaur's original rule). " +
+        "`hysteresis` and `hpa`: reference rules for `dynosaur simulate --compare` (the largest of the last 5 readings; Kubernetes' HPA).",
+    ),
+  headroom: z
+    .number()
+    .min(0)
+    .default(0.2)
+    .describe(
+      "Spare capacity the `forecast` policy keeps, as a fraction: 0 is the cheapest (dynos run close to full, more requests wait on a rise), 0.2 keeps about 20 % spare, 0.5 or more suits an app that must never queue. `dynosaur tune` measures each value on your traffic.",
+    ),
+  boot_seconds: z
+    .number()
+    .min(0)
+    .default(60)
+    .describe("Seconds from asking Heroku for a dyno to it serving requests. The `forecast` policy looks this far ahead; `dynosaur simulate` assumes it unless `--boot-seconds`."),
+  blackout: z
+    .number()
+    .min(0)
+    .optional()
+    .describe("Seconds after any change of the formation during which no scale-down happens. Default 300 under `policy: seed`, 0 under the other policies (their forecast already covers a rebound)."),
+  scale_down_step: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe("Most dynos removed by one scale-down; 0 goes straight to the estimate. Default 1 under `policy: seed`, 0 under the other policies."),
   dry_run: z.boolean().default(false).describe("Decide but never talk to Heroku: the formation is simulated, starting at `min_dynos`."),
   stats_file: z.string().min(1).default("stats.txt").describe("CSV file every tick is appended to in a dry run (relative to the working directory)."),
   heroku_api_url: z.url().default("https://api.heroku.com").describe("Base URL of the Heroku Platform API (a proxy, or a fake in tests)."),
@@ -67,7 +108,9 @@ export const scalerConfigSchema = z
         if (!s[key]) ctx.addIssue({ code: "custom", path: [key], message: `required unless dry_run is true (${key === "heroku_api_key" ? "e.g. heroku_api_key: ${HEROKU_API_KEY}" : "the name shown by `heroku apps`"})` });
       }
     }
-  });
+  })
+  // The pace of scale-downs depends on the policy: the seed's defaults would only add cost to a forecast.
+  .transform((s) => ({ ...s, blackout: s.blackout ?? POLICY_PACE[s.policy].blackout, scale_down_step: s.scale_down_step ?? POLICY_PACE[s.policy].scale_down_step }));
 
 export type ScalerConfig = z.output<typeof scalerConfigSchema>;
 
@@ -78,6 +121,7 @@ export const processConfigSchema = z
     max_dynos: z.number().int().min(1).optional().describe("Most dynos"),
     blackout: z.number().min(0).optional().describe("Seconds after a change during which no scale-down happens"),
     scale_down_step: z.number().int().min(0).optional().describe("Most dynos removed at once; 0 goes straight to the estimate"),
+    headroom: z.number().min(0).optional().describe("Spare capacity the `forecast` policy keeps for this process type (a fraction, e.g. 0.2); scaler.headroom when left out"),
     hold_while_busy: z.boolean().default(false).describe("Never scale down while a source reports running jobs: a scale-down would kill them"),
     schedule: z.array(scheduleWindowSchema).default([]).describe("Windows (in scaler.timezone) with their own min_dynos/max_dynos; the first matching wins"),
   })
@@ -89,6 +133,8 @@ export interface ProcessConfig {
   max_dynos: number;
   blackout: number;
   scale_down_step: number;
+  /** Spare capacity under the `forecast` policy (scaler.headroom unless the process type sets its own). */
+  headroom: number;
   hold_while_busy: boolean;
   schedule: ScheduleWindow[];
 }
@@ -229,7 +275,7 @@ export function isParsed(value: unknown): value is DynosaurConfig {
 /** Every process type with its limits: `processes:` over the `scaler:` defaults, or the one of `scaler:`. */
 function resolveProcesses(c: z.output<typeof configSchema>): Record<string, ProcessConfig> {
   const s = c.scaler;
-  const base = { min_dynos: s.min_dynos, max_dynos: s.max_dynos, blackout: s.blackout, scale_down_step: s.scale_down_step, hold_while_busy: false, schedule: [] };
+  const base = { min_dynos: s.min_dynos, max_dynos: s.max_dynos, blackout: s.blackout, scale_down_step: s.scale_down_step, headroom: s.headroom, hold_while_busy: false, schedule: [] };
   if (!c.processes) return { [s.process_type]: base };
   const out: Record<string, ProcessConfig> = {};
   for (const [type, p] of Object.entries(c.processes)) {

@@ -45,6 +45,19 @@ export { Loop, type LoopParts, type TickListener } from "./loop.js";
 export { createRuntime, type Runtime, type RuntimeOptions, type RuntimePlugin, type RuntimeStatus } from "./runtime.js";
 export { parsePluginOptions, pluginOptionsSchema } from "./plugin.js";
 export { clamp, type Combined, combine, type Decision, type DecisionInput, decide, type PolicySettings } from "./policy.js";
+export {
+  createForecaster,
+  DEFAULT_BOOT_SECONDS,
+  DEFAULT_HEADROOM,
+  decideForecast,
+  type ForecastDecision,
+  type ForecastDecisionInput,
+  type ForecastSettings,
+  plannedEstimate,
+  plannedValue,
+  type SourcePlan,
+} from "./policy/forecast.js";
+export { Forecaster, type ForecasterOptions } from "./policy/forecaster.js";
 export { Redactor, redactConfig } from "./redact.js";
 export { checkPluginShape, PluginRegistry } from "./registry.js";
 export { Source } from "./source.js";

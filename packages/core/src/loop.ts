@@ -3,6 +3,7 @@ import type { DynosaurConfig, ProcessConfig } from "./config.js";
 import { DynosaurError } from "./errors.js";
 import type { ApplyResult, Change, FormationController } from "./formation/controller.js";
 import { type Combined, combine, type Decision, decide } from "./policy.js";
+import { PolicyEstimates } from "./policy/estimators.js";
 import type { SourceStatus, TickReport } from "./report.js";
 import { limitsAt } from "./schedule.js";
 import type { Source } from "./source.js";
@@ -28,11 +29,16 @@ export interface LoopDeps {
 
 type Outcome = Pick<TickReport, "before" | "after" | "reason">;
 
-/** One process type's view of a tick. */
-interface Plan {
-  type: string;
+/** One process type's view of a tick: its sources and combined estimate as the policy sees them from `current`. */
+interface View {
   sources: SourceStatus[];
   combined: Combined;
+}
+
+interface Plan {
+  type: string;
+  /** The view of the last decision (or, when none was made, from the last known quantity). */
+  view: () => View;
   decide: (current: number) => Decision;
 }
 
@@ -51,6 +57,8 @@ export class Loop {
   #ticking: Promise<TickReport[]> | null = null;
   /** Per process type: since when it has had nothing to do (for scaling to zero). */
   readonly #idleSince = new Map<string, number | null>();
+  /** What the scaling policy learned from each source. */
+  readonly #policy = new PolicyEstimates();
 
   constructor(parts: LoopParts, deps: LoopDeps) {
     this.parts = parts;
@@ -116,6 +124,7 @@ export class Loop {
       sources.map((s) => s.poll(this.limits(s.process, now0).max, config.scaler.interval * 1000, controller.current(s.process))),
     );
     const now = this.#deps.clock.now();
+    this.#policy.observe(config.scaler.policy, config.scaler.boot_seconds, sources);
     const plans = Object.entries(config.processes).map(([type, p]) => this.#plan(type, p, now));
 
     // 2 + 3. Decide and act.
@@ -123,18 +132,21 @@ export class Loop {
 
     // 4. Report.
     const events = controller.drainEvents();
-    const reports = plans.map((plan, i): TickReport => ({
-      time: now,
-      app: config.scaler.heroku_app_name ?? "(dry run)",
-      processType: plan.type,
-      dryRun: config.scaler.dry_run,
-      ...(outcomes[i] as Outcome),
-      estimate: plan.combined.estimate,
-      winner: plan.combined.winner,
-      sources: plan.sources,
-      // Events about the whole app (Heroku not answering) go with the first process type.
-      events: events.filter((e) => e.processType === plan.type || (i === 0 && e.processType === null)),
-    }));
+    const reports = plans.map((plan, i): TickReport => {
+      const view = plan.view();
+      return {
+        time: now,
+        app: config.scaler.heroku_app_name ?? "(dry run)",
+        processType: plan.type,
+        dryRun: config.scaler.dry_run,
+        ...(outcomes[i] as Outcome),
+        estimate: view.combined.estimate,
+        winner: view.combined.winner,
+        sources: view.sources,
+        // Events about the whole app (Heroku not answering) go with the first process type.
+        events: events.filter((e) => e.processType === plan.type || (i === 0 && e.processType === null)),
+      };
+    });
     this.lastReports = reports;
     const calls = [...reports.flatMap((r) => this.#deps.listeners.map((listener) => () => listener(r))), () => this.#deps.onTick?.(reports)];
     for (const call of calls) {
@@ -154,24 +166,36 @@ export class Loop {
     return limitsAt({ min: p.min_dynos, max: p.max_dynos }, p.schedule, this.parts.config.scaler.timezone, now);
   }
 
-  /** A process type's sources, combined estimate and decision rule at `now`. */
+  /** A process type's sources, combined estimate and decision rule at `now`, with the limits in force. */
   #plan(type: string, p: ProcessConfig, now: number): Plan {
-    const { sources: all, controller } = this.parts;
+    const { config, sources: all, controller } = this.parts;
     const limits = this.limits(type, now);
-    const settings = { ...p, min_dynos: limits.min, max_dynos: limits.max };
-    const sources = all.filter((s) => s.process === type).map((s) => s.status(now));
-    const combined = combine(sources, settings);
-    const busy = sources.reduce((n, s) => n + (s.busy ?? 0), 0);
+    const { policy, boot_seconds } = config.scaler;
+    // The seed waited the blackout before going to zero; the other policies default to no
+    // blackout, so they wait at least a boot time: the next job would wait that long.
+    const idleSeconds = policy === "seed" ? p.blackout : Math.max(p.blackout, boot_seconds);
+    const settings = { ...p, min_dynos: limits.min, max_dynos: limits.max, idle_seconds: idleSeconds };
+    const own = all.filter((s) => s.process === type);
+    const readings = own.map((s) => s.status(now));
+    const busy = readings.reduce((n, s) => n + (s.busy ?? 0), 0);
     // Idle: every source has a reading that asks for nothing, and nothing runs.
-    const idle = sources.length > 0 && sources.every((s) => s.estimate === 0) && busy === 0;
+    const idle = readings.length > 0 && readings.every((s) => s.estimate === 0) && busy === 0;
     if (!idle) this.#idleSince.set(type, null);
     else if (!this.#idleSince.get(type)) this.#idleSince.set(type, now);
-    const base = { now, combined, sources, settings, busy: p.hold_while_busy ? busy : 0, idleSince: this.#idleSince.get(type) ?? null };
+    const base = { now, settings, busy: p.hold_while_busy ? busy : 0, idleSince: this.#idleSince.get(type) ?? null };
+    let last: View | null = null;
+    const viewFrom = (current: number): View => {
+      const sources = this.#policy.plan(own, readings, { now, current, headroom: p.headroom });
+      last = { sources, combined: combine(sources, settings) };
+      return last;
+    };
     return {
       type,
-      sources,
-      combined,
-      decide: (current) => decide({ ...base, current, lastChange: controller.lastChange(type), refusedQuantity: controller.refusedQuantity(type, now) }),
+      view: () => last ?? viewFrom(controller.current(type) ?? limits.min),
+      decide: (current) => {
+        const { sources, combined } = viewFrom(current);
+        return decide({ ...base, sources, combined, current, lastChange: controller.lastChange(type), refusedQuantity: controller.refusedQuantity(type, now) });
+      },
     };
   }
 

@@ -8,6 +8,8 @@ export interface PolicySettings {
   blackout: number;
   /** Most dynos removed at once; 0 = straight to the estimate. */
   scale_down_step: number;
+  /** Seconds a process type must stay idle before it goes to zero. @default blackout */
+  idle_seconds?: number;
 }
 
 export interface Combined {
@@ -99,7 +101,8 @@ export function decide(input: DecisionInput): Decision {
   if (wanted === 0) {
     // To zero only once the queue has stayed empty and idle for the blackout: the next job would wait for a boot.
     const idle = input.idleSince === null || input.idleSince === undefined ? 0 : now - input.idleSince;
-    if (idle < settings.blackout * 1000) return { target: current, reason: `idle ${Math.floor(idle / 1000)} s of ${settings.blackout} s before scaling to zero` };
+    const wait = settings.idle_seconds ?? settings.blackout;
+    if (idle < wait * 1000) return { target: current, reason: `idle ${Math.floor(idle / 1000)} s of ${wait} s before scaling to zero` };
   }
   const step = settings.scale_down_step === 0 ? current - wanted : Math.min(settings.scale_down_step, current - wanted);
   return { target: current - step, reason: "scale down" };

@@ -187,6 +187,24 @@ export class Source {
     return best;
   }
 
+  /** The newest good reading, whatever the hysteresis window: what a scaling policy learns from. */
+  newest(): { time: number; value: number } | null {
+    const latest = this.#readings.at(-1);
+    return latest ? { time: latest.time, value: latest.value } : null;
+  }
+
+  /**
+   * The plugin's own capacity model for a value the policy plans for (not rounded up: a
+   * policy may compare fractions). Throws a DynosaurError when the plugin gives no number >= 0.
+   */
+  dynosFor(value: number, current: number | null): number {
+    const raw = this.#instance.estimateDynos(value, { current, process: this.process });
+    if (typeof raw !== "number" || !Number.isFinite(raw) || raw < 0) {
+      throw new DynosaurError("DYNO_BAD_READING", `source ${this.name} turned ${value} into ${describeValue(raw)} dynos`);
+    }
+    return raw;
+  }
+
   health(now: number): SourceHealth {
     const latest = this.#readings.at(-1);
     const sinceGood = now - (latest?.time ?? this.#startedAt);

@@ -24,12 +24,38 @@ describe("parseConfig", () => {
       min_dynos: 1,
       max_dynos: 10,
       interval: 5,
-      blackout: 300,
-      scale_down_step: 1,
+      policy: "forecast",
+      headroom: 0.2,
+      boot_seconds: 60,
+      blackout: 0,
+      scale_down_step: 0,
       stats_file: "stats.txt",
       heroku_api_url: "https://api.heroku.com",
       heroku_poll_interval: 60,
     });
+    expect(config.processes.web).toMatchObject({ blackout: 0, scale_down_step: 0, headroom: 0.2 });
+  });
+
+  it("keeps the seed's pace under policy: seed, and a pace the config sets under any policy", () => {
+    const seed = parseConfig({ scaler: { dry_run: true, policy: "seed" }, plugins }).config;
+    expect(seed.scaler).toMatchObject({ blackout: 300, scale_down_step: 1 });
+    expect(seed.processes.web).toMatchObject({ blackout: 300, scale_down_step: 1 });
+    const set = parseConfig({ scaler: { dry_run: true, blackout: 120, scale_down_step: 2 }, plugins }).config;
+    expect(set.scaler).toMatchObject({ policy: "forecast", blackout: 120, scale_down_step: 2 });
+  });
+
+  it("takes a process type's own headroom over scaler.headroom", () => {
+    const { config } = parseConfig({ scaler: { dry_run: true, headroom: 0.1 }, processes: { web: {}, worker: { min_dynos: 0, headroom: 0.5 } }, plugins });
+    expect(config.processes.web?.headroom).toBe(0.1);
+    expect(config.processes.worker?.headroom).toBe(0.5);
+  });
+
+  it("rejects an unknown policy and a negative headroom, naming the path", () => {
+    const unknown = configError(() => parseConfig({ scaler: { dry_run: true, policy: "fast" }, plugins }));
+    expect(unknown.message).toContain("scaler.policy");
+    expect(unknown.message).toContain("forecast");
+    const negative = configError(() => parseConfig({ scaler: { dry_run: true, headroom: -0.1 }, plugins }));
+    expect(negative.message).toContain("scaler.headroom");
   });
 
   it("accepts the seed's key names", () => {

@@ -76,7 +76,7 @@ describe("scaler tick", () => {
   });
 
   it("holds a scale-down during the blackout, then steps down one dyno at a time", async () => {
-    const { plugin, scaler, formation, clock } = await setup();
+    const { plugin, scaler, formation, clock } = await setup({ scaler: { policy: "seed" } });
     plugin.script.set("a", [60, 10]);
     await scaler.tick(); // 1 → 6
     clock.advance(5000);
@@ -183,7 +183,7 @@ describe("scaler tick", () => {
   });
 
   it("drives the estimate by the largest reading of the hysteresis period", async () => {
-    const { plugin, scaler, clock } = await setup({ scaler: { blackout: 0 }, plugins: [{ name: "a", type: "scripted", interval: 5, hysteresis_period: 20 }] });
+    const { plugin, scaler, clock } = await setup({ scaler: { policy: "seed", blackout: 0 }, plugins: [{ name: "a", type: "scripted", interval: 5, hysteresis_period: 20 }] });
     plugin.script.set("a", [90, 10]);
     expect((await scaler.tick()).estimate).toBe(9);
     clock.advance(15_000);

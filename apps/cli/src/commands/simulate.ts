@@ -1,6 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { extname, resolve } from "node:path";
-import { backtestJson, formatBacktest, readTrace, renderBacktestHtml, renderBacktestSvg, runBacktest } from "@dynosaur/backtest";
+import { backtestJson, COMPARE_POLICIES, formatBacktest, readTrace, renderBacktestHtml, renderBacktestSvg, runBacktest } from "@dynosaur/backtest";
 import { inputError } from "@dynosaur/core";
 import type { CliIO, Setup } from "../setup.js";
 import { parseFlags, refuseExtraArguments } from "../args.js";
@@ -19,11 +19,14 @@ Options:
   --source <name>       the source the \`value\` column feeds (default: the config's first
                         plugin); columns named after sources feed those, and sources
                         without a column are left out of the replay
-  --boot-seconds <s>    from a scale-up to the new dynos serving (default 60);
-                        a scale-down takes effect at once
+  --boot-seconds <s>    from a scale-up to the new dynos serving (default: the config's
+                        scaler.boot_seconds, 60 unless set); the replayed engine plans
+                        with it too; a scale-down takes effect at once
   --tick-seconds <s>    between two engine ticks (default: at each minute's end, or the
                         config's interval if longer); e.g. 5 replays at the engine's pace
-  --compare             also replay the seed's rule and "follow the last reading", side by side
+  --compare             also replay the anchors side by side: seed (the seed's rule),
+                        follow (the last reading), hysteresis (the largest of the last 5
+                        readings) and hpa (Kubernetes' HPA), each through the same engine
   --json                print one JSON object instead of the table
   --chart <file>        write a chart: .svg, or .html (overview plus one chart per day)
   -h, --help            this help
@@ -98,7 +101,7 @@ export async function simulateCommand(io: CliIO, setup: Setup, options: Simulate
     source: options.source,
     bootSeconds: options.bootSeconds,
     tickSeconds: options.tickSeconds,
-    policies: options.compare ? ["seed", "configured", "follow"] : ["configured"],
+    policies: options.compare ? COMPARE_POLICIES : ["configured"],
   });
   if (options.chart) {
     const html = extname(options.chart).toLowerCase() !== ".svg";
