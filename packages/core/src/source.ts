@@ -118,7 +118,12 @@ export class Source {
       this.#lastError = describeError(error);
       // Say what stands instead: the last good reading, or nothing yet (the source counts as stale).
       const standing = this.#readings.length > 0 ? "keeping the last good reading" : "no reading yet";
-      this.#logger.warn(`source ${this.name}: reading failed, ${standing}: ${this.#lastError}`, { source: this.name, code: error.code });
+      this.#logger.warn(`source ${this.name}: reading failed, ${standing}: ${this.#lastError}`, {
+        source: this.name,
+        code: error.code,
+        error: error.message,
+        hint: error.hint,
+      });
       return error;
     }
   }
