@@ -1,3 +1,4 @@
+import { relative } from "node:path";
 import { createRuntime } from "@dynosaur/core";
 import { createCliLogger } from "../log-writer.js";
 import type { CliFlags, CliIO, Setup } from "../setup.js";
@@ -61,7 +62,7 @@ export async function runCommand(io: CliIO, setup: Setup, flags: CliFlags): Prom
   if (!settings.dry_run && unreached) return 1;
   // --once and --ticks are how a config is tried out: with no reading from any source, it did not work.
   if (limit !== null && runtime.status().sources.every((s) => s.lastRetrieval === null)) {
-    logger.error(`no source gave a reading in ${ticks} tick${ticks === 1 ? "" : "s"} (see the failures above); \`dynosaur doctor ${setup.file}\` checks each source and Heroku`, {
+    logger.error(`no source gave a reading in ${ticks} tick${ticks === 1 ? "" : "s"} (see the failures above); \`dynosaur doctor ${relative(io.cwd, setup.file) || setup.file}\` checks each source and Heroku`, {
       event: "no-readings",
     });
     return 1;
