@@ -1,6 +1,7 @@
-import { DynosaurError, describeError, type ErrorCode, inputError, type LogLevel, Redactor } from "@dynosaur/core";
+import { DOCTOR_TIMEOUT_S, DynosaurError, describeError, type ErrorCode, inputError, type LogLevel, Redactor } from "@dynosaur/core";
 import { parseFlags, refuseExtraArguments } from "./args.js";
 import { checkCommand } from "./commands/check.js";
+import { doctorCommand } from "./commands/doctor.js";
 import { runCommand } from "./commands/run.js";
 import { schemaCommand } from "./commands/schema.js";
 import { parseSimulateArgs, SIMULATE_USAGE, simulateCommand } from "./commands/simulate.js";
@@ -12,6 +13,8 @@ export type { CliFlags, CliIO, Setup } from "./setup.js";
 const USAGE = `Usage:
   dynosaur <config>            run until SIGTERM/SIGINT (same as: dynosaur run <config>)
   dynosaur check <config>      validate the config and its plugins; print what would run
+  dynosaur doctor <config>     read every source and Heroku's formation once (never scaling);
+                               print what each answered, or what failed and how to fix it
   dynosaur schema [<config>]   print the config's JSON Schema (with the options of its plugins)
   dynosaur simulate <config> --trace <file.csv>
                                replay a recorded load through the engine and score it
@@ -26,6 +29,7 @@ Options:
   --dry-run              decide, but never talk to Heroku (formation simulated in memory)
   --log-format text|json one human line per tick (default), or one JSON object per line
   --log-level debug|info|warn|error   (default info)
+  --timeout <s>          doctor: seconds each check may take (default 10)
   -h, --help             this help
   -v, --version          print the version
 
@@ -72,9 +76,11 @@ export async function main(io: CliIO): Promise<number> {
     if (command === "schema" && !configPath) return schemaCommand(io, null);
     if (!configPath) throw inputError("DYNO_USAGE", `\`dynosaur ${command === "run" ? "" : `${command} `}\` needs a config file`, { hint: "e.g. dynosaur examples/dry-run.yaml (see --help)" });
     // The schema only needs the config's plugins: like a dry run, it never needs Heroku's settings, nor its reporters.
-    const setup = await loadSetup(configPath, io, command === "schema" ? { dryRun: true, reporters: false } : flags);
+    // Neither does doctor send stats: a reporter package need not be installed to check the connections.
+    const setup = await loadSetup(configPath, io, command === "schema" ? { dryRun: true, reporters: false } : { ...flags, reporters: command !== "doctor" });
     redactor = setup.redactor;
     if (command === "check") return await checkCommand(io, setup);
+    if (command === "doctor") return await doctorCommand(io, setup, flags.timeout ?? DOCTOR_TIMEOUT_S);
     if (command === "schema") return schemaCommand(io, setup);
     return await runCommand(io, setup, flags);
   } catch (e) {
@@ -99,13 +105,13 @@ function formatError(e: unknown): string {
   return `error: unexpected failure: ${describeError(e)}${e instanceof Error && e.stack ? `\n${e.stack}` : ""}`;
 }
 
-function parseCommandLine(argv: string[]): { command: string; configPath: string | undefined; flags: CliFlags } {
+function parseCommandLine(argv: string[]): { command: string; configPath: string | undefined; flags: CliFlags & { timeout: number | null } } {
   const { values, positionals } = parseFlags(argv, FLAGS, "dynosaur --help");
   if (values.help) return { command: "help", configPath: undefined, flags: defaultFlags() };
   if (values.version) return { command: "version", configPath: undefined, flags: defaultFlags() };
   let [command, configPath, ...rest] = positionals;
   if (command === undefined) throw inputError("DYNO_USAGE", "no config file given", { hint: "e.g. dynosaur examples/dry-run.yaml (see --help)" });
-  if (!["run", "check", "schema"].includes(command)) {
+  if (!["run", "check", "schema", "doctor"].includes(command)) {
     rest = configPath === undefined ? [] : [configPath, ...rest];
     configPath = command;
     command = "run";
@@ -120,10 +126,16 @@ function parseCommandLine(argv: string[]): { command: string; configPath: string
     ticks = Number(values.ticks);
     if (!Number.isInteger(ticks) || ticks < 1) throw inputError("DYNO_USAGE", `--ticks must be a whole number >= 1, not "${values.ticks}"`);
   }
+  let timeout: number | null = null;
+  if (values.timeout !== undefined) {
+    if (command !== "doctor") throw inputError("DYNO_USAGE", "--timeout applies to `dynosaur doctor` only", { hint: "a source's `timeout` and `scaler.heroku_timeout` set a run's timeouts" });
+    timeout = Number(values.timeout);
+    if (!Number.isFinite(timeout) || timeout <= 0) throw inputError("DYNO_USAGE", `--timeout must be a number of seconds > 0, not "${values.timeout}"`, { hint: "e.g. dynosaur doctor config.yaml --timeout 5" });
+  }
   return {
     command,
     configPath,
-    flags: { once: values.once ?? false, ticks, dryRun: values["dry-run"] ?? false, logFormat: format, logLevel: level as LogLevel },
+    flags: { once: values.once ?? false, ticks, dryRun: values["dry-run"] ?? false, logFormat: format, logLevel: level as LogLevel, timeout },
   };
 }
 
@@ -133,10 +145,11 @@ const FLAGS = {
   "dry-run": { type: "boolean" },
   "log-format": { type: "string" },
   "log-level": { type: "string" },
+  timeout: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
 } as const;
 
-function defaultFlags(): CliFlags {
-  return { once: false, ticks: null, dryRun: false, logFormat: "text", logLevel: "info" };
+function defaultFlags(): CliFlags & { timeout: null } {
+  return { once: false, ticks: null, dryRun: false, logFormat: "text", logLevel: "info", timeout: null };
 }

@@ -63,6 +63,16 @@ export function spawnCli(args: string[], options: { cwd?: string; env?: Record<s
 const CLI_MODULES = fileURLToPath(new URL("../node_modules", import.meta.url));
 
 /**
+ * A temp dir (see `tempDir`) whose local plugin files can import @dynosaur/core and zod as
+ * any plugin package would.
+ */
+export function pluginDir(files: Record<string, string>): string {
+  const dir = tempDir(files);
+  symlinkSync(CLI_MODULES, join(dir, "node_modules"), "dir");
+  return dir;
+}
+
+/**
  * A config dir for a scaler of app `shop` (web) on the Heroku fake at `herokuUrl`, fed by a
  * tiny plugin that reads its value from a file the test rewrites (`setReading`).
  */

@@ -35,6 +35,7 @@ export {
   SCALER_ALIASES,
   scalerConfigSchema,
 } from "./config.js";
+export { DOCTOR_TIMEOUT_S, type DoctorCheck, type DoctorFailure, type DoctorOptions, type DoctorReport, formatDoctorReport, runDoctor } from "./doctor.js";
 export { substituteEnv } from "./env.js";
 export { type ApplyResult, FormationController, type FormationControllerOptions, type FormationRead, type LeaderGate } from "./formation/controller.js";
 export { type Formation, HerokuClient, type HerokuClientOptions, HerokuError } from "./formation/heroku-client.js";

@@ -129,7 +129,7 @@ export const sourceOptionsSchema = z.object({
     .default(0)
     .describe("Seconds of readings kept; the largest of them drives the estimate, so it rises fast and falls slowly. 0 = the latest reading only."),
   outage_after: z.number().positive().default(300).describe("Seconds without a good reading after which the source is in outage (alerted)."),
-  timeout: z.number().positive().default(30).describe("Seconds a single reading may take before it is abandoned."),
+  timeout: z.number().positive().default(10).describe("Seconds a single reading may take before it is abandoned (and the longest a tick waits for a source's first reading)."),
 });
 
 export type SourceOptions = Required<Pick<z.output<typeof sourceOptionsSchema>, "type" | "interval" | "hysteresis_period" | "outage_after" | "timeout">> & {

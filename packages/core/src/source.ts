@@ -69,7 +69,8 @@ export class Source {
 
   /**
    * Takes a fresh reading if one is due, waiting for it at most `waitMs` (real time): a
-   * slow source never holds up a tick, its reading lands in a later one. Never throws: a
+   * slow source never holds up a tick, its reading lands in a later one. Before its first
+   * good reading it waits for one, at most the source's `timeout`. Never throws: a
    * failure is logged and kept in `lastError`, and the previous good reading stands.
    * Returns the failure, if the reading finished with one. `maxDynos` bounds what counts
    * as a plausible estimate.
@@ -84,11 +85,14 @@ export class Source {
         this.#inFlight = null;
       });
     }
-    // Before the first good reading there is nothing to fall back on: wait for it.
-    if (!Number.isFinite(waitMs) || this.#readings.length === 0) return this.#inFlight;
+    // Before the first good reading there is nothing to fall back on: wait for it, but never
+    // past the source's `timeout` (the reading is abandoned then anyway), so a service that
+    // accepts the connection and never answers holds a tick no longer than that.
+    const wait = this.#readings.length === 0 ? this.options.timeout * 1000 : waitMs;
+    if (!Number.isFinite(wait)) return this.#inFlight;
     let timer: NodeJS.Timeout | undefined;
     const gaveUp = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), waitMs);
+      timer = setTimeout(() => resolve(null), wait);
       timer.unref?.();
     });
     try {
@@ -112,7 +116,14 @@ export class Source {
       if (this.#closed) return null;
       const error = e instanceof DynosaurError ? e : new DynosaurError("DYNO_PLUGIN_FAILED", describeError(e), { cause: e });
       this.#lastError = describeError(error);
-      this.#logger.warn(`source ${this.name}: reading failed, keeping the last good reading: ${this.#lastError}`, { source: this.name, code: error.code });
+      // Say what stands instead: the last good reading, or nothing yet (the source counts as stale).
+      const standing = this.#readings.length > 0 ? "keeping the last good reading" : "no reading yet";
+      this.#logger.warn(`source ${this.name}: reading failed, ${standing}: ${this.#lastError}`, {
+        source: this.name,
+        code: error.code,
+        error: error.message,
+        hint: error.hint,
+      });
       return error;
     }
   }

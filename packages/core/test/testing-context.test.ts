@@ -97,7 +97,7 @@ describe("createTestInstance", () => {
   it("validates as core does (type filled in, defaults and common options added) and creates an instance", async () => {
     const t = await createTestInstance(plugin, {});
     cleanups.push(() => t.close());
-    expect(t.options).toEqual({ type: "counter", name: "counter", start: 3, interval: 60, hysteresis_period: 0, outage_after: 300, timeout: 30 });
+    expect(t.options).toEqual({ type: "counter", name: "counter", start: 3, interval: 60, hysteresis_period: 0, outage_after: 300, timeout: 10 });
     expect(t.ctx.name).toBe("counter");
     expect(await t.instance.retrieve(t.ctx.signal)).toBe(3);
     expect(await t.instance.retrieve(t.ctx.signal)).toBe(4);

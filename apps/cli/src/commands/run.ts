@@ -1,3 +1,4 @@
+import { relative } from "node:path";
 import { createRuntime } from "@dynosaur/core";
 import { createCliLogger } from "../log-writer.js";
 import type { CliFlags, CliIO, Setup } from "../setup.js";
@@ -57,8 +58,16 @@ export async function runCommand(io: CliIO, setup: Setup, flags: CliFlags): Prom
   io.signals?.off?.("SIGINT", onInt);
   logger.info(`stopped after ${ticks} tick${ticks === 1 ? "" : "s"}${signalled ? ` (${signalled})` : ""}`, { event: "stopped", ticks, rss_bytes: process.memoryUsage.rss(), max_rss_bytes: process.resourceUsage().maxRSS * 1024 });
 
+  if (signalled !== null) return 0;
   // A run that never reached Heroku has failed, whatever else happened.
   const unreached = runtime.lastReports.some((r) => r.before === null);
-  if (!settings.dry_run && unreached && signalled === null) return 1;
+  if (!settings.dry_run && unreached) return 1;
+  // --once and --ticks are how a config is tried out: with no reading from any source, it did not work.
+  if (limit !== null && runtime.status().sources.every((s) => s.lastRetrieval === null)) {
+    logger.error(`no source gave a reading in ${ticks} tick${ticks === 1 ? "" : "s"} (see the failures above); \`dynosaur doctor ${relative(io.cwd, setup.file) || setup.file}\` checks each source and Heroku`, {
+      event: "no-readings",
+    });
+    return 1;
+  }
   return 0;
 }

@@ -204,7 +204,7 @@ export class Checker {
     this.#check("heroku-failure-logged", herokuErrors.length <= 1 && failedSent <= herokuErrors.length, () => `${failedSent} failed Heroku calls, ${herokuErrors.length} error lines: ${herokuErrors.map((l) => l.message).join(" / ")}`);
     for (const e of herokuErrors) this.#check("heroku-failure-logged", /^Heroku(: | refused )/.test(e.message) && typeof e.fields.code === "string", () => `unclear Heroku error line: ${e.message}`);
 
-    const failLines = logs.filter((l) => l.level === "warn" && / reading failed, keeping the last good reading: /.test(l.message));
+    const failLines = logs.filter((l) => l.level === "warn" && / reading failed, (keeping the last good reading|no reading yet): /.test(l.message));
     for (const ev of o.plugin) {
       const mine = failLines.filter((l) => l.fields.source === ev.source);
       if (ev.kind === "good") {
