@@ -77,6 +77,8 @@ scaler:
   heroku_app_name: shop
   heroku_api_key: \${HEROKU_API_KEY}
   heroku_api_url: ${herokuUrl}
+  # The seed's rules: this test follows exact quantities through wake, hold and back to zero.
+  policy: seed
   interval: 0.25
   heroku_poll_interval: 0.5
   blackout: ${blackout}
@@ -244,7 +246,7 @@ plugins:
       [
         "tick every 5 s; schedules in Europe/Helsinki",
         "processes:",
-        "  web: 1..6 dynos now, blackout 300 s, scale-down step 1",
+        "  web: 1..6 dynos now, blackout 0 s, scale-down step to the estimate",
         "    next change: Mon 2026-03-02 08:00 Europe/Helsinki (06:00 UTC): 3..6 dynos (schedule[0])",
         "    driven by: site",
         "  worker: 0..5 dynos now, blackout 120 s, scale-down step to the estimate, no scale-down while jobs run",
@@ -257,6 +259,6 @@ plugins:
 
     // Friday 6 March, 15:00 UTC = 17:00 in Helsinki: inside; the next change ends the window, then the weekend.
     const inside = await check(Date.UTC(2026, 2, 6, 15, 0));
-    expect(inside).toContain("  web: 3..6 dynos now (schedule[0]), blackout 300 s, scale-down step 1\n    next change: Fri 2026-03-06 18:00 Europe/Helsinki (16:00 UTC): 1..6 dynos (outside every window)\n");
+    expect(inside).toContain("  web: 3..6 dynos now (schedule[0]), blackout 0 s, scale-down step to the estimate\n    next change: Fri 2026-03-06 18:00 Europe/Helsinki (16:00 UTC): 1..6 dynos (outside every window)\n");
   });
 });

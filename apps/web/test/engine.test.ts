@@ -33,7 +33,8 @@ describe("engines run by the server", () => {
     const t = await startTestServer();
     const config = (min: number) => ({
       use: ["dynosaur-plugin-example"],
-      scaler: { heroku_app_name: "example", heroku_api_key: HEROKU_KEY, heroku_api_url: heroku.url, min_dynos: min, max_dynos: 10, interval: 5, blackout: 300, scale_down_step: 0, heroku_poll_interval: 5 },
+      // The seed policy: its hysteresis window is what this test watches survive a change.
+      scaler: { policy: "seed", heroku_app_name: "example", heroku_api_key: HEROKU_KEY, heroku_api_url: heroku.url, min_dynos: min, max_dynos: 10, interval: 5, blackout: 300, scale_down_step: 0, heroku_poll_interval: 5 },
       plugins: [{ type: "example", name: "load", url: load.url, json_pointer: "/n", per_dyno: 4, interval: 5, hysteresis_period: 30 }],
     });
 

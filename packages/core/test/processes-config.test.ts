@@ -24,15 +24,15 @@ describe("processes", () => {
       plugins: [{ type: "random" }, { name: "jobs", type: "sidekiq", process: "worker" }],
     });
     expect(config.processes).toEqual({
-      web: { min_dynos: 2, max_dynos: 8, blackout: 120, scale_down_step: 2, hold_while_busy: false, schedule: [] },
-      worker: { min_dynos: 0, max_dynos: 20, blackout: 120, scale_down_step: 2, hold_while_busy: true, schedule: [] },
+      web: { min_dynos: 2, max_dynos: 8, blackout: 120, scale_down_step: 2, headroom: 0.2, hold_while_busy: false, schedule: [] },
+      worker: { min_dynos: 0, max_dynos: 20, blackout: 120, scale_down_step: 2, headroom: 0.2, hold_while_busy: true, schedule: [] },
     });
     expect(defaultProcess(config)).toBe("web");
   });
 
   it("the single-process layout stays as it was: scaler: describes the one process type", () => {
     const web = parseConfig({ scaler: { ...scaler, min_web_dynos: undefined }, plugins: [{ type: "random" }] }).config;
-    expect(web.processes).toEqual({ web: { min_dynos: 2, max_dynos: 8, blackout: 120, scale_down_step: 2, hold_while_busy: false, schedule: [] } });
+    expect(web.processes).toEqual({ web: { min_dynos: 2, max_dynos: 8, blackout: 120, scale_down_step: 2, headroom: 0.2, hold_while_busy: false, schedule: [] } });
     const worker = parseConfig({ scaler: { ...scaler, process_type: "worker", min_dynos: 0 }, plugins: [{ type: "random" }] }).config;
     expect(Object.keys(worker.processes)).toEqual(["worker"]);
     // A source that names no process drives the only one there is.
