@@ -55,8 +55,8 @@ export class ApiError extends Error {
 
 let csrf: string | null = null;
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: "application/json" };
+async function request<T>(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: "application/json", ...extra };
   if (body !== undefined) headers["content-type"] = "application/json";
   if (method !== "GET" && csrf) headers["x-csrf-token"] = csrf;
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "same-origin" });
@@ -94,8 +94,72 @@ export async function logout(): Promise<void> {
 
 export const listApps = () => request<{ apps: AppSummary[] }>("GET", "/api/apps").then((r) => r.apps);
 
-/** The sources of an app as the engine last saw them (live, or from the last stored tick). */
-export async function appSources(name: string): Promise<SourceStatus[]> {
-  const s = await request<{ sources?: SourceStatus[]; last_tick?: { sources?: SourceStatus[] } | null }>("GET", `/api/apps/${encodeURIComponent(name)}/status`);
-  return s.sources ?? s.last_tick?.sources ?? [];
+/** Whether an app is paused, and its sources as the engine last saw them (live, or from the last stored tick). */
+export async function appStatus(name: string): Promise<{ paused: boolean; sources: SourceStatus[] }> {
+  const s = await request<{ paused?: boolean; sources?: SourceStatus[]; last_tick?: { sources?: SourceStatus[] } | null }>("GET", `/api/apps/${encodeURIComponent(name)}/status`);
+  return { paused: s.paused ?? false, sources: s.sources ?? s.last_tick?.sources ?? [] };
 }
+
+export interface MinuteReading {
+  minute: string;
+  process_type: string;
+  dynos: number | null;
+  estimate: number | null;
+  sources: { name: string; value: number | null; estimate: number | null; health: string }[];
+}
+
+export interface AppEvent {
+  at: string;
+  kind: string;
+  message: string;
+  data: Record<string, unknown>;
+}
+
+/** A tick as the event stream sends it: the tick report with its time as ISO text. */
+export interface Tick {
+  at: string;
+  time: number;
+  processType: string;
+  after: number | null;
+  estimate: number | null;
+  winner: string | null;
+  reason: string;
+  sources: SourceStatus[];
+}
+
+const app = (name: string) => `/api/apps/${encodeURIComponent(name)}`;
+
+export const readings = (name: string, since: Date) =>
+  request<{ readings: MinuteReading[] }>("GET", `${app(name)}/readings?since=${encodeURIComponent(since.toISOString())}`).then((r) => r.readings);
+
+export const events = (name: string, since: Date) =>
+  request<{ events: AppEvent[] }>("GET", `${app(name)}/events?since=${encodeURIComponent(since.toISOString())}`).then((r) => r.events);
+
+export const setPaused = (name: string, paused: boolean) => request("POST", `${app(name)}/${paused ? "pause" : "resume"}`);
+
+/** Live ticks over Server-Sent Events; returns the function that stops listening. */
+export function streamTicks(name: string, onTick: (t: Tick) => void): () => void {
+  const source = new EventSource(`${app(name)}/stream`);
+  source.addEventListener("tick", (e) => onTick(JSON.parse((e as MessageEvent<string>).data) as Tick));
+  return () => source.close();
+}
+
+export interface StoredConfig {
+  name: string;
+  version: number;
+  author: string;
+  comment: string | null;
+  created_at: string;
+  config: Record<string, unknown>;
+  /** Secret fields: `set` ones are stored encrypted and never sent back. */
+  secrets: { path: string; state: "set" | "reference" }[];
+}
+
+export const getConfig = (name: string) => request<StoredConfig>("GET", `${app(name)}/config`);
+
+/** The JSON Schema of a config using these plugins; secret fields are `writeOnly`. */
+export const configSchema = (use: string[]) => request<Record<string, unknown>>("GET", `/api/schema?use=${encodeURIComponent(use.join(","))}`);
+
+/** Saves the next version; refused (409) when `version` is no longer the current one. */
+export const saveConfig = (name: string, config: unknown, version: number, comment: string) =>
+  request<{ version: number }>("PUT", `${app(name)}/config${comment ? `?comment=${encodeURIComponent(comment)}` : ""}`, config, { "if-match": `"${version}"` });

@@ -1,12 +1,15 @@
+import type { ComponentType } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { logout, type Session, session } from "./api.js";
 import { Login } from "./pages/login.js";
 import { Overview } from "./pages/overview.js";
+import { type Route, useRoute } from "./route.js";
 
 /** Decides between the login page and the pages behind it, from GET /api/session. */
 export function App() {
   const [who, setWho] = useState<Session | null | undefined>(undefined);
   const [failure, setFailure] = useState<string | null>(null);
+  const route = useRoute();
   useEffect(() => {
     session().then(setWho, (e: Error) => setFailure(e.message));
   }, []);
@@ -23,7 +26,29 @@ export function App() {
           Log out
         </button>
       </header>
-      <Overview />
+      <Page route={route} />
     </>
   );
+}
+
+// The app and config pages bring the chart and form libraries: loaded when first opened.
+const loaders = {
+  app: () => import("./pages/app.js").then((m) => m.AppPage as ComponentType<{ name: string }>),
+  config: () => import("./pages/config.js").then((m) => m.ConfigPage as ComponentType<{ name: string }>),
+};
+
+function Page({ route }: { route: Route }) {
+  const [loaded, setLoaded] = useState<{ page: string; component: ComponentType<{ name: string }> } | null>(null);
+  useEffect(() => {
+    if (route.page === "overview") return;
+    let alive = true;
+    loaders[route.page]().then((component) => alive && setLoaded({ page: route.page, component }));
+    return () => {
+      alive = false;
+    };
+  }, [route.page]);
+  if (route.page === "overview") return <Overview />;
+  if (loaded?.page !== route.page) return <main aria-busy="true" />;
+  const Component = loaded.component;
+  return <Component key={route.name} name={route.name} />;
 }

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { type AppSummary, appSources, type Health, listApps, type SourceStatus } from "../api.js";
+import { type AppSummary, appStatus, type Health, listApps, type SourceStatus } from "../api.js";
 
 const REFRESH_MS = 15_000;
 
@@ -19,8 +19,8 @@ export function Overview() {
         setError(null);
         // Per-source health is in each app's status; the table shows before they arrive.
         for (const a of list) {
-          appSources(a.name).then(
-            (s) => alive && setSources((m) => ({ ...m, [a.name]: s })),
+          appStatus(a.name).then(
+            (s) => alive && setSources((m) => ({ ...m, [a.name]: s.sources })),
             () => {},
           );
         }
