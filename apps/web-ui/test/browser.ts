@@ -61,3 +61,11 @@ export async function axeViolations(page: Page): Promise<{ id: string; impact: s
       .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")) }));
   });
 }
+
+/** Logs in through the login page as the test server's admin. */
+export async function logIn(page: Page, url: string, password: string): Promise<void> {
+  await page.goto(`${url}/`);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("button", { name: "Log out" }).waitFor();
+}

@@ -10,6 +10,18 @@ import { diff, fieldId, formSchema } from "../form-schema.js";
 import { validator } from "../validator.js";
 
 const BaseText = getDefaultRegistry().widgets.TextWidget as ComponentType<WidgetProps>;
+const BaseSelect = getDefaultRegistry().widgets.SelectWidget as ComponentType<WidgetProps>;
+
+/** The chooser between a field's alternatives (`anyOf`/`oneOf`) gets no label of its own: give it one. */
+function SelectWidget(props: WidgetProps) {
+  if (!/__(any|one)of_select$/.test(props.id)) return <BaseSelect {...props} />;
+  return (
+    <label class="choice">
+      {`${props.label}: kind`}
+      <BaseSelect {...props} />
+    </label>
+  );
+}
 
 /**
  * Secret fields (`writeOnly` in the schema) are write-only: a password box that is empty
@@ -45,7 +57,7 @@ export function ConfigPage({ name }: { name: string }) {
     load().catch((e: Error) => setError(e.message));
   }, [name]);
 
-  const widgets = useMemo(() => ({ TextWidget: makeTextWidget(new Set((stored?.secrets ?? []).filter((s) => s.state === "set").map((s) => fieldId(s.path)))) }), [stored]);
+  const widgets = useMemo(() => ({ SelectWidget, TextWidget: makeTextWidget(new Set((stored?.secrets ?? []).filter((s) => s.state === "set").map((s) => fieldId(s.path)))) }), [stored]);
   const changes = useMemo(() => (stored ? diff(stored.config, draft) : []), [stored, draft]);
 
   const save = async (config: Record<string, unknown>) => {
@@ -91,6 +103,10 @@ export function ConfigPage({ name }: { name: string }) {
         noHtml5Validate
         onChange={(e) => setDraft(e.formData as Record<string, unknown>)}
         onSubmit={(e) => save(e.formData as Record<string, unknown>)}
+        onError={() => {
+          setMessage(null);
+          setError("Nothing was saved: see the errors at their fields.");
+        }}
       >
         <h2>Changes against version {stored.version}</h2>
         {changes.length === 0 ? (

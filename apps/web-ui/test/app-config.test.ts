@@ -1,0 +1,108 @@
+import { join } from "node:path";
+import type { Browser } from "playwright-core";
+import { ManualClock } from "@dynosaur/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ADMIN_PASSWORD, dryRunConfig, startTestServer } from "../../web/test/helpers.js";
+import { axeViolations, buildPages, consoleErrors, DOCS, launch, logIn } from "./browser.js";
+
+let pages: Awaited<ReturnType<typeof buildPages>>;
+let chromium: Browser;
+
+beforeAll(async () => {
+  pages = await buildPages();
+  chromium = await launch();
+}, 600_000);
+afterAll(async () => {
+  await chromium?.close();
+  pages?.remove();
+});
+
+/** The pages ask for "the last hour" by the browser's clock: the server's manual clock starts there too. */
+const browserTime = () => new ManualClock(Date.now());
+
+const HEROKU_KEY = "hrku-this-secret-must-never-reach-the-page";
+
+describe("the app and config pages, in Chromium against a real server on SQLite", () => {
+  it("the app page shows the chart, the event log as the API has it, and pauses and resumes scaling", async () => {
+    const t = await startTestServer({ pagesDir: pages.dir, clock: browserTime() });
+    expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() })).status).toBe(200);
+    expect((await t.call("PUT", "/api/apps/shop/config?comment=more%20room", { body: dryRunConfig({ scaler: { max_dynos: 6 } }) })).status).toBe(200);
+    const page = await chromium.newPage({ viewport: { width: 1100, height: 800 } });
+    const errors = consoleErrors(page);
+    await logIn(page, t.server.url, ADMIN_PASSWORD);
+    errors.splice(0); // the anonymous session probe's 401 (see overview.test.ts)
+
+    await page.getByRole("link", { name: "shop" }).click();
+    await page.getByRole("heading", { name: "shop" }).waitFor();
+    const chart = page.getByRole("img", { name: /^shop: dynos, estimate/ });
+    await chart.locator("canvas").waitFor();
+    const events = (await t.call("GET", "/api/apps/shop/events")).json.events as { kind: string; message: string }[];
+    expect(events.map((e) => e.message)).toEqual(["app created by token:DYNOSAUR_API_TOKEN (version 1)", "config changed by token:DYNOSAUR_API_TOKEN (version 2): more room"]);
+    const shown = page.locator(".events li");
+    await expect.poll(() => shown.count()).toBe(2);
+    // Newest first.
+    expect(await shown.first().textContent()).toContain("more room");
+
+    await page.getByRole("button", { name: "Pause scaling" }).click();
+    await page.getByRole("button", { name: "Resume scaling" }).waitFor();
+    expect((await t.call("GET", "/api/apps")).json.apps[0].paused).toBe(true);
+
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(DOCS, "web-app.png"), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("the config form: keys as labels with descriptions and defaults; a secret never shown; an invalid value refused at its field; a change saved as the next version", async () => {
+    const t = await startTestServer({ pagesDir: pages.dir, clock: browserTime() });
+    expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig({ scaler: { heroku_api_key: HEROKU_KEY } }) })).status).toBe(200);
+    const page = await chromium.newPage({ viewport: { width: 1100, height: 800 } });
+    const errors = consoleErrors(page);
+    await logIn(page, t.server.url, ADMIN_PASSWORD);
+    errors.splice(0);
+
+    await page.goto(`${t.server.url}/#/apps/shop/config`);
+    const minDynos = page.locator("#root_scaler_min_dynos");
+    await minDynos.waitFor();
+    // Labelled with the config key; its description from the schema; a default shown, not filled in.
+    expect(await page.locator('label[for="root_scaler_min_dynos"]').textContent()).toMatch(/^min_dynos/);
+    expect(await page.getByLabel(/^min_dynos/).inputValue()).toBe("1");
+    expect(await page.locator("#root_scaler_min_dynos__description").textContent()).not.toBe("");
+    expect(await page.locator("#root_plugins_0_hysteresis_period__description").textContent()).toContain("Default: 0.");
+    expect(await page.locator("#root_plugins_0_hysteresis_period").inputValue()).toBe("");
+
+    // The secret: a password box, empty, saying a value is set; its value is nowhere in the page.
+    const secret = page.locator("#root_scaler_heroku_api_key");
+    expect(await secret.getAttribute("type")).toBe("password");
+    expect(await secret.inputValue()).toBe("");
+    expect(await secret.getAttribute("placeholder")).toBe("set: type to replace");
+    expect(await page.content()).not.toContain(HEROKU_KEY);
+
+    // An invalid value: the error at the field, nothing saved.
+    await minDynos.fill("-1");
+    await page.getByRole("button", { name: "Save as version 2" }).click();
+    const fieldError = page.locator("#root_scaler_min_dynos__error");
+    await fieldError.waitFor();
+    expect(await fieldError.textContent()).toMatch(/0/);
+    expect((await t.call("GET", "/api/apps/shop/config")).json.version).toBe(1);
+    expect(await axeViolations(page)).toEqual([]);
+
+    // A valid change: the diff shows it, saving makes version 2, the secret is kept.
+    await minDynos.fill("2");
+    const diff = page.locator(".diff tbody tr");
+    await expect.poll(() => diff.allTextContents()).toEqual(["scaler.min_dynos12"]);
+    await page.getByLabel("Comment (kept with the version)").fill("busier mornings");
+    await page.getByRole("button", { name: "Save as version 2" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved as version 2." }).waitFor();
+    const saved = (await t.call("GET", "/api/apps/shop/config")).json;
+    expect(saved).toMatchObject({ version: 2, author: "admin", comment: "busier mornings", config: { scaler: { min_dynos: 2 } } });
+    expect(saved.secrets).toEqual([{ path: "scaler.heroku_api_key", state: "set" }]);
+    // Only what the user set was sent: no defaults were filled in.
+    expect(saved.config.plugins[0]).toEqual(dryRunConfig().plugins[0]);
+
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(DOCS, "web-config.png"), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
