@@ -163,3 +163,10 @@ export const configSchema = (use: string[]) => request<Record<string, unknown>>(
 /** Saves the next version; refused (409) when `version` is no longer the current one. */
 export const saveConfig = (name: string, config: unknown, version: number, comment: string) =>
   request<{ version: number }>("PUT", `${app(name)}/config${comment ? `?comment=${encodeURIComponent(comment)}` : ""}`, config, { "if-match": `"${version}"` });
+
+export type Version = Omit<StoredConfig, "name">;
+
+export const versions = (name: string) => request<{ current: number; versions: Version[] }>("GET", `${app(name)}/config/versions`);
+
+/** Makes an older version current again, saved as a new version. */
+export const rollback = (name: string, version: number) => request<{ version: number }>("POST", `${app(name)}/config/rollback`, { version });

@@ -53,7 +53,7 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     await page.close();
   });
 
-  it("the config form: keys as labels with descriptions and defaults; a secret never shown; an invalid value refused at its field; a change saved as the next version", async () => {
+  it("the config form: keys as labels with descriptions and defaults; a secret never shown; an invalid value refused at its field; a change saved as the next version; roll back", async () => {
     const t = await startTestServer({ pagesDir: pages.dir, clock: browserTime() });
     expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig({ scaler: { heroku_api_key: HEROKU_KEY } }) })).status).toBe(200);
     const page = await chromium.newPage({ viewport: { width: 1100, height: 800 } });
@@ -99,6 +99,17 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     expect(saved.secrets).toEqual([{ path: "scaler.heroku_api_key", state: "set" }]);
     // Only what the user set was sent: no defaults were filled in.
     expect(saved.config.plugins[0]).toEqual(dryRunConfig().plugins[0]);
+
+    // History: both versions, the change listed; roll back in one click makes version 3 = version 1.
+    const v2 = page.locator('.versions > li[data-version="2"]');
+    await v2.waitFor();
+    expect(await v2.textContent()).toContain("busier mornings");
+    expect(await v2.locator(".changes").textContent()).toBe("scaler.min_dynos: 1 → 2");
+    await page.getByRole("button", { name: "Roll back to version 1" }).click();
+    await page.getByRole("status").filter({ hasText: "Rolled back: saved as version 3." }).waitFor();
+    const rolled = (await t.call("GET", "/api/apps/shop/config")).json;
+    expect(rolled).toMatchObject({ version: 3, comment: "rollback to version 1", config: { scaler: { min_dynos: 1 } } });
+    expect(await minDynos.inputValue()).toBe("1");
 
     expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: join(DOCS, "web-config.png"), fullPage: true });

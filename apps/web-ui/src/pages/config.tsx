@@ -8,6 +8,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, configSchema, getConfig, type StoredConfig, saveConfig } from "../api.js";
 import { diff, fieldId, formSchema } from "../form-schema.js";
 import { validator } from "../validator.js";
+import { History } from "./history.js";
 
 const BaseText = getDefaultRegistry().widgets.TextWidget as ComponentType<WidgetProps>;
 const BaseSelect = getDefaultRegistry().widgets.SelectWidget as ComponentType<WidgetProps>;
@@ -16,10 +17,10 @@ const BaseSelect = getDefaultRegistry().widgets.SelectWidget as ComponentType<Wi
 function SelectWidget(props: WidgetProps) {
   if (!/__(any|one)of_select$/.test(props.id)) return <BaseSelect {...props} />;
   return (
-    <label class="choice">
-      {`${props.label}: kind`}
+    <div class="choice">
+      <label for={props.id}>{`${props.label}: kind`}</label>
       <BaseSelect {...props} />
-    </label>
+    </div>
   );
 }
 
@@ -137,6 +138,13 @@ export function ConfigPage({ name }: { name: string }) {
         <input id="comment" value={comment} onInput={(e) => setComment(e.currentTarget.value)} />
         <button type="submit">Save as version {stored.version + 1}</button>
       </Form>
+      <History
+        name={name}
+        current={stored.version}
+        onRollback={(version) => {
+          load().then(() => setMessage(`Rolled back: saved as version ${version}.`), (e: Error) => setError(e.message));
+        }}
+      />
     </main>
   );
 }
