@@ -116,4 +116,37 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it("a third-party plugin's options get a form without any UI code, its declared secret write-only", async () => {
+    const t = await startTestServer({ pagesDir: pages.dir, clock: browserTime() });
+    const PLUGIN_TOKEN = "example-plugin-token-never-on-the-page";
+    const config = {
+      ...dryRunConfig({ use: ["random", "dynosaur-plugin-example"] }),
+      plugins: [
+        { type: "random", seed: 7, interval: 5 },
+        { type: "example", name: "queue", url: "http://127.0.0.1:9/stats.json", json_pointer: "/data/n", per_dyno: 4, token: PLUGIN_TOKEN },
+      ],
+    };
+    expect((await t.call("PUT", "/api/apps/shop/config", { body: config })).status).toBe(200);
+    const page = await chromium.newPage({ viewport: { width: 1100, height: 800 } });
+    const errors = consoleErrors(page);
+    await logIn(page, t.server.url, ADMIN_PASSWORD);
+    errors.splice(0);
+
+    await page.goto(`${t.server.url}/#/apps/shop/config`);
+    const perDyno = page.locator("#root_plugins_1_per_dyno");
+    await perDyno.waitFor();
+    expect(await perDyno.inputValue()).toBe("4");
+    expect(await page.locator('label[for="root_plugins_1_per_dyno"]').textContent()).toMatch(/^per_dyno/);
+    expect(await page.locator("#root_plugins_1_per_dyno__description").textContent()).toContain("ceil(value / per_dyno)");
+    expect(await page.locator("#root_plugins_1_json_pointer").inputValue()).toBe("/data/n");
+    const token = page.locator("#root_plugins_1_token");
+    expect(await token.getAttribute("type")).toBe("password");
+    expect(await token.getAttribute("placeholder")).toBe("set: type to replace");
+    expect(await page.content()).not.toContain(PLUGIN_TOKEN);
+
+    expect(await axeViolations(page)).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });
