@@ -170,3 +170,6 @@ export const versions = (name: string) => request<{ current: number; versions: V
 
 /** Makes an older version current again, saved as a new version. */
 export const rollback = (name: string, version: number) => request<{ version: number }>("POST", `${app(name)}/config/rollback`, { version });
+
+/** Stores a config under a new name (or as the next version of an existing one). */
+export const putConfig = (name: string, config: unknown) => request<{ name: string; version: number; created: boolean }>("PUT", `${app(name)}/config`, config);

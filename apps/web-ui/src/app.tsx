@@ -1,6 +1,7 @@
 import type { ComponentType } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { logout, type Session, session } from "./api.js";
+import { AddApp } from "./pages/add.js";
 import { Login } from "./pages/login.js";
 import { Overview } from "./pages/overview.js";
 import { type Route, useRoute } from "./route.js";
@@ -40,7 +41,7 @@ const loaders = {
 function Page({ route }: { route: Route }) {
   const [loaded, setLoaded] = useState<{ page: string; component: ComponentType<{ name: string }> } | null>(null);
   useEffect(() => {
-    if (route.page === "overview") return;
+    if (route.page === "overview" || route.page === "add") return;
     let alive = true;
     loaders[route.page]().then((component) => alive && setLoaded({ page: route.page, component }));
     return () => {
@@ -48,7 +49,8 @@ function Page({ route }: { route: Route }) {
     };
   }, [route.page]);
   if (route.page === "overview") return <Overview />;
+  if (route.page === "add") return <AddApp />;
   if (loaded?.page !== route.page) return <main aria-busy="true" />;
   const Component = loaded.component;
-  return <Component key={route.name} name={route.name} />;
+  return <Component key={route.name} name={(route as { name: string }).name} />;
 }

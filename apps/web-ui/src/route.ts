@@ -1,9 +1,10 @@
 import { useEffect, useState } from "preact/hooks";
 
-/** The page the address names: `#/`, `#/apps/{name}`, `#/apps/{name}/config`. */
-export type Route = { page: "overview" } | { page: "app"; name: string } | { page: "config"; name: string };
+/** The page the address names: `#/`, `#/add`, `#/apps/{name}`, `#/apps/{name}/config`. */
+export type Route = { page: "overview" } | { page: "add" } | { page: "app"; name: string } | { page: "config"; name: string };
 
 export function parseRoute(hash: string): Route {
+  if (hash === "#/add") return { page: "add" };
   const m = /^#\/apps\/([^/]+)(\/config)?$/.exec(hash);
   if (!m) return { page: "overview" };
   const name = decodeURIComponent(m[1]!);

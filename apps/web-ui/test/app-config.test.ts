@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { ManualClock } from "@dynosaur/core";
@@ -146,6 +147,34 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     expect(await page.content()).not.toContain(PLUGIN_TOKEN);
 
     expect(await axeViolations(page)).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("adds an app from pasted YAML: an invalid config shows every error at its path and stores nothing; a valid one opens the app's page", async () => {
+    const t = await startTestServer({ pagesDir: pages.dir, clock: browserTime() });
+    const yaml = readFileSync(new URL("../../../examples/dry-run.yaml", import.meta.url), "utf8");
+    const page = await chromium.newPage({ viewport: { width: 1100, height: 800 } });
+    const errors = consoleErrors(page);
+    await logIn(page, t.server.url, ADMIN_PASSWORD);
+    errors.splice(0);
+
+    await page.getByRole("link", { name: "Add an app" }).click();
+    await page.getByLabel(/^Name/).fill("demo");
+    await page.getByLabel(/^Config/).fill(yaml.replace("max_dynos: 10", "max_dynos: ten"));
+    await page.getByRole("button", { name: "Add the app" }).click();
+    await page.getByRole("alert").waitFor();
+    expect(await page.getByRole("alert").textContent()).toMatch(/^scaler\.max_dynos expected a number/);
+    expect((await t.call("GET", "/api/apps")).json.apps).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
+    // The refused PUT (422), which the page shows at its path.
+    expect(errors.splice(0)).toEqual(["Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"]);
+
+    await page.getByLabel(/^Config/).fill(yaml);
+    await page.getByRole("button", { name: "Add the app" }).click();
+    await page.getByRole("heading", { name: "demo" }).waitFor();
+    const stored = (await t.call("GET", "/api/apps/demo/config")).json;
+    expect(stored).toMatchObject({ version: 1, author: "admin", config: { use: ["random"], scaler: { dry_run: true, max_dynos: 10 } } });
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -44,6 +44,9 @@ export function Overview() {
   return (
     <main>
       <h1>Apps</h1>
+      <p>
+        <a href="#/add">Add an app</a>
+      </p>
       {error && <p role="alert" class="error">Could not load the apps: {error}</p>}
       {apps === null ? (
         <p aria-busy="true">Loading…</p>
