@@ -173,3 +173,15 @@ export const rollback = (name: string, version: number) => request<{ version: nu
 
 /** Stores a config under a new name (or as the next version of an existing one). */
 export const putConfig = (name: string, config: unknown) => request<{ name: string; version: number; created: boolean }>("PUT", `${app(name)}/config`, config);
+
+export interface ApiToken {
+  id: number;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export const tokens = () => request<{ tokens: ApiToken[] }>("GET", "/api/tokens").then((r) => r.tokens);
+/** The token's value is in this answer only: the server keeps its hash. */
+export const createToken = (name: string) => request<ApiToken & { token: string }>("POST", "/api/tokens", { name });
+export const revokeToken = (id: number) => request("DELETE", `/api/tokens/${id}`);

@@ -4,6 +4,7 @@ import { logout, type Session, session } from "./api.js";
 import { AddApp } from "./pages/add.js";
 import { Login } from "./pages/login.js";
 import { Overview } from "./pages/overview.js";
+import { Tokens } from "./pages/tokens.js";
 import { type Route, useRoute } from "./route.js";
 
 /** Decides between the login page and the pages behind it, from GET /api/session. */
@@ -22,6 +23,7 @@ export function App() {
     <>
       <header class="bar">
         <a href="#/" class="brand">Dynosaur</a>
+        {who.admin && <a href="#/tokens">API tokens</a>}
         <span class="who">{who.user}</span>
         <button type="button" onClick={() => logout().then(() => setWho(null))}>
           Log out
@@ -41,15 +43,17 @@ const loaders = {
 function Page({ route }: { route: Route }) {
   const [loaded, setLoaded] = useState<{ page: string; component: ComponentType<{ name: string }> } | null>(null);
   useEffect(() => {
-    if (route.page === "overview" || route.page === "add") return;
+    if (route.page !== "app" && route.page !== "config") return;
     let alive = true;
-    loaders[route.page]().then((component) => alive && setLoaded({ page: route.page, component }));
+    const page = route.page;
+    loaders[page]().then((component) => alive && setLoaded({ page, component }));
     return () => {
       alive = false;
     };
   }, [route.page]);
   if (route.page === "overview") return <Overview />;
   if (route.page === "add") return <AddApp />;
+  if (route.page === "tokens") return <Tokens />;
   if (loaded?.page !== route.page) return <main aria-busy="true" />;
   const Component = loaded.component;
   return <Component key={route.name} name={(route as { name: string }).name} />;

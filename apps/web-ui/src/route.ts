@@ -1,10 +1,11 @@
 import { useEffect, useState } from "preact/hooks";
 
-/** The page the address names: `#/`, `#/add`, `#/apps/{name}`, `#/apps/{name}/config`. */
-export type Route = { page: "overview" } | { page: "add" } | { page: "app"; name: string } | { page: "config"; name: string };
+/** The page the address names: `#/`, `#/add`, `#/tokens`, `#/apps/{name}`, `#/apps/{name}/config`. */
+export type Route = { page: "overview" } | { page: "add" } | { page: "tokens" } | { page: "app"; name: string } | { page: "config"; name: string };
 
 export function parseRoute(hash: string): Route {
   if (hash === "#/add") return { page: "add" };
+  if (hash === "#/tokens") return { page: "tokens" };
   const m = /^#\/apps\/([^/]+)(\/config)?$/.exec(hash);
   if (!m) return { page: "overview" };
   const name = decodeURIComponent(m[1]!);

@@ -89,4 +89,27 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);
+
+  it("API tokens: created with a name, its value shown once and working against the API, revoked in one click", async () => {
+    const t = await startTestServer({ pagesDir: pages.dir });
+    const page = await chromium.newPage({ viewport: { width: 1100, height: 700 } });
+    const errors = consoleErrors(page);
+    await logIn(page, t.server.url, ADMIN_PASSWORD);
+    errors.splice(0); // the anonymous session probe's 401
+
+    await page.getByRole("link", { name: "API tokens" }).click();
+    await page.getByLabel(/^Name/).fill("deploy script");
+    await page.getByRole("button", { name: "Create a token" }).click();
+    const value = (await page.locator(".token").textContent())!;
+    expect(value).toMatch(/^dyno_/);
+    expect((await t.call("GET", "/api/apps", { token: value })).status).toBe(200);
+    await page.locator('tr[data-token="deploy script"]').waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+
+    await page.getByRole("button", { name: "Revoke deploy script" }).click();
+    await page.getByText("No API token yet.").waitFor();
+    expect((await t.call("GET", "/api/apps", { token: value })).status).toBe(401);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });
