@@ -9,6 +9,7 @@ import { Agent, type Dispatcher } from "undici";
 import { ConfigService } from "./configs.js";
 import { openStore, type Store } from "./db/connect.js";
 import { createApi } from "./http/api.js";
+import { defaultPagesDir } from "./http/pages.js";
 import { ensureAdmin } from "./http/auth.js";
 import { createServerLogger, type LogFormat } from "./log.js";
 import { LoginLimiter } from "./login-limiter.js";
@@ -47,6 +48,8 @@ export interface ServerOptions {
   retentionDays?: number;
   /** @default 256 KiB */
   bodyLimit?: number;
+  /** The built pages. @default $DYNOSAUR_PAGES_DIR, else apps/web-ui/dist in the repository */
+  pagesDir?: string;
 }
 
 /** Everything the server needs that lives in the database. */
@@ -168,6 +171,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       bodyLimit: options.bodyLimit ?? 256 * 1024,
       version: version(),
       trustProxy: Boolean(env.DYNO),
+      pagesDir: options.pagesDir ?? (env.DYNOSAUR_PAGES_DIR || defaultPagesDir()),
     });
     const port = options.port ?? (Number(env.PORT) || 3000);
     const host = options.host ?? (env.PORT ? "0.0.0.0" : "127.0.0.1");

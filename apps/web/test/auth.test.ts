@@ -36,7 +36,7 @@ describe("auth", () => {
     }
     // Unknown routes do not tell an anonymous caller what exists.
     expect((await t.call("GET", "/api/nothing-here", { token: null })).status).toBe(401);
-    expect((await t.call("GET", "/", { token: null })).status).toBe(401);
+    expect((await t.call("GET", "/admin", { token: null })).status).toBe(401);
     // The app is untouched.
     expect((await t.call("GET", "/api/apps/shop/config")).json.version).toBe(1);
   });

@@ -15,6 +15,7 @@ import type { InstanceStore } from "../store/instances.js";
 import type { ReadingStore } from "../store/readings.js";
 import type { Supervisor } from "../supervisor.js";
 import { type AuthDeps, authenticate, login, logout, randomToken, sha256 } from "./auth.js";
+import { registerPages } from "./pages.js";
 import { Api, type Env, errorsSchema, messageSchema } from "./routes.js";
 
 export interface ApiDeps {
@@ -34,6 +35,8 @@ export interface ApiDeps {
   version: string;
   /** Behind Heroku's router ($DYNO is set): take the client's address from X-Forwarded-For. */
   trustProxy: boolean;
+  /** The built pages (apps/web-ui/dist); none are served when absent or not built. */
+  pagesDir?: string;
 }
 
 const appParams = z.strictObject({ name: z.string().regex(APP_NAME, "app names are lower-case letters, digits, '.', '_' and '-', at most 63") });
@@ -80,6 +83,7 @@ export function createApi(deps: ApiDeps): Hono<Env> {
   const api = new Api(app);
   const iso8601 = (ms: number) => new Date(ms).toISOString();
 
+  if (deps.pagesDir) registerPages(app, deps.pagesDir);
   app.use(
     secureHeaders({
       // Answers are JSON: nothing in them may run or be framed, whatever a browser guesses.

@@ -1,0 +1,187 @@
+/*
+ * The JSON API of dynosaur-web, as the pages use it: same origin, the session cookie, and the
+ * session's CSRF token on every state change (the server refuses a change without it).
+ */
+
+export type Health = "ok" | "stale" | "outage";
+
+export interface ProcessSummary {
+  type: string;
+  current: number | null;
+  estimate: number | null;
+  health: Health | null;
+  winner: string | null;
+}
+
+export interface AppSummary {
+  name: string;
+  version: number;
+  paused: boolean;
+  dry_run: boolean | null;
+  scaled_here: boolean;
+  last_tick: string | null;
+  reason: string | null;
+  problem: string | null;
+  processes: ProcessSummary[];
+}
+
+export interface SourceStatus {
+  name: string;
+  type: string;
+  unit: string;
+  value: number | null;
+  estimate: number | null;
+  health: Health;
+  lastRetrieval: number | null;
+  lastError: string | null;
+}
+
+export interface Session {
+  user: string;
+  admin: boolean;
+  csrf_token: string | null;
+}
+
+/** An answer other than 2xx: the server's message, and its per-path errors when it gave them (422). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly errors: { path: string; message: string; hint?: string }[] = [],
+  ) {
+    super(message);
+  }
+}
+
+let csrf: string | null = null;
+
+async function request<T>(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: "application/json", ...extra };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (method !== "GET" && csrf) headers["x-csrf-token"] = csrf;
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "same-origin" });
+  const json = (await res.json().catch(() => null)) as Record<string, unknown> | null;
+  if (!res.ok) {
+    const errors = Array.isArray(json?.errors) ? (json.errors as ApiError["errors"]) : [];
+    const message = typeof json?.error === "string" ? json.error : errors.map((e) => `${e.path}: ${e.message}`).join("; ") || `HTTP ${res.status}`;
+    throw new ApiError(res.status, message, errors);
+  }
+  return json as T;
+}
+
+/** The logged-in session, or null when nobody is (401). */
+export async function session(): Promise<Session | null> {
+  try {
+    const s = await request<Session>("GET", "/api/session");
+    csrf = s.csrf_token;
+    return s;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return null;
+    throw e;
+  }
+}
+
+export async function login(username: string, password: string): Promise<Session> {
+  const r = await request<{ user: string; admin: boolean; csrf_token: string }>("POST", "/api/login", { username, password });
+  csrf = r.csrf_token;
+  return r;
+}
+
+export async function logout(): Promise<void> {
+  await request("POST", "/api/logout");
+  csrf = null;
+}
+
+export const listApps = () => request<{ apps: AppSummary[] }>("GET", "/api/apps").then((r) => r.apps);
+
+/** Whether an app is paused, and its sources as the engine last saw them (live, or from the last stored tick). */
+export async function appStatus(name: string): Promise<{ paused: boolean; sources: SourceStatus[] }> {
+  const s = await request<{ paused?: boolean; sources?: SourceStatus[]; last_tick?: { sources?: SourceStatus[] } | null }>("GET", `/api/apps/${encodeURIComponent(name)}/status`);
+  return { paused: s.paused ?? false, sources: s.sources ?? s.last_tick?.sources ?? [] };
+}
+
+export interface MinuteReading {
+  minute: string;
+  process_type: string;
+  dynos: number | null;
+  estimate: number | null;
+  sources: { name: string; value: number | null; estimate: number | null; health: string }[];
+}
+
+export interface AppEvent {
+  at: string;
+  kind: string;
+  message: string;
+  data: Record<string, unknown>;
+}
+
+/** A tick as the event stream sends it: the tick report with its time as ISO text. */
+export interface Tick {
+  at: string;
+  time: number;
+  processType: string;
+  after: number | null;
+  estimate: number | null;
+  winner: string | null;
+  reason: string;
+  sources: SourceStatus[];
+}
+
+const app = (name: string) => `/api/apps/${encodeURIComponent(name)}`;
+
+export const readings = (name: string, since: Date) =>
+  request<{ readings: MinuteReading[] }>("GET", `${app(name)}/readings?since=${encodeURIComponent(since.toISOString())}`).then((r) => r.readings);
+
+export const events = (name: string, since: Date) =>
+  request<{ events: AppEvent[] }>("GET", `${app(name)}/events?since=${encodeURIComponent(since.toISOString())}`).then((r) => r.events);
+
+export const setPaused = (name: string, paused: boolean) => request("POST", `${app(name)}/${paused ? "pause" : "resume"}`);
+
+/** Live ticks over Server-Sent Events; returns the function that stops listening. */
+export function streamTicks(name: string, onTick: (t: Tick) => void): () => void {
+  const source = new EventSource(`${app(name)}/stream`);
+  source.addEventListener("tick", (e) => onTick(JSON.parse((e as MessageEvent<string>).data) as Tick));
+  return () => source.close();
+}
+
+export interface StoredConfig {
+  name: string;
+  version: number;
+  author: string;
+  comment: string | null;
+  created_at: string;
+  config: Record<string, unknown>;
+  /** Secret fields: `set` ones are stored encrypted and never sent back. */
+  secrets: { path: string; state: "set" | "reference" }[];
+}
+
+export const getConfig = (name: string) => request<StoredConfig>("GET", `${app(name)}/config`);
+
+/** The JSON Schema of a config using these plugins; secret fields are `writeOnly`. */
+export const configSchema = (use: string[]) => request<Record<string, unknown>>("GET", `/api/schema?use=${encodeURIComponent(use.join(","))}`);
+
+/** Saves the next version; refused (409) when `version` is no longer the current one. */
+export const saveConfig = (name: string, config: unknown, version: number, comment: string) =>
+  request<{ version: number }>("PUT", `${app(name)}/config${comment ? `?comment=${encodeURIComponent(comment)}` : ""}`, config, { "if-match": `"${version}"` });
+
+export type Version = Omit<StoredConfig, "name">;
+
+export const versions = (name: string) => request<{ current: number; versions: Version[] }>("GET", `${app(name)}/config/versions`);
+
+/** Makes an older version current again, saved as a new version. */
+export const rollback = (name: string, version: number) => request<{ version: number }>("POST", `${app(name)}/config/rollback`, { version });
+
+/** Stores a config under a new name (or as the next version of an existing one). */
+export const putConfig = (name: string, config: unknown) => request<{ name: string; version: number; created: boolean }>("PUT", `${app(name)}/config`, config);
+
+export interface ApiToken {
+  id: number;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export const tokens = () => request<{ tokens: ApiToken[] }>("GET", "/api/tokens").then((r) => r.tokens);
+/** The token's value is in this answer only: the server keeps its hash. */
+export const createToken = (name: string) => request<ApiToken & { token: string }>("POST", "/api/tokens", { name });
+export const revokeToken = (id: number) => request("DELETE", `/api/tokens/${id}`);

@@ -1,0 +1,53 @@
+import type { RJSFSchema } from "@rjsf/utils";
+
+/**
+ * The server's config schema made into the form's: every field is labelled with its config
+ * key (titles go, so the form library falls back to the key), and a default is shown in the
+ * description rather than filled in, so saving writes only what the user set.
+ */
+export function formSchema(schema: unknown): RJSFSchema {
+  return walk(schema) as RJSFSchema;
+}
+
+function walk(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(walk);
+  if (!node || typeof node !== "object") return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k === "title" || k === "default") continue;
+    // Keyed maps: their keys are names, not schemas to rewrite.
+    out[k] = k === "properties" || k === "$defs" || k === "patternProperties" ? Object.fromEntries(Object.entries(v as object).map(([n, s]) => [n, walk(s)])) : k === "enum" || k === "const" || k === "required" || k === "examples" ? v : walk(v);
+  }
+  const d = (node as { default?: unknown }).default;
+  if (d !== undefined && !(Array.isArray(d) && d.length === 0)) {
+    const text = typeof out.description === "string" ? out.description : "";
+    out.description = `${text}${text ? " " : ""}Default: ${JSON.stringify(d)}.`;
+  }
+  return out;
+}
+
+/** `plugins[0].api_key` → the form's field id `root_plugins_0_api_key`. */
+export const fieldId = (path: string) => `root_${path.replace(/\[(\d+)\]/g, ".$1").split(".").filter(Boolean).join("_")}`;
+
+/** Every leaf of a config as `path → JSON`, for the diff against the running version. */
+export function flatten(value: unknown, path = "", out = new Map<string, string>()): Map<string, string> {
+  if (value && typeof value === "object" && !(Array.isArray(value) && value.length === 0)) {
+    for (const [k, v] of Object.entries(value)) flatten(v, Array.isArray(value) ? `${path}[${k}]` : path ? `${path}.${k}` : k, out);
+  } else if (value !== undefined) {
+    out.set(path, JSON.stringify(value));
+  }
+  return out;
+}
+
+export interface Change {
+  path: string;
+  before: string | null;
+  after: string | null;
+}
+
+export function diff(before: unknown, after: unknown): Change[] {
+  const a = flatten(before);
+  const b = flatten(after);
+  const paths = [...new Set([...a.keys(), ...b.keys()])].sort();
+  return paths.filter((p) => a.get(p) !== b.get(p)).map((p) => ({ path: p, before: a.get(p) ?? null, after: b.get(p) ?? null }));
+}

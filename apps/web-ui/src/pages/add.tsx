@@ -1,0 +1,70 @@
+import { useState } from "preact/hooks";
+import { ApiError, putConfig } from "../api.js";
+
+/** A new app from a CLI config: pasted or uploaded, YAML or JSON (JSON is YAML too). */
+export function AddApp() {
+  const [name, setName] = useState("");
+  const [text, setText] = useState("");
+  const [errors, setErrors] = useState<{ path: string; message: string }[]>([]);
+  const [busy, setBusy] = useState(false);
+
+  const upload = async (e: Event) => {
+    const file = (e.currentTarget as HTMLInputElement).files?.[0];
+    if (file) setText(await file.text());
+  };
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setErrors([]);
+    try {
+      // The YAML parser is only needed here: loaded when used.
+      const { parse } = await import("yaml");
+      let config: unknown;
+      try {
+        config = parse(text);
+      } catch (err) {
+        setErrors([{ path: "config", message: `not valid YAML: ${(err as Error).message}` }]);
+        return;
+      }
+      const saved = await putConfig(name, config);
+      location.hash = `#/apps/${encodeURIComponent(saved.name)}`;
+    } catch (err) {
+      if (err instanceof ApiError) setErrors(err.errors.length > 0 ? err.errors : [{ path: "", message: err.message }]);
+      else setErrors([{ path: "", message: (err as Error).message }]);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main class="add">
+      <p>
+        <a href="#/">Apps</a>
+      </p>
+      <h1>Add an app</h1>
+      <form onSubmit={submit}>
+        <label for="app-name">Name (lower-case letters, digits, '.', '_' and '-')</label>
+        <input id="app-name" required pattern="[a-z0-9][a-z0-9._\-]{0,62}" value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        <label for="app-config">Config (the CLI's dynosaur.yaml, YAML or JSON)</label>
+        <textarea id="app-config" required rows={16} spellcheck={false} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+        <label for="app-file">or upload it</label>
+        <input id="app-file" type="file" accept=".yaml,.yml,.json,text/yaml,application/json" onChange={upload} />
+        {errors.length > 0 && (
+          <div role="alert">
+            <ul class="error">
+              {errors.map((x) => (
+                <li key={`${x.path}:${x.message}`}>
+                  {x.path && <code>{x.path}</code>} {x.message}
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
+        <button type="submit" disabled={busy}>
+          Add the app
+        </button>
+      </form>
+    </main>
+  );
+}

@@ -1,0 +1,144 @@
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { type AppEvent, appStatus, events as loadEvents, type MinuteReading, readings, type SourceStatus, setPaused, streamTicks, type Tick } from "../api.js";
+import { Chart, type ChartData } from "../chart.js";
+
+const RANGES = { "1 h": 3_600_000, "24 h": 86_400_000, "7 d": 7 * 86_400_000 } as const;
+type Range = keyof typeof RANGES;
+/** Live ticks kept on the chart beyond the stored minutes. */
+const LIVE_POINTS = 2_000;
+
+interface Point {
+  t: number;
+  dynos: number | null;
+  estimate: number | null;
+  sources: Record<string, number | null>;
+}
+
+const fromMinute = (r: MinuteReading): Point => ({ t: Date.parse(r.minute) / 1000, dynos: r.dynos, estimate: r.estimate, sources: Object.fromEntries(r.sources.map((s) => [s.name, s.value])) });
+const fromTick = (k: Tick): Point => ({ t: k.time / 1000, dynos: k.after, estimate: k.estimate, sources: Object.fromEntries(k.sources.map((s) => [s.name, s.value])) });
+
+/** One app: the live chart, its sources now, the event log; pause and resume. */
+export function AppPage({ name }: { name: string }) {
+  const [range, setRange] = useState<Range>("1 h");
+  const [points, setPoints] = useState<Point[]>([]);
+  const [log, setLog] = useState<AppEvent[]>([]);
+  const [sources, setSources] = useState<SourceStatus[]>([]);
+  const [paused, setPausedState] = useState<boolean | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    const since = new Date(Date.now() - RANGES[range]);
+    let alive = true;
+    Promise.all([readings(name, since), loadEvents(name, since), appStatus(name)]).then(
+      ([rows, evs, status]) => {
+        if (!alive) return;
+        setPoints(rows.map(fromMinute));
+        setLog(evs);
+        setSources(status.sources);
+        setPausedState(status.paused);
+      },
+      (e: Error) => alive && setError(e.message),
+    );
+    const stop = streamTicks(name, (tick) => {
+      setPoints((p) => [...p, fromTick(tick)].slice(-LIVE_POINTS - 10_080));
+      setSources(tick.sources);
+    });
+    return () => {
+      alive = false;
+      stop();
+    };
+  }, [name, range]);
+
+  const data = useMemo<ChartData>(() => {
+    const names = [...new Set(points.flatMap((p) => Object.keys(p.sources)))];
+    return {
+      x: points.map((p) => p.t),
+      dynos: points.map((p) => p.dynos),
+      estimate: points.map((p) => p.estimate),
+      sources: names.map((n) => ({ name: n, values: points.map((p) => p.sources[n] ?? null) })),
+      marks: log.filter((e) => e.kind === "scale").map((e) => Date.parse(e.at) / 1000),
+    };
+  }, [points, log]);
+
+  const toggle = async () => {
+    try {
+      await setPaused(name, !paused);
+      setPausedState(!paused);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
+  return (
+    <main>
+      <p>
+        <a href="#/">Apps</a> / <a href={`#/apps/${encodeURIComponent(name)}/config`}>Config</a>
+      </p>
+      <h1>{name}</h1>
+      {error && <p role="alert" class="error">{error}</p>}
+      <div class="actions">
+        {paused !== null && (
+          <button type="button" onClick={toggle}>
+            {paused ? "Resume scaling" : "Pause scaling"}
+          </button>
+        )}
+        <fieldset class="ranges">
+          <legend>Range</legend>
+          {(Object.keys(RANGES) as Range[]).map((r) => (
+            <button key={r} type="button" aria-pressed={r === range} onClick={() => setRange(r)}>
+              {r}
+            </button>
+          ))}
+        </fieldset>
+      </div>
+      <Chart data={data} label={`${name}: dynos, estimate and each source's value over the last ${range}; drag to zoom, double-click to zoom out`} />
+
+      <h2>Sources</h2>
+      {sources.length === 0 ? (
+        <p class="muted">No reading yet.</p>
+      ) : (
+        <table class="apps sources">
+          <thead>
+            <tr>
+              <th scope="col">Source</th>
+              <th scope="col">Value</th>
+              <th scope="col">Estimate</th>
+              <th scope="col">Health</th>
+              <th scope="col">Last reading</th>
+              <th scope="col">Last error</th>
+            </tr>
+          </thead>
+          <tbody>
+            {sources.map((s) => (
+              <tr key={s.name}>
+                <th scope="row">{s.name}</th>
+                <td class="num">
+                  {s.value ?? "–"} {s.unit}
+                </td>
+                <td class="num">{s.estimate ?? "–"}</td>
+                <td>
+                  <span class={`dot ${s.health}`} role="img" aria-label={s.health} /> {s.health}
+                </td>
+                <td>{s.lastRetrieval ? new Date(s.lastRetrieval).toLocaleString() : "–"}</td>
+                <td>{s.lastError ?? ""}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      <h2>Events</h2>
+      {log.length === 0 ? (
+        <p class="muted">Nothing happened in the last {range}.</p>
+      ) : (
+        <ol class="events" reversed>
+          {[...log].reverse().map((e) => (
+            <li key={`${e.at}-${e.kind}-${e.message}`} data-kind={e.kind}>
+              <time dateTime={e.at}>{new Date(e.at).toLocaleString()}</time> <span class={`kind ${e.kind}`}>{e.kind}</span> {e.message}
+            </li>
+          ))}
+        </ol>
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,150 @@
+import type { ComponentType } from "preact";
+// The modules themselves, not @rjsf/core's index: that also exports a test helper which imports
+// @rjsf/validator-ajv8, a validator this page cannot use (see ../validator.ts).
+import Form from "@rjsf/core/lib/components/Form.js";
+import getDefaultRegistry from "@rjsf/core/lib/getDefaultRegistry.js";
+import { type ErrorSchema, type RJSFSchema, toErrorSchema, type WidgetProps } from "@rjsf/utils";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { ApiError, configSchema, getConfig, type StoredConfig, saveConfig } from "../api.js";
+import { diff, fieldId, formSchema } from "../form-schema.js";
+import { validator } from "../validator.js";
+import { History } from "./history.js";
+
+const BaseText = getDefaultRegistry().widgets.TextWidget as ComponentType<WidgetProps>;
+const BaseSelect = getDefaultRegistry().widgets.SelectWidget as ComponentType<WidgetProps>;
+
+/** The chooser between a field's alternatives (`anyOf`/`oneOf`) gets no label of its own: give it one. */
+function SelectWidget(props: WidgetProps) {
+  if (!/__(any|one)of_select$/.test(props.id)) return <BaseSelect {...props} />;
+  return (
+    <div class="choice">
+      <label for={props.id}>{`${props.label}: kind`}</label>
+      <BaseSelect {...props} />
+    </div>
+  );
+}
+
+/**
+ * Secret fields (`writeOnly` in the schema) are write-only: a password box that is empty
+ * whatever is stored; its placeholder says whether a value is set. Left empty, the stored
+ * secret is kept (the server keeps what a PUT leaves out).
+ */
+function makeTextWidget(setSecrets: Set<string>) {
+  return function TextWidget(props: WidgetProps) {
+    if (!props.schema.writeOnly) return <BaseText {...props} />;
+    const set = setSecrets.has(props.id);
+    return <BaseText {...props} type="password" autocomplete="new-password" placeholder={set ? "set: type to replace" : "not set"} />;
+  };
+}
+
+/** The config form, generated from the schema of core and of the plugins in `use:`. */
+export function ConfigPage({ name }: { name: string }) {
+  const [stored, setStored] = useState<StoredConfig | null>(null);
+  const [schema, setSchema] = useState<RJSFSchema | null>(null);
+  const [draft, setDraft] = useState<Record<string, unknown>>({});
+  const [serverErrors, setServerErrors] = useState<ErrorSchema | undefined>(undefined);
+  const [message, setMessage] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [comment, setComment] = useState("");
+
+  const load = async () => {
+    const c = await getConfig(name);
+    const use = Array.isArray(c.config.use) ? (c.config.use as string[]) : [];
+    setSchema(formSchema(await configSchema(use)));
+    setStored(c);
+    setDraft(c.config);
+  };
+  useEffect(() => {
+    load().catch((e: Error) => setError(e.message));
+  }, [name]);
+
+  const widgets = useMemo(() => ({ SelectWidget, TextWidget: makeTextWidget(new Set((stored?.secrets ?? []).filter((s) => s.state === "set").map((s) => fieldId(s.path)))) }), [stored]);
+  const changes = useMemo(() => (stored ? diff(stored.config, draft) : []), [stored, draft]);
+
+  const save = async (config: Record<string, unknown>) => {
+    if (!stored) return;
+    setMessage(null);
+    setError(null);
+    setServerErrors(undefined);
+    try {
+      const r = await saveConfig(name, config, stored.version, comment);
+      setComment("");
+      await load();
+      setMessage(`Saved as version ${r.version}.`);
+    } catch (e) {
+      if (e instanceof ApiError && e.errors.length > 0) {
+        // The server's word is final (it also checks what a schema cannot): its errors go to their fields.
+        setServerErrors(toErrorSchema(e.errors.map((x) => ({ property: `.${x.path.replace(/\[(\d+)\]/g, ".$1")}`, message: x.hint ? `${x.message} (${x.hint})` : x.message, stack: `${x.path}: ${x.message}` }))));
+        setError("Nothing was saved: see the errors at their fields.");
+      } else {
+        setError((e as Error).message);
+      }
+    }
+  };
+
+  if (error && !stored) return <main><p role="alert" class="error">{error}</p></main>;
+  if (!stored || !schema) return <main aria-busy="true">Loading…</main>;
+  return (
+    <main class="config">
+      <p>
+        <a href="#/">Apps</a> / <a href={`#/apps/${encodeURIComponent(name)}`}>{name}</a>
+      </p>
+      <h1>
+        {name}: config <span class="version">version {stored.version}, by {stored.author}</span>
+      </h1>
+      {message && <p role="status">{message}</p>}
+      {error && <p role="alert" class="error">{error}</p>}
+      <Form
+        schema={schema}
+        formData={draft}
+        validator={validator}
+        widgets={widgets}
+        extraErrors={serverErrors}
+        showErrorList={false}
+        noHtml5Validate
+        onChange={(e) => setDraft(e.formData as Record<string, unknown>)}
+        onSubmit={(e) => save(e.formData as Record<string, unknown>)}
+        onError={() => {
+          setMessage(null);
+          setError("Nothing was saved: see the errors at their fields.");
+        }}
+      >
+        <h2>Changes against version {stored.version}</h2>
+        {changes.length === 0 ? (
+          <p class="muted">No change yet.</p>
+        ) : (
+          <table class="apps diff">
+            <thead>
+              <tr>
+                <th scope="col">Key</th>
+                <th scope="col">Running</th>
+                <th scope="col">Draft</th>
+              </tr>
+            </thead>
+            <tbody>
+              {changes.map((c) => (
+                <tr key={c.path}>
+                  <th scope="row">
+                    <code>{c.path}</code>
+                  </th>
+                  <td>{c.before ?? "–"}</td>
+                  <td>{c.after ?? "–"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        <label for="comment">Comment (kept with the version)</label>
+        <input id="comment" value={comment} onInput={(e) => setComment(e.currentTarget.value)} />
+        <button type="submit">Save as version {stored.version + 1}</button>
+      </Form>
+      <History
+        name={name}
+        current={stored.version}
+        onRollback={(version) => {
+          load().then(() => setMessage(`Rolled back: saved as version ${version}.`), (e: Error) => setError(e.message));
+        }}
+      />
+    </main>
+  );
+}

@@ -1,0 +1,118 @@
+import { useEffect, useState } from "preact/hooks";
+import { type AppSummary, appStatus, type Health, listApps, type SourceStatus } from "../api.js";
+
+const REFRESH_MS = 15_000;
+
+/** Every app at a glance: its processes, dynos now, the estimate, each source's health, badges. */
+export function Overview() {
+  const [apps, setApps] = useState<AppSummary[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [sources, setSources] = useState<Record<string, SourceStatus[]>>({});
+
+  useEffect(() => {
+    let alive = true;
+    const load = async () => {
+      try {
+        const list = await listApps();
+        if (!alive) return;
+        setApps(list);
+        setError(null);
+        // Per-source health is in each app's status; the table shows before they arrive.
+        for (const a of list) {
+          appStatus(a.name).then(
+            (s) => alive && setSources((m) => ({ ...m, [a.name]: s.sources })),
+            () => {},
+          );
+        }
+      } catch (e) {
+        if (alive) setError((e as Error).message);
+      }
+    };
+    load();
+    const timer = setInterval(load, REFRESH_MS);
+    return () => {
+      alive = false;
+      clearInterval(timer);
+    };
+  }, []);
+
+  useEffect(() => {
+    // For the page-weight test: when the first list of apps is on screen.
+    if (apps && performance.getEntriesByName("overview-rendered").length === 0) performance.mark("overview-rendered");
+  }, [apps]);
+
+  return (
+    <main>
+      <h1>Apps</h1>
+      <p>
+        <a href="#/add">Add an app</a>
+      </p>
+      {error && <p role="alert" class="error">Could not load the apps: {error}</p>}
+      {apps === null ? (
+        <p aria-busy="true">Loading…</p>
+      ) : apps.length === 0 ? (
+        <p>No apps yet. Store a config with <code>dynosaur-web import dynosaur.yaml --name shop</code> or PUT /api/apps/&#123;name&#125;/config.</p>
+      ) : (
+        <table class="apps">
+          <thead>
+            <tr>
+              <th scope="col">App</th>
+              <th scope="col">Process</th>
+              <th scope="col">Dynos now</th>
+              <th scope="col">Estimate</th>
+              <th scope="col">Sources</th>
+              <th scope="col">State</th>
+            </tr>
+          </thead>
+          <tbody>
+            {apps.flatMap((a) =>
+              a.processes.map((p, i) => (
+                <tr key={`${a.name}/${p.type}`} data-app={a.name}>
+                  {i === 0 && (
+                    <th scope="row" rowSpan={a.processes.length}>
+                      <a href={`#/apps/${encodeURIComponent(a.name)}`}>{a.name}</a>
+                      <span class="version">v{a.version}</span>
+                    </th>
+                  )}
+                  <td>{p.type}</td>
+                  <td class="num">{p.current ?? "–"}</td>
+                  <td class="num">{p.estimate ?? "–"}</td>
+                  <td>
+                    <SourceDots sources={sources[a.name]} fallback={p.health} />
+                  </td>
+                  {i === 0 && (
+                    <td rowSpan={a.processes.length}>
+                      {a.paused && <span class="badge paused">paused</span>}
+                      {a.dry_run && <span class="badge dry">dry run</span>}
+                      {a.problem && <span class="badge problem" title={a.problem}>problem</span>}
+                      <span class="reason">{a.problem ?? a.reason ?? ""}</span>
+                    </td>
+                  )}
+                </tr>
+              )),
+            )}
+          </tbody>
+        </table>
+      )}
+    </main>
+  );
+}
+
+function SourceDots({ sources, fallback }: { sources: SourceStatus[] | undefined; fallback: Health | null }) {
+  if (!sources || sources.length === 0) return fallback ? <Dot health={fallback} label={`sources: ${fallback}`} /> : <span class="muted">no reading yet</span>;
+  return (
+    <ul class="dots">
+      {sources.map((s) => (
+        <li key={s.name}>
+          <Dot health={s.health} label={`${s.name}: ${s.health}`} />
+          {s.name}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function Dot({ health, label }: { health: Health; label: string }) {
+  return <span class={`dot ${health}`} role="img" aria-label={label} title={label} />;
+}
+

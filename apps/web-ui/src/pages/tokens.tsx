@@ -1,0 +1,86 @@
+import { useEffect, useState } from "preact/hooks";
+import { type ApiToken, createToken, revokeToken, tokens } from "../api.js";
+
+/** API tokens: create (the value is shown once), list by name, revoke. */
+export function Tokens() {
+  const [list, setList] = useState<ApiToken[]>([]);
+  const [name, setName] = useState("");
+  const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const reload = () => tokens().then(setList, (e: Error) => setError(e.message));
+  useEffect(() => {
+    reload();
+  }, []);
+
+  const create = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      const t = await createToken(name);
+      setCreated({ name: t.name, token: t.token });
+      setName("");
+      await reload();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  const revoke = async (t: ApiToken) => {
+    setError(null);
+    try {
+      await revokeToken(t.id);
+      await reload();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+
+  return (
+    <main class="tokens">
+      <h1>API tokens</h1>
+      {error && <p role="alert" class="error">{error}</p>}
+      <form onSubmit={create}>
+        <label for="token-name">Name (what uses it, e.g. "deploy script")</label>
+        <input id="token-name" required maxLength={100} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        <button type="submit">Create a token</button>
+      </form>
+      {created && (
+        <div role="status" class="created">
+          <p>
+            Token <strong>{created.name}</strong>: copy it now, it is not shown again.
+          </p>
+          <code class="token">{created.token}</code>
+        </div>
+      )}
+      {list.length === 0 ? (
+        <p class="muted">No API token yet.</p>
+      ) : (
+        <table class="apps">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Created</th>
+              <th scope="col">Last used</th>
+              <th scope="col">
+                <span class="visually-hidden">Revoke</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.map((t) => (
+              <tr key={t.id} data-token={t.name}>
+                <th scope="row">{t.name}</th>
+                <td>{new Date(t.created_at).toLocaleString()}</td>
+                <td>{t.last_used_at ? new Date(t.last_used_at).toLocaleString() : "never"}</td>
+                <td>
+                  <button type="button" onClick={() => revoke(t)} aria-label={`Revoke ${t.name}`}>
+                    Revoke
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,181 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser } from "playwright-core";
+import { ManualClock } from "@dynosaur/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ADMIN_PASSWORD, dryRunConfig, startTestServer } from "../../web/test/helpers.js";
+import { axeViolations, buildPages, consoleErrors, DOCS, launch, logIn } from "./browser.js";
+
+let pages: Awaited<ReturnType<typeof buildPages>>;
+let chromium: Browser;
+
+beforeAll(async () => {
+  pages = await buildPages();
+  chromium = await launch();
+}, 600_000);
+afterAll(async () => {
+  await chromium?.close();
+  pages?.remove();
+});
+
+/** The pages ask for "the last hour" by the browser's clock: the server's manual clock starts there too. */
+const browserTime = () => new ManualClock(Date.now());
+
+const HEROKU_KEY = "hrku-this-secret-must-never-reach-the-page";
+
+describe("the app and config pages, in Chromium against a real server on SQLite", () => {
+  it("the app page shows the chart, the event log as the API has it, and pauses and resumes scaling", async () => {
+    const t = await startTestServer({ pagesDir: pages.dir, clock: browserTime() });
+    expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() })).status).toBe(200);
+    expect((await t.call("PUT", "/api/apps/shop/config?comment=more%20room", { body: dryRunConfig({ scaler: { max_dynos: 6 } }) })).status).toBe(200);
+    const page = await chromium.newPage({ viewport: { width: 1100, height: 800 } });
+    const errors = consoleErrors(page);
+    await logIn(page, t.server.url, ADMIN_PASSWORD);
+    errors.splice(0); // the anonymous session probe's 401 (see overview.test.ts)
+
+    await page.getByRole("link", { name: "shop" }).click();
+    await page.getByRole("heading", { name: "shop" }).waitFor();
+    const chart = page.getByRole("img", { name: /^shop: dynos, estimate/ });
+    await chart.locator("canvas").waitFor();
+    const events = (await t.call("GET", "/api/apps/shop/events")).json.events as { kind: string; message: string }[];
+    expect(events.map((e) => e.message)).toEqual(["app created by token:DYNOSAUR_API_TOKEN (version 1)", "config changed by token:DYNOSAUR_API_TOKEN (version 2): more room"]);
+    const shown = page.locator(".events li");
+    await expect.poll(() => shown.count()).toBe(2);
+    // Newest first.
+    expect(await shown.first().textContent()).toContain("more room");
+
+    await page.getByRole("button", { name: "Pause scaling" }).click();
+    await page.getByRole("button", { name: "Resume scaling" }).waitFor();
+    expect((await t.call("GET", "/api/apps")).json.apps[0].paused).toBe(true);
+
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(DOCS, "web-app.png"), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("the config form: keys as labels with descriptions and defaults; a secret never shown; an invalid value refused at its field; a change saved as the next version; roll back", async () => {
+    const t = await startTestServer({ pagesDir: pages.dir, clock: browserTime() });
+    expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig({ scaler: { heroku_api_key: HEROKU_KEY } }) })).status).toBe(200);
+    const page = await chromium.newPage({ viewport: { width: 1100, height: 800 } });
+    const errors = consoleErrors(page);
+    await logIn(page, t.server.url, ADMIN_PASSWORD);
+    errors.splice(0);
+
+    await page.goto(`${t.server.url}/#/apps/shop/config`);
+    const minDynos = page.locator("#root_scaler_min_dynos");
+    await minDynos.waitFor();
+    // Labelled with the config key; its description from the schema; a default shown, not filled in.
+    expect(await page.locator('label[for="root_scaler_min_dynos"]').textContent()).toMatch(/^min_dynos/);
+    expect(await page.getByLabel(/^min_dynos/).inputValue()).toBe("1");
+    expect(await page.locator("#root_scaler_min_dynos__description").textContent()).not.toBe("");
+    expect(await page.locator("#root_plugins_0_hysteresis_period__description").textContent()).toContain("Default: 0.");
+    expect(await page.locator("#root_plugins_0_hysteresis_period").inputValue()).toBe("");
+
+    // The secret: a password box, empty, saying a value is set; its value is nowhere in the page.
+    const secret = page.locator("#root_scaler_heroku_api_key");
+    expect(await secret.getAttribute("type")).toBe("password");
+    expect(await secret.inputValue()).toBe("");
+    expect(await secret.getAttribute("placeholder")).toBe("set: type to replace");
+    expect(await page.content()).not.toContain(HEROKU_KEY);
+
+    // An invalid value: the error at the field, nothing saved.
+    await minDynos.fill("-1");
+    await page.getByRole("button", { name: "Save as version 2" }).click();
+    const fieldError = page.locator("#root_scaler_min_dynos__error");
+    await fieldError.waitFor();
+    expect(await fieldError.textContent()).toMatch(/0/);
+    expect((await t.call("GET", "/api/apps/shop/config")).json.version).toBe(1);
+    expect(await axeViolations(page)).toEqual([]);
+
+    // A valid change: the diff shows it, saving makes version 2, the secret is kept.
+    await minDynos.fill("2");
+    const diff = page.locator(".diff tbody tr");
+    await expect.poll(() => diff.allTextContents()).toEqual(["scaler.min_dynos12"]);
+    await page.getByLabel("Comment (kept with the version)").fill("busier mornings");
+    await page.getByRole("button", { name: "Save as version 2" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved as version 2." }).waitFor();
+    const saved = (await t.call("GET", "/api/apps/shop/config")).json;
+    expect(saved).toMatchObject({ version: 2, author: "admin", comment: "busier mornings", config: { scaler: { min_dynos: 2 } } });
+    expect(saved.secrets).toEqual([{ path: "scaler.heroku_api_key", state: "set" }]);
+    // Only what the user set was sent: no defaults were filled in.
+    expect(saved.config.plugins[0]).toEqual(dryRunConfig().plugins[0]);
+
+    // History: both versions, the change listed; roll back in one click makes version 3 = version 1.
+    const v2 = page.locator('.versions > li[data-version="2"]');
+    await v2.waitFor();
+    expect(await v2.textContent()).toContain("busier mornings");
+    expect(await v2.locator(".changes").textContent()).toBe("scaler.min_dynos: 1 → 2");
+    await page.getByRole("button", { name: "Roll back to version 1" }).click();
+    await page.getByRole("status").filter({ hasText: "Rolled back: saved as version 3." }).waitFor();
+    const rolled = (await t.call("GET", "/api/apps/shop/config")).json;
+    expect(rolled).toMatchObject({ version: 3, comment: "rollback to version 1", config: { scaler: { min_dynos: 1 } } });
+    expect(await minDynos.inputValue()).toBe("1");
+
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(DOCS, "web-config.png"), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("a third-party plugin's options get a form without any UI code, its declared secret write-only", async () => {
+    const t = await startTestServer({ pagesDir: pages.dir, clock: browserTime() });
+    const PLUGIN_TOKEN = "example-plugin-token-never-on-the-page";
+    const config = {
+      ...dryRunConfig({ use: ["random", "dynosaur-plugin-example"] }),
+      plugins: [
+        { type: "random", seed: 7, interval: 5 },
+        { type: "example", name: "queue", url: "http://127.0.0.1:9/stats.json", json_pointer: "/data/n", per_dyno: 4, token: PLUGIN_TOKEN },
+      ],
+    };
+    expect((await t.call("PUT", "/api/apps/shop/config", { body: config })).status).toBe(200);
+    const page = await chromium.newPage({ viewport: { width: 1100, height: 800 } });
+    const errors = consoleErrors(page);
+    await logIn(page, t.server.url, ADMIN_PASSWORD);
+    errors.splice(0);
+
+    await page.goto(`${t.server.url}/#/apps/shop/config`);
+    const perDyno = page.locator("#root_plugins_1_per_dyno");
+    await perDyno.waitFor();
+    expect(await perDyno.inputValue()).toBe("4");
+    expect(await page.locator('label[for="root_plugins_1_per_dyno"]').textContent()).toMatch(/^per_dyno/);
+    expect(await page.locator("#root_plugins_1_per_dyno__description").textContent()).toContain("ceil(value / per_dyno)");
+    expect(await page.locator("#root_plugins_1_json_pointer").inputValue()).toBe("/data/n");
+    const token = page.locator("#root_plugins_1_token");
+    expect(await token.getAttribute("type")).toBe("password");
+    expect(await token.getAttribute("placeholder")).toBe("set: type to replace");
+    expect(await page.content()).not.toContain(PLUGIN_TOKEN);
+
+    expect(await axeViolations(page)).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("adds an app from pasted YAML: an invalid config shows every error at its path and stores nothing; a valid one opens the app's page", async () => {
+    const t = await startTestServer({ pagesDir: pages.dir, clock: browserTime() });
+    const yaml = readFileSync(new URL("../../../examples/dry-run.yaml", import.meta.url), "utf8");
+    const page = await chromium.newPage({ viewport: { width: 1100, height: 800 } });
+    const errors = consoleErrors(page);
+    await logIn(page, t.server.url, ADMIN_PASSWORD);
+    errors.splice(0);
+
+    await page.getByRole("link", { name: "Add an app" }).click();
+    await page.getByLabel(/^Name/).fill("demo");
+    await page.getByLabel(/^Config/).fill(yaml.replace("max_dynos: 10", "max_dynos: ten"));
+    await page.getByRole("button", { name: "Add the app" }).click();
+    await page.getByRole("alert").waitFor();
+    expect(await page.getByRole("alert").textContent()).toMatch(/^scaler\.max_dynos expected a number/);
+    expect((await t.call("GET", "/api/apps")).json.apps).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
+    // The refused PUT (422), which the page shows at its path.
+    expect(errors.splice(0)).toEqual(["Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"]);
+
+    await page.getByLabel(/^Config/).fill(yaml);
+    await page.getByRole("button", { name: "Add the app" }).click();
+    await page.getByRole("heading", { name: "demo" }).waitFor();
+    const stored = (await t.call("GET", "/api/apps/demo/config")).json;
+    expect(stored).toMatchObject({ version: 1, author: "admin", config: { use: ["random"], scaler: { dry_run: true, max_dynos: 10 } } });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});

@@ -1,0 +1,71 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { build } from "vite";
+
+/*
+ * The browser side of the page tests: Debian's Chromium (scripts/chromium.sh installs it;
+ * nothing is downloaded here), driven by playwright-core, against pages built from the
+ * current sources.
+ */
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const CHROMIUM_SH = fileURLToPath(new URL("../../../scripts/chromium.sh", import.meta.url));
+export const DOCS = fileURLToPath(new URL("../../../docs/", import.meta.url));
+
+/** Builds the pages into a temporary directory (removed by the returned function). */
+export async function buildPages(): Promise<{ dir: string; remove: () => void }> {
+  const dir = mkdtempSync(join(tmpdir(), "dynosaur-pages-"));
+  await build({ root: ROOT, configFile: join(ROOT, "vite.config.ts"), logLevel: "silent", build: { outDir: dir, emptyOutDir: true } });
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Chromium, headless. Fails, never skips, when it cannot be had: a page never opened proves nothing. */
+export async function launch(): Promise<Browser> {
+  const out = execFileSync("bash", [CHROMIUM_SH], { encoding: "utf8", timeout: 600_000, stdio: ["ignore", "pipe", "inherit"] });
+  const executablePath = out.trim().split("\n").at(-1)!;
+  return chromium.launch({
+    executablePath,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+}
+
+/** Every console error and uncaught exception of the page (CSP violations are console errors). */
+export function consoleErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  page.on("pageerror", (e) => errors.push(e.message));
+  return errors;
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/**
+ * axe-core's serious and critical violations on the page as it is now. Evaluated through
+ * the DevTools protocol, so the page's CSP (no inline script) does not stop it.
+ */
+export async function axeViolations(page: Page): Promise<{ id: string; impact: string; nodes: string[] }[]> {
+  await page.evaluate(axeSource);
+  return page.evaluate(async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: axe is a global the evaluated source defines
+    const axe = (window as any).axe;
+    const result = await axe.run(document, { resultTypes: ["violations"] });
+    return (result.violations as { id: string; impact: string; nodes: { target: string[] }[] }[])
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")) }));
+  });
+}
+
+/** Logs in through the login page as the test server's admin. */
+export async function logIn(page: Page, url: string, password: string): Promise<void> {
+  await page.goto(`${url}/`);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("button", { name: "Log out" }).waitFor();
+}

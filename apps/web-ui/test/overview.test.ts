@@ -1,0 +1,115 @@
+import { join } from "node:path";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ADMIN_PASSWORD, dryRunConfig, startTestServer } from "../../web/test/helpers.js";
+import { axeViolations, buildPages, consoleErrors, DOCS, launch, logIn } from "./browser.js";
+
+let pages: Awaited<ReturnType<typeof buildPages>>;
+let chromium: Browser;
+
+beforeAll(async () => {
+  pages = await buildPages();
+  chromium = await launch();
+}, 600_000);
+afterAll(async () => {
+  await chromium?.close();
+  pages?.remove();
+});
+
+describe("log in and the apps overview, in Chromium against a real server on SQLite", () => {
+  it("a wrong password is refused on the page; the right one shows every app with its dynos, estimate, sources and badges", async () => {
+    const t = await startTestServer({ pagesDir: pages.dir });
+    expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() })).status).toBe(200);
+    expect((await t.call("PUT", "/api/apps/blog/config", { body: dryRunConfig({ scaler: { min_dynos: 2 } }) })).status).toBe(200);
+    expect((await t.call("POST", "/api/apps/blog/pause")).status).toBe(200);
+    // What the page must show: the API's own answer (the engines' ticks are the API's concern).
+    const api = (await t.call("GET", "/api/apps")).json.apps as { name: string; processes: { type: string; current: number | null; estimate: number | null }[] }[];
+    const shopApi = api.find((a) => a.name === "shop")!.processes[0]!;
+    const shopSources = (await t.call("GET", "/api/apps/shop/status")).json as { sources?: { name: string; health: string }[]; last_tick?: { sources: { name: string; health: string }[] } | null };
+    const sources = shopSources.sources ?? shopSources.last_tick?.sources ?? [];
+
+    const page = await chromium.newPage({ viewport: { width: 1100, height: 700 } });
+    const errors = consoleErrors(page);
+    await page.goto(`${t.server.url}/`);
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByRole("alert").waitFor();
+    expect(await page.getByRole("alert").textContent()).toBe("wrong user name or password");
+    expect(await axeViolations(page)).toEqual([]);
+    // Two 401s the page expects and handles (no session yet, the wrong password): Chromium logs
+    // every failed fetch. Nothing else went wrong.
+    const unauthorized = "Failed to load resource: the server responded with a status of 401 (Unauthorized)";
+    expect(errors.splice(0)).toEqual([unauthorized, unauthorized]);
+
+    await page.getByLabel("Password").fill(ADMIN_PASSWORD);
+    await page.getByRole("button", { name: "Log in" }).click();
+    const shop = page.locator('tr[data-app="shop"]');
+    await shop.waitFor();
+    const cells = await shop.locator("td").allTextContents();
+    expect(cells.slice(0, 3)).toEqual([shopApi.type, String(shopApi.current ?? "–"), String(shopApi.estimate ?? "–")]);
+    if (sources.length === 0) await shop.getByText("no reading yet").waitFor();
+    for (const s of sources) await shop.getByRole("img", { name: `${s.name}: ${s.health}` }).waitFor();
+    expect(await shop.getByText("dry run").count()).toBe(1);
+    expect(await shop.getByText("paused").count()).toBe(0);
+    const blog = page.locator('tr[data-app="blog"]');
+    expect(await blog.getByText("paused").count()).toBe(1);
+    expect(await page.getByRole("link", { name: "shop" }).getAttribute("href")).toBe("#/apps/shop");
+
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(DOCS, "web-overview.png"), fullPage: true });
+    expect(errors).toEqual([]);
+
+    // Logging out brings the login page back, and the session no longer opens the API.
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByLabel("Password").waitFor();
+    expect((await page.request.get(`${t.server.url}/api/apps`)).status()).toBe(401);
+    await page.close();
+  });
+
+  it("a hundred apps: every one is listed, on a phone too (the table scrolls sideways), axe finds nothing serious", async ({ annotate }) => {
+    const t = await startTestServer({ pagesDir: pages.dir });
+    const names = Array.from({ length: 100 }, (_, i) => `app-${String(i).padStart(3, "0")}`);
+    for (const name of names) expect((await t.call("PUT", `/api/apps/${name}/config`, { body: dryRunConfig() })).status).toBe(200);
+
+    const page = await chromium.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
+    const errors = consoleErrors(page);
+    await logIn(page, t.server.url, ADMIN_PASSWORD);
+    errors.splice(0); // the anonymous session probe's 401
+    // First render, as the browser measures it: from the start of navigation to all 100 rows on screen.
+    await page.reload();
+    await page.locator("tr[data-app]").nth(99).waitFor();
+    const ms = await page.evaluate(() => performance.getEntriesByName("overview-rendered")[0]!.startTime);
+    await annotate(`first render of the overview with 100 apps: ${Math.round(ms)} ms`);
+    expect(await page.locator("tr[data-app]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-app")))).toEqual(names);
+    // On a phone the page itself does not scroll sideways: only the table does.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(DOCS, "web-overview-phone.png") });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it("API tokens: created with a name, its value shown once and working against the API, revoked in one click", async () => {
+    const t = await startTestServer({ pagesDir: pages.dir });
+    const page = await chromium.newPage({ viewport: { width: 1100, height: 700 } });
+    const errors = consoleErrors(page);
+    await logIn(page, t.server.url, ADMIN_PASSWORD);
+    errors.splice(0); // the anonymous session probe's 401
+
+    await page.getByRole("link", { name: "API tokens" }).click();
+    await page.getByLabel(/^Name/).fill("deploy script");
+    await page.getByRole("button", { name: "Create a token" }).click();
+    const value = (await page.locator(".token").textContent())!;
+    expect(value).toMatch(/^dyno_/);
+    expect((await t.call("GET", "/api/apps", { token: value })).status).toBe(200);
+    await page.locator('tr[data-token="deploy script"]').waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+
+    await page.getByRole("button", { name: "Revoke deploy script" }).click();
+    await page.getByText("No API token yet.").waitFor();
+    expect((await t.call("GET", "/api/apps", { token: value })).status).toBe(401);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
