@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +15,13 @@ import { build } from "vite";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CHROMIUM_SH = fileURLToPath(new URL("../../../scripts/chromium.sh", import.meta.url));
-export const DOCS = fileURLToPath(new URL("../../../docs/", import.meta.url));
+/**
+ * Where the pages' screenshots go: docs/ when DYNOSAUR_SCREENSHOTS=docs (to refresh the README's
+ * pictures), else a temporary folder, so a test run never changes the checkout.
+ */
+export const DOCS =
+  process.env.DYNOSAUR_SCREENSHOTS === "docs" ? fileURLToPath(new URL("../../../docs/", import.meta.url)) : join(tmpdir(), "dynosaur-screenshots");
+mkdirSync(DOCS, { recursive: true });
 
 /** Builds the pages into a temporary directory (removed by the returned function). */
 export async function buildPages(): Promise<{ dir: string; remove: () => void }> {
