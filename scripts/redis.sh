@@ -5,6 +5,7 @@
 #
 #   bash scripts/redis.sh          install (apt-get, as root) if needed, start, print URL
 #   bash scripts/redis.sh stop     stop the server
+#   bash scripts/redis.sh status   exit 0 when the server it started is up (installs nothing)
 #
 # The server listens on 127.0.0.1 only, on a free port, without persistence and without a
 # password (tests add ACL users of their own): it is for tests, never for data anyone
@@ -19,6 +20,12 @@ mkdir -p "$dir"
 exec 9>"$dir.lock"
 flock 9
 
+pid_alive() { [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; }
+if [ "${1:-}" = status ]; then
+  pid_alive
+  exit $?
+fi
+
 if ! command -v redis-server >/dev/null 2>&1; then
   if [ "$(id -u)" != 0 ]; then
     say "Redis is not installed and installing it needs root: apt-get install redis-server"
@@ -32,7 +39,6 @@ if ! command -v redis-server >/dev/null 2>&1; then
 fi
 
 ping() { [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = PONG ]; }
-pid_alive() { [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; }
 
 if [ "${1:-}" = stop ]; then
   if pid_alive; then

@@ -9,7 +9,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const SERVER_SCRIPTS = ["postgres.sh"];
+const SERVER_SCRIPTS = ["postgres.sh", "redis.sh"];
 
 const run = (script: string, command: "status" | "stop") =>
   spawnSync("bash", [fileURLToPath(new URL(script, import.meta.url)), command], { stdio: ["ignore", "ignore", "inherit"], timeout: 60_000 }).status;
