@@ -39,7 +39,7 @@ export { DOCTOR_TIMEOUT_S, type DoctorCheck, type DoctorFailure, type DoctorOpti
 export { substituteEnv } from "./env.js";
 export { type ApplyResult, FormationController, type FormationControllerOptions, type FormationRead, type LeaderGate } from "./formation/controller.js";
 export { type Formation, HerokuClient, type HerokuClientOptions, HerokuError } from "./formation/heroku-client.js";
-export { type LeaderLock, type LeaderLockOptions, lockKey, startLeaderLock } from "./formation/leader-lock.js";
+export { describeDatabase, herokuPostgresSsl, type LeaderLock, type LeaderLockOptions, lockKey, startLeaderLock } from "./formation/leader-lock.js";
 export { type FormationApi, type FormationState, SimulatedFormation } from "./formation/simulated.js";
 export { createDispatcher } from "./http.js";
 export { Loop, type LoopParts, type TickListener } from "./loop.js";

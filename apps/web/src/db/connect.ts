@@ -1,3 +1,4 @@
+import { describeDatabase, herokuPostgresSsl } from "@dynosaur/core";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
 import { type Dialect, migrate } from "./migrations.js";
@@ -63,29 +64,8 @@ export function pgClientConfig(url: string, applicationName: string): pg.ClientC
         oid === BIGINT_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig["getTypeParser"],
     },
   };
-  // Heroku Postgres takes TLS only, with a certificate Node cannot verify by default, and its
-  // DATABASE_URL carries no sslmode (as apps/cli/src/leader.ts does). An explicit sslmode wins.
-  let host = "";
-  let sslmode: string | null = null;
-  try {
-    const u = new URL(url);
-    host = u.hostname;
-    sslmode = u.searchParams.get("sslmode");
-  } catch {
-    // pg reports a malformed URL itself, on connect.
-  }
-  if (sslmode === null && host !== "" && !["localhost", "127.0.0.1", "::1", "[::1]"].includes(host) && !host.startsWith("/")) {
-    config.ssl = { rejectUnauthorized: false };
-  }
+  const ssl = herokuPostgresSsl(url);
+  if (ssl) config.ssl = ssl;
   return config;
 }
 
-/** `host:port/db` of a connection URL: enough to tell which database, never the password. */
-export function describeDatabase(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.hostname}${u.port ? `:${u.port}` : ""}${u.pathname.length > 1 ? u.pathname : ""}`;
-  } catch {
-    return "the database in DATABASE_URL";
-  }
-}

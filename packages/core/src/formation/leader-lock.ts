@@ -221,8 +221,17 @@ function clientConfig(url: string, applicationName: string): ClientConfig {
     connectionTimeoutMillis: QUERY_TIMEOUT_S * 1000,
     query_timeout: QUERY_TIMEOUT_S * 1000,
   };
-  // Heroku Postgres only accepts TLS, with a certificate node cannot verify by default; its
-  // DATABASE_URL carries no sslmode. An explicit sslmode in the URL always wins.
+  const ssl = herokuPostgresSsl(url);
+  if (ssl) config.ssl = ssl;
+  return config;
+}
+
+/**
+ * The TLS settings a PostgreSQL URL needs: Heroku Postgres only accepts TLS, with a
+ * certificate Node cannot verify by default, and its DATABASE_URL carries no sslmode. An
+ * explicit sslmode in the URL always wins; a local server needs none.
+ */
+export function herokuPostgresSsl(url: string): { rejectUnauthorized: false } | undefined {
   let host = "";
   let sslmode: string | null = null;
   try {
@@ -232,10 +241,8 @@ function clientConfig(url: string, applicationName: string): ClientConfig {
   } catch {
     // pg reports a malformed URL itself, on connect.
   }
-  if (sslmode === null && host !== "" && !["localhost", "127.0.0.1", "::1", "[::1]"].includes(host) && !host.startsWith("/")) {
-    config.ssl = { rejectUnauthorized: false };
-  }
-  return config;
+  const local = host === "" || ["localhost", "127.0.0.1", "::1", "[::1]"].includes(host) || host.startsWith("/");
+  return sslmode === null && !local ? { rejectUnauthorized: false } : undefined;
 }
 
 /** The password of a connection URL, to redact it wherever the URL might be echoed. */
