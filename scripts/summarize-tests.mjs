@@ -13,7 +13,9 @@ try {
 const passed = report.numPassedTests ?? 0;
 // A test file that failed without a failing test (it did not load, or a hook threw) counts
 // as one failure: its tests never ran.
-const brokenFiles = (report.testResults ?? []).filter((s) => s.status === "failed" && !(s.assertionResults ?? []).some((a) => a.status === "failed")).length;
+const brokenFiles = (report.testResults ?? []).filter(
+  (s) => s.status === "failed" && !(s.assertionResults ?? []).some((a) => a.status === "failed"),
+).length;
 const failed = (report.numFailedTests ?? 0) + brokenFiles;
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(passed > 0 && failed === 0 ? 0 : 1);

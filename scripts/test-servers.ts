@@ -12,7 +12,10 @@ import { fileURLToPath } from "node:url";
 const SERVER_SCRIPTS = ["postgres.sh", "redis.sh"];
 
 const run = (script: string, command: "status" | "stop") =>
-  spawnSync("bash", [fileURLToPath(new URL(script, import.meta.url)), command], { stdio: ["ignore", "ignore", "inherit"], timeout: 60_000 }).status;
+  spawnSync("bash", [fileURLToPath(new URL(script, import.meta.url)), command], {
+    stdio: ["ignore", "ignore", "inherit"],
+    timeout: 60_000,
+  }).status;
 
 export default function setup(): () => void {
   const upBefore = new Set(SERVER_SCRIPTS.filter((script) => run(script, "status") === 0));

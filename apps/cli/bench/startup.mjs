@@ -11,14 +11,21 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "9" }, json: { type: "boolean", default: false } } });
+const { values } = parseArgs({
+  options: { runs: { type: "string", default: "9" }, json: { type: "boolean", default: false } },
+});
 const runs = Number(values.runs);
 const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "dynosaur-bench-"));
 // The config lives in the repo's examples/ so plugins resolve as in the Quick start.
 const examples = fileURLToPath(new URL("../../../examples/", import.meta.url));
 const config = join(examples, ".bench-config.yaml");
-writeFileSync(config, "use: [random]\nscaler: {dry_run: true, interval: 0.01, blackout: 0, stats_file: " + JSON.stringify(join(dir, "stats.txt")) + "}\nplugins: [{type: random, seed: 1, interval: 0.01}]\n");
+writeFileSync(
+  config,
+  "use: [random]\nscaler: {dry_run: true, interval: 0.01, blackout: 0, stats_file: " +
+    JSON.stringify(join(dir, "stats.txt")) +
+    "}\nplugins: [{type: random, seed: 1, interval: 0.01}]\n",
+);
 // All three plugins loaded and created; only random is read (the others' services are not called
 // before their first interval, which is longer than the run).
 const allConfig = join(examples, ".bench-config-all.yaml");
@@ -34,30 +41,50 @@ plugins:
 );
 const { generateKeyPairSync } = await import("node:crypto");
 const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-writeFileSync(join(dir, "key.json"), JSON.stringify({ type: "service_account", client_email: "bench@example.iam.gserviceaccount.com", private_key: privateKey.export({ type: "pkcs8", format: "pem" }) }));
+writeFileSync(
+  join(dir, "key.json"),
+  JSON.stringify({
+    type: "service_account",
+    client_email: "bench@example.iam.gserviceaccount.com",
+    private_key: privateKey.export({ type: "pkcs8", format: "pem" }),
+  }),
+);
 
 /** Milliseconds from spawn to exit of a bare `node -e 0`. */
 function bareNode() {
   return new Promise((resolve) => {
     const started = process.hrtime.bigint();
-    spawn(process.execPath, ["-e", "0"], { stdio: "ignore" }).on("close", () => resolve(Number(process.hrtime.bigint() - started) / 1e6));
+    spawn(process.execPath, ["-e", "0"], { stdio: "ignore" }).on("close", () =>
+      resolve(Number(process.hrtime.bigint() - started) / 1e6),
+    );
   });
 }
 
 function run(args, file = config) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, [bin, file, "--log-format", "json", ...args], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [bin, file, "--log-format", "json", ...args], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let firstDecision = null;
     let out = "";
     child.stdout.on("data", (d) => {
       out += d;
-      if (firstDecision === null && out.includes('"event":"tick"')) firstDecision = Number(process.hrtime.bigint() - started) / 1e6;
+      if (firstDecision === null && out.includes('"event":"tick"'))
+        firstDecision = Number(process.hrtime.bigint() - started) / 1e6;
     });
     child.on("close", (code) => {
       if (code !== 0) return reject(new Error(`dynosaur exited ${code}`));
-      const stopped = out.split("\n").filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.event === "stopped");
-      resolve({ firstDecision, rss: stopped?.max_rss_bytes ?? stopped?.rss_bytes ?? null, ticks: stopped?.ticks ?? null });
+      const stopped = out
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .find((l) => l.event === "stopped");
+      resolve({
+        firstDecision,
+        rss: stopped?.max_rss_bytes ?? stopped?.rss_bytes ?? null,
+        ticks: stopped?.ticks ?? null,
+      });
     });
   });
 }
@@ -75,13 +102,21 @@ for (let i = 0; i < runs; i++) {
   starts.push((await run(["--once"])).firstDecision);
 }
 for (let i = 0; i < Math.max(3, Math.floor(runs / 3)); i++) {
-  for (const [file, into] of [[config, rss], [allConfig, rssAll]]) {
+  for (const [file, into] of [
+    [config, rss],
+    [allConfig, rssAll],
+  ]) {
     const r = await run(["--ticks", "100"], file);
     if (r.ticks !== 100) throw new Error(`expected 100 ticks, got ${r.ticks}`);
     into.push(r.rss);
   }
 }
-const stats = (xs) => ({ median: Math.round(median(xs)), min: Math.round(Math.min(...xs)), max: Math.round(Math.max(...xs)), runs: xs.length });
+const stats = (xs) => ({
+  median: Math.round(median(xs)),
+  min: Math.round(Math.min(...xs)),
+  max: Math.round(Math.max(...xs)),
+  runs: xs.length,
+});
 const mib = (xs) => ({ median: +(median(xs) / 2 ** 20).toFixed(1), runs: xs.length });
 const result = {
   start_to_first_decision_ms: stats(starts),
@@ -92,8 +127,12 @@ const result = {
 if (values.json) console.log(JSON.stringify(result));
 else {
   const s = result.start_to_first_decision_ms;
-  console.log(`CLI start to first decision: median ${s.median} ms (min ${s.min}, max ${s.max}, ${runs} runs); bare node -e 0: median ${result.bare_node_ms.median} ms`);
-  console.log(`peak RSS over 100 ticks (dry run): random plugin ${result.peak_rss_random_mib.median} MiB; all three plugins loaded ${result.peak_rss_all_plugins_mib.median} MiB (${rss.length} runs each)`);
+  console.log(
+    `CLI start to first decision: median ${s.median} ms (min ${s.min}, max ${s.max}, ${runs} runs); bare node -e 0: median ${result.bare_node_ms.median} ms`,
+  );
+  console.log(
+    `peak RSS over 100 ticks (dry run): random plugin ${result.peak_rss_random_mib.median} MiB; all three plugins loaded ${result.peak_rss_all_plugins_mib.median} MiB (${rss.length} runs each)`,
+  );
 }
 rmSync(config, { force: true });
 rmSync(allConfig, { force: true });

@@ -15,5 +15,8 @@ export function parseFlags<const O extends ParseArgsOptionsConfig>(argv: string[
 
 /** Refuses positional arguments left over once a command took what it needs. */
 export function refuseExtraArguments(rest: readonly string[], help: string): void {
-  if (rest.length) throw inputError("DYNO_USAGE", `unexpected argument${rest.length > 1 ? "s" : ""}: ${rest.join(" ")}`, { hint: `see ${help}` });
+  if (rest.length)
+    throw inputError("DYNO_USAGE", `unexpected argument${rest.length > 1 ? "s" : ""}: ${rest.join(" ")}`, {
+      hint: `see ${help}`,
+    });
 }

@@ -1,3 +1,3 @@
+export { configJsonSchema } from "./commands/schema.js";
 export { type CliIO, main } from "./main.js";
 export { candidateNames, inferUse, installName, type LoadedPlugin, loadPlugins } from "./resolve-plugins.js";
-export { configJsonSchema } from "./commands/schema.js";

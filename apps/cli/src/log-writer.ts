@@ -7,9 +7,16 @@ export type LogFormat = "text" | "json";
  * json one object per line with the record's fields at the top level. Every line passes
  * through the redactor, so a secret that slipped into a message is never printed.
  */
-export function createCliLogger(options: { format: LogFormat; level: LogLevel; redactor: Redactor; write: (line: string) => void }): Logger {
+export function createCliLogger(options: {
+  format: LogFormat;
+  level: LogLevel;
+  redactor: Redactor;
+  write: (line: string) => void;
+}): Logger {
   const { format, redactor, write } = options;
-  return createLogger((record) => write(redactor.scrub(format === "json" ? jsonLine(record) : textLine(record))), { level: options.level });
+  return createLogger((record) => write(redactor.scrub(format === "json" ? jsonLine(record) : textLine(record))), {
+    level: options.level,
+  });
 }
 
 function textLine(r: LogRecord): string {

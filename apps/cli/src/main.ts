@@ -1,4 +1,12 @@
-import { DOCTOR_TIMEOUT_S, DynosaurError, describeError, type ErrorCode, inputError, type LogLevel, Redactor } from "@dynosaur/core";
+import {
+  DOCTOR_TIMEOUT_S,
+  DynosaurError,
+  describeError,
+  type ErrorCode,
+  inputError,
+  type LogLevel,
+  Redactor,
+} from "@dynosaur/core";
 import { parseFlags, refuseExtraArguments } from "./args.js";
 import { checkCommand } from "./commands/check.js";
 import { doctorCommand } from "./commands/doctor.js";
@@ -74,10 +82,17 @@ export async function main(io: CliIO): Promise<number> {
       return 0;
     }
     if (command === "schema" && !configPath) return schemaCommand(io, null);
-    if (!configPath) throw inputError("DYNO_USAGE", `\`dynosaur ${command === "run" ? "" : `${command} `}\` needs a config file`, { hint: "e.g. dynosaur examples/dry-run.yaml (see --help)" });
+    if (!configPath)
+      throw inputError("DYNO_USAGE", `\`dynosaur ${command === "run" ? "" : `${command} `}\` needs a config file`, {
+        hint: "e.g. dynosaur examples/dry-run.yaml (see --help)",
+      });
     // The schema only needs the config's plugins: like a dry run, it never needs Heroku's settings, nor its reporters.
     // Neither does doctor send stats: a reporter package need not be installed to check the connections.
-    const setup = await loadSetup(configPath, io, command === "schema" ? { dryRun: true, reporters: false } : { ...flags, reporters: command !== "doctor" });
+    const setup = await loadSetup(
+      configPath,
+      io,
+      command === "schema" ? { dryRun: true, reporters: false } : { ...flags, reporters: command !== "doctor" },
+    );
     redactor = setup.redactor;
     if (command === "check") return await checkCommand(io, setup);
     if (command === "doctor") return await doctorCommand(io, setup, flags.timeout ?? DOCTOR_TIMEOUT_S);
@@ -105,12 +120,19 @@ function formatError(e: unknown): string {
   return `error: unexpected failure: ${describeError(e)}${e instanceof Error && e.stack ? `\n${e.stack}` : ""}`;
 }
 
-function parseCommandLine(argv: string[]): { command: string; configPath: string | undefined; flags: CliFlags & { timeout: number | null } } {
+function parseCommandLine(argv: string[]): {
+  command: string;
+  configPath: string | undefined;
+  flags: CliFlags & { timeout: number | null };
+} {
   const { values, positionals } = parseFlags(argv, FLAGS, "dynosaur --help");
   if (values.help) return { command: "help", configPath: undefined, flags: defaultFlags() };
   if (values.version) return { command: "version", configPath: undefined, flags: defaultFlags() };
   let [command, configPath, ...rest] = positionals;
-  if (command === undefined) throw inputError("DYNO_USAGE", "no config file given", { hint: "e.g. dynosaur examples/dry-run.yaml (see --help)" });
+  if (command === undefined)
+    throw inputError("DYNO_USAGE", "no config file given", {
+      hint: "e.g. dynosaur examples/dry-run.yaml (see --help)",
+    });
   if (!["run", "check", "schema", "doctor"].includes(command)) {
     rest = configPath === undefined ? [] : [configPath, ...rest];
     configPath = command;
@@ -118,24 +140,40 @@ function parseCommandLine(argv: string[]): { command: string; configPath: string
   }
   refuseExtraArguments(rest, "dynosaur --help");
   const format = values["log-format"] ?? "text";
-  if (format !== "text" && format !== "json") throw inputError("DYNO_USAGE", `--log-format must be text or json, not "${format}"`);
+  if (format !== "text" && format !== "json")
+    throw inputError("DYNO_USAGE", `--log-format must be text or json, not "${format}"`);
   const level = values["log-level"] ?? "info";
-  if (!["debug", "info", "warn", "error"].includes(level)) throw inputError("DYNO_USAGE", `--log-level must be debug, info, warn or error, not "${level}"`);
+  if (!["debug", "info", "warn", "error"].includes(level))
+    throw inputError("DYNO_USAGE", `--log-level must be debug, info, warn or error, not "${level}"`);
   let ticks: number | null = null;
   if (values.ticks !== undefined) {
     ticks = Number(values.ticks);
-    if (!Number.isInteger(ticks) || ticks < 1) throw inputError("DYNO_USAGE", `--ticks must be a whole number >= 1, not "${values.ticks}"`);
+    if (!Number.isInteger(ticks) || ticks < 1)
+      throw inputError("DYNO_USAGE", `--ticks must be a whole number >= 1, not "${values.ticks}"`);
   }
   let timeout: number | null = null;
   if (values.timeout !== undefined) {
-    if (command !== "doctor") throw inputError("DYNO_USAGE", "--timeout applies to `dynosaur doctor` only", { hint: "a source's `timeout` and `scaler.heroku_timeout` set a run's timeouts" });
+    if (command !== "doctor")
+      throw inputError("DYNO_USAGE", "--timeout applies to `dynosaur doctor` only", {
+        hint: "a source's `timeout` and `scaler.heroku_timeout` set a run's timeouts",
+      });
     timeout = Number(values.timeout);
-    if (!Number.isFinite(timeout) || timeout <= 0) throw inputError("DYNO_USAGE", `--timeout must be a number of seconds > 0, not "${values.timeout}"`, { hint: "e.g. dynosaur doctor config.yaml --timeout 5" });
+    if (!Number.isFinite(timeout) || timeout <= 0)
+      throw inputError("DYNO_USAGE", `--timeout must be a number of seconds > 0, not "${values.timeout}"`, {
+        hint: "e.g. dynosaur doctor config.yaml --timeout 5",
+      });
   }
   return {
     command,
     configPath,
-    flags: { once: values.once ?? false, ticks, dryRun: values["dry-run"] ?? false, logFormat: format, logLevel: level as LogLevel, timeout },
+    flags: {
+      once: values.once ?? false,
+      ticks,
+      dryRun: values["dry-run"] ?? false,
+      logFormat: format,
+      logLevel: level as LogLevel,
+      timeout,
+    },
   };
 }
 

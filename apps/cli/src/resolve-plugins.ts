@@ -2,7 +2,14 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { registerHooks } from "node:module";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { checkPluginShape, DynosaurError, inputError, type PluginDefinition, REPORTER_PACKAGES, type ReporterDefinition } from "@dynosaur/core";
+import {
+  checkPluginShape,
+  DynosaurError,
+  inputError,
+  type PluginDefinition,
+  REPORTER_PACKAGES,
+  type ReporterDefinition,
+} from "@dynosaur/core";
 
 /** First-party plugins: their short names and the seed-era type names that imply them. */
 const FIRST_PARTY: Record<string, string> = {
@@ -76,7 +83,8 @@ function shareCore(): void {
   coreShared = true;
   const coreUrl = import.meta.resolve("@dynosaur/core");
   registerHooks({
-    resolve: (specifier, context, nextResolve) => (specifier === "@dynosaur/core" ? { url: coreUrl, shortCircuit: true } : nextResolve(specifier, context)),
+    resolve: (specifier, context, nextResolve) =>
+      specifier === "@dynosaur/core" ? { url: coreUrl, shortCircuit: true } : nextResolve(specifier, context),
   });
 }
 
@@ -85,28 +93,40 @@ function shareCore(): void {
  * directory first, then from the CLI's own install (so a global install of the CLI next
  * to its plugins works). `paths[i]` is the config path to blame for `specs[i]`.
  */
-export async function loadPlugins(specs: readonly string[], configDir: string, paths: readonly string[]): Promise<LoadedPlugin[]> {
+export async function loadPlugins(
+  specs: readonly string[],
+  configDir: string,
+  paths: readonly string[],
+): Promise<LoadedPlugin[]> {
   const loaded: LoadedPlugin[] = [];
   for (const [i, spec] of specs.entries()) {
     const path = paths[i] ?? `use[${i}]`;
     const found = findPackage(spec, configDir);
     if (!found) {
       const pkg = installName(spec);
-      throw inputError("DYNO_PLUGIN_NOT_FOUND", `${path}: plugin "${spec}" is not installed (looked for ${describeCandidates(spec)} from ${configDir} and from the dynosaur CLI's install)`, {
-        path,
-        hint: `npm install ${pkg}`,
-      });
+      throw inputError(
+        "DYNO_PLUGIN_NOT_FOUND",
+        `${path}: plugin "${spec}" is not installed (looked for ${describeCandidates(spec)} from ${configDir} and from the dynosaur CLI's install)`,
+        {
+          path,
+          hint: `npm install ${pkg}`,
+        },
+      );
     }
     let mod: { default?: unknown };
     shareCore();
     try {
       mod = await import(pathToFileURL(found.entry).href);
     } catch (e) {
-      throw new DynosaurError("DYNO_PLUGIN_INVALID", `${path}: plugin package ${found.name} failed to load: ${(e as Error).message}`, {
-        exitCode: 2,
-        hint: `reinstall it (npm install ${found.name}) or report it to its author`,
-        cause: e,
-      });
+      throw new DynosaurError(
+        "DYNO_PLUGIN_INVALID",
+        `${path}: plugin package ${found.name} failed to load: ${(e as Error).message}`,
+        {
+          exitCode: 2,
+          hint: `reinstall it (npm install ${found.name}) or report it to its author`,
+          cause: e,
+        },
+      );
     }
     // A package may export several plugins (contract v2), e.g. one per queue library.
     const exported = Array.isArray(mod.default) && mod.default.length > 0 ? mod.default : [mod.default];
@@ -128,21 +148,29 @@ export async function loadReporter(type: string, configDir: string, path: string
   if (!pkg) throw new Error(`core has no package for stats type "${type}": it implements it itself`);
   const found = findPackage(pkg, configDir);
   if (!found) {
-    throw inputError("DYNO_REPORTER_NOT_FOUND", `${path}: the ${type} reporter is not installed (looked for ${pkg} from ${configDir} and from the dynosaur CLI's install)`, {
-      path,
-      hint: `npm install ${pkg}`,
-    });
+    throw inputError(
+      "DYNO_REPORTER_NOT_FOUND",
+      `${path}: the ${type} reporter is not installed (looked for ${pkg} from ${configDir} and from the dynosaur CLI's install)`,
+      {
+        path,
+        hint: `npm install ${pkg}`,
+      },
+    );
   }
   shareCore();
   try {
     const mod = (await import(pathToFileURL(found.entry).href)) as { default?: unknown };
     return mod.default as ReporterDefinition;
   } catch (e) {
-    throw new DynosaurError("DYNO_REPORTER_INVALID", `${path}: reporter package ${found.name} failed to load: ${(e as Error).message}`, {
-      exitCode: 2,
-      hint: `reinstall it (npm install ${found.name})`,
-      cause: e,
-    });
+    throw new DynosaurError(
+      "DYNO_REPORTER_INVALID",
+      `${path}: reporter package ${found.name} failed to load: ${(e as Error).message}`,
+      {
+        exitCode: 2,
+        hint: `reinstall it (npm install ${found.name})`,
+        cause: e,
+      },
+    );
   }
 }
 
@@ -199,7 +227,13 @@ function readPackage(dir: string): FoundPackage | null {
     const index = join(dir, "index.js");
     return existsSync(index) ? { name: dir, version: null, dir, entry: index } : null;
   }
-  const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string; exports?: unknown; main?: string; module?: string };
+  const pkg = JSON.parse(readFileSync(file, "utf8")) as {
+    name?: string;
+    version?: string;
+    exports?: unknown;
+    main?: string;
+    module?: string;
+  };
   const target = exportTarget(pkg.exports) ?? pkg.module ?? pkg.main ?? "index.js";
   return { name: pkg.name ?? dir, version: pkg.version ?? null, dir, entry: join(dir, target) };
 }

@@ -6,9 +6,9 @@ import {
   type LogLevel,
   parseConfig,
   REPORTER_PACKAGES,
+  type Redactor,
   type ReporterLoader,
   readConfigFile,
-  type Redactor,
 } from "@dynosaur/core";
 import type { LogFormat } from "./log-writer.js";
 import { inferUse, type LoadedPlugin, loadPlugins, loadReporter } from "./resolve-plugins.js";
@@ -21,7 +21,10 @@ export interface CliIO {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown };
   /** Where SIGTERM/SIGINT arrive. */
-  signals?: { once(event: "SIGTERM" | "SIGINT", listener: () => void): unknown; off?(event: string, listener: () => void): unknown };
+  signals?: {
+    once(event: "SIGTERM" | "SIGINT", listener: () => void): unknown;
+    off?(event: string, listener: () => void): unknown;
+  };
   /** What `check` reads "now" from (the schedule in force). @default the system clock */
   clock?: Clock;
 }
@@ -74,7 +77,8 @@ export async function loadSetup(
   const loadStatsReporter: ReporterLoader = (type, path) => loadReporter(type, dirname(file), path);
   if (flags.reporters !== false) {
     // A reporter package that is not installed is a config error now, as a missing plugin is.
-    for (const [i, entry] of config.stats.entries()) if (REPORTER_PACKAGES[entry.type]) await loadStatsReporter(entry.type, `stats[${i}].type`);
+    for (const [i, entry] of config.stats.entries())
+      if (REPORTER_PACKAGES[entry.type]) await loadStatsReporter(entry.type, `stats[${i}].type`);
   }
   return { file, config, redactor, plugins, loadReporter: loadStatsReporter };
 }

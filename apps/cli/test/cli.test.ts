@@ -25,7 +25,9 @@ describe("dynosaur run", () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/\[dry run\] web 2→\d estimate \d \(.+\) winner rnd \| rnd: \d+ random units → \d+ ok/);
     const csv = readFileSync(join(dir, "stats.txt"), "utf8").trim().split("\n");
-    expect(csv[0]).toBe("time,app,process_type,dry_run,before,after,estimate,winner,reason,rnd.value,rnd.estimate,rnd.health");
+    expect(csv[0]).toBe(
+      "time,app,process_type,dry_run,before,after,estimate,winner,reason,rnd.value,rnd.estimate,rnd.health",
+    );
     expect(csv).toHaveLength(2);
   });
 
@@ -33,7 +35,12 @@ describe("dynosaur run", () => {
     const dir = tempDir({ "c.yaml": DRY });
     const a = await runCli(["run", "c.yaml", "--once", "--log-format", "json"], { cwd: dir });
     const b = await runCli(["run", "c.yaml", "--once", "--log-format", "json"], { cwd: dir });
-    const tick = (out: string) => out.split("\n").filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.event === "tick");
+    const tick = (out: string) =>
+      out
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .find((l) => l.event === "tick");
     expect(tick(a.stdout).sources[0].value).toEqual(tick(b.stdout).sources[0].value);
     expect(tick(a.stdout).after).toEqual(tick(b.stdout).after);
   });
@@ -41,18 +48,30 @@ describe("dynosaur run", () => {
   it("--log-format json prints one object per tick with the documented fields", async () => {
     const dir = tempDir({ "c.yaml": DRY });
     const { stdout } = await runCli(["c.yaml", "--once", "--log-format", "json"], { cwd: dir });
-    const lines = stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const lines = stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     const tick = lines.find((l) => l.event === "tick");
     expect(tick).toMatchObject({ before: 2, winner: "rnd", level: "info" });
     expect(typeof tick.after).toBe("number");
     expect(typeof tick.estimate).toBe("number");
     expect(new Date(tick.time).toISOString()).toBe(tick.time);
-    expect(tick.sources[0]).toEqual(expect.objectContaining({ name: "rnd", unit: "random units", health: "ok", value: expect.any(Number), estimate: expect.any(Number) }));
+    expect(tick.sources[0]).toEqual(
+      expect.objectContaining({
+        name: "rnd",
+        unit: "random units",
+        health: "ok",
+        value: expect.any(Number),
+        estimate: expect.any(Number),
+      }),
+    );
   });
 
   it("runs the seed's layout: no use list, type RandomPlugin, seed key names", async () => {
     const dir = tempDir({
-      "seed.yaml": "scaler:\n  heroku_app_name: shop\n  heroku_api_key: x\n  min_web_dynos: 1\n  max_web_dynos: 3\n  dry_run: true\n  interval: 5\n  blackout: 300\nplugins:\n  - name: rand\n    type: RandomPlugin\n    interval: 60\n",
+      "seed.yaml":
+        "scaler:\n  heroku_app_name: shop\n  heroku_api_key: x\n  min_web_dynos: 1\n  max_web_dynos: 3\n  dry_run: true\n  interval: 5\n  blackout: 300\nplugins:\n  - name: rand\n    type: RandomPlugin\n    interval: 60\n",
     });
     const { code, stdout } = await runCli(["seed.yaml", "--once"], { cwd: dir });
     expect(code).toBe(0);
@@ -69,32 +88,83 @@ describe("dynosaur run", () => {
 });
 
 describe("bad input gets a clear answer and exit code 2", () => {
-  const cases: { name: string; config: string | null; args?: string[]; env?: Record<string, string>; expect: RegExp[] }[] = [
+  const cases: {
+    name: string;
+    config: string | null;
+    args?: string[];
+    env?: Record<string, string>;
+    expect: RegExp[];
+  }[] = [
     {
       name: "missing heroku_app_name / heroku_api_key outside dry run",
       config: "use: [random]\nscaler: {}\nplugins: [{type: random}]\n",
-      expect: [/DYNO_CONFIG_INVALID/, /scaler\.heroku_app_name: required unless dry_run is true/, /scaler\.heroku_api_key: required/],
+      expect: [
+        /DYNO_CONFIG_INVALID/,
+        /scaler\.heroku_app_name: required unless dry_run is true/,
+        /scaler\.heroku_api_key: required/,
+      ],
     },
-    { name: "min > max", config: "use: [random]\nscaler: {dry_run: true, min_dynos: 5, max_dynos: 2}\nplugins: [{type: random}]\n", expect: [/scaler\.min_dynos: min_dynos \(5\) is greater than max_dynos \(2\)/] },
-    { name: "negative interval", config: "use: [random]\nscaler: {dry_run: true, interval: -1}\nplugins: [{type: random}]\n", expect: [/scaler\.interval/] },
-    { name: "non-numeric plugin interval", config: "use: [random]\nscaler: {dry_run: true}\nplugins: [{type: random, interval: soon}]\n", expect: [/plugins\[0\]\.interval: expected a number, got the string "soon"$/m] },
+    {
+      name: "min > max",
+      config: "use: [random]\nscaler: {dry_run: true, min_dynos: 5, max_dynos: 2}\nplugins: [{type: random}]\n",
+      expect: [/scaler\.min_dynos: min_dynos \(5\) is greater than max_dynos \(2\)/],
+    },
+    {
+      name: "negative interval",
+      config: "use: [random]\nscaler: {dry_run: true, interval: -1}\nplugins: [{type: random}]\n",
+      expect: [/scaler\.interval/],
+    },
+    {
+      name: "non-numeric plugin interval",
+      config: "use: [random]\nscaler: {dry_run: true}\nplugins: [{type: random, interval: soon}]\n",
+      expect: [/plugins\[0\]\.interval: expected a number, got the string "soon"$/m],
+    },
     {
       name: "unknown plugin type lists the known ones",
       config: "use: [random]\nscaler: {dry_run: true}\nplugins: [{type: random}, {type: randon}]\n",
-      expect: [/DYNO_PLUGIN_UNKNOWN_TYPE/, /plugins\[1\]\.type: unknown plugin type "randon" \(did you mean "random"\?\); known types: random/],
+      expect: [
+        /DYNO_PLUGIN_UNKNOWN_TYPE/,
+        /plugins\[1\]\.type: unknown plugin type "randon" \(did you mean "random"\?\); known types: random/,
+      ],
     },
-    { name: "duplicate plugin name", config: "use: [random]\nscaler: {dry_run: true}\nplugins: [{type: random}, {type: random}]\n", expect: [/plugins\[1\]\.name: "random" is already the name of plugins\[0\]/] },
+    {
+      name: "duplicate plugin name",
+      config: "use: [random]\nscaler: {dry_run: true}\nplugins: [{type: random}, {type: random}]\n",
+      expect: [/plugins\[1\]\.name: "random" is already the name of plugins\[0\]/],
+    },
     {
       name: "a use entry that is not installed",
       config: "use: [random, google-analytics-typo]\nscaler: {dry_run: true}\nplugins: [{type: random}]\n",
-      expect: [/DYNO_PLUGIN_NOT_FOUND/, /use\[1\]: plugin "google-analytics-typo" is not installed/, /hint: npm install dynosaur-plugin-google-analytics-typo/],
+      expect: [
+        /DYNO_PLUGIN_NOT_FOUND/,
+        /use\[1\]: plugin "google-analytics-typo" is not installed/,
+        /hint: npm install dynosaur-plugin-google-analytics-typo/,
+      ],
     },
-    { name: "unset ${VAR}", config: "use: [random]\nscaler: {heroku_app_name: a, heroku_api_key: '${HEROKU_API_KEY}'}\nplugins: [{type: random}]\n", expect: [/DYNO_ENV_MISSING/, /scaler\.heroku_api_key: environment variable HEROKU_API_KEY is not set/] },
-    { name: "YAML syntax error", config: "scaler:\n  dry_run: true\n plugins:\n", expect: [/DYNO_CONFIG_SYNTAX/, /line 3, column \d+/] },
+    {
+      name: "unset ${VAR}",
+      config:
+        "use: [random]\nscaler: {heroku_app_name: a, heroku_api_key: '${HEROKU_API_KEY}'}\nplugins: [{type: random}]\n",
+      expect: [/DYNO_ENV_MISSING/, /scaler\.heroku_api_key: environment variable HEROKU_API_KEY is not set/],
+    },
+    {
+      name: "YAML syntax error",
+      config: "scaler:\n  dry_run: true\n plugins:\n",
+      expect: [/DYNO_CONFIG_SYNTAX/, /line 3, column \d+/],
+    },
     { name: "empty file", config: "", expect: [/DYNO_CONFIG_EMPTY/, /is empty/] },
     { name: "missing file", config: null, expect: [/DYNO_CONFIG_NOT_FOUND/, /does not exist/] },
-    { name: "unknown option", config: "use: [random]\nscaler: {dry_run: true}\nplugins: [{type: random}]\n", args: ["--fast"], expect: [/DYNO_USAGE/, /--fast/] },
-    { name: "typo in a plugin option", config: "use: [random]\nscaler: {dry_run: true}\nplugins: [{type: random, sed: 3}]\n", expect: [/plugins\[0\]: unknown key "sed" \(did you mean "seed"\?\)/] },
+    {
+      name: "unknown option",
+      config: "use: [random]\nscaler: {dry_run: true}\nplugins: [{type: random}]\n",
+      args: ["--fast"],
+      expect: [/DYNO_USAGE/, /--fast/],
+    },
+    {
+      name: "typo in a plugin option",
+      config: "use: [random]\nscaler: {dry_run: true}\nplugins: [{type: random, sed: 3}]\n",
+      expect: [/plugins\[0\]: unknown key "sed" \(did you mean "seed"\?\)/],
+    },
   ];
   for (const c of cases) {
     it(c.name, async () => {
@@ -108,7 +178,9 @@ describe("bad input gets a clear answer and exit code 2", () => {
   }
 
   it("a config naming google-analytics without the package gives the npm install line", async () => {
-    const dir = tempDir({ "c.yaml": "use: [nonexistent-ga]\nscaler: {dry_run: true}\nplugins: [{type: GoogleAnalyticsPlugin}]\n" });
+    const dir = tempDir({
+      "c.yaml": "use: [nonexistent-ga]\nscaler: {dry_run: true}\nplugins: [{type: GoogleAnalyticsPlugin}]\n",
+    });
     const { stderr } = await runCli(["c.yaml"], { cwd: dir });
     expect(stderr).toContain("hint: npm install dynosaur-plugin-nonexistent-ga");
   });
@@ -116,8 +188,14 @@ describe("bad input gets a clear answer and exit code 2", () => {
 
 describe("dynosaur check and schema", () => {
   it("check validates and prints what would run, secrets redacted", async () => {
-    const dir = tempDir({ "c.yaml": "use: [random]\nscaler: {heroku_app_name: shop, heroku_api_key: '${HEROKU_API_KEY}', max_dynos: 4}\nplugins: [{type: random, seed: 3}]\n" });
-    const { code, stdout } = await runCli(["check", "c.yaml"], { cwd: dir, env: { HEROKU_API_KEY: "hk-super-secret-123" } });
+    const dir = tempDir({
+      "c.yaml":
+        "use: [random]\nscaler: {heroku_app_name: shop, heroku_api_key: '${HEROKU_API_KEY}', max_dynos: 4}\nplugins: [{type: random, seed: 3}]\n",
+    });
+    const { code, stdout } = await runCli(["check", "c.yaml"], {
+      cwd: dir,
+      env: { HEROKU_API_KEY: "hk-super-secret-123" },
+    });
     expect(code).toBe(0);
     expect(stdout).toContain("is valid");
     expect(stdout).toContain("shop web via https://api.heroku.com");
@@ -125,7 +203,14 @@ describe("dynosaur check and schema", () => {
     expect(stdout).toMatch(/heroku_api_key: "?'?\[redacted\]/);
     expect(stdout).not.toContain("hk-super-secret-123");
     expect(stdout).toContain("alerts: logged only");
-    const emailing = await runCli(["check", "c.yaml"], { cwd: dir, env: { HEROKU_API_KEY: "hk-super-secret-123", SENDGRID_API_KEY: "SG.x", DYNOSAUR_ADMIN_EMAIL: "ops@shop.example" } });
+    const emailing = await runCli(["check", "c.yaml"], {
+      cwd: dir,
+      env: {
+        HEROKU_API_KEY: "hk-super-secret-123",
+        SENDGRID_API_KEY: "SG.x",
+        DYNOSAUR_ADMIN_EMAIL: "ops@shop.example",
+      },
+    });
     expect(emailing.stdout).toContain("alerts: emailed to ops@shop.example through SendGrid");
   });
 
@@ -135,7 +220,10 @@ describe("dynosaur check and schema", () => {
     expect(code).toBe(0);
     const schema = JSON.parse(stdout);
     expect(schema.properties.scaler.properties.headroom).toMatchObject({ type: "number", minimum: 0, default: 0.2 });
-    expect(schema.properties.scaler.properties.policy).toMatchObject({ enum: ["forecast", "seed", "hysteresis", "hpa"], default: "forecast" });
+    expect(schema.properties.scaler.properties.policy).toMatchObject({
+      enum: ["forecast", "seed", "hysteresis", "hpa"],
+      default: "forecast",
+    });
     // Its default depends on the policy: the description says which.
     expect(schema.properties.scaler.properties.blackout.description).toContain("Default 300 under `policy: seed`");
     const item = schema.properties.plugins.items;
@@ -173,7 +261,10 @@ describe("the built binary", () => {
     const dir = tempDir({
       "c.yaml": `use: [random]\nscaler: {heroku_app_name: shop, heroku_api_key: '\${HEROKU_API_KEY}', heroku_api_url: '${fake.url}', max_dynos: 60}\nplugins: [{type: random, seed: 11, max_value: 100}]\n`,
     });
-    const run = spawnCli(["c.yaml", "--once", "--log-level", "debug"], { cwd: dir, env: { HEROKU_API_KEY: fake.apiKey } });
+    const run = spawnCli(["c.yaml", "--once", "--log-level", "debug"], {
+      cwd: dir,
+      env: { HEROKU_API_KEY: fake.apiKey },
+    });
     const { code, stdout, stderr } = await run.exited;
     expect(stderr).toBe("");
     expect(code).toBe(0);
@@ -188,14 +279,21 @@ describe("the built binary", () => {
 
   it("a dry run touches no network", async () => {
     const before = fake.count();
-    const dir = tempDir({ "c.yaml": DRY.replace("dry_run: true", `dry_run: true\n  heroku_app_name: shop\n  heroku_api_key: k\n  heroku_api_url: '${fake.url}'`) });
+    const dir = tempDir({
+      "c.yaml": DRY.replace(
+        "dry_run: true",
+        `dry_run: true\n  heroku_app_name: shop\n  heroku_api_key: k\n  heroku_api_url: '${fake.url}'`,
+      ),
+    });
     const { code } = await spawnCli(["c.yaml", "--ticks", "2"], { cwd: dir }).exited;
     expect(code).toBe(0);
     expect(fake.count()).toBe(before);
   });
 
   it("exits 1 when --once could not reach Heroku", async () => {
-    const dir = tempDir({ "c.yaml": `use: [random]\nscaler: {heroku_app_name: shop, heroku_api_key: wrong-key-000000, heroku_api_url: '${fake.url}'}\nplugins: [{type: random}]\n` });
+    const dir = tempDir({
+      "c.yaml": `use: [random]\nscaler: {heroku_app_name: shop, heroku_api_key: wrong-key-000000, heroku_api_url: '${fake.url}'}\nplugins: [{type: random}]\n`,
+    });
     const { code, stdout } = await spawnCli(["c.yaml", "--once"], { cwd: dir }).exited;
     expect(code).toBe(1);
     expect(stdout).toContain("HEROKU_UNAUTHORIZED");

@@ -5,12 +5,19 @@ import { runCli, tempDir } from "./helpers.js";
  * check, run and schema read a config through one path (loadSetup → parseConfig), so a
  * config error reads the same whichever command, and with or without --dry-run.
  */
-const HEROKU = "use: [random]\nscaler:\n  heroku_app_name: ${HEROKU_APP}\n  heroku_api_key: ${HEROKU_API_KEY}\nplugins: [{type: random, seed: 1}]\n";
+const HEROKU =
+  "use: [random]\nscaler:\n  heroku_app_name: ${HEROKU_APP}\n  heroku_api_key: ${HEROKU_API_KEY}\nplugins: [{type: random, seed: 1}]\n";
 
 describe("a config error reads the same from every command", () => {
   it("a misspelt scaler: section is one line, for check and run, with and without --dry-run", async () => {
     const dir = tempDir({ "c.yaml": "use: [random]\nscalar: {dry_run: true}\nplugins: [{type: random}]\n" });
-    const runs = [["check", "c.yaml"], ["check", "c.yaml", "--dry-run"], ["c.yaml", "--once"], ["c.yaml", "--once", "--dry-run"], ["schema", "c.yaml"]];
+    const runs = [
+      ["check", "c.yaml"],
+      ["check", "c.yaml", "--dry-run"],
+      ["c.yaml", "--once"],
+      ["c.yaml", "--once", "--dry-run"],
+      ["schema", "c.yaml"],
+    ];
     for (const argv of runs) {
       const { code, stderr } = await runCli(argv, { cwd: dir });
       expect(code, argv.join(" ")).toBe(2);

@@ -67,7 +67,9 @@ afterAll(async () => {
 });
 
 function config(options: { plugins: string[]; processes?: string; dryRun?: boolean }): string {
-  const heroku = options.dryRun ? "  dry_run: true\n" : `  heroku_app_name: shop\n  heroku_api_key: \${HEROKU_API_KEY}\n  heroku_api_url: ${fake.url}\n`;
+  const heroku = options.dryRun
+    ? "  dry_run: true\n"
+    : `  heroku_app_name: shop\n  heroku_api_key: \${HEROKU_API_KEY}\n  heroku_api_url: ${fake.url}\n`;
   return `use: ["./plugins.mjs"]
 scaler:
 ${heroku}  interval: 0.1
@@ -81,12 +83,20 @@ ${options.plugins.map((p) => `  - ${p}\n`).join("")}`;
 async function doctor(yaml: string, args: string[] = [], key: string | null = fake.apiKey) {
   const dir = pluginDir({ "plugins.mjs": PLUGINS, "c.yaml": yaml });
   fake.clearRequests();
-  return runCli(["doctor", join(dir, "c.yaml"), ...args], { cwd: dir, env: { ...(key === null ? {} : { HEROKU_API_KEY: key }), METRICS_KEY: SOURCE_KEY } });
+  return runCli(["doctor", join(dir, "c.yaml"), ...args], {
+    cwd: dir,
+    env: { ...(key === null ? {} : { HEROKU_API_KEY: key }), METRICS_KEY: SOURCE_KEY },
+  });
 }
 
 describe("dynosaur doctor", () => {
   it("all checks pass: prints each source's value and estimate and the formation, exits 0, and only reads Heroku once", async () => {
-    const { code, stdout, stderr } = await doctor(config({ plugins: ["{ type: steady, value: 250 }", "{ name: jobs, type: steady, value: 40, process: worker }"], processes: "processes:\n  web: {}\n  worker: { min_dynos: 0 }\n" }));
+    const { code, stdout, stderr } = await doctor(
+      config({
+        plugins: ["{ type: steady, value: 250 }", "{ name: jobs, type: steady, value: 40, process: worker }"],
+        processes: "processes:\n  web: {}\n  worker: { min_dynos: 0 }\n",
+      }),
+    );
     expect(stderr).toBe("");
     expect(stdout).toContain("ok    source steady (steady → web): 250 requests/min → 3 dynos");
     expect(stdout).toContain("ok    source jobs (steady → worker): 40 requests/min → 1 dyno\n");
@@ -98,7 +108,11 @@ describe("dynosaur doctor", () => {
   });
 
   it("a wrong Heroku key: exits 1 with Heroku's refusal and its fix, the key never printed", async () => {
-    const { code, stdout } = await doctor(config({ plugins: ["{ type: steady, value: 250 }"] }), [], "wrong-key-0123456789");
+    const { code, stdout } = await doctor(
+      config({ plugins: ["{ type: steady, value: 250 }"] }),
+      [],
+      "wrong-key-0123456789",
+    );
     expect(code).toBe(1);
     expect(stdout).toContain("ok    source steady");
     expect(stdout).toMatch(/FAIL {2}heroku shop \(formation\): HEROKU_UNAUTHORIZED: Heroku refused the API key/);
@@ -109,11 +123,18 @@ describe("dynosaur doctor", () => {
   });
 
   it("a source that accepts the connection and never answers is reported within the timeout, next to the other checks", async () => {
-    const { code, stdout } = await doctor(config({ plugins: [`{ type: silent, url: "${silentUrl}" }`, "{ type: steady, value: 250 }"] }), ["--timeout", "0.2"]);
+    const { code, stdout } = await doctor(
+      config({ plugins: [`{ type: silent, url: "${silentUrl}" }`, "{ type: steady, value: 250 }"] }),
+      ["--timeout", "0.2"],
+    );
     expect(code).toBe(1);
     expect(stdout).toContain("each check within 0.2 s");
-    expect(stdout).toContain("FAIL  source silent (silent → web): DYNO_PLUGIN_TIMEOUT: source silent gave no reading within 0.2 s");
-    expect(stdout).toContain("fix: raise plugins[].timeout if the service is slow, or check that it is up; `dynosaur doctor --timeout <s>` waits longer");
+    expect(stdout).toContain(
+      "FAIL  source silent (silent → web): DYNO_PLUGIN_TIMEOUT: source silent gave no reading within 0.2 s",
+    );
+    expect(stdout).toContain(
+      "fix: raise plugins[].timeout if the service is slow, or check that it is up; `dynosaur doctor --timeout <s>` waits longer",
+    );
     expect(stdout).toContain("ok    source steady");
     expect(stdout).toContain("ok    heroku shop");
     expect(sockets.size).toBeGreaterThan(0);
@@ -122,16 +143,27 @@ describe("dynosaur doctor", () => {
   it("a failing source: its error and its fix, the source's secret redacted", async () => {
     const { code, stdout } = await doctor(config({ plugins: ["{ type: refusing, api_key: '${METRICS_KEY}' }"] }));
     expect(code).toBe(1);
-    expect(stdout).toContain("FAIL  source refusing (refusing → web): DYNO_PLUGIN_FAILED: the metrics API refused the key [redacted] (401)");
+    expect(stdout).toContain(
+      "FAIL  source refusing (refusing → web): DYNO_PLUGIN_FAILED: the metrics API refused the key [redacted] (401)",
+    );
     expect(stdout).toContain("fix: create a read-only key in the metrics service's settings");
     expect(stdout).not.toContain(SOURCE_KEY);
   });
 
   it("a process type the app does not have: exits 1 naming it", async () => {
-    const { code, stdout } = await doctor(config({ plugins: ["{ type: steady, value: 250 }"], processes: "processes:\n  web: {}\n  sidekiq: { min_dynos: 0 }\n" }));
+    const { code, stdout } = await doctor(
+      config({
+        plugins: ["{ type: steady, value: 250 }"],
+        processes: "processes:\n  web: {}\n  sidekiq: { min_dynos: 0 }\n",
+      }),
+    );
     expect(code).toBe(1);
-    expect(stdout).toContain('FAIL  heroku shop (formation): HEROKU_NOT_FOUND: app shop has no process type "sidekiq" in its formation (it has: web, worker)');
-    expect(stdout).toContain("fix: each process type the config scales must be in the app's released Procfile (`heroku ps -a shop`)");
+    expect(stdout).toContain(
+      'FAIL  heroku shop (formation): HEROKU_NOT_FOUND: app shop has no process type "sidekiq" in its formation (it has: web, worker)',
+    );
+    expect(stdout).toContain(
+      "fix: each process type the config scales must be in the app's released Procfile (`heroku ps -a shop`)",
+    );
   });
 
   it("a dry run skips Heroku and says so", async () => {
@@ -143,7 +175,11 @@ describe("dynosaur doctor", () => {
   });
 
   it("--dry-run makes any config a dry run: no Heroku settings needed", async () => {
-    const { code, stdout, stderr } = await doctor(config({ plugins: ["{ type: steady, value: 250 }"] }), ["--dry-run"], null);
+    const { code, stdout, stderr } = await doctor(
+      config({ plugins: ["{ type: steady, value: 250 }"] }),
+      ["--dry-run"],
+      null,
+    );
     expect(stderr).toBe("");
     expect(stdout).toContain("skip  heroku");
     expect(code).toBe(0);
@@ -155,7 +191,9 @@ describe("dynosaur doctor", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("plugins[0]");
     expect(fake.count()).toBe(0);
-    expect((await doctor(config({ plugins: ["{ type: steady, value: 1 }"] }), ["--timeout", "soon"])).stderr).toMatch(/--timeout must be a number of seconds > 0, not "soon"/);
+    expect((await doctor(config({ plugins: ["{ type: steady, value: 1 }"] }), ["--timeout", "soon"])).stderr).toMatch(
+      /--timeout must be a number of seconds > 0, not "soon"/,
+    );
     const run = await runCli(["c.yaml", "--timeout", "5"]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("--timeout applies to `dynosaur doctor` only");
@@ -164,17 +202,28 @@ describe("dynosaur doctor", () => {
 
 describe("dynosaur run --once / --ticks", () => {
   it("exits 1 when no source ever gave a reading, and says so", async () => {
-    const dir = pluginDir({ "plugins.mjs": PLUGINS, "c.yaml": config({ plugins: ["{ type: refusing, api_key: '${METRICS_KEY}' }"], dryRun: true }) });
+    const dir = pluginDir({
+      "plugins.mjs": PLUGINS,
+      "c.yaml": config({ plugins: ["{ type: refusing, api_key: '${METRICS_KEY}' }"], dryRun: true }),
+    });
     for (const args of [["--once"], ["--ticks", "2"]]) {
       const { code, stdout } = await runCli(["c.yaml", ...args], { cwd: dir, env: { METRICS_KEY: SOURCE_KEY } });
       expect(stdout).toContain("estimate ? (no readings yet)");
-      expect(stdout).toMatch(/ERROR no source gave a reading in \d ticks? \(see the failures above\); `dynosaur doctor c\.yaml` checks each source and Heroku/);
+      expect(stdout).toMatch(
+        /ERROR no source gave a reading in \d ticks? \(see the failures above\); `dynosaur doctor c\.yaml` checks each source and Heroku/,
+      );
       expect(code).toBe(1);
     }
   });
 
   it("exits 0 when one source read, even if another failed", async () => {
-    const dir = pluginDir({ "plugins.mjs": PLUGINS, "c.yaml": config({ plugins: ["{ type: refusing, api_key: '${METRICS_KEY}' }", "{ type: steady, value: 250 }"], dryRun: true }) });
+    const dir = pluginDir({
+      "plugins.mjs": PLUGINS,
+      "c.yaml": config({
+        plugins: ["{ type: refusing, api_key: '${METRICS_KEY}' }", "{ type: steady, value: 250 }"],
+        dryRun: true,
+      }),
+    });
     const { code, stdout } = await runCli(["c.yaml", "--once"], { cwd: dir, env: { METRICS_KEY: SOURCE_KEY } });
     expect(stdout).toContain("winner steady");
     expect(code).toBe(0);

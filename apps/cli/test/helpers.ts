@@ -35,14 +35,19 @@ export async function runCli(argv: string[], options: { cwd?: string; env?: Reco
 
 /** Spawns the built CLI with the current Node.js, as a user would run it. */
 export function spawnCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: { PATH: process.env.PATH ?? "", ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? "", ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d) => (stdout += d));
   child.stderr.on("data", (d) => (stderr += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    // "close" comes after the process exited and its output streams ended.
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })),
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolve) =>
+      // "close" comes after the process exited and its output streams ended.
+      child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
   /** Resolves when the output so far matches `pattern`. */
   const waitFor = (pattern: RegExp) =>

@@ -17,7 +17,11 @@ const DB_PASSWORD = "db-pass-0123456789";
 let databaseUrl: string;
 
 beforeAll(() => {
-  const out = execFileSync("bash", [POSTGRES_SH], { encoding: "utf8", timeout: 300_000, stdio: ["ignore", "pipe", "inherit"] });
+  const out = execFileSync("bash", [POSTGRES_SH], {
+    encoding: "utf8",
+    timeout: 300_000,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const url = new URL(out.trim().split("\n").at(-1) ?? "");
   // The throwaway server trusts local connections; a password proves it never reaches a log.
   url.password = DB_PASSWORD;
@@ -34,7 +38,10 @@ afterEach(() => fake.close());
 const instance = (reading: number) => readingSetup(fake.url, { blackout: 0, reading }).dir;
 
 const quantity = () => fake.formation("shop", "web")?.quantity;
-const patched = () => fake.requests.filter((r) => r.method === "PATCH").map((r) => (r.body as { updates: { quantity: number }[] }).updates[0]?.quantity);
+const patched = () =>
+  fake.requests
+    .filter((r) => r.method === "PATCH")
+    .map((r) => (r.body as { updates: { quantity: number }[] }).updates[0]?.quantity);
 const count = (text: string, re: RegExp) => text.match(new RegExp(re.source, "g"))?.length ?? 0;
 
 describe("two Dynosaurs, one app", () => {
@@ -48,7 +55,11 @@ describe("two Dynosaurs, one app", () => {
     try {
       await b.waitFor(/STANDING BY: dynosaur shop\/web .* holds the lock for shop web/);
       // The standby decides every tick that it would go to 3, and does not.
-      await until(() => count(b.output(), /web 6→6 .*standing by: dynosaur shop\/web/) >= 8, 15_000, "the standby ticks while standing by");
+      await until(
+        () => count(b.output(), /web 6→6 .*standing by: dynosaur shop\/web/) >= 8,
+        15_000,
+        "the standby ticks while standing by",
+      );
       expect(patched()).toEqual([6]);
       expect(quantity()).toBe(6);
 

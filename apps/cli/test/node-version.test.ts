@@ -19,8 +19,14 @@ describe("the Node.js version check", () => {
 
   it("the built CLI run by an older Node.js exits 2, a bad environment, and says which Node it needs", () => {
     const version = spawnSync(OLD_NODE, ["--version"], { encoding: "utf8" }).stdout.trim();
-    expect(nodeVersionProblem(version), `${OLD_NODE} is ${version}: set DYNOSAUR_OLD_NODE to a Node.js older than 22.19`).not.toBeNull();
-    const { status, stdout, stderr } = spawnSync(OLD_NODE, [BIN, "check", "examples/dry-run.yaml"], { encoding: "utf8", env: { PATH: process.env.PATH ?? "" } });
+    expect(
+      nodeVersionProblem(version),
+      `${OLD_NODE} is ${version}: set DYNOSAUR_OLD_NODE to a Node.js older than 22.19`,
+    ).not.toBeNull();
+    const { status, stdout, stderr } = spawnSync(OLD_NODE, [BIN, "check", "examples/dry-run.yaml"], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH ?? "" },
+    });
     expect(stderr).toBe(`error ${nodeVersionProblem(version)}\n`);
     expect(stdout).toBe("");
     expect(status).toBe(2);

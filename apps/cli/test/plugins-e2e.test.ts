@@ -1,5 +1,10 @@
 import { generateKeyPairSync } from "node:crypto";
-import { type AnalyticsDataFake, type GoogleOAuthFake, startAnalyticsDataFake, startGoogleOAuthFake } from "@dynosaur/fakes/google";
+import {
+  type AnalyticsDataFake,
+  type GoogleOAuthFake,
+  startAnalyticsDataFake,
+  startGoogleOAuthFake,
+} from "@dynosaur/fakes/google";
 import { type HerokuFake, startHerokuFake } from "@dynosaur/fakes/heroku";
 import { type NerdGraphFake, startNerdGraphFake } from "@dynosaur/fakes/newrelic";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,7 +24,10 @@ let heroku: HerokuFake;
 
 beforeAll(async () => {
   oauth = await startGoogleOAuthFake({ serviceAccounts: [{ clientEmail: CLIENT_EMAIL, publicKey: keys.publicKey }] });
-  ga = await startAnalyticsDataFake({ oauth, properties: [{ id: "123456789", activeUsers: 312, viewers: [CLIENT_EMAIL] }] });
+  ga = await startAnalyticsDataFake({
+    oauth,
+    properties: [{ id: "123456789", activeUsers: 312, viewers: [CLIENT_EMAIL] }],
+  });
   nr = await startNerdGraphFake({ apiKey: NR_KEY, accountId: 1234567, apps: [{ name: "shop", id: 42, rpm: 1800 }] });
   heroku = await startHerokuFake({ apps: { shop: { formation: { web: { quantity: 2 } } } } });
 });
@@ -58,7 +66,9 @@ const env = {
 
 describe("first-party plugins end to end through the CLI", () => {
   it("a dry run with the Google Analytics plugin reads active users from the fakes", async () => {
-    const dir = tempDir({ "c.yaml": `use: [google-analytics]\nscaler: {dry_run: true, max_dynos: 20}\nplugins:\n${gaPlugin(50)}` });
+    const dir = tempDir({
+      "c.yaml": `use: [google-analytics]\nscaler: {dry_run: true, max_dynos: 20}\nplugins:\n${gaPlugin(50)}`,
+    });
     const { code, stdout, stderr } = await spawnCli(["c.yaml", "--once"], { cwd: dir, env }).exited;
     expect(stderr).toBe("");
     expect(code).toBe(0);
@@ -79,26 +89,42 @@ ${gaPlugin(50)}${nrPlugin(150)}  - name: dice
     max_value: 10
 `;
     const dir = tempDir({ "c.yaml": config });
-    const { code, stdout, stderr } = await spawnCli(["c.yaml", "--once", "--log-format", "json"], { cwd: dir, env: { ...env, HEROKU_API_KEY: heroku.apiKey } }).exited;
+    const { code, stdout, stderr } = await spawnCli(["c.yaml", "--once", "--log-format", "json"], {
+      cwd: dir,
+      env: { ...env, HEROKU_API_KEY: heroku.apiKey },
+    }).exited;
     expect(stderr).toBe("");
     expect(code).toBe(0);
-    const tick = stdout.trim().split("\n").map((l) => JSON.parse(l)).find((l) => l.event === "tick");
+    const tick = stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .find((l) => l.event === "tick");
     // GA: 312 users / 50 → 7; New Relic: 1800 rpm / 150 → 12; random: 0..9 / 2 → at most 5.
     expect(tick).toMatchObject({ before: 2, after: 12, estimate: 12, winner: "nr" });
-    expect(tick.sources.map((s: { name: string; estimate: number }) => [s.name, s.estimate]).slice(0, 2)).toEqual([["ga", 7], ["nr", 12]]);
+    expect(tick.sources.map((s: { name: string; estimate: number }) => [s.name, s.estimate]).slice(0, 2)).toEqual([
+      ["ga", 7],
+      ["nr", 12],
+    ]);
     expect(heroku.formation("shop", "web")?.quantity).toBe(12);
     for (const secret of [NR_KEY, heroku.apiKey, "PRIVATE KEY"]) expect(stdout).not.toContain(secret);
   });
 
   it("when Google wins, the log names it", async () => {
-    const dir = tempDir({ "c.yaml": `scaler: {dry_run: true, max_dynos: 40}\nplugins:\n${gaPlugin(10)}${nrPlugin(150)}` });
+    const dir = tempDir({
+      "c.yaml": `scaler: {dry_run: true, max_dynos: 40}\nplugins:\n${gaPlugin(10)}${nrPlugin(150)}`,
+    });
     const { code, stdout } = await spawnCli(["c.yaml", "--once"], { cwd: dir, env }).exited;
     expect(code).toBe(0);
-    expect(stdout).toMatch(/web 1→32 estimate 32 \(scale up\) winner ga \| ga: 312 active users → 32 ok \| nr: 1800 requests\/min → 12 ok/);
+    expect(stdout).toMatch(
+      /web 1→32 estimate 32 \(scale up\) winner ga \| ga: 312 active users → 32 ok \| nr: 1800 requests\/min → 12 ok/,
+    );
   });
 
   it("a seed-era Google Analytics config gets told what to write instead", async () => {
-    const dir = tempDir({ "c.yaml": `scaler: {dry_run: true}\nplugins:\n  - {type: GoogleAnalyticsPlugin, analytics_view_id: "ga:1234", users_per_dyno: 10}\n` });
+    const dir = tempDir({
+      "c.yaml": `scaler: {dry_run: true}\nplugins:\n  - {type: GoogleAnalyticsPlugin, analytics_view_id: "ga:1234", users_per_dyno: 10}\n`,
+    });
     const { code, stderr } = await spawnCli(["c.yaml", "--once"], { cwd: dir }).exited;
     expect(code).toBe(2);
     expect(stderr).toContain("plugins[0].analytics_view_id");

@@ -24,8 +24,14 @@ let heroku: HerokuFake;
 let nr: NerdGraphFake;
 
 beforeAll(async () => {
-  heroku = await startHerokuFake({ apps: { "my-shop": { formation: { web: { quantity: 2 }, worker: { quantity: 1 } } } } });
-  nr = await startNerdGraphFake({ apiKey: NR_KEY, accountId: 1234567, apps: [{ name: "my-shop-web", id: 42, rpm: 1500 }] });
+  heroku = await startHerokuFake({
+    apps: { "my-shop": { formation: { web: { quantity: 2 }, worker: { quantity: 1 } } } },
+  });
+  nr = await startNerdGraphFake({
+    apiKey: NR_KEY,
+    accountId: 1234567,
+    apps: [{ name: "my-shop-web", id: 42, rpm: 1500 }],
+  });
 });
 afterAll(async () => {
   await Promise.all([heroku.close(), nr.close()]);

@@ -1,4 +1,3 @@
-
 import { type HerokuFake, startHerokuFake } from "@dynosaur/fakes/heroku";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readingSetup, spawnCli, until } from "./helpers.js";
@@ -18,7 +17,10 @@ afterEach(() => fake.close());
 
 const quantity = () => fake.formation("shop", "web")?.quantity;
 const updatedAt = () => Date.parse(fake.formation("shop", "web")?.updated_at ?? "");
-const patches = () => fake.requests.filter((r) => r.method === "PATCH").map((r) => ({ at: r.at, quantity: (r.body as { updates: { quantity: number }[] }).updates[0]?.quantity ?? -1 }));
+const patches = () =>
+  fake.requests
+    .filter((r) => r.method === "PATCH")
+    .map((r) => ({ at: r.at, quantity: (r.body as { updates: { quantity: number }[] }).updates[0]?.quantity ?? -1 }));
 
 describe("restarting the CLI mid-scenario", () => {
   it("after SIGTERM and a start with lower load, no scale-down before the blackout since updated_at", async () => {

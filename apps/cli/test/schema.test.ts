@@ -58,7 +58,10 @@ async function expectBothAccept(dir: string, file: string) {
   const checked = await check(dir, file);
   expect(checked.stderr, `check ${file}`).toBe("");
   expect(checked.code).toBe(0);
-  expect(schemaErrors(await schemaOf(dir, file), parse(readFileSync(join(dir, file), "utf8"))), `schema on ${file}`).toBeNull();
+  expect(
+    schemaErrors(await schemaOf(dir, file), parse(readFileSync(join(dir, file), "utf8"))),
+    `schema on ${file}`,
+  ).toBeNull();
 }
 
 /** ```yaml blocks of a Markdown file that are configs: a `plugins:` list, no entry left out ("# ..."). */
@@ -74,10 +77,12 @@ function configBlocks(markdown: string): string[] {
 
 /** Configs the CLI tests run (cli, plugins-e2e, stats-alerts-e2e), as they write them. */
 const CLI_TEST_CONFIGS: Record<string, string> = {
-  "cli: dry run": "use: [random]\nscaler:\n  dry_run: true\n  min_dynos: 2\n  max_dynos: 6\n  interval: 1\nplugins:\n  - name: rnd\n    type: random\n    seed: 7\n",
+  "cli: dry run":
+    "use: [random]\nscaler:\n  dry_run: true\n  min_dynos: 2\n  max_dynos: 6\n  interval: 1\nplugins:\n  - name: rnd\n    type: random\n    seed: 7\n",
   "cli: the seed's layout":
     "scaler:\n  heroku_app_name: shop\n  heroku_api_key: x\n  min_web_dynos: 1\n  max_web_dynos: 3\n  dry_run: true\n  interval: 5\n  blackout: 300\nplugins:\n  - name: rand\n    type: RandomPlugin\n    interval: 60\n",
-  "cli: short names": "use: [random]\nscaler: {app: shop, api_key: '${HEROKU_API_KEY}', min: 1, max: 4}\nplugins: [{type: random, seed: 3}]\n",
+  "cli: short names":
+    "use: [random]\nscaler: {app: shop, api_key: '${HEROKU_API_KEY}', min: 1, max: 4}\nplugins: [{type: random, seed: 3}]\n",
   "plugins-e2e: seed-era Google Analytics and New Relic": `scaler: {dry_run: true, max_dynos: 40}
 plugins:
   - name: ga
@@ -139,27 +144,55 @@ describe("dynosaur schema accepts what check accepts", () => {
       "packages/plugin-redis-queue/README.md",
       "packages/plugin-postgres-queue/README.md",
     ];
-    const blocks = docs.flatMap((doc) => configBlocks(readFileSync(join(REPO, doc), "utf8")).map((text, i) => ({ name: `${doc.replaceAll("/", "_")}-${i}.yaml`, text })));
+    const blocks = docs.flatMap((doc) =>
+      configBlocks(readFileSync(join(REPO, doc), "utf8")).map((text, i) => ({
+        name: `${doc.replaceAll("/", "_")}-${i}.yaml`,
+        text,
+      })),
+    );
     expect(blocks.length).toBeGreaterThanOrEqual(4);
     const dir = tempDir(Object.fromEntries(blocks.map((b) => [b.name, b.text])));
     for (const { name } of blocks) await expectBothAccept(dir, name);
   });
 
   it("the queue plugins' config per library, each in a worker process type", async () => {
-    const docs = { "redis-queue": "packages/plugin-redis-queue/README.md", "postgres-queue": "packages/plugin-postgres-queue/README.md" };
+    const docs = {
+      "redis-queue": "packages/plugin-redis-queue/README.md",
+      "postgres-queue": "packages/plugin-postgres-queue/README.md",
+    };
     // Their per-library blocks are `plugins:` entries ("  - type: sidekiq ..."): each goes in a config of its own.
     const entries = Object.entries(docs).flatMap(([pkg, doc]) =>
-      [...readFileSync(join(REPO, doc), "utf8").matchAll(/^```yaml\n( {2}- type: [\s\S]*?)^```$/gm)].map((m, i) => ({ name: `${pkg}-entry-${i}.yaml`, pkg, entry: m[1]! })),
+      [...readFileSync(join(REPO, doc), "utf8").matchAll(/^```yaml\n( {2}- type: [\s\S]*?)^```$/gm)].map((m, i) => ({
+        name: `${pkg}-entry-${i}.yaml`,
+        pkg,
+        entry: m[1]!,
+      })),
     );
     const types = entries.map((e) => /type: ([\w-]+)/.exec(e.entry)?.[1]);
-    expect(types).toEqual(["sidekiq", "bullmq", "rq", "celery", "good-job", "solid-queue", "pg-boss", "graphile-worker", "delayed-job", "sql"]);
-    const wrap = (pkg: string, entry: string) => `use: [${pkg}]\nscaler: { dry_run: true }\nprocesses:\n  web: {}\n  worker: { min_dynos: 0, hold_while_busy: true }\nplugins:\n${entry}`;
+    expect(types).toEqual([
+      "sidekiq",
+      "bullmq",
+      "rq",
+      "celery",
+      "good-job",
+      "solid-queue",
+      "pg-boss",
+      "graphile-worker",
+      "delayed-job",
+      "sql",
+    ]);
+    const wrap = (pkg: string, entry: string) =>
+      `use: [${pkg}]\nscaler: { dry_run: true }\nprocesses:\n  web: {}\n  worker: { min_dynos: 0, hold_while_busy: true }\nplugins:\n${entry}`;
     const dir = tempDir(Object.fromEntries(entries.map((e) => [e.name, wrap(e.pkg, e.entry)])));
     for (const { name } of entries) await expectBothAccept(dir, name);
   });
 
   it("the configs the CLI tests run", async () => {
-    const dir = tempDir(Object.fromEntries(Object.entries(CLI_TEST_CONFIGS).map(([name, text]) => [`${name.replace(/\W+/g, "-")}.yaml`, text])));
+    const dir = tempDir(
+      Object.fromEntries(
+        Object.entries(CLI_TEST_CONFIGS).map(([name, text]) => [`${name.replace(/\W+/g, "-")}.yaml`, text]),
+      ),
+    );
     for (const name of Object.keys(CLI_TEST_CONFIGS)) await expectBothAccept(dir, `${name.replace(/\W+/g, "-")}.yaml`);
   });
 });
@@ -167,15 +200,47 @@ describe("dynosaur schema accepts what check accepts", () => {
 describe("dynosaur schema rejects what check rejects", () => {
   const BASE = "use: [random]\nscaler: {dry_run: true, max_dynos: 6}\nplugins: [{name: rnd, type: random, seed: 7}]\n";
   const cases: { name: string; config: string; check: RegExp }[] = [
-    { name: "a misspelt section", config: BASE.replace("scaler:", "scalar:"), check: /\(top level\): unknown key "scalar" \(did you mean "scaler"\?\)/ },
-    { name: "a misspelt scaler key", config: BASE.replace("max_dynos", "max_dynoz"), check: /scaler: unknown key "max_dynoz"/ },
-    { name: "a string for a number", config: BASE.replace("max_dynos: 6", 'interval: "abc"'), check: /scaler\.interval: expected a number, got the string "abc"/ },
-    { name: "an alias of the wrong type", config: BASE.replace("max_dynos: 6", "max_web_dynos: many"), check: /scaler\.max_dynos: expected a number/ },
+    {
+      name: "a misspelt section",
+      config: BASE.replace("scaler:", "scalar:"),
+      check: /\(top level\): unknown key "scalar" \(did you mean "scaler"\?\)/,
+    },
+    {
+      name: "a misspelt scaler key",
+      config: BASE.replace("max_dynos", "max_dynoz"),
+      check: /scaler: unknown key "max_dynoz"/,
+    },
+    {
+      name: "a string for a number",
+      config: BASE.replace("max_dynos: 6", 'interval: "abc"'),
+      check: /scaler\.interval: expected a number, got the string "abc"/,
+    },
+    {
+      name: "an alias of the wrong type",
+      config: BASE.replace("max_dynos: 6", "max_web_dynos: many"),
+      check: /scaler\.max_dynos: expected a number/,
+    },
     { name: "a fraction of dynos", config: BASE.replace("max_dynos: 6", "max_dynos: 2.5"), check: /scaler\.max_dynos/ },
-    { name: "a misspelt plugin option", config: BASE.replace("seed: 7", "sed: 7"), check: /plugins\[0\]: unknown key "sed" \(did you mean "seed"\?\)/ },
-    { name: "a bad common source option", config: BASE.replace("seed: 7", "timeout: 0"), check: /plugins\[0\]\.timeout/ },
-    { name: "an unknown plugin type", config: BASE.replace("type: random", "type: randon"), check: /plugins\[0\]\.type: unknown plugin type "randon"/ },
-    { name: "no plugins", config: BASE.replace(/plugins: .*/, "plugins: []"), check: /plugins: list at least one plugin/ },
+    {
+      name: "a misspelt plugin option",
+      config: BASE.replace("seed: 7", "sed: 7"),
+      check: /plugins\[0\]: unknown key "sed" \(did you mean "seed"\?\)/,
+    },
+    {
+      name: "a bad common source option",
+      config: BASE.replace("seed: 7", "timeout: 0"),
+      check: /plugins\[0\]\.timeout/,
+    },
+    {
+      name: "an unknown plugin type",
+      config: BASE.replace("type: random", "type: randon"),
+      check: /plugins\[0\]\.type: unknown plugin type "randon"/,
+    },
+    {
+      name: "no plugins",
+      config: BASE.replace(/plugins: .*/, "plugins: []"),
+      check: /plugins: list at least one plugin/,
+    },
     { name: "an unknown stats reporter", config: `${BASE}stats: [{type: statsd}]\n`, check: /stats\[0\]/ },
     { name: "a bad alerts key", config: `${BASE}alerts: {min_interval: -1}\n`, check: /alerts\.min_interval/ },
     { name: "an unknown top-level key", config: `${BASE}extra: 1\n`, check: /\(top level\): unknown key "extra"/ },
@@ -191,7 +256,12 @@ describe("dynosaur schema rejects what check rejects", () => {
   }
 });
 
-type JsonSchema = { description?: string; deprecated?: boolean; properties?: Record<string, JsonSchema>; [key: string]: unknown };
+type JsonSchema = {
+  description?: string;
+  deprecated?: boolean;
+  properties?: Record<string, JsonSchema>;
+  [key: string]: unknown;
+};
 
 /** `path: key` of every property in the schema that has no description. */
 function undescribed(node: unknown, path = ""): string[] {
@@ -200,7 +270,8 @@ function undescribed(node: unknown, path = ""): string[] {
   const out: string[] = [];
   for (const [key, value] of Object.entries(node)) {
     if (key === "properties") {
-      for (const [name, property] of Object.entries(value as Record<string, JsonSchema>)) if (!property.description) out.push(`${path}.${name}`);
+      for (const [name, property] of Object.entries(value as Record<string, JsonSchema>))
+        if (!property.description) out.push(`${path}.${name}`);
     }
     out.push(...undescribed(value, `${path}.${key}`));
   }
@@ -215,7 +286,15 @@ describe("the schema documents every key", () => {
     expect(undescribed(schema)).toEqual([]);
     // A plugins[] entry lists the options every source has.
     const entry = schema.properties?.plugins?.items as JsonSchema | undefined;
-    expect(Object.keys(entry?.properties ?? {})).toEqual(["name", "type", "process", "interval", "hysteresis_period", "outage_after", "timeout"]);
+    expect(Object.keys(entry?.properties ?? {})).toEqual([
+      "name",
+      "type",
+      "process",
+      "interval",
+      "hysteresis_period",
+      "outage_after",
+      "timeout",
+    ]);
   });
 
   it("with a config: the plugin's own options too", async () => {
@@ -224,10 +303,21 @@ describe("the schema documents every key", () => {
   });
 
   it("lists the seed-era and short scaler names as deprecated, naming the key to write", async () => {
-    const scaler = ((JSON.parse((await runCli(["schema"])).stdout) as JsonSchema).properties?.scaler?.properties ?? {}) as Record<string, JsonSchema>;
-    const aliases = { min_web_dynos: "min_dynos", max_web_dynos: "max_dynos", min: "min_dynos", max: "max_dynos", app: "heroku_app_name", api_key: "heroku_api_key" };
+    const scaler = ((JSON.parse((await runCli(["schema"])).stdout) as JsonSchema).properties?.scaler?.properties ??
+      {}) as Record<string, JsonSchema>;
+    const aliases = {
+      min_web_dynos: "min_dynos",
+      max_web_dynos: "max_dynos",
+      min: "min_dynos",
+      max: "max_dynos",
+      app: "heroku_app_name",
+      api_key: "heroku_api_key",
+    };
     for (const [alias, key] of Object.entries(aliases)) {
-      expect(scaler[alias], alias).toMatchObject({ deprecated: true, description: `Deprecated: an older name of \`${key}\`; write \`${key}\` instead.` });
+      expect(scaler[alias], alias).toMatchObject({
+        deprecated: true,
+        description: `Deprecated: an older name of \`${key}\`; write \`${key}\` instead.`,
+      });
       // An alias advertises no default of its own: an editor must not insert it next to its key.
       expect(scaler[alias]).not.toHaveProperty("default");
       expect(scaler[key]?.deprecated).toBeUndefined();

@@ -67,17 +67,35 @@ describe("dynosaur simulate", () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^ +seed +follow +hysteresis +hpa +configured$/m);
     expect(text.stdout).toMatch(/^ +policy \(scaler.policy\) +seed +seed +hysteresis +hpa +forecast$/m);
-    const { stdout } = await runCli(["simulate", "c.yaml", "--trace", "t.csv", "--compare", "--json", "--boot-seconds", "0"], { cwd: d });
+    const { stdout } = await runCli(
+      ["simulate", "c.yaml", "--trace", "t.csv", "--compare", "--json", "--boot-seconds", "0"],
+      { cwd: d },
+    );
     const json = JSON.parse(stdout);
-    expect(json.compare.map((c: { policy: string }) => c.policy)).toEqual(["seed", "follow", "hysteresis", "hpa", "configured"]);
-    expect(json.compare.map((c: { rule: string }) => c.rule)).toEqual(["seed", "seed", "hysteresis", "hpa", "forecast"]);
+    expect(json.compare.map((c: { policy: string }) => c.policy)).toEqual([
+      "seed",
+      "follow",
+      "hysteresis",
+      "hpa",
+      "configured",
+    ]);
+    expect(json.compare.map((c: { rule: string }) => c.rule)).toEqual([
+      "seed",
+      "seed",
+      "hysteresis",
+      "hpa",
+      "forecast",
+    ]);
     expect(json.boot_seconds).toBe(0);
     expect(json.shortfall_dyno_minutes).toBe(2);
   });
 
   it("--tick-seconds and --source are passed to the replay", async () => {
     const d = dir({ "two.yaml": `${CONFIG}  - name: other\n    type: random\n` });
-    const { code, stdout } = await runCli(["simulate", "two.yaml", "--trace", "t.csv", "--json", "--tick-seconds", "5", "--source", "other"], { cwd: d });
+    const { code, stdout } = await runCli(
+      ["simulate", "two.yaml", "--trace", "t.csv", "--json", "--tick-seconds", "5", "--source", "other"],
+      { cwd: d },
+    );
     expect(code).toBe(0);
     const json = JSON.parse(stdout);
     expect(json.tick_seconds).toBe(5);
@@ -111,10 +129,22 @@ describe("dynosaur simulate", () => {
     const cases: [string[], RegExp][] = [
       [["simulate", "c.yaml"], /DYNO_USAGE: `dynosaur simulate` needs --trace/],
       [["simulate", "--trace", "t.csv"], /DYNO_USAGE: `dynosaur simulate` needs a config file/],
-      [["simulate", "c.yaml", "--trace", "t.csv", "--chart", "out.png"], /--chart out.png: the file must end in .svg or .html/],
-      [["simulate", "c.yaml", "--trace", "t.csv", "--boot-seconds", "soon"], /--boot-seconds must be a number of seconds >= 0, not "soon"/],
-      [["simulate", "c.yaml", "--trace", "t.csv", "--tick-seconds", "0"], /--tick-seconds must be a number of seconds > 0/],
-      [["simulate", "c.yaml", "--trace", "t.csv", "--source", "rndm"], /--source rndm: the config has no source of that name \(did you mean "rnd"\?\)/],
+      [
+        ["simulate", "c.yaml", "--trace", "t.csv", "--chart", "out.png"],
+        /--chart out.png: the file must end in .svg or .html/,
+      ],
+      [
+        ["simulate", "c.yaml", "--trace", "t.csv", "--boot-seconds", "soon"],
+        /--boot-seconds must be a number of seconds >= 0, not "soon"/,
+      ],
+      [
+        ["simulate", "c.yaml", "--trace", "t.csv", "--tick-seconds", "0"],
+        /--tick-seconds must be a number of seconds > 0/,
+      ],
+      [
+        ["simulate", "c.yaml", "--trace", "t.csv", "--source", "rndm"],
+        /--source rndm: the config has no source of that name \(did you mean "rnd"\?\)/,
+      ],
       [["simulate", "c.yaml", "--trace", "missing.csv"], /DYNO_TRACE_NOT_FOUND: trace file missing.csv does not exist/],
       [["simulate", "c.yaml", "--trace", "t.csv", "--once"], /DYNO_USAGE: Unknown option '--once'/],
     ];
@@ -131,7 +161,10 @@ describe("dynosaur simulate", () => {
     });
     const env = { HEROKU_API_KEY: "hk-secret-0123456789" };
     for (const flags of [[], ["--json", "--compare"]]) {
-      const { code, stdout, stderr } = await runCli(["simulate", "secret.yaml", "--trace", "t.csv", ...flags], { cwd: d, env });
+      const { code, stdout, stderr } = await runCli(["simulate", "secret.yaml", "--trace", "t.csv", ...flags], {
+        cwd: d,
+        env,
+      });
       expect(code).toBe(0);
       expect(stdout + stderr).not.toContain("hk-secret-0123456789");
     }
@@ -149,11 +182,19 @@ describe("dynosaur simulate", () => {
   it("the built CLI replays the example trace with the example config, needing no New Relic key", async () => {
     expect(existsSync(join(REPO, "apps/cli/dist/bin.js")), "run the build first").toBe(true);
     // No NEW_RELIC_API_KEY: the example's placeholder key parses, and nothing is called.
-    const { code, stdout, stderr } = await spawnCli(["simulate", "examples/backtest.yaml", "--trace", "examples/traces/aws-elb-requests.csv", "--compare", "--json"], { cwd: REPO }).exited;
+    const { code, stdout, stderr } = await spawnCli(
+      ["simulate", "examples/backtest.yaml", "--trace", "examples/traces/aws-elb-requests.csv", "--compare", "--json"],
+      { cwd: REPO },
+    ).exited;
     expect(stderr).toBe("");
     expect(code).toBe(0);
     const json = JSON.parse(stdout);
-    expect(json).toMatchObject({ minutes: 20_200, oracle_dyno_minutes: 60_630, sources: [{ name: "throughput", type: "newrelic", unit: "requests/min" }], ticks: 20_199 });
+    expect(json).toMatchObject({
+      minutes: 20_200,
+      oracle_dyno_minutes: 60_630,
+      sources: [{ name: "throughput", type: "newrelic", unit: "requests/min" }],
+      ticks: 20_199,
+    });
     expect(json.compare).toHaveLength(5);
     for (const run of json.compare) {
       expect(run.warnings).toBe(0);

@@ -63,7 +63,14 @@ plugins:
     // Librato: one batch per tick with the seed's gauge names.
     expect(librato.submissions).toHaveLength(3);
     const names = librato.submissions[0]!.gauges.map((g) => g.name);
-    expect(names).toEqual(expect.arrayContaining(["dynosaur.shop.dice.value", "dynosaur.shop.dice.estimate", "dynosaur.shop.combined.estimate", "dynosaur.shop.combined.actual"]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "dynosaur.shop.dice.value",
+        "dynosaur.shop.dice.estimate",
+        "dynosaur.shop.combined.estimate",
+        "dynosaur.shop.combined.actual",
+      ]),
+    );
     // OTLP: the combined estimate arrived with the header from the environment.
     const points = otlp.exports.flatMap((e) => e.points);
     expect(points.some((p) => p.metric === "dynosaur.combined.estimate" && p.attributes.app === "shop")).toBe(true);
@@ -72,7 +79,13 @@ plugins:
     expect(refusals).toHaveLength(1);
     expect(refusals[0]!.to).toEqual(["oncall@shop.example"]);
     // What was sent (headers carry the credentials, as they must; payloads never do).
-    const everything = JSON.stringify({ stdout, emails: sendgrid.emails, librato: librato.submissions.map((s) => s.gauges), otlp: otlp.exports.map((e) => e.body) });
-    for (const secret of [heroku.apiKey, LIBRATO.token, SENDGRID_KEY, OTLP_TOKEN]) expect(everything).not.toContain(secret);
+    const everything = JSON.stringify({
+      stdout,
+      emails: sendgrid.emails,
+      librato: librato.submissions.map((s) => s.gauges),
+      otlp: otlp.exports.map((e) => e.body),
+    });
+    for (const secret of [heroku.apiKey, LIBRATO.token, SENDGRID_KEY, OTLP_TOKEN])
+      expect(everything).not.toContain(secret);
   });
 });

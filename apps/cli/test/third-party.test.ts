@@ -38,7 +38,14 @@ function project(files: Record<string, string>) {
   return dir;
 }
 
-const pkg = (name: string) => JSON.stringify({ name, version: "1.2.3", type: "module", keywords: ["dynosaur-plugin"], exports: { ".": { default: "./dist/index.js" } } });
+const pkg = (name: string) =>
+  JSON.stringify({
+    name,
+    version: "1.2.3",
+    type: "module",
+    keywords: ["dynosaur-plugin"],
+    exports: { ".": { default: "./dist/index.js" } },
+  });
 
 describe("use: resolves third-party plugins from the config's directory", () => {
   it("maps names the documented way", () => {
@@ -63,15 +70,25 @@ describe("use: resolves third-party plugins from the config's directory", () => 
         "  - {type: sprockets, per: 10}",
       ].join("\n"),
     });
-    installPackage(dir, "dynosaur-plugin-widgets", { "package.json": pkg("dynosaur-plugin-widgets"), "dist/index.js": pluginSource("widgets", 42) });
-    installPackage(dir, "@acme/dynosaur-plugin-gadgets", { "package.json": pkg("@acme/dynosaur-plugin-gadgets"), "dist/index.js": pluginSource("gadgets", 77) });
+    installPackage(dir, "dynosaur-plugin-widgets", {
+      "package.json": pkg("dynosaur-plugin-widgets"),
+      "dist/index.js": pluginSource("widgets", 42),
+    });
+    installPackage(dir, "@acme/dynosaur-plugin-gadgets", {
+      "package.json": pkg("@acme/dynosaur-plugin-gadgets"),
+      "dist/index.js": pluginSource("gadgets", 77),
+    });
     mkdirSync(join(dir, "local"));
     writeFileSync(join(dir, "local", "sprockets.js"), pluginSource("sprockets", 15));
     const { code, stdout, stderr } = await spawnCli(["c.yaml", "--once"], { cwd: dir }).exited;
     expect(stderr).toBe("");
     expect(code).toBe(0);
-    expect(stdout).toContain("sources: dynosaur-plugin-widgets@1.2.3, @acme/dynosaur-plugin-gadgets@1.2.3, ./local/sprockets.js");
-    expect(stdout).toMatch(/1→8 estimate 8 \(scale up\) winner gadgets \| widgets: 42 widgets → 5 ok \| gadgets: 77 widgets → 8 ok \| sprockets: 15 widgets → 2 ok/);
+    expect(stdout).toContain(
+      "sources: dynosaur-plugin-widgets@1.2.3, @acme/dynosaur-plugin-gadgets@1.2.3, ./local/sprockets.js",
+    );
+    expect(stdout).toMatch(
+      /1→8 estimate 8 \(scale up\) winner gadgets \| widgets: 42 widgets → 5 ok \| gadgets: 77 widgets → 8 ok \| sprockets: 15 widgets → 2 ok/,
+    );
   });
 
   it("tells a plugin built for another contract version from a broken one", async () => {
@@ -80,14 +97,21 @@ describe("use: resolves third-party plugins from the config's directory", () => 
       "package.json": pkg("dynosaur-plugin-old"),
       "dist/index.js": "export default { apiVersion: 99, type: 'old', unit: 'x', options: {}, create() {} };",
     });
-    installPackage(dir, "dynosaur-plugin-broken", { "package.json": pkg("dynosaur-plugin-broken"), "dist/index.js": "export default { type: 'broken' };" });
+    installPackage(dir, "dynosaur-plugin-broken", {
+      "package.json": pkg("dynosaur-plugin-broken"),
+      "dist/index.js": "export default { type: 'broken' };",
+    });
     const old = await spawnCli(["c.yaml", "--once"], { cwd: dir }).exited;
     expect(old.code).toBe(2);
-    expect(old.stderr).toContain("DYNO_PLUGIN_INCOMPATIBLE: plugin package dynosaur-plugin-old@1.2.3 was built for plugin contract v99, but this @dynosaur/core speaks v1 and v2");
+    expect(old.stderr).toContain(
+      "DYNO_PLUGIN_INCOMPATIBLE: plugin package dynosaur-plugin-old@1.2.3 was built for plugin contract v99, but this @dynosaur/core speaks v1 and v2",
+    );
     expect(old.stderr).toContain("upgrade @dynosaur/cli and @dynosaur/core");
     writeFileSync(join(dir, "c.yaml"), "use: [broken]\nscaler: {dry_run: true}\nplugins: [{type: broken}]\n");
     const broken = await spawnCli(["c.yaml", "--once"], { cwd: dir }).exited;
     expect(broken.code).toBe(2);
-    expect(broken.stderr).toContain("DYNO_PLUGIN_INVALID: plugin package dynosaur-plugin-broken@1.2.3 is not a valid Dynosaur plugin: no `unit`; no `create` function");
+    expect(broken.stderr).toContain(
+      "DYNO_PLUGIN_INVALID: plugin package dynosaur-plugin-broken@1.2.3 is not a valid Dynosaur plugin: no `unit`; no `create` function",
+    );
   });
 });

@@ -37,7 +37,16 @@ describe("dynosaur tune", () => {
     expect(code).toBe(0);
     expect(stdout.trim().split("\n")).toHaveLength(1);
     const json = tuneJsonSchema.parse(JSON.parse(stdout));
-    expect(json).toMatchObject({ trace: "t.csv", config: "c.yaml", boot_seconds: 60, min_dynos: 1, max_dynos: 10, minutes: 120, default_headroom: 0.2, chart: null });
+    expect(json).toMatchObject({
+      trace: "t.csv",
+      config: "c.yaml",
+      boot_seconds: 60,
+      min_dynos: 1,
+      max_dynos: 10,
+      minutes: 120,
+      default_headroom: 0.2,
+      chart: null,
+    });
     expect(json.settings.map((s) => s.headroom)).toEqual([0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1]);
     expect(json.anchors.map((a) => a.name)).toEqual(["seed", "hysteresis", "hpa"]);
     expect(json.anchors.map((a) => a.policy)).toEqual(["seed", "hysteresis", "hpa"]);
@@ -50,10 +59,15 @@ describe("dynosaur tune", () => {
     expect(json.recommended.shortfall_percent).toBeLessThanOrEqual(json.target.max_shortfall_percent);
     expect(json.recommended.cost_ratio).toBe(Math.min(...within.map((s) => s.cost_ratio)));
     // Frontier and dominance agree with the figures.
-    const beats = (a: Point, b: Point) => a.cost_ratio <= b.cost_ratio && a.shortfall_percent <= b.shortfall_percent && (a.cost_ratio < b.cost_ratio || a.shortfall_percent < b.shortfall_percent);
+    const beats = (a: Point, b: Point) =>
+      a.cost_ratio <= b.cost_ratio &&
+      a.shortfall_percent <= b.shortfall_percent &&
+      (a.cost_ratio < b.cost_ratio || a.shortfall_percent < b.shortfall_percent);
     for (const s of json.settings) expect(s.frontier, s.name).toBe(!json.settings.some((o) => beats(o, s)));
     for (const a of json.anchors) {
-      const by = json.settings.filter((s) => s.cost_ratio <= a.cost_ratio && s.shortfall_percent <= a.shortfall_percent).map((s) => s.name);
+      const by = json.settings
+        .filter((s) => s.cost_ratio <= a.cost_ratio && s.shortfall_percent <= a.shortfall_percent)
+        .map((s) => s.name);
       expect(a.dominated_by, a.name).toEqual(by);
     }
     // More headroom never runs fewer dynos on this trace.
@@ -63,15 +77,36 @@ describe("dynosaur tune", () => {
 
   it("--max-shortfall sets the target; an unreachable one recommends the safest setting", async () => {
     const d = dir();
-    const loose = tuneJsonSchema.parse(JSON.parse((await runCli(["tune", "c.yaml", "--trace", "t.csv", "--json", "--max-shortfall", "100%"], { cwd: d })).stdout));
+    const loose = tuneJsonSchema.parse(
+      JSON.parse(
+        (await runCli(["tune", "c.yaml", "--trace", "t.csv", "--json", "--max-shortfall", "100%"], { cwd: d })).stdout,
+      ),
+    );
     expect(loose.target).toEqual({ max_shortfall_percent: 100, from: "option" });
-    expect(loose.recommended).toMatchObject({ met: true, cost_ratio: Math.min(...loose.settings.map((s) => s.cost_ratio)) });
-    const strict = tuneJsonSchema.parse(JSON.parse((await runCli(["tune", "c.yaml", "--trace", "t.csv", "--json", "--max-shortfall", "0", "--headrooms", "0,0.5"], { cwd: d })).stdout));
+    expect(loose.recommended).toMatchObject({
+      met: true,
+      cost_ratio: Math.min(...loose.settings.map((s) => s.cost_ratio)),
+    });
+    const strict = tuneJsonSchema.parse(
+      JSON.parse(
+        (
+          await runCli(
+            ["tune", "c.yaml", "--trace", "t.csv", "--json", "--max-shortfall", "0", "--headrooms", "0,0.5"],
+            { cwd: d },
+          )
+        ).stdout,
+      ),
+    );
     expect(strict.settings.map((s) => s.headroom)).toEqual([0, 0.5]);
     if (Math.min(...strict.settings.map((s) => s.shortfall_percent)) > 0) {
-      expect(strict.recommended).toMatchObject({ met: false, shortfall_percent: Math.min(...strict.settings.map((s) => s.shortfall_percent)) });
+      expect(strict.recommended).toMatchObject({
+        met: false,
+        shortfall_percent: Math.min(...strict.settings.map((s) => s.shortfall_percent)),
+      });
     }
-    const text = await runCli(["tune", "c.yaml", "--trace", "t.csv", "--max-shortfall", "0", "--headrooms", "0,0.5"], { cwd: d });
+    const text = await runCli(["tune", "c.yaml", "--trace", "t.csv", "--max-shortfall", "0", "--headrooms", "0,0.5"], {
+      cwd: d,
+    });
     expect(text.stdout).toMatch(/^No setting reaches shortfall <= 0\.00%; the safest is headroom 0\.5/m);
   });
 
@@ -95,7 +130,10 @@ describe("dynosaur tune", () => {
     for (const [argv, message] of [
       [["tune", "c.yaml"], "needs --trace"],
       [["tune", "--trace", "t.csv"], "needs a config file"],
-      [["tune", "c.yaml", "--trace", "t.csv", "--max-shortfall", "lots"], '--max-shortfall must be a percentage >= 0, e.g. 2 or 0.5, not "lots"'],
+      [
+        ["tune", "c.yaml", "--trace", "t.csv", "--max-shortfall", "lots"],
+        '--max-shortfall must be a percentage >= 0, e.g. 2 or 0.5, not "lots"',
+      ],
       [["tune", "c.yaml", "--trace", "t.csv", "--headrooms", "0,-1"], "--headrooms must be a comma-separated list"],
       [["tune", "c.yaml", "--trace", "t.csv", "--chart", "f.png"], "must end in .svg"],
     ] as const) {

@@ -26,7 +26,11 @@ let redis: ReturnType<typeof createClient>;
 let heroku: HerokuFake;
 
 beforeAll(async () => {
-  const out = execFileSync("bash", [REDIS_SH], { encoding: "utf8", timeout: 300_000, stdio: ["ignore", "pipe", "inherit"] });
+  const out = execFileSync("bash", [REDIS_SH], {
+    encoding: "utf8",
+    timeout: 300_000,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   redisUrl = `${out.trim().split("\n").at(-1)}/${DB}`;
   expect(redisUrl).toMatch(/^redis:\/\/127\.0\.0\.1:\d+\/20$/);
   redis = createClient({ url: redisUrl, RESP: 2 });
@@ -50,7 +54,18 @@ async function pushJobs(queue: string, count: number) {
   await redis.sAdd("queues", queue);
   for (let i = 0; i < count; i++) {
     const now = Date.now();
-    await redis.lPush(`queue:${queue}`, JSON.stringify({ retry: true, queue, args: [i], class: "HardJob", jid: jid(), created_at: now, enqueued_at: now }));
+    await redis.lPush(
+      `queue:${queue}`,
+      JSON.stringify({
+        retry: true,
+        queue,
+        args: [i],
+        class: "HardJob",
+        jid: jid(),
+        created_at: now,
+        enqueued_at: now,
+      }),
+    );
   }
 }
 
@@ -58,9 +73,22 @@ async function pushJobs(queue: string, count: number) {
 async function pickUp(queue: string, identity: string, running: number) {
   await redis.del(`queue:${queue}`);
   await redis.sAdd("processes", identity);
-  await redis.hSet(identity, { busy: String(running), beat: String(Date.now() / 1000), quiet: "false", info: JSON.stringify({ hostname: "worker.1", concurrency: 5 }) });
+  await redis.hSet(identity, {
+    busy: String(running),
+    beat: String(Date.now() / 1000),
+    quiet: "false",
+    info: JSON.stringify({ hostname: "worker.1", concurrency: 5 }),
+  });
   for (let i = 0; i < running; i++) {
-    await redis.hSet(`${identity}:work`, `tid${i}`, JSON.stringify({ queue, payload: JSON.stringify({ queue, class: "HardJob", jid: jid() }), run_at: Date.now() / 1000 }));
+    await redis.hSet(
+      `${identity}:work`,
+      `tid${i}`,
+      JSON.stringify({
+        queue,
+        payload: JSON.stringify({ queue, class: "HardJob", jid: jid() }),
+        run_at: Date.now() / 1000,
+      }),
+    );
   }
 }
 
@@ -115,12 +143,19 @@ describe("worker dynos end to end: Sidekiq in Redis, web from random, through th
     heroku.clearRequests();
     await pushJobs("default", 35);
     const dir = tempDir({ "c.yaml": workersConfig(heroku.url, blackoutS) });
-    const run = spawnCli(["c.yaml", "--log-format", "json"], { cwd: dir, env: { HEROKU_API_KEY: heroku.apiKey, REDIS_URL: redisUrl } });
+    const run = spawnCli(["c.yaml", "--log-format", "json"], {
+      cwd: dir,
+      env: { HEROKU_API_KEY: heroku.apiKey, REDIS_URL: redisUrl },
+    });
     const patches = () => heroku.requests.filter((r) => r.method === "PATCH");
     try {
       // 1. The first tick: web up to its minimum, worker 0 → ceil(35 / 10), in one call to the batch endpoint.
       // The tick line is printed once Heroku has answered: wait for it, not for the request.
-      await until(() => tickLines(run.output()).some((t) => t.processType === "worker" && t.after !== 0), 15_000, "a worker tick scaling up");
+      await until(
+        () => tickLines(run.output()).some((t) => t.processType === "worker" && t.after !== 0),
+        15_000,
+        "a worker tick scaling up",
+      );
       const [first] = patches();
       expect(first?.path).toBe("/apps/shop/formation");
       expect(first?.body).toEqual({
@@ -131,14 +166,29 @@ describe("worker dynos end to end: Sidekiq in Redis, web from random, through th
       });
       expect(heroku.formation("shop", "worker")?.quantity).toBe(4);
       const woke = tickLines(run.output()).find((t) => t.processType === "worker" && t.after === 4);
-      expect(woke).toMatchObject({ before: 0, reason: "scale up", winner: "jobs", sources: [expect.objectContaining({ name: "jobs", value: 35, estimate: 4, busy: 0 })] });
-      expect(tickLines(run.output()).find((t) => t.processType === "web" && t.after === 2)?.sources.map((s) => s.name)).toEqual(["site"]);
+      expect(woke).toMatchObject({
+        before: 0,
+        reason: "scale up",
+        winner: "jobs",
+        sources: [expect.objectContaining({ name: "jobs", value: 35, estimate: 4, busy: 0 })],
+      });
+      expect(
+        tickLines(run.output())
+          .find((t) => t.processType === "web" && t.after === 2)
+          ?.sources.map((s) => s.name),
+      ).toEqual(["site"]);
 
       // 2. Sidekiq takes the jobs: nothing waits, 3 run. hold_while_busy keeps 4 workers well past the blackout.
       await pickUp("default", "worker.1:4:0123456789ab", 3);
       const scaledAt = first?.at ?? 0;
       await until(
-        () => tickLines(run.output()).some((t) => t.processType === "worker" && t.reason.startsWith("holding: 3 job(s) running") && Date.parse(t.time) > scaledAt + (blackoutS + 1) * 1000),
+        () =>
+          tickLines(run.output()).some(
+            (t) =>
+              t.processType === "worker" &&
+              t.reason.startsWith("holding: 3 job(s) running") &&
+              Date.parse(t.time) > scaledAt + (blackoutS + 1) * 1000,
+          ),
         15_000,
         "a worker tick holding for running jobs after the blackout",
       );
@@ -147,7 +197,11 @@ describe("worker dynos end to end: Sidekiq in Redis, web from random, through th
 
       // 3. Done: idle from now; back to zero only once idle for the blackout.
       await finish("worker.1:4:0123456789ab");
-      await until(() => tickLines(run.output()).some((t) => t.processType === "worker" && t.before === 4 && t.after === 0), 15_000, "worker back to 0");
+      await until(
+        () => tickLines(run.output()).some((t) => t.processType === "worker" && t.before === 4 && t.after === 0),
+        15_000,
+        "worker back to 0",
+      );
       // Between the last running job and the scale-down, the worker was held while idle (how
       // long exactly is the core tests' business, on a manual clock).
       const worker = tickLines(run.output()).filter((t) => t.processType === "worker");
@@ -156,7 +210,12 @@ describe("worker dynos end to end: Sidekiq in Redis, web from random, through th
       const downAt = afterJobs.findIndex((t) => t.after === 0);
       expect(afterJobs[downAt]).toMatchObject({ before: 4, reason: "scale down" });
       expect(afterJobs.slice(0, downAt).length).toBeGreaterThan(0);
-      for (const t of afterJobs.slice(0, downAt)) expect(t).toMatchObject({ before: 4, after: 4, reason: expect.stringMatching(/^idle \d s of 1\.5 s before scaling to zero$/) });
+      for (const t of afterJobs.slice(0, downAt))
+        expect(t).toMatchObject({
+          before: 4,
+          after: 4,
+          reason: expect.stringMatching(/^idle \d s of 1\.5 s before scaling to zero$/),
+        });
       expect(patches()).toHaveLength(2);
       expect(patches()[1]?.body).toEqual({ updates: [{ type: "worker", quantity: 0 }] });
       expect(heroku.formation("shop", "web")?.quantity).toBe(2);
@@ -179,9 +238,20 @@ describe("a schedule window through the engine against the Heroku fake", () => {
     heroku.clearRequests();
     const runtime = await createRuntime(
       {
-        scaler: { heroku_app_name: "shop", heroku_api_key: heroku.apiKey, heroku_api_url: heroku.url, interval: 30, blackout: 300, timezone: "Europe/Helsinki" },
+        scaler: {
+          heroku_app_name: "shop",
+          heroku_api_key: heroku.apiKey,
+          heroku_api_url: heroku.url,
+          interval: 30,
+          blackout: 300,
+          timezone: "Europe/Helsinki",
+        },
         processes: {
-          web: { min_dynos: 1, max_dynos: 6, schedule: [{ days: ["mon", "tue", "wed", "thu", "fri"], from: "09:00", to: "17:00", min_dynos: 3 }] },
+          web: {
+            min_dynos: 1,
+            max_dynos: 6,
+            schedule: [{ days: ["mon", "tue", "wed", "thu", "fri"], from: "09:00", to: "17:00", min_dynos: 3 }],
+          },
           worker: { min_dynos: 0, max_dynos: 2 },
         },
         plugins: [{ name: "site", type: "random", max_value: 1, interval: 30 }],
@@ -196,8 +266,14 @@ describe("a schedule window through the engine against the Heroku fake", () => {
       clock.advance(30_000); // 09:00:00 Helsinki
       expect(await web()).toMatchObject({ before: 1, after: 3, reason: "below min_dynos (3)" });
       expect(heroku.formation("shop", "web")?.quantity).toBe(3);
-      expect(heroku.requests.filter((r) => r.method === "PATCH").map((r) => r.body)).toEqual([{ updates: [{ type: "web", quantity: 3 }] }]);
-      expect(runtime.status().processes.find((p) => p.processType === "web")).toMatchObject({ minDynos: 3, maxDynos: 6, current: 3 });
+      expect(heroku.requests.filter((r) => r.method === "PATCH").map((r) => r.body)).toEqual([
+        { updates: [{ type: "web", quantity: 3 }] },
+      ]);
+      expect(runtime.status().processes.find((p) => p.processType === "web")).toMatchObject({
+        minDynos: 3,
+        maxDynos: 6,
+        current: 3,
+      });
     } finally {
       await runtime.stop();
     }
@@ -254,11 +330,15 @@ plugins:
         "sources:",
       ].join("\n"),
     );
-    expect(before).toMatch(/ {2}- site: random from @dynosaur\/plugin-random@[\d.]+, every 60 s, drives web\n {2}- jobs: sidekiq from @dynosaur\/plugin-redis-queue@[\d.]+, every 60 s, drives worker\n/);
+    expect(before).toMatch(
+      / {2}- site: random from @dynosaur\/plugin-random@[\d.]+, every 60 s, drives web\n {2}- jobs: sidekiq from @dynosaur\/plugin-redis-queue@[\d.]+, every 60 s, drives worker\n/,
+    );
     expect(before).not.toContain("redis-secret-pw-1234");
 
     // Friday 6 March, 15:00 UTC = 17:00 in Helsinki: inside; the next change ends the window, then the weekend.
     const inside = await check(Date.UTC(2026, 2, 6, 15, 0));
-    expect(inside).toContain("  web: 3..6 dynos now (schedule[0]), blackout 0 s, scale-down step to the estimate\n    next change: Fri 2026-03-06 18:00 Europe/Helsinki (16:00 UTC): 1..6 dynos (outside every window)\n");
+    expect(inside).toContain(
+      "  web: 3..6 dynos now (schedule[0]), blackout 0 s, scale-down step to the estimate\n    next change: Fri 2026-03-06 18:00 Europe/Helsinki (16:00 UTC): 1..6 dynos (outside every window)\n",
+    );
   });
 });

@@ -55,15 +55,28 @@ export class ApiError extends Error {
 
 let csrf: string | null = null;
 
-async function request<T>(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<T> {
+async function request<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  extra: Record<string, string> = {},
+): Promise<T> {
   const headers: Record<string, string> = { accept: "application/json", ...extra };
   if (body !== undefined) headers["content-type"] = "application/json";
   if (method !== "GET" && csrf) headers["x-csrf-token"] = csrf;
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "same-origin" });
+  const res = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+  });
   const json = (await res.json().catch(() => null)) as Record<string, unknown> | null;
   if (!res.ok) {
     const errors = Array.isArray(json?.errors) ? (json.errors as ApiError["errors"]) : [];
-    const message = typeof json?.error === "string" ? json.error : errors.map((e) => `${e.path}: ${e.message}`).join("; ") || `HTTP ${res.status}`;
+    const message =
+      typeof json?.error === "string"
+        ? json.error
+        : errors.map((e) => `${e.path}: ${e.message}`).join("; ") || `HTTP ${res.status}`;
     throw new ApiError(res.status, message, errors);
   }
   return json as T;
@@ -82,7 +95,10 @@ export async function session(): Promise<Session | null> {
 }
 
 export async function login(username: string, password: string): Promise<Session> {
-  const r = await request<{ user: string; admin: boolean; csrf_token: string }>("POST", "/api/login", { username, password });
+  const r = await request<{ user: string; admin: boolean; csrf_token: string }>("POST", "/api/login", {
+    username,
+    password,
+  });
   csrf = r.csrf_token;
   return r;
 }
@@ -96,7 +112,11 @@ export const listApps = () => request<{ apps: AppSummary[] }>("GET", "/api/apps"
 
 /** Whether an app is paused, and its sources as the engine last saw them (live, or from the last stored tick). */
 export async function appStatus(name: string): Promise<{ paused: boolean; sources: SourceStatus[] }> {
-  const s = await request<{ paused?: boolean; sources?: SourceStatus[]; last_tick?: { sources?: SourceStatus[] } | null }>("GET", `/api/apps/${encodeURIComponent(name)}/status`);
+  const s = await request<{
+    paused?: boolean;
+    sources?: SourceStatus[];
+    last_tick?: { sources?: SourceStatus[] } | null;
+  }>("GET", `/api/apps/${encodeURIComponent(name)}/status`);
   return { paused: s.paused ?? false, sources: s.sources ?? s.last_tick?.sources ?? [] };
 }
 
@@ -130,12 +150,18 @@ export interface Tick {
 const app = (name: string) => `/api/apps/${encodeURIComponent(name)}`;
 
 export const readings = (name: string, since: Date) =>
-  request<{ readings: MinuteReading[] }>("GET", `${app(name)}/readings?since=${encodeURIComponent(since.toISOString())}`).then((r) => r.readings);
+  request<{ readings: MinuteReading[] }>(
+    "GET",
+    `${app(name)}/readings?since=${encodeURIComponent(since.toISOString())}`,
+  ).then((r) => r.readings);
 
 export const events = (name: string, since: Date) =>
-  request<{ events: AppEvent[] }>("GET", `${app(name)}/events?since=${encodeURIComponent(since.toISOString())}`).then((r) => r.events);
+  request<{ events: AppEvent[] }>("GET", `${app(name)}/events?since=${encodeURIComponent(since.toISOString())}`).then(
+    (r) => r.events,
+  );
 
-export const setPaused = (name: string, paused: boolean) => request("POST", `${app(name)}/${paused ? "pause" : "resume"}`);
+export const setPaused = (name: string, paused: boolean) =>
+  request("POST", `${app(name)}/${paused ? "pause" : "resume"}`);
 
 /** Live ticks over Server-Sent Events; returns the function that stops listening. */
 export function streamTicks(name: string, onTick: (t: Tick) => void): () => void {
@@ -158,21 +184,30 @@ export interface StoredConfig {
 export const getConfig = (name: string) => request<StoredConfig>("GET", `${app(name)}/config`);
 
 /** The JSON Schema of a config using these plugins; secret fields are `writeOnly`. */
-export const configSchema = (use: string[]) => request<Record<string, unknown>>("GET", `/api/schema?use=${encodeURIComponent(use.join(","))}`);
+export const configSchema = (use: string[]) =>
+  request<Record<string, unknown>>("GET", `/api/schema?use=${encodeURIComponent(use.join(","))}`);
 
 /** Saves the next version; refused (409) when `version` is no longer the current one. */
 export const saveConfig = (name: string, config: unknown, version: number, comment: string) =>
-  request<{ version: number }>("PUT", `${app(name)}/config${comment ? `?comment=${encodeURIComponent(comment)}` : ""}`, config, { "if-match": `"${version}"` });
+  request<{ version: number }>(
+    "PUT",
+    `${app(name)}/config${comment ? `?comment=${encodeURIComponent(comment)}` : ""}`,
+    config,
+    { "if-match": `"${version}"` },
+  );
 
 export type Version = Omit<StoredConfig, "name">;
 
-export const versions = (name: string) => request<{ current: number; versions: Version[] }>("GET", `${app(name)}/config/versions`);
+export const versions = (name: string) =>
+  request<{ current: number; versions: Version[] }>("GET", `${app(name)}/config/versions`);
 
 /** Makes an older version current again, saved as a new version. */
-export const rollback = (name: string, version: number) => request<{ version: number }>("POST", `${app(name)}/config/rollback`, { version });
+export const rollback = (name: string, version: number) =>
+  request<{ version: number }>("POST", `${app(name)}/config/rollback`, { version });
 
 /** Stores a config under a new name (or as the next version of an existing one). */
-export const putConfig = (name: string, config: unknown) => request<{ name: string; version: number; created: boolean }>("PUT", `${app(name)}/config`, config);
+export const putConfig = (name: string, config: unknown) =>
+  request<{ name: string; version: number; created: boolean }>("PUT", `${app(name)}/config`, config);
 
 export interface ApiToken {
   id: number;

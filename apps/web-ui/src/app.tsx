@@ -16,13 +16,20 @@ export function App() {
     session().then(setWho, (e: Error) => setFailure(e.message));
   }, []);
 
-  if (failure) return <main><p role="alert">The server did not answer: {failure}</p></main>;
+  if (failure)
+    return (
+      <main>
+        <p role="alert">The server did not answer: {failure}</p>
+      </main>
+    );
   if (who === undefined) return <main aria-busy="true" />;
   if (who === null) return <Login onLogin={setWho} />;
   return (
     <>
       <header class="bar">
-        <a href="#/" class="brand">Dynosaur</a>
+        <a href="#/" class="brand">
+          Dynosaur
+        </a>
         {who.admin && <a href="#/tokens">API tokens</a>}
         <span class="who">{who.user}</span>
         <button type="button" onClick={() => logout().then(() => setWho(null))}>

@@ -37,7 +37,11 @@ export function Chart({ data, label }: { data: ChartData; label: string }) {
         {},
         { label: "dynos", scale: "dynos", stroke: "#0550ae", width: 2, paths: uPlot.paths.stepped?.({ align: 1 }) },
         { label: "estimate", scale: "dynos", stroke: "#cf222e", dash: [6, 4] },
-        ...data.sources.map((s, i) => ({ label: s.name, scale: "value", stroke: SOURCE_COLOURS[i % SOURCE_COLOURS.length] })),
+        ...data.sources.map((s, i) => ({
+          label: s.name,
+          scale: "value",
+          stroke: SOURCE_COLOURS[i % SOURCE_COLOURS.length],
+        })),
       ],
       hooks: {
         draw: [

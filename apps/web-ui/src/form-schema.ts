@@ -16,7 +16,12 @@ function walk(node: unknown): unknown {
   for (const [k, v] of Object.entries(node)) {
     if (k === "title" || k === "default") continue;
     // Keyed maps: their keys are names, not schemas to rewrite.
-    out[k] = k === "properties" || k === "$defs" || k === "patternProperties" ? Object.fromEntries(Object.entries(v as object).map(([n, s]) => [n, walk(s)])) : k === "enum" || k === "const" || k === "required" || k === "examples" ? v : walk(v);
+    out[k] =
+      k === "properties" || k === "$defs" || k === "patternProperties"
+        ? Object.fromEntries(Object.entries(v as object).map(([n, s]) => [n, walk(s)]))
+        : k === "enum" || k === "const" || k === "required" || k === "examples"
+          ? v
+          : walk(v);
   }
   const d = (node as { default?: unknown }).default;
   if (d !== undefined && !(Array.isArray(d) && d.length === 0)) {
@@ -27,12 +32,18 @@ function walk(node: unknown): unknown {
 }
 
 /** `plugins[0].api_key` → the form's field id `root_plugins_0_api_key`. */
-export const fieldId = (path: string) => `root_${path.replace(/\[(\d+)\]/g, ".$1").split(".").filter(Boolean).join("_")}`;
+export const fieldId = (path: string) =>
+  `root_${path
+    .replace(/\[(\d+)\]/g, ".$1")
+    .split(".")
+    .filter(Boolean)
+    .join("_")}`;
 
 /** Every leaf of a config as `path → JSON`, for the diff against the running version. */
 export function flatten(value: unknown, path = "", out = new Map<string, string>()): Map<string, string> {
   if (value && typeof value === "object" && !(Array.isArray(value) && value.length === 0)) {
-    for (const [k, v] of Object.entries(value)) flatten(v, Array.isArray(value) ? `${path}[${k}]` : path ? `${path}.${k}` : k, out);
+    for (const [k, v] of Object.entries(value))
+      flatten(v, Array.isArray(value) ? `${path}[${k}]` : path ? `${path}.${k}` : k, out);
   } else if (value !== undefined) {
     out.set(path, JSON.stringify(value));
   }
@@ -49,5 +60,7 @@ export function diff(before: unknown, after: unknown): Change[] {
   const a = flatten(before);
   const b = flatten(after);
   const paths = [...new Set([...a.keys(), ...b.keys()])].sort();
-  return paths.filter((p) => a.get(p) !== b.get(p)).map((p) => ({ path: p, before: a.get(p) ?? null, after: b.get(p) ?? null }));
+  return paths
+    .filter((p) => a.get(p) !== b.get(p))
+    .map((p) => ({ path: p, before: a.get(p) ?? null, after: b.get(p) ?? null }));
 }

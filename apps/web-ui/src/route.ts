@@ -1,7 +1,12 @@
 import { useEffect, useState } from "preact/hooks";
 
 /** The page the address names: `#/`, `#/add`, `#/tokens`, `#/apps/{name}`, `#/apps/{name}/config`. */
-export type Route = { page: "overview" } | { page: "add" } | { page: "tokens" } | { page: "app"; name: string } | { page: "config"; name: string };
+export type Route =
+  | { page: "overview" }
+  | { page: "add" }
+  | { page: "tokens" }
+  | { page: "app"; name: string }
+  | { page: "config"; name: string };
 
 export function parseRoute(hash: string): Route {
   if (hash === "#/add") return { page: "add" };

@@ -9,7 +9,17 @@ import { type RJSFSchema, type RJSFValidationError, toErrorSchema, type Validato
  */
 
 // Errors that only say "something below failed": the failures below are reported themselves.
-const WRAPPERS = new Set(["properties", "items", "prefixItems", "$ref", "allOf", "additionalItems", "unevaluatedProperties", "unevaluatedItems", "contains"]);
+const WRAPPERS = new Set([
+  "properties",
+  "items",
+  "prefixItems",
+  "$ref",
+  "allOf",
+  "additionalItems",
+  "unevaluatedProperties",
+  "unevaluatedItems",
+  "contains",
+]);
 
 const cache = new WeakMap<object, Validator>();
 
@@ -18,7 +28,8 @@ function validatorFor(schema: RJSFSchema, root?: RJSFSchema): Validator {
   const key = root && root !== schema ? { schema, root } : schema;
   const cached = root && root !== schema ? undefined : cache.get(schema);
   if (cached) return cached;
-  const full = root && root !== schema ? { ...schema, $defs: { ...(root.$defs ?? {}), ...(schema.$defs ?? {}) } } : schema;
+  const full =
+    root && root !== schema ? { ...schema, $defs: { ...(root.$defs ?? {}), ...(schema.$defs ?? {}) } } : schema;
   const v = new Validator(full as Schema, "2020-12", false);
   if (key === schema) cache.set(schema, v);
   return v;
@@ -38,7 +49,13 @@ function toRjsf(errors: OutputUnit[]): RJSFValidationError[] {
     .filter((e) => !WRAPPERS.has(e.keyword))
     .map((e) => {
       const path = property(e.instanceLocation);
-      return { name: e.keyword, property: path, message: e.error, schemaPath: e.keywordLocation, stack: `${path || "config"}: ${e.error}` };
+      return {
+        name: e.keyword,
+        property: path,
+        message: e.error,
+        schemaPath: e.keywordLocation,
+        stack: `${path || "config"}: ${e.error}`,
+      };
     });
 }
 

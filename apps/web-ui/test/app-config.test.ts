@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser } from "playwright-core";
 import { ManualClock } from "@dynosaur/core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, dryRunConfig, startTestServer } from "../../web/test/helpers.js";
 import { axeViolations, buildPages, consoleErrors, DOCS, launch, logIn } from "./browser.js";
@@ -27,7 +27,13 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
   it("the app page shows the chart, the event log as the API has it, and pauses and resumes scaling", async () => {
     const t = await startTestServer({ pagesDir: pages.dir, clock: browserTime() });
     expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() })).status).toBe(200);
-    expect((await t.call("PUT", "/api/apps/shop/config?comment=more%20room", { body: dryRunConfig({ scaler: { max_dynos: 6 } }) })).status).toBe(200);
+    expect(
+      (
+        await t.call("PUT", "/api/apps/shop/config?comment=more%20room", {
+          body: dryRunConfig({ scaler: { max_dynos: 6 } }),
+        })
+      ).status,
+    ).toBe(200);
     const page = await chromium.newPage({ viewport: { width: 1100, height: 800 } });
     const errors = consoleErrors(page);
     await logIn(page, t.server.url, ADMIN_PASSWORD);
@@ -38,7 +44,10 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     const chart = page.getByRole("img", { name: /^shop: dynos, estimate/ });
     await chart.locator("canvas").waitFor();
     const events = (await t.call("GET", "/api/apps/shop/events")).json.events as { kind: string; message: string }[];
-    expect(events.map((e) => e.message)).toEqual(["app created by token:DYNOSAUR_API_TOKEN (version 1)", "config changed by token:DYNOSAUR_API_TOKEN (version 2): more room"]);
+    expect(events.map((e) => e.message)).toEqual([
+      "app created by token:DYNOSAUR_API_TOKEN (version 1)",
+      "config changed by token:DYNOSAUR_API_TOKEN (version 2): more room",
+    ]);
     const shown = page.locator(".events li");
     await expect.poll(() => shown.count()).toBe(2);
     // Newest first.
@@ -56,7 +65,10 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
 
   it("the config form: keys as labels with descriptions and defaults; a secret never shown; an invalid value refused at its field; a change saved as the next version; roll back", async () => {
     const t = await startTestServer({ pagesDir: pages.dir, clock: browserTime() });
-    expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig({ scaler: { heroku_api_key: HEROKU_KEY } }) })).status).toBe(200);
+    expect(
+      (await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig({ scaler: { heroku_api_key: HEROKU_KEY } }) }))
+        .status,
+    ).toBe(200);
     const page = await chromium.newPage({ viewport: { width: 1100, height: 800 } });
     const errors = consoleErrors(page);
     await logIn(page, t.server.url, ADMIN_PASSWORD);
@@ -96,7 +108,12 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     await page.getByRole("button", { name: "Save as version 2" }).click();
     await page.getByRole("status").filter({ hasText: "Saved as version 2." }).waitFor();
     const saved = (await t.call("GET", "/api/apps/shop/config")).json;
-    expect(saved).toMatchObject({ version: 2, author: "admin", comment: "busier mornings", config: { scaler: { min_dynos: 2 } } });
+    expect(saved).toMatchObject({
+      version: 2,
+      author: "admin",
+      comment: "busier mornings",
+      config: { scaler: { min_dynos: 2 } },
+    });
     expect(saved.secrets).toEqual([{ path: "scaler.heroku_api_key", state: "set" }]);
     // Only what the user set was sent: no defaults were filled in.
     expect(saved.config.plugins[0]).toEqual(dryRunConfig().plugins[0]);
@@ -109,7 +126,11 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     await page.getByRole("button", { name: "Roll back to version 1" }).click();
     await page.getByRole("status").filter({ hasText: "Rolled back: saved as version 3." }).waitFor();
     const rolled = (await t.call("GET", "/api/apps/shop/config")).json;
-    expect(rolled).toMatchObject({ version: 3, comment: "rollback to version 1", config: { scaler: { min_dynos: 1 } } });
+    expect(rolled).toMatchObject({
+      version: 3,
+      comment: "rollback to version 1",
+      config: { scaler: { min_dynos: 1 } },
+    });
     expect(await minDynos.inputValue()).toBe("1");
 
     expect(await axeViolations(page)).toEqual([]);
@@ -125,7 +146,14 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
       ...dryRunConfig({ use: ["random", "dynosaur-plugin-example"] }),
       plugins: [
         { type: "random", seed: 7, interval: 5 },
-        { type: "example", name: "queue", url: "http://127.0.0.1:9/stats.json", json_pointer: "/data/n", per_dyno: 4, token: PLUGIN_TOKEN },
+        {
+          type: "example",
+          name: "queue",
+          url: "http://127.0.0.1:9/stats.json",
+          json_pointer: "/data/n",
+          per_dyno: 4,
+          token: PLUGIN_TOKEN,
+        },
       ],
     };
     expect((await t.call("PUT", "/api/apps/shop/config", { body: config })).status).toBe(200);
@@ -139,7 +167,9 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     await perDyno.waitFor();
     expect(await perDyno.inputValue()).toBe("4");
     expect(await page.locator('label[for="root_plugins_1_per_dyno"]').textContent()).toMatch(/^per_dyno/);
-    expect(await page.locator("#root_plugins_1_per_dyno__description").textContent()).toContain("ceil(value / per_dyno)");
+    expect(await page.locator("#root_plugins_1_per_dyno__description").textContent()).toContain(
+      "ceil(value / per_dyno)",
+    );
     expect(await page.locator("#root_plugins_1_json_pointer").inputValue()).toBe("/data/n");
     const token = page.locator("#root_plugins_1_token");
     expect(await token.getAttribute("type")).toBe("password");
@@ -168,13 +198,19 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     expect((await t.call("GET", "/api/apps")).json.apps).toEqual([]);
     expect(await axeViolations(page)).toEqual([]);
     // The refused PUT (422), which the page shows at its path.
-    expect(errors.splice(0)).toEqual(["Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"]);
+    expect(errors.splice(0)).toEqual([
+      "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)",
+    ]);
 
     await page.getByLabel(/^Config/).fill(yaml);
     await page.getByRole("button", { name: "Add the app" }).click();
     await page.getByRole("heading", { name: "demo" }).waitFor();
     const stored = (await t.call("GET", "/api/apps/demo/config")).json;
-    expect(stored).toMatchObject({ version: 1, author: "admin", config: { use: ["random"], scaler: { dry_run: true, max_dynos: 10 } } });
+    expect(stored).toMatchObject({
+      version: 1,
+      author: "admin",
+      config: { use: ["random"], scaler: { dry_run: true, max_dynos: 10 } },
+    });
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -20,23 +20,42 @@ const CHROMIUM_SH = fileURLToPath(new URL("../../../scripts/chromium.sh", import
  * pictures), else a temporary folder, so a test run never changes the checkout.
  */
 export const DOCS =
-  process.env.DYNOSAUR_SCREENSHOTS === "docs" ? fileURLToPath(new URL("../../../docs/", import.meta.url)) : join(tmpdir(), "dynosaur-screenshots");
+  process.env.DYNOSAUR_SCREENSHOTS === "docs"
+    ? fileURLToPath(new URL("../../../docs/", import.meta.url))
+    : join(tmpdir(), "dynosaur-screenshots");
 mkdirSync(DOCS, { recursive: true });
 
 /** Builds the pages into a temporary directory (removed by the returned function). */
 export async function buildPages(): Promise<{ dir: string; remove: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), "dynosaur-pages-"));
-  await build({ root: ROOT, configFile: join(ROOT, "vite.config.ts"), logLevel: "silent", build: { outDir: dir, emptyOutDir: true } });
+  await build({
+    root: ROOT,
+    configFile: join(ROOT, "vite.config.ts"),
+    logLevel: "silent",
+    build: { outDir: dir, emptyOutDir: true },
+  });
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** Chromium, headless. Fails, never skips, when it cannot be had: a page never opened proves nothing. */
 export async function launch(): Promise<Browser> {
-  const out = execFileSync("bash", [CHROMIUM_SH], { encoding: "utf8", timeout: 600_000, stdio: ["ignore", "pipe", "inherit"] });
+  const out = execFileSync("bash", [CHROMIUM_SH], {
+    encoding: "utf8",
+    timeout: 600_000,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const executablePath = out.trim().split("\n").at(-1)!;
   return chromium.launch({
     executablePath,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
   });
 }
 

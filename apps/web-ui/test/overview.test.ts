@@ -20,12 +20,20 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
   it("a wrong password is refused on the page; the right one shows every app with its dynos, estimate, sources and badges", async () => {
     const t = await startTestServer({ pagesDir: pages.dir });
     expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() })).status).toBe(200);
-    expect((await t.call("PUT", "/api/apps/blog/config", { body: dryRunConfig({ scaler: { min_dynos: 2 } }) })).status).toBe(200);
+    expect(
+      (await t.call("PUT", "/api/apps/blog/config", { body: dryRunConfig({ scaler: { min_dynos: 2 } }) })).status,
+    ).toBe(200);
     expect((await t.call("POST", "/api/apps/blog/pause")).status).toBe(200);
     // What the page must show: the API's own answer (the engines' ticks are the API's concern).
-    const api = (await t.call("GET", "/api/apps")).json.apps as { name: string; processes: { type: string; current: number | null; estimate: number | null }[] }[];
+    const api = (await t.call("GET", "/api/apps")).json.apps as {
+      name: string;
+      processes: { type: string; current: number | null; estimate: number | null }[];
+    }[];
     const shopApi = api.find((a) => a.name === "shop")!.processes[0]!;
-    const shopSources = (await t.call("GET", "/api/apps/shop/status")).json as { sources?: { name: string; health: string }[]; last_tick?: { sources: { name: string; health: string }[] } | null };
+    const shopSources = (await t.call("GET", "/api/apps/shop/status")).json as {
+      sources?: { name: string; health: string }[];
+      last_tick?: { sources: { name: string; health: string }[] } | null;
+    };
     const sources = shopSources.sources ?? shopSources.last_tick?.sources ?? [];
 
     const page = await chromium.newPage({ viewport: { width: 1100, height: 700 } });
@@ -66,10 +74,13 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     await page.close();
   });
 
-  it("a hundred apps: every one is listed, on a phone too (the table scrolls sideways), axe finds nothing serious", async ({ annotate }) => {
+  it("a hundred apps: every one is listed, on a phone too (the table scrolls sideways), axe finds nothing serious", async ({
+    annotate,
+  }) => {
     const t = await startTestServer({ pagesDir: pages.dir });
     const names = Array.from({ length: 100 }, (_, i) => `app-${String(i).padStart(3, "0")}`);
-    for (const name of names) expect((await t.call("PUT", `/api/apps/${name}/config`, { body: dryRunConfig() })).status).toBe(200);
+    for (const name of names)
+      expect((await t.call("PUT", `/api/apps/${name}/config`, { body: dryRunConfig() })).status).toBe(200);
 
     const page = await chromium.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
     const errors = consoleErrors(page);
@@ -80,7 +91,9 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     await page.locator("tr[data-app]").nth(99).waitFor();
     const ms = await page.evaluate(() => performance.getEntriesByName("overview-rendered")[0]!.startTime);
     await annotate(`first render of the overview with 100 apps: ${Math.round(ms)} ms`);
-    expect(await page.locator("tr[data-app]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-app")))).toEqual(names);
+    expect(
+      await page.locator("tr[data-app]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-app"))),
+    ).toEqual(names);
     // On a phone the page itself does not scroll sideways: only the table does.
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
 

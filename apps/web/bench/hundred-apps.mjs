@@ -17,7 +17,12 @@ import { parseArgs } from "node:util";
 import { startHerokuFake } from "@dynosaur/fakes/heroku";
 
 const { values } = parseArgs({
-  options: { apps: { type: "string", default: "100" }, seconds: { type: "string", default: "120" }, requests: { type: "string", default: "300" }, json: { type: "boolean", default: false } },
+  options: {
+    apps: { type: "string", default: "100" },
+    seconds: { type: "string", default: "120" },
+    requests: { type: "string", default: "300" },
+    json: { type: "boolean", default: false },
+  },
 });
 const APPS = Number(values.apps);
 const SECONDS = Number(values.seconds);
@@ -31,7 +36,10 @@ const names = Array.from({ length: APPS }, (_, i) => `app-${String(i).padStart(3
 const say = (text) => values.json || process.stderr.write(`${text}\n`);
 
 // Each real app would have its own account and rate budget: the fake's is made large enough.
-const heroku = await startHerokuFake({ rateLimit: { capacity: 1e9 }, apps: Object.fromEntries(names.map((n) => [n, { formation: { web: { quantity: 1 } } }])) });
+const heroku = await startHerokuFake({
+  rateLimit: { capacity: 1e9 },
+  apps: Object.fromEntries(names.map((n) => [n, { formation: { web: { quantity: 1 } } }])),
+});
 const child = spawn(process.execPath, [bin, "--port", "0"], {
   cwd: dir,
   env: { PATH: process.env.PATH, DYNOSAUR_API_TOKEN: TOKEN, HEROKU_API_KEY: heroku.apiKey },
@@ -54,7 +62,11 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
 }
 let url;
 const api = async (method, path, body) => {
-  const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body: body && JSON.stringify(body) });
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    body: body && JSON.stringify(body),
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
   return JSON.parse(text);
@@ -74,7 +86,14 @@ try {
   for (const [i, name] of names.entries()) {
     await api("PUT", `/api/apps/${name}/config`, {
       use: ["random"],
-      scaler: { heroku_app_name: name, heroku_api_key: "${HEROKU_API_KEY}", heroku_api_url: heroku.url, interval: INTERVAL_S, min_dynos: 1, max_dynos: 50 },
+      scaler: {
+        heroku_app_name: name,
+        heroku_api_key: "${HEROKU_API_KEY}",
+        heroku_api_url: heroku.url,
+        interval: INTERVAL_S,
+        min_dynos: 1,
+        max_dynos: 50,
+      },
       plugins: [{ type: "random", seed: i, interval: INTERVAL_S }],
     });
   }
@@ -117,7 +136,12 @@ try {
     window_s: Math.round(elapsed),
     rss_mb: round(rss / 2 ** 20),
     cpu_percent_of_one_core: round(cpuShare * 100),
-    api_apps_ms: { p50: round(pct(50)), p95: round(pct(95)), max: round(latencies.at(-1)), server_cpu_per_request: round(cpuPerRequest * 1000) },
+    api_apps_ms: {
+      p50: round(pct(50)),
+      p95: round(pct(95)),
+      max: round(latencies.at(-1)),
+      server_cpu_per_request: round(cpuPerRequest * 1000),
+    },
     db_growth_per_app_per_day_mb: round(perAppPerDay / 2 ** 20),
     db_steady_size_per_app_mb: round(steadyPerApp / 2 ** 20),
     heroku_requests: heroku.count(),
@@ -125,12 +149,20 @@ try {
   };
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
-    console.log(`dynosaur-web hosting ${APPS} apps (random plugin, ${INTERVAL_S} s interval, Heroku fake), ${result.window_s} s window:`);
+    console.log(
+      `dynosaur-web hosting ${APPS} apps (random plugin, ${INTERVAL_S} s interval, Heroku fake), ${result.window_s} s window:`,
+    );
     console.log(`  RSS                      ${result.rss_mb} MB            (target <= 250)`);
     console.log(`  CPU                      ${result.cpu_percent_of_one_core} % of one core   (target <= 5)`);
-    console.log(`  GET /api/apps            p50 ${result.api_apps_ms.p50} ms, p95 ${result.api_apps_ms.p95} ms, max ${result.api_apps_ms.max} ms   (target p95 <= 50)`);
-    console.log(`                           ${result.api_apps_ms.server_cpu_per_request} ms of server CPU per request; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`);
-    console.log(`  database growth          ${result.db_growth_per_app_per_day_mb} MB per app per day; ~${result.db_steady_size_per_app_mb} MB per app once pruning holds it steady`);
+    console.log(
+      `  GET /api/apps            p50 ${result.api_apps_ms.p50} ms, p95 ${result.api_apps_ms.p95} ms, max ${result.api_apps_ms.max} ms   (target p95 <= 50)`,
+    );
+    console.log(
+      `                           ${result.api_apps_ms.server_cpu_per_request} ms of server CPU per request; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`,
+    );
+    console.log(
+      `  database growth          ${result.db_growth_per_app_per_day_mb} MB per app per day; ~${result.db_steady_size_per_app_mb} MB per app once pruning holds it steady`,
+    );
   }
 } finally {
   child.kill("SIGTERM");

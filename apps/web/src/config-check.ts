@@ -1,3 +1,4 @@
+import type { LoadedPlugin } from "@dynosaur/cli";
 import {
   type DynosaurConfig,
   DynosaurError,
@@ -11,7 +12,6 @@ import {
   substituteEnv,
   systemClock,
 } from "@dynosaur/core";
-import type { LoadedPlugin } from "@dynosaur/cli";
 import { Agent } from "undici";
 import type { PluginLoader } from "./plugins.js";
 import { useOf } from "./plugins.js";
@@ -46,7 +46,10 @@ export function problemsOf(e: unknown): ConfigProblem[] {
  * resolved from `env`), the packages in `use:`, each plugin's options, and each plugin's
  * own start-up checks (`create`, which may not touch the network). Lists every problem.
  */
-export async function checkConfig(raw: unknown, deps: { loader: PluginLoader; env: Record<string, string | undefined> }): Promise<CheckResult> {
+export async function checkConfig(
+  raw: unknown,
+  deps: { loader: PluginLoader; env: Record<string, string | undefined> },
+): Promise<CheckResult> {
   const errors: ConfigProblem[] = [];
   let parsed: { config: DynosaurConfig; redactor: Redactor } | null = null;
   try {
@@ -54,7 +57,10 @@ export async function checkConfig(raw: unknown, deps: { loader: PluginLoader; en
   } catch (e) {
     errors.push(...problemsOf(e));
   }
-  const tree = (raw && typeof raw === "object" && !Array.isArray(raw) ? raw : {}) as { use?: unknown; plugins?: unknown };
+  const tree = (raw && typeof raw === "object" && !Array.isArray(raw) ? raw : {}) as {
+    use?: unknown;
+    plugins?: unknown;
+  };
   // The plugins are checked even when the rest failed, so one answer lists every problem.
   const { specs, paths } = useOf(tree);
   const loaded: LoadedPlugin[] = [];
@@ -77,7 +83,8 @@ export async function checkConfig(raw: unknown, deps: { loader: PluginLoader; en
     } catch (e) {
       const problems = problemsOf(e);
       // An unknown type is only news when every package loaded (else the missing package is the news).
-      if (!(e instanceof DynosaurError && e.code === "DYNO_PLUGIN_UNKNOWN_TYPE" && loaded.length < specs.length)) errors.push(...problems);
+      if (!(e instanceof DynosaurError && e.code === "DYNO_PLUGIN_UNKNOWN_TYPE" && loaded.length < specs.length))
+        errors.push(...problems);
     }
   }
   if (errors.length === 0) {
@@ -95,7 +102,13 @@ async function tryCreate(plugin: PluginDefinition, options: ReturnType<typeof pa
   const closing = new AbortController();
   const http = new Agent();
   try {
-    const instance = await plugin.create(options, { name: options.name, logger: silentLogger, http, signal: closing.signal, clock: systemClock });
+    const instance = await plugin.create(options, {
+      name: options.name,
+      logger: silentLogger,
+      http,
+      signal: closing.signal,
+      clock: systemClock,
+    });
     await instance.close?.();
     return null;
   } catch (e) {
@@ -109,10 +122,16 @@ async function tryCreate(plugin: PluginDefinition, options: ReturnType<typeof pa
 /** A plugin's error names its option (`json_pointer`): place it under the entry, as core does. */
 function prefixed(e: unknown, entryPath: string): unknown {
   if (e instanceof DynosaurError && e.path && !e.path.startsWith("plugins[")) {
-    return new DynosaurError(e.code, `${entryPath}.${e.path}: ${e.message}`, { path: `${entryPath}.${e.path}`, hint: e.hint, exitCode: e.exitCode });
+    return new DynosaurError(e.code, `${entryPath}.${e.path}: ${e.message}`, {
+      path: `${entryPath}.${e.path}`,
+      hint: e.hint,
+      exitCode: e.exitCode,
+    });
   }
   if (e instanceof DynosaurError) return e;
-  return new DynosaurError("DYNO_PLUGIN_FAILED", `${entryPath}: the plugin failed to start: ${describeError(e)}`, { path: entryPath });
+  return new DynosaurError("DYNO_PLUGIN_FAILED", `${entryPath}: the plugin failed to start: ${describeError(e)}`, {
+    path: entryPath,
+  });
 }
 
 function dedupe(errors: ConfigProblem[]): ConfigProblem[] {

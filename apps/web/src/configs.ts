@@ -1,7 +1,7 @@
 import type { LoadedPlugin } from "@dynosaur/cli";
 import { type Clock, type DynosaurConfig, type PluginDefinition, parseConfig, type Redactor } from "@dynosaur/core";
 import { stringify } from "yaml";
-import { type CheckResult, checkConfig, type ConfigProblem, problemsOf } from "./config-check.js";
+import { type CheckResult, type ConfigProblem, checkConfig, problemsOf } from "./config-check.js";
 import type { PluginLoader } from "./plugins.js";
 import { useOf } from "./plugins.js";
 import { isSealed, type SecretBox } from "./secret-box.js";
@@ -23,7 +23,10 @@ import type { ReadingStore } from "./store/readings.js";
 /** Names of apps: what may stand in a URL path and a log line without quoting. */
 export const APP_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
-export type SaveResult = { ok: true; app: AppRow; created: boolean } | { ok: false; errors: ConfigProblem[] } | { ok: false; conflict: VersionConflict };
+export type SaveResult =
+  | { ok: true; app: AppRow; created: boolean }
+  | { ok: false; errors: ConfigProblem[] }
+  | { ok: false; conflict: VersionConflict };
 
 /** A config ready to run: opened (secrets decrypted), validated, with its plugins. */
 export interface RunnableConfig {
@@ -55,14 +58,19 @@ export class ConfigService {
     return checkConfig(raw, { loader: this.deps.loader, env: this.deps.env });
   }
 
-  async save(name: string, raw: unknown, meta: { author: string; comment?: string | null; ifMatch?: number | null; kind?: "config-changed" | "rollback" }): Promise<SaveResult> {
+  async save(
+    name: string,
+    raw: unknown,
+    meta: { author: string; comment?: string | null; ifMatch?: number | null; kind?: "config-changed" | "rollback" },
+  ): Promise<SaveResult> {
     const now = this.deps.clock.now();
     const existing = await this.deps.apps.get(name);
     const previous = existing ? await this.deps.apps.version(existing.id, existing.version) : null;
     if (meta.ifMatch !== undefined && meta.ifMatch !== null && (existing?.version ?? 0) !== meta.ifMatch) {
       return { ok: false, conflict: new VersionConflict(meta.ifMatch, existing?.version ?? null) };
     }
-    if (!raw || typeof raw !== "object" || Array.isArray(raw)) return { ok: false, errors: [{ path: "", message: "the config must be an object with `scaler` and `plugins`" }] };
+    if (!raw || typeof raw !== "object" || Array.isArray(raw))
+      return { ok: false, errors: [{ path: "", message: "the config must be an object with `scaler` and `plugins`" }] };
     // Secrets the update left out are the stored ones: opened for the check, sealed again to store.
     const merged = previous ? keepOmittedSecrets(raw as ConfigTree, previous.config) : (raw as ConfigTree);
     let opened: ConfigTree;
@@ -81,13 +89,28 @@ export class ConfigService {
       throw e;
     }
     try {
-      const saved = await this.deps.apps.save(name, sealed, { author: meta.author, comment: meta.comment ?? null, now, ifMatch: meta.ifMatch });
+      const saved = await this.deps.apps.save(name, sealed, {
+        author: meta.author,
+        comment: meta.comment ?? null,
+        now,
+        ifMatch: meta.ifMatch,
+      });
       const kind = meta.kind ?? "config-changed";
-      const message = saved.created ? `app created by ${meta.author} (version 1)` : `${kind === "rollback" ? "rolled back" : "config changed"} by ${meta.author} (version ${saved.app.version})`;
+      const message = saved.created
+        ? `app created by ${meta.author} (version 1)`
+        : `${kind === "rollback" ? "rolled back" : "config changed"} by ${meta.author} (version ${saved.app.version})`;
       await this.deps.readings.write({
         ticks: [],
         minutes: [],
-        events: [{ appId: saved.app.id, time: now, kind, message: meta.comment ? `${message}: ${meta.comment}` : message, data: { version: saved.app.version, author: meta.author } }],
+        events: [
+          {
+            appId: saved.app.id,
+            time: now,
+            kind,
+            message: meta.comment ? `${message}: ${meta.comment}` : message,
+            data: { version: saved.app.version, author: meta.author },
+          },
+        ],
       });
       this.deps.changed?.(name);
       return { ok: true, ...saved };
@@ -98,12 +121,29 @@ export class ConfigService {
   }
 
   /** The config in force, secrets masked. */
-  async show(app: AppRow, version = app.version): Promise<{ version: number; config: ConfigTree; secrets: MaskedSecret[]; author: string; comment: string | null; createdAt: number } | null> {
+  async show(
+    app: AppRow,
+    version = app.version,
+  ): Promise<{
+    version: number;
+    config: ConfigTree;
+    secrets: MaskedSecret[];
+    author: string;
+    comment: string | null;
+    createdAt: number;
+  } | null> {
     const row = await this.deps.apps.version(app.id, version);
     if (!row) return null;
     const { config, secrets } = maskConfig(row.config);
     const plugins = await this.#pluginsOf(row.config).catch(() => []);
-    return { version: row.version, config, secrets: [...secrets, ...referencedSecrets(row.config, secretPaths(row.config, pluginLookup(plugins)))], author: row.author, comment: row.comment, createdAt: row.createdAt };
+    return {
+      version: row.version,
+      config,
+      secrets: [...secrets, ...referencedSecrets(row.config, secretPaths(row.config, pluginLookup(plugins)))],
+      author: row.author,
+      comment: row.comment,
+      createdAt: row.createdAt,
+    };
   }
 
   /**
@@ -121,12 +161,14 @@ export class ConfigService {
         return `\${${name}}`;
       }
       if (Array.isArray(value)) return value.map((v, i) => walk(v, [...path, i]));
-      if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, [...path, k])]));
+      if (value && typeof value === "object")
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, [...path, k])]));
       return value;
     };
     const out = walk(row.config, []);
     const head = [`# ${app.name}, version ${app.version}, exported by dynosaur-web`];
-    if (vars.length) head.push("# Secrets are not exported: set these environment variables before running it:", ...vars);
+    if (vars.length)
+      head.push("# Secrets are not exported: set these environment variables before running it:", ...vars);
     return `${head.join("\n")}\n${stringify(out)}`;
   }
 
@@ -162,7 +204,10 @@ function envName(path: (string | number)[], config: ConfigTree): string {
     const entry = (config.plugins as ConfigTree[])[path[1]];
     prefix = String(entry?.name ?? entry?.type ?? `plugin_${path[1]}`);
   } else if (path[0] !== "scaler") {
-    prefix = path.filter((s) => typeof s === "string").slice(0, -1).join("_");
+    prefix = path
+      .filter((s) => typeof s === "string")
+      .slice(0, -1)
+      .join("_");
   }
   return `${prefix ? `${prefix}_` : ""}${key}`.replace(/[^A-Za-z0-9]+/g, "_").toUpperCase();
 }

@@ -91,20 +91,38 @@ export async function createAppEngine(deps: EngineDeps): Promise<AppEngine> {
   const onTick = (reports: readonly TickReport[]) => {
     const health = new Map<string, SourceHealth>();
     for (const report of reports) {
-      const context = { process: report.processType, reason: report.reason, winner: report.winner, estimate: report.estimate };
+      const context = {
+        process: report.processType,
+        reason: report.reason,
+        winner: report.winner,
+        estimate: report.estimate,
+      };
       for (const e of report.events) {
-        const kind = e.kind === "scale" ? (Number(e.fields.to) > Number(e.fields.from) ? "scale-up" : "scale-down") : e.kind;
+        const kind =
+          e.kind === "scale" ? (Number(e.fields.to) > Number(e.fields.from) ? "scale-up" : "scale-down") : e.kind;
         // An app-wide event (Heroku not answering) rides on the first report: it is no process's.
         // A dry run's simulated scaling is history too, and says so.
         const message = report.dryRun && e.kind === "scale" ? `[dry run] ${e.message}` : e.message;
-        emit({ time: report.time, kind, message, data: { ...e.fields, ...(e.processType === null ? { process: null } : context) } });
+        emit({
+          time: report.time,
+          kind,
+          message,
+          data: { ...e.fields, ...(e.processType === null ? { process: null } : context) },
+        });
       }
       for (const s of report.sources) {
         const was = lastHealth.get(s.name);
         health.set(s.name, s.health);
         const source = { source: s.name, process: report.processType };
-        if (s.health === "outage" && was !== "outage") emit({ time: report.time, kind: "source-outage", message: `source ${s.name} is in outage: ${s.lastError ?? "no reading"}`, data: { ...source, error: s.lastError } });
-        if (s.health !== "outage" && was === "outage") emit({ time: report.time, kind: "source-recovered", message: `source ${s.name} reads again`, data: source });
+        if (s.health === "outage" && was !== "outage")
+          emit({
+            time: report.time,
+            kind: "source-outage",
+            message: `source ${s.name} is in outage: ${s.lastError ?? "no reading"}`,
+            data: { ...source, error: s.lastError },
+          });
+        if (s.health !== "outage" && was === "outage")
+          emit({ time: report.time, kind: "source-recovered", message: `source ${s.name} reads again`, data: source });
       }
     }
     lastHealth = health;
@@ -190,7 +208,6 @@ async function createSinks(config: DynosaurConfig, deps: EngineDeps) {
 async function closeSinks(sinks: Awaited<ReturnType<typeof createSinks>>): Promise<void> {
   await Promise.allSettled([sinks.stats.close(), sinks.alerts.close()]);
 }
-
 
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);

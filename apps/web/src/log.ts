@@ -13,8 +13,15 @@ export interface LogOptions {
  * name in front), or one JSON object per line. `scrub` blanks secrets out of the finished
  * line, so a value that slipped into a message or a field is still never printed.
  */
-export function createServerLogger(options: LogOptions, scrub: (text: string) => string = (t) => t, fields: Record<string, unknown> = {}): Logger {
-  return createLogger((record) => options.write(scrub(options.format === "json" ? jsonLine(record) : textLine(record))), { level: options.level, fields });
+export function createServerLogger(
+  options: LogOptions,
+  scrub: (text: string) => string = (t) => t,
+  fields: Record<string, unknown> = {},
+): Logger {
+  return createLogger(
+    (record) => options.write(scrub(options.format === "json" ? jsonLine(record) : textLine(record))),
+    { level: options.level, fields },
+  );
 }
 
 function textLine(r: LogRecord): string {

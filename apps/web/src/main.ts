@@ -52,7 +52,9 @@ const FLAGS = {
 
 export async function main(io: WebIO): Promise<number> {
   try {
-    let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof FLAGS; allowPositionals: true; strict: true }>>;
+    let parsed: ReturnType<
+      typeof parseArgs<{ args: string[]; options: typeof FLAGS; allowPositionals: true; strict: true }>
+    >;
     try {
       parsed = parseArgs({ args: io.argv, options: FLAGS, allowPositionals: true, strict: true });
     } catch (e) {
@@ -78,24 +80,34 @@ export async function main(io: WebIO): Promise<number> {
         host: values.host,
         logFormat: oneOf(values["log-format"], ["text", "json"], "--log-format") as LogFormat | undefined,
         logLevel: oneOf(values["log-level"], ["debug", "info", "warn", "error"], "--log-level") as LogLevel | undefined,
-        pollMs: io.env.DYNOSAUR_POLL_INTERVAL ? seconds(io.env.DYNOSAUR_POLL_INTERVAL, "DYNOSAUR_POLL_INTERVAL") * 1000 : undefined,
+        pollMs: io.env.DYNOSAUR_POLL_INTERVAL
+          ? seconds(io.env.DYNOSAUR_POLL_INTERVAL, "DYNOSAUR_POLL_INTERVAL") * 1000
+          : undefined,
       });
     }
     if (command === "import") {
       const [file, ...more] = rest;
       refuse(more);
-      if (!file) throw inputError("DYNO_USAGE", "`dynosaur-web import` needs a config file", { hint: "e.g. dynosaur-web import examples/dry-run.yaml --name shop" });
+      if (!file)
+        throw inputError("DYNO_USAGE", "`dynosaur-web import` needs a config file", {
+          hint: "e.g. dynosaur-web import examples/dry-run.yaml --name shop",
+        });
       return await importCommand(io, file, values);
     }
     if (command === "export") {
       const [app, ...more] = rest;
       refuse(more);
-      if (!app) throw inputError("DYNO_USAGE", "`dynosaur-web export` needs an app name", { hint: "e.g. dynosaur-web export shop > shop.yaml" });
+      if (!app)
+        throw inputError("DYNO_USAGE", "`dynosaur-web export` needs an app name", {
+          hint: "e.g. dynosaur-web export shop > shop.yaml",
+        });
       return await exportCommand(io, app, values);
     }
     throw inputError("DYNO_USAGE", `unknown command "${command}"`, { hint: "see dynosaur-web --help" });
   } catch (e) {
-    io.stderr.write(`${e instanceof DynosaurError ? `error ${e.format()}` : `error: unexpected failure: ${describeError(e)}`}\n`);
+    io.stderr.write(
+      `${e instanceof DynosaurError ? `error ${e.format()}` : `error: unexpected failure: ${describeError(e)}`}\n`,
+    );
     return e instanceof DynosaurError ? e.exitCode : 1;
   }
 }
@@ -110,17 +122,37 @@ async function serveCommand(io: WebIO, options: ServerOptions): Promise<number> 
   return 0;
 }
 
-async function importCommand(io: WebIO, file: string, values: { db?: string; name?: string; comment?: string }): Promise<number> {
+async function importCommand(
+  io: WebIO,
+  file: string,
+  values: { db?: string; name?: string; comment?: string },
+): Promise<number> {
   const path = resolve(io.cwd, file);
   const raw = await readConfigFile(path);
-  const name = values.name ?? basename(path, extname(path)).toLowerCase().replace(/[^a-z0-9._-]+/g, "-");
+  const name =
+    values.name ??
+    basename(path, extname(path))
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, "-");
   const stores = await openStores({ env: io.env, cwd: io.cwd, db: values.db });
   try {
-    const configs = new ConfigService({ apps: stores.apps, readings: stores.readings, loader: stores.loader, box: stores.box, env: io.env, clock: systemClock });
-    const result = await configs.save(name, raw, { author: "import", comment: values.comment ?? `imported from ${basename(path)}` });
+    const configs = new ConfigService({
+      apps: stores.apps,
+      readings: stores.readings,
+      loader: stores.loader,
+      box: stores.box,
+      env: io.env,
+      clock: systemClock,
+    });
+    const result = await configs.save(name, raw, {
+      author: "import",
+      comment: values.comment ?? `imported from ${basename(path)}`,
+    });
     if (!result.ok) {
       if ("conflict" in result) throw inputError("DYNO_CONFLICT", result.conflict.message, { hint: "import again" });
-      io.stderr.write(`error DYNO_CONFIG_INVALID: ${file} was not imported:\n${result.errors.map((e) => `  ${e.path || "(top level)"}: ${e.message}${e.hint ? ` (${e.hint})` : ""}`).join("\n")}\n`);
+      io.stderr.write(
+        `error DYNO_CONFIG_INVALID: ${file} was not imported:\n${result.errors.map((e) => `  ${e.path || "(top level)"}: ${e.message}${e.hint ? ` (${e.hint})` : ""}`).join("\n")}\n`,
+      );
       return 2;
     }
     io.stdout.write(`${result.created ? "created" : "updated"} app ${name}: version ${result.app.version}\n`);
@@ -135,7 +167,14 @@ async function exportCommand(io: WebIO, name: string, values: { db?: string }): 
   try {
     const app = await stores.apps.get(name);
     if (!app) throw inputError("DYNO_APP_NOT_FOUND", `no app named ${name}`, { hint: "GET /api/apps lists them" });
-    const configs = new ConfigService({ apps: stores.apps, readings: stores.readings, loader: stores.loader, box: stores.box, env: io.env, clock: systemClock });
+    const configs = new ConfigService({
+      apps: stores.apps,
+      readings: stores.readings,
+      loader: stores.loader,
+      box: stores.box,
+      env: io.env,
+      clock: systemClock,
+    });
     io.stdout.write(await configs.export(app));
     return 0;
   } finally {
@@ -144,22 +183,30 @@ async function exportCommand(io: WebIO, name: string, values: { db?: string }): 
 }
 
 function refuse(rest: readonly string[]): void {
-  if (rest.length) throw inputError("DYNO_USAGE", `unexpected argument${rest.length > 1 ? "s" : ""}: ${rest.join(" ")}`, { hint: "see dynosaur-web --help" });
+  if (rest.length)
+    throw inputError("DYNO_USAGE", `unexpected argument${rest.length > 1 ? "s" : ""}: ${rest.join(" ")}`, {
+      hint: "see dynosaur-web --help",
+    });
 }
 
 function portOf(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw inputError("DYNO_USAGE", `--port ${text}: not a port number`, { hint: "e.g. --port 3000" });
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw inputError("DYNO_USAGE", `--port ${text}: not a port number`, { hint: "e.g. --port 3000" });
   return n;
 }
 
 function seconds(text: string, name: string): number {
   const n = Number(text);
-  if (!(n > 0 && n <= 60)) throw inputError("DYNO_USAGE", `${name}=${text}: expected seconds between 0 and 60`, { hint: `e.g. ${name}=2` });
+  if (!(n > 0 && n <= 60))
+    throw inputError("DYNO_USAGE", `${name}=${text}: expected seconds between 0 and 60`, { hint: `e.g. ${name}=2` });
   return n;
 }
 
 function oneOf(value: string | undefined, allowed: string[], flag: string): string | undefined {
-  if (value !== undefined && !allowed.includes(value)) throw inputError("DYNO_USAGE", `${flag} ${value}: expected one of ${allowed.join(", ")}`, { hint: "see dynosaur-web --help" });
+  if (value !== undefined && !allowed.includes(value))
+    throw inputError("DYNO_USAGE", `${flag} ${value}: expected one of ${allowed.join(", ")}`, {
+      hint: "see dynosaur-web --help",
+    });
   return value;
 }

@@ -62,7 +62,10 @@ export function pgOwnership(options: PgOwnershipOptions): Ownership {
   let problem: string | null = null;
 
   const lose = (why: string) => {
-    if (held.size > 0) logger.error(`LOST the app locks (${[...held].join(", ")}): ${why}; not scaling them until they are held again`, { event: "locks-lost" });
+    if (held.size > 0)
+      logger.error(`LOST the app locks (${[...held].join(", ")}): ${why}; not scaling them until they are held again`, {
+        event: "locks-lost",
+      });
     held.clear();
     const c = client;
     client = null;
@@ -72,7 +75,10 @@ export function pgOwnership(options: PgOwnershipOptions): Ownership {
 
   const connection = async (): Promise<pg.Client> => {
     if (client) return client;
-    const c = new pg.Client({ ...pgClientConfig(options.databaseUrl, `dynosaur-web locks ${options.instance}`), query_timeout: 5000 });
+    const c = new pg.Client({
+      ...pgClientConfig(options.databaseUrl, `dynosaur-web locks ${options.instance}`),
+      query_timeout: 5000,
+    });
     c.on("error", (e) => lose(`the database connection failed: ${describeError(e)}`));
     c.on("end", () => {
       if (client === c) lose("the database closed the connection");
@@ -93,7 +99,10 @@ export function pgOwnership(options: PgOwnershipOptions): Ownership {
       return result;
     } catch (e) {
       const p = describeError(e);
-      if (p !== problem) logger.error(`cannot use the app locks: ${p}; not scaling until the database answers`, { event: "locks-db-error" });
+      if (p !== problem)
+        logger.error(`cannot use the app locks: ${p}; not scaling until the database answers`, {
+          event: "locks-db-error",
+        });
       problem = p;
       lose(`the database did not answer: ${p}`);
       return fallback;
@@ -121,7 +130,12 @@ export function pgOwnership(options: PgOwnershipOptions): Ownership {
         await client.query("SELECT pg_advisory_unlock($1::bigint)", [appLockKey(app)]);
       }, undefined),
     owns: (app) => held.has(app) && clock.now() - confirmedAt < options.leaseMs,
-    describe: (app) => (problem !== null ? `the lock database does not answer (${problem})` : held.has(app) ? "the app lock was not confirmed within its lease" : "another dynosaur-web process scales this app"),
+    describe: (app) =>
+      problem !== null
+        ? `the lock database does not answer (${problem})`
+        : held.has(app)
+          ? "the app lock was not confirmed within its lease"
+          : "another dynosaur-web process scales this app",
     heartbeat: () =>
       guard(async () => {
         const c = await connection();

@@ -9,7 +9,9 @@ const OWN_DIR = dirname(fileURLToPath(import.meta.url));
 export function useOf(config: { use?: unknown; plugins?: unknown }): { specs: string[]; paths: string[] } {
   if (Array.isArray(config.use)) return { specs: config.use.map(String), paths: config.use.map((_, i) => `use[${i}]`) };
   // No `use:` (the seed's layout): each plugin type names its package, as in the CLI.
-  const types = (Array.isArray(config.plugins) ? config.plugins : []).map((p) => String((p as { type?: unknown })?.type ?? ""));
+  const types = (Array.isArray(config.plugins) ? config.plugins : []).map((p) =>
+    String((p as { type?: unknown })?.type ?? ""),
+  );
   const specs = inferUse(types.filter(Boolean));
   return { specs, paths: specs.map((spec) => `plugins[${types.findIndex((t) => inferUse([t])[0] === spec)}].type`) };
 }
@@ -53,11 +55,15 @@ export class PluginLoader {
         return plugin!;
       } catch (again) {
         if (again instanceof DynosaurError && again.code === "DYNO_PLUGIN_NOT_FOUND") {
-          throw new DynosaurError("DYNO_PLUGIN_NOT_FOUND", `${path}: plugin "${spec}" is not installed next to the server (looked from ${this.#cwd} and from dynosaur-web's install)`, {
-            exitCode: 2,
-            path,
-            hint: again.hint,
-          });
+          throw new DynosaurError(
+            "DYNO_PLUGIN_NOT_FOUND",
+            `${path}: plugin "${spec}" is not installed next to the server (looked from ${this.#cwd} and from dynosaur-web's install)`,
+            {
+              exitCode: 2,
+              path,
+              hint: again.hint,
+            },
+          );
         }
         throw again;
       }

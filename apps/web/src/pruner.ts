@@ -17,7 +17,15 @@ export class Pruner {
   readonly #stopping = new AbortController();
 
   constructor(
-    private readonly deps: { readings: ReadingStore; auth: AuthStore; instances: InstanceStore; clock: Clock; logger: Logger; retention: Retention; everyMs?: number },
+    private readonly deps: {
+      readings: ReadingStore;
+      auth: AuthStore;
+      instances: InstanceStore;
+      clock: Clock;
+      logger: Logger;
+      retention: Retention;
+      everyMs?: number;
+    },
   ) {}
 
   async runOnce(): Promise<{ ticks: number; minutes: number; events: number; sessions: number }> {
@@ -25,14 +33,20 @@ export class Pruner {
     const rows = await this.deps.readings.prune(now, this.deps.retention);
     const sessions = await this.deps.auth.pruneSessions(now);
     await this.deps.instances.prune(now - DAY);
-    if (rows.ticks + rows.minutes + rows.events + sessions > 0) this.deps.logger.debug(`pruned ${rows.ticks} ticks, ${rows.minutes} minutes, ${rows.events} events, ${sessions} sessions`, { event: "prune", ...rows, sessions });
+    if (rows.ticks + rows.minutes + rows.events + sessions > 0)
+      this.deps.logger.debug(
+        `pruned ${rows.ticks} ticks, ${rows.minutes} minutes, ${rows.events} events, ${sessions} sessions`,
+        { event: "prune", ...rows, sessions },
+      );
     return { ...rows, sessions };
   }
 
   start(): void {
     this.#loop ??= (async () => {
       while (!this.#stopping.signal.aborted) {
-        await this.runOnce().catch((e) => this.deps.logger.error(`pruning old rows failed: ${describeError(e)}`, { event: "prune-error" }));
+        await this.runOnce().catch((e) =>
+          this.deps.logger.error(`pruning old rows failed: ${describeError(e)}`, { event: "prune-error" }),
+        );
         await this.deps.clock.sleep(this.deps.everyMs ?? 10 * 60_000, this.#stopping.signal).catch(() => {});
       }
     })();

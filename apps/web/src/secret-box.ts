@@ -35,11 +35,17 @@ export function createSecretBox(key: Buffer): SecretBox {
       const decipher = createDecipheriv("aes-256-gcm", key, bytes.subarray(0, IV_BYTES));
       decipher.setAuthTag(bytes.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
       try {
-        return Buffer.concat([decipher.update(bytes.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString("utf8");
+        return Buffer.concat([decipher.update(bytes.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString(
+          "utf8",
+        );
       } catch {
-        throw inputError("DYNO_SECRET_KEY_WRONG", "a stored secret cannot be decrypted: DYNOSAUR_SECRET_KEY is not the key it was saved with", {
-          hint: "restore the DYNOSAUR_SECRET_KEY (or key file) the secret was saved with, or save the secret again",
-        });
+        throw inputError(
+          "DYNO_SECRET_KEY_WRONG",
+          "a stored secret cannot be decrypted: DYNOSAUR_SECRET_KEY is not the key it was saved with",
+          {
+            hint: "restore the DYNOSAUR_SECRET_KEY (or key file) the secret was saved with, or save the secret again",
+          },
+        );
       }
     },
   };
@@ -53,7 +59,10 @@ export function createSecretBox(key: Buffer): SecretBox {
  */
 export function loadSecretKey(env: Record<string, string | undefined>, keyFile: string | null): Buffer | null {
   const fromEnv = env.DYNOSAUR_SECRET_KEY;
-  if (fromEnv) return /^[0-9a-f]{64}$/i.test(fromEnv) ? Buffer.from(fromEnv, "hex") : createHash("sha256").update(fromEnv).digest();
+  if (fromEnv)
+    return /^[0-9a-f]{64}$/i.test(fromEnv)
+      ? Buffer.from(fromEnv, "hex")
+      : createHash("sha256").update(fromEnv).digest();
   if (keyFile === null) return null;
   try {
     writeFileSync(keyFile, `${randomBytes(32).toString("hex")}\n`, { mode: 0o600, flag: "wx" });
@@ -63,6 +72,9 @@ export function loadSecretKey(env: Record<string, string | undefined>, keyFile: 
   // Someone may have loosened it since: a key readable by others is no key.
   if ((statSync(keyFile).mode & 0o077) !== 0) chmodSync(keyFile, 0o600);
   const text = readFileSync(keyFile, "utf8").trim();
-  if (!/^[0-9a-f]{64}$/i.test(text)) throw inputError("DYNO_SECRET_KEY_INVALID", `${keyFile} does not hold a key (64 hex characters)`, { hint: "restore it from a backup, or delete it and save the secrets again" });
+  if (!/^[0-9a-f]{64}$/i.test(text))
+    throw inputError("DYNO_SECRET_KEY_INVALID", `${keyFile} does not hold a key (64 hex characters)`, {
+      hint: "restore it from a backup, or delete it and save the secrets again",
+    });
   return Buffer.from(text, "hex");
 }

@@ -24,7 +24,10 @@ export function isSecretKey(key: string): boolean {
 }
 
 /** Where the secret values of `config` are. `pluginFor` finds a `plugins[]` entry's plugin by type. */
-export function secretPaths(config: ConfigTree, pluginFor: (type: string) => PluginDefinition | undefined): Segment[][] {
+export function secretPaths(
+  config: ConfigTree,
+  pluginFor: (type: string) => PluginDefinition | undefined,
+): Segment[][] {
   const paths: Segment[][] = [];
   const byName = (value: unknown, redacted: unknown, path: Segment[]) => {
     if (typeof value === "string") {
@@ -40,7 +43,11 @@ export function secretPaths(config: ConfigTree, pluginFor: (type: string) => Plu
   plugins.forEach((entry, i) => {
     if (!entry || typeof entry !== "object" || typeof (entry as ConfigTree).type !== "string") return;
     for (const key of pluginFor((entry as ConfigTree).type as string)?.secrets ?? []) {
-      if (typeof (entry as ConfigTree)[key] === "string" && !paths.some((p) => p[0] === "plugins" && p[1] === i && p[2] === key)) paths.push(["plugins", i, key]);
+      if (
+        typeof (entry as ConfigTree)[key] === "string" &&
+        !paths.some((p) => p[0] === "plugins" && p[1] === i && p[2] === key)
+      )
+        paths.push(["plugins", i, key]);
     }
   });
   return paths;
@@ -87,7 +94,9 @@ export function sealConfig(config: ConfigTree, paths: Segment[][], box: SecretBo
 
 export class MissingKeyError extends Error {
   constructor(readonly path: string) {
-    super(`${path}: a secret typed in literally is stored encrypted, and this server has no key: set DYNOSAUR_SECRET_KEY, or write a \${VAR} reference to a config var instead`);
+    super(
+      `${path}: a secret typed in literally is stored encrypted, and this server has no key: set DYNOSAUR_SECRET_KEY, or write a \${VAR} reference to a config var instead`,
+    );
   }
 }
 
@@ -99,7 +108,8 @@ export function openConfig(stored: ConfigTree, box: SecretBox | null): ConfigTre
       return box.open(value);
     }
     if (Array.isArray(value)) return value.map(walk);
-    if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    if (value && typeof value === "object")
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
     return value;
   };
   return walk(stored) as ConfigTree;
@@ -128,10 +138,12 @@ export function maskConfig(stored: ConfigTree): { config: ConfigTree; secrets: M
 
 /** Lists the `${VAR}` references among secret paths (shown as written). */
 export function referencedSecrets(stored: ConfigTree, paths: Segment[][]): MaskedSecret[] {
-  return paths.filter((p) => {
-    const v = getAt(stored, p);
-    return typeof v === "string" && isReference(v);
-  }).map((p) => ({ path: pathText(p), state: "reference" as const }));
+  return paths
+    .filter((p) => {
+      const v = getAt(stored, p);
+      return typeof v === "string" && isReference(v);
+    })
+    .map((p) => ({ path: pathText(p), state: "reference" as const }));
 }
 
 /**

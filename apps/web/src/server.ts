@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { resolve } from "node:path";
-import { hostname } from "node:os";
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { type Clock, type Logger, type LogLevel, Redactor, systemClock } from "@dynosaur/core";
 import { serve } from "@hono/node-server";
@@ -9,8 +9,8 @@ import { Agent, type Dispatcher } from "undici";
 import { ConfigService } from "./configs.js";
 import { openStore, type Store } from "./db/connect.js";
 import { createApi } from "./http/api.js";
-import { defaultPagesDir } from "./http/pages.js";
 import { ensureAdmin } from "./http/auth.js";
+import { defaultPagesDir } from "./http/pages.js";
 import { createServerLogger, type LogFormat } from "./log.js";
 import { LoginLimiter } from "./login-limiter.js";
 import { localOwnership, type Ownership, pgOwnership } from "./ownership.js";
@@ -104,7 +104,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const logOptions = { format: options.logFormat ?? "text", level: options.logLevel ?? "info", write } as const;
   // Secrets of the server itself: the database password, the admin password, the API token.
   const redactor = new Redactor();
-  for (const v of [env.DATABASE_URL, safePassword(env.DATABASE_URL), env.DYNOSAUR_ADMIN_PASSWORD, env.DYNOSAUR_API_TOKEN, env.DYNOSAUR_SECRET_KEY]) redactor.add(v);
+  for (const v of [
+    env.DATABASE_URL,
+    safePassword(env.DATABASE_URL),
+    env.DYNOSAUR_ADMIN_PASSWORD,
+    env.DYNOSAUR_API_TOKEN,
+    env.DYNOSAUR_SECRET_KEY,
+  ])
+    redactor.add(v);
   const scrub = (t: string) => redactor.scrub(t);
   const logger: Logger = createServerLogger(logOptions, scrub);
   const instance = { id: randomUUID(), host: env.DYNO ?? hostname(), pid: process.pid, startedAt: clock.now() };
@@ -124,14 +131,29 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await ensureAdmin(stores.auth, env.DYNOSAUR_ADMIN_PASSWORD, clock, logger);
 
     const pollMs = options.pollMs ?? 2000;
-    const ownership: Ownership = databaseUrl ? pgOwnership({ databaseUrl, instance: `${instance.host} pid ${instance.pid}`, logger, clock, leaseMs: Math.max(3 * pollMs, 15_000) }) : localOwnership();
+    const ownership: Ownership = databaseUrl
+      ? pgOwnership({
+          databaseUrl,
+          instance: `${instance.host} pid ${instance.pid}`,
+          logger,
+          clock,
+          leaseMs: Math.max(3 * pollMs, 15_000),
+        })
+      : localOwnership();
     cleanups.push(() => ownership.close());
     const http = options.http ?? new Agent({ keepAliveTimeout: 30_000 });
     if (!options.http) cleanups.push(() => (http as Agent).close());
 
     const recorder = new Recorder(stores.readings, logger);
     let supervisor: Supervisor | null = null;
-    const configs = new ConfigService({ apps: stores.apps, readings: stores.readings, loader: stores.loader, box: stores.box, env, clock });
+    const configs = new ConfigService({
+      apps: stores.apps,
+      readings: stores.readings,
+      loader: stores.loader,
+      box: stores.box,
+      env,
+      clock,
+    });
     supervisor = new Supervisor({
       apps: stores.apps,
       configs,
@@ -165,7 +187,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       supervisor,
       instances: stores.instances,
       loader: stores.loader,
-      auth: { store: stores.auth, clock, limiter: new LoginLimiter(clock), bootstrapToken: env.DYNOSAUR_API_TOKEN || undefined, logger },
+      auth: {
+        store: stores.auth,
+        clock,
+        limiter: new LoginLimiter(clock),
+        bootstrapToken: env.DYNOSAUR_API_TOKEN || undefined,
+        logger,
+      },
       clock,
       instanceTtlMs: 3 * pollMs + 5000,
       bodyLimit: options.bodyLimit ?? 256 * 1024,
@@ -193,7 +221,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     recorder.start();
     supervisor.start();
     pruner.start();
-    logger.info(`dynosaur-web ${version()} listening on http://${host}:${actualPort}, database ${stores.store.dialect === "sqlite" ? stores.store.where : `PostgreSQL ${stores.store.where}`}`, { event: "listening", port: actualPort });
+    logger.info(
+      `dynosaur-web ${version()} listening on http://${host}:${actualPort}, database ${stores.store.dialect === "sqlite" ? stores.store.where : `PostgreSQL ${stores.store.where}`}`,
+      { event: "listening", port: actualPort },
+    );
 
     let closing: Promise<void> | null = null;
     return {
@@ -230,7 +261,9 @@ function describeHolder(file: string): string | null {
   try {
     const db = new DatabaseSync(file, { readOnly: true, timeout: 0 });
     try {
-      const row = db.prepare("SELECT host, pid, started_at FROM instances ORDER BY seen_at DESC LIMIT 1").get() as { host: string; pid: number; started_at: number } | undefined;
+      const row = db.prepare("SELECT host, pid, started_at FROM instances ORDER BY seen_at DESC LIMIT 1").get() as
+        | { host: string; pid: number; started_at: number }
+        | undefined;
       return row ? `pid ${row.pid} on ${row.host}, started ${new Date(row.started_at).toISOString()}` : null;
     } finally {
       db.close();
@@ -248,4 +281,3 @@ function safePassword(url: string | undefined): string | undefined {
     return undefined;
   }
 }
-

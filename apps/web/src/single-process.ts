@@ -17,9 +17,13 @@ export function holdSqliteLock(dbFile: string, holder: () => string | null): { r
     lock.close();
     if ((e as { errcode?: number }).errcode !== 5) throw e;
     const who = holder();
-    throw inputError("DYNO_DB_IN_USE", `another dynosaur-web process${who ? ` (${who})` : ""} is serving ${dbFile}: with SQLite only one process may run`, {
-      hint: "stop the other one, or point this one at another file with --db; to run several processes, use PostgreSQL (DATABASE_URL)",
-    });
+    throw inputError(
+      "DYNO_DB_IN_USE",
+      `another dynosaur-web process${who ? ` (${who})` : ""} is serving ${dbFile}: with SQLite only one process may run`,
+      {
+        hint: "stop the other one, or point this one at another file with --db; to run several processes, use PostgreSQL (DATABASE_URL)",
+      },
+    );
   }
   return {
     release: () => {

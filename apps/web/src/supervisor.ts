@@ -66,7 +66,11 @@ export class Supervisor {
 
   /** One round; rounds never overlap. Call it after a change made in this process. */
   sync(): Promise<void> {
-    const run = this.#round.then(() => this.#sync().catch((e) => this.deps.logger.error(`supervising apps failed: ${describeError(e)}`, { event: "supervisor-error" })));
+    const run = this.#round.then(() =>
+      this.#sync().catch((e) =>
+        this.deps.logger.error(`supervising apps failed: ${describeError(e)}`, { event: "supervisor-error" }),
+      ),
+    );
     this.#round = run;
     return run;
   }
@@ -137,11 +141,17 @@ export class Supervisor {
       this.#running.set(app.name, entry);
       this.#broken.delete(app.name);
       engine.start();
-      logger.info(`scaling ${app.name} (config version ${runnable.version}${app.paused ? ", paused" : ""})`, { event: "app-start", version: runnable.version });
+      logger.info(`scaling ${app.name} (config version ${runnable.version}${app.paused ? ", paused" : ""})`, {
+        event: "app-start",
+        version: runnable.version,
+      });
     } catch (e) {
       // A config that cannot run (a variable unset, a package gone) waits for the next version.
       this.#broken.set(app.name, { version: app.version, error: describeError(e) });
-      this.deps.logger.error(`app ${app.name} version ${app.version} cannot run: ${describeError(e)}`, { event: "app-error", web_app: app.name });
+      this.deps.logger.error(`app ${app.name} version ${app.version} cannot run: ${describeError(e)}`, {
+        event: "app-error",
+        web_app: app.name,
+      });
       await this.deps.ownership.release(app.name);
     }
   }
@@ -151,11 +161,18 @@ export class Supervisor {
       const runnable = await this.deps.configs.runnable(app, running.redactor);
       await running.engine.reconfigure(runnable.config, runnable.plugins);
       running.version = runnable.version;
-      this.deps.logger.info(`${app.name}: config version ${runnable.version} applied (live)`, { event: "app-reconfigured", web_app: app.name, version: runnable.version });
+      this.deps.logger.info(`${app.name}: config version ${runnable.version} applied (live)`, {
+        event: "app-reconfigured",
+        web_app: app.name,
+        version: runnable.version,
+      });
     } catch (e) {
       // The engine keeps the version it runs; the next saved version gets another try.
       running.version = app.version;
-      this.deps.logger.error(`${app.name}: config version ${app.version} cannot be applied, still running the previous one: ${describeError(e)}`, { event: "app-error", web_app: app.name });
+      this.deps.logger.error(
+        `${app.name}: config version ${app.version} cannot be applied, still running the previous one: ${describeError(e)}`,
+        { event: "app-error", web_app: app.name },
+      );
     }
   }
 
@@ -171,7 +188,9 @@ export class Supervisor {
   /** Status of an app scaled here; null when another process (or none) scales it. */
   status(name: string): (EngineStatus & { version: number; paused: boolean }) | null {
     const r = this.#running.get(name);
-    return r ? { ...scrubbed(r.engine.status(), (t) => r.redactor.scrub(t)), version: r.version, paused: r.paused } : null;
+    return r
+      ? { ...scrubbed(r.engine.status(), (t) => r.redactor.scrub(t)), version: r.version, paused: r.paused }
+      : null;
   }
 
   /** Why an app is not running here, when its config cannot run. */

@@ -22,30 +22,62 @@ describe("the JSON API on SQLite", () => {
 
     const got = await t.call("GET", "/api/apps/shop/config");
     expect(got.status).toBe(200);
-    expect(got.json).toMatchObject({ name: "shop", version: 1, author: "token:DYNOSAUR_API_TOKEN", comment: "first", config: dryRunConfig(), secrets: [] });
+    expect(got.json).toMatchObject({
+      name: "shop",
+      version: 1,
+      author: "token:DYNOSAUR_API_TOKEN",
+      comment: "first",
+      config: dryRunConfig(),
+      secrets: [],
+    });
 
     const list = await t.call("GET", "/api/apps");
     expect(list.status).toBe(200);
     expect(list.json.apps).toHaveLength(1);
     const app = list.json.apps[0];
     expect(app).toMatchObject({ name: "shop", version: 1, paused: false, dry_run: true, scaled_here: true });
-    expect(app.processes).toEqual([{ type: "web", current: tick.after, estimate: tick.estimate, health: "ok", winner: "random" }]);
+    expect(app.processes).toEqual([
+      { type: "web", current: tick.after, estimate: tick.estimate, health: "ok", winner: "random" },
+    ]);
 
-    const ticks = await t.call("GET", `/api/apps/shop/ticks?since=${encodeURIComponent(new Date(tick.time - 1).toISOString())}`);
+    const ticks = await t.call(
+      "GET",
+      `/api/apps/shop/ticks?since=${encodeURIComponent(new Date(tick.time - 1).toISOString())}`,
+    );
     expect(ticks.status).toBe(200);
     expect(ticks.json.ticks).toHaveLength(1);
-    expect(ticks.json.ticks[0]).toMatchObject({ at: new Date(tick.time).toISOString(), estimate: tick.estimate, reason: tick.reason });
+    expect(ticks.json.ticks[0]).toMatchObject({
+      at: new Date(tick.time).toISOString(),
+      estimate: tick.estimate,
+      reason: tick.reason,
+    });
 
-    const readings = await t.call("GET", `/api/apps/shop/readings?since=${encodeURIComponent(new Date(tick.time - 120_000).toISOString())}`);
+    const readings = await t.call(
+      "GET",
+      `/api/apps/shop/readings?since=${encodeURIComponent(new Date(tick.time - 120_000).toISOString())}`,
+    );
     expect(readings.json.readings).toEqual([
-      { minute: new Date(Math.floor(tick.time / 60_000) * 60_000).toISOString(), process_type: "web", dynos: tick.after, estimate: tick.estimate, sources: [{ name: "random", value: tick.sources[0]!.value, estimate: tick.sources[0]!.estimate, health: "ok" }] },
+      {
+        minute: new Date(Math.floor(tick.time / 60_000) * 60_000).toISOString(),
+        process_type: "web",
+        dynos: tick.after,
+        estimate: tick.estimate,
+        sources: [{ name: "random", value: tick.sources[0]!.value, estimate: tick.sources[0]!.estimate, health: "ok" }],
+      },
     ]);
 
     const events = await t.call("GET", "/api/apps/shop/events");
     expect(events.json.events.map((e: { kind: string }) => e.kind)).toContain("config-changed");
 
     const status = await t.call("GET", "/api/apps/shop/status");
-    expect(status.json).toMatchObject({ name: "shop", scaled_here: true, version: 1, paused: false, dryRun: true, running: true });
+    expect(status.json).toMatchObject({
+      name: "shop",
+      scaled_here: true,
+      version: 1,
+      paused: false,
+      dryRun: true,
+      running: true,
+    });
   });
 
   it("lists each process type of an app, live and from the stored ticks, and stores one tick row per process type", async () => {
@@ -56,7 +88,10 @@ describe("the JSON API on SQLite", () => {
         { type: "random", name: "jobs", seed: 3, interval: 5, process: "worker" },
       ],
     });
-    const config = { ...body, processes: { web: { min_dynos: 1, max_dynos: 5 }, worker: { min_dynos: 2, max_dynos: 3 } } };
+    const config = {
+      ...body,
+      processes: { web: { min_dynos: 1, max_dynos: 5 }, worker: { min_dynos: 2, max_dynos: 3 } },
+    };
     expect((await t.call("PUT", "/api/apps/shop/config", { body: config })).status).toBe(200);
     await nextTick(t, "shop", 2);
     const [web, worker] = t.server.supervisor.status("shop")!.processes;
@@ -75,7 +110,11 @@ describe("the JSON API on SQLite", () => {
     const stored = (await t.call("GET", "/api/apps")).json.apps[0];
     expect(stored.scaled_here).toBe(false);
     expect(stored.processes).toEqual(live);
-    const ticks = (await t.call("GET", "/api/apps/shop/ticks")).json.ticks as { time: number; processType: string; sources: { name: string }[] }[];
+    const ticks = (await t.call("GET", "/api/apps/shop/ticks")).json.ticks as {
+      time: number;
+      processType: string;
+      sources: { name: string }[];
+    }[];
     const times = [...new Set(ticks.map((r) => r.time))];
     expect(times.length).toBeGreaterThan(0);
     for (const time of times) {
@@ -89,8 +128,16 @@ describe("the JSON API on SQLite", () => {
     // A process type the newer ticks no longer have (taken out of the config) is not listed.
     const latest = ticks.at(-1) as unknown as { time: number };
     const appId = (await t.server.stores.apps.get("shop"))!.id;
-    await t.server.stores.readings.write({ ticks: [{ appId, time: latest.time + 5000, processType: "web", report: { ...ticks[0], time: latest.time + 5000 } }], minutes: [], events: [] });
-    expect((await t.call("GET", "/api/apps")).json.apps[0].processes.map((p: { type: string }) => p.type)).toEqual(["web"]);
+    await t.server.stores.readings.write({
+      ticks: [
+        { appId, time: latest.time + 5000, processType: "web", report: { ...ticks[0], time: latest.time + 5000 } },
+      ],
+      minutes: [],
+      events: [],
+    });
+    expect((await t.call("GET", "/api/apps")).json.apps[0].processes.map((p: { type: string }) => p.type)).toEqual([
+      "web",
+    ]);
   });
 
   it("refuses an invalid config with every error at its path, and saves nothing", async () => {
@@ -104,33 +151,53 @@ describe("the JSON API on SQLite", () => {
     expect(r.status).toBe(422);
     const paths = r.json.errors.map((e: { path: string }) => e.path);
     expect(paths).toEqual(expect.arrayContaining(["scaler", "scaler.min_dynos", "use[1]", "plugins[0].max_value"]));
-    expect(r.json.errors.find((e: { path: string }) => e.path === "scaler").message).toMatch(/unknown key "intervall" \(did you mean "interval"\?\)/);
-    expect(r.json.errors.find((e: { path: string }) => e.path === "use[1]").hint).toMatch(/npm install dynosaur-plugin-no-such-plugin-xyz/);
+    expect(r.json.errors.find((e: { path: string }) => e.path === "scaler").message).toMatch(
+      /unknown key "intervall" \(did you mean "interval"\?\)/,
+    );
+    expect(r.json.errors.find((e: { path: string }) => e.path === "use[1]").hint).toMatch(
+      /npm install dynosaur-plugin-no-such-plugin-xyz/,
+    );
     expect((await t.call("GET", "/api/apps")).json.apps).toEqual([]);
     expect((await t.call("GET", "/api/apps/shop/config")).status).toBe(404);
 
     // An existing app keeps its version when a change is refused.
     expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() })).status).toBe(200);
-    const again = await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig({ scaler: { max_dynos: "ten" } }) });
+    const again = await t.call("PUT", "/api/apps/shop/config", {
+      body: dryRunConfig({ scaler: { max_dynos: "ten" } }),
+    });
     expect(again.status).toBe(422);
-    expect(again.json.errors).toEqual([{ path: "scaler.max_dynos", message: expect.stringMatching(/expected a number/) }]);
+    expect(again.json.errors).toEqual([
+      { path: "scaler.max_dynos", message: expect.stringMatching(/expected a number/) },
+    ]);
     expect((await t.call("GET", "/api/apps/shop/config/versions")).json.versions).toHaveLength(1);
   });
 
   it("If-Match: a save based on an old version is refused with 409 (no lost update)", async () => {
     const t = await startTestServer();
     expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() })).status).toBe(200);
-    const a = await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig({ scaler: { max_dynos: 6 } }), headers: { "if-match": '"1"' } });
+    const a = await t.call("PUT", "/api/apps/shop/config", {
+      body: dryRunConfig({ scaler: { max_dynos: 6 } }),
+      headers: { "if-match": '"1"' },
+    });
     expect(a.status).toBe(200);
     expect(a.json.version).toBe(2);
-    const b = await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig({ scaler: { max_dynos: 7 } }), headers: { "if-match": '"1"' } });
+    const b = await t.call("PUT", "/api/apps/shop/config", {
+      body: dryRunConfig({ scaler: { max_dynos: 7 } }),
+      headers: { "if-match": '"1"' },
+    });
     expect(b.status).toBe(409);
     expect(b.json.version).toBe(2);
     expect((await t.call("GET", "/api/apps/shop/config")).json.config.scaler.max_dynos).toBe(6);
     // If-Match 0: only when the app does not exist yet.
-    expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig(), headers: { "if-match": "0" } })).status).toBe(409);
-    expect((await t.call("PUT", "/api/apps/new-app/config", { body: dryRunConfig(), headers: { "if-match": "0" } })).status).toBe(200);
-    expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig(), headers: { "if-match": "soon" } })).status).toBe(422);
+    expect(
+      (await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig(), headers: { "if-match": "0" } })).status,
+    ).toBe(409);
+    expect(
+      (await t.call("PUT", "/api/apps/new-app/config", { body: dryRunConfig(), headers: { "if-match": "0" } })).status,
+    ).toBe(200);
+    expect(
+      (await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig(), headers: { "if-match": "soon" } })).status,
+    ).toBe(422);
   });
 
   it("lists versions, rolls back as a new version, and the engine obeys", async () => {
@@ -141,14 +208,20 @@ describe("the JSON API on SQLite", () => {
     expect(t.server.supervisor.status("shop")?.version).toBe(2);
     const versions = await t.call("GET", "/api/apps/shop/config/versions");
     expect(versions.json.current).toBe(2);
-    expect(versions.json.versions.map((v: { version: number; comment: string | null }) => [v.version, v.comment])).toEqual([
+    expect(
+      versions.json.versions.map((v: { version: number; comment: string | null }) => [v.version, v.comment]),
+    ).toEqual([
       [2, "more"],
       [1, null],
     ]);
     const back = await t.call("POST", "/api/apps/shop/config/rollback", { body: { version: 1 } });
     expect(back.status).toBe(200);
     expect(back.json.version).toBe(3);
-    expect((await t.call("GET", "/api/apps/shop/config")).json).toMatchObject({ version: 3, comment: "rollback to version 1", config: { scaler: { min_dynos: 1 } } });
+    expect((await t.call("GET", "/api/apps/shop/config")).json).toMatchObject({
+      version: 3,
+      comment: "rollback to version 1",
+      config: { scaler: { min_dynos: 1 } },
+    });
     expect(t.server.supervisor.status("shop")?.version).toBe(3);
     expect((await t.call("POST", "/api/apps/shop/config/rollback", { body: { version: 9 } })).status).toBe(404);
     const kinds = (await t.call("GET", "/api/apps/shop/events")).json.events.map((e: { kind: string }) => e.kind);
@@ -181,7 +254,9 @@ describe("the JSON API on SQLite", () => {
     const r = await t.call("GET", "/api/schema?use=random,dynosaur-plugin-example");
     expect(r.status).toBe(200);
     const items = r.json.properties.plugins.items.anyOf;
-    const example = items.find((i: { properties: { type: { enum: string[] } } }) => i.properties.type.enum.includes("example"));
+    const example = items.find((i: { properties: { type: { enum: string[] } } }) =>
+      i.properties.type.enum.includes("example"),
+    );
     expect(example.properties.per_dyno.type).toBe("number");
     expect(example.properties.token.writeOnly).toBe(true);
     expect(r.json.properties.scaler.properties.heroku_api_key.writeOnly).toBe(true);
@@ -195,14 +270,19 @@ describe("the JSON API on SQLite", () => {
     await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() });
     await t.server.supervisor.sync();
     const r = await t.call("GET", "/api/instances");
-    expect(r.json.instances).toEqual([expect.objectContaining({ id: t.server.instanceId, pid: process.pid, apps: ["shop"] })]);
+    expect(r.json.instances).toEqual([
+      expect.objectContaining({ id: t.server.instanceId, pid: process.pid, apps: ["shop"] }),
+    ]);
   });
 
   it("streams live ticks as Server-Sent Events", async () => {
     const t = await startTestServer();
     await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() });
     const controller = new AbortController();
-    const res = await fetch(`${t.server.url}/api/apps/shop/stream`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: controller.signal });
+    const res = await fetch(`${t.server.url}/api/apps/shop/stream`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+      signal: controller.signal,
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
     const reader = res.body!.getReader();
@@ -219,7 +299,15 @@ describe("the JSON API on SQLite", () => {
     const t = await startTestServer();
     const doc = (await t.call("GET", "/api/openapi.json")).json;
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/apps", "/api/apps/{name}/config", "/api/apps/{name}/stream", "/api/schema", "/api/instances"]));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        "/api/apps",
+        "/api/apps/{name}/config",
+        "/api/apps/{name}/stream",
+        "/api/schema",
+        "/api/instances",
+      ]),
+    );
     expect(doc.paths["/api/apps/{name}/config"].put.responses["422"]).toBeDefined();
   });
 });

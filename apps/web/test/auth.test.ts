@@ -18,7 +18,9 @@ describe("auth", () => {
     const t = await startTestServer();
     await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() });
     const doc = (await t.call("GET", "/api/openapi.json")).json as { paths: Record<string, Record<string, unknown>> };
-    const routes = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => [m.toUpperCase(), fill(path)] as const));
+    const routes = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((m) => [m.toUpperCase(), fill(path)] as const),
+    );
     expect(routes.length).toBeGreaterThan(15);
     for (const [method, path] of routes) {
       const body = method === "GET" || method === "DELETE" ? undefined : {};
@@ -52,18 +54,32 @@ describe("auth", () => {
     const session = await t.call("GET", "/api/session", { token: null, headers: { cookie } });
     expect(session.json).toEqual({ user: "admin", admin: true, csrf_token: csrf });
 
-    const noCsrf = await t.call("PUT", "/api/apps/shop/config", { token: null, headers: { cookie }, body: dryRunConfig() });
+    const noCsrf = await t.call("PUT", "/api/apps/shop/config", {
+      token: null,
+      headers: { cookie },
+      body: dryRunConfig(),
+    });
     expect(noCsrf.status).toBe(403);
-    const wrongCsrf = await t.call("PUT", "/api/apps/shop/config", { token: null, headers: { cookie, "x-csrf-token": "guess" }, body: dryRunConfig() });
+    const wrongCsrf = await t.call("PUT", "/api/apps/shop/config", {
+      token: null,
+      headers: { cookie, "x-csrf-token": "guess" },
+      body: dryRunConfig(),
+    });
     expect(wrongCsrf.status).toBe(403);
     expect((await t.call("GET", "/api/apps")).json.apps).toEqual([]);
-    const ok = await t.call("PUT", "/api/apps/shop/config", { token: null, headers: { cookie, "x-csrf-token": csrf }, body: dryRunConfig() });
+    const ok = await t.call("PUT", "/api/apps/shop/config", {
+      token: null,
+      headers: { cookie, "x-csrf-token": csrf },
+      body: dryRunConfig(),
+    });
     expect(ok.status).toBe(200);
     expect((await t.call("GET", "/api/apps/shop/config")).json.author).toBe("admin");
 
     // Logging out needs the token too, and ends the session.
     expect((await t.call("POST", "/api/logout", { token: null, headers: { cookie } })).status).toBe(403);
-    expect((await t.call("POST", "/api/logout", { token: null, headers: { cookie, "x-csrf-token": csrf } })).status).toBe(200);
+    expect(
+      (await t.call("POST", "/api/logout", { token: null, headers: { cookie, "x-csrf-token": csrf } })).status,
+    ).toBe(200);
     expect((await t.call("GET", "/api/apps", { token: null, headers: { cookie } })).status).toBe(401);
   });
 
@@ -77,7 +93,8 @@ describe("auth", () => {
 
   it("rate-limits failed logins per client and per user, until the window passes", async () => {
     const t = await startTestServer();
-    for (let i = 0; i < 5; i++) expect((await t.call("POST", "/api/login", { token: null, body: { password: `wrong-${i}` } })).status).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await t.call("POST", "/api/login", { token: null, body: { password: `wrong-${i}` } })).status).toBe(401);
     const limited = await t.call("POST", "/api/login", { token: null, body: { password: ADMIN_PASSWORD } });
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
@@ -94,7 +111,9 @@ describe("auth", () => {
     expect(token).toMatch(/^dyno_/);
     expect((await call(t.server.url, "GET", "/api/apps", { token })).status).toBe(200);
     const listed = await t.call("GET", "/api/tokens");
-    expect(listed.json.tokens).toEqual([expect.objectContaining({ id: created.json.id, name: "deploy", last_used_at: expect.any(String) })]);
+    expect(listed.json.tokens).toEqual([
+      expect.objectContaining({ id: created.json.id, name: "deploy", last_used_at: expect.any(String) }),
+    ]);
     expect(listed.text).not.toContain(token);
     const rows = await t.server.stores.store.db.selectFrom("api_tokens").selectAll().execute();
     expect(JSON.stringify(rows)).not.toContain(token);
@@ -104,9 +123,14 @@ describe("auth", () => {
 
   it("refuses oversized bodies (413), non-JSON bodies (415), bad JSON (400) and unknown fields (422)", async () => {
     const t = await startTestServer({ bodyLimit: 1024 });
-    const big = await t.call("PUT", "/api/apps/shop/config", { body: { ...dryRunConfig(), padding: "x".repeat(2000) } });
+    const big = await t.call("PUT", "/api/apps/shop/config", {
+      body: { ...dryRunConfig(), padding: "x".repeat(2000) },
+    });
     expect(big.status).toBe(413);
-    const form = await t.call("PUT", "/api/apps/shop/config", { body: "scaler=1", headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const form = await t.call("PUT", "/api/apps/shop/config", {
+      body: "scaler=1",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
     expect(form.status).toBe(415);
     const broken = await t.call("PUT", "/api/apps/shop/config", { body: "{not json" });
     expect(broken.status).toBe(400);

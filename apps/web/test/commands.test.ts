@@ -8,7 +8,13 @@ import { tempDir } from "./helpers.js";
 async function run(argv: string[], cwd: string, env: Record<string, string> = {}) {
   let stdout = "";
   let stderr = "";
-  const code = await main({ argv, cwd, env, stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } });
+  const code = await main({
+    argv,
+    cwd,
+    env,
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+  });
   return { code, stdout, stderr };
 }
 
@@ -36,7 +42,10 @@ describe("dynosaur-web import and export", () => {
 
   it("an invalid config is not imported: exit 2, every error at its path", async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, "bad.yaml"), "use: [random]\nscaler: { dry_run: true, min_dynos: 9, max_dynos: 2 }\nplugins:\n  - { type: random, sed: 1 }\n");
+    writeFileSync(
+      join(dir, "bad.yaml"),
+      "use: [random]\nscaler: { dry_run: true, min_dynos: 9, max_dynos: 2 }\nplugins:\n  - { type: random, sed: 1 }\n",
+    );
     const r = await run(["import", "bad.yaml"], dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/scaler\.min_dynos: min_dynos \(9\) is greater than max_dynos \(2\)/);
@@ -46,8 +55,14 @@ describe("dynosaur-web import and export", () => {
 
   it("usage errors exit 2 with a hint", async () => {
     const dir = tempDir();
-    expect(await run(["frobnicate"], dir)).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown command "frobnicate"[\s\S]*hint: see dynosaur-web --help/) });
-    expect(await run(["--port", "nope"], dir)).toMatchObject({ code: 2, stderr: expect.stringMatching(/--port nope: not a port number/) });
+    expect(await run(["frobnicate"], dir)).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/unknown command "frobnicate"[\s\S]*hint: see dynosaur-web --help/),
+    });
+    expect(await run(["--port", "nope"], dir)).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--port nope: not a port number/),
+    });
     expect(await run(["import"], dir)).toMatchObject({ code: 2 });
     expect((await run(["--help"], dir)).stdout).toMatch(/dynosaur-web import <config.yaml>/);
   });

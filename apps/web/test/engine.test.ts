@@ -10,7 +10,9 @@ const HEROKU_KEY = "heroku-fake-0123456789abcdef";
 /** A JSON endpoint whose number the test sets. */
 async function gauge() {
   const state = { value: 0 };
-  const server = createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ n: state.value })));
+  const server = createServer((_req, res) =>
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ n: state.value })),
+  );
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   onCleanup(() => new Promise((r) => server.close(r)));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/n`, state };
@@ -27,15 +29,39 @@ async function tickUntil(t: TestServer, app: string, done: (r: TickReport) => bo
 
 describe("engines run by the server", () => {
   it("a config change applies live: readings (hysteresis window) and the blackout survive, new limits are obeyed", async () => {
-    const heroku = await startHerokuFake({ apiKey: HEROKU_KEY, apps: { example: { formation: { web: { quantity: 1 } } } } });
+    const heroku = await startHerokuFake({
+      apiKey: HEROKU_KEY,
+      apps: { example: { formation: { web: { quantity: 1 } } } },
+    });
     onCleanup(() => heroku.close());
     const load = await gauge();
     const t = await startTestServer();
     const config = (min: number) => ({
       use: ["dynosaur-plugin-example"],
       // The seed policy: its hysteresis window is what this test watches survive a change.
-      scaler: { policy: "seed", heroku_app_name: "example", heroku_api_key: HEROKU_KEY, heroku_api_url: heroku.url, min_dynos: min, max_dynos: 10, interval: 5, blackout: 300, scale_down_step: 0, heroku_poll_interval: 5 },
-      plugins: [{ type: "example", name: "load", url: load.url, json_pointer: "/n", per_dyno: 4, interval: 5, hysteresis_period: 30 }],
+      scaler: {
+        policy: "seed",
+        heroku_app_name: "example",
+        heroku_api_key: HEROKU_KEY,
+        heroku_api_url: heroku.url,
+        min_dynos: min,
+        max_dynos: 10,
+        interval: 5,
+        blackout: 300,
+        scale_down_step: 0,
+        heroku_poll_interval: 5,
+      },
+      plugins: [
+        {
+          type: "example",
+          name: "load",
+          url: load.url,
+          json_pointer: "/n",
+          per_dyno: 4,
+          interval: 5,
+          hysteresis_period: 30,
+        },
+      ],
     });
 
     load.state.value = 20;
@@ -49,7 +75,14 @@ describe("engines run by the server", () => {
     expect(low.estimate).toBe(5); // the hysteresis window still holds the 20
     const retrievedBefore = t.server.supervisor.status("shop")!.sources[0]!.lastRetrieval;
 
-    expect((await t.call("PUT", "/api/apps/shop/config?comment=min%202", { body: config(2), headers: { "if-match": '"1"' } })).status).toBe(200);
+    expect(
+      (
+        await t.call("PUT", "/api/apps/shop/config?comment=min%202", {
+          body: config(2),
+          headers: { "if-match": '"1"' },
+        })
+      ).status,
+    ).toBe(200);
     const status = t.server.supervisor.status("shop")!;
     expect(status.version).toBe(2);
     // Same source instance: its last reading (and window) are still there.
@@ -68,22 +101,44 @@ describe("engines run by the server", () => {
     expect(down.after).toBe(2); // the new min_dynos
     expect(heroku.formation("example", "web")?.quantity).toBe(2);
 
-    const events = (await t.call("GET", "/api/apps/shop/events")).json.events as { kind: string; data: Record<string, unknown> }[];
+    const events = (await t.call("GET", "/api/apps/shop/events")).json.events as {
+      kind: string;
+      data: Record<string, unknown>;
+    }[];
     const kinds = events.map((e) => e.kind);
     expect(kinds).toEqual(["config-changed", "scale-up", "config-changed", "scale-down"]);
-    expect(events[1]!.data).toMatchObject({ from: 1, to: 5, process: "web", winner: "load", estimate: 5, reason: expect.stringMatching(/up/) });
+    expect(events[1]!.data).toMatchObject({
+      from: 1,
+      to: 5,
+      process: "web",
+      winner: "load",
+      estimate: 5,
+      reason: expect.stringMatching(/up/),
+    });
     expect(events[3]!.data).toMatchObject({ from: 5, to: 2, winner: "load" });
   });
 
   it("records a manual change and a refusal by Heroku as events", async () => {
-    const heroku = await startHerokuFake({ apiKey: HEROKU_KEY, maxQuantity: 3, apps: { example: { formation: { web: { quantity: 1 } } } } });
+    const heroku = await startHerokuFake({
+      apiKey: HEROKU_KEY,
+      maxQuantity: 3,
+      apps: { example: { formation: { web: { quantity: 1 } } } },
+    });
     onCleanup(() => heroku.close());
     const load = await gauge();
     const t = await startTestServer();
     load.state.value = 4;
     const body = {
       use: ["dynosaur-plugin-example"],
-      scaler: { heroku_app_name: "example", heroku_api_key: HEROKU_KEY, heroku_api_url: heroku.url, min_dynos: 1, max_dynos: 10, interval: 5, heroku_poll_interval: 5 },
+      scaler: {
+        heroku_app_name: "example",
+        heroku_api_key: HEROKU_KEY,
+        heroku_api_url: heroku.url,
+        min_dynos: 1,
+        max_dynos: 10,
+        interval: 5,
+        heroku_poll_interval: 5,
+      },
       plugins: [{ type: "example", name: "load", url: load.url, json_pointer: "/n", per_dyno: 4, interval: 5 }],
     };
     expect((await t.call("PUT", "/api/apps/shop/config", { body })).status).toBe(200);
@@ -103,7 +158,11 @@ describe("engines run by the server", () => {
     await nextTick(t, "shop");
     const load = await gauge();
     load.state.value = 8;
-    const next = { use: ["random", "dynosaur-plugin-example"], ...base, plugins: [...base.plugins, { type: "example", url: load.url, json_pointer: "/n", per_dyno: 1, interval: 5 }] };
+    const next = {
+      use: ["random", "dynosaur-plugin-example"],
+      ...base,
+      plugins: [...base.plugins, { type: "example", url: load.url, json_pointer: "/n", per_dyno: 1, interval: 5 }],
+    };
     expect((await t.call("PUT", "/api/apps/shop/config", { body: next })).status).toBe(200);
     const r = await nextTick(t, "shop");
     expect(r.sources.map((s) => s.name)).toEqual(["random", "example"]);

@@ -129,7 +129,9 @@ export async function nextTick(t: TestServer, app: string, count = 1): Promise<T
 }
 
 /** A dry-run config of the random plugin (no Heroku needed). */
-export function dryRunConfig(overrides: { scaler?: Record<string, unknown>; plugins?: unknown[]; use?: string[] } = {}) {
+export function dryRunConfig(
+  overrides: { scaler?: Record<string, unknown>; plugins?: unknown[]; use?: string[] } = {},
+) {
   return {
     use: overrides.use ?? ["random"],
     scaler: { dry_run: true, min_dynos: 1, max_dynos: 5, interval: 5, ...overrides.scaler },
@@ -144,7 +146,11 @@ const POSTGRES_SH = fileURLToPath(new URL("../../../scripts/postgres.sh", import
  * needed). Fails, never skips, when there is none: a database never reached proves nothing.
  */
 export async function freshDatabase(label: string): Promise<string> {
-  const out = execFileSync("bash", [POSTGRES_SH], { encoding: "utf8", timeout: 300_000, stdio: ["ignore", "pipe", "inherit"] });
+  const out = execFileSync("bash", [POSTGRES_SH], {
+    encoding: "utf8",
+    timeout: 300_000,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const url = out.trim().split("\n").at(-1) ?? "";
   expect(url).toMatch(/^postgres:\/\/.+@127\.0\.0\.1:\d+\//);
   const name = `dynosaur_web_${label}_${process.pid}_${Date.now()}`.toLowerCase().replace(/[^a-z0-9_]/g, "_");
@@ -164,7 +170,10 @@ export async function dropDatabase(url: string): Promise<void> {
   const admin = new pg.Client({ connectionString: url.replace(/\/[^/]*$/, "/postgres") });
   await admin.connect();
   try {
-    await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name]);
+    await admin.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+      [name],
+    );
     await admin.query(`DROP DATABASE IF EXISTS ${name}`);
   } finally {
     await admin.end();
@@ -173,19 +182,26 @@ export async function dropDatabase(url: string): Promise<void> {
 
 /** Spawns the built server as a user would run it; killed after the test if still running. */
 export function spawnServer(args: string[], options: { cwd: string; env: Record<string, string> }) {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: { PATH: process.env.PATH ?? "", ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? "", ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d) => (stdout += d));
   child.stderr.on("data", (d) => (stderr += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal })),
+  );
   onCleanup(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill("SIGKILL");
       await exited;
     }
   });
-  const waitFor = (pattern: RegExp, ms = 30_000) => until(() => pattern.test(stdout), ms, `output matching ${pattern}; got:\n${stdout}\n${stderr}`);
+  const waitFor = (pattern: RegExp, ms = 30_000) =>
+    until(() => pattern.test(stdout), ms, `output matching ${pattern}; got:\n${stdout}\n${stderr}`);
   return { child, exited, waitFor, stdout: () => stdout, stderr: () => stderr };
 }
 

@@ -17,10 +17,20 @@ const APPS = ["alpha", "bravo", "charlie", "delta"];
 const INTERVAL_S = 1;
 
 describe("several server processes on one PostgreSQL", () => {
-  it("scale four apps with no app scaled twice; a change saved through either reaches the scaler; SIGKILL hands the apps over", { timeout: 90_000 }, async () => {
-    const heroku = await startHerokuFake({ apps: Object.fromEntries(APPS.map((a) => [a, { formation: { web: { quantity: 1 } } }])) });
+  it("scale four apps with no app scaled twice; a change saved through either reaches the scaler; SIGKILL hands the apps over", {
+    timeout: 90_000,
+  }, async () => {
+    const heroku = await startHerokuFake({
+      apps: Object.fromEntries(APPS.map((a) => [a, { formation: { web: { quantity: 1 } } }])),
+    });
     onCleanup(() => heroku.close());
-    const env = { DATABASE_URL: databaseUrl, DYNOSAUR_API_TOKEN: TOKEN, DYNOSAUR_SECRET_KEY: "ab".repeat(32), HEROKU_API_KEY: heroku.apiKey, DYNOSAUR_POLL_INTERVAL: "0.25" };
+    const env = {
+      DATABASE_URL: databaseUrl,
+      DYNOSAUR_API_TOKEN: TOKEN,
+      DYNOSAUR_SECRET_KEY: "ab".repeat(32),
+      HEROKU_API_KEY: heroku.apiKey,
+      DYNOSAUR_POLL_INTERVAL: "0.25",
+    };
     const start = async () => {
       const p = spawnServer(["--port", "0"], { cwd: tempDir(), env });
       await p.waitFor(/listening on http:\/\/\S+,/);
@@ -30,21 +40,44 @@ describe("several server processes on one PostgreSQL", () => {
     const b = await start();
     const config = (app: string, min = 1) => ({
       use: ["random"],
-      scaler: { heroku_app_name: app, heroku_api_key: "${HEROKU_API_KEY}", heroku_api_url: heroku.url, interval: INTERVAL_S, heroku_poll_interval: INTERVAL_S, min_dynos: min, max_dynos: 6, blackout: 0 },
+      scaler: {
+        heroku_app_name: app,
+        heroku_api_key: "${HEROKU_API_KEY}",
+        heroku_api_url: heroku.url,
+        interval: INTERVAL_S,
+        heroku_poll_interval: INTERVAL_S,
+        min_dynos: min,
+        max_dynos: 6,
+        blackout: 0,
+      },
       plugins: [{ type: "random", seed: 5, interval: INTERVAL_S, max_value: 8 }],
     });
     // Saved through both processes.
-    for (const [i, app] of APPS.entries()) expect((await call(i % 2 ? b.url : a.url, "PUT", `/api/apps/${app}/config`, { body: config(app) })).status).toBe(200);
+    for (const [i, app] of APPS.entries())
+      expect((await call(i % 2 ? b.url : a.url, "PUT", `/api/apps/${app}/config`, { body: config(app) })).status).toBe(
+        200,
+      );
 
-    const instances = async () => (await call(a.url, "GET", "/api/instances")).json.instances as { id: string; pid: number; apps: string[] }[];
+    const instances = async () =>
+      (await call(a.url, "GET", "/api/instances")).json.instances as { id: string; pid: number; apps: string[] }[];
     await until(async () => (await instances()).flatMap((i) => i.apps).length === 4, 15_000, "all four apps scaled");
     const live = await instances();
     expect(live).toHaveLength(2);
     expect(live.flatMap((i) => i.apps).sort()).toEqual(APPS);
 
     // Heroku saw each app from one process only.
-    const scalers = (app: string, from = 0) => new Set(heroku.requests.slice(from).filter((r) => r.path.startsWith(`/apps/${app}/`)).map((r) => /\(([^)]+)\)/.exec(String(r.headers["user-agent"]))?.[1]));
-    await until(() => APPS.every((app) => heroku.requests.filter((r) => r.path.startsWith(`/apps/${app}/`)).length >= 3), 15_000, "a few Heroku calls per app");
+    const scalers = (app: string, from = 0) =>
+      new Set(
+        heroku.requests
+          .slice(from)
+          .filter((r) => r.path.startsWith(`/apps/${app}/`))
+          .map((r) => /\(([^)]+)\)/.exec(String(r.headers["user-agent"]))?.[1]),
+      );
+    await until(
+      () => APPS.every((app) => heroku.requests.filter((r) => r.path.startsWith(`/apps/${app}/`)).length >= 3),
+      15_000,
+      "a few Heroku calls per app",
+    );
     for (const app of APPS) {
       const ids = scalers(app);
       expect([app, ids.size]).toEqual([app, 1]);
@@ -67,11 +100,22 @@ describe("several server processes on one PostgreSQL", () => {
     victim.child.kill("SIGKILL");
     await victim.exited;
     const killedAt = heroku.requests.length;
-    await until(async () => {
-      const now = (await call(survivor.url, "GET", "/api/instances")).json.instances as { id: string; apps: string[] }[];
-      return now.find((i) => i.id === survivorId)?.apps.length === 4;
-    }, 2 * INTERVAL_S * 1000 + 5_000, "the survivor scales all four apps");
-    await until(() => APPS.every((app) => scalers(app, killedAt).has(survivorId)), 5_000, "Heroku hears from the survivor for every app");
+    await until(
+      async () => {
+        const now = (await call(survivor.url, "GET", "/api/instances")).json.instances as {
+          id: string;
+          apps: string[];
+        }[];
+        return now.find((i) => i.id === survivorId)?.apps.length === 4;
+      },
+      2 * INTERVAL_S * 1000 + 5_000,
+      "the survivor scales all four apps",
+    );
+    await until(
+      () => APPS.every((app) => scalers(app, killedAt).has(survivorId)),
+      5_000,
+      "Heroku hears from the survivor for every app",
+    );
     for (const app of APPS) expect([app, [...scalers(app, killedAt)]]).toEqual([app, [survivorId]]);
     expect(survivor.stdout()).toMatch(/scaling alpha/);
   });

@@ -7,7 +7,10 @@ import { startTestServer, tempDir } from "./helpers.js";
 function builtPages(): string {
   const dir = tempDir();
   mkdirSync(join(dir, "assets"));
-  writeFileSync(join(dir, "index.html"), '<!doctype html><script type="module" src="/assets/index-abc123.js"></script>');
+  writeFileSync(
+    join(dir, "index.html"),
+    '<!doctype html><script type="module" src="/assets/index-abc123.js"></script>',
+  );
   writeFileSync(join(dir, "assets", "index-abc123.js"), "console.log(1)");
   return dir;
 }

@@ -17,12 +17,17 @@ const SECRET_KEY = "0123456789abcdef".repeat(4);
 const HEROKU_KEY = "heroku-fake-0123456789abcdef";
 
 async function server(options: Parameters<typeof startTestServer>[0] = {}) {
-  const t = await startTestServer({ ...options, env: { DATABASE_URL: databaseUrl, DYNOSAUR_SECRET_KEY: SECRET_KEY, ...options.env } });
+  const t = await startTestServer({
+    ...options,
+    env: { DATABASE_URL: databaseUrl, DYNOSAUR_SECRET_KEY: SECRET_KEY, ...options.env },
+  });
   onCleanup(async () => {
     // Each test starts from empty tables.
     const c = new pg.Client({ connectionString: databaseUrl });
     await c.connect();
-    await c.query("TRUNCATE apps, config_versions, ticks, minutes, latest, events, sessions, api_tokens, instances CASCADE");
+    await c.query(
+      "TRUNCATE apps, config_versions, ticks, minutes, latest, events, sessions, api_tokens, instances CASCADE",
+    );
     await c.end();
   });
   return t;
@@ -32,9 +37,20 @@ describe("on PostgreSQL", () => {
   it("saves versions, applies them, stores ticks and events, and a restart keeps them", async () => {
     const t = await server();
     expect(t.server.stores.store.dialect).toBe("postgres");
-    expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() })).json).toEqual({ name: "shop", version: 1, created: true });
+    expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() })).json).toEqual({
+      name: "shop",
+      version: 1,
+      created: true,
+    });
     const tick = await nextTick(t, "shop");
-    expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig({ scaler: { min_dynos: 3 } }), headers: { "if-match": '"1"' } })).status).toBe(200);
+    expect(
+      (
+        await t.call("PUT", "/api/apps/shop/config", {
+          body: dryRunConfig({ scaler: { min_dynos: 3 } }),
+          headers: { "if-match": '"1"' },
+        })
+      ).status,
+    ).toBe(200);
     const after = await nextTick(t, "shop");
     expect(after.after).toBeGreaterThanOrEqual(3);
     const bad = await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig({ scaler: { min_dynos: -1 } }) });
@@ -48,11 +64,20 @@ describe("on PostgreSQL", () => {
     expect(again.server.supervisor.status("shop")?.version).toBe(3);
     const versions = (await again.call("GET", "/api/apps/shop/config/versions")).json.versions;
     expect(versions.map((v: { version: number }) => v.version)).toEqual([3, 2, 1]);
-    const ticks = (await again.call("GET", `/api/apps/shop/ticks?since=${encodeURIComponent(new Date(tick.time - 1).toISOString())}`)).json.ticks;
+    const ticks = (
+      await again.call("GET", `/api/apps/shop/ticks?since=${encodeURIComponent(new Date(tick.time - 1).toISOString())}`)
+    ).json.ticks;
     expect(ticks.length).toBeGreaterThanOrEqual(2);
     expect(typeof ticks[0].time).toBe("number");
-    const events = (await again.call("GET", "/api/apps/shop/events")).json.events as { kind: string; message: string }[];
-    expect(events.map((e) => e.kind).filter((k) => !k.startsWith("scale-"))).toEqual(["config-changed", "config-changed", "rollback"]);
+    const events = (await again.call("GET", "/api/apps/shop/events")).json.events as {
+      kind: string;
+      message: string;
+    }[];
+    expect(events.map((e) => e.kind).filter((k) => !k.startsWith("scale-"))).toEqual([
+      "config-changed",
+      "config-changed",
+      "rollback",
+    ]);
     // The dry run's simulated scaling is history too, and says so.
     expect(events.filter((e) => e.kind.startsWith("scale-")).every((e) => e.message.includes("[dry run]"))).toBe(true);
     expect((await again.call("DELETE", "/api/apps/shop")).status).toBe(200);
@@ -63,7 +88,12 @@ describe("on PostgreSQL", () => {
     const t = await server();
     await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() });
     const answers = await Promise.all(
-      [6, 7, 8, 9].map((max) => t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig({ scaler: { max_dynos: max } }), headers: { "if-match": '"1"' } })),
+      [6, 7, 8, 9].map((max) =>
+        t.call("PUT", "/api/apps/shop/config", {
+          body: dryRunConfig({ scaler: { max_dynos: max } }),
+          headers: { "if-match": '"1"' },
+        }),
+      ),
     );
     expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409, 409]);
     expect((await t.call("GET", "/api/apps/shop/config/versions")).json.versions).toHaveLength(2);
@@ -84,7 +114,9 @@ describe("on PostgreSQL", () => {
     const c = new pg.Client({ connectionString: databaseUrl });
     await c.connect();
     onCleanup(() => c.end());
-    const dump = JSON.stringify((await c.query("SELECT * FROM config_versions")).rows) + JSON.stringify((await c.query("SELECT * FROM ticks")).rows);
+    const dump =
+      JSON.stringify((await c.query("SELECT * FROM config_versions")).rows) +
+      JSON.stringify((await c.query("SELECT * FROM ticks")).rows);
     expect(dump).toContain("dynosaur-sealed:v1:");
     expect(dump).not.toContain(HEROKU_KEY);
     await t.close();
@@ -92,6 +124,9 @@ describe("on PostgreSQL", () => {
     const keyless = await server({ env: { DYNOSAUR_SECRET_KEY: "" } });
     const refused = await keyless.call("PUT", "/api/apps/other/config", { body });
     expect(refused.status).toBe(422);
-    expect(refused.json.errors[0]).toMatchObject({ path: "scaler.heroku_api_key", message: expect.stringMatching(/DYNOSAUR_SECRET_KEY/) });
+    expect(refused.json.errors[0]).toMatchObject({
+      path: "scaler.heroku_api_key",
+      message: expect.stringMatching(/DYNOSAUR_SECRET_KEY/),
+    });
   });
 });

@@ -1,6 +1,17 @@
 import { startHerokuFake } from "@dynosaur/fakes/heroku";
 import { describe, expect, it } from "vitest";
-import { ADMIN_PASSWORD, call, dryRunConfig, nextTick, onCleanup, spawnServer, startTestServer, TOKEN, tempDir, until } from "./helpers.js";
+import {
+  ADMIN_PASSWORD,
+  call,
+  dryRunConfig,
+  nextTick,
+  onCleanup,
+  spawnServer,
+  startTestServer,
+  TOKEN,
+  tempDir,
+  until,
+} from "./helpers.js";
 
 describe("restarts and processes on SQLite", () => {
   it("a restart keeps apps, versions and ticks, and picks the apps up again", async () => {
@@ -14,12 +25,19 @@ describe("restarts and processes on SQLite", () => {
     const again = await startTestServer({ dir: t.dir, clock: t.clock });
     await again.server.supervisor.sync();
     expect(again.server.supervisor.scaling.sort()).toEqual(["blog", "shop"]);
-    expect((await again.call("GET", "/api/apps")).json.apps.map((a: { name: string; version: number }) => [a.name, a.version])).toEqual([
+    expect(
+      (await again.call("GET", "/api/apps")).json.apps.map((a: { name: string; version: number }) => [
+        a.name,
+        a.version,
+      ]),
+    ).toEqual([
       ["blog", 1],
       ["shop", 2],
     ]);
     expect((await again.call("GET", "/api/apps/shop/config/versions")).json.versions).toHaveLength(2);
-    const ticks = (await again.call("GET", `/api/apps/shop/ticks?since=${encodeURIComponent(new Date(tick.time - 1).toISOString())}`)).json.ticks;
+    const ticks = (
+      await again.call("GET", `/api/apps/shop/ticks?since=${encodeURIComponent(new Date(tick.time - 1).toISOString())}`)
+    ).json.ticks;
     expect(ticks.map((x: { time: number }) => x.time)).toContain(tick.time);
     const next = await nextTick(again, "shop");
     expect(next.time).toBeGreaterThanOrEqual(tick.time);
@@ -34,7 +52,9 @@ describe("restarts and processes on SQLite", () => {
     const second = spawnServer(["--port", "0"], { cwd: dir, env });
     const { code } = await second.exited;
     expect(code).toBe(2);
-    expect(second.stderr()).toMatch(/DYNO_DB_IN_USE: another dynosaur-web process \(pid \d+ on .+\) is serving .*dynosaur\.db/);
+    expect(second.stderr()).toMatch(
+      /DYNO_DB_IN_USE: another dynosaur-web process \(pid \d+ on .+\) is serving .*dynosaur\.db/,
+    );
     expect(second.stderr()).toMatch(/hint: .*PostgreSQL \(DATABASE_URL\)/);
     expect((await call(url, "GET", "/api/apps")).status).toBe(200);
   });
@@ -49,7 +69,14 @@ describe("restarts and processes on SQLite", () => {
     const url = /listening on (http:\/\/\S+),/.exec(server.stdout())![1]!;
     const body = {
       use: ["random"],
-      scaler: { heroku_app_name: "example", heroku_api_key: "${HEROKU_API_KEY}", heroku_api_url: heroku.url, interval: 0.2, min_dynos: 1, max_dynos: 3 },
+      scaler: {
+        heroku_app_name: "example",
+        heroku_api_key: "${HEROKU_API_KEY}",
+        heroku_api_url: heroku.url,
+        interval: 0.2,
+        min_dynos: 1,
+        max_dynos: 3,
+      },
       plugins: [{ type: "random", seed: 3, interval: 0.2 }],
     };
     expect((await call(url, "PUT", "/api/apps/shop/config", { body })).status).toBe(200);
@@ -60,7 +87,11 @@ describe("restarts and processes on SQLite", () => {
     const took = performance.now() - started;
     expect(code).toBe(0);
     expect(took).toBeLessThan(10_000);
-    const lines = server.stdout().trim().split("\n").map((l) => JSON.parse(l) as { event?: string; message: string });
+    const lines = server
+      .stdout()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { event?: string; message: string });
     expect(lines.at(-1)?.event).toBe("stopped");
     expect(lines.some((l) => l.event === "app-stop")).toBe(true);
     expect(server.stdout()).not.toContain(heroku.apiKey);
@@ -70,6 +101,11 @@ describe("restarts and processes on SQLite", () => {
     const again = spawnServer(["--port", "0"], { cwd: dir, env });
     await again.waitFor(/listening on/);
     const url2 = /listening on (http:\/\/\S+),/.exec(again.stdout())![1]!;
-    await until(async () => (await call(url2, "GET", "/api/apps/shop/ticks?since=2000-01-01T00:00:00Z")).json.ticks.length >= ticked, 10_000, "the ticks stored");
+    await until(
+      async () =>
+        (await call(url2, "GET", "/api/apps/shop/ticks?since=2000-01-01T00:00:00Z")).json.ticks.length >= ticked,
+      10_000,
+      "the ticks stored",
+    );
   });
 });

@@ -14,7 +14,15 @@ describe("retention", () => {
     await nextTick(t, "shop");
     await t.server.recorder.flush();
     const db = t.server.stores.store.db;
-    const count = async (table: "ticks" | "minutes" | "events" | "sessions") => Number((await db.selectFrom(table).select((eb) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow()).n);
+    const count = async (table: "ticks" | "minutes" | "events" | "sessions") =>
+      Number(
+        (
+          await db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll().as("n"))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     await t.call("POST", "/api/login", { token: null, body: { password: "correct horse battery staple" } });
     const first = { ticks: await count("ticks"), minutes: await count("minutes"), events: await count("events") };
     expect(first.ticks).toBeGreaterThan(0);

@@ -26,7 +26,9 @@ const config = () => ({
 describe("secret handling of a config", () => {
   it("finds secrets by core's naming rule and by the plugins' `secrets` lists", () => {
     const paths = secretPaths(config(), pluginFor).map(pathText).sort();
-    expect(paths).toEqual(["plugins[0].url", "plugins[1].url", "scaler.heroku_api_key", 'stats[0].headers.x-api-key'].sort());
+    expect(paths).toEqual(
+      ["plugins[0].url", "plugins[1].url", "scaler.heroku_api_key", "stats[0].headers.x-api-key"].sort(),
+    );
   });
 
   it("seals literals (never references), opens them back, and masks them", () => {
@@ -38,11 +40,17 @@ describe("secret handling of a config", () => {
     expect(JSON.stringify(sealed)).not.toMatch(/hunter2|literal-heroku-key|otlp-header-secret/);
     expect(openConfig(sealed, box)).toEqual(config());
     const masked = maskConfig(sealed);
-    expect(masked.secrets.map((s) => s.path).sort()).toEqual(["plugins[0].url", "scaler.heroku_api_key", "stats[0].headers.x-api-key"]);
+    expect(masked.secrets.map((s) => s.path).sort()).toEqual([
+      "plugins[0].url",
+      "scaler.heroku_api_key",
+      "stats[0].headers.x-api-key",
+    ]);
     expect(JSON.stringify(masked.config)).not.toContain("dynosaur-sealed");
     // Each value gets its own IV: the same secret twice is two different ciphertexts.
     expect(box.seal("same")).not.toBe(box.seal("same"));
-    expect(() => createSecretBox(randomBytes(32)).open(sealed.scaler.heroku_api_key as string)).toThrow(/DYNOSAUR_SECRET_KEY/);
+    expect(() => createSecretBox(randomBytes(32)).open(sealed.scaler.heroku_api_key as string)).toThrow(
+      /DYNOSAUR_SECRET_KEY/,
+    );
   });
 
   it("an update that leaves a secret out keeps it, matching plugins by name even when reordered", () => {
@@ -59,7 +67,10 @@ describe("secret handling of a config", () => {
     expect(opened.scaler.heroku_api_key).toBe("literal-heroku-key-123");
     expect(opened.stats[0]!.headers["x-api-key"]).toBe("otlp-header-secret-value");
     // A value sent replaces the stored one.
-    const replaced = openConfig(keepOmittedSecrets({ ...edited, scaler: { ...edited.scaler, heroku_api_key: "new-heroku-key-456" } }, stored), box) as ReturnType<typeof config>;
+    const replaced = openConfig(
+      keepOmittedSecrets({ ...edited, scaler: { ...edited.scaler, heroku_api_key: "new-heroku-key-456" } }, stored),
+      box,
+    ) as ReturnType<typeof config>;
     expect(replaced.scaler.heroku_api_key).toBe("new-heroku-key-456");
   });
 });

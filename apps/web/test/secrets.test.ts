@@ -2,8 +2,8 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { startHerokuFake } from "@dynosaur/fakes/heroku";
 import type { ManualClock } from "@dynosaur/core";
+import { startHerokuFake } from "@dynosaur/fakes/heroku";
 import { describe, expect, it } from "vitest";
 import { main } from "../src/main.js";
 import { nextTick, onCleanup, startTestServer, type TestServer } from "./helpers.js";
@@ -23,7 +23,9 @@ async function jsonEndpoint(value: number) {
       res.writeHead(401).end();
       return;
     }
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ data: { n: mode.leak ? PLUGIN_TOKEN : value } }));
+    res
+      .writeHead(200, { "content-type": "application/json" })
+      .end(JSON.stringify({ data: { n: mode.leak ? PLUGIN_TOKEN : value } }));
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   onCleanup(() => new Promise((r) => server.close(r)));
@@ -33,7 +35,15 @@ async function jsonEndpoint(value: number) {
 function config(herokuUrl: string, endpoint: string, overrides: Record<string, unknown> = {}) {
   return {
     use: ["random", "dynosaur-plugin-example"],
-    scaler: { heroku_app_name: "example", heroku_api_key: HEROKU_KEY, heroku_api_url: herokuUrl, min_dynos: 1, max_dynos: 8, interval: 5, ...overrides },
+    scaler: {
+      heroku_app_name: "example",
+      heroku_api_key: HEROKU_KEY,
+      heroku_api_url: herokuUrl,
+      min_dynos: 1,
+      max_dynos: 8,
+      interval: 5,
+      ...overrides,
+    },
     plugins: [
       { type: "example", name: "queue", url: endpoint, json_pointer: "/data/n", per_dyno: 4, token: PLUGIN_TOKEN },
       { type: "random", seed: 1, max_value: 2 },
@@ -50,7 +60,16 @@ function databaseBytes(dir: string): string {
 }
 
 async function everyAnswer(t: TestServer): Promise<string> {
-  const paths = ["/api/apps", "/api/apps/shop/config", "/api/apps/shop/config/versions", "/api/apps/shop/status", "/api/apps/shop/ticks", "/api/apps/shop/events", "/api/apps/shop/readings", "/api/instances"];
+  const paths = [
+    "/api/apps",
+    "/api/apps/shop/config",
+    "/api/apps/shop/config/versions",
+    "/api/apps/shop/status",
+    "/api/apps/shop/ticks",
+    "/api/apps/shop/events",
+    "/api/apps/shop/readings",
+    "/api/instances",
+  ];
   const answers = await Promise.all(paths.map((p) => t.call("GET", p)));
   for (const a of answers) expect(a.status).toBe(200);
   return answers.map((a) => a.text).join("\n");
@@ -101,7 +120,13 @@ describe("secrets", () => {
 
     await t.server.recorder.flush();
     const exported = { out: "", err: "" };
-    const code = await main({ argv: ["export", "shop"], cwd: t.dir, env: {}, stdout: { write: (s: string) => (exported.out += s) }, stderr: { write: (s: string) => (exported.err += s) } });
+    const code = await main({
+      argv: ["export", "shop"],
+      cwd: t.dir,
+      env: {},
+      stdout: { write: (s: string) => (exported.out += s) },
+      stderr: { write: (s: string) => (exported.err += s) },
+    });
     expect([code, exported.err]).toEqual([0, ""]);
     expect(exported.out).toMatch(/heroku_api_key: \$\{HEROKU_API_KEY\}/);
     expect(exported.out).toMatch(/token: \$\{QUEUE_TOKEN\}/);
@@ -139,7 +164,12 @@ describe("secrets", () => {
     body.scaler.heroku_api_key = "${NOT_SET_ANYWHERE}";
     const refused = await t.call("PUT", "/api/apps/shop/config", { body });
     expect(refused.status).toBe(422);
-    expect(refused.json.errors).toEqual([expect.objectContaining({ path: "scaler.heroku_api_key", message: expect.stringMatching(/NOT_SET_ANYWHERE is not set/) })]);
+    expect(refused.json.errors).toEqual([
+      expect.objectContaining({
+        path: "scaler.heroku_api_key",
+        message: expect.stringMatching(/NOT_SET_ANYWHERE is not set/),
+      }),
+    ]);
   });
 
   it("a stored secret opened with another key fails loudly, naming DYNOSAUR_SECRET_KEY", async () => {
@@ -150,7 +180,9 @@ describe("secrets", () => {
     const other = await startTestServer({ dir: t.dir, env: { DYNOSAUR_SECRET_KEY: "b".repeat(64) } });
     await other.server.supervisor.sync();
     expect(other.server.supervisor.status("shop")).toBeNull();
-    expect((await other.call("GET", "/api/apps")).json.apps[0].problem).toMatch(/DYNOSAUR_SECRET_KEY is not the key it was saved with/);
+    expect((await other.call("GET", "/api/apps")).json.apps[0].problem).toMatch(
+      /DYNOSAUR_SECRET_KEY is not the key it was saved with/,
+    );
     // A change that leaves the secret out cannot be checked with the wrong key either.
     const shown = (await other.call("GET", "/api/apps/shop/config")).json.config;
     const refused = await other.call("PUT", "/api/apps/shop/config", { body: shown });

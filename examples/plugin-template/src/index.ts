@@ -6,17 +6,26 @@ const options = z.object({
   url: z
     .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
     .refine(withoutCredentials, "must not carry a user or password: put the secret in `token`")
-    .describe("The JSON endpoint to GET, e.g. `https://status.example.com/stats.json`. Credentials belong in `token`, never in the URL."),
+    .describe(
+      "The JSON endpoint to GET, e.g. `https://status.example.com/stats.json`. Credentials belong in `token`, never in the URL.",
+    ),
   json_pointer: z
     .string()
     .default("")
-    .describe('Where the number sits in the response, as a JSON Pointer: `/data/active_users`, `/queues/0/depth`. `""` means the whole response is the number.'),
-  per_dyno: z.number().positive().describe("How much of the reading one dyno handles: the source asks for `ceil(value / per_dyno)` dynos."),
+    .describe(
+      'Where the number sits in the response, as a JSON Pointer: `/data/active_users`, `/queues/0/depth`. `""` means the whole response is the number.',
+    ),
+  per_dyno: z
+    .number()
+    .positive()
+    .describe("How much of the reading one dyno handles: the source asks for `ceil(value / per_dyno)` dynos."),
   token: z
     .string()
     .min(1)
     .optional()
-    .describe("Sent as `Authorization: Bearer <token>`; none when left out. Write `token: ${EXAMPLE_TOKEN}` so the secret comes from the environment."),
+    .describe(
+      "Sent as `Authorization: Bearer <token>`; none when left out. Write `token: ${EXAMPLE_TOKEN}` so the secret comes from the environment.",
+    ),
 });
 
 /** Reads a number from a JSON HTTP endpoint on each poll. */
@@ -34,10 +43,14 @@ export default definePlugin({
       keys = parseJsonPointer(options.json_pointer);
     } catch (error) {
       // The path is relative to the entry: core prefixes it (plugins[2].json_pointer) and the message.
-      throw inputError("DYNO_CONFIG_INVALID", `${JSON.stringify(options.json_pointer)} is not a JSON Pointer: ${describeError(error)}`, {
-        path: "json_pointer",
-        hint: 'write "/" before each key, e.g. "/data/active_users"; inside a key write "~1" for "/" and "~0" for "~"',
-      });
+      throw inputError(
+        "DYNO_CONFIG_INVALID",
+        `${JSON.stringify(options.json_pointer)} is not a JSON Pointer: ${describeError(error)}`,
+        {
+          path: "json_pointer",
+          hint: 'write "/" before each key, e.g. "/data/active_users"; inside a key write "~1" for "/" and "~0" for "~"',
+        },
+      );
     }
     const url = new URL(options.url);
     // Messages and logs name the endpoint without its query string, which may carry a key.
@@ -49,21 +62,35 @@ export default definePlugin({
       async retrieve(signal) {
         let response: Awaited<ReturnType<typeof ctx.http.request>>;
         try {
-          response = await ctx.http.request({ origin: url.origin, path: url.pathname + url.search, method: "GET", headers, signal });
+          response = await ctx.http.request({
+            origin: url.origin,
+            path: url.pathname + url.search,
+            method: "GET",
+            headers,
+            signal,
+          });
         } catch (error) {
           signal.throwIfAborted();
-          throw new PluginError(`could not reach ${endpoint}: ${describeError(error)}`, { cause: error, hint: "check `url` and that the service is up" });
+          throw new PluginError(`could not reach ${endpoint}: ${describeError(error)}`, {
+            cause: error,
+            hint: "check `url` and that the service is up",
+          });
         }
         if (response.statusCode < 200 || response.statusCode > 299) {
           await response.body.dump();
-          throw new PluginError(`GET ${endpoint} answered ${response.statusCode}`, { hint: hintFor(response.statusCode) });
+          throw new PluginError(`GET ${endpoint} answered ${response.statusCode}`, {
+            hint: hintFor(response.statusCode),
+          });
         }
         let body: unknown;
         try {
           body = await response.body.json();
         } catch (error) {
           signal.throwIfAborted();
-          throw new PluginError(`GET ${endpoint} did not answer JSON`, { cause: error, hint: "check that `url` points at the JSON endpoint itself" });
+          throw new PluginError(`GET ${endpoint} did not answer JSON`, {
+            cause: error,
+            hint: "check that `url` points at the JSON endpoint itself",
+          });
         }
         const found = resolveJsonPointer(body, keys);
         if (!found.found) {
@@ -72,9 +99,12 @@ export default definePlugin({
           });
         }
         if (typeof found.value !== "number" || !Number.isFinite(found.value)) {
-          throw new PluginError(`the answer of ${endpoint} has ${preview(found.value)} at json_pointer ${JSON.stringify(options.json_pointer)}, not a number`, {
-            hint: "point `json_pointer` at a number",
-          });
+          throw new PluginError(
+            `the answer of ${endpoint} has ${preview(found.value)} at json_pointer ${JSON.stringify(options.json_pointer)}, not a number`,
+            {
+              hint: "point `json_pointer` at a number",
+            },
+          );
         }
         ctx.logger.debug("read", { endpoint, value: found.value });
         return found.value;
@@ -103,7 +133,8 @@ function preview(value: unknown): string {
  * meanwhile, so a hint never repeats that: it names the fix.
  */
 function hintFor(status: number): string {
-  if (status === 401 || status === 403) return "the endpoint refused the `token`: check it (and that it is set in the environment)";
+  if (status === 401 || status === 403)
+    return "the endpoint refused the `token`: check it (and that it is set in the environment)";
   if (status === 404) return "check `url`";
   if (status === 429) return "the endpoint limits how often it is read: raise `interval`";
   if (status >= 500) return "a failure on the endpoint's side: if it lasts, check that service's status";

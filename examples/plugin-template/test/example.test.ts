@@ -31,7 +31,9 @@ testPlugin(
 
 describe("the options", () => {
   it("each have a description, which `dynosaur schema` shows in editors", () => {
-    const schema = z.toJSONSchema(plugin.options, { io: "input" }) as { properties: Record<string, { description?: string }> };
+    const schema = z.toJSONSchema(plugin.options, { io: "input" }) as {
+      properties: Record<string, { description?: string }>;
+    };
     expect(Object.keys(schema.properties)).toEqual(["url", "json_pointer", "per_dyno", "token"]);
     expect(Object.entries(schema.properties).filter(([, option]) => !option.description)).toEqual([]);
   });
@@ -94,7 +96,11 @@ describe("the example plugin", () => {
 
   it("turns a refused token into a PluginError that names neither the token nor the query", async () => {
     const f = await fake();
-    const s = await source({ url: `${f.url}?api_key=query-secret`, json_pointer: "/data/active_users", token: "wrong-token" });
+    const s = await source({
+      url: `${f.url}?api_key=query-secret`,
+      json_pointer: "/data/active_users",
+      token: "wrong-token",
+    });
     const error = await failure(s.read());
     expect(error.message).toBe(`GET ${f.url} answered 401`);
     expect(error.hint).toMatch(/refused the `token`/);
@@ -107,7 +113,9 @@ describe("the example plugin", () => {
     const f = await fake();
     const s = await source({ url: `${f.url}?api_key=query-secret`, json_pointer: "/data/active_users", token: TOKEN });
     await s.read();
-    expect(s.ctx.logger.records.map((r) => [r.message, r.fields])).toEqual([["read", { source: "example", endpoint: f.url, value: 312 }]]);
+    expect(s.ctx.logger.records.map((r) => [r.message, r.fields])).toEqual([
+      ["read", { source: "example", endpoint: f.url, value: 312 }],
+    ]);
     expect(s.ctx.logger.text()).not.toContain(TOKEN);
     expect(s.ctx.logger.text()).not.toContain("query-secret");
   });
@@ -169,10 +177,16 @@ describe("the example plugin", () => {
   });
 
   it("rejects a malformed json_pointer at start-up, naming the option", async () => {
-    const error = await createTestInstance(plugin, { url: "https://example.com/stats", per_dyno: 1, json_pointer: "/a~" }).catch((e: unknown) => e);
+    const error = await createTestInstance(plugin, {
+      url: "https://example.com/stats",
+      per_dyno: 1,
+      json_pointer: "/a~",
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DynosaurError);
     expect(error).toMatchObject({ code: "DYNO_CONFIG_INVALID", path: "json_pointer", exitCode: 2 });
-    expect((error as DynosaurError).message).toBe('"/a~" is not a JSON Pointer: "~" must be followed by 0 or 1 (in "a~")');
+    expect((error as DynosaurError).message).toBe(
+      '"/a~" is not a JSON Pointer: "~" must be followed by 0 or 1 (in "a~")',
+    );
   });
 });
 

@@ -42,7 +42,12 @@ export async function startFakeStats(options: FakeStatsOptions = {}): Promise<Fa
 
   const server = createServer((req, res) => {
     requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers });
-    const send = (status: number, body: unknown, contentType = "application/json", headers: Record<string, string> = {}) => {
+    const send = (
+      status: number,
+      body: unknown,
+      contentType = "application/json",
+      headers: Record<string, string> = {},
+    ) => {
       res.writeHead(status, { "content-type": contentType, ...headers });
       res.end(typeof body === "string" ? body : JSON.stringify(body));
     };

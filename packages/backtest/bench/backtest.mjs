@@ -10,7 +10,9 @@ import { parseArgs } from "node:util";
 import { definePlugin, z } from "@dynosaur/core";
 import { COMPARE_POLICIES, parseTrace, runBacktest, runTune } from "../dist/index.js";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "3" }, json: { type: "boolean", default: false } } });
+const { values } = parseArgs({
+  options: { runs: { type: "string", default: "3" }, json: { type: "boolean", default: false } },
+});
 const runs = Math.max(1, Number(values.runs));
 
 // Same conversion as the New Relic plugin: ceil(rpm / rpm_per_dyno).
@@ -67,7 +69,12 @@ async function measure(name, trace, options) {
     minutes: (trace.length * trace.stepMs) / 60_000,
     policies: last.runs.map((r) => r.policy.name),
     ticks,
-    ms: { median: Math.round(median(times)), min: Math.round(Math.min(...times)), max: Math.round(Math.max(...times)), runs },
+    ms: {
+      median: Math.round(median(times)),
+      min: Math.round(Math.min(...times)),
+      max: Math.round(Math.max(...times)),
+      runs,
+    },
     us_per_tick: +((median(times) * 1000) / ticks).toFixed(2),
     metrics: Object.fromEntries(last.runs.map((r) => [r.policy.name, r.metrics])),
   };
@@ -94,7 +101,12 @@ async function measureTune(name, trace) {
     minutes: (trace.length * trace.stepMs) / 60_000,
     policies: last.backtest.runs.map((r) => r.policy.name),
     ticks,
-    ms: { median: Math.round(median(times)), min: Math.round(Math.min(...times)), max: Math.round(Math.max(...times)), runs },
+    ms: {
+      median: Math.round(median(times)),
+      min: Math.round(Math.min(...times)),
+      max: Math.round(Math.max(...times)),
+      runs,
+    },
     us_per_tick: +((median(times) * 1000) / ticks).toFixed(2),
     recommended: last.recommended.name,
   };
@@ -114,6 +126,8 @@ if (values.json) {
 } else {
   console.log(`parse a 43,200-row trace: ${Math.round(parseMs)} ms`);
   for (const r of results) {
-    console.log(`${r.name}: ${r.minutes.toLocaleString("en-US")} min, ${r.ticks.toLocaleString("en-US")} ticks: median ${r.ms.median} ms (min ${r.ms.min}, max ${r.ms.max}, ${runs} runs), ${r.us_per_tick} µs/tick`);
+    console.log(
+      `${r.name}: ${r.minutes.toLocaleString("en-US")} min, ${r.ticks.toLocaleString("en-US")} ticks: median ${r.ms.median} ms (min ${r.ms.min}, max ${r.ms.max}, ${runs} runs), ${r.us_per_tick} µs/tick`,
+    );
   }
 }

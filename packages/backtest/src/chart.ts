@@ -68,7 +68,12 @@ export function renderBacktestSvg(backtest: Backtest, options: ChartOptions = {}
   const runs = pickRuns(backtest, options.policies);
   const main = runs[0];
   const plotWidth = width - MARGIN.left - MARGIN.right;
-  const edges = bucketEdges(from, to, Math.max(1, options.maxPoints ?? Math.min(1000, Math.floor(plotWidth))), backtest.trace.stepMs);
+  const edges = bucketEdges(
+    from,
+    to,
+    Math.max(1, options.maxPoints ?? Math.min(1000, Math.floor(plotWidth))),
+    backtest.trace.stepMs,
+  );
   const buckets = edges.length - 1;
   const x = (period: number) => MARGIN.left + ((period - from) / (to - from)) * plotWidth;
   const time = timeAxis(backtest, from, to);
@@ -80,12 +85,15 @@ export function renderBacktestSvg(backtest: Backtest, options: ChartOptions = {}
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
   ];
-  const title = options.title ?? `Dynosaur simulation: ${basename(backtest.trace.file)}, ${formatDuration((to - from) * stepMs)}${to - from < n ? ` of ${formatDuration(n * stepMs)}` : ""}`;
+  const title =
+    options.title ??
+    `Dynosaur simulation: ${basename(backtest.trace.file)}, ${formatDuration((to - from) * stepMs)}${to - from < n ? ` of ${formatDuration(n * stepMs)}` : ""}`;
   out.push(text(MARGIN.left, 24, title, { size: 16, weight: "bold" }));
   if (main) {
     const m = main.metrics;
     const summary = `${main.policy.name} policy over the whole trace: cost ratio ${m.cost_ratio.toFixed(2)}, shortfall ${m.shortfall_percent.toFixed(1)}% of the oracle, ${int(m.under_provisioned_minutes)} min under-provisioned, ${int(m.scale_events)} scale events; boot ${backtest.model.bootMs / 1000} s`;
-    const resolution = buckets < to - from ? `; each point is ${formatDuration(bucketMs)} (line: mean, band: min..max)` : "";
+    const resolution =
+      buckets < to - from ? `; each point is ${formatDuration(bucketMs)} (line: mean, band: min..max)` : "";
     out.push(text(MARGIN.left, 46, summary + resolution, { color: COLORS.axis }));
   }
 
@@ -96,7 +104,9 @@ export function renderBacktestSvg(backtest: Backtest, options: ChartOptions = {}
     const y = scale(top, LOAD_HEIGHT, ax.max);
     out.push(grid(top, LOAD_HEIGHT, ax, width, time, x, false), yLabel(top, LOAD_HEIGHT, feed.unit));
     out.push(series(load, edges, x, y, COLORS.load, { band: 0.25, line: 1.1 }));
-    out.push(legend(width, top, [{ color: COLORS.load, label: `load read by ${feed.source} (column "${feed.column}")` }]));
+    out.push(
+      legend(width, top, [{ color: COLORS.load, label: `load read by ${feed.source} (column "${feed.column}")` }]),
+    );
     top += LOAD_HEIGHT + GAP;
   }
 
@@ -108,22 +118,39 @@ export function renderBacktestSvg(backtest: Backtest, options: ChartOptions = {}
   out.push(series(needed, edges, x, y, COLORS.needed, { band: 0.35, line: 1.2, area: 0.18 }));
   // The main run last, so it is drawn on top.
   for (let k = running.length - 1; k >= 0; k--) {
-    out.push(series(running[k]!, edges, x, y, COLORS.runs[k % COLORS.runs.length]!, k === 0 ? { band: 0.15, line: 1.7 } : { line: 1.1, dash: "5 3" }));
+    out.push(
+      series(
+        running[k]!,
+        edges,
+        x,
+        y,
+        COLORS.runs[k % COLORS.runs.length]!,
+        k === 0 ? { band: 0.15, line: 1.7 } : { line: 1.1, dash: "5 3" },
+      ),
+    );
   }
   out.push(
     legend(width, top, [
       { color: COLORS.needed, label: "dynos needed (oracle)" },
-      ...runs.map((r, k) => ({ color: COLORS.runs[k % COLORS.runs.length]!, label: `dynos running: ${r.policy.name}`, dash: k > 0 })),
+      ...runs.map((r, k) => ({
+        color: COLORS.runs[k % COLORS.runs.length]!,
+        label: `dynos running: ${r.policy.name}`,
+        dash: k > 0,
+      })),
     ]),
   );
   top += DYNO_HEIGHT + SHORT_GAP;
 
   if (main) {
     const short = new Float64Array(n);
-    for (let i = from; i < to; i++) short[i] = Math.max(0, backtest.needed[i]! - main.series.running[i]!) * (stepMs / 60_000);
+    for (let i = from; i < to; i++)
+      short[i] = Math.max(0, backtest.needed[i]! - main.series.running[i]!) * (stepMs / 60_000);
     const sums = bucketSums(short, edges);
     const most = Math.max(...sums, 0);
-    out.push(grid(top, SHORT_HEIGHT, { max: 1, ticks: [] }, width, time, x, true), yLabel(top, SHORT_HEIGHT, "shortfall"));
+    out.push(
+      grid(top, SHORT_HEIGHT, { max: 1, ticks: [] }, width, time, x, true),
+      yLabel(top, SHORT_HEIGHT, "shortfall"),
+    );
     if (most > 0) {
       const yS = scale(top, SHORT_HEIGHT, most);
       let d = "";
@@ -135,7 +162,10 @@ export function renderBacktestSvg(backtest: Backtest, options: ChartOptions = {}
       });
       out.push(`<path d="${d}" fill="${COLORS.shortfall}" fill-opacity="0.85"/>`);
     }
-    const label = most > 0 ? `dyno-minutes needed but not running (${main.policy.name}), per ${formatDuration(bucketMs)}; tallest bar ${formatNumber(Number(most.toPrecision(3)))}` : `no shortfall (${main.policy.name})`;
+    const label =
+      most > 0
+        ? `dyno-minutes needed but not running (${main.policy.name}), per ${formatDuration(bucketMs)}; tallest bar ${formatNumber(Number(most.toPrecision(3)))}`
+        : `no shortfall (${main.policy.name})`;
     out.push(text(MARGIN.left, top - 6, label, { color: COLORS.shortfall }));
   }
   out.push("</svg>");
@@ -150,13 +180,19 @@ export function renderBacktestHtml(backtest: Backtest, options: Omit<ChartOption
   const parts = [renderBacktestSvg(backtest, options)];
   const perDay = Math.round(86_400_000 / backtest.trace.stepMs);
   // Days show every policy: at full resolution their lines stay apart.
-  const policies = options.policies ?? pickRuns(backtest, undefined).concat(backtest.runs.filter((r) => r !== mainRun(backtest))).map((r) => r.policy.name);
+  const policies =
+    options.policies ??
+    pickRuns(backtest, undefined)
+      .concat(backtest.runs.filter((r) => r !== mainRun(backtest)))
+      .map((r) => r.policy.name);
   if (backtest.trace.length > perDay && perDay >= 1) {
     parts.push(`<p>Below: one chart per day at full resolution.</p>`);
     for (let from = 0; from < backtest.trace.length; from += perDay) {
       const to = Math.min(backtest.trace.length, from + perDay);
       const title = `${basename(backtest.trace.file)}: ${periodLabel(backtest, from)} to ${periodLabel(backtest, to)}`;
-      parts.push(renderBacktestSvg(backtest, { ...options, policies, from, to, title, maxPoints: options.maxPoints ?? perDay }));
+      parts.push(
+        renderBacktestSvg(backtest, { ...options, policies, from, to, title, maxPoints: options.maxPoints ?? perDay }),
+      );
     }
   }
   return `<!doctype html>
@@ -169,7 +205,10 @@ ${parts.join("\n")}
 }
 
 function pickRuns(backtest: Backtest, names: readonly string[] | undefined): BacktestRun[] {
-  if (names) return names.map((name) => backtest.runs.find((r) => r.policy.name === name)).filter((r): r is BacktestRun => r !== undefined);
+  if (names)
+    return names
+      .map((name) => backtest.runs.find((r) => r.policy.name === name))
+      .filter((r): r is BacktestRun => r !== undefined);
   const main = mainRun(backtest);
   return main ? [main] : [];
 }
@@ -238,11 +277,15 @@ function series(
   const parts: string[] = [];
   const fine = edges.length === 0 || edges[edges.length - 1]! - edges[0]! === edges.length - 1;
   const f = (v: number) => v.toFixed(1);
-  const mean = fine ? stepPath(stats.mean, edges, x, y) : `M${stats.mean.map((v, b) => `${f(x((edges[b]! + edges[b + 1]!) / 2))},${f(y(v))}`).join("L")}`;
+  const mean = fine
+    ? stepPath(stats.mean, edges, x, y)
+    : `M${stats.mean.map((v, b) => `${f(x((edges[b]! + edges[b + 1]!) / 2))},${f(y(v))}`).join("L")}`;
   if (style.area) {
     const base = f(y(0));
     const first = fine ? f(x(edges[0]!)) : f(x((edges[0]! + edges[1]!) / 2));
-    const last = fine ? f(x(edges[edges.length - 1]!)) : f(x((edges[edges.length - 2]! + edges[edges.length - 1]!) / 2));
+    const last = fine
+      ? f(x(edges[edges.length - 1]!))
+      : f(x((edges[edges.length - 2]! + edges[edges.length - 1]!) / 2));
     parts.push(`<path d="${mean}L${last},${base}L${first},${base}Z" fill="${color}" fill-opacity="${style.area}"/>`);
   }
   if (style.band && !fine) {
@@ -250,15 +293,23 @@ function series(
     const lower = stepPath([...stats.min].reverse(), [...edges].reverse(), x, y);
     parts.push(`<path d="${upper}${lower.replace(/^M/, "L")}Z" fill="${color}" fill-opacity="${style.band}"/>`);
   }
-  parts.push(`<path d="${mean}" fill="none" stroke="${color}" stroke-width="${style.line}" stroke-linejoin="round"${style.dash ? ` stroke-dasharray="${style.dash}"` : ""}/>`);
+  parts.push(
+    `<path d="${mean}" fill="none" stroke="${color}" stroke-width="${style.line}" stroke-linejoin="round"${style.dash ? ` stroke-dasharray="${style.dash}"` : ""}/>`,
+  );
   return parts.join("\n");
 }
 
 /** `M ... H ... V ...` through each bucket's value, bucket edge to bucket edge (edges may run right to left). */
-function stepPath(values: readonly number[], edges: ArrayLike<number>, x: (p: number) => number, y: (v: number) => number): string {
+function stepPath(
+  values: readonly number[],
+  edges: ArrayLike<number>,
+  x: (p: number) => number,
+  y: (v: number) => number,
+): string {
   const f = (v: number) => v.toFixed(1);
   let d = `M${f(x(edges[0]!))},${f(y(values[0]!))}`;
-  for (let b = 1; b < values.length; b++) if (values[b] !== values[b - 1]) d += `H${f(x(edges[b]!))}V${f(y(values[b]!))}`;
+  for (let b = 1; b < values.length; b++)
+    if (values[b] !== values[b - 1]) d += `H${f(x(edges[b]!))}V${f(y(values[b]!))}`;
   return `${d}H${f(x(edges[values.length]!))}`;
 }
 
@@ -272,12 +323,22 @@ interface TimeAxis {
   ticks: { period: number; label: string }[];
 }
 
-function grid(top: number, height: number, ax: { max: number; ticks: number[] }, width: number, time: TimeAxis, x: (p: number) => number, labels: boolean): string {
+function grid(
+  top: number,
+  height: number,
+  ax: { max: number; ticks: number[] },
+  width: number,
+  time: TimeAxis,
+  x: (p: number) => number,
+  labels: boolean,
+): string {
   const out: string[] = [];
   const y = scale(top, height, ax.max);
   const right = width - MARGIN.right;
   for (const v of ax.ticks) {
-    out.push(`<line x1="${MARGIN.left}" x2="${right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="${COLORS.grid}"/>`);
+    out.push(
+      `<line x1="${MARGIN.left}" x2="${right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="${COLORS.grid}"/>`,
+    );
     out.push(text(MARGIN.left - 6, y(v) + 4, formatNumber(v), { anchor: "end", color: COLORS.axis }));
   }
   for (const t of time.ticks) {
@@ -285,7 +346,9 @@ function grid(top: number, height: number, ax: { max: number; ticks: number[] },
     out.push(`<line x1="${px}" x2="${px}" y1="${top}" y2="${top + height}" stroke="${COLORS.grid}"/>`);
     if (labels) out.push(text(Number(px), top + height + 16, t.label, { anchor: "middle", color: COLORS.axis }));
   }
-  out.push(`<rect x="${MARGIN.left}" y="${top}" width="${right - MARGIN.left}" height="${height}" fill="none" stroke="${COLORS.axis}" stroke-width="0.8"/>`);
+  out.push(
+    `<rect x="${MARGIN.left}" y="${top}" width="${right - MARGIN.left}" height="${height}" fill="none" stroke="${COLORS.axis}" stroke-width="0.8"/>`,
+  );
   return out.join("\n");
 }
 
@@ -295,7 +358,9 @@ function legend(width: number, top: number, items: { color: string; label: strin
   const widths = items.map((i) => 36 + i.label.length * 6.6);
   const total = widths.reduce((a, b) => a + b, 0);
   x -= total;
-  out.push(`<rect x="${(x - 6).toFixed(1)}" y="${top + 6}" width="${(total + 8).toFixed(1)}" height="20" fill="#fff" fill-opacity="0.85" stroke="${COLORS.grid}"/>`);
+  out.push(
+    `<rect x="${(x - 6).toFixed(1)}" y="${top + 6}" width="${(total + 8).toFixed(1)}" height="20" fill="#fff" fill-opacity="0.85" stroke="${COLORS.grid}"/>`,
+  );
   items.forEach((item, k) => {
     const swatch = `<line x1="${x.toFixed(1)}" x2="${(x + 18).toFixed(1)}" y1="${top + 16}" y2="${top + 16}" stroke="${item.color}" stroke-width="2.5"${item.dash ? ' stroke-dasharray="4 2"' : ""}/>`;
     out.push(swatch, text(x + 23, top + 20, item.label, { color: COLORS.text }));
@@ -381,7 +446,12 @@ function formatDuration(ms: number): string {
   return `${formatNumber(Math.round(minutes / 144) / 10)} days`;
 }
 
-function text(x: number, y: number, content: string, o: { size?: number; weight?: string; anchor?: string; color?: string } = {}): string {
+function text(
+  x: number,
+  y: number,
+  content: string,
+  o: { size?: number; weight?: string; anchor?: string; color?: string } = {},
+): string {
   return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}"${o.size ? ` font-size="${o.size}"` : ""}${o.weight ? ` font-weight="${o.weight}"` : ""}${o.anchor ? ` text-anchor="${o.anchor}"` : ""} fill="${o.color ?? COLORS.text}">${esc(content)}</text>`;
 }
 

@@ -109,7 +109,10 @@ export function formatBacktest(backtest: Backtest, context: BacktestReportContex
     ["shortfall dyno-minutes", (r) => num(r.metrics.shortfall_dyno_minutes)],
     ["shortfall % of oracle", (r) => `${r.metrics.shortfall_percent.toFixed(2)}%`],
     ["under-provisioned minutes", (r) => num(r.metrics.under_provisioned_minutes)],
-    ["scale events (up/down)", (r) => `${int(r.metrics.scale_events)} (${int(r.metrics.scale_ups)}/${int(r.metrics.scale_downs)})`],
+    [
+      "scale events (up/down)",
+      (r) => `${int(r.metrics.scale_events)} (${int(r.metrics.scale_ups)}/${int(r.metrics.scale_downs)})`,
+    ],
     ["largest step (up/down)", (r) => `+${r.metrics.largest_step_up}/-${r.metrics.largest_step_down}`],
     ["peak dynos", (r) => int(r.metrics.peak_dynos)],
     ["replay time", (r) => `${(r.replayMs / 1000).toFixed(2)} s`],
@@ -117,14 +120,18 @@ export function formatBacktest(backtest: Backtest, context: BacktestReportContex
   const labelWidth = Math.max(...rows.map(([label]) => label.length)) + 2;
   const widths = runs.map((r, k) => Math.max(columns[k]!.length, ...rows.map(([, f]) => f(r).length)) + 3);
   lines.push(`  ${"".padEnd(labelWidth)}${columns.map((c, k) => c.padStart(widths[k]!)).join("")}`);
-  for (const [label, f] of rows) lines.push(`  ${label.padEnd(labelWidth)}${runs.map((r, k) => f(r).padStart(widths[k]!)).join("")}`);
+  for (const [label, f] of rows)
+    lines.push(`  ${label.padEnd(labelWidth)}${runs.map((r, k) => f(r).padStart(widths[k]!)).join("")}`);
   if (runs.length > 1) {
     lines.push("");
     for (const r of runs) lines.push(`  ${r.policy.name}: ${r.policy.description}`);
   }
   for (const r of runs) {
     if (r.warnings.count > 0) {
-      lines.push("", `note: the engine logged ${int(r.warnings.count)} warning${r.warnings.count === 1 ? "" : "s"} replaying ${r.policy.name}, first: ${r.warnings.first[0]}`);
+      lines.push(
+        "",
+        `note: the engine logged ${int(r.warnings.count)} warning${r.warnings.count === 1 ? "" : "s"} replaying ${r.policy.name}, first: ${r.warnings.first[0]}`,
+      );
     }
   }
   if (context.chart) lines.push("", `chart: ${context.chart}`);
@@ -150,7 +157,9 @@ function int(n: number): string {
 /** Whole numbers as such, fractions (from ticks inside a period) to 2 decimals. */
 function num(n: number): string {
   const r = round(n, 2);
-  return Number.isInteger(r) ? r.toLocaleString("en-US") : r.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return Number.isInteger(r)
+    ? r.toLocaleString("en-US")
+    : r.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 }
 
 function round(n: number, digits: number): number {

@@ -118,7 +118,8 @@ export function computeMetrics(input: MetricsInput): { metrics: BacktestMetrics;
       dyno_minutes: billed * stepMinutes,
       serving_dyno_minutes: serving * stepMinutes,
       oracle_dyno_minutes: oracleMinutes,
-      cost_ratio: oracleMinutes === 0 ? (billed === 0 ? 1 : Number.POSITIVE_INFINITY) : (billed * stepMinutes) / oracleMinutes,
+      cost_ratio:
+        oracleMinutes === 0 ? (billed === 0 ? 1 : Number.POSITIVE_INFINITY) : (billed * stepMinutes) / oracleMinutes,
       shortfall_dyno_minutes: shortfallMinutes,
       shortfall_percent: oracleMinutes === 0 ? 0 : (100 * shortfallMinutes) / oracleMinutes,
       under_provisioned_minutes: underPeriods * stepMinutes,
@@ -160,7 +161,10 @@ function servingOf(q: Steps, bootMs: number): Steps {
   let a = 1;
   let b = 1;
   while (a < q.times.length || b < q.times.length) {
-    const next = a < q.times.length && (b >= q.times.length || q.times[a]! <= q.times[b]! + bootMs) ? q.times[a++]! : q.times[b++]! + bootMs;
+    const next =
+      a < q.times.length && (b >= q.times.length || q.times[a]! <= q.times[b]! + bootMs)
+        ? q.times[a++]!
+        : q.times[b++]! + bootMs;
     if (next !== breaks.at(-1)) breaks.push(next);
   }
   const times = [Number.NEGATIVE_INFINITY];

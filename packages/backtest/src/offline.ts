@@ -1,5 +1,5 @@
-import type { Dispatcher } from "undici";
 import { DynosaurError } from "@dynosaur/core";
+import type { Dispatcher } from "undici";
 
 /**
  * The HTTP dispatcher plugins get in a simulation: it refuses every request, so a replay
@@ -10,9 +10,13 @@ export async function offlineDispatcher(): Promise<Dispatcher> {
   const { Dispatcher } = await import("undici");
   class Offline extends Dispatcher {
     override dispatch(options: Dispatcher.DispatchOptions): boolean {
-      throw new DynosaurError("DYNO_SIMULATION_OFFLINE", `a simulation makes no network calls, but a plugin asked for ${options.origin ? String(options.origin) : "a URL"}`, {
-        hint: "recorded readings replace the plugins' own; a plugin that needs the network to start cannot be simulated",
-      });
+      throw new DynosaurError(
+        "DYNO_SIMULATION_OFFLINE",
+        `a simulation makes no network calls, but a plugin asked for ${options.origin ? String(options.origin) : "a URL"}`,
+        {
+          hint: "recorded readings replace the plugins' own; a plugin that needs the network to start cannot be simulated",
+        },
+      );
     }
     // biome-ignore lint/suspicious/noExplicitAny: undici declares overloads that one implementation must cover.
     override close(callback?: () => void): any {

@@ -34,7 +34,9 @@ export interface BacktestPolicy {
 }
 
 /** The policies a replay knows by name: `--compare` puts the anchors next to the config. */
-export const BACKTEST_POLICIES: Readonly<Record<"seed" | "configured" | "follow" | "hysteresis" | "hpa" | "forecast", BacktestPolicy>> = {
+export const BACKTEST_POLICIES: Readonly<
+  Record<"seed" | "configured" | "follow" | "hysteresis" | "hpa" | "forecast", BacktestPolicy>
+> = {
   seed: {
     name: "seed",
     description: "the seed's rule: down by 1 dyno, only 300 s after any change; no hysteresis",
@@ -55,7 +57,8 @@ export const BACKTEST_POLICIES: Readonly<Record<"seed" | "configured" | "follow"
   },
   hpa: {
     name: "hpa",
-    description: "Kubernetes' HPA: no change within 10 % of the current count; down only to the largest recommendation of the last 5 minutes",
+    description:
+      "Kubernetes' HPA: no change within 10 % of the current count; down only to the largest recommendation of the last 5 minutes",
     scaler: { policy: "hpa", blackout: 0, scale_down_step: 0 },
   },
   forecast: {
@@ -178,16 +181,22 @@ export async function runBacktest(options: BacktestOptions): Promise<Backtest> {
   const config = parseForReplay(options.config, options.env ?? process.env);
   const settings = config.scaler;
   const bootSeconds = options.bootSeconds ?? settings.boot_seconds;
-  if (!Number.isFinite(bootSeconds) || bootSeconds < 0) throw inputError("DYNO_USAGE", `boot time must be a number of seconds >= 0, not ${bootSeconds}`);
+  if (!Number.isFinite(bootSeconds) || bootSeconds < 0)
+    throw inputError("DYNO_USAGE", `boot time must be a number of seconds >= 0, not ${bootSeconds}`);
   const tickSeconds = options.tickSeconds ?? defaultTickSeconds(settings.interval, trace.stepMs);
-  if (!Number.isFinite(tickSeconds) || tickSeconds <= 0) throw inputError("DYNO_USAGE", `tick must be a number of seconds > 0, not ${tickSeconds}`);
+  if (!Number.isFinite(tickSeconds) || tickSeconds <= 0)
+    throw inputError("DYNO_USAGE", `tick must be a number of seconds > 0, not ${tickSeconds}`);
   const tickMs = Math.max(1, Math.round(tickSeconds * 1000));
   const bootMs = Math.round(bootSeconds * 1000);
   const ticks = Math.ceil(((trace.length - 1) * trace.stepMs) / tickMs);
   if (ticks > MAX_TICKS) {
-    throw inputError("DYNO_USAGE", `replaying ${trace.length} rows with a tick every ${tickSeconds} s would take ${ticks.toLocaleString("en-US")} ticks`, {
-      hint: "tick less often (e.g. --tick-seconds 5) or replay a shorter trace",
-    });
+    throw inputError(
+      "DYNO_USAGE",
+      `replaying ${trace.length} rows with a tick every ${tickSeconds} s would take ${ticks.toLocaleString("en-US")} ticks`,
+      {
+        hint: "tick less often (e.g. --tick-seconds 5) or replay a shorter trace",
+      },
+    );
   }
 
   const registry = new PluginRegistry(options.plugins);
@@ -196,7 +205,15 @@ export async function runBacktest(options: BacktestOptions): Promise<Backtest> {
   const ignored = config.plugins.map((p) => p.name ?? p.type).filter((n) => !fed.has(n));
   const policies = (options.policies ?? ["configured"]).map(resolvePolicy);
   const clockStart = trace.start ?? MINUTE_TRACE_START;
-  const model = { tickMs, intervalMs: Math.round(settings.interval * 1000), bootMs, minDynos: settings.min_dynos, maxDynos: settings.max_dynos, initial: settings.min_dynos, clockStart };
+  const model = {
+    tickMs,
+    intervalMs: Math.round(settings.interval * 1000),
+    bootMs,
+    minDynos: settings.min_dynos,
+    maxDynos: settings.max_dynos,
+    initial: settings.min_dynos,
+    clockStart,
+  };
 
   const http = await offlineDispatcher();
   let needed: Int32Array | null = null;
@@ -204,7 +221,16 @@ export async function runBacktest(options: BacktestOptions): Promise<Backtest> {
   try {
     for (const policy of policies) {
       const started = performance.now();
-      const replay = await startReplay({ config, policy, feeds, options, clockStart, http, stepMs: trace.stepMs, bootSeconds });
+      const replay = await startReplay({
+        config,
+        policy,
+        feeds,
+        options,
+        clockStart,
+        http,
+        stepMs: trace.stepMs,
+        bootSeconds,
+      });
       try {
         needed ??= neededPerPeriod(feeds, replay.instances, trace, settings);
         const end = clockStart + trace.length * trace.stepMs;
@@ -214,7 +240,13 @@ export async function runBacktest(options: BacktestOptions): Promise<Backtest> {
           await replay.scaler.tick();
           count++;
         }
-        const { metrics, series } = computeMetrics({ needed, stepMs: trace.stepMs, initial: model.initial, changes: replay.changes, bootMs });
+        const { metrics, series } = computeMetrics({
+          needed,
+          stepMs: trace.stepMs,
+          initial: model.initial,
+          changes: replay.changes,
+          bootMs,
+        });
         runs.push({
           policy,
           settings: replay.settings,
@@ -252,7 +284,10 @@ export function defaultTickSeconds(interval: number, stepMs: number): number {
 export function parseForReplay(raw: unknown, env: Record<string, string | undefined>): DynosaurConfig {
   if (isParsed(raw)) return raw;
   // Forced before validation, as `--dry-run` does, so a simulation needs no Heroku credentials.
-  const forced = raw && typeof raw === "object" && !Array.isArray(raw) ? { ...raw, scaler: { ...asRecord((raw as { scaler?: unknown }).scaler), dry_run: true } } : raw;
+  const forced =
+    raw && typeof raw === "object" && !Array.isArray(raw)
+      ? { ...raw, scaler: { ...asRecord((raw as { scaler?: unknown }).scaler), dry_run: true } }
+      : raw;
   return parseConfig(forced, env).config;
 }
 
@@ -265,20 +300,33 @@ function resolvePolicy(p: string | BacktestPolicy): BacktestPolicy {
   const found = (BACKTEST_POLICIES as Record<string, BacktestPolicy>)[p];
   if (found) return found;
   const near = closest(p, Object.keys(BACKTEST_POLICIES));
-  throw inputError("DYNO_USAGE", `unknown policy "${p}"${near ? ` (did you mean "${near}"?)` : ""}`, { hint: `known policies: ${Object.keys(BACKTEST_POLICIES).join(", ")}` });
+  throw inputError("DYNO_USAGE", `unknown policy "${p}"${near ? ` (did you mean "${near}"?)` : ""}`, {
+    hint: `known policies: ${Object.keys(BACKTEST_POLICIES).join(", ")}`,
+  });
 }
 
 /** Which source each trace column feeds: `value` feeds `source`, other columns the source they name. */
-function matchFeeds(config: DynosaurConfig, registry: PluginRegistry, trace: Trace, source: string | undefined): BacktestFeed[] {
+function matchFeeds(
+  config: DynosaurConfig,
+  registry: PluginRegistry,
+  trace: Trace,
+  source: string | undefined,
+): BacktestFeed[] {
   const names = config.plugins.map((p) => p.name ?? p.type);
   const known = `the config's sources: ${names.join(", ")}`;
   if (source !== undefined && !names.includes(source)) {
     const near = closest(source, names);
-    throw inputError("DYNO_USAGE", `--source ${source}: the config has no source of that name${near ? ` (did you mean "${near}"?)` : ""}`, { hint: known });
+    throw inputError(
+      "DYNO_USAGE",
+      `--source ${source}: the config has no source of that name${near ? ` (did you mean "${near}"?)` : ""}`,
+      { hint: known },
+    );
   }
   const hasValue = trace.columns.some((c) => c.name === "value");
   if (source !== undefined && !hasValue) {
-    throw inputError("DYNO_USAGE", `--source ${source}: ${trace.file} has no \`value\` column to feed it`, { hint: "its columns already name the sources they feed; drop --source" });
+    throw inputError("DYNO_USAGE", `--source ${source}: ${trace.file} has no \`value\` column to feed it`, {
+      hint: "its columns already name the sources they feed; drop --source",
+    });
   }
   const feeds: BacktestFeed[] = [];
   for (const column of trace.columns) {
@@ -286,14 +334,22 @@ function matchFeeds(config: DynosaurConfig, registry: PluginRegistry, trace: Tra
     const index = names.indexOf(target);
     if (index === -1) {
       const near = closest(column.name, names);
-      throw inputError("DYNO_TRACE_INVALID", `${trace.file}: column "${column.name}" names no source${near ? ` (did you mean "${near}"?)` : ""}`, {
-        hint: `name a column \`value\` (it feeds --source, or the first source) or after one of ${known}`,
-      });
+      throw inputError(
+        "DYNO_TRACE_INVALID",
+        `${trace.file}: column "${column.name}" names no source${near ? ` (did you mean "${near}"?)` : ""}`,
+        {
+          hint: `name a column \`value\` (it feeds --source, or the first source) or after one of ${known}`,
+        },
+      );
     }
     if (feeds.some((f) => f.source === target)) {
-      throw inputError("DYNO_TRACE_INVALID", `${trace.file}: source ${target} is fed twice (by column "value" and by column "${target}")`, {
-        hint: "pass --source to feed the `value` column to another source, or drop one column",
-      });
+      throw inputError(
+        "DYNO_TRACE_INVALID",
+        `${trace.file}: source ${target} is fed twice (by column "value" and by column "${target}")`,
+        {
+          hint: "pass --source to feed the `value` column to another source, or drop one column",
+        },
+      );
     }
     const entry = config.plugins[index]!;
     const plugin = registry.get(entry.type, `plugins[${index}].type`);
@@ -373,7 +429,8 @@ async function startReplay(args: {
       stats: { report() {} },
       alerts: { raise() {}, clear() {} },
       onTick: ([r]) => {
-        if (r && r.after !== null && r.after !== r.before) changes.push({ time: r.time - clockStart, quantity: r.after });
+        if (r && r.after !== null && r.after !== r.before)
+          changes.push({ time: r.time - clockStart, quantity: r.after });
       },
     });
   } catch (e) {
@@ -386,7 +443,11 @@ async function startReplay(args: {
     clock,
     instances,
     changes,
-    settings: { blackout: replayed.scaler.blackout, scale_down_step: replayed.scaler.scale_down_step, hysteresis_period: hysteresis },
+    settings: {
+      blackout: replayed.scaler.blackout,
+      scale_down_step: replayed.scaler.scale_down_step,
+      hysteresis_period: hysteresis,
+    },
     engine: { policy: replayed.scaler.policy, headroom: replayed.scaler.headroom },
     warnings,
   };
@@ -407,7 +468,8 @@ function replayConfig(config: DynosaurConfig, policy: BacktestPolicy, fed: Set<s
 function escapeEnv(value: unknown): unknown {
   if (typeof value === "string") return value.replaceAll("${", "$${");
   if (Array.isArray(value)) return value.map(escapeEnv);
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeEnv(v)]));
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeEnv(v)]));
   return value;
 }
 
@@ -417,12 +479,19 @@ function simulationError(e: unknown): DynosaurError {
     exitCode: base.exitCode,
     path: base.path,
     cause: e,
-    hint: base.hint ?? "a simulation creates each replayed source with its plugin, as a live run does (but with no network): its options must be valid",
+    hint:
+      base.hint ??
+      "a simulation creates each replayed source with its plugin, as a live run does (but with no network): its options must be valid",
   });
 }
 
 /** The oracle: per period, the largest source estimate rounded up and clamped, as the engine combines them. */
-function neededPerPeriod(feeds: BacktestFeed[], instances: Map<string, PluginInstance>, trace: Trace, settings: ScalerConfig): Int32Array {
+function neededPerPeriod(
+  feeds: BacktestFeed[],
+  instances: Map<string, PluginInstance>,
+  trace: Trace,
+  settings: ScalerConfig,
+): Int32Array {
   const needed = new Int32Array(trace.length);
   for (const feed of feeds) {
     const estimate = instances.get(feed.source)?.estimateDynos;
@@ -433,12 +502,20 @@ function neededPerPeriod(feeds: BacktestFeed[], instances: Map<string, PluginIns
       try {
         dynos = estimate(value);
       } catch (e) {
-        throw new DynosaurError("DYNO_PLUGIN_FAILED", `simulation: source ${feed.source} could not turn row ${i + 1} of ${trace.file} (${value} ${feed.unit}) into dynos: ${describeError(e)}`, { cause: e });
+        throw new DynosaurError(
+          "DYNO_PLUGIN_FAILED",
+          `simulation: source ${feed.source} could not turn row ${i + 1} of ${trace.file} (${value} ${feed.unit}) into dynos: ${describeError(e)}`,
+          { cause: e },
+        );
       }
       if (typeof dynos !== "number" || !Number.isFinite(dynos) || dynos < 0) {
-        throw new DynosaurError("DYNO_PLUGIN_FAILED", `simulation: source ${feed.source} turned row ${i + 1} of ${trace.file} (${value} ${feed.unit}) into ${String(dynos)} dynos`, {
-          hint: "a plugin's estimateDynos must return a number >= 0",
-        });
+        throw new DynosaurError(
+          "DYNO_PLUGIN_FAILED",
+          `simulation: source ${feed.source} turned row ${i + 1} of ${trace.file} (${value} ${feed.unit}) into ${String(dynos)} dynos`,
+          {
+            hint: "a plugin's estimateDynos must return a number >= 0",
+          },
+        );
       }
       needed[i] = Math.max(needed[i]!, Math.ceil(dynos));
     }

@@ -29,7 +29,8 @@ export interface Trace {
   columns: TraceColumn[];
 }
 
-const HINT = "a trace is CSV with a header `minute,value` (minute 0, 1, 2, ...) or `time,value` (ISO times at a fixed step), one row per step";
+const HINT =
+  "a trace is CSV with a header `minute,value` (minute 0, 1, 2, ...) or `time,value` (ISO times at a fixed step), one row per step";
 
 /** Reads and parses a trace file (see `parseTrace`); `name` is how messages call it. */
 export async function readTrace(path: string, name = path): Promise<Trace> {
@@ -38,9 +39,13 @@ export async function readTrace(path: string, name = path): Promise<Trace> {
     text = await readFile(path, "utf8");
   } catch (e) {
     const code = (e as { code?: string }).code;
-    throw inputError("DYNO_TRACE_NOT_FOUND", code === "ENOENT" ? `trace file ${name} does not exist` : `cannot read trace file ${name} (${code ?? String(e)})`, {
-      hint: "pass a CSV with --trace, e.g. --trace examples/traces/aws-elb-requests.csv",
-    });
+    throw inputError(
+      "DYNO_TRACE_NOT_FOUND",
+      code === "ENOENT" ? `trace file ${name} does not exist` : `cannot read trace file ${name} (${code ?? String(e)})`,
+      {
+        hint: "pass a CSV with --trace, e.g. --trace examples/traces/aws-elb-requests.csv",
+      },
+    );
   }
   return parseTrace(text, name);
 }
@@ -53,7 +58,8 @@ export async function readTrace(path: string, name = path): Promise<Trace> {
  */
 export function parseTrace(text: string, file = "trace"): Trace {
   const lines = text.replace(/^\uFEFF/, "").split("\n");
-  const fail = (line: number, message: string, hint = HINT) => inputError("DYNO_TRACE_INVALID", `${file}:${line}: ${message}`, { hint });
+  const fail = (line: number, message: string, hint = HINT) =>
+    inputError("DYNO_TRACE_INVALID", `${file}:${line}: ${message}`, { hint });
 
   let i = 0;
   while (i < lines.length && isBlank(lines[i]!)) i++;
@@ -63,7 +69,12 @@ export function parseTrace(text: string, file = "trace"): Trace {
   const kind = header[0]?.toLowerCase();
   if (kind !== "minute" && kind !== "time") {
     const looksLikeData = header[0] !== undefined && header[0] !== "" && !Number.isNaN(Number(header[0]));
-    throw fail(headerLine, looksLikeData ? "missing header: the first line holds data" : `the first column must be "minute" or "time", not "${header[0] ?? ""}"`);
+    throw fail(
+      headerLine,
+      looksLikeData
+        ? "missing header: the first line holds data"
+        : `the first column must be "minute" or "time", not "${header[0] ?? ""}"`,
+    );
   }
   if (header.length < 2) throw fail(headerLine, `the header names no value column (expected e.g. \`${kind},value\`)`);
   const names = header.slice(1);
@@ -91,21 +102,36 @@ export function parseTrace(text: string, file = "trace"): Trace {
     if (previous === null) {
       first = at;
     } else if (kind === "minute") {
-      if (at !== previous.at + 1) throw fail(line, `minute ${at} follows minute ${previous.at}: minutes must go up by 1 with no gaps`, "fill each missing minute (e.g. by interpolation) or cut the trace there");
+      if (at !== previous.at + 1)
+        throw fail(
+          line,
+          `minute ${at} follows minute ${previous.at}: minutes must go up by 1 with no gaps`,
+          "fill each missing minute (e.g. by interpolation) or cut the trace there",
+        );
     } else {
       const gap = at - previous.at;
-      if (gap <= 0) throw fail(line, `time ${key} is not after the previous row's (line ${previous.line})`, "sort the rows by time and remove duplicates");
+      if (gap <= 0)
+        throw fail(
+          line,
+          `time ${key} is not after the previous row's (line ${previous.line})`,
+          "sort the rows by time and remove duplicates",
+        );
       if (stepMs === null) {
         stepMs = gap;
         stepLine = line;
       } else if (gap !== stepMs) {
-        throw fail(line, `time ${key} is ${seconds(gap)} after the previous row, but the trace's step is ${seconds(stepMs)} (set by line ${stepLine})`, "times must be at a fixed step: fill gaps (e.g. by interpolation) or resample the trace");
+        throw fail(
+          line,
+          `time ${key} is ${seconds(gap)} after the previous row, but the trace's step is ${seconds(stepMs)} (set by line ${stepLine})`,
+          "times must be at a fixed step: fill gaps (e.g. by interpolation) or resample the trace",
+        );
       }
     }
     for (let c = 1; c < fields.length; c++) {
       const cell = fields[c]!.trim();
       const value = cell === "" ? Number.NaN : Number(cell);
-      if (!Number.isFinite(value)) throw fail(line, `${names[c - 1]} ${cell === "" ? "is empty" : `"${cell.slice(0, 40)}" is not a number`}`);
+      if (!Number.isFinite(value))
+        throw fail(line, `${names[c - 1]} ${cell === "" ? "is empty" : `"${cell.slice(0, 40)}" is not a number`}`);
       if (value < 0) throw fail(line, `${names[c - 1]} ${cell} is negative: a load is never below 0`);
       columns[c - 1]!.push(value);
     }
@@ -114,7 +140,12 @@ export function parseTrace(text: string, file = "trace"): Trace {
 
   const length = columns[0]!.length;
   if (length === 0) throw fail(headerLine, "the trace has a header but no rows");
-  if (kind === "time" && stepMs === null) throw fail(headerLine, "a `time` trace needs at least two rows to know its step", "add rows, or use `minute,value` for a single row");
+  if (kind === "time" && stepMs === null)
+    throw fail(
+      headerLine,
+      "a `time` trace needs at least two rows to know its step",
+      "add rows, or use `minute,value` for a single row",
+    );
   return {
     file,
     stepMs: kind === "minute" ? 60_000 : stepMs!,
@@ -167,7 +198,11 @@ function parseTime(text: string, line: number, fail: (line: number, message: str
   const zone = m?.[3] ? (/^[+-]\d{4}$/.test(m[3]) ? `${m[3].slice(0, 3)}:${m[3].slice(3)}` : m[3].toUpperCase()) : "Z";
   const at = m ? Date.parse(`${m[1]}T${m[2]}${zone}`) : Number.NaN;
   if (Number.isNaN(at)) {
-    throw fail(line, `time "${text.slice(0, 40)}" is not an ISO 8601 date and time`, "write times like 2014-04-10T00:05:00Z (UTC is assumed without an offset)");
+    throw fail(
+      line,
+      `time "${text.slice(0, 40)}" is not an ISO 8601 date and time`,
+      "write times like 2014-04-10T00:05:00Z (UTC is assumed without an offset)",
+    );
   }
   return at;
 }

@@ -25,14 +25,26 @@ export function renderTuneSvg(tune: Tune): string {
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="system-ui, sans-serif">`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#fff"/>`,
-    text(M.left, 24, `Cost and shortfall per headroom: ${esc(basename(tune.backtest.trace.file))}`, { size: 15, weight: "600" }),
-    text(M.left, 42, `boot ${tune.backtest.model.bootMs / 1000} s; down and to the left is better`, { size: 12, color: "#555" }),
+    text(M.left, 24, `Cost and shortfall per headroom: ${esc(basename(tune.backtest.trace.file))}`, {
+      size: 15,
+      weight: "600",
+    }),
+    text(M.left, 42, `boot ${tune.backtest.model.bootMs / 1000} s; down and to the left is better`, {
+      size: 12,
+      color: "#555",
+    }),
   ];
   for (const t of xAxis.ticks) {
-    out.push(`<line x1="${x(t)}" y1="${M.top}" x2="${x(t)}" y2="${M.top + plotH}" stroke="#eee"/>`, text(x(t), M.top + plotH + 16, t.toFixed(2), { size: 11, anchor: "middle", color: "#555" }));
+    out.push(
+      `<line x1="${x(t)}" y1="${M.top}" x2="${x(t)}" y2="${M.top + plotH}" stroke="#eee"/>`,
+      text(x(t), M.top + plotH + 16, t.toFixed(2), { size: 11, anchor: "middle", color: "#555" }),
+    );
   }
   for (const t of yAxis.ticks) {
-    out.push(`<line x1="${M.left}" y1="${y(t)}" x2="${M.left + plotW}" y2="${y(t)}" stroke="#eee"/>`, text(M.left - 6, y(t) + 4, `${fmt(t)}%`, { size: 11, anchor: "end", color: "#555" }));
+    out.push(
+      `<line x1="${M.left}" y1="${y(t)}" x2="${M.left + plotW}" y2="${y(t)}" stroke="#eee"/>`,
+      text(M.left - 6, y(t) + 4, `${fmt(t)}%`, { size: 11, anchor: "end", color: "#555" }),
+    );
   }
   out.push(
     `<rect x="${M.left}" y="${M.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`,
@@ -40,18 +52,29 @@ export function renderTuneSvg(tune: Tune): string {
     text(16, M.top + plotH / 2, "shortfall (% of oracle)", { size: 12, anchor: "middle", rotate: true }),
   );
   const ty = y(tune.target.max_shortfall_percent);
-  out.push(`<line x1="${M.left}" y1="${ty}" x2="${M.left + plotW}" y2="${ty}" stroke="#c62828" stroke-dasharray="5 4"/>`, text(M.left + plotW + 6, ty + 4, "target", { size: 11, color: "#c62828" }));
-  out.push(`<polyline fill="none" stroke="#1565c0" stroke-width="2" points="${settings.map((p) => `${x(p.cost_ratio).toFixed(1)},${y(p.shortfall_percent).toFixed(1)}`).join(" ")}"/>`);
+  out.push(
+    `<line x1="${M.left}" y1="${ty}" x2="${M.left + plotW}" y2="${ty}" stroke="#c62828" stroke-dasharray="5 4"/>`,
+    text(M.left + plotW + 6, ty + 4, "target", { size: 11, color: "#c62828" }),
+  );
+  out.push(
+    `<polyline fill="none" stroke="#1565c0" stroke-width="2" points="${settings.map((p) => `${x(p.cost_ratio).toFixed(1)},${y(p.shortfall_percent).toFixed(1)}`).join(" ")}"/>`,
+  );
   for (const p of settings) {
-    out.push(`<circle cx="${x(p.cost_ratio).toFixed(1)}" cy="${y(p.shortfall_percent).toFixed(1)}" r="4" fill="${p.frontier ? "#1565c0" : "#fff"}" stroke="#1565c0" stroke-width="1.5"><title>${esc(label(p))}</title></circle>`);
+    out.push(
+      `<circle cx="${x(p.cost_ratio).toFixed(1)}" cy="${y(p.shortfall_percent).toFixed(1)}" r="4" fill="${p.frontier ? "#1565c0" : "#fff"}" stroke="#1565c0" stroke-width="1.5"><title>${esc(label(p))}</title></circle>`,
+    );
     out.push(text(x(p.cost_ratio) + 6, y(p.shortfall_percent) - 6, String(p.headroom), { size: 10, color: "#1565c0" }));
   }
   const r = tune.recommended;
-  out.push(`<circle cx="${x(r.cost_ratio).toFixed(1)}" cy="${y(r.shortfall_percent).toFixed(1)}" r="9" fill="none" stroke="#2e7d32" stroke-width="2.5"/>`);
+  out.push(
+    `<circle cx="${x(r.cost_ratio).toFixed(1)}" cy="${y(r.shortfall_percent).toFixed(1)}" r="9" fill="none" stroke="#2e7d32" stroke-width="2.5"/>`,
+  );
   for (const a of anchors) {
     const cx = x(a.cost_ratio);
     const cy = y(a.shortfall_percent);
-    out.push(`<rect x="${(cx - 4).toFixed(1)}" y="${(cy - 4).toFixed(1)}" width="8" height="8" fill="#ef6c00"><title>${esc(label(a))}</title></rect>`);
+    out.push(
+      `<rect x="${(cx - 4).toFixed(1)}" y="${(cy - 4).toFixed(1)}" width="8" height="8" fill="#ef6c00"><title>${esc(label(a))}</title></rect>`,
+    );
     out.push(text(cx + 7, cy + 14, a.name, { size: 11, color: "#ef6c00" }));
   }
   const lx = M.left + plotW + 12;
@@ -87,7 +110,12 @@ function fmt(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(1);
 }
 
-function text(x: number, y: number, content: string, o: { size?: number; weight?: string; anchor?: string; color?: string; rotate?: boolean } = {}): string {
+function text(
+  x: number,
+  y: number,
+  content: string,
+  o: { size?: number; weight?: string; anchor?: string; color?: string; rotate?: boolean } = {},
+): string {
   const rotate = o.rotate ? ` transform="rotate(-90 ${x} ${y})"` : "";
   return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" font-size="${o.size ?? 12}"${o.weight ? ` font-weight="${o.weight}"` : ""}${o.anchor ? ` text-anchor="${o.anchor}"` : ""} fill="${o.color ?? "#222"}"${rotate}>${content}</text>`;
 }

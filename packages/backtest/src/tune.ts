@@ -4,7 +4,15 @@
  * cost/shortfall frontier and the cheapest headroom within a shortfall target.
  */
 import { DEFAULT_HEADROOM, inputError, z } from "@dynosaur/core";
-import { BACKTEST_POLICIES, type Backtest, type BacktestOptions, type BacktestPolicy, type BacktestRun, parseForReplay, runBacktest } from "./replay.js";
+import {
+  BACKTEST_POLICIES,
+  type Backtest,
+  type BacktestOptions,
+  type BacktestPolicy,
+  type BacktestRun,
+  parseForReplay,
+  runBacktest,
+} from "./replay.js";
 
 /** The headrooms swept unless the caller lists its own: from the cheapest to a cautious app's. */
 export const TUNE_HEADROOMS: readonly number[] = [0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1];
@@ -92,7 +100,10 @@ export async function runTune(options: TuneOptions): Promise<Tune> {
   for (const a of anchorPoints) a.dominated_by = settingPoints.filter((p) => dominates(p, a)).map((p) => p.name);
 
   const seed = anchorPoints.find((a) => a.name === "seed")!;
-  const target = options.maxShortfall === undefined ? { max_shortfall_percent: seed.shortfall_percent, from: "seed" as const } : { max_shortfall_percent: options.maxShortfall, from: "option" as const };
+  const target =
+    options.maxShortfall === undefined
+      ? { max_shortfall_percent: seed.shortfall_percent, from: "seed" as const }
+      : { max_shortfall_percent: options.maxShortfall, from: "option" as const };
   const within = settingPoints.filter((p) => p.shortfall_percent <= target.max_shortfall_percent + EPSILON);
   const recommended = within.length > 0 ? cheapest(within) : safest(settingPoints);
   return { backtest, points: [...settingPoints, ...anchorPoints], target, recommended, met: within.length > 0 };
@@ -107,15 +118,27 @@ function dominates(a: TunePoint, b: TunePoint): boolean {
 
 /** Dominates and differs: no worse on both, better on one. */
 function beats(a: TunePoint, b: TunePoint): boolean {
-  return dominates(a, b) && (a.cost_ratio < b.cost_ratio - EPSILON || a.shortfall_percent < b.shortfall_percent - EPSILON);
+  return (
+    dominates(a, b) && (a.cost_ratio < b.cost_ratio - EPSILON || a.shortfall_percent < b.shortfall_percent - EPSILON)
+  );
 }
 
 function cheapest(points: TunePoint[]): TunePoint {
-  return points.reduce((best, p) => (p.cost_ratio < best.cost_ratio - EPSILON || (p.cost_ratio <= best.cost_ratio + EPSILON && p.shortfall_percent < best.shortfall_percent) ? p : best));
+  return points.reduce((best, p) =>
+    p.cost_ratio < best.cost_ratio - EPSILON ||
+    (p.cost_ratio <= best.cost_ratio + EPSILON && p.shortfall_percent < best.shortfall_percent)
+      ? p
+      : best,
+  );
 }
 
 function safest(points: TunePoint[]): TunePoint {
-  return points.reduce((best, p) => (p.shortfall_percent < best.shortfall_percent - EPSILON || (p.shortfall_percent <= best.shortfall_percent + EPSILON && p.cost_ratio < best.cost_ratio) ? p : best));
+  return points.reduce((best, p) =>
+    p.shortfall_percent < best.shortfall_percent - EPSILON ||
+    (p.shortfall_percent <= best.shortfall_percent + EPSILON && p.cost_ratio < best.cost_ratio)
+      ? p
+      : best,
+  );
 }
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -148,7 +171,13 @@ export const tuneJsonSchema = z
     default_headroom: z.number().min(0),
     target: z.object({ max_shortfall_percent: z.number().min(0), from: z.enum(["option", "seed"]) }).strict(),
     recommended: z
-      .object({ name: z.string(), headroom: z.number().min(0), cost_ratio: z.number().min(0), shortfall_percent: z.number().min(0), met: z.boolean() })
+      .object({
+        name: z.string(),
+        headroom: z.number().min(0),
+        cost_ratio: z.number().min(0),
+        shortfall_percent: z.number().min(0),
+        met: z.boolean(),
+      })
       .strict()
       .describe("the cheapest setting within the target; when none is (met: false), the one that falls short least"),
     settings: z.array(tunePointJson).min(1),
@@ -179,7 +208,13 @@ export function tuneJson(tune: Tune, context: { config?: string; chart?: string 
     minutes: (backtest.trace.length * backtest.trace.stepMs) / 60_000,
     default_headroom: DEFAULT_HEADROOM,
     target: { max_shortfall_percent: round(tune.target.max_shortfall_percent, 2), from: tune.target.from },
-    recommended: { name: r.name, headroom: r.headroom ?? 0, cost_ratio: round(r.cost_ratio, 4), shortfall_percent: round(r.shortfall_percent, 2), met: tune.met },
+    recommended: {
+      name: r.name,
+      headroom: r.headroom ?? 0,
+      cost_ratio: round(r.cost_ratio, 4),
+      shortfall_percent: round(r.shortfall_percent, 2),
+      met: tune.met,
+    },
     settings: tune.points.filter((p) => p.kind === "setting").map(json),
     anchors: tune.points.filter((p) => p.kind === "anchor").map(json),
     replay_ms: round(
@@ -201,9 +236,14 @@ export function formatTune(tune: Tune, context: { config?: string; chart?: strin
     "",
     `  ${"setting".padEnd(16)}${"cost".padStart(8)}${"shortfall".padStart(12)}   `,
   ];
-  const row = (p: TunePoint, note: string) => `  ${p.name.padEnd(16)}${p.cost_ratio.toFixed(3).padStart(8)}${`${p.shortfall_percent.toFixed(2)}%`.padStart(12)}   ${note}`.trimEnd();
+  const row = (p: TunePoint, note: string) =>
+    `  ${p.name.padEnd(16)}${p.cost_ratio.toFixed(3).padStart(8)}${`${p.shortfall_percent.toFixed(2)}%`.padStart(12)}   ${note}`.trimEnd();
   for (const p of tune.points.filter((q) => q.kind === "setting")) {
-    const notes = [p.frontier ? "frontier" : "", p.headroom === DEFAULT_HEADROOM ? "default" : "", p === recommended ? "<- recommended" : ""].filter(Boolean);
+    const notes = [
+      p.frontier ? "frontier" : "",
+      p.headroom === DEFAULT_HEADROOM ? "default" : "",
+      p === recommended ? "<- recommended" : "",
+    ].filter(Boolean);
     lines.push(row(p, notes.join(", ")));
   }
   lines.push("", `  ${"anchor".padEnd(16)}${"cost".padStart(8)}${"shortfall".padStart(12)}   dominated by`);

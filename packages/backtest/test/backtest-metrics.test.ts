@@ -38,7 +38,13 @@ describe("computeMetrics", () => {
   });
 
   it("with no boot time, new dynos serve at once", () => {
-    const { metrics } = computeMetrics({ needed: [1, 3, 3, 1], stepMs: MIN, initial: 1, changes: [{ time: 1 * MIN, quantity: 3 }], bootMs: 0 });
+    const { metrics } = computeMetrics({
+      needed: [1, 3, 3, 1],
+      stepMs: MIN,
+      initial: 1,
+      changes: [{ time: 1 * MIN, quantity: 3 }],
+      bootMs: 0,
+    });
     expect(metrics.shortfall_dyno_minutes).toBe(0);
     expect(metrics.dyno_minutes).toBe(10);
   });
@@ -66,17 +72,36 @@ describe("computeMetrics", () => {
 
   it("weights changes inside a period by time, and counts part-served periods as under-provisioned", () => {
     // Down from 4 to 1 at 1.5 min; need 2 in minute 1.
-    const { metrics, series } = computeMetrics({ needed: [4, 2, 1], stepMs: MIN, initial: 4, changes: [{ time: 1.5 * MIN, quantity: 1 }], bootMs: MIN });
+    const { metrics, series } = computeMetrics({
+      needed: [4, 2, 1],
+      stepMs: MIN,
+      initial: 4,
+      changes: [{ time: 1.5 * MIN, quantity: 1 }],
+      bootMs: MIN,
+    });
     expect([...series.running]).toEqual([4, 2.5, 1]);
     expect(metrics.shortfall_dyno_minutes).toBe(0);
-    const tighter = computeMetrics({ needed: [4, 3, 1], stepMs: MIN, initial: 4, changes: [{ time: 1.5 * MIN, quantity: 1 }], bootMs: MIN });
+    const tighter = computeMetrics({
+      needed: [4, 3, 1],
+      stepMs: MIN,
+      initial: 4,
+      changes: [{ time: 1.5 * MIN, quantity: 1 }],
+      bootMs: MIN,
+    });
     expect(tighter.metrics.shortfall_dyno_minutes).toBe(0.5);
     expect(tighter.metrics.under_provisioned_minutes).toBe(1);
   });
 
   it("scales dyno-minutes by a step other than a minute", () => {
     const { metrics } = computeMetrics({ needed: [2, 2], stepMs: 5 * MIN, initial: 2, changes: [], bootMs: MIN });
-    expect(metrics).toMatchObject({ minutes: 10, dyno_minutes: 20, oracle_dyno_minutes: 20, cost_ratio: 1, scale_events: 0, largest_step: 0 });
+    expect(metrics).toMatchObject({
+      minutes: 10,
+      dyno_minutes: 20,
+      oracle_dyno_minutes: 20,
+      cost_ratio: 1,
+      scale_events: 0,
+      largest_step: 0,
+    });
   });
 
   it("a boot longer than the gap between two scale-ups delays both", () => {

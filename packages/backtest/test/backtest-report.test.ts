@@ -15,7 +15,13 @@ const per = definePlugin({
 
 async function replay(csv: string, policies: string[] = ["configured"], maxDynos = 10): Promise<Backtest> {
   return runBacktest({
-    config: { scaler: { policy: "seed", min_dynos: 1, max_dynos: maxDynos }, plugins: [{ type: "per", name: "rpm" }, { type: "per", name: "unused" }] },
+    config: {
+      scaler: { policy: "seed", min_dynos: 1, max_dynos: maxDynos },
+      plugins: [
+        { type: "per", name: "rpm" },
+        { type: "per", name: "unused" },
+      ],
+    },
     plugins: [per],
     trace: parseTrace(csv, "t.csv"),
     policies,
@@ -27,7 +33,8 @@ const HAND = `minute,value\n${[10, 30, 30, 5, 5, 5, 5, 5, 5, 5].map((v, i) => `$
 /** 14 days of a daily wave, with one 1-minute spike of 1000 on day 9. */
 function fortnight(): string {
   const rows = ["minute,value"];
-  for (let m = 0; m < 14 * 1440; m++) rows.push(`${m},${m === 12_345 ? 1000 : Math.round(25 + 20 * Math.sin((2 * Math.PI * m) / 1440))}`);
+  for (let m = 0; m < 14 * 1440; m++)
+    rows.push(`${m},${m === 12_345 ? 1000 : Math.round(25 + 20 * Math.sin((2 * Math.PI * m) / 1440))}`);
   return `${rows.join("\n")}\n`;
 }
 
@@ -81,7 +88,16 @@ describe("backtestJson", () => {
     expect(typeof json.replay_ms).toBe("number");
     expect(json.compare.map((c: { policy: string }) => c.policy)).toEqual(["seed", "configured", "follow"]);
     for (const c of json.compare) {
-      for (const key of ["minutes", "dyno_minutes", "oracle_dyno_minutes", "cost_ratio", "shortfall_dyno_minutes", "shortfall_percent", "under_provisioned_minutes", "scale_events"]) {
+      for (const key of [
+        "minutes",
+        "dyno_minutes",
+        "oracle_dyno_minutes",
+        "cost_ratio",
+        "shortfall_dyno_minutes",
+        "shortfall_percent",
+        "under_provisioned_minutes",
+        "scale_events",
+      ]) {
         expect(typeof c[key], `${c.policy}.${key}`).toBe("number");
       }
     }
@@ -99,11 +115,16 @@ describe("backtestJson", () => {
 
 describe("formatBacktest", () => {
   it("prints the model and one column per policy", async () => {
-    const text = formatBacktest(await replay(HAND, ["seed", "configured", "follow"]), { config: "c.yaml", chart: "out.svg" });
+    const text = formatBacktest(await replay(HAND, ["seed", "configured", "follow"]), {
+      config: "c.yaml",
+      chart: "out.svg",
+    });
     expect(text).toContain("Replayed 10 minutes (0.0 days) of t.csv through c.yaml");
     expect(text).toContain('rpm (per, req/min) fed from column "value"');
     expect(text).toContain("not replayed (no column in the trace): unused");
-    expect(text).toContain("the engine ticks every 60 s (a live one every 5 s: --tick-seconds 5 replays at that pace);");
+    expect(text).toContain(
+      "the engine ticks every 60 s (a live one every 5 s: --tick-seconds 5 replays at that pace);",
+    );
     expect(text).toContain("scale-ups serve 60 s after they are decided, scale-downs at once;");
     expect(text).toMatch(/^ +seed +configured +follow$/m);
     expect(text).toMatch(/^ +dyno-minutes +23 +23 +\d+$/m);
@@ -138,7 +159,8 @@ describe("renderBacktestSvg", () => {
 
   it("labels a time trace with dates, and draws a short trace at full resolution", async () => {
     const rows = ["time,value"];
-    for (let m = 0; m < 3 * 1440; m += 5) rows.push(`${new Date(Date.UTC(2014, 3, 10) + m * 60_000).toISOString()},${m % 60}`);
+    for (let m = 0; m < 3 * 1440; m += 5)
+      rows.push(`${new Date(Date.UTC(2014, 3, 10) + m * 60_000).toISOString()},${m % 60}`);
     const svg = renderBacktestSvg(await replay(`${rows.join("\n")}\n`));
     expectWellFormed(svg);
     expect(svg).toContain(">Apr 11<");

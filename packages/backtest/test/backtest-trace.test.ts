@@ -33,7 +33,10 @@ describe("parseTrace", () => {
   });
 
   it("reads ISO times at a fixed step, UTC unless they carry an offset", () => {
-    const t = parseTrace("time,value\n2014-04-10T00:00:00Z,1\n2014-04-10T00:05:00Z,2\n2014-04-10T00:10:00Z,3\n", "t.csv");
+    const t = parseTrace(
+      "time,value\n2014-04-10T00:00:00Z,1\n2014-04-10T00:05:00Z,2\n2014-04-10T00:10:00Z,3\n",
+      "t.csv",
+    );
     expect(t).toMatchObject({ stepMs: 300_000, start: Date.UTC(2014, 3, 10), length: 3 });
     const local = parseTrace("time,value\n2014-04-10 00:00:00,1\n2014-04-10 00:01:00,2\n", "t.csv");
     expect(local).toMatchObject({ stepMs: 60_000, start: Date.UTC(2014, 3, 10) });
@@ -55,13 +58,17 @@ describe("parseTrace", () => {
 
   it("rejects an empty or negative value", () => {
     expect(invalid("minute,value\n0,1\n1,\n").message).toBe("t.csv:3: value is empty");
-    expect(invalid("minute,value\n0,1\n1,2\n2,-4\n").message).toBe("t.csv:4: value -4 is negative: a load is never below 0");
+    expect(invalid("minute,value\n0,1\n1,2\n2,-4\n").message).toBe(
+      "t.csv:4: value -4 is negative: a load is never below 0",
+    );
     expect(invalid("minute,value\n0,Infinity\n").message).toContain("t.csv:2:");
   });
 
   it("rejects a trace without a header", () => {
     expect(invalid("0,1\n1,2\n").message).toBe("t.csv:1: missing header: the first line holds data");
-    expect(invalid("when,value\n0,1\n").message).toBe('t.csv:1: the first column must be "minute" or "time", not "when"');
+    expect(invalid("when,value\n0,1\n").message).toBe(
+      't.csv:1: the first column must be "minute" or "time", not "when"',
+    );
     expect(invalid("minute\n0\n").message).toContain("t.csv:1: the header names no value column");
     expect(invalid("minute,value,value\n0,1,2\n").message).toBe('t.csv:1: column "value" appears twice');
   });
@@ -78,14 +85,22 @@ describe("parseTrace", () => {
   });
 
   it("rejects an irregular ISO step, naming the line that set the step", () => {
-    const e = invalid("time,value\n2014-04-10T00:00:00Z,1\n2014-04-10T00:05:00Z,1\n2014-04-10T00:10:00Z,1\n2014-04-10T00:20:00Z,1\n");
-    expect(e.message).toBe("t.csv:5: time 2014-04-10T00:20:00Z is 600 s after the previous row, but the trace's step is 300 s (set by line 3)");
+    const e = invalid(
+      "time,value\n2014-04-10T00:00:00Z,1\n2014-04-10T00:05:00Z,1\n2014-04-10T00:10:00Z,1\n2014-04-10T00:20:00Z,1\n",
+    );
+    expect(e.message).toBe(
+      "t.csv:5: time 2014-04-10T00:20:00Z is 600 s after the previous row, but the trace's step is 300 s (set by line 3)",
+    );
     expect(e.hint).toContain("fixed step");
   });
 
   it("rejects times that go backwards or are not ISO 8601", () => {
-    expect(invalid("time,value\n2014-04-10T00:05:00Z,1\n2014-04-10T00:00:00Z,1\n").message).toBe("t.csv:3: time 2014-04-10T00:00:00Z is not after the previous row's (line 2)");
-    expect(invalid("time,value\n1397088000,1\n1397088060,1\n").message).toBe('t.csv:2: time "1397088000" is not an ISO 8601 date and time');
+    expect(invalid("time,value\n2014-04-10T00:05:00Z,1\n2014-04-10T00:00:00Z,1\n").message).toBe(
+      "t.csv:3: time 2014-04-10T00:00:00Z is not after the previous row's (line 2)",
+    );
+    expect(invalid("time,value\n1397088000,1\n1397088060,1\n").message).toBe(
+      't.csv:2: time "1397088000" is not an ISO 8601 date and time',
+    );
     expect(invalid("time,value\n2014-13-01T00:00:00Z,1\n").message).toContain("t.csv:2:");
   });
 
@@ -98,8 +113,14 @@ describe("parseTrace", () => {
   it("readTrace names a missing file", async () => {
     const dir = mkdtempSync(join(tmpdir(), "dynosaur-trace-"));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    await expect(readTrace(join(dir, "nope.csv"), "nope.csv")).rejects.toMatchObject({ code: "DYNO_TRACE_NOT_FOUND", exitCode: 2, message: "trace file nope.csv does not exist" });
+    await expect(readTrace(join(dir, "nope.csv"), "nope.csv")).rejects.toMatchObject({
+      code: "DYNO_TRACE_NOT_FOUND",
+      exitCode: 2,
+      message: "trace file nope.csv does not exist",
+    });
     writeFileSync(join(dir, "t.csv"), "minute,value\n0,x\n");
-    await expect(readTrace(join(dir, "t.csv"), "t.csv")).rejects.toMatchObject({ message: 't.csv:2: value "x" is not a number' });
+    await expect(readTrace(join(dir, "t.csv"), "t.csv")).rejects.toMatchObject({
+      message: 't.csv:2: value "x" is not a number',
+    });
   });
 });

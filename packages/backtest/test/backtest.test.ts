@@ -26,9 +26,14 @@ function perPlugin() {
   return { plugin, polls };
 }
 
-const minutes = (values: number[]) => parseTrace(`minute,value\n${values.map((v, i) => `${i},${v}`).join("\n")}\n`, "t.csv");
+const minutes = (values: number[]) =>
+  parseTrace(`minute,value\n${values.map((v, i) => `${i},${v}`).join("\n")}\n`, "t.csv");
 
-function options(values: number[], scaler: Record<string, unknown>, extra: Partial<BacktestOptions> = {}): BacktestOptions {
+function options(
+  values: number[],
+  scaler: Record<string, unknown>,
+  extra: Partial<BacktestOptions> = {},
+): BacktestOptions {
   const { plugin } = perPlugin();
   return {
     config: { scaler: { min_dynos: 1, max_dynos: 10, ...scaler }, plugins: [{ type: "per", per: 10 }] },
@@ -87,7 +92,11 @@ describe("runBacktest: the seed's rule on a hand-made trace", () => {
 
   it("without boot time only the minute before the reading is short", async () => {
     const bt = await runBacktest({ ...options(trace, {}), bootSeconds: 0, policies: ["seed"] });
-    expect(bt.runs[0]!.metrics).toMatchObject({ shortfall_dyno_minutes: 2, under_provisioned_minutes: 1, dyno_minutes: 23 });
+    expect(bt.runs[0]!.metrics).toMatchObject({
+      shortfall_dyno_minutes: 2,
+      under_provisioned_minutes: 1,
+      dyno_minutes: 23,
+    });
   });
 
   it("never polls the plugin and ticks once per minute by default", async () => {
@@ -108,9 +117,24 @@ describe("runBacktest: a spike", () => {
     const bt = await runBacktest({ ...options(spike, {}), policies: ["seed", "follow"] });
     const [seed, follow] = bt.runs;
     // Up to 10 at t = 6, down by 1 at t = 11, 16, 21, 26: 6 + 50 + 45 + 40 + 35 + 24.
-    expect(seed!.metrics).toMatchObject({ oracle_dyno_minutes: 39, dyno_minutes: 200, shortfall_dyno_minutes: 9, under_provisioned_minutes: 1, scale_events: 5, largest_step_up: 9, largest_step_down: 1 });
+    expect(seed!.metrics).toMatchObject({
+      oracle_dyno_minutes: 39,
+      dyno_minutes: 200,
+      shortfall_dyno_minutes: 9,
+      under_provisioned_minutes: 1,
+      scale_events: 5,
+      largest_step_up: 9,
+      largest_step_down: 1,
+    });
     // Following the last reading: 10 dynos for one minute (booting), back to 1 at t = 7.
-    expect(follow!.metrics).toMatchObject({ oracle_dyno_minutes: 39, dyno_minutes: 39, serving_dyno_minutes: 30, shortfall_dyno_minutes: 9, scale_events: 2, largest_step_down: 9 });
+    expect(follow!.metrics).toMatchObject({
+      oracle_dyno_minutes: 39,
+      dyno_minutes: 39,
+      serving_dyno_minutes: 30,
+      shortfall_dyno_minutes: 9,
+      scale_events: 2,
+      largest_step_down: 9,
+    });
     expect(follow!.metrics.cost_ratio).toBe(1);
   });
 
@@ -126,7 +150,10 @@ describe("runBacktest: a spike", () => {
   it("hysteresis keeps the spike's dynos for its period", async () => {
     const { plugin } = perPlugin();
     const bt = await runBacktest({
-      config: { scaler: { policy: "seed", min_dynos: 1, max_dynos: 10, blackout: 0, scale_down_step: 0 }, plugins: [{ type: "per", per: 10, hysteresis_period: 180 }] },
+      config: {
+        scaler: { policy: "seed", min_dynos: 1, max_dynos: 10, blackout: 0, scale_down_step: 0 },
+        plugins: [{ type: "per", per: 10, hysteresis_period: 180 }],
+      },
       plugins: [plugin],
       trace: minutes(spike),
       policies: ["configured", "follow"],
@@ -146,13 +173,30 @@ describe("runBacktest: a flat trace", () => {
   it("starting at min_dynos, only the first reading and the boot are short", async () => {
     const bt = await runBacktest(options(Array(20).fill(25), {}));
     // 1 dyno in minute 0, then 3 (read at t = 1, serving from t = 2).
-    expect(bt.runs[0]!.metrics).toMatchObject({ oracle_dyno_minutes: 60, dyno_minutes: 1 + 3 * 19, shortfall_dyno_minutes: 4, under_provisioned_minutes: 2, scale_events: 1 });
+    expect(bt.runs[0]!.metrics).toMatchObject({
+      oracle_dyno_minutes: 60,
+      dyno_minutes: 1 + 3 * 19,
+      shortfall_dyno_minutes: 4,
+      under_provisioned_minutes: 2,
+      scale_events: 1,
+    });
   });
 
   it("starting at the need, it matches the oracle exactly", async () => {
-    const bt = await runBacktest({ ...options(Array(20).fill(25), { min_dynos: 3 }), policies: ["seed", "configured", "follow"] });
+    const bt = await runBacktest({
+      ...options(Array(20).fill(25), { min_dynos: 3 }),
+      policies: ["seed", "configured", "follow"],
+    });
     for (const run of bt.runs) {
-      expect(run.metrics).toMatchObject({ dyno_minutes: 60, oracle_dyno_minutes: 60, cost_ratio: 1, shortfall_dyno_minutes: 0, shortfall_percent: 0, under_provisioned_minutes: 0, scale_events: 0 });
+      expect(run.metrics).toMatchObject({
+        dyno_minutes: 60,
+        oracle_dyno_minutes: 60,
+        cost_ratio: 1,
+        shortfall_dyno_minutes: 0,
+        shortfall_percent: 0,
+        under_provisioned_minutes: 0,
+        scale_events: 0,
+      });
     }
   });
 
@@ -168,7 +212,12 @@ describe("runBacktest: ISO-time traces", () => {
     const values = [10, 30, 5, 5, 5, 5];
     const trace = parseTrace(`time,value\n${times.map((t, i) => `${t},${values[i]}`).join("\n")}\n`, "iso.csv");
     const { plugin } = perPlugin();
-    const bt = await runBacktest({ config: { scaler: { min_dynos: 1, max_dynos: 10 }, plugins: [{ type: "per", per: 10 }] }, plugins: [plugin], trace, policies: ["seed"] });
+    const bt = await runBacktest({
+      config: { scaler: { min_dynos: 1, max_dynos: 10 }, plugins: [{ type: "per", per: 10 }] },
+      plugins: [plugin],
+      trace,
+      policies: ["seed"],
+    });
     expect(bt.model.clockStart).toBe(Date.UTC(2014, 3, 10));
     expect(bt.model.tickMs).toBe(60_000);
     const run = bt.runs[0]!;
@@ -179,7 +228,13 @@ describe("runBacktest: ISO-time traces", () => {
       [20, 1],
     ]);
     // Formation: 10×1 + 5×3 + 5×2 + 10×1; oracle (1+3+1+1+1+1)×5; short (3-1)×5 in [5, 10).
-    expect(run.metrics).toMatchObject({ minutes: 30, dyno_minutes: 45, oracle_dyno_minutes: 40, shortfall_dyno_minutes: 10, under_provisioned_minutes: 5 });
+    expect(run.metrics).toMatchObject({
+      minutes: 30,
+      dyno_minutes: 45,
+      oracle_dyno_minutes: 40,
+      shortfall_dyno_minutes: 10,
+      under_provisioned_minutes: 5,
+    });
   });
 });
 
@@ -228,21 +283,37 @@ describe("runBacktest: sources", () => {
       exitCode: 2,
       message: '--source bb: the config has no source of that name (did you mean "b"?)',
     });
-    await expect(runBacktest({ config, plugins: [plugin], trace: parseTrace("minute,xyz\n0,1\n", "x.csv") })).rejects.toMatchObject({ code: "DYNO_TRACE_INVALID", message: 'x.csv: column "xyz" names no source' });
-    await expect(runBacktest({ config, plugins: [plugin], trace: parseTrace("minute,value,a\n0,1,2\n", "x.csv") })).rejects.toMatchObject({ message: 'x.csv: source a is fed twice (by column "value" and by column "a")' });
-    await expect(runBacktest({ config, plugins: [plugin], trace: parseTrace("minute,a\n0,1\n", "x.csv"), source: "b" })).rejects.toMatchObject({ message: "--source b: x.csv has no `value` column to feed it" });
+    await expect(
+      runBacktest({ config, plugins: [plugin], trace: parseTrace("minute,xyz\n0,1\n", "x.csv") }),
+    ).rejects.toMatchObject({ code: "DYNO_TRACE_INVALID", message: 'x.csv: column "xyz" names no source' });
+    await expect(
+      runBacktest({ config, plugins: [plugin], trace: parseTrace("minute,value,a\n0,1,2\n", "x.csv") }),
+    ).rejects.toMatchObject({ message: 'x.csv: source a is fed twice (by column "value" and by column "a")' });
+    await expect(
+      runBacktest({ config, plugins: [plugin], trace: parseTrace("minute,a\n0,1\n", "x.csv"), source: "b" }),
+    ).rejects.toMatchObject({ message: "--source b: x.csv has no `value` column to feed it" });
   });
 
   it("rejects an unknown policy and a tick or boot time out of range", async () => {
-    await expect(runBacktest({ ...options([1], {}), policies: ["seeds"] })).rejects.toMatchObject({ code: "DYNO_USAGE", message: 'unknown policy "seeds" (did you mean "seed"?)' });
+    await expect(runBacktest({ ...options([1], {}), policies: ["seeds"] })).rejects.toMatchObject({
+      code: "DYNO_USAGE",
+      message: 'unknown policy "seeds" (did you mean "seed"?)',
+    });
     await expect(runBacktest({ ...options([1], {}), tickSeconds: 0 })).rejects.toMatchObject({ code: "DYNO_USAGE" });
     await expect(runBacktest({ ...options([1], {}), bootSeconds: -1 })).rejects.toMatchObject({ code: "DYNO_USAGE" });
-    await expect(runBacktest({ ...options(Array(43_200).fill(1), {}), tickSeconds: 0.001 })).rejects.toMatchObject({ code: "DYNO_USAGE", hint: expect.stringContaining("--tick-seconds") });
+    await expect(runBacktest({ ...options(Array(43_200).fill(1), {}), tickSeconds: 0.001 })).rejects.toMatchObject({
+      code: "DYNO_USAGE",
+      hint: expect.stringContaining("--tick-seconds"),
+    });
   });
 
   it("needs no Heroku credentials: dry_run is forced", async () => {
     const { plugin } = perPlugin();
-    const bt = await runBacktest({ config: { scaler: { dry_run: false, min_dynos: 1, max_dynos: 3 }, plugins: [{ type: "per" }] }, plugins: [plugin], trace: minutes([1, 2]) });
+    const bt = await runBacktest({
+      config: { scaler: { dry_run: false, min_dynos: 1, max_dynos: 3 }, plugins: [{ type: "per" }] },
+      plugins: [plugin],
+      trace: minutes([1, 2]),
+    });
     expect(bt.runs).toHaveLength(1);
   });
 });
@@ -257,9 +328,17 @@ describe("runBacktest: plugins", () => {
         throw new Error("the key does not parse");
       },
     });
-    const error = await runBacktest({ config: { scaler: {}, plugins: [{ type: "broken" }] }, plugins: [broken], trace: minutes([1]) }).catch((e) => e);
+    const error = await runBacktest({
+      config: { scaler: {}, plugins: [{ type: "broken" }] },
+      plugins: [broken],
+      trace: minutes([1]),
+    }).catch((e) => e);
     expect(error).toBeInstanceOf(DynosaurError);
-    expect(error).toMatchObject({ code: "DYNO_PLUGIN_FAILED", exitCode: 1, message: 'simulation: plugins[0]: plugin "broken" failed to start: the key does not parse' });
+    expect(error).toMatchObject({
+      code: "DYNO_PLUGIN_FAILED",
+      exitCode: 1,
+      message: 'simulation: plugins[0]: plugin "broken" failed to start: the key does not parse',
+    });
     expect(error.hint).toContain("no network");
 
     const invalid = definePlugin({
@@ -267,11 +346,23 @@ describe("runBacktest: plugins", () => {
       unit: "u",
       options: z.object({}),
       create: () => {
-        throw inputError("DYNO_CONFIG_INVALID", "property_id: expected digits", { path: "property_id", hint: "copy it from the GA admin" });
+        throw inputError("DYNO_CONFIG_INVALID", "property_id: expected digits", {
+          path: "property_id",
+          hint: "copy it from the GA admin",
+        });
       },
     });
-    const bad = await runBacktest({ config: { scaler: {}, plugins: [{ type: "invalid" }] }, plugins: [invalid], trace: minutes([1]) }).catch((e) => e);
-    expect(bad).toMatchObject({ code: "DYNO_CONFIG_INVALID", exitCode: 2, path: "plugins[0].property_id", hint: "copy it from the GA admin" });
+    const bad = await runBacktest({
+      config: { scaler: {}, plugins: [{ type: "invalid" }] },
+      plugins: [invalid],
+      trace: minutes([1]),
+    }).catch((e) => e);
+    expect(bad).toMatchObject({
+      code: "DYNO_CONFIG_INVALID",
+      exitCode: 2,
+      path: "plugins[0].property_id",
+      hint: "copy it from the GA admin",
+    });
     expect(bad.message).toMatch(/^simulation: plugins\[0\]\.property_id: /);
   });
 
@@ -286,16 +377,29 @@ describe("runBacktest: plugins", () => {
         return { retrieve: async () => 0, estimateDynos: (v) => v };
       },
     });
-    await runBacktest({ config: { scaler: {}, plugins: [{ type: "online" }] }, plugins: [online], trace: minutes([1]) });
+    await runBacktest({
+      config: { scaler: {}, plugins: [{ type: "online" }] },
+      plugins: [online],
+      trace: minutes([1]),
+    });
     expect(refused).toBeInstanceOf(DynosaurError);
     expect((refused as DynosaurError).code).toBe("DYNO_SIMULATION_OFFLINE");
-    expect((refused as DynosaurError).message).toBe("a simulation makes no network calls, but a plugin asked for http://127.0.0.1:9");
+    expect((refused as DynosaurError).message).toBe(
+      "a simulation makes no network calls, but a plugin asked for http://127.0.0.1:9",
+    );
     expect((refused as DynosaurError).message).not.toContain("secret-value");
   });
 
   it("reports an estimateDynos that returns garbage for a trace row", async () => {
-    const nan = definePlugin({ type: "nan", unit: "u", options: z.object({}), create: () => ({ retrieve: async () => 0, estimateDynos: (v) => (v > 5 ? Number.NaN : 1) }) });
-    await expect(runBacktest({ config: { scaler: {}, plugins: [{ type: "nan" }] }, plugins: [nan], trace: minutes([1, 9]) })).rejects.toMatchObject({
+    const nan = definePlugin({
+      type: "nan",
+      unit: "u",
+      options: z.object({}),
+      create: () => ({ retrieve: async () => 0, estimateDynos: (v) => (v > 5 ? Number.NaN : 1) }),
+    });
+    await expect(
+      runBacktest({ config: { scaler: {}, plugins: [{ type: "nan" }] }, plugins: [nan], trace: minutes([1, 9]) }),
+    ).rejects.toMatchObject({
       code: "DYNO_PLUGIN_FAILED",
       message: "simulation: source nan turned row 2 of t.csv (9 u) into NaN dynos",
     });

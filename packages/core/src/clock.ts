@@ -58,7 +58,6 @@ export class ManualClock implements Clock {
     });
   }
 
-
   /** When the earliest sleeper wakes, or null when none sleeps. */
   nextWake(): number | null {
     return this.#sleepers.length === 0 ? null : Math.min(...this.#sleepers.map((s) => s.until));

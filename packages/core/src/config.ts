@@ -2,11 +2,11 @@ import { readFile } from "node:fs/promises";
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { alertsConfigSchema } from "./alerts/schema.js";
-import { statsConfigSchema } from "./stats/schema.js";
 import { substituteEnv } from "./env.js";
 import { ERROR_CATALOGUE, inputError } from "./errors.js";
 import { Redactor } from "./redact.js";
 import { isTimeZone, type ScheduleWindow, scheduleWindowSchema } from "./schedule.js";
+import { statsConfigSchema } from "./stats/schema.js";
 import { parseOrThrow } from "./validate.js";
 
 /** The scaling policies `scaler.policy` may name (see policy/estimators.ts). */
@@ -26,16 +26,26 @@ const POLICY_PACE: Record<ScalingPolicy, { blackout: number; scale_down_step: nu
  * schema` (and an editor reading it) shows them; defaults reach the JSON Schema as `default`.
  */
 const scalerShape = {
-  heroku_app_name: z.string().min(1).optional().describe("Name of the Heroku app to scale (as `heroku apps` lists it). Required unless `dry_run`."),
+  heroku_app_name: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Name of the Heroku app to scale (as `heroku apps` lists it). Required unless `dry_run`."),
   heroku_api_key: z
     .string()
     .min(1)
     .optional()
-    .describe("Heroku API key (`heroku authorizations:create`): write `${HEROKU_API_KEY}` and keep the key in the environment. Required unless `dry_run`."),
+    .describe(
+      "Heroku API key (`heroku authorizations:create`): write `${HEROKU_API_KEY}` and keep the key in the environment. Required unless `dry_run`.",
+    ),
   process_type: z.string().min(1).default("web").describe("Process type whose formation is scaled."),
   min_dynos: z.number().int().min(0).default(1).describe("Fewest dynos ever run."),
   max_dynos: z.number().int().min(1).default(10).describe("Most dynos ever run."),
-  interval: z.number().positive().default(5).describe("Seconds between two ticks of the engine. Sources keep their own, longer, poll interval."),
+  interval: z
+    .number()
+    .positive()
+    .default(5)
+    .describe("Seconds between two ticks of the engine. Sources keep their own, longer, poll interval."),
   policy: z
     .enum(SCALING_POLICIES)
     .default("forecast")
@@ -55,34 +65,58 @@ const scalerShape = {
     .number()
     .min(0)
     .default(60)
-    .describe("Seconds from asking Heroku for a dyno to it serving requests. The `forecast` policy looks this far ahead; `dynosaur simulate` assumes it unless `--boot-seconds`."),
+    .describe(
+      "Seconds from asking Heroku for a dyno to it serving requests. The `forecast` policy looks this far ahead; `dynosaur simulate` assumes it unless `--boot-seconds`.",
+    ),
   blackout: z
     .number()
     .min(0)
     .optional()
-    .describe("Seconds after any change of the formation during which no scale-down happens. Default 300 under `policy: seed`, 0 under the other policies (their forecast already covers a rebound)."),
+    .describe(
+      "Seconds after any change of the formation during which no scale-down happens. Default 300 under `policy: seed`, 0 under the other policies (their forecast already covers a rebound).",
+    ),
   scale_down_step: z
     .number()
     .int()
     .min(0)
     .optional()
-    .describe("Most dynos removed by one scale-down; 0 goes straight to the estimate. Default 1 under `policy: seed`, 0 under the other policies."),
-  dry_run: z.boolean().default(false).describe("Decide but never talk to Heroku: the formation is simulated, starting at `min_dynos`."),
-  stats_file: z.string().min(1).default("stats.txt").describe("CSV file every tick is appended to in a dry run (relative to the working directory)."),
-  heroku_api_url: z.url().default("https://api.heroku.com").describe("Base URL of the Heroku Platform API (a proxy, or a fake in tests)."),
+    .describe(
+      "Most dynos removed by one scale-down; 0 goes straight to the estimate. Default 1 under `policy: seed`, 0 under the other policies.",
+    ),
+  dry_run: z
+    .boolean()
+    .default(false)
+    .describe("Decide but never talk to Heroku: the formation is simulated, starting at `min_dynos`."),
+  stats_file: z
+    .string()
+    .min(1)
+    .default("stats.txt")
+    .describe("CSV file every tick is appended to in a dry run (relative to the working directory)."),
+  heroku_api_url: z
+    .url()
+    .default("https://api.heroku.com")
+    .describe("Base URL of the Heroku Platform API (a proxy, or a fake in tests)."),
   heroku_poll_interval: z
     .number()
     .positive()
     .default(60)
-    .describe("Seconds between two reads of the formation when nothing changes (it is always read right before a change too), so a manual `heroku ps:scale` is noticed."),
+    .describe(
+      "Seconds between two reads of the formation when nothing changes (it is always read right before a change too), so a manual `heroku ps:scale` is noticed.",
+    ),
   heroku_timeout: z.number().positive().default(10).describe("Seconds one Heroku API call may take."),
   timezone: z
     .string()
     .refine(isTimeZone, "not an IANA time zone this Node.js knows (e.g. Europe/Helsinki, America/New_York, UTC)")
     .default("UTC")
     .describe("IANA time zone the `processes.<type>.schedule` windows are in, e.g. `Europe/Helsinki`."),
-  librato_email: z.string().optional().describe("Seed-era Librato account email: becomes a `stats: [{type: librato}]` entry (prefer `stats:`)."),
-  librato_api_key: z.string().optional().describe("Seed-era Librato API token: becomes a `stats: [{type: librato}]` entry (prefer `stats:`)."),
+  librato_email: z
+    .string()
+    .optional()
+    .describe("Seed-era Librato account email: becomes a `stats: [{type: librato}]` entry (prefer `stats:`)."),
+  librato_api_key: z
+    .string()
+    .optional()
+    .describe("Seed-era Librato API token: becomes a `stats: [{type: librato}]` entry (prefer `stats:`)."),
 };
 
 /** Seed-era and short names accepted for scaler keys, and the key each stands for. */
@@ -101,16 +135,29 @@ export const scalerConfigSchema = z
   .strict()
   .superRefine((s, ctx) => {
     if (s.min_dynos > s.max_dynos) {
-      ctx.addIssue({ code: "custom", path: ["min_dynos"], message: `min_dynos (${s.min_dynos}) is greater than max_dynos (${s.max_dynos}): lower min_dynos or raise max_dynos` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["min_dynos"],
+        message: `min_dynos (${s.min_dynos}) is greater than max_dynos (${s.max_dynos}): lower min_dynos or raise max_dynos`,
+      });
     }
     if (!s.dry_run) {
       for (const key of ["heroku_app_name", "heroku_api_key"] as const) {
-        if (!s[key]) ctx.addIssue({ code: "custom", path: [key], message: `required unless dry_run is true (${key === "heroku_api_key" ? "e.g. heroku_api_key: ${HEROKU_API_KEY}" : "the name shown by `heroku apps`"})` });
+        if (!s[key])
+          ctx.addIssue({
+            code: "custom",
+            path: [key],
+            message: `required unless dry_run is true (${key === "heroku_api_key" ? "e.g. heroku_api_key: ${HEROKU_API_KEY}" : "the name shown by `heroku apps`"})`,
+          });
       }
     }
   })
   // The pace of scale-downs depends on the policy: the seed's defaults would only add cost to a forecast.
-  .transform((s) => ({ ...s, blackout: s.blackout ?? POLICY_PACE[s.policy].blackout, scale_down_step: s.scale_down_step ?? POLICY_PACE[s.policy].scale_down_step }));
+  .transform((s) => ({
+    ...s,
+    blackout: s.blackout ?? POLICY_PACE[s.policy].blackout,
+    scale_down_step: s.scale_down_step ?? POLICY_PACE[s.policy].scale_down_step,
+  }));
 
 export type ScalerConfig = z.output<typeof scalerConfigSchema>;
 
@@ -120,10 +167,27 @@ export const processConfigSchema = z
     min_dynos: z.number().int().min(0).optional().describe("Fewest dynos; 0 lets a non-web process type scale to zero"),
     max_dynos: z.number().int().min(1).optional().describe("Most dynos"),
     blackout: z.number().min(0).optional().describe("Seconds after a change during which no scale-down happens"),
-    scale_down_step: z.number().int().min(0).optional().describe("Most dynos removed at once; 0 goes straight to the estimate"),
-    headroom: z.number().min(0).optional().describe("Spare capacity the `forecast` policy keeps for this process type (a fraction, e.g. 0.2); scaler.headroom when left out"),
-    hold_while_busy: z.boolean().default(false).describe("Never scale down while a source reports running jobs: a scale-down would kill them"),
-    schedule: z.array(scheduleWindowSchema).default([]).describe("Windows (in scaler.timezone) with their own min_dynos/max_dynos; the first matching wins"),
+    scale_down_step: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("Most dynos removed at once; 0 goes straight to the estimate"),
+    headroom: z
+      .number()
+      .min(0)
+      .optional()
+      .describe(
+        "Spare capacity the `forecast` policy keeps for this process type (a fraction, e.g. 0.2); scaler.headroom when left out",
+      ),
+    hold_while_busy: z
+      .boolean()
+      .default(false)
+      .describe("Never scale down while a source reports running jobs: a scale-down would kill them"),
+    schedule: z
+      .array(scheduleWindowSchema)
+      .default([])
+      .describe("Windows (in scaler.timezone) with their own min_dynos/max_dynos; the first matching wins"),
   })
   .strict();
 
@@ -150,14 +214,23 @@ const topLevelShape = {
   use: z
     .array(z.string().min(1))
     .optional()
-    .describe("Plugin packages to load: short names (`random`), scoped names (`@acme/foo`), full package names or relative paths (`./plugins/mine.js`)."),
-  plugins: z.array(pluginEntrySchema).min(1, "list at least one plugin").describe("The metric sources; the largest estimate wins."),
-  stats: statsConfigSchema.describe("Stats reporters every tick's figures go to (`librato`, `otlp`, `console`, `file`)."),
+    .describe(
+      "Plugin packages to load: short names (`random`), scoped names (`@acme/foo`), full package names or relative paths (`./plugins/mine.js`).",
+    ),
+  plugins: z
+    .array(pluginEntrySchema)
+    .min(1, "list at least one plugin")
+    .describe("The metric sources; the largest estimate wins."),
+  stats: statsConfigSchema.describe(
+    "Stats reporters every tick's figures go to (`librato`, `otlp`, `console`, `file`).",
+  ),
   alerts: alertsConfigSchema.optional().describe("Error alerts by email (SendGrid) and heartbeat pings."),
   processes: z
     .record(z.string().regex(/^[a-z0-9_-]+$/i, "a process type as in the Procfile, e.g. worker"), processConfigSchema)
     .optional()
-    .describe("Process types and their limits, e.g. `web` and `worker`; without it, `scaler:` describes the one process type."),
+    .describe(
+      "Process types and their limits, e.g. `web` and `worker`; without it, `scaler:` describes the one process type.",
+    ),
 };
 
 export const configSchema = z
@@ -168,7 +241,9 @@ export const configSchema = z
   .strict();
 
 /** A validated config: `processes` always lists every process type the engine scales. */
-export type DynosaurConfig = Omit<z.output<typeof configSchema>, "processes"> & { processes: Record<string, ProcessConfig> };
+export type DynosaurConfig = Omit<z.output<typeof configSchema>, "processes"> & {
+  processes: Record<string, ProcessConfig>;
+};
 export type PluginEntry = z.output<typeof pluginEntrySchema>;
 
 /**
@@ -186,7 +261,10 @@ export const configInputSchema = z
         ...Object.fromEntries(
           Object.entries(SCALER_ALIASES).map(([alias, key]) => [
             alias,
-            withoutDefault(scalerShape[key]).meta({ deprecated: true, description: `Deprecated: an older name of \`${key}\`; write \`${key}\` instead.` }),
+            withoutDefault(scalerShape[key]).meta({
+              deprecated: true,
+              description: `Deprecated: an older name of \`${key}\`; write \`${key}\` instead.`,
+            }),
           ]),
         ),
       })
@@ -223,18 +301,26 @@ export interface ParseConfigOptions {
  * maps seed-era key names, checks the shape. Plugin options are checked later, once the
  * plugins are loaded (`parsePluginOptions`).
  */
-export function parseConfig(raw: unknown, env: Record<string, string | undefined> = process.env, options: ParseConfigOptions = {}): ParsedConfig {
+export function parseConfig(
+  raw: unknown,
+  env: Record<string, string | undefined> = process.env,
+  options: ParseConfigOptions = {},
+): ParsedConfig {
   if (raw === null || raw === undefined) {
     throw inputError("DYNO_CONFIG_EMPTY", "the config is empty");
   }
   if (typeof raw !== "object" || Array.isArray(raw)) {
-    throw inputError("DYNO_CONFIG_INVALID", "the config must be a mapping with `scaler:` and `plugins:` sections", { hint: ERROR_CATALOGUE.DYNO_CONFIG_EMPTY });
+    throw inputError("DYNO_CONFIG_INVALID", "the config must be a mapping with `scaler:` and `plugins:` sections", {
+      hint: ERROR_CATALOGUE.DYNO_CONFIG_EMPTY,
+    });
   }
   const scaler = (raw as { scaler?: unknown }).scaler;
   const dryRun = options.dryRun === true || (isRecord(scaler) && scaler.dry_run === true);
   const redactor = options.redactor ?? new Redactor();
   const secrets = new Set<string>();
-  const substituted = substituteEnv(raw, env, secrets, { mayBeUnset: (path) => dryRun && isHerokuSetting(path) }) as Record<string, unknown>;
+  const substituted = substituteEnv(raw, env, secrets, {
+    mayBeUnset: (path) => dryRun && isHerokuSetting(path),
+  }) as Record<string, unknown>;
   for (const s of secrets) redactor.add(s);
   const normalized = normalize(substituted);
   // Only into a scaler section that is there: a misspelt one must be reported as it is.
@@ -247,18 +333,26 @@ export function parseConfig(raw: unknown, env: Record<string, string | undefined
     const name = p.name ?? p.type;
     const first = names.get(name);
     if (first !== undefined) {
-      throw inputError("DYNO_CONFIG_INVALID", `plugins[${i}].name: "${name}" is already the name of plugins[${first}]`, {
-        path: `plugins[${i}].name`,
-        hint: "give each plugin a unique `name` (two plugins of the same type need names)",
-      });
+      throw inputError(
+        "DYNO_CONFIG_INVALID",
+        `plugins[${i}].name: "${name}" is already the name of plugins[${first}]`,
+        {
+          path: `plugins[${i}].name`,
+          hint: "give each plugin a unique `name` (two plugins of the same type need names)",
+        },
+      );
     }
     names.set(name, i);
     const process = p.process ?? defaultProcess(config);
     if (!(process in config.processes)) {
-      throw inputError("DYNO_CONFIG_INVALID", `plugins[${i}].process: no process type "${process}" in processes (${Object.keys(config.processes).join(", ")})`, {
-        path: `plugins[${i}].process`,
-        hint: `add processes.${process} or set process: to one of them`,
-      });
+      throw inputError(
+        "DYNO_CONFIG_INVALID",
+        `plugins[${i}].process: no process type "${process}" in processes (${Object.keys(config.processes).join(", ")})`,
+        {
+          path: `plugins[${i}].process`,
+          hint: `add processes.${process} or set process: to one of them`,
+        },
+      );
     }
   });
   Object.defineProperty(config, PARSED, { value: true, enumerable: false });
@@ -275,17 +369,35 @@ export function isParsed(value: unknown): value is DynosaurConfig {
 /** Every process type with its limits: `processes:` over the `scaler:` defaults, or the one of `scaler:`. */
 function resolveProcesses(c: z.output<typeof configSchema>): Record<string, ProcessConfig> {
   const s = c.scaler;
-  const base = { min_dynos: s.min_dynos, max_dynos: s.max_dynos, blackout: s.blackout, scale_down_step: s.scale_down_step, headroom: s.headroom, hold_while_busy: false, schedule: [] };
+  const base = {
+    min_dynos: s.min_dynos,
+    max_dynos: s.max_dynos,
+    blackout: s.blackout,
+    scale_down_step: s.scale_down_step,
+    headroom: s.headroom,
+    hold_while_busy: false,
+    schedule: [],
+  };
   if (!c.processes) return { [s.process_type]: base };
   const out: Record<string, ProcessConfig> = {};
   for (const [type, p] of Object.entries(c.processes)) {
-    const resolved = { ...base, ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) } as ProcessConfig;
+    const resolved = {
+      ...base,
+      ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)),
+    } as ProcessConfig;
     const where = `processes.${type}`;
     if (resolved.min_dynos > resolved.max_dynos) {
-      throw inputError("DYNO_CONFIG_INVALID", `${where}.min_dynos: ${resolved.min_dynos} is greater than max_dynos (${resolved.max_dynos})`, { path: `${where}.min_dynos`, hint: "lower min_dynos or raise max_dynos" });
+      throw inputError(
+        "DYNO_CONFIG_INVALID",
+        `${where}.min_dynos: ${resolved.min_dynos} is greater than max_dynos (${resolved.max_dynos})`,
+        { path: `${where}.min_dynos`, hint: "lower min_dynos or raise max_dynos" },
+      );
     }
     if (type === "web" && resolved.min_dynos === 0) {
-      throw inputError("DYNO_CONFIG_INVALID", `${where}.min_dynos: 0 would take the app offline`, { path: `${where}.min_dynos`, hint: "web needs at least 1 dyno; scale-to-zero is for worker process types" });
+      throw inputError("DYNO_CONFIG_INVALID", `${where}.min_dynos: 0 would take the app offline`, {
+        path: `${where}.min_dynos`,
+        hint: "web needs at least 1 dyno; scale-to-zero is for worker process types",
+      });
     }
     out[type] = resolved;
   }
@@ -312,12 +424,19 @@ function normalize(raw: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-function renameKeys(obj: Record<string, unknown>, aliases: Record<string, string>, path: string): Record<string, unknown> {
+function renameKeys(
+  obj: Record<string, unknown>,
+  aliases: Record<string, string>,
+  path: string,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(obj)) {
     const target = aliases[key] ?? key;
     if (target in out || (target !== key && target in obj)) {
-      throw inputError("DYNO_CONFIG_INVALID", `${path}: both "${key}" and "${target}" are set`, { path: `${path}.${key}`, hint: `keep only "${target}" ("${key}" is its older name)` });
+      throw inputError("DYNO_CONFIG_INVALID", `${path}: both "${key}" and "${target}" are set`, {
+        path: `${path}.${key}`,
+        hint: `keep only "${target}" ("${key}" is its older name)`,
+      });
     }
     out[target] = value;
   }
@@ -344,8 +463,13 @@ export function parseConfigText(text: string, file = "config"): unknown {
   if (error) {
     const pos = error.linePos?.[0];
     const where = pos ? `line ${pos.line}, column ${pos.col}` : "unknown position";
-    const reason = error.message.split("\n")[0]?.replace(/ at line \d+, column \d+.*$/, "").replace(/:$/, "");
-    throw inputError("DYNO_CONFIG_SYNTAX", `${file}: YAML syntax error at ${where}: ${reason}`, { hint: "check the indentation and quoting on that line (YAML indents with spaces, not tabs)" });
+    const reason = error.message
+      .split("\n")[0]
+      ?.replace(/ at line \d+, column \d+.*$/, "")
+      .replace(/:$/, "");
+    throw inputError("DYNO_CONFIG_SYNTAX", `${file}: YAML syntax error at ${where}: ${reason}`, {
+      hint: "check the indentation and quoting on that line (YAML indents with spaces, not tabs)",
+    });
   }
   const value = doc.toJS();
   if (value === null || value === undefined) {
@@ -361,9 +485,13 @@ export async function readConfigFile(path: string): Promise<unknown> {
     text = await readFile(path, "utf8");
   } catch (e) {
     const code = (e as { code?: string }).code;
-    throw inputError("DYNO_CONFIG_NOT_FOUND", code === "ENOENT" ? `config file ${path} does not exist` : `cannot read config file ${path} (${code ?? e})`, {
-      hint: ERROR_CATALOGUE.DYNO_CONFIG_NOT_FOUND,
-    });
+    throw inputError(
+      "DYNO_CONFIG_NOT_FOUND",
+      code === "ENOENT" ? `config file ${path} does not exist` : `cannot read config file ${path} (${code ?? e})`,
+      {
+        hint: ERROR_CATALOGUE.DYNO_CONFIG_NOT_FOUND,
+      },
+    );
   }
   return parseConfigText(text, path);
 }

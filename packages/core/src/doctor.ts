@@ -56,7 +56,9 @@ type ListOutcome = { ok: true; formations: FormationState[] } | { ok: false; err
  */
 export async function runDoctor(config: unknown, options: DoctorOptions): Promise<DoctorReport> {
   const env = options.env ?? process.env;
-  const parsed = isParsed(config) ? { config, redactor: options.redactor ?? new Redactor() } : parseConfig(config, env, { redactor: options.redactor });
+  const parsed = isParsed(config)
+    ? { config, redactor: options.redactor ?? new Redactor() }
+    : parseConfig(config, env, { redactor: options.redactor });
   const { redactor } = parsed;
   const timeout = options.timeout ?? DOCTOR_TIMEOUT_S;
   const checked = withTimeouts(parsed.config, timeout);
@@ -90,16 +92,30 @@ export async function runDoctor(config: unknown, options: DoctorOptions): Promis
       await runtime.tick();
       const checks: DoctorCheck[] = runtime.status().sources.map((s): DoctorCheck => {
         const what = `${s.type} → ${s.process}`;
-        if (s.value !== null && s.estimate !== null) return { kind: "source", name: s.name, what, ok: true, value: s.value, unit: s.unit, estimate: s.estimate };
+        if (s.value !== null && s.estimate !== null)
+          return { kind: "source", name: s.name, what, ok: true, value: s.value, unit: s.unit, estimate: s.estimate };
         const logged = logger.records.findLast((r) => r.fields.source === s.name && typeof r.fields.code === "string");
         const failure: DoctorFailure = logged
-          ? { code: String(logged.fields.code), message: String(logged.fields.error ?? s.lastError), hint: typeof logged.fields.hint === "string" ? logged.fields.hint : null }
-          : { code: "DYNO_PLUGIN_TIMEOUT", message: s.lastError ?? `source ${s.name} gave no reading within ${timeout} s`, hint: null };
+          ? {
+              code: String(logged.fields.code),
+              message: String(logged.fields.error ?? s.lastError),
+              hint: typeof logged.fields.hint === "string" ? logged.fields.hint : null,
+            }
+          : {
+              code: "DYNO_PLUGIN_TIMEOUT",
+              message: s.lastError ?? `source ${s.name} gave no reading within ${timeout} s`,
+              hint: null,
+            };
         // The doctor's own bound may be what ran out: say how to wait longer.
-        if (failure.code === "DYNO_PLUGIN_TIMEOUT") failure.hint = `${failure.hint ? `${failure.hint}; ` : ""}\`dynosaur doctor --timeout <s>\` waits longer`;
+        if (failure.code === "DYNO_PLUGIN_TIMEOUT")
+          failure.hint = `${failure.hint ? `${failure.hint}; ` : ""}\`dynosaur doctor --timeout <s>\` waits longer`;
         return { kind: "source", name: s.name, what, ok: false, failure };
       });
-      checks.push(formation ? herokuCheck(checked, await formation) : { kind: "heroku", name: "Heroku", what: "formation", ok: true, skipped: "dry run: Heroku is not called" });
+      checks.push(
+        formation
+          ? herokuCheck(checked, await formation)
+          : { kind: "heroku", name: "Heroku", what: "formation", ok: true, skipped: "dry run: Heroku is not called" },
+      );
       const scrubbed = checks.map((c) => scrub(c, redactor));
       return { ok: scrubbed.every((c) => c.ok), app: settings.heroku_app_name ?? null, timeout, checks: scrubbed };
     } finally {
@@ -127,7 +143,12 @@ function withTimeouts(config: DynosaurConfig, seconds: number): DynosaurConfig {
 }
 
 /** One GET of the app's formation; the key is never sent anywhere else. */
-async function readFormation(config: DynosaurConfig, http: Dispatcher, seconds: number, userAgent: string | undefined): Promise<ListOutcome> {
+async function readFormation(
+  config: DynosaurConfig,
+  http: Dispatcher,
+  seconds: number,
+  userAgent: string | undefined,
+): Promise<ListOutcome> {
   const settings = config.scaler;
   try {
     const { HerokuClient } = await import("./formation/heroku-client.js");
@@ -163,7 +184,11 @@ function herokuCheck(config: DynosaurConfig, outcome: ListOutcome): DoctorCheck 
       },
     };
   }
-  return { ...base, ok: true, quantities: Object.fromEntries(Object.keys(config.processes).map((type) => [type, found.get(type) ?? 0])) };
+  return {
+    ...base,
+    ok: true,
+    quantities: Object.fromEntries(Object.keys(config.processes).map((type) => [type, found.get(type) ?? 0])),
+  };
 }
 
 function failureOf(e: unknown): DoctorFailure {
@@ -174,16 +199,21 @@ function failureOf(e: unknown): DoctorFailure {
 function scrub(check: DoctorCheck, redactor: Redactor): DoctorCheck {
   if (check.ok) return check;
   const { code, message, hint } = check.failure;
-  return { ...check, failure: { code, message: redactor.scrub(message), hint: hint === null ? null : redactor.scrub(hint) } };
+  return {
+    ...check,
+    failure: { code, message: redactor.scrub(message), hint: hint === null ? null : redactor.scrub(hint) },
+  };
 }
 
 /** The report for a terminal: one line per check, a failure's fix under it, a summary. */
 export function formatDoctorReport(report: DoctorReport): string {
   const lines = report.checks.map((c) => {
     const head = `${c.kind === "source" ? "source" : "heroku"} ${c.name} (${c.what})`;
-    if (!c.ok) return `FAIL  ${head}: ${c.failure.code}: ${c.failure.message}${c.failure.hint ? `\n        fix: ${c.failure.hint}` : ""}`;
+    if (!c.ok)
+      return `FAIL  ${head}: ${c.failure.code}: ${c.failure.message}${c.failure.hint ? `\n        fix: ${c.failure.hint}` : ""}`;
     if ("skipped" in c) return `skip  ${head}: ${c.skipped}`;
-    if (c.kind === "source") return `ok    ${head}: ${c.value} ${c.unit} → ${c.estimate} dyno${c.estimate === 1 ? "" : "s"}`;
+    if (c.kind === "source")
+      return `ok    ${head}: ${c.value} ${c.unit} → ${c.estimate} dyno${c.estimate === 1 ? "" : "s"}`;
     const quantities = Object.entries(c.quantities).map(([type, n]) => `${type}=${n}`);
     return `ok    ${head}: ${quantities.join(" ")} (read only; nothing was scaled)`;
   });

@@ -18,16 +18,25 @@ export interface SubstituteEnvOptions {
  * Values of secret-looking variables are added to `secrets` for redaction. Every unset
  * variable is reported in one error, each with its path, so one run shows them all.
  */
-export function substituteEnv(value: unknown, env: Record<string, string | undefined>, secrets: Set<string>, options: SubstituteEnvOptions = {}): unknown {
+export function substituteEnv(
+  value: unknown,
+  env: Record<string, string | undefined>,
+  secrets: Set<string>,
+  options: SubstituteEnvOptions = {},
+): unknown {
   const missing: { path: string; name: string }[] = [];
   const out = substitute(value, "", { env, secrets, missing, mayBeUnset: options.mayBeUnset ?? (() => false) });
   if (missing.length > 0) {
     const names = [...new Set(missing.map((m) => m.name))];
     const first = names[0]!;
-    throw inputError("DYNO_ENV_MISSING", missing.map((m) => `${m.path}: environment variable ${m.name} is not set`).join("\n"), {
-      path: missing[0]!.path,
-      hint: `set ${names.length === 1 ? "it" : "them"} (${names.map((n) => `export ${n}=...`).join("; ")}, or \`heroku config:set ${first}=...\` on Heroku), or write \${${first}:-default} for a fallback`,
-    });
+    throw inputError(
+      "DYNO_ENV_MISSING",
+      missing.map((m) => `${m.path}: environment variable ${m.name} is not set`).join("\n"),
+      {
+        path: missing[0]!.path,
+        hint: `set ${names.length === 1 ? "it" : "them"} (${names.map((n) => `export ${n}=...`).join("; ")}, or \`heroku config:set ${first}=...\` on Heroku), or write \${${first}:-default} for a fallback`,
+      },
+    );
   }
   return out;
 }
@@ -52,17 +61,20 @@ function substitute(value: unknown, path: string, walk: Walk): unknown {
 
 function substituteString(text: string, path: string, walk: Walk): string | undefined {
   let unset = false;
-  const out = text.replace(/\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (match, name: string | undefined, fallback: string | undefined) => {
-    if (match === "$${") return "${";
-    const found = walk.env[name!];
-    if (found === undefined || (found === "" && fallback !== undefined)) {
-      if (fallback !== undefined) return fallback;
-      unset = true;
-      if (!walk.mayBeUnset(path)) walk.missing.push({ path, name: name! });
-      return "";
-    }
-    if (SECRET_VAR.test(name!) && found.length >= 4) walk.secrets.add(found);
-    return found;
-  });
+  const out = text.replace(
+    /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+    (match, name: string | undefined, fallback: string | undefined) => {
+      if (match === "$${") return "${";
+      const found = walk.env[name!];
+      if (found === undefined || (found === "" && fallback !== undefined)) {
+        if (fallback !== undefined) return fallback;
+        unset = true;
+        if (!walk.mayBeUnset(path)) walk.missing.push({ path, name: name! });
+        return "";
+      }
+      if (SECRET_VAR.test(name!) && found.length >= 4) walk.secrets.add(found);
+      return found;
+    },
+  );
   return unset && walk.mayBeUnset(path) ? undefined : out;
 }

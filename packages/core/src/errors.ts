@@ -10,7 +10,8 @@ export const ERROR_CATALOGUE = {
   DYNO_CONFIG_SYNTAX: "check the indentation and quoting on that line (YAML indents with spaces, not tabs)",
   DYNO_CONFIG_EMPTY: "a config needs a `scaler:` section and a `plugins:` list",
   DYNO_CONFIG_NOT_FOUND: "pass the path of a YAML or JSON config",
-  DYNO_ENV_MISSING: "set the variable (on Heroku: heroku config:set NAME=value), or give a default with ${NAME:-default}",
+  DYNO_ENV_MISSING:
+    "set the variable (on Heroku: heroku config:set NAME=value), or give a default with ${NAME:-default}",
   DYNO_PLUGIN_NOT_FOUND: "install the plugin's package next to the config or the dynosaur CLI",
   DYNO_PLUGIN_INVALID: "report this to the plugin's author",
   DYNO_PLUGIN_INCOMPATIBLE: "install versions of the plugin and of @dynosaur/core built for the same plugin contract",
@@ -23,7 +24,8 @@ export const ERROR_CATALOGUE = {
   DYNO_TRACE_INVALID: "a trace is CSV with a header `minute,value` or `time,value`",
   DYNO_TRACE_NOT_FOUND: "pass the path of a CSV trace",
   DYNO_SIMULATION: "check the config's plugins: a simulation creates them as a live run would",
-  DYNO_SIMULATION_OFFLINE: "a simulation never calls a service: a plugin that needs the network at start cannot be replayed",
+  DYNO_SIMULATION_OFFLINE:
+    "a simulation never calls a service: a plugin that needs the network at start cannot be replayed",
   DYNO_USAGE: "check how the command or function is called",
   DYNO_DB_IN_USE: "stop the other process using this database, or give each its own (--db)",
   DYNO_CONFLICT: "reload the config and apply your change again",

@@ -1,51 +1,93 @@
 /** The zod that core validates options with: plugins build their option schemas with it. */
 export { z } from "zod";
+export {
+  type AlertDeps,
+  type AlertSinkHandle,
+  type AlertsConfig,
+  alertsConfigSchema,
+  createAlertSink,
+} from "./alerts/index.js";
 export { type Clock, ManualClock, systemClock } from "./clock.js";
-export { DynosaurError, type DynosaurErrorOptions, describeError, ERROR_CATALOGUE, type ErrorCode, inputError, isDynosaurError, PluginError } from "./errors.js";
-export { createLogger, type Logger, type LogFields, type LogLevel, type LogRecord, memoryLogger, silentLogger } from "./logger.js";
+export {
+  configInputSchema,
+  configSchema,
+  type DynosaurConfig,
+  defaultProcess,
+  isParsed,
+  type ParsedConfig,
+  type PluginEntry,
+  type ProcessConfig,
+  parseConfig,
+  parseConfigText,
+  readConfigFile,
+  SCALER_ALIASES,
+  type ScalerConfig,
+  scalerConfigSchema,
+} from "./config.js";
+export {
+  DOCTOR_TIMEOUT_S,
+  type DoctorCheck,
+  type DoctorFailure,
+  type DoctorOptions,
+  type DoctorReport,
+  formatDoctorReport,
+  runDoctor,
+} from "./doctor.js";
+export { substituteEnv } from "./env.js";
+export {
+  DynosaurError,
+  type DynosaurErrorOptions,
+  describeError,
+  ERROR_CATALOGUE,
+  type ErrorCode,
+  inputError,
+  isDynosaurError,
+  PluginError,
+} from "./errors.js";
+export {
+  type ApplyResult,
+  FormationController,
+  type FormationControllerOptions,
+  type FormationRead,
+  type LeaderGate,
+} from "./formation/controller.js";
+export { type Formation, HerokuClient, type HerokuClientOptions, HerokuError } from "./formation/heroku-client.js";
+export {
+  describeDatabase,
+  herokuPostgresSsl,
+  type LeaderLock,
+  type LeaderLockOptions,
+  lockKey,
+  startLeaderLock,
+} from "./formation/leader-lock.js";
+export { type FormationApi, type FormationState, SimulatedFormation } from "./formation/simulated.js";
+export { createDispatcher } from "./http.js";
+export {
+  createLogger,
+  type LogFields,
+  type Logger,
+  type LogLevel,
+  type LogRecord,
+  memoryLogger,
+  silentLogger,
+} from "./logger.js";
+export { Loop, type LoopParts, type TickListener } from "./loop.js";
 export {
   definePlugin,
   type EstimateContext,
   PLUGIN_API_VERSION,
-  type Reading,
-  SUPPORTED_PLUGIN_API_VERSIONS,
   type PluginContext,
   type PluginDefinition,
   type PluginDefinitionInput,
   type PluginInstance,
   type PluginOptionsSchema,
+  parsePluginOptions,
+  pluginOptionsSchema,
+  type Reading,
   type SourceOptions,
+  SUPPORTED_PLUGIN_API_VERSIONS,
   sourceOptionsSchema,
 } from "./plugin.js";
-export type { AlertSink, EngineEvent, Problem, SourceHealth, SourceStatus, StatsReporter, TickReport } from "./report.js";
-export { isTimeZone, type Limits, limitsAt, nextChange, type ScheduleWindow, scheduleWindowSchema } from "./schedule.js";
-export {
-  defaultProcess,
-  type DynosaurConfig,
-  isParsed,
-  type ParsedConfig,
-  type PluginEntry,
-  parseConfig,
-  parseConfigText,
-  type ProcessConfig,
-  readConfigFile,
-  type ScalerConfig,
-  configInputSchema,
-  configSchema,
-  SCALER_ALIASES,
-  scalerConfigSchema,
-} from "./config.js";
-export { DOCTOR_TIMEOUT_S, type DoctorCheck, type DoctorFailure, type DoctorOptions, type DoctorReport, formatDoctorReport, runDoctor } from "./doctor.js";
-export { substituteEnv } from "./env.js";
-export { type ApplyResult, FormationController, type FormationControllerOptions, type FormationRead, type LeaderGate } from "./formation/controller.js";
-export { type Formation, HerokuClient, type HerokuClientOptions, HerokuError } from "./formation/heroku-client.js";
-export { describeDatabase, herokuPostgresSsl, type LeaderLock, type LeaderLockOptions, lockKey, startLeaderLock } from "./formation/leader-lock.js";
-export { type FormationApi, type FormationState, SimulatedFormation } from "./formation/simulated.js";
-export { createDispatcher } from "./http.js";
-export { Loop, type LoopParts, type TickListener } from "./loop.js";
-export { createRuntime, type Runtime, type RuntimeOptions, type RuntimePlugin, type RuntimeStatus } from "./runtime.js";
-export { parsePluginOptions, pluginOptionsSchema } from "./plugin.js";
-export { clamp, type Combined, combine, type Decision, type DecisionInput, decide, type PolicySettings } from "./policy.js";
 export {
   createForecaster,
   DEFAULT_BOOT_SECONDS,
@@ -59,11 +101,36 @@ export {
   type SourcePlan,
 } from "./policy/forecast.js";
 export { Forecaster, type ForecasterOptions } from "./policy/forecaster.js";
+export {
+  type Combined,
+  clamp,
+  combine,
+  type Decision,
+  type DecisionInput,
+  decide,
+  type PolicySettings,
+} from "./policy.js";
 export { Redactor, redactConfig } from "./redact.js";
 export { checkPluginShape, PluginRegistry } from "./registry.js";
+export type {
+  AlertSink,
+  EngineEvent,
+  Problem,
+  SourceHealth,
+  SourceStatus,
+  StatsReporter,
+  TickReport,
+} from "./report.js";
+export { createRuntime, type Runtime, type RuntimeOptions, type RuntimePlugin, type RuntimeStatus } from "./runtime.js";
+export {
+  isTimeZone,
+  type Limits,
+  limitsAt,
+  nextChange,
+  type ScheduleWindow,
+  scheduleWindowSchema,
+} from "./schedule.js";
 export { Source } from "./source.js";
-export { formatTick } from "./tick-format.js";
-export { closest, formatZodIssues, parseOrThrow } from "./validate.js";
 export {
   createConsoleReporter,
   createFileReporter,
@@ -81,10 +148,11 @@ export {
   type ReporterContext,
   type ReporterDefinition,
   type ReporterLoader,
-  safeOrigin,
   type StatsDeps,
   type StatsDispatcher,
-  statsConfigSchema,
   type StatsReporterConfig,
+  safeOrigin,
+  statsConfigSchema,
 } from "./stats/index.js";
-export { type AlertDeps, type AlertSinkHandle, type AlertsConfig, alertsConfigSchema, createAlertSink } from "./alerts/index.js";
+export { formatTick } from "./tick-format.js";
+export { closest, formatZodIssues, parseOrThrow } from "./validate.js";

@@ -23,7 +23,10 @@ export interface LogRecord {
 const levels: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /** A logger that hands every record at or above `level` to `write`. */
-export function createLogger(write: (record: LogRecord) => void, options: { level?: LogLevel; now?: () => number; fields?: LogFields } = {}): Logger {
+export function createLogger(
+  write: (record: LogRecord) => void,
+  options: { level?: LogLevel; now?: () => number; fields?: LogFields } = {},
+): Logger {
   const min = levels[options.level ?? "info"];
   const now = options.now ?? Date.now;
   const base = options.fields ?? {};

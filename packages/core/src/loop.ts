@@ -2,8 +2,8 @@ import type { Clock } from "./clock.js";
 import type { DynosaurConfig, ProcessConfig } from "./config.js";
 import { DynosaurError } from "./errors.js";
 import type { ApplyResult, Change, FormationController } from "./formation/controller.js";
-import { type Combined, combine, type Decision, decide } from "./policy.js";
 import { PolicyEstimates } from "./policy/estimators.js";
+import { type Combined, combine, type Decision, decide } from "./policy.js";
 import type { SourceStatus, TickReport } from "./report.js";
 import { limitsAt } from "./schedule.js";
 import type { Source } from "./source.js";
@@ -72,7 +72,8 @@ export class Loop {
   /** Ticks every `interval` seconds until `stop()`. Returns at once. */
   start(): void {
     if (this.#running) return;
-    if (this.#stopping.signal.aborted) throw new DynosaurError("DYNO_USAGE", "this runtime was stopped; create a new one");
+    if (this.#stopping.signal.aborted)
+      throw new DynosaurError("DYNO_USAGE", "this runtime was stopped; create a new one");
     const { clock } = this.#deps;
     const signal = this.#stopping.signal;
     this.#running = (async () => {
@@ -121,7 +122,9 @@ export class Loop {
     // at most one tick; until its reading lands, its last good one stands.
     const now0 = this.#deps.clock.now();
     await Promise.all(
-      sources.map((s) => s.poll(this.limits(s.process, now0).max, config.scaler.interval * 1000, controller.current(s.process))),
+      sources.map((s) =>
+        s.poll(this.limits(s.process, now0).max, config.scaler.interval * 1000, controller.current(s.process)),
+      ),
     );
     const now = this.#deps.clock.now();
     this.#policy.observe(config.scaler.policy, config.scaler.boot_seconds, sources);
@@ -148,7 +151,10 @@ export class Loop {
       };
     });
     this.lastReports = reports;
-    const calls = [...reports.flatMap((r) => this.#deps.listeners.map((listener) => () => listener(r))), () => this.#deps.onTick?.(reports)];
+    const calls = [
+      ...reports.flatMap((r) => this.#deps.listeners.map((listener) => () => listener(r))),
+      () => this.#deps.onTick?.(reports),
+    ];
     for (const call of calls) {
       try {
         call();
@@ -194,7 +200,14 @@ export class Loop {
       view: () => last ?? viewFrom(controller.current(type) ?? limits.min),
       decide: (current) => {
         const { sources, combined } = viewFrom(current);
-        return decide({ ...base, sources, combined, current, lastChange: controller.lastChange(type), refusedQuantity: controller.refusedQuantity(type, now) });
+        return decide({
+          ...base,
+          sources,
+          combined,
+          current,
+          lastChange: controller.lastChange(type),
+          refusedQuantity: controller.refusedQuantity(type, now),
+        });
       },
     };
   }
@@ -202,7 +215,8 @@ export class Loop {
   async #act(now: number, plans: Plan[], signal: AbortSignal): Promise<Outcome[]> {
     const { controller } = this.parts;
     const read = await controller.read(now, signal);
-    if (!read.ok) return plans.map(() => ({ before: null, after: null, reason: `Heroku unavailable, holding (${read.code})` }));
+    if (!read.ok)
+      return plans.map(() => ({ before: null, after: null, reason: `Heroku unavailable, holding (${read.code})` }));
     const before = read.quantities;
     let current = before;
     let decisions = plans.map((p) => p.decide(before.get(p.type) ?? 0));
@@ -211,7 +225,12 @@ export class Loop {
     // Always act on fresh quantities: someone may have scaled by hand since the last read.
     if (changing() && !controller.readIsFresh(now)) {
       const again = await controller.read(now, signal, true);
-      if (!again.ok) return plans.map((p) => ({ before: before.get(p.type) ?? null, after: before.get(p.type) ?? null, reason: `Heroku unavailable, holding (${again.code})` }));
+      if (!again.ok)
+        return plans.map((p) => ({
+          before: before.get(p.type) ?? null,
+          after: before.get(p.type) ?? null,
+          reason: `Heroku unavailable, holding (${again.code})`,
+        }));
       current = again.quantities;
       decisions = plans.map((p) => p.decide(current.get(p.type) ?? 0));
     }
@@ -229,7 +248,8 @@ export class Loop {
       const result = results.get(p.type);
       const outcome = { before: before.get(p.type) ?? null, after: result?.quantity ?? from, reason: decision.reason };
       if (result?.kind === "standby") outcome.reason = `${decision.reason}; standing by: ${result.reason}`;
-      else if (result && result.kind !== "applied" && result.quantity === from) outcome.reason = `${decision.reason}; not applied (${controller.errorCode ?? "refused"})`;
+      else if (result && result.kind !== "applied" && result.quantity === from)
+        outcome.reason = `${decision.reason}; not applied (${controller.errorCode ?? "refused"})`;
       return outcome;
     });
   }

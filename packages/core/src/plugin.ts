@@ -107,32 +107,64 @@ export interface PluginDefinitionInput<S extends PluginOptionsSchema> {
  * plain object that `satisfies PluginDefinition` may leave it out (it then means this
  * core's version).
  */
-export interface PluginDefinition<S extends PluginOptionsSchema = PluginOptionsSchema> extends PluginDefinitionInput<S> {
+export interface PluginDefinition<S extends PluginOptionsSchema = PluginOptionsSchema>
+  extends PluginDefinitionInput<S> {
   /** The contract version the plugin was built against. @default PLUGIN_API_VERSION */
   apiVersion?: number;
 }
 
 /** Defines a plugin. A plugin package default-exports the result. */
-export function definePlugin<S extends PluginOptionsSchema>(definition: PluginDefinitionInput<S>): PluginDefinition<S> & { apiVersion: number } {
+export function definePlugin<S extends PluginOptionsSchema>(
+  definition: PluginDefinitionInput<S>,
+): PluginDefinition<S> & { apiVersion: number } {
   return { ...definition, apiVersion: PLUGIN_API_VERSION };
 }
 
 /** The options core handles for every source, whatever its plugin. */
 export const sourceOptionsSchema = z.object({
-  name: z.string().min(1).optional().describe("Unique name of the source, shown in logs and stats; defaults to its type."),
-  type: z.string().min(1).describe("The plugin's `type` (or one of its aliases), e.g. `random`, `google-analytics`, `newrelic`."),
-  process: z.string().min(1).optional().describe("The process type this source drives (`processes.<type>`); `web`, or the only process type, by default."),
-  interval: z.number().positive().default(60).describe("Seconds between two readings; in between, the last reading is reused."),
+  name: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Unique name of the source, shown in logs and stats; defaults to its type."),
+  type: z
+    .string()
+    .min(1)
+    .describe("The plugin's `type` (or one of its aliases), e.g. `random`, `google-analytics`, `newrelic`."),
+  process: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("The process type this source drives (`processes.<type>`); `web`, or the only process type, by default."),
+  interval: z
+    .number()
+    .positive()
+    .default(60)
+    .describe("Seconds between two readings; in between, the last reading is reused."),
   hysteresis_period: z
     .number()
     .min(0)
     .default(0)
-    .describe("Seconds of readings kept; the largest of them drives the estimate, so it rises fast and falls slowly. 0 = the latest reading only."),
-  outage_after: z.number().positive().default(300).describe("Seconds without a good reading after which the source is in outage (alerted)."),
-  timeout: z.number().positive().default(10).describe("Seconds a single reading may take before it is abandoned (and the longest a tick waits for a source's first reading)."),
+    .describe(
+      "Seconds of readings kept; the largest of them drives the estimate, so it rises fast and falls slowly. 0 = the latest reading only.",
+    ),
+  outage_after: z
+    .number()
+    .positive()
+    .default(300)
+    .describe("Seconds without a good reading after which the source is in outage (alerted)."),
+  timeout: z
+    .number()
+    .positive()
+    .default(10)
+    .describe(
+      "Seconds a single reading may take before it is abandoned (and the longest a tick waits for a source's first reading).",
+    ),
 });
 
-export type SourceOptions = Required<Pick<z.output<typeof sourceOptionsSchema>, "type" | "interval" | "hysteresis_period" | "outage_after" | "timeout">> & {
+export type SourceOptions = Required<
+  Pick<z.output<typeof sourceOptionsSchema>, "type" | "interval" | "hysteresis_period" | "outage_after" | "timeout">
+> & {
   name: string;
   /** The process type the source drives. */
   process?: string;
@@ -143,7 +175,11 @@ export type SourceOptions = Required<Pick<z.output<typeof sourceOptionsSchema>, 
  * options, rejecting unknown keys (with a "did you mean" for typos). `path` prefixes every
  * error, e.g. `plugins[1]`. Returns the options `create` receives.
  */
-export function parsePluginOptions<S extends PluginOptionsSchema>(plugin: PluginDefinition<S>, raw: unknown, path: string): z.output<S> & SourceOptions {
+export function parsePluginOptions<S extends PluginOptionsSchema>(
+  plugin: PluginDefinition<S>,
+  raw: unknown,
+  path: string,
+): z.output<S> & SourceOptions {
   const schema = pluginOptionsSchema(plugin);
   const parsed = parseOrThrow(schema, raw, path) as z.output<S> & z.output<typeof sourceOptionsSchema>;
   return { ...parsed, name: parsed.name ?? plugin.type };

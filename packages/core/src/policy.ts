@@ -22,7 +22,10 @@ export interface Combined {
 }
 
 /** The seed's rule: the largest estimate over all sources wins, then it is clamped to [min, max]. */
-export function combine(sources: readonly SourceStatus[], settings: Pick<PolicySettings, "min_dynos" | "max_dynos">): Combined {
+export function combine(
+  sources: readonly SourceStatus[],
+  settings: Pick<PolicySettings, "min_dynos" | "max_dynos">,
+): Combined {
   let raw: number | null = null;
   let winner: string | null = null;
   for (const s of sources) {
@@ -69,12 +72,14 @@ export function decide(input: DecisionInput): Decision {
   const { current, combined, settings, now } = input;
   // A refused quantity only caps scale-ups: Heroku may refuse one size, but that is no
   // reason to shrink an app (nor to skip the blackout on the way down).
-  const cap = input.refusedQuantity === null ? settings.max_dynos : Math.min(settings.max_dynos, input.refusedQuantity - 1);
+  const cap =
+    input.refusedQuantity === null ? settings.max_dynos : Math.min(settings.max_dynos, input.refusedQuantity - 1);
   const floor = Math.min(settings.min_dynos, cap);
 
   // Bounds come from the config, not from data, so they hold whatever the sources say.
   if (current < floor) return { target: floor, reason: `below min_dynos (${floor})` };
-  if (current > settings.max_dynos) return { target: settings.max_dynos, reason: `above max_dynos (${settings.max_dynos})` };
+  if (current > settings.max_dynos)
+    return { target: settings.max_dynos, reason: `above max_dynos (${settings.max_dynos})` };
 
   const unhealthy = input.sources.filter((s) => s.health !== "ok");
   if (combined.estimate === null) return { target: current, reason: "no readings yet" };
@@ -85,7 +90,9 @@ export function decide(input: DecisionInput): Decision {
   const wanted = clamp(combined.estimate, settings.min_dynos, settings.max_dynos);
   if (wanted > current) {
     const target = Math.min(wanted, Math.max(cap, current));
-    return target > current ? { target, reason: "scale up" } : { target: current, reason: `Heroku refused ${input.refusedQuantity}: holding` };
+    return target > current
+      ? { target, reason: "scale up" }
+      : { target: current, reason: `Heroku refused ${input.refusedQuantity}: holding` };
   }
   if (wanted === current) return { target: current, reason: "steady" };
 
@@ -93,7 +100,8 @@ export function decide(input: DecisionInput): Decision {
     return { target: current, reason: `not scaling down: ${unhealthy.map((s) => `${s.name} ${s.health}`).join(", ")}` };
   }
   // Heroku stops a dyno with SIGTERM and 30 s to finish: a scale-down could kill running jobs.
-  if ((input.busy ?? 0) > 0) return { target: current, reason: `holding: ${input.busy} job(s) running (hold_while_busy)` };
+  if ((input.busy ?? 0) > 0)
+    return { target: current, reason: `holding: ${input.busy} job(s) running (hold_while_busy)` };
   if (input.lastChange !== null) {
     const left = input.lastChange + settings.blackout * 1000 - now;
     if (left > 0) return { target: current, reason: `blackout (${Math.ceil(left / 1000)} s left)` };
@@ -102,7 +110,8 @@ export function decide(input: DecisionInput): Decision {
     // To zero only once the queue has stayed empty and idle for the blackout: the next job would wait for a boot.
     const idle = input.idleSince === null || input.idleSince === undefined ? 0 : now - input.idleSince;
     const wait = settings.idle_seconds ?? settings.blackout;
-    if (idle < wait * 1000) return { target: current, reason: `idle ${Math.floor(idle / 1000)} s of ${wait} s before scaling to zero` };
+    if (idle < wait * 1000)
+      return { target: current, reason: `idle ${Math.floor(idle / 1000)} s of ${wait} s before scaling to zero` };
   }
   const step = settings.scale_down_step === 0 ? current - wanted : Math.min(settings.scale_down_step, current - wanted);
   return { target: current - step, reason: "scale down" };

@@ -11,7 +11,8 @@ const SECRET_CONTAINER = /^headers$/i;
  */
 export function redact(text: string, secrets: Iterable<string> = []): string {
   let out = text;
-  for (const secret of secrets) if (secret.length >= 4 && out.includes(secret)) out = out.split(secret).join("[redacted]");
+  for (const secret of secrets)
+    if (secret.length >= 4 && out.includes(secret)) out = out.split(secret).join("[redacted]");
   return out;
 }
 
@@ -27,7 +28,8 @@ export class Redactor {
     if (secret && secret.length >= 6) {
       this.#secrets.add(secret);
       // Keys delivered with escaped newlines appear both ways.
-      if (secret.includes("\n")) for (const line of secret.split("\n")) if (line.trim().length >= 16) this.#secrets.add(line.trim());
+      if (secret.includes("\n"))
+        for (const line of secret.split("\n")) if (line.trim().length >= 16) this.#secrets.add(line.trim());
     }
   }
 
@@ -48,7 +50,11 @@ export class Redactor {
       return fn();
     } catch (e) {
       if (!(e instanceof DynosaurError) || this.#secrets.size === 0) throw e;
-      throw new DynosaurError(e.code, this.scrub(e.message), { path: e.path, exitCode: e.exitCode, hint: e.hint === undefined ? undefined : this.scrub(e.hint) });
+      throw new DynosaurError(e.code, this.scrub(e.message), {
+        path: e.path,
+        exitCode: e.exitCode,
+        hint: e.hint === undefined ? undefined : this.scrub(e.hint),
+      });
     }
   }
 
@@ -69,7 +75,9 @@ export function redactConfig(value: unknown, keyName = ""): unknown {
   if (typeof value === "string") return SECRET_KEY.test(keyName) ? "[redacted]" : value;
   if (Array.isArray(value)) return value.map((v) => redactConfig(v, keyName));
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactConfig(v, SECRET_CONTAINER.test(keyName) ? "secret" : k)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, redactConfig(v, SECRET_CONTAINER.test(keyName) ? "secret" : k)]),
+    );
   }
   return value;
 }

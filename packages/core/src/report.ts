@@ -44,7 +44,14 @@ export interface TickReport {
 
 /** Something worth a log line of its own, an event in the web app, maybe an alert. */
 export interface EngineEvent {
-  kind: "scale" | "manual-change" | "foreign-scaler" | "heroku-refused" | "heroku-refusal-lifted" | "heroku-error" | "heroku-recovered";
+  kind:
+    | "scale"
+    | "manual-change"
+    | "foreign-scaler"
+    | "heroku-refused"
+    | "heroku-refusal-lifted"
+    | "heroku-error"
+    | "heroku-recovered";
   level: "info" | "warn" | "error";
   /** Human text, secret-free. */
   message: string;

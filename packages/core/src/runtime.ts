@@ -108,7 +108,9 @@ export interface Runtime {
 /** Builds the whole engine (sources, formation controller, reporters, alerts, leader lock) from a config. */
 export async function createRuntime(config: unknown, options: RuntimeOptions): Promise<Runtime> {
   const env = options.env ?? process.env;
-  const parsed = isParsed(config) ? { config, redactor: options.redactor ?? new Redactor() } : parseConfig(config, env, { redactor: options.redactor });
+  const parsed = isParsed(config)
+    ? { config, redactor: options.redactor ?? new Redactor() }
+    : parseConfig(config, env, { redactor: options.redactor });
   const runtime = new EngineRuntime(parsed.config, parsed.redactor, options, env);
   await runtime.init();
   return runtime;
@@ -132,7 +134,12 @@ class EngineRuntime implements Runtime {
   #stats!: NonNullable<RuntimeOptions["stats"]>;
   #alerts!: AlertSink | AlertSinkHandle;
 
-  constructor(config: DynosaurConfig, redactor: Redactor, options: RuntimeOptions, env: Record<string, string | undefined>) {
+  constructor(
+    config: DynosaurConfig,
+    redactor: Redactor,
+    options: RuntimeOptions,
+    env: Record<string, string | undefined>,
+  ) {
     this.config = config;
     this.redactor = redactor;
     this.#o = options;
@@ -169,7 +176,11 @@ class EngineRuntime implements Runtime {
       await Promise.all(sources.map((s) => s.close()));
       throw e;
     }
-    const listeners: TickListener[] = [logListener(this.#logger), (t) => this.#stats.report(t), alertListener(() => this.#alerts)];
+    const listeners: TickListener[] = [
+      logListener(this.#logger),
+      (t) => this.#stats.report(t),
+      alertListener(() => this.#alerts),
+    ];
     this.#loop = new Loop(
       { config: this.config, sources, controller: await this.#controller(this.config) },
       { clock: this.#clock, listeners, onTick: this.#o.onTick, onUnexpected: (e) => this.#unexpected(e) },
@@ -196,7 +207,9 @@ class EngineRuntime implements Runtime {
     this.#closing.abort();
     await this.#loop.stop(options.graceMs ?? 8000);
     await Promise.all(this.#loop.parts.sources.map((s) => s.close()));
-    const flushes = [this.#stats.close?.(), this.#alerts.close?.()].map((p) => p?.catch((e) => this.#logger.warn(`flushing failed: ${describeError(e)}`)));
+    const flushes = [this.#stats.close?.(), this.#alerts.close?.()].map((p) =>
+      p?.catch((e) => this.#logger.warn(`flushing failed: ${describeError(e)}`)),
+    );
     await Promise.all(flushes);
     // Only after the last tick: a standby takes over as soon as the lock is free.
     await this.#leader?.stop?.();
@@ -232,7 +245,13 @@ class EngineRuntime implements Runtime {
       processes,
       sources: sources.map((source) => {
         const from = this.#packages.get(source.plugin);
-        return { ...source.status(now), process: source.process, interval: source.options.interval, package: from?.packageName ?? null, version: from?.version ?? null };
+        return {
+          ...source.status(now),
+          process: source.process,
+          interval: source.options.interval,
+          package: from?.packageName ?? null,
+          version: from?.version ?? null,
+        };
       }),
     };
   }
@@ -244,7 +263,8 @@ class EngineRuntime implements Runtime {
     const old = this.#loop.parts;
     const sources = await this.#createSources(next, old.sources);
     const types = (c: DynosaurConfig) => Object.keys(c.processes).join(",");
-    const moved = FORMATION_KEYS.some((k) => next.scaler[k] !== old.config.scaler[k]) || types(next) !== types(old.config);
+    const moved =
+      FORMATION_KEYS.some((k) => next.scaler[k] !== old.config.scaler[k]) || types(next) !== types(old.config);
     const controller = moved ? await this.#controller(next) : old.controller;
     if (!moved) controller.forgetRefusals();
     // A tick under way finishes with the parts it began with; the next one takes these.
@@ -292,9 +312,18 @@ class EngineRuntime implements Runtime {
       };
       return new Source(plugin, options, await plugin.create(options, ctx), { clock: this.#clock, logger, entry });
     } catch (e) {
-      if (!(e instanceof DynosaurError)) throw new DynosaurError("DYNO_PLUGIN_FAILED", `${path}: plugin "${plugin.type}" failed to start: ${describeError(e)}`, { cause: e });
+      if (!(e instanceof DynosaurError))
+        throw new DynosaurError(
+          "DYNO_PLUGIN_FAILED",
+          `${path}: plugin "${plugin.type}" failed to start: ${describeError(e)}`,
+          { cause: e },
+        );
       if (e.exitCode === 2 && e.path && !e.path.startsWith("plugins[")) {
-        throw inputError(e.code, `${path}.${e.path}: ${e.message}`, { path: `${path}.${e.path}`, hint: e.hint, cause: e.cause });
+        throw inputError(e.code, `${path}.${e.path}: ${e.message}`, {
+          path: `${path}.${e.path}`,
+          hint: e.hint,
+          cause: e.cause,
+        });
       }
       throw e;
     }
@@ -317,7 +346,10 @@ class EngineRuntime implements Runtime {
     const settings = config.scaler;
     // A dry run never talks to Heroku: the formation lives in memory, starting at the minimum.
     if (settings.dry_run) {
-      return new SimulatedFormation(Object.fromEntries(Object.entries(config.processes).map(([type, p]) => [type, p.min_dynos])), this.#clock);
+      return new SimulatedFormation(
+        Object.fromEntries(Object.entries(config.processes).map(([type, p]) => [type, p.min_dynos])),
+        this.#clock,
+      );
     }
     if (this.#o.formation) return this.#o.formation(config);
     const { HerokuClient } = await import("./formation/heroku-client.js");
@@ -343,14 +375,28 @@ class EngineRuntime implements Runtime {
     const app = settings.heroku_app_name ?? "";
     // One lock for the process types this runtime scales together ("web" alone keeps the key of earlier releases).
     const processType = Object.keys(config.processes).join("+");
-    return startLeaderLock({ databaseUrl, app, processType, logger: this.#logger, instance: this.#env.DYNO, clock: this.#clock });
+    return startLeaderLock({
+      databaseUrl,
+      app,
+      processType,
+      logger: this.#logger,
+      instance: this.#env.DYNO,
+      clock: this.#clock,
+    });
   }
 
   async #createStats(config: DynosaurConfig, app: string) {
     const sources = config.plugins.map((p) => p.name ?? p.type);
-    const reporters: StatsReporter[] = await createStatsReporters(config.stats, { ...this.#deps(app), loadReporter: this.#o.loadReporter, sources });
+    const reporters: StatsReporter[] = await createStatsReporters(config.stats, {
+      ...this.#deps(app),
+      loadReporter: this.#o.loadReporter,
+      sources,
+    });
     // A dry run always keeps its decisions in the stats file, as the seed's stats.txt did.
-    if (config.scaler.dry_run) reporters.push(createFileReporter({ path: resolve(this.#o.cwd ?? process.cwd(), config.scaler.stats_file), sources }));
+    if (config.scaler.dry_run)
+      reporters.push(
+        createFileReporter({ path: resolve(this.#o.cwd ?? process.cwd(), config.scaler.stats_file), sources }),
+      );
     return createStatsDispatcher(reporters, { logger: this.#logger });
   }
 
@@ -369,7 +415,14 @@ class EngineRuntime implements Runtime {
   }
 
   #unexpected(e: unknown): void {
-    this.#logger.error(`unexpected error in the scaler loop: ${describeError(e)}`, { event: "unexpected", stack: e instanceof Error ? e.stack : undefined });
-    this.#alerts.raise({ key: `unexpected:${describeError(e).slice(0, 80)}`, kind: "unexpected", message: `unexpected error: ${describeError(e)}` });
+    this.#logger.error(`unexpected error in the scaler loop: ${describeError(e)}`, {
+      event: "unexpected",
+      stack: e instanceof Error ? e.stack : undefined,
+    });
+    this.#alerts.raise({
+      key: `unexpected:${describeError(e).slice(0, 80)}`,
+      kind: "unexpected",
+      message: `unexpected error: ${describeError(e)}`,
+    });
   }
 }

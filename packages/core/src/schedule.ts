@@ -6,11 +6,28 @@ const TIME = /^(([01]\d|2[0-3]):[0-5]\d|24:00)$/;
 /** One window of `processes.<type>.schedule`. */
 export const scheduleWindowSchema = z
   .object({
-    days: z.array(z.enum(DAYS)).min(1).optional().describe("Days the window starts on (local time); every day when left out"),
+    days: z
+      .array(z.enum(DAYS))
+      .min(1)
+      .optional()
+      .describe("Days the window starts on (local time); every day when left out"),
     from: z.string().regex(TIME, "a time of day as HH:MM, e.g. 08:00").describe("Local start time, HH:MM"),
-    to: z.string().regex(TIME, "a time of day as HH:MM, e.g. 18:00").describe("Local end time, HH:MM; before `from` means the next day (e.g. 22:00–06:00)"),
-    min_dynos: z.number().int().min(0).optional().describe("Fewest dynos during the window (the process's own when left out)"),
-    max_dynos: z.number().int().min(1).optional().describe("Most dynos during the window (the process's own when left out)"),
+    to: z
+      .string()
+      .regex(TIME, "a time of day as HH:MM, e.g. 18:00")
+      .describe("Local end time, HH:MM; before `from` means the next day (e.g. 22:00–06:00)"),
+    min_dynos: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("Fewest dynos during the window (the process's own when left out)"),
+    max_dynos: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe("Most dynos during the window (the process's own when left out)"),
   })
   .strict();
 
@@ -29,7 +46,13 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function localTime(time: number, timeZone: string): { day: number; minute: number } {
   let f = formatters.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat("en-US", { timeZone, weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      weekday: "short",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    });
     formatters.set(timeZone, f);
   }
   const parts = Object.fromEntries(f.formatToParts(time).map((p) => [p.type, p.value]));
@@ -53,7 +76,12 @@ function inWindow(w: ScheduleWindow, day: number, minute: number): boolean {
 }
 
 /** The limits in force at `time`: the first matching window wins, else the process's own. */
-export function limitsAt(own: { min: number; max: number }, schedule: readonly ScheduleWindow[], timeZone: string, time: number): Limits {
+export function limitsAt(
+  own: { min: number; max: number },
+  schedule: readonly ScheduleWindow[],
+  timeZone: string,
+  time: number,
+): Limits {
   if (schedule.length === 0) return { ...own, window: null };
   const { day, minute } = localTime(time, timeZone);
   const i = schedule.findIndex((w) => inWindow(w, day, minute));
@@ -62,7 +90,12 @@ export function limitsAt(own: { min: number; max: number }, schedule: readonly S
 }
 
 /** When the limits next change after `time` (to the minute), within eight days; null if never. */
-export function nextChange(own: { min: number; max: number }, schedule: readonly ScheduleWindow[], timeZone: string, time: number): { at: number; limits: Limits } | null {
+export function nextChange(
+  own: { min: number; max: number },
+  schedule: readonly ScheduleWindow[],
+  timeZone: string,
+  time: number,
+): { at: number; limits: Limits } | null {
   if (schedule.length === 0) return null;
   const now = limitsAt(own, schedule, timeZone, time);
   const start = Math.floor(time / 60_000) * 60_000;

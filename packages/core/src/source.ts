@@ -43,7 +43,12 @@ export class Source {
   #inFlight: Promise<DynosaurError | null> | null = null;
   readonly #closing = new AbortController();
 
-  constructor(plugin: PluginDefinition, options: SourceOptions, instance: PluginInstance, deps: { clock: Clock; logger: Logger; entry?: unknown }) {
+  constructor(
+    plugin: PluginDefinition,
+    options: SourceOptions,
+    instance: PluginInstance,
+    deps: { clock: Clock; logger: Logger; entry?: unknown },
+  ) {
     this.plugin = plugin;
     this.#entry = JSON.stringify(deps.entry ?? options);
     this.name = options.name;
@@ -75,7 +80,11 @@ export class Source {
    * Returns the failure, if the reading finished with one. `maxDynos` bounds what counts
    * as a plausible estimate.
    */
-  async poll(maxDynos: number, waitMs = Number.POSITIVE_INFINITY, current: number | null = null): Promise<DynosaurError | null> {
+  async poll(
+    maxDynos: number,
+    waitMs = Number.POSITIVE_INFINITY,
+    current: number | null = null,
+  ): Promise<DynosaurError | null> {
     if (this.#closed) return null;
     if (!this.#inFlight) {
       const now = this.#clock.now();
@@ -114,7 +123,8 @@ export class Source {
       return null;
     } catch (e) {
       if (this.#closed) return null;
-      const error = e instanceof DynosaurError ? e : new DynosaurError("DYNO_PLUGIN_FAILED", describeError(e), { cause: e });
+      const error =
+        e instanceof DynosaurError ? e : new DynosaurError("DYNO_PLUGIN_FAILED", describeError(e), { cause: e });
       this.#lastError = describeError(error);
       // Say what stands instead: the last good reading, or nothing yet (the source counts as stale).
       const standing = this.#readings.length > 0 ? "keeping the last good reading" : "no reading yet";
@@ -134,7 +144,10 @@ export class Source {
     const { value, busy } = reading as { value?: unknown; busy?: unknown };
     if (busy === undefined) return { value, busy: null };
     if (typeof busy !== "number" || !Number.isFinite(busy) || busy < 0) {
-      throw new DynosaurError("DYNO_BAD_READING", `source ${this.name} returned busy ${describeValue(busy)}, not a number >= 0; reading ignored`);
+      throw new DynosaurError(
+        "DYNO_BAD_READING",
+        `source ${this.name} returned busy ${describeValue(busy)}, not a number >= 0; reading ignored`,
+      );
     }
     return { value, busy };
   }
@@ -149,9 +162,13 @@ export class Source {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const error = new DynosaurError("DYNO_PLUGIN_TIMEOUT", `source ${this.name} gave no reading within ${this.options.timeout} s`, {
-          hint: `raise plugins[].timeout if the service is slow, or check that it is up`,
-        });
+        const error = new DynosaurError(
+          "DYNO_PLUGIN_TIMEOUT",
+          `source ${this.name} gave no reading within ${this.options.timeout} s`,
+          {
+            hint: `raise plugins[].timeout if the service is slow, or check that it is up`,
+          },
+        );
         controller.abort(error);
         reject(error);
       }, timeoutMs);
@@ -167,16 +184,26 @@ export class Source {
 
   #estimate(value: unknown, maxDynos: number, current: number | null): number {
     if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-      throw new DynosaurError("DYNO_BAD_READING", `source ${this.name} returned ${describeValue(value)}, not a number >= 0; reading ignored`);
+      throw new DynosaurError(
+        "DYNO_BAD_READING",
+        `source ${this.name} returned ${describeValue(value)}, not a number >= 0; reading ignored`,
+      );
     }
     const raw = this.#instance.estimateDynos(value, { current, process: this.process });
     if (typeof raw !== "number" || !Number.isFinite(raw) || raw < 0) {
-      throw new DynosaurError("DYNO_BAD_READING", `source ${this.name} turned ${value} into ${describeValue(raw)} dynos; reading ignored`);
+      throw new DynosaurError(
+        "DYNO_BAD_READING",
+        `source ${this.name} turned ${value} into ${describeValue(raw)} dynos; reading ignored`,
+      );
     }
     if (raw > Math.max(maxDynos, 1) * ABSURD_FACTOR) {
-      throw new DynosaurError("DYNO_BAD_READING", `source ${this.name} read ${value} ${this.unit} (${raw} dynos, over ${ABSURD_FACTOR}x max_dynos): taken for a bad reading and ignored`, {
-        hint: "if the load is real, raise the plugin's per-dyno capacity or max_dynos",
-      });
+      throw new DynosaurError(
+        "DYNO_BAD_READING",
+        `source ${this.name} read ${value} ${this.unit} (${raw} dynos, over ${ABSURD_FACTOR}x max_dynos): taken for a bad reading and ignored`,
+        {
+          hint: "if the load is real, raise the plugin's per-dyno capacity or max_dynos",
+        },
+      );
     }
     // Dynos are whole: a plugin that returns a fraction still needs the next dyno up.
     return Math.ceil(raw);
@@ -211,7 +238,10 @@ export class Source {
   dynosFor(value: number, current: number | null): number {
     const raw = this.#instance.estimateDynos(value, { current, process: this.process });
     if (typeof raw !== "number" || !Number.isFinite(raw) || raw < 0) {
-      throw new DynosaurError("DYNO_BAD_READING", `source ${this.name} turned ${value} into ${describeValue(raw)} dynos`);
+      throw new DynosaurError(
+        "DYNO_BAD_READING",
+        `source ${this.name} turned ${value} into ${describeValue(raw)} dynos`,
+      );
     }
     return raw;
   }

@@ -53,7 +53,9 @@ export function joinPath(prefix: string, path: readonly PropertyKey[]): string {
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === "invalid_type") {
     const expected = EXPECTED[issue.expected] ?? issue.expected;
-    return isMissing(issue) ? `required (expected ${expected})` : `expected ${expected}, got ${describeValue(issue.input)}`;
+    return isMissing(issue)
+      ? `required (expected ${expected})`
+      : `expected ${expected}, got ${describeValue(issue.input)}`;
   }
   // zod says only "Invalid key in record"; the key's own issues say what a key must be.
   if (issue.code === "invalid_key") return `not a valid key: ${issue.issues.map((i) => i.message).join("; ")}`;
@@ -81,7 +83,8 @@ const EXPECTED: Record<string, string> = {
  */
 function describeValue(value: unknown): string {
   if (value === null) return "nothing (null)";
-  if (typeof value === "string") return value.length > 24 ? `a string of ${value.length} characters` : `the string ${JSON.stringify(value)}`;
+  if (typeof value === "string")
+    return value.length > 24 ? `a string of ${value.length} characters` : `the string ${JSON.stringify(value)}`;
   if (typeof value === "number" || typeof value === "bigint") return `the number ${value}`;
   if (typeof value === "boolean") return String(value);
   if (Array.isArray(value)) return "a list";
@@ -107,7 +110,8 @@ function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
 function unwrap(node: z.ZodType | undefined): z.ZodType | undefined {
   for (let i = 0; node && i < 10; i++) {
     const def = node._zod.def as unknown as Record<string, unknown> & { type: string };
-    if (["optional", "default", "nullable", "prefault", "readonly", "catch"].includes(def.type)) node = def.innerType as z.ZodType;
+    if (["optional", "default", "nullable", "prefault", "readonly", "catch"].includes(def.type))
+      node = def.innerType as z.ZodType;
     else if (def.type === "pipe") node = def.in as z.ZodType;
     else return node;
   }

@@ -23,12 +23,35 @@ beforeEach(() => {
   clock = new ManualClock();
 });
 
-const report = { time: 0, app: "shop", processType: "web", dryRun: false, before: 2, after: 2, estimate: 2, winner: null, reason: "", sources: [], events: [] } satisfies TickReport;
+const report = {
+  time: 0,
+  app: "shop",
+  processType: "web",
+  dryRun: false,
+  before: 2,
+  after: 2,
+  estimate: 2,
+  winner: null,
+  reason: "",
+  sources: [],
+  events: [],
+} satisfies TickReport;
 
-const refused: Problem = { key: "heroku-refused", kind: "heroku-refused", message: "Heroku refused to scale web to 12: quantity above the plan's limit of 10" };
-const outage: Problem = { key: "outage:ga", kind: "source-outage", message: "source ga has had no good reading for 300 s (last error: HTTP 503)" };
+const refused: Problem = {
+  key: "heroku-refused",
+  kind: "heroku-refused",
+  message: "Heroku refused to scale web to 12: quantity above the plan's limit of 10",
+};
+const outage: Problem = {
+  key: "outage:ga",
+  kind: "source-outage",
+  message: "source ga has had no good reading for 300 s (last error: HTTP 503)",
+};
 
-function sink(env: Record<string, string | undefined> = { SENDGRID_API_KEY: KEY, DYNOSAUR_ADMIN_EMAIL: ADMIN }, config: Parameters<typeof createAlertSink>[0] = {}) {
+function sink(
+  env: Record<string, string | undefined> = { SENDGRID_API_KEY: KEY, DYNOSAUR_ADMIN_EMAIL: ADMIN },
+  config: Parameters<typeof createAlertSink>[0] = {},
+) {
   const logger = memoryLogger();
   const s = createAlertSink({ sendgrid_endpoint: fake.url, ...config }, { app: "shop", logger, http, env, clock });
   return Object.assign(s, { logger });
@@ -59,7 +82,9 @@ describe("alert emails through SendGrid", () => {
     await s.settled();
     expect(fake.emails).toHaveLength(2);
     expect(fake.emails[1]?.subject).toMatch(/still happening \(3 more\)/);
-    expect(fake.emails[1]?.text).toMatch(/Repeated 3 times since the last email \(2026-01-01T00:00:00\.000Z\); 4 times in all\./);
+    expect(fake.emails[1]?.text).toMatch(
+      /Repeated 3 times since the last email \(2026-01-01T00:00:00\.000Z\); 4 times in all\./,
+    );
 
     clock.advance(30_000);
     s.clear(refused.key);
@@ -86,7 +111,10 @@ describe("alert emails through SendGrid", () => {
     clock.advance(1_000);
     s.tick?.(report, false);
     await s.settled();
-    expect(fake.emails.map((e) => e.subject)).toEqual([`[dynosaur] shop: a source is in outage: ${outage.message}`, `[dynosaur] shop: still happening (2 more): ${outage.message}`]);
+    expect(fake.emails.map((e) => e.subject)).toEqual([
+      `[dynosaur] shop: a source is in outage: ${outage.message}`,
+      `[dynosaur] shop: still happening (2 more): ${outage.message}`,
+    ]);
   });
 
   it("emails distinct problems separately, and honours min_interval", async () => {
@@ -143,26 +171,43 @@ describe("alert emails through SendGrid", () => {
     const unverified = sink();
     unverified.raise(outage);
     await unverified.settled();
-    expect(unverified.logger.text()).toMatch(/HTTP 403: from: The from address does not match a verified Sender Identity.*DYNOSAUR_FROM_EMAIL must be a verified sender/);
+    expect(unverified.logger.text()).toMatch(
+      /HTTP 403: from: The from address does not match a verified Sender Identity.*DYNOSAUR_FROM_EMAIL must be a verified sender/,
+    );
 
-    const verified = sink({ SENDGRID_API_KEY: KEY, DYNOSAUR_ADMIN_EMAIL: `${ADMIN}, cto@example.com`, DYNOSAUR_FROM_EMAIL: "alerts@example.com" });
+    const verified = sink({
+      SENDGRID_API_KEY: KEY,
+      DYNOSAUR_ADMIN_EMAIL: `${ADMIN}, cto@example.com`,
+      DYNOSAUR_FROM_EMAIL: "alerts@example.com",
+    });
     verified.raise(outage);
     await verified.settled();
-    expect(fake.emails).toEqual([expect.objectContaining({ from: "alerts@example.com", to: [ADMIN, "cto@example.com"] })]);
+    expect(fake.emails).toEqual([
+      expect.objectContaining({ from: "alerts@example.com", to: [ADMIN, "cto@example.com"] }),
+    ]);
   });
 
   it("takes the config over the environment", async () => {
-    const s = sink({ SENDGRID_API_KEY: "SG.stale-env-key.1111", DYNOSAUR_ADMIN_EMAIL: "old@example.com" }, { sendgrid_api_key: KEY, email: ["new@example.com"], from: "dyno@example.com" });
+    const s = sink(
+      { SENDGRID_API_KEY: "SG.stale-env-key.1111", DYNOSAUR_ADMIN_EMAIL: "old@example.com" },
+      { sendgrid_api_key: KEY, email: ["new@example.com"], from: "dyno@example.com" },
+    );
     s.raise(outage);
     await s.settled();
     expect(fake.emails).toEqual([expect.objectContaining({ to: ["new@example.com"], from: "dyno@example.com" })]);
   });
 
   it("warns at start-up when only the seed's SendGrid username and password are set", () => {
-    const s = sink({ SENDGRID_USERNAME: "app123@heroku.com", SENDGRID_PASSWORD: "seed-era-password-42", DYNOSAUR_ADMIN_EMAIL: ADMIN });
+    const s = sink({
+      SENDGRID_USERNAME: "app123@heroku.com",
+      SENDGRID_PASSWORD: "seed-era-password-42",
+      DYNOSAUR_ADMIN_EMAIL: ADMIN,
+    });
     expect(s.emailing).toBe(false);
     const warn = s.logger.records.find((r) => r.level === "warn");
-    expect(warn?.message).toMatch(/SENDGRID_USERNAME\/SENDGRID_PASSWORD are set, but SendGrid no longer accepts a username and password/);
+    expect(warn?.message).toMatch(
+      /SENDGRID_USERNAME\/SENDGRID_PASSWORD are set, but SendGrid no longer accepts a username and password/,
+    );
     expect(warn?.fields.hint).toMatch(/set SENDGRID_API_KEY/);
     expect(s.logger.text()).not.toContain("seed-era-password-42");
   });
@@ -191,7 +236,12 @@ describe("alert emails through SendGrid", () => {
 
 describe("alerts config schema", () => {
   it("is all optional, with defaults, and catches typos", () => {
-    expect(alertsConfigSchema.parse({})).toEqual({ sendgrid_endpoint: "https://api.sendgrid.com", min_interval: 900, heartbeat_interval: 60, timeout: 10 });
+    expect(alertsConfigSchema.parse({})).toEqual({
+      sendgrid_endpoint: "https://api.sendgrid.com",
+      min_interval: 900,
+      heartbeat_interval: 60,
+      timeout: 10,
+    });
     expect(alertsConfigSchema.safeParse({ min_intreval: 60 }).success).toBe(false);
     expect(alertsConfigSchema.safeParse({ heartbeat_url: "not a url" }).success).toBe(false);
   });
@@ -199,15 +249,28 @@ describe("alerts config schema", () => {
 
 describe("sendgrid fake", () => {
   const post = (body: unknown, headers: Record<string, string>) =>
-    request(`${fake.url}/v3/mail/send`, { method: "POST", dispatcher: http, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) }).then(
-      async (r) => ({ status: r.statusCode, body: await r.body.json() }),
-    );
+    request(`${fake.url}/v3/mail/send`, {
+      method: "POST",
+      dispatcher: http,
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    }).then(async (r) => ({ status: r.statusCode, body: await r.body.json() }));
 
   it("rejects a missing key and a malformed body with SendGrid's error shape", async () => {
-    expect(await post({}, {})).toEqual({ status: 401, body: { errors: [{ message: "authorization required", field: null, help: null }] } });
-    const bad = await post({ from: { email: ADMIN }, subject: "s", content: [{ type: "text/plain", value: "x" }] }, { authorization: `Bearer ${KEY}` });
+    expect(await post({}, {})).toEqual({
+      status: 401,
+      body: { errors: [{ message: "authorization required", field: null, help: null }] },
+    });
+    const bad = await post(
+      { from: { email: ADMIN }, subject: "s", content: [{ type: "text/plain", value: "x" }] },
+      { authorization: `Bearer ${KEY}` },
+    );
     expect(bad.status).toBe(400);
-    expect(bad.body).toEqual({ errors: [expect.objectContaining({ field: "personalizations", message: expect.any(String), help: expect.any(String) })] });
+    expect(bad.body).toEqual({
+      errors: [
+        expect.objectContaining({ field: "personalizations", message: expect.any(String), help: expect.any(String) }),
+      ],
+    });
     expect(fake.emails).toHaveLength(0);
   });
 });

@@ -22,7 +22,19 @@ beforeEach(() => {
   clock = new ManualClock();
 });
 
-const report: TickReport = { time: 0, app: "shop", processType: "web", dryRun: false, before: 2, after: 2, estimate: 2, winner: "ga", reason: "hold", sources: [], events: [] };
+const report: TickReport = {
+  time: 0,
+  app: "shop",
+  processType: "web",
+  dryRun: false,
+  before: 2,
+  after: 2,
+  estimate: 2,
+  winner: "ga",
+  reason: "hold",
+  sources: [],
+  events: [],
+};
 
 function sink(config: Parameters<typeof createAlertSink>[0] = {}) {
   const logger = memoryLogger();
@@ -70,8 +82,13 @@ describe("heartbeat", () => {
     fake.mode = "ok";
     clock.advance(10_000);
     await tick(s);
-    const lines = s.logger.records.filter((r) => r.level === "warn" || r.message.includes("works again")).map((r) => r.message);
-    expect(lines).toEqual([`heartbeat to ${new URL(fake.pingUrl).origin} failed: HTTP 500`, `heartbeat to ${new URL(fake.pingUrl).origin} works again after 2 failed attempts`]);
+    const lines = s.logger.records
+      .filter((r) => r.level === "warn" || r.message.includes("works again"))
+      .map((r) => r.message);
+    expect(lines).toEqual([
+      `heartbeat to ${new URL(fake.pingUrl).origin} failed: HTTP 500`,
+      `heartbeat to ${new URL(fake.pingUrl).origin} works again after 2 failed attempts`,
+    ]);
     expect(s.logger.text()).not.toContain(TOKEN);
     expect(fake.pings).toHaveLength(1);
   });

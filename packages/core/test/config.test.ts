@@ -45,7 +45,11 @@ describe("parseConfig", () => {
   });
 
   it("takes a process type's own headroom over scaler.headroom", () => {
-    const { config } = parseConfig({ scaler: { dry_run: true, headroom: 0.1 }, processes: { web: {}, worker: { min_dynos: 0, headroom: 0.5 } }, plugins });
+    const { config } = parseConfig({
+      scaler: { dry_run: true, headroom: 0.1 },
+      processes: { web: {}, worker: { min_dynos: 0, headroom: 0.5 } },
+      plugins,
+    });
     expect(config.processes.web?.headroom).toBe(0.1);
     expect(config.processes.worker?.headroom).toBe(0.5);
   });
@@ -60,7 +64,15 @@ describe("parseConfig", () => {
 
   it("accepts the seed's key names", () => {
     const { config } = parseConfig({
-      scaler: { heroku_app_name: "shop", heroku_api_key: "k-123456", min_web_dynos: 2, max_web_dynos: 7, dry_run: false, interval: 10, blackout: 120 },
+      scaler: {
+        heroku_app_name: "shop",
+        heroku_api_key: "k-123456",
+        min_web_dynos: 2,
+        max_web_dynos: 7,
+        dry_run: false,
+        interval: 10,
+        blackout: 120,
+      },
       plugins: [{ name: "rnd", type: "RandomPlugin", interval: 30 }],
     });
     expect(config.scaler).toMatchObject({ min_dynos: 2, max_dynos: 7, interval: 10, blackout: 120 });
@@ -68,8 +80,13 @@ describe("parseConfig", () => {
   });
 
   it("turns the seed's librato keys into a librato reporter", () => {
-    const { config, redactor } = parseConfig({ scaler: { dry_run: true, librato_email: "ops@example.com", librato_api_key: "lib-secret-token" }, plugins });
-    expect(config.stats).toEqual([expect.objectContaining({ type: "librato", email: "ops@example.com", api_key: "lib-secret-token" })]);
+    const { config, redactor } = parseConfig({
+      scaler: { dry_run: true, librato_email: "ops@example.com", librato_api_key: "lib-secret-token" },
+      plugins,
+    });
+    expect(config.stats).toEqual([
+      expect.objectContaining({ type: "librato", email: "ops@example.com", api_key: "lib-secret-token" }),
+    ]);
     expect(redactor.scrub("token lib-secret-token")).toBe("token [redacted]");
   });
 
@@ -87,21 +104,37 @@ describe("parseConfig", () => {
   });
 
   it("rejects a negative or non-numeric interval", () => {
-    expect(configError(() => parseConfig({ scaler: { dry_run: true, interval: -5 }, plugins })).message).toMatch(/^scaler\.interval: .*>0/);
-    expect(configError(() => parseConfig({ scaler: { dry_run: true, interval: "often" }, plugins })).message).toBe('scaler.interval: expected a number, got the string "often"');
+    expect(configError(() => parseConfig({ scaler: { dry_run: true, interval: -5 }, plugins })).message).toMatch(
+      /^scaler\.interval: .*>0/,
+    );
+    expect(configError(() => parseConfig({ scaler: { dry_run: true, interval: "often" }, plugins })).message).toBe(
+      'scaler.interval: expected a number, got the string "often"',
+    );
   });
 
   it("tells a key of the wrong type from a missing one", () => {
-    expect(configError(() => parseConfig({ scaler: { dry_run: "yes" }, plugins })).message).toBe('scaler.dry_run: expected true or false, got the string "yes"');
-    expect(configError(() => parseConfig({ scaler: { dry_run: true, max_dynos: null }, plugins })).message).toBe("scaler.max_dynos: expected a number, got nothing (null)");
-    expect(configError(() => parseConfig({ scaler: { dry_run: true }, plugins: { type: "random" } })).message).toBe("plugins: expected a list, got a mapping");
-    expect(configError(() => parseConfig({ scaler: { dry_run: true } })).message).toBe("plugins: required (expected a list)");
+    expect(configError(() => parseConfig({ scaler: { dry_run: "yes" }, plugins })).message).toBe(
+      'scaler.dry_run: expected true or false, got the string "yes"',
+    );
+    expect(configError(() => parseConfig({ scaler: { dry_run: true, max_dynos: null }, plugins })).message).toBe(
+      "scaler.max_dynos: expected a number, got nothing (null)",
+    );
+    expect(configError(() => parseConfig({ scaler: { dry_run: true }, plugins: { type: "random" } })).message).toBe(
+      "plugins: expected a list, got a mapping",
+    );
+    expect(configError(() => parseConfig({ scaler: { dry_run: true } })).message).toBe(
+      "plugins: required (expected a list)",
+    );
   });
 
   it("never quotes a long value, and scrubs a secret written in a number's place", () => {
     const long = "x".repeat(30);
-    expect(configError(() => parseConfig({ scaler: { dry_run: true, interval: long }, plugins })).message).toBe("scaler.interval: expected a number, got a string of 30 characters");
-    const e = configError(() => parseConfig({ scaler: { dry_run: true, interval: "${MY_TOKEN}" }, plugins }, { MY_TOKEN: "tok-123456" }));
+    expect(configError(() => parseConfig({ scaler: { dry_run: true, interval: long }, plugins })).message).toBe(
+      "scaler.interval: expected a number, got a string of 30 characters",
+    );
+    const e = configError(() =>
+      parseConfig({ scaler: { dry_run: true, interval: "${MY_TOKEN}" }, plugins }, { MY_TOKEN: "tok-123456" }),
+    );
     expect(e.message).toBe('scaler.interval: expected a number, got the string "[redacted]"');
   });
 
@@ -109,11 +142,15 @@ describe("parseConfig", () => {
     const e = configError(() => parseConfig({ scalar: { dry_run: true }, plugins }));
     expect(e.message).toBe('(top level): unknown key "scalar" (did you mean "scaler"?)');
     // --dry-run forces dry_run only into a scaler section that is there: the same one line.
-    expect(configError(() => parseConfig({ scalar: { dry_run: true }, plugins }, {}, { dryRun: true })).message).toBe(e.message);
+    expect(configError(() => parseConfig({ scalar: { dry_run: true }, plugins }, {}, { dryRun: true })).message).toBe(
+      e.message,
+    );
   });
 
   it("rejects duplicate plugin names", () => {
-    const e = configError(() => parseConfig({ scaler: { dry_run: true }, plugins: [{ type: "random" }, { type: "random" }] }));
+    const e = configError(() =>
+      parseConfig({ scaler: { dry_run: true }, plugins: [{ type: "random" }, { type: "random" }] }),
+    );
     expect(e.message).toBe('plugins[1].name: "random" is already the name of plugins[0]');
     expect(e.hint).toMatch(/unique `name`/);
   });
@@ -136,7 +173,9 @@ describe("parseConfig", () => {
     expect(config.scaler.heroku_app_name).toBe("shop");
     expect(config.scaler.heroku_api_key).toBe("hk-0123456789");
     expect(redactor.scrub("Bearer hk-0123456789")).toBe("Bearer [redacted]");
-    const e = configError(() => parseConfig({ scaler: { heroku_app_name: "a", heroku_api_key: "${HEROKU_API_KEY}" }, plugins }, {}));
+    const e = configError(() =>
+      parseConfig({ scaler: { heroku_app_name: "a", heroku_api_key: "${HEROKU_API_KEY}" }, plugins }, {}),
+    );
     expect(e.code).toBe("DYNO_ENV_MISSING");
     expect(e.message).toBe("scaler.heroku_api_key: environment variable HEROKU_API_KEY is not set");
     expect(e.hint).toContain("heroku config:set HEROKU_API_KEY=");
@@ -144,7 +183,13 @@ describe("parseConfig", () => {
 
   it("reports every unset variable at once, each with its path", () => {
     const e = configError(() =>
-      parseConfig({ scaler: { heroku_app_name: "${APP}", heroku_api_key: "${HEROKU_API_KEY}" }, plugins: [{ type: "newrelic", api_key: "${NEW_RELIC_API_KEY}" }] }, {}),
+      parseConfig(
+        {
+          scaler: { heroku_app_name: "${APP}", heroku_api_key: "${HEROKU_API_KEY}" },
+          plugins: [{ type: "newrelic", api_key: "${NEW_RELIC_API_KEY}" }],
+        },
+        {},
+      ),
     );
     expect(e.code).toBe("DYNO_ENV_MISSING");
     expect(e.message).toBe(
@@ -159,18 +204,30 @@ describe("parseConfig", () => {
   });
 
   it("lets a dry run leave the Heroku settings' variables unset, and nothing else", () => {
-    const scaler = { heroku_app_name: "${APP}", api_key: "${HEROKU_API_KEY}", heroku_api_url: "${HEROKU_URL}", stats_file: "${STATS}" };
+    const scaler = {
+      heroku_app_name: "${APP}",
+      api_key: "${HEROKU_API_KEY}",
+      heroku_api_url: "${HEROKU_URL}",
+      stats_file: "${STATS}",
+    };
     // Without a dry run all four are errors; with --dry-run or dry_run: true only stats_file is.
     expect(configError(() => parseConfig({ scaler, plugins }, {})).message.split("\n")).toHaveLength(4);
-    for (const [raw, options] of [[{ scaler, plugins }, { dryRun: true }], [{ scaler: { ...scaler, dry_run: true }, plugins }, {}]] as const) {
-      expect(configError(() => parseConfig(raw, {}, options)).message).toBe("scaler.stats_file: environment variable STATS is not set");
+    for (const [raw, options] of [
+      [{ scaler, plugins }, { dryRun: true }],
+      [{ scaler: { ...scaler, dry_run: true }, plugins }, {}],
+    ] as const) {
+      expect(configError(() => parseConfig(raw, {}, options)).message).toBe(
+        "scaler.stats_file: environment variable STATS is not set",
+      );
     }
     const { config } = parseConfig({ scaler: { ...scaler, stats_file: "s.csv" }, plugins }, {}, { dryRun: true });
     expect(config.scaler).toMatchObject({ dry_run: true, heroku_api_url: "https://api.heroku.com" });
     expect(config.scaler.heroku_app_name).toBeUndefined();
     expect(config.scaler.heroku_api_key).toBeUndefined();
     // A variable that is set is still used in a dry run.
-    expect(parseConfig({ scaler, plugins }, { APP: "shop", STATS: "s.csv" }, { dryRun: true }).config.scaler.heroku_app_name).toBe("shop");
+    expect(
+      parseConfig({ scaler, plugins }, { APP: "shop", STATS: "s.csv" }, { dryRun: true }).config.scaler.heroku_app_name,
+    ).toBe("shop");
   });
 
   it("keeps $${ as a literal", () => {
@@ -184,7 +241,9 @@ describe("parseConfig", () => {
   });
 
   it("needs at least one plugin", () => {
-    expect(configError(() => parseConfig({ scaler: { dry_run: true }, plugins: [] })).message).toContain("plugins: list at least one plugin");
+    expect(configError(() => parseConfig({ scaler: { dry_run: true }, plugins: [] })).message).toContain(
+      "plugins: list at least one plugin",
+    );
   });
 });
 
@@ -203,7 +262,15 @@ describe("parseConfigText", () => {
 
 describe("redactConfig", () => {
   it("blanks secret-named values and every OTLP header", () => {
-    const out = redactConfig({ scaler: { heroku_api_key: "k", heroku_app_name: "shop" }, plugins: [{ key: "pem", client_email: "a@b" }], stats: [{ type: "otlp", headers: { "x-honeycomb-team": "t" } }] });
-    expect(out).toEqual({ scaler: { heroku_api_key: "[redacted]", heroku_app_name: "shop" }, plugins: [{ key: "[redacted]", client_email: "a@b" }], stats: [{ type: "otlp", headers: { "x-honeycomb-team": "[redacted]" } }] });
+    const out = redactConfig({
+      scaler: { heroku_api_key: "k", heroku_app_name: "shop" },
+      plugins: [{ key: "pem", client_email: "a@b" }],
+      stats: [{ type: "otlp", headers: { "x-honeycomb-team": "t" } }],
+    });
+    expect(out).toEqual({
+      scaler: { heroku_api_key: "[redacted]", heroku_app_name: "shop" },
+      plugins: [{ key: "[redacted]", client_email: "a@b" }],
+      stats: [{ type: "otlp", headers: { "x-honeycomb-team": "[redacted]" } }],
+    });
   });
 });

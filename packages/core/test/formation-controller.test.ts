@@ -31,9 +31,18 @@ function setup(leading?: () => boolean) {
   const clock = new ManualClock(Date.UTC(2026, 10, 30));
   const formation = new HandFormation();
   const leader = leading ? { isLeader: leading, describe: () => "the other one leads" } : undefined;
-  const controller = new FormationController({ formation, app: "shop", processTypes: ["web"], intervalMs: 5000, pollIntervalMs: 60_000, clock, leader });
+  const controller = new FormationController({
+    formation,
+    app: "shop",
+    processTypes: ["web"],
+    intervalMs: 5000,
+    pollIntervalMs: 60_000,
+    clock,
+    leader,
+  });
   /** Applies one change to web, as the loop does. */
-  const apply = async (from: number, target: number) => (await controller.apply([{ type: "web", from, target }], clock.now(), NEVER)).get("web");
+  const apply = async (from: number, target: number) =>
+    (await controller.apply([{ type: "web", from, target }], clock.now(), NEVER)).get("web");
   const read = async (force = false) => {
     const r = await controller.read(clock.now(), NEVER, force);
     return r.ok ? { ok: true, quantity: r.quantities.get("web") } : r;
@@ -63,7 +72,7 @@ describe("formation controller", () => {
   });
 
   it("answers from its cache within the poll interval and backs off after a failure", async () => {
-    const { clock, formation, controller, apply, read } = setup();
+    const { clock, formation, controller, read } = setup();
     await read();
     formation.state = { quantity: 9, updatedAt: 0 };
     clock.advance(30_000);
@@ -87,7 +96,11 @@ describe("formation controller", () => {
   it("remembers a refused quantity, goes to the limit Heroku names, and forgets it after an hour", async () => {
     const { clock, formation, controller, apply, read } = setup();
     await read();
-    formation.failNextScale = new HerokuError("HEROKU_UNPROCESSABLE", "Cannot update to more than 6 dynos per process type", { status: 422, limit: 6 });
+    formation.failNextScale = new HerokuError(
+      "HEROKU_UNPROCESSABLE",
+      "Cannot update to more than 6 dynos per process type",
+      { status: 422, limit: 6 },
+    );
     expect(await apply(2, 9)).toEqual({ kind: "refused", quantity: 6, limit: 6 });
     expect(formation.asked).toEqual([9, 6]);
     expect(controller.refusedQuantity("web", clock.now())).toBe(7);
@@ -97,14 +110,14 @@ describe("formation controller", () => {
   });
 
   it("never changes the formation while another scaler leads", async () => {
-    const { clock, formation, apply, read } = setup(() => false);
+    const { formation, apply, read } = setup(() => false);
     await read();
     expect(await apply(2, 5)).toEqual({ kind: "standby", quantity: 2, reason: "the other one leads" });
     expect(formation.asked).toEqual([]);
   });
 
   it("reports a failed change as unavailable with its code", async () => {
-    const { clock, formation, controller, apply, read } = setup();
+    const { formation, controller, apply, read } = setup();
     await read();
     formation.failNextScale = new HerokuError("HEROKU_RATE_LIMITED", "rate limit exhausted");
     expect(await apply(2, 5)).toEqual({ kind: "unavailable", quantity: 2, code: "HEROKU_RATE_LIMITED" });
@@ -122,7 +135,9 @@ describe("noticing another scaler without a database", () => {
     await byHand(3, 2);
     expect(foreign()).toHaveLength(1);
     expect(foreign()[0]?.level).toBe("warn");
-    expect(foreign()[0]?.message).toMatch(/ANOTHER SCALER\? the web formation of app shop changed 2 times in 15 min without this Dynosaur/);
+    expect(foreign()[0]?.message).toMatch(
+      /ANOTHER SCALER\? the web formation of app shop changed 2 times in 15 min without this Dynosaur/,
+    );
     expect(foreign()[0]?.message).toContain("DATABASE_URL");
     // Once per window, not once per change.
     await byHand(6, 1);

@@ -51,7 +51,12 @@ function visible(e: HerokuError): string {
 describe("HerokuClient against the Heroku fake", () => {
   it("reads the formation", async () => {
     const f = await client().getFormation();
-    expect(f).toEqual({ quantity: 2, size: "Standard-2X", type: "web", updatedAt: Math.floor(clock.now() / 1000) * 1000 });
+    expect(f).toEqual({
+      quantity: 2,
+      size: "Standard-2X",
+      type: "web",
+      updatedAt: Math.floor(clock.now() / 1000) * 1000,
+    });
     expect(fake.count("GET")).toBe(1);
     expect(fake.requests[0]?.path).toBe("/apps/shop/formation/web");
   });
@@ -152,9 +157,17 @@ describe("HerokuClient against the Heroku fake", () => {
   });
 
   it("422: reads the plan's limit from Heroku's `limit` field, and none from other refusals", async () => {
-    fake.queueFault({ kind: "respond", status: 422, body: { id: "cannot_run_above_limit", limit: 2, size: 11, message: "Cannot run more than 2 Free size dynos." } });
+    fake.queueFault({
+      kind: "respond",
+      status: 422,
+      body: { id: "cannot_run_above_limit", limit: 2, size: 11, message: "Cannot run more than 2 Free size dynos." },
+    });
     expect((await failure(() => client().scale(11))).limit).toBe(2);
-    fake.queueFault({ kind: "respond", status: 422, body: { id: "invalid_params", message: "Requested type Free is not available." } });
+    fake.queueFault({
+      kind: "respond",
+      status: 422,
+      body: { id: "invalid_params", message: "Requested type Free is not available." },
+    });
     expect((await failure(() => client().scale(3))).limit).toBeUndefined();
   });
 
@@ -166,7 +179,11 @@ describe("HerokuClient against the Heroku fake", () => {
   });
 
   describe("rate limiting", () => {
-    const limited = { kind: "respond", status: 429, body: { id: "rate_limit", message: "Your account reached the API rate limit." } } as const;
+    const limited = {
+      kind: "respond",
+      status: 429,
+      body: { id: "rate_limit", message: "Your account reached the API rate limit." },
+    } as const;
 
     it("429: backs off without sending, then recovers once the clock passes the back-off", async () => {
       const c = client();
@@ -287,7 +304,11 @@ describe("HerokuClient against the Heroku fake", () => {
 
   it("5xx: HEROKU_UNAVAILABLE with the status", async () => {
     for (const status of [500, 503]) {
-      fake.queueFault({ kind: "respond", status, body: { id: "internal_server_error", message: "Internal server error." } });
+      fake.queueFault({
+        kind: "respond",
+        status,
+        body: { id: "internal_server_error", message: "Internal server error." },
+      });
       const e = await failure(() => client().getFormation());
       expect(e.code).toBe("HEROKU_UNAVAILABLE");
       expect(e.status).toBe(status);
@@ -363,7 +384,12 @@ describe("HerokuClient against the Heroku fake", () => {
   it("never puts the API key in an error, even when Heroku echoes it", async () => {
     const errors: HerokuError[] = [];
     const scenarios: (() => void)[] = [
-      () => fake.queueFault({ kind: "respond", status: 401, body: { id: "unauthorized", message: `Invalid credentials: ${KEY}` } }),
+      () =>
+        fake.queueFault({
+          kind: "respond",
+          status: 401,
+          body: { id: "unauthorized", message: `Invalid credentials: ${KEY}` },
+        }),
       () => fake.queueFault({ kind: "respond", status: 403, body: { id: "forbidden", message: `key ${KEY} denied` } }),
       () => fake.queueFault({ kind: "respond", status: 404, body: { id: "not_found", message: KEY } }),
       () => fake.queueFault({ kind: "respond", status: 422, body: { id: "invalid_params", message: `bad ${KEY}` } }),
@@ -415,7 +441,12 @@ describe("HerokuClient against the Heroku fake", () => {
       await c.scale(3);
       expect(fake.count()).toBe(4);
       expect(new Set(fake.requests.map((r) => r.remotePort)).size).toBe(1);
-      expect(seen).toEqual(["GET /apps/shop/formation/web", "GET /apps/shop/formation/web", "GET /apps/shop/formation/web", "PATCH /apps/shop/formation/web"]);
+      expect(seen).toEqual([
+        "GET /apps/shop/formation/web",
+        "GET /apps/shop/formation/web",
+        "GET /apps/shop/formation/web",
+        "PATCH /apps/shop/formation/web",
+      ]);
     } finally {
       await agent.close();
     }
@@ -434,8 +465,24 @@ describe("the Heroku fake refuses what Heroku refuses", () => {
   it("answers the formation with every field of Heroku's schema and RateLimit-Remaining", async () => {
     const res = await call("GET", "/apps/shop/formation/web", auth);
     expect(res.status).toBe(200);
-    expect(Object.keys(res.body).sort()).toEqual(["app", "command", "created_at", "dyno_size", "id", "quantity", "size", "type", "updated_at"]);
-    expect(res.body).toMatchObject({ app: { name: "shop" }, quantity: 2, size: "Standard-2X", type: "web", dyno_size: { name: "Standard-2X" } });
+    expect(Object.keys(res.body).sort()).toEqual([
+      "app",
+      "command",
+      "created_at",
+      "dyno_size",
+      "id",
+      "quantity",
+      "size",
+      "type",
+      "updated_at",
+    ]);
+    expect(res.body).toMatchObject({
+      app: { name: "shop" },
+      quantity: 2,
+      size: "Standard-2X",
+      type: "web",
+      dyno_size: { name: "Standard-2X" },
+    });
     expect(res.body.updated_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(res.body.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(res.headers["ratelimit-remaining"]).toBe("4499");
@@ -454,13 +501,21 @@ describe("the Heroku fake refuses what Heroku refuses", () => {
     expect(missing.body.id).toBe("missing_version");
     const plain = await call("GET", "/apps/shop/formation/web", { ...auth, accept: "application/json" });
     expect(plain.status).toBe(400);
-    const v2 = await call("GET", "/apps/shop/formation/web", { ...auth, accept: "application/vnd.heroku+json; version=2" });
+    const v2 = await call("GET", "/apps/shop/formation/web", {
+      ...auth,
+      accept: "application/vnd.heroku+json; version=2",
+    });
     expect(v2.status).toBe(406);
     expect(v2.body.id).toBe("not_acceptable");
   });
 
   it("needs the right bearer key", async () => {
-    for (const authorization of [undefined, `Bearer wrong`, `Basic ${Buffer.from(`:${KEY}x`).toString("base64")}`, KEY]) {
+    for (const authorization of [
+      undefined,
+      `Bearer wrong`,
+      `Basic ${Buffer.from(`:${KEY}x`).toString("base64")}`,
+      KEY,
+    ]) {
       const headers: Record<string, string> = { accept: ACCEPT };
       if (authorization) headers.authorization = authorization;
       const res = await call("GET", "/apps/shop/formation/web", headers);
@@ -471,8 +526,14 @@ describe("the Heroku fake refuses what Heroku refuses", () => {
   });
 
   it("answers 404 not_found for unknown apps, process types and endpoints", async () => {
-    expect((await call("GET", "/apps/nope/formation/web", auth)).body).toMatchObject({ id: "not_found", resource: "app" });
-    expect((await call("GET", "/apps/shop/formation/clock", auth)).body).toMatchObject({ id: "not_found", resource: "formation" });
+    expect((await call("GET", "/apps/nope/formation/web", auth)).body).toMatchObject({
+      id: "not_found",
+      resource: "app",
+    });
+    expect((await call("GET", "/apps/shop/formation/clock", auth)).body).toMatchObject({
+      id: "not_found",
+      resource: "formation",
+    });
     const verb = await call("POST", "/apps/shop/formation/web", json, '{"quantity":1}');
     expect(verb.status).toBe(404);
     expect((await call("GET", "/apps/shop/dynos", auth)).status).toBe(404);
@@ -499,15 +560,34 @@ describe("the Heroku fake refuses what Heroku refuses", () => {
       expect(res.body.message).toEqual(expect.any(String));
     }
     expect(fake.formation("shop", "web")?.quantity).toBe(2);
-    expect((await call("PATCH", "/apps/shop/formation/web", { ...json, "content-type": "application/json; charset=utf-8" }, '{"quantity":3}')).status).toBe(200);
+    expect(
+      (
+        await call(
+          "PATCH",
+          "/apps/shop/formation/web",
+          { ...json, "content-type": "application/json; charset=utf-8" },
+          '{"quantity":3}',
+        )
+      ).status,
+    ).toBe(200);
     expect(fake.formation("shop", "web")?.quantity).toBe(3);
   });
 
   it("batch-updates the formation all or nothing", async () => {
-    const bad = await call("PATCH", "/apps/shop/formation", json, '{"updates":[{"type":"web","quantity":4},{"type":"worker","quantity":-2}]}');
+    const bad = await call(
+      "PATCH",
+      "/apps/shop/formation",
+      json,
+      '{"updates":[{"type":"web","quantity":4},{"type":"worker","quantity":-2}]}',
+    );
     expect(bad.status).toBe(422);
     expect(fake.formation("shop", "web")?.quantity).toBe(2);
-    const ok = await call("PATCH", "/apps/shop/formation", json, '{"updates":[{"type":"web","quantity":4},{"type":"worker","quantity":1}]}');
+    const ok = await call(
+      "PATCH",
+      "/apps/shop/formation",
+      json,
+      '{"updates":[{"type":"web","quantity":4},{"type":"worker","quantity":1}]}',
+    );
     expect(ok.status).toBe(200);
     expect(fake.formation("shop", "worker")?.quantity).toBe(1);
     expect(fake.formation("shop", "web")?.quantity).toBe(4);
@@ -518,7 +598,11 @@ describe("the Heroku fake refuses what Heroku refuses", () => {
     await call("GET", "/apps/shop/formation/web", auth);
     expect(fake.count("PATCH")).toBe(1);
     expect(fake.count("GET")).toBe(1);
-    expect(fake.requests[0]).toMatchObject({ method: "PATCH", path: "/apps/shop/formation/web", body: { quantity: 3 } });
+    expect(fake.requests[0]).toMatchObject({
+      method: "PATCH",
+      path: "/apps/shop/formation/web",
+      body: { quantity: 3 },
+    });
     expect(fake.requests[0]?.headers.authorization).toBe(`Bearer ${KEY}`);
   });
 

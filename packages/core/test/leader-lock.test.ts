@@ -2,8 +2,8 @@ import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Client } from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type LeaderLock, lockKey, startLeaderLock } from "../src/formation/leader-lock.js";
 import { ManualClock } from "../src/clock.js";
+import { type LeaderLock, lockKey, startLeaderLock } from "../src/formation/leader-lock.js";
 import { memoryLogger } from "../src/logger.js";
 import { until } from "./helpers.js";
 
@@ -16,7 +16,11 @@ let databaseUrl: string;
 let admin: Client;
 
 beforeAll(async () => {
-  const out = execFileSync("bash", [POSTGRES_SH], { encoding: "utf8", timeout: 300_000, stdio: ["ignore", "pipe", "inherit"] });
+  const out = execFileSync("bash", [POSTGRES_SH], {
+    encoding: "utf8",
+    timeout: 300_000,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   databaseUrl = out.trim().split("\n").at(-1) ?? "";
   expect(databaseUrl).toMatch(/^postgres:\/\/.+@127\.0\.0\.1:\d+\//);
   admin = new Client({ connectionString: databaseUrl });
@@ -65,9 +69,13 @@ describe("leader lock on PostgreSQL", () => {
     expect(a.lock.isLeader()).toBe(true);
     expect(b.lock.isLeader()).toBe(false);
     expect(a.logger.text()).toMatch(/LEADING: this process holds the lock for shop-\S+ web/);
-    expect(b.logger.text()).toMatch(/STANDING BY: dynosaur shop-\S+\/web web\.1 pid \d+ \(server pid \d+ from 127\.0\.0\.1\) holds the lock/);
+    expect(b.logger.text()).toMatch(
+      /STANDING BY: dynosaur shop-\S+\/web web\.1 pid \d+ \(server pid \d+ from 127\.0\.0\.1\) holds the lock/,
+    );
     expect(b.lock.describe()).toContain("web.1");
-    const { rows } = await admin.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted");
+    const { rows } = await admin.query(
+      "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted",
+    );
     expect(rows[0].n).toBeGreaterThanOrEqual(1);
   });
 
@@ -94,11 +102,18 @@ describe("leader lock on PostgreSQL", () => {
     const a = await lock(app, { instance: "cut" });
     const b = await lock(app);
     expect(a.lock.isLeader()).toBe(true);
-    const { rows } = await admin.query("SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE application_name LIKE $1", [`dynosaur ${app}/web cut%`]);
+    const { rows } = await admin.query(
+      "SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE application_name LIKE $1",
+      [`dynosaur ${app}/web cut%`],
+    );
     expect(rows).toHaveLength(1);
     await until(() => !a.lock.isLeader(), 2000, "the cut holder stands down");
     expect(a.logger.text()).toMatch(/LOST THE LEAD for shop-\S+ web/);
-    await until(() => b.lock.isLeader() !== a.lock.isLeader() && (a.lock.isLeader() || b.lock.isLeader()), 3000, "exactly one leads again");
+    await until(
+      () => b.lock.isLeader() !== a.lock.isLeader() && (a.lock.isLeader() || b.lock.isLeader()),
+      3000,
+      "exactly one leads again",
+    );
   });
 
   it("an unreachable database means no lead, a clear error, and never the password", async () => {
@@ -106,7 +121,9 @@ describe("leader lock on PostgreSQL", () => {
     const { lock: l, logger } = await lock(freshApp(), { url });
     expect(l.isLeader()).toBe(false);
     expect(l.describe()).toMatch(/the leader-lock database does not answer/);
-    expect(logger.text()).toMatch(/cannot use the leader lock on 127\.0\.0\.1:1\/nowhere: .*not scaling until it answers/);
+    expect(logger.text()).toMatch(
+      /cannot use the leader lock on 127\.0\.0\.1:1\/nowhere: .*not scaling until it answers/,
+    );
     expect(logger.text()).not.toContain("s3cret-password-123");
     expect(l.describe()).not.toContain("s3cret-password-123");
   });
@@ -114,7 +131,15 @@ describe("leader lock on PostgreSQL", () => {
   it("a lead not confirmed within the lease no longer counts", async () => {
     const clock = new ManualClock();
     const logger = memoryLogger();
-    const l = await startLeaderLock({ databaseUrl, app: freshApp(), processType: "web", logger, clock, heartbeatInterval: 60, lease: 15 });
+    const l = await startLeaderLock({
+      databaseUrl,
+      app: freshApp(),
+      processType: "web",
+      logger,
+      clock,
+      heartbeatInterval: 60,
+      lease: 15,
+    });
     locks.push(l);
     expect(l.isLeader()).toBe(true);
     // The next heartbeat is a minute away on this clock: 16 s pass with no confirmation.

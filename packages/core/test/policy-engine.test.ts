@@ -29,11 +29,19 @@ function scripted() {
   return { plugin, script };
 }
 
-async function engine(scaler: Record<string, unknown>, plugins: Record<string, unknown>[] = [{ name: "a", type: "scripted" }], processes?: Record<string, unknown>) {
+async function engine(
+  scaler: Record<string, unknown>,
+  plugins: Record<string, unknown>[] = [{ name: "a", type: "scripted" }],
+  processes?: Record<string, unknown>,
+) {
   const clock = new ManualClock(Date.UTC(2026, 0, 5, 12));
   const { plugin, script } = scripted();
   const runtime = await createRuntime(
-    { scaler: { dry_run: true, min_dynos: 1, max_dynos: 10, interval: 60, ...scaler }, plugins, ...(processes ? { processes } : {}) },
+    {
+      scaler: { dry_run: true, min_dynos: 1, max_dynos: 10, interval: 60, ...scaler },
+      plugins,
+      ...(processes ? { processes } : {}),
+    },
     { plugins: [plugin], clock, stats: { report() {} }, alerts: { raise() {}, clear() {} } },
   );
   /** Ticks once a minute, `n` times; the report of `type` (the first process type's by default) of each tick. */
@@ -54,7 +62,13 @@ const after = (reports: TickReport[]) => reports.map((r) => r.after);
 describe("policy: forecast (the default), through the engine", () => {
   it("before it has learned anything, follows the reading: up at once, straight down, no blackout or step", async () => {
     const { runtime, script, ticks } = await engine({});
-    expect(runtime.config.scaler).toMatchObject({ policy: "forecast", blackout: 0, scale_down_step: 0, headroom: 0.2, boot_seconds: 60 });
+    expect(runtime.config.scaler).toMatchObject({
+      policy: "forecast",
+      blackout: 0,
+      scale_down_step: 0,
+      headroom: 0.2,
+      boot_seconds: 60,
+    });
     script.set("a", [35, 12, 12]);
     const reports = await ticks(3);
     expect(after(reports)).toEqual([4, 2, 2]);
@@ -76,7 +90,10 @@ describe("policy: forecast (the default), through the engine", () => {
     // each trend has 30 such rises, the plan is the reading plus that trend's 0.925-quantile
     // rise (headroom 0.2, 1 minute of horizon): 20 - 10 = 10 → 1 dyno; 10 + 10 = 20 → 2 dynos.
     const { script, ticks } = await engine({ boot_seconds: 0 });
-    script.set("a", Array.from({ length: 90 }, (_, i) => (i % 2 === 0 ? 10 : 20)));
+    script.set(
+      "a",
+      Array.from({ length: 90 }, (_, i) => (i % 2 === 0 ? 10 : 20)),
+    );
     const reports = await ticks(90);
     const late = reports.slice(70);
     for (const r of late) {
@@ -105,7 +122,9 @@ describe("policy: forecast (the default), through the engine", () => {
 
 describe("safety rules under policy: forecast", () => {
   it("clamps to max_dynos and to a schedule window's min_dynos", async () => {
-    const { script, ticks } = await engine({ max_dynos: 10, timezone: "UTC" }, undefined, { web: { schedule: [{ from: "12:01", to: "13:00", min_dynos: 4 }] } });
+    const { script, ticks } = await engine({ max_dynos: 10, timezone: "UTC" }, undefined, {
+      web: { schedule: [{ from: "12:01", to: "13:00", min_dynos: 4 }] },
+    });
     script.set("a", [500, 5]);
     const reports = await ticks(2);
     expect(reports[0]).toMatchObject({ after: 10, estimate: 10 });
@@ -142,12 +161,15 @@ describe("safety rules under policy: forecast", () => {
   });
 
   it("holds while jobs run (hold_while_busy), then waits a boot time idle before going to zero", async () => {
-    const { script, ticks } = await engine(
-      {},
-      [{ name: "q", type: "scripted", process: "worker" }],
-      { web: { min_dynos: 1 }, worker: { min_dynos: 0, max_dynos: 10, hold_while_busy: true } },
-    );
-    script.set("q", [{ value: 30, busy: 0 }, { value: 0, busy: 2 }, { value: 0, busy: 0 }]);
+    const { script, ticks } = await engine({}, [{ name: "q", type: "scripted", process: "worker" }], {
+      web: { min_dynos: 1 },
+      worker: { min_dynos: 0, max_dynos: 10, hold_while_busy: true },
+    });
+    script.set("q", [
+      { value: 30, busy: 0 },
+      { value: 0, busy: 2 },
+      { value: 0, busy: 0 },
+    ]);
     const reports = await ticks(4, "worker");
     expect(after(reports)).toEqual([3, 3, 3, 0]);
     expect(reports[1]!.reason).toBe("holding: 2 job(s) running (hold_while_busy)");

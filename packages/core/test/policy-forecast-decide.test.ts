@@ -14,9 +14,24 @@ import {
 } from "../src/policy/forecast.js";
 
 const MIN = 60_000;
-const settings: ForecastSettings = { min_dynos: 1, max_dynos: 10, blackout: 0, scale_down_step: 0, headroom: DEFAULT_HEADROOM, boot_seconds: 60 };
-const src = (name: string, estimate: number | null, health: SourcePlan["health"] = "ok"): SourcePlan => ({ name, estimate, health });
-const input = (current: number, sources: SourcePlan[], extra: Partial<ForecastDecisionInput> = {}): ForecastDecisionInput => ({
+const settings: ForecastSettings = {
+  min_dynos: 1,
+  max_dynos: 10,
+  blackout: 0,
+  scale_down_step: 0,
+  headroom: DEFAULT_HEADROOM,
+  boot_seconds: 60,
+};
+const src = (name: string, estimate: number | null, health: SourcePlan["health"] = "ok"): SourcePlan => ({
+  name,
+  estimate,
+  health,
+});
+const input = (
+  current: number,
+  sources: SourcePlan[],
+  extra: Partial<ForecastDecisionInput> = {},
+): ForecastDecisionInput => ({
   now: 1_000_000,
   current,
   sources,
@@ -93,25 +108,38 @@ describe("decideForecast: the decision rules", () => {
 
   it("honours a configured blackout and scale_down_step", () => {
     const blackout = { ...settings, blackout: 300 };
-    expect(decideForecast(input(9, [src("a", 3)], { lastChange: 1_000_000 - 60_000, settings: blackout }))).toMatchObject({ target: 9, reason: "blackout (240 s left)" });
-    expect(decideForecast(input(9, [src("a", 3)], { lastChange: 1_000_000 - 300_000, settings: blackout })).target).toBe(3);
+    expect(
+      decideForecast(input(9, [src("a", 3)], { lastChange: 1_000_000 - 60_000, settings: blackout })),
+    ).toMatchObject({ target: 9, reason: "blackout (240 s left)" });
+    expect(
+      decideForecast(input(9, [src("a", 3)], { lastChange: 1_000_000 - 300_000, settings: blackout })).target,
+    ).toBe(3);
     expect(decideForecast(input(9, [src("a", 3)], { settings: { ...settings, scale_down_step: 2 } })).target).toBe(7);
   });
 
   it("never scales down while any source is stale or out, but still scales up", () => {
-    expect(decideForecast(input(9, [src("a", 3), src("b", 2, "stale")]))).toMatchObject({ target: 9, reason: "not scaling down: b stale" });
+    expect(decideForecast(input(9, [src("a", 3), src("b", 2, "stale")]))).toMatchObject({
+      target: 9,
+      reason: "not scaling down: b stale",
+    });
     expect(decideForecast(input(9, [src("a", 3), src("b", null, "outage")])).target).toBe(9);
     expect(decideForecast(input(2, [src("a", 6), src("b", 2, "stale")])).target).toBe(6);
   });
 
   it("holds when every source is out, and when no source has a plan yet", () => {
-    expect(decideForecast(input(4, [src("a", 9, "outage"), src("b", 1, "outage")]))).toMatchObject({ target: 4, reason: "every source is out: holding" });
+    expect(decideForecast(input(4, [src("a", 9, "outage"), src("b", 1, "outage")]))).toMatchObject({
+      target: 4,
+      reason: "every source is out: holding",
+    });
     expect(decideForecast(input(4, [src("a", null, "stale")]))).toMatchObject({ target: 4, reason: "no readings yet" });
   });
 
   it("lets a refused quantity cap scale-ups, never shrink the app", () => {
     expect(decideForecast(input(2, [src("a", 8)], { refusedQuantity: 5 })).target).toBe(4);
-    expect(decideForecast(input(4, [src("a", 8)], { refusedQuantity: 5 }))).toMatchObject({ target: 4, reason: "Heroku refused 5: holding" });
+    expect(decideForecast(input(4, [src("a", 8)], { refusedQuantity: 5 }))).toMatchObject({
+      target: 4,
+      reason: "Heroku refused 5: holding",
+    });
     expect(decideForecast(input(6, [src("a", 8)], { refusedQuantity: 5 })).target).toBe(6);
   });
 
@@ -135,7 +163,14 @@ describe("forecast policy through a small loop (boot 60 s, one reading a minute)
     for (let m = 1; m <= minutes; m++) {
       const now = m * MIN;
       fc.observe(now, load(m - 1));
-      const { target } = decideForecast({ now, current: q[m - 1]!, sources: [src("a", plannedEstimate(fc, headroom, perDyno))], lastChange, refusedQuantity: null, settings: s });
+      const { target } = decideForecast({
+        now,
+        current: q[m - 1]!,
+        sources: [src("a", plannedEstimate(fc, headroom, perDyno))],
+        lastChange,
+        refusedQuantity: null,
+        settings: s,
+      });
       if (target !== q[m - 1]) lastChange = now;
       q.push(target);
     }

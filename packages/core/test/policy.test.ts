@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { combine, decide, type DecisionInput } from "../src/policy.js";
+import { combine, type DecisionInput, decide } from "../src/policy.js";
 import type { SourceStatus } from "../src/report.js";
 
 const settings = { min_dynos: 1, max_dynos: 10, blackout: 300, scale_down_step: 1 };
@@ -17,7 +17,16 @@ const src = (name: string, estimate: number | null, health: SourceStatus["health
 
 function input(current: number, sources: SourceStatus[], extra: Partial<DecisionInput> = {}): DecisionInput {
   const s = { ...settings, ...extra.settings };
-  return { now: 1_000_000, current, sources, combined: combine(sources, s), lastChange: null, refusedQuantity: null, ...extra, settings: s };
+  return {
+    now: 1_000_000,
+    current,
+    sources,
+    combined: combine(sources, s),
+    lastChange: null,
+    refusedQuantity: null,
+    ...extra,
+    settings: s,
+  };
 }
 
 describe("combine", () => {
@@ -36,7 +45,10 @@ describe("combine", () => {
 
 describe("decide", () => {
   it("scales up at once, even inside the blackout", () => {
-    expect(decide(input(2, [src("a", 7)], { lastChange: 1_000_000 - 1000 }))).toEqual({ target: 7, reason: "scale up" });
+    expect(decide(input(2, [src("a", 7)], { lastChange: 1_000_000 - 1000 }))).toEqual({
+      target: 7,
+      reason: "scale up",
+    });
   });
   it("holds a scale-down during the blackout and says how long is left", () => {
     const d = decide(input(5, [src("a", 2)], { lastChange: 1_000_000 - 100_000 }));
@@ -73,10 +85,18 @@ describe("decide", () => {
   });
   it("never asks for a quantity Heroku refused, nor more", () => {
     expect(decide(input(4, [src("a", 9)], { refusedQuantity: 6 })).target).toBe(5);
-    expect(decide(input(5, [src("a", 9)], { refusedQuantity: 6 }))).toEqual({ target: 5, reason: "Heroku refused 6: holding" });
+    expect(decide(input(5, [src("a", 9)], { refusedQuantity: 6 }))).toEqual({
+      target: 5,
+      reason: "Heroku refused 6: holding",
+    });
   });
   it("a refusal never shrinks the app: above the refused quantity it holds", () => {
-    expect(decide(input(7, [src("a", 9)], { refusedQuantity: 6 }))).toEqual({ target: 7, reason: "Heroku refused 6: holding" });
-    expect(decide(input(7, [src("a", 2)], { refusedQuantity: 3, lastChange: 1_000_000 - 1000 })).reason).toMatch(/^blackout/);
+    expect(decide(input(7, [src("a", 9)], { refusedQuantity: 6 }))).toEqual({
+      target: 7,
+      reason: "Heroku refused 6: holding",
+    });
+    expect(decide(input(7, [src("a", 2)], { refusedQuantity: 3, lastChange: 1_000_000 - 1000 })).reason).toMatch(
+      /^blackout/,
+    );
   });
 });

@@ -3,7 +3,14 @@ import { defaultProcess, parseConfig } from "../src/config.js";
 import { DynosaurError } from "../src/errors.js";
 
 /** The config of issue 15: web and worker in one file, each with its own limits. */
-const scaler = { heroku_app_name: "shop", heroku_api_key: "k-123456", min_dynos: 2, max_dynos: 8, blackout: 120, scale_down_step: 2 };
+const scaler = {
+  heroku_app_name: "shop",
+  heroku_api_key: "k-123456",
+  min_dynos: 2,
+  max_dynos: 8,
+  blackout: 120,
+  scale_down_step: 2,
+};
 
 function configError(fn: () => unknown): DynosaurError {
   try {
@@ -24,51 +31,105 @@ describe("processes", () => {
       plugins: [{ type: "random" }, { name: "jobs", type: "sidekiq", process: "worker" }],
     });
     expect(config.processes).toEqual({
-      web: { min_dynos: 2, max_dynos: 8, blackout: 120, scale_down_step: 2, headroom: 0.2, hold_while_busy: false, schedule: [] },
-      worker: { min_dynos: 0, max_dynos: 20, blackout: 120, scale_down_step: 2, headroom: 0.2, hold_while_busy: true, schedule: [] },
+      web: {
+        min_dynos: 2,
+        max_dynos: 8,
+        blackout: 120,
+        scale_down_step: 2,
+        headroom: 0.2,
+        hold_while_busy: false,
+        schedule: [],
+      },
+      worker: {
+        min_dynos: 0,
+        max_dynos: 20,
+        blackout: 120,
+        scale_down_step: 2,
+        headroom: 0.2,
+        hold_while_busy: true,
+        schedule: [],
+      },
     });
     expect(defaultProcess(config)).toBe("web");
   });
 
   it("the single-process layout stays as it was: scaler: describes the one process type", () => {
     const web = parseConfig({ scaler: { ...scaler, min_web_dynos: undefined }, plugins: [{ type: "random" }] }).config;
-    expect(web.processes).toEqual({ web: { min_dynos: 2, max_dynos: 8, blackout: 120, scale_down_step: 2, headroom: 0.2, hold_while_busy: false, schedule: [] } });
-    const worker = parseConfig({ scaler: { ...scaler, process_type: "worker", min_dynos: 0 }, plugins: [{ type: "random" }] }).config;
+    expect(web.processes).toEqual({
+      web: {
+        min_dynos: 2,
+        max_dynos: 8,
+        blackout: 120,
+        scale_down_step: 2,
+        headroom: 0.2,
+        hold_while_busy: false,
+        schedule: [],
+      },
+    });
+    const worker = parseConfig({
+      scaler: { ...scaler, process_type: "worker", min_dynos: 0 },
+      plugins: [{ type: "random" }],
+    }).config;
     expect(Object.keys(worker.processes)).toEqual(["worker"]);
     // A source that names no process drives the only one there is.
     expect(defaultProcess(worker)).toBe("worker");
   });
 
   it("refuses min_dynos 0 for web: it would take the app offline", () => {
-    const e = configError(() => parseConfig({ scaler, processes: { web: { min_dynos: 0 } }, plugins: [{ type: "random" }] }));
+    const e = configError(() =>
+      parseConfig({ scaler, processes: { web: { min_dynos: 0 } }, plugins: [{ type: "random" }] }),
+    );
     expect(e.path).toBe("processes.web.min_dynos");
     expect(e.message).toContain("0 would take the app offline");
     expect(e.hint).toMatch(/scale-to-zero is for worker process types/);
   });
 
   it("refuses min_dynos above max_dynos of a process type, counting the scaler: defaults", () => {
-    const e = configError(() => parseConfig({ scaler, processes: { web: {}, worker: { min_dynos: 9 } }, plugins: [{ type: "random" }] }));
+    const e = configError(() =>
+      parseConfig({ scaler, processes: { web: {}, worker: { min_dynos: 9 } }, plugins: [{ type: "random" }] }),
+    );
     expect(e.path).toBe("processes.worker.min_dynos");
     expect(e.message).toContain("9 is greater than max_dynos (8)");
   });
 
   it("a source naming a process type that is not configured is refused at its path, with the types there are", () => {
-    const e = configError(() => parseConfig({ scaler, processes: { web: {}, worker: {} }, plugins: [{ type: "random" }, { name: "q", type: "sidekiq", process: "wroker" }] }));
+    const e = configError(() =>
+      parseConfig({
+        scaler,
+        processes: { web: {}, worker: {} },
+        plugins: [{ type: "random" }, { name: "q", type: "sidekiq", process: "wroker" }],
+      }),
+    );
     expect(e.path).toBe("plugins[1].process");
     expect(e.message).toContain('no process type "wroker" in processes (web, worker)');
     expect(e.hint).toContain("processes.wroker");
   });
 
   it("a source without process: drives web, which must then be configured", () => {
-    const e = configError(() => parseConfig({ scaler, processes: { worker: {}, clock: {} }, plugins: [{ type: "random" }] }));
+    const e = configError(() =>
+      parseConfig({ scaler, processes: { worker: {}, clock: {} }, plugins: [{ type: "random" }] }),
+    );
     expect(e.path).toBe("plugins[0].process");
     expect(e.message).toContain('no process type "web"');
   });
 
   it("names the path of a bad key inside processes", () => {
-    expect(configError(() => parseConfig({ scaler, processes: { worker: { min: 0 } }, plugins: [{ type: "random", process: "worker" }] })).message).toMatch(/processes\.worker/);
-    expect(configError(() => parseConfig({ scaler, processes: { "web worker": {} }, plugins: [{ type: "random" }] })).message).toContain("processes.web worker: not a valid key: a process type as in the Procfile, e.g. worker");
-    const bad = configError(() => parseConfig({ scaler, processes: { web: { schedule: [{ from: "8:00", to: "18:00" }] } }, plugins: [{ type: "random" }] }));
+    expect(
+      configError(() =>
+        parseConfig({ scaler, processes: { worker: { min: 0 } }, plugins: [{ type: "random", process: "worker" }] }),
+      ).message,
+    ).toMatch(/processes\.worker/);
+    expect(
+      configError(() => parseConfig({ scaler, processes: { "web worker": {} }, plugins: [{ type: "random" }] }))
+        .message,
+    ).toContain("processes.web worker: not a valid key: a process type as in the Procfile, e.g. worker");
+    const bad = configError(() =>
+      parseConfig({
+        scaler,
+        processes: { web: { schedule: [{ from: "8:00", to: "18:00" }] } },
+        plugins: [{ type: "random" }],
+      }),
+    );
     expect(bad.message).toContain("processes.web.schedule[0].from");
     expect(bad.message).toContain("HH:MM");
   });
@@ -77,11 +138,16 @@ describe("processes", () => {
 describe("scaler.timezone", () => {
   it("defaults to UTC and takes an IANA zone", () => {
     expect(parseConfig({ scaler, plugins: [{ type: "random" }] }).config.scaler.timezone).toBe("UTC");
-    expect(parseConfig({ scaler: { ...scaler, timezone: "Europe/Helsinki" }, plugins: [{ type: "random" }] }).config.scaler.timezone).toBe("Europe/Helsinki");
+    expect(
+      parseConfig({ scaler: { ...scaler, timezone: "Europe/Helsinki" }, plugins: [{ type: "random" }] }).config.scaler
+        .timezone,
+    ).toBe("Europe/Helsinki");
   });
 
   it("refuses a zone Node.js does not know, naming the path and an example", () => {
-    const e = configError(() => parseConfig({ scaler: { ...scaler, timezone: "Europe/Helsinky" }, plugins: [{ type: "random" }] }));
+    const e = configError(() =>
+      parseConfig({ scaler: { ...scaler, timezone: "Europe/Helsinky" }, plugins: [{ type: "random" }] }),
+    );
     expect(e.message).toContain("scaler.timezone");
     expect(e.message).toContain("not an IANA time zone");
     expect(e.message).toContain("Europe/Helsinki");

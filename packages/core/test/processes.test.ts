@@ -26,7 +26,11 @@ class RecordingFormation implements FormationApi {
   }
 
   async list(): Promise<FormationState[]> {
-    return [...this.quantities].map(([type, quantity]) => ({ type, quantity, updatedAt: this.updatedAt.get(type) ?? null }));
+    return [...this.quantities].map(([type, quantity]) => ({
+      type,
+      quantity,
+      updatedAt: this.updatedAt.get(type) ?? null,
+    }));
   }
 
   async update(updates: ReadonlyArray<{ type: string; quantity: number }>): Promise<FormationState[]> {
@@ -34,7 +38,10 @@ class RecordingFormation implements FormationApi {
     for (const u of updates) {
       const limit = this.limits.get(u.type);
       if (limit !== undefined && u.quantity > limit) {
-        throw new DynosaurError("HEROKU_UNPROCESSABLE", `Cannot update to more than ${limit} ${u.type} dynos per process type.`);
+        throw new DynosaurError(
+          "HEROKU_UNPROCESSABLE",
+          `Cannot update to more than ${limit} ${u.type} dynos per process type.`,
+        );
       }
     }
     return updates.map((u) => {
@@ -82,7 +89,13 @@ function trafficPlugin() {
 
 const START = Date.UTC(2026, 2, 2, 12, 0, 0); // Monday 2 March 2026, 12:00 UTC
 
-async function setup(opts: { processes?: Record<string, unknown>; quantities?: Record<string, number>; scaler?: Record<string, unknown> } = {}) {
+async function setup(
+  opts: {
+    processes?: Record<string, unknown>;
+    quantities?: Record<string, number>;
+    scaler?: Record<string, unknown>;
+  } = {},
+) {
   const clock = new ManualClock(START);
   const queue = queuePlugin();
   const traffic = trafficPlugin();
@@ -93,14 +106,32 @@ async function setup(opts: { processes?: Record<string, unknown>; quantities?: R
   const ticks: TickReport[][] = [];
   const runtime = await createRuntime(
     {
-      scaler: { heroku_app_name: "shop", heroku_api_key: "test-key-123456", interval: 5, blackout: 60, heroku_poll_interval: 60, scale_down_step: 0, ...opts.scaler },
-      processes: opts.processes ?? { web: { min_dynos: 1, max_dynos: 10 }, worker: { min_dynos: 0, max_dynos: 8, hold_while_busy: true } },
+      scaler: {
+        heroku_app_name: "shop",
+        heroku_api_key: "test-key-123456",
+        interval: 5,
+        blackout: 60,
+        heroku_poll_interval: 60,
+        scale_down_step: 0,
+        ...opts.scaler,
+      },
+      processes: opts.processes ?? {
+        web: { min_dynos: 1, max_dynos: 10 },
+        worker: { min_dynos: 0, max_dynos: 8, hold_while_busy: true },
+      },
       plugins: [
         { name: "site", type: "traffic", interval: 5 },
         { name: "jobs", type: "queue", process: "worker", interval: 5, outage_after: 10 },
       ],
     },
-    { plugins: [queue, traffic], clock, logger, formation: () => formation, alerts: { raise: (p) => problems.push(p), clear: (key) => cleared.push(key) }, onTick: (r) => ticks.push([...r]) },
+    {
+      plugins: [queue, traffic],
+      clock,
+      logger,
+      formation: () => formation,
+      alerts: { raise: (p) => problems.push(p), clear: (key) => cleared.push(key) },
+      onTick: (r) => ticks.push([...r]),
+    },
   );
   const byType = (reports: readonly TickReport[]) => Object.fromEntries(reports.map((r) => [r.processType, r]));
   /** Advances the clock by `seconds`, then ticks; the reports by process type. */
@@ -128,8 +159,12 @@ describe("several process types", () => {
     // Each report carries its own sources and its own events.
     expect(r.web?.sources.map((s) => s.name)).toEqual(["site"]);
     expect(r.worker?.sources.map((s) => s.name)).toEqual(["jobs"]);
-    expect(r.worker?.events).toEqual([expect.objectContaining({ kind: "scale", processType: "worker", fields: { from: 0, to: 4 } })]);
-    expect(r.web?.events).toEqual([expect.objectContaining({ kind: "scale", processType: "web", fields: { from: 1, to: 5 } })]);
+    expect(r.worker?.events).toEqual([
+      expect.objectContaining({ kind: "scale", processType: "worker", fields: { from: 0, to: 4 } }),
+    ]);
+    expect(r.web?.events).toEqual([
+      expect.objectContaining({ kind: "scale", processType: "web", fields: { from: 1, to: 5 } }),
+    ]);
     await runtime.stop();
   });
 
@@ -184,7 +219,12 @@ describe("several process types", () => {
     queue.set("jobs", 0, 3);
     // Long past any blackout: only the running jobs hold the workers.
     let r = await tickAfter(0);
-    expect(r.worker).toMatchObject({ before: 4, after: 4, estimate: 0, reason: "holding: 3 job(s) running (hold_while_busy)" });
+    expect(r.worker).toMatchObject({
+      before: 4,
+      after: 4,
+      estimate: 0,
+      reason: "holding: 3 job(s) running (hold_while_busy)",
+    });
     r = await tickAfter(600);
     expect(r.worker?.after).toBe(4);
     expect(formation.batches).toEqual([]);
@@ -252,7 +292,11 @@ describe("several process types", () => {
     const { traffic, formation, tickAfter, runtime, clock } = await setup({
       scaler: { timezone: "Europe/Helsinki" },
       processes: {
-        web: { min_dynos: 1, max_dynos: 10, schedule: [{ days: ["mon", "tue", "wed", "thu", "fri"], from: "15:00", to: "17:00", min_dynos: 4 }] },
+        web: {
+          min_dynos: 1,
+          max_dynos: 10,
+          schedule: [{ days: ["mon", "tue", "wed", "thu", "fri"], from: "15:00", to: "17:00", min_dynos: 4 }],
+        },
         worker: { min_dynos: 0, max_dynos: 8 },
       },
     });
@@ -281,10 +325,33 @@ describe("several process types", () => {
     queue.set("jobs", 15, 2);
     await tickAfter(0);
     const status = runtime.status();
-    expect(status).toMatchObject({ processType: "web", current: 3, estimate: 3, winner: "site", minDynos: 1, maxDynos: 10 });
+    expect(status).toMatchObject({
+      processType: "web",
+      current: 3,
+      estimate: 3,
+      winner: "site",
+      minDynos: 1,
+      maxDynos: 10,
+    });
     expect(status.processes).toEqual([
-      expect.objectContaining({ processType: "web", current: 3, estimate: 3, winner: "site", reason: "scale up", minDynos: 1, maxDynos: 10 }),
-      expect.objectContaining({ processType: "worker", current: 2, estimate: 2, winner: "jobs", reason: "scale up", minDynos: 0, maxDynos: 8 }),
+      expect.objectContaining({
+        processType: "web",
+        current: 3,
+        estimate: 3,
+        winner: "site",
+        reason: "scale up",
+        minDynos: 1,
+        maxDynos: 10,
+      }),
+      expect.objectContaining({
+        processType: "worker",
+        current: 2,
+        estimate: 2,
+        winner: "jobs",
+        reason: "scale up",
+        minDynos: 0,
+        maxDynos: 8,
+      }),
     ]);
     expect(status.sources.map((s) => [s.name, s.process, s.busy])).toEqual([
       ["site", "web", null],
@@ -301,7 +368,9 @@ describe("several process types", () => {
   });
 
   it("alerts about a type whose every source is out, without the other type clearing it each tick", async () => {
-    const { traffic, queue, tickAfter, runtime, problems, cleared } = await setup({ quantities: { web: 1, worker: 2 } });
+    const { traffic, queue, tickAfter, runtime, problems, cleared } = await setup({
+      quantities: { web: 1, worker: 2 },
+    });
     traffic.set(100);
     queue.set("jobs", 20);
     let r = await tickAfter(0);
@@ -314,7 +383,13 @@ describe("several process types", () => {
     expect(r.worker).toMatchObject({ after: 2, reason: "every source is out: holding" });
     const out = problems.slice(raised - 1).filter((p) => p.kind === "all-sources-out");
     expect(out).toHaveLength(5);
-    expect(out.every((p) => p.key === "all-sources-out:worker" && p.message === "every source of worker is in outage: holding the worker formation as it is")).toBe(true);
+    expect(
+      out.every(
+        (p) =>
+          p.key === "all-sources-out:worker" &&
+          p.message === "every source of worker is in outage: holding the worker formation as it is",
+      ),
+    ).toBe(true);
     // web's healthy reports must not clear worker's problem between two raises (each clear would be a recovery, each raise a new alert).
     expect(cleared.slice(clearedBefore)).not.toContain("all-sources-out:worker");
     queue.set("jobs", 0);

@@ -13,7 +13,11 @@ let clock: ManualClock;
 
 beforeEach(async () => {
   clock = new ManualClock(Date.UTC(2026, 10, 28));
-  fake = await startHerokuFake({ apps: { shop: { formation: { web: { quantity: 2 } } } }, now: () => clock.now(), maxQuantity: 8 });
+  fake = await startHerokuFake({
+    apps: { shop: { formation: { web: { quantity: 2 } } } },
+    now: () => clock.now(),
+    maxQuantity: 8,
+  });
 });
 afterEach(() => fake.close());
 
@@ -40,7 +44,15 @@ async function scalerFor(options: { apiKey?: string; app?: string; processType?:
       clock,
       logger,
       alerts: { raise: (p) => problems.push(p), clear: () => {} },
-      formation: ({ scaler: s }) => new HerokuClient({ app: s.heroku_app_name!, apiKey: s.heroku_api_key!, processType: s.process_type, baseUrl: s.heroku_api_url, timeoutMs: s.heroku_timeout * 1000, clock }),
+      formation: ({ scaler: s }) =>
+        new HerokuClient({
+          app: s.heroku_app_name!,
+          apiKey: s.heroku_api_key!,
+          processType: s.process_type,
+          baseUrl: s.heroku_api_url,
+          timeoutMs: s.heroku_timeout * 1000,
+          clock,
+        }),
     },
   );
   return { scaler, plugin, logger, problems };
@@ -90,7 +102,9 @@ describe("scaler against the Heroku fake", () => {
       clock.advance(5000);
       await scaler.tick();
     }
-    const patches = fake.requests.filter((r) => r.method === "PATCH").map((r) => (r.body as { updates: { quantity: number }[] }).updates[0]?.quantity);
+    const patches = fake.requests
+      .filter((r) => r.method === "PATCH")
+      .map((r) => (r.body as { updates: { quantity: number }[] }).updates[0]?.quantity);
     expect(patches).toEqual([10, 8]);
     expect(problems.some((p) => p.kind === "heroku-refused")).toBe(true);
     await scaler.stop();
@@ -99,12 +113,17 @@ describe("scaler against the Heroku fake", () => {
   it("422 without a stated limit: walks down one dyno per tick, never asking twice", async () => {
     const { scaler, plugin } = await scalerFor();
     plugin.script.set("a", [95]);
-    fake.queueFault({ kind: "respond", status: 422, body: { id: "invalid_params", message: "Cannot update." } }, { method: "PATCH", times: 2 });
+    fake.queueFault(
+      { kind: "respond", status: 422, body: { id: "invalid_params", message: "Cannot update." } },
+      { method: "PATCH", times: 2 },
+    );
     for (let i = 0; i < 4; i++) {
       await scaler.tick();
       clock.advance(5000);
     }
-    const patches = fake.requests.filter((r) => r.method === "PATCH").map((r) => (r.body as { updates: { quantity: number }[] }).updates[0]?.quantity);
+    const patches = fake.requests
+      .filter((r) => r.method === "PATCH")
+      .map((r) => (r.body as { updates: { quantity: number }[] }).updates[0]?.quantity);
     expect(patches).toEqual([10, 9, 8]);
     expect(fake.formation("shop", "web")?.quantity).toBe(8);
     await scaler.stop();
@@ -113,7 +132,12 @@ describe("scaler against the Heroku fake", () => {
   it("429: backs off and sends nothing until the back-off ends", async () => {
     const { scaler, plugin } = await scalerFor();
     plugin.script.set("a", [55]);
-    fake.queueFault({ kind: "respond", status: 429, body: { id: "rate_limit", message: "Your account reached the API rate limit" }, headers: { "RateLimit-Remaining": "0" } });
+    fake.queueFault({
+      kind: "respond",
+      status: 429,
+      body: { id: "rate_limit", message: "Your account reached the API rate limit" },
+      headers: { "RateLimit-Remaining": "0" },
+    });
     await scaler.tick();
     const sent = fake.count();
     for (let i = 0; i < 5; i++) {
@@ -130,7 +154,11 @@ describe("scaler against the Heroku fake", () => {
   it("500, a reset and a timeout: hold, then retry on a later tick", async () => {
     const { scaler, plugin } = await scalerFor();
     plugin.script.set("a", [55]);
-    for (const fault of [{ kind: "respond", status: 503, body: { id: "unavailable", message: "down" } }, { kind: "reset" }, { kind: "hang" }] as const) {
+    for (const fault of [
+      { kind: "respond", status: 503, body: { id: "unavailable", message: "down" } },
+      { kind: "reset" },
+      { kind: "hang" },
+    ] as const) {
       fake.queueFault(fault);
       const t = await scaler.tick();
       expect(t.before).toBeNull();

@@ -31,14 +31,33 @@ class RecordingFormation implements FormationApi {
   }
 }
 
-function baseConfig(scaler: Record<string, unknown> = {}, plugins: Record<string, unknown>[] = [{ name: "a", type: "scripted", interval: 5 }]) {
+function baseConfig(
+  scaler: Record<string, unknown> = {},
+  plugins: Record<string, unknown>[] = [{ name: "a", type: "scripted", interval: 5 }],
+) {
   return {
-    scaler: { heroku_app_name: "shop", heroku_api_key: "test-key-123456", min_dynos: 1, max_dynos: 10, interval: 5, blackout: 60, heroku_poll_interval: 60, ...scaler },
+    scaler: {
+      heroku_app_name: "shop",
+      heroku_api_key: "test-key-123456",
+      min_dynos: 1,
+      max_dynos: 10,
+      interval: 5,
+      blackout: 60,
+      heroku_poll_interval: 60,
+      ...scaler,
+    },
     plugins,
   };
 }
 
-async function setup(opts: { scaler?: Record<string, unknown>; plugins?: Record<string, unknown>[]; quantity?: number; updatedAt?: number | null } = {}) {
+async function setup(
+  opts: {
+    scaler?: Record<string, unknown>;
+    plugins?: Record<string, unknown>[];
+    quantity?: number;
+    updatedAt?: number | null;
+  } = {},
+) {
   const clock = new ManualClock(Date.UTC(2026, 10, 28));
   const plugin = scriptedPlugin();
   const formation = new RecordingFormation(opts.quantity ?? 1, opts.updatedAt ?? null);
@@ -94,7 +113,12 @@ describe("scaler tick", () => {
   });
 
   it("takes the largest estimate of several sources and clamps to max", async () => {
-    const { plugin, scaler, formation } = await setup({ plugins: [{ name: "ga", type: "scripted" }, { name: "nr", type: "scripted", per: 100 }] });
+    const { plugin, scaler, formation } = await setup({
+      plugins: [
+        { name: "ga", type: "scripted" },
+        { name: "nr", type: "scripted", per: 100 },
+      ],
+    });
     plugin.script.set("ga", [50]);
     plugin.script.set("nr", [300]);
     const t = await scaler.tick();
@@ -108,14 +132,24 @@ describe("scaler tick", () => {
   });
 
   it("never scales down while a source is failing, and keeps its last good reading", async () => {
-    const { plugin, scaler, formation, clock, logger } = await setup({ scaler: { blackout: 0 }, plugins: [{ name: "a", type: "scripted", interval: 5 }, { name: "b", type: "scripted", interval: 5 }] });
+    const { plugin, scaler, formation, clock, logger } = await setup({
+      scaler: { blackout: 0 },
+      plugins: [
+        { name: "a", type: "scripted", interval: 5 },
+        { name: "b", type: "scripted", interval: 5 },
+      ],
+    });
     plugin.script.set("a", [80]);
     plugin.script.set("b", [10, new Error("API blinked")]);
     await scaler.tick(); // 1 → 8
     plugin.script.set("a", [10]);
     clock.advance(5000);
     const t = await scaler.tick();
-    expect(t.sources.find((s) => s.name === "b")).toMatchObject({ health: "stale", value: 10, lastError: "API blinked" });
+    expect(t.sources.find((s) => s.name === "b")).toMatchObject({
+      health: "stale",
+      value: 10,
+      lastError: "API blinked",
+    });
     expect(t.after).toBe(8);
     expect(t.reason).toContain("b stale");
     expect(formation.patches).toEqual([8]);
@@ -123,7 +157,13 @@ describe("scaler tick", () => {
   });
 
   it("a slow source never holds up the tick: its last reading stands until the new one lands", async () => {
-    const { plugin, scaler, clock } = await setup({ scaler: { interval: 0.05 }, plugins: [{ name: "a", type: "scripted", interval: 5 }, { name: "slow", type: "scripted", interval: 5 }] });
+    const { plugin, scaler, clock } = await setup({
+      scaler: { interval: 0.05 },
+      plugins: [
+        { name: "a", type: "scripted", interval: 5 },
+        { name: "slow", type: "scripted", interval: 5 },
+      ],
+    });
     let release: (v: number) => void = () => {};
     plugin.script.set("a", [30]);
     plugin.script.set("slow", [20, () => new Promise<number>((resolve) => (release = resolve))]);
@@ -155,7 +195,11 @@ describe("scaler tick", () => {
   });
 
   it("holds and alerts when every source is in outage", async () => {
-    const { plugin, scaler, formation, clock, problems, cleared } = await setup({ quantity: 6, scaler: { blackout: 0 }, plugins: [{ name: "a", type: "scripted", interval: 5, outage_after: 30 }] });
+    const { plugin, scaler, formation, clock, problems, cleared } = await setup({
+      quantity: 6,
+      scaler: { blackout: 0 },
+      plugins: [{ name: "a", type: "scripted", interval: 5, outage_after: 30 }],
+    });
     plugin.script.set("a", [new Error("down")]);
     for (let i = 0; i < 8; i++) {
       await scaler.tick();
@@ -183,7 +227,10 @@ describe("scaler tick", () => {
   });
 
   it("drives the estimate by the largest reading of the hysteresis period", async () => {
-    const { plugin, scaler, clock } = await setup({ scaler: { policy: "seed", blackout: 0 }, plugins: [{ name: "a", type: "scripted", interval: 5, hysteresis_period: 20 }] });
+    const { plugin, scaler, clock } = await setup({
+      scaler: { policy: "seed", blackout: 0 },
+      plugins: [{ name: "a", type: "scripted", interval: 5, hysteresis_period: 20 }],
+    });
     plugin.script.set("a", [90, 10]);
     expect((await scaler.tick()).estimate).toBe(9);
     clock.advance(15_000);
@@ -193,7 +240,9 @@ describe("scaler tick", () => {
   });
 
   it("notices a manual change, logs it and restarts the blackout", async () => {
-    const { plugin, scaler, formation, clock, logger } = await setup({ scaler: { blackout: 60, heroku_poll_interval: 10 } });
+    const { plugin, scaler, formation, clock, logger } = await setup({
+      scaler: { blackout: 60, heroku_poll_interval: 10 },
+    });
     plugin.script.set("a", [20]);
     await scaler.tick(); // 1 → 2
     clock.advance(120_000);
@@ -249,7 +298,11 @@ describe("scaler tick", () => {
     formation.failNext = [];
     const original = formation.update.bind(formation);
     formation.update = async (updates) => {
-      if ((updates[0]?.quantity ?? 0) >= 6) throw new DynosaurError("HEROKU_UNPROCESSABLE", "Cannot update to more than 5 Standard-1X size dynos per process type.");
+      if ((updates[0]?.quantity ?? 0) >= 6)
+        throw new DynosaurError(
+          "HEROKU_UNPROCESSABLE",
+          "Cannot update to more than 5 Standard-1X size dynos per process type.",
+        );
       return original(updates);
     };
     const t = await scaler.tick();
@@ -314,8 +367,23 @@ describe("scaler lifecycle and embedding API", () => {
     plugin.script.set("a", [42]);
     await scaler.tick();
     const status = scaler.status();
-    expect(status).toMatchObject({ app: "shop", processType: "web", current: 5, estimate: 5, winner: "a", lastChange: clock.now(), dryRun: false });
-    expect(status.sources[0]).toMatchObject({ name: "a", value: 42, estimate: 5, unit: "units", health: "ok", lastRetrieval: clock.now() });
+    expect(status).toMatchObject({
+      app: "shop",
+      processType: "web",
+      current: 5,
+      estimate: 5,
+      winner: "a",
+      lastChange: clock.now(),
+      dryRun: false,
+    });
+    expect(status.sources[0]).toMatchObject({
+      name: "a",
+      value: 42,
+      estimate: 5,
+      unit: "units",
+      health: "ok",
+      lastRetrieval: clock.now(),
+    });
   });
 
   it("reconfigures the scaler settings while running, validating them first", async () => {
@@ -331,7 +399,9 @@ describe("scaler lifecycle and embedding API", () => {
   });
 
   it("keeps an unchanged source's readings and the blackout across a config change", async () => {
-    const { plugin, scaler, formation, clock } = await setup({ plugins: [{ name: "a", type: "scripted", interval: 60 }] });
+    const { plugin, scaler, formation, clock } = await setup({
+      plugins: [{ name: "a", type: "scripted", interval: 60 }],
+    });
     plugin.script.set("a", [60, 10]);
     expect((await scaler.tick()).after).toBe(6);
     clock.advance(5000);
@@ -351,7 +421,9 @@ describe("scaler lifecycle and embedding API", () => {
     expect(plugin.closed).toContain("a");
     const t = await scaler.tick();
     expect(t.estimate).toBe(10);
-    await expect(scaler.reconfigure(baseConfig({}, [{ name: "a", type: "nope" }]))).rejects.toThrow(/unknown plugin type "nope"/);
+    await expect(scaler.reconfigure(baseConfig({}, [{ name: "a", type: "nope" }]))).rejects.toThrow(
+      /unknown plugin type "nope"/,
+    );
   });
 
   it("runs a dry run without touching the formation API", async () => {
@@ -361,7 +433,14 @@ describe("scaler lifecycle and embedding API", () => {
     let built = 0;
     const scaler = await createScaler(
       { scaler: { dry_run: true, min_dynos: 2 }, plugins: [{ name: "a", type: "scripted" }] },
-      { plugins: [plugin], clock, formation: () => { built++; throw new Error("must not be built"); } },
+      {
+        plugins: [plugin],
+        clock,
+        formation: () => {
+          built++;
+          throw new Error("must not be built");
+        },
+      },
     );
     const t = await scaler.tick();
     expect(t).toMatchObject({ before: 2, after: 4, dryRun: true });
@@ -371,10 +450,26 @@ describe("scaler lifecycle and embedding API", () => {
   it("rejects bad plugin options before the first tick, naming the path", async () => {
     const plugin = scriptedPlugin();
     await expect(
-      createScaler({ scaler: { dry_run: true }, plugins: [{ type: "scripted" }, { name: "b", type: "scripted", pre: 3 }] }, { plugins: [plugin], formation: () => { throw new Error(); } }),
+      createScaler(
+        { scaler: { dry_run: true }, plugins: [{ type: "scripted" }, { name: "b", type: "scripted", pre: 3 }] },
+        {
+          plugins: [plugin],
+          formation: () => {
+            throw new Error();
+          },
+        },
+      ),
     ).rejects.toThrow(/plugins\[1\]: unknown key "pre" \(did you mean "per"\?\)/);
     await expect(
-      createScaler({ scaler: { dry_run: true }, plugins: [{ type: "scripted", per: -1 }] }, { plugins: [plugin], formation: () => { throw new Error(); } }),
+      createScaler(
+        { scaler: { dry_run: true }, plugins: [{ type: "scripted", per: -1 }] },
+        {
+          plugins: [plugin],
+          formation: () => {
+            throw new Error();
+          },
+        },
+      ),
     ).rejects.toThrow(/plugins\[0\]\.per/);
   });
 });

@@ -9,7 +9,8 @@ import { limitsAt, nextChange, type ScheduleWindow, scheduleWindowSchema } from 
  */
 const own = { min: 1, max: 10 };
 const utc = (month: number, day: number, hour: number, minute = 0) => Date.UTC(2026, month - 1, day, hour, minute);
-const window = (w: Partial<ScheduleWindow> & Pick<ScheduleWindow, "from" | "to">): ScheduleWindow => scheduleWindowSchema.parse(w);
+const window = (w: Partial<ScheduleWindow> & Pick<ScheduleWindow, "from" | "to">): ScheduleWindow =>
+  scheduleWindowSchema.parse(w);
 
 describe("limitsAt", () => {
   const office = [window({ days: ["mon", "tue", "wed", "thu", "fri"], from: "08:00", to: "18:00", min_dynos: 4 })];
@@ -40,7 +41,10 @@ describe("limitsAt", () => {
   });
 
   it("the first matching window wins, and leaves the other limit as the process's own", () => {
-    const schedule = [window({ days: ["sat"], from: "00:00", to: "24:00", max_dynos: 2 }), window({ from: "08:00", to: "18:00", min_dynos: 5 })];
+    const schedule = [
+      window({ days: ["sat"], from: "00:00", to: "24:00", max_dynos: 2 }),
+      window({ from: "08:00", to: "18:00", min_dynos: 5 }),
+    ];
     expect(limitsAt(own, schedule, "UTC", utc(3, 7, 12))).toEqual({ min: 1, max: 2, window: 0 }); // Saturday: the first
     expect(limitsAt(own, schedule, "UTC", utc(3, 6, 12))).toEqual({ min: 5, max: 10, window: 1 }); // Friday: the second
   });
@@ -74,7 +78,10 @@ describe("daylight saving time", () => {
     const skipped = [window({ from: "03:30", to: "05:00", min_dynos: 2 })];
     expect(limitsAt(own, skipped, "Europe/Helsinki", utc(3, 29, 0, 59)).window).toBeNull(); // 02:59 EET
     expect(limitsAt(own, skipped, "Europe/Helsinki", utc(3, 29, 1, 0)).window).toBe(0); // 04:00 EEST
-    expect(nextChange(own, skipped, "Europe/Helsinki", utc(3, 29, 0, 0))).toEqual({ at: utc(3, 29, 1, 0), limits: { min: 2, max: 10, window: 0 } });
+    expect(nextChange(own, skipped, "Europe/Helsinki", utc(3, 29, 0, 0))).toEqual({
+      at: utc(3, 29, 1, 0),
+      limits: { min: 2, max: 10, window: 0 },
+    });
     expect(nextChange(own, skipped, "Europe/Helsinki", utc(3, 29, 1, 0))?.at).toBe(utc(3, 29, 2, 0)); // 05:00 EEST
   });
 
@@ -91,7 +98,10 @@ describe("daylight saving time", () => {
 
   it("New York, fall back: a window in the repeated hour holds through both of its passes", () => {
     const repeated = [window({ from: "01:00", to: "02:00", max_dynos: 2 })];
-    expect(nextChange(own, repeated, "America/New_York", utc(11, 1, 4, 30))).toEqual({ at: utc(11, 1, 5), limits: { min: 1, max: 2, window: 0 } }); // 01:00 EDT
+    expect(nextChange(own, repeated, "America/New_York", utc(11, 1, 4, 30))).toEqual({
+      at: utc(11, 1, 5),
+      limits: { min: 1, max: 2, window: 0 },
+    }); // 01:00 EDT
     expect(limitsAt(own, repeated, "America/New_York", utc(11, 1, 6, 30)).window).toBe(0); // 01:30 EST, the second pass
     expect(nextChange(own, repeated, "America/New_York", utc(11, 1, 5))?.at).toBe(utc(11, 1, 7)); // 02:00 EST
   });
@@ -101,13 +111,25 @@ describe("nextChange", () => {
   it("gives the time and the limits of the next change, to the minute", () => {
     const schedule = [window({ days: ["mon"], from: "08:00", to: "18:00", min_dynos: 4, max_dynos: 8 })];
     // From Saturday 7 March 10:17:31 to Monday 9 March 08:00.
-    expect(nextChange(own, schedule, "UTC", utc(3, 7, 10, 17) + 31_000)).toEqual({ at: utc(3, 9, 8), limits: { min: 4, max: 8, window: 0 } });
-    expect(nextChange(own, schedule, "UTC", utc(3, 9, 8))).toEqual({ at: utc(3, 9, 18), limits: { min: 1, max: 10, window: null } });
+    expect(nextChange(own, schedule, "UTC", utc(3, 7, 10, 17) + 31_000)).toEqual({
+      at: utc(3, 9, 8),
+      limits: { min: 4, max: 8, window: 0 },
+    });
+    expect(nextChange(own, schedule, "UTC", utc(3, 9, 8))).toEqual({
+      at: utc(3, 9, 18),
+      limits: { min: 1, max: 10, window: null },
+    });
   });
 
   it("a change from one window to the next counts, even with equal limits", () => {
-    const schedule = [window({ from: "08:00", to: "12:00", min_dynos: 3 }), window({ from: "12:00", to: "18:00", min_dynos: 3 })];
-    expect(nextChange(own, schedule, "UTC", utc(3, 2, 9))).toEqual({ at: utc(3, 2, 12), limits: { min: 3, max: 10, window: 1 } });
+    const schedule = [
+      window({ from: "08:00", to: "12:00", min_dynos: 3 }),
+      window({ from: "12:00", to: "18:00", min_dynos: 3 }),
+    ];
+    expect(nextChange(own, schedule, "UTC", utc(3, 2, 9))).toEqual({
+      at: utc(3, 2, 12),
+      limits: { min: 3, max: 10, window: 1 },
+    });
   });
 
   it("null without a schedule, or when the limits never change", () => {
@@ -122,6 +144,8 @@ describe("scheduleWindowSchema", () => {
     expect(scheduleWindowSchema.safeParse({ from: "08:00", to: "24:01" }).success).toBe(false);
     expect(scheduleWindowSchema.safeParse({ from: "08:00", to: "18:00", days: ["monday"] }).success).toBe(false);
     expect(scheduleWindowSchema.safeParse({ from: "08:00", to: "18:00", days: [] }).success).toBe(false);
-    expect(scheduleWindowSchema.safeParse({ from: "08:00", to: "18:00", days: ["mon"], min_dynos: 0 }).success).toBe(true);
+    expect(scheduleWindowSchema.safeParse({ from: "08:00", to: "18:00", days: ["mon"], min_dynos: 0 }).success).toBe(
+      true,
+    );
   });
 });

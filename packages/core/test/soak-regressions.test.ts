@@ -22,7 +22,16 @@ async function scalerFor(scaler: Record<string, unknown> = {}) {
   const active = new Set<string>();
   const scalerInstance = await createScaler(
     {
-      scaler: { heroku_app_name: "shop", heroku_api_key: fake.apiKey, heroku_api_url: fake.url, min_dynos: 1, max_dynos: 10, blackout: 300, heroku_timeout: 0.3, ...scaler },
+      scaler: {
+        heroku_app_name: "shop",
+        heroku_api_key: fake.apiKey,
+        heroku_api_url: fake.url,
+        min_dynos: 1,
+        max_dynos: 10,
+        blackout: 300,
+        heroku_timeout: 0.3,
+        ...scaler,
+      },
       plugins: [{ name: "a", type: "scripted", interval: 5 }],
     },
     {
@@ -30,7 +39,14 @@ async function scalerFor(scaler: Record<string, unknown> = {}) {
       clock,
       logger: memoryLogger(),
       alerts: { raise: (p) => active.add(p.key), clear: (k) => active.delete(k) },
-      formation: ({ scaler: s }) => new HerokuClient({ app: s.heroku_app_name!, apiKey: s.heroku_api_key!, baseUrl: s.heroku_api_url, timeoutMs: s.heroku_timeout * 1000, clock }),
+      formation: ({ scaler: s }) =>
+        new HerokuClient({
+          app: s.heroku_app_name!,
+          apiKey: s.heroku_api_key!,
+          baseUrl: s.heroku_api_url,
+          timeoutMs: s.heroku_timeout * 1000,
+          clock,
+        }),
     },
   );
   return { scaler: scalerInstance, plugin, active };
@@ -50,8 +66,15 @@ describe("found by the soak", () => {
     await scaler.stop();
   });
 
-  const patches = () => fake.requests.filter((r) => r.method === "PATCH" && r.fault === undefined).map((r) => (r.body as { updates: { quantity: number }[] }).updates[0]?.quantity);
-  const refuse = () => fake.queueFault({ kind: "respond", status: 422, body: { id: "invalid_params", message: "Cannot update." } }, { method: "PATCH" });
+  const patches = () =>
+    fake.requests
+      .filter((r) => r.method === "PATCH" && r.fault === undefined)
+      .map((r) => (r.body as { updates: { quantity: number }[] }).updates[0]?.quantity);
+  const refuse = () =>
+    fake.queueFault(
+      { kind: "respond", status: 422, body: { id: "invalid_params", message: "Cannot update." } },
+      { method: "PATCH" },
+    );
 
   it("a refused scale-down is not a plan limit: no sudden drop past the step, the blackout or stale data", async () => {
     fake.setQuantity("shop", "web", 8);
@@ -76,23 +99,44 @@ describe("found by the soak", () => {
   it("the blackout counts from when a change happened, not from the start of a tick that waited for the rate budget", async () => {
     // A clock that jumps over the Heroku client's waits, as time would pass in production.
     const soakClock = new SoakClock(Date.UTC(2026, 10, 28));
-    const herokuFake = await startHerokuFake({ apps: { shop: { formation: { web: { quantity: 4 } } } }, now: () => soakClock.now() });
+    const herokuFake = await startHerokuFake({
+      apps: { shop: { formation: { web: { quantity: 4 } } } },
+      now: () => soakClock.now(),
+    });
     try {
       const plugin = scriptedPlugin();
       const scaler = await createScaler(
         {
-          scaler: { heroku_app_name: "shop", heroku_api_key: herokuFake.apiKey, heroku_api_url: herokuFake.url, min_dynos: 1, max_dynos: 10, interval: 60, heroku_poll_interval: 60, blackout: 120, scale_down_step: 1 },
+          scaler: {
+            heroku_app_name: "shop",
+            heroku_api_key: herokuFake.apiKey,
+            heroku_api_url: herokuFake.url,
+            min_dynos: 1,
+            max_dynos: 10,
+            interval: 60,
+            heroku_poll_interval: 60,
+            blackout: 120,
+            scale_down_step: 1,
+          },
           plugins: [{ name: "a", type: "scripted", interval: 60 }],
         },
         {
           plugins: [plugin],
           clock: soakClock,
           logger: memoryLogger(),
-          formation: ({ scaler: s }) => new HerokuClient({ app: s.heroku_app_name!, apiKey: s.heroku_api_key!, baseUrl: s.heroku_api_url, timeoutMs: 2000, clock: soakClock }),
+          formation: ({ scaler: s }) =>
+            new HerokuClient({
+              app: s.heroku_app_name!,
+              apiKey: s.heroku_api_key!,
+              baseUrl: s.heroku_api_url,
+              timeoutMs: 2000,
+              clock: soakClock,
+            }),
         },
       );
       // An account almost out of budget: the client spaces its calls a minute apart.
-      const lowBudget = () => herokuFake.queueFault({ kind: "headers", headers: { "RateLimit-Remaining": "1" } }, { method: "GET" });
+      const lowBudget = () =>
+        herokuFake.queueFault({ kind: "headers", headers: { "RateLimit-Remaining": "1" } }, { method: "GET" });
       const tickAt = async (t: number) => {
         soakClock.set(t);
         return scaler.tick();
@@ -104,7 +148,9 @@ describe("found by the soak", () => {
       lowBudget();
       await tickAt(start + 60_000); // decides 4 → 3 at once, but the PATCH waits for its slot
       for (let t = start + 120_000; t <= start + 600_000; t += 60_000) await tickAt(Math.max(t, soakClock.now()));
-      const patches = herokuFake.requests.filter((r) => r.method === "PATCH").map((r) => ({ at: r.at, quantity: (r.body as { updates: { quantity: number }[] }).updates[0]?.quantity }));
+      const patches = herokuFake.requests
+        .filter((r) => r.method === "PATCH")
+        .map((r) => ({ at: r.at, quantity: (r.body as { updates: { quantity: number }[] }).updates[0]?.quantity }));
       expect(patches.map((p) => p.quantity)).toEqual([3, 2]);
       expect(patches[1]!.at - patches[0]!.at).toBeGreaterThanOrEqual(120_000);
       await scaler.stop();

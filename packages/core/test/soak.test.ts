@@ -14,7 +14,11 @@ import { everythingOn, scenarioArb } from "./soak/scenario.js";
  * shrink path plus the shrunk scenario, the broken invariant and the events leading to it.
  */
 const FIXED_SEED = 20_261_128;
-const seed = process.env.DYNOSAUR_SOAK_SEED ? Number(process.env.DYNOSAUR_SOAK_SEED) : process.env.DYNOSAUR_SOAK_RANDOM ? Math.floor(Math.random() * 2 ** 31) : FIXED_SEED;
+const seed = process.env.DYNOSAUR_SOAK_SEED
+  ? Number(process.env.DYNOSAUR_SOAK_SEED)
+  : process.env.DYNOSAUR_SOAK_RANDOM
+    ? Math.floor(Math.random() * 2 ** 31)
+    : FIXED_SEED;
 const path = process.env.DYNOSAUR_SOAK_PATH;
 const days = Number(process.env.DYNOSAUR_SOAK_DAYS ?? 30);
 /** How long fast-check may spend (running and shrinking) before it reports what it has. */
@@ -33,8 +37,13 @@ function summary(title: string, results: readonly SoakResult[], wallMs: number):
     for (const [k, v] of Object.entries(r.pluginFaults)) pluginFaults[k] = (pluginFaults[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.checks)) checks[k] = (checks[k] ?? 0) + v;
   }
-  const fmt = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(", ");
-  const heap = results.flatMap((r) => (r.heapMb.length ? [`heap after GC per day (MB): ${r.heapMb.map((m) => m.toFixed(1)).join(" ")}`] : []));
+  const fmt = (o: Record<string, number>) =>
+    Object.entries(o)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ");
+  const heap = results.flatMap((r) =>
+    r.heapMb.length ? [`heap after GC per day (MB): ${r.heapMb.map((m) => m.toFixed(1)).join(" ")}`] : [],
+  );
   return [
     `${title}: ${results.length} run(s), ${sum((r) => r.simulatedDays)} simulated days, ${sum((r) => r.ticks)} ticks in ${(wallMs / 1000).toFixed(1)} s (seed ${seed})`,
     `  Heroku requests: ${sum((r) => r.requests.GET)} GET, ${sum((r) => r.requests.PATCH)} PATCH (${sum((r) => r.requests.received)} received); peak ${Math.max(...results.map((r) => r.peakRequestsPerHour))} in one hour`,
@@ -47,34 +56,51 @@ function summary(title: string, results: readonly SoakResult[], wallMs: number):
 }
 
 describe("soak: the engine never scales wrongly under faults, restarts and bad data", () => {
-  it(`${days} simulated days with every kind of fault`, async () => {
-    const started = performance.now();
-    const results: SoakResult[] = [];
-    await fc.assert(
-      fc.asyncProperty(scenarioArb({ days: { min: days, max: days }, interval: 60, herokuPollInterval: 120 }).map(everythingOn), async (scenario) => {
-        results.push(await runSoak(scenario, { measureHeap: true }));
-      }),
-      // A failure late in a long run shrinks slowly: the time limit reports the smallest case found by then.
-      { seed, path, numRuns: 1, interruptAfterTimeLimit: SHRINK_LIMIT_MS, markInterruptAsFailure: true },
-    );
-    const last = results.at(-1)!;
-    console.log(summary("long run", [last], performance.now() - started));
-    expect(last.simulatedDays).toBe(days);
-    for (const name of Object.keys(INVARIANTS)) expect(last.checks[name], name).toBeGreaterThan(0);
-    for (const [kind, n] of Object.entries(last.herokuFaults)) expect(n, `Heroku fault ${kind}`).toBeGreaterThan(0);
-    for (const [kind, n] of Object.entries(last.pluginFaults)) expect(n, `source fault ${kind}`).toBeGreaterThan(0);
-  }, SHRINK_LIMIT_MS + 30_000);
+  it(
+    `${days} simulated days with every kind of fault`,
+    async () => {
+      const started = performance.now();
+      const results: SoakResult[] = [];
+      await fc.assert(
+        fc.asyncProperty(
+          scenarioArb({ days: { min: days, max: days }, interval: 60, herokuPollInterval: 120 }).map(everythingOn),
+          async (scenario) => {
+            results.push(await runSoak(scenario, { measureHeap: true }));
+          },
+        ),
+        // A failure late in a long run shrinks slowly: the time limit reports the smallest case found by then.
+        { seed, path, numRuns: 1, interruptAfterTimeLimit: SHRINK_LIMIT_MS, markInterruptAsFailure: true },
+      );
+      const last = results.at(-1)!;
+      console.log(summary("long run", [last], performance.now() - started));
+      expect(last.simulatedDays).toBe(days);
+      for (const name of Object.keys(INVARIANTS)) expect(last.checks[name], name).toBeGreaterThan(0);
+      for (const [kind, n] of Object.entries(last.herokuFaults)) expect(n, `Heroku fault ${kind}`).toBeGreaterThan(0);
+      for (const [kind, n] of Object.entries(last.pluginFaults)) expect(n, `source fault ${kind}`).toBeGreaterThan(0);
+    },
+    SHRINK_LIMIT_MS + 30_000,
+  );
 
-  it(`${shortRuns} shorter runs across configurations (shrinks to a small failing case)`, async () => {
-    const started = performance.now();
-    const results: SoakResult[] = [];
-    await fc.assert(
-      fc.asyncProperty(scenarioArb({ days: { min: 1, max: 1 } }), async (scenario) => {
-        results.push(await runSoak(scenario));
-      }),
-      { seed: seed + 1, path, numRuns: shortRuns, interruptAfterTimeLimit: SHRINK_LIMIT_MS, markInterruptAsFailure: true },
-    );
-    console.log(summary("short runs", results, performance.now() - started));
-    expect(results).toHaveLength(shortRuns);
-  }, SHRINK_LIMIT_MS + 30_000);
+  it(
+    `${shortRuns} shorter runs across configurations (shrinks to a small failing case)`,
+    async () => {
+      const started = performance.now();
+      const results: SoakResult[] = [];
+      await fc.assert(
+        fc.asyncProperty(scenarioArb({ days: { min: 1, max: 1 } }), async (scenario) => {
+          results.push(await runSoak(scenario));
+        }),
+        {
+          seed: seed + 1,
+          path,
+          numRuns: shortRuns,
+          interruptAfterTimeLimit: SHRINK_LIMIT_MS,
+          markInterruptAsFailure: true,
+        },
+      );
+      console.log(summary("short runs", results, performance.now() - started));
+      expect(results).toHaveLength(shortRuns);
+    },
+    SHRINK_LIMIT_MS + 30_000,
+  );
 });

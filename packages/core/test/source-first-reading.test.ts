@@ -22,7 +22,17 @@ const formation: FormationApi = {
 };
 
 function config(plugins: Record<string, unknown>[]) {
-  return { scaler: { heroku_app_name: "shop", heroku_api_key: "test-key-123456", min_dynos: 1, max_dynos: 10, interval: 5, blackout: 60 }, plugins };
+  return {
+    scaler: {
+      heroku_app_name: "shop",
+      heroku_api_key: "test-key-123456",
+      min_dynos: 1,
+      max_dynos: 10,
+      interval: 5,
+      blackout: 60,
+    },
+    plugins,
+  };
 }
 
 describe("a source's first reading", () => {
@@ -32,17 +42,29 @@ describe("a source's first reading", () => {
     const plugin = scriptedPlugin();
     plugin.script.set("good", [30]);
     // A real timeout (it bounds a real network call), kept tiny; the engine's clock stays manual.
-    const scaler = await createScaler(config([{ name: "hung", type: "hanging", timeout: 0.05 }, { name: "good", type: "scripted" }]), {
-      plugins: [hangingPlugin, plugin],
-      clock,
-      logger,
-      formation: () => formation,
-    });
+    const scaler = await createScaler(
+      config([
+        { name: "hung", type: "hanging", timeout: 0.05 },
+        { name: "good", type: "scripted" },
+      ]),
+      {
+        plugins: [hangingPlugin, plugin],
+        clock,
+        logger,
+        formation: () => formation,
+      },
+    );
     const report = await scaler.tick();
-    expect(report.sources.find((s) => s.name === "hung")).toMatchObject({ value: null, health: "stale", lastError: expect.stringMatching(/gave no reading within 0.05 s/) });
+    expect(report.sources.find((s) => s.name === "hung")).toMatchObject({
+      value: null,
+      health: "stale",
+      lastError: expect.stringMatching(/gave no reading within 0.05 s/),
+    });
     // The other source's reading still decides the tick.
     expect(report).toMatchObject({ estimate: 3, winner: "good" });
-    expect(logger.text()).toMatch(/source hung: reading failed, no reading yet: source hung gave no reading within 0.05 s/);
+    expect(logger.text()).toMatch(
+      /source hung: reading failed, no reading yet: source hung gave no reading within 0.05 s/,
+    );
     expect(logger.text()).not.toContain("keeping the last good reading");
     await scaler.stop();
   });
@@ -52,7 +74,12 @@ describe("a source's first reading", () => {
     const logger = memoryLogger();
     const plugin = scriptedPlugin();
     plugin.script.set("a", [new Error("API down"), 20, new Error("API blinked")]);
-    const scaler = await createScaler(config([{ name: "a", type: "scripted", interval: 5 }]), { plugins: [plugin], clock, logger, formation: () => formation });
+    const scaler = await createScaler(config([{ name: "a", type: "scripted", interval: 5 }]), {
+      plugins: [plugin],
+      clock,
+      logger,
+      formation: () => formation,
+    });
     await scaler.tick();
     expect(logger.text()).toContain("source a: reading failed, no reading yet: API down");
     clock.advance(5000);

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { memoryLogger } from "../src/logger.js";
 import type { StatsReporter, TickReport } from "../src/report.js";
 import { createLibratoReporter, createStatsDispatcher } from "../src/stats/index.js";
-import { gaSource, sampleTick, eachTest } from "./fixtures.js";
+import { eachTest, gaSource, sampleTick } from "./fixtures.js";
 
 const EMAIL = "ops@example.com";
 const TOKEN = "librato-secret-token-5f2a9c";
@@ -18,9 +18,16 @@ eachTest(async () => {
   return [fake, http];
 });
 
-const tick = (n = 0) => sampleTick({ time: Date.UTC(2026, 0, 1) + n * 5000, after: 3, estimate: 3, sources: [{ ...gaSource, value: 150, estimate: 3 }] });
+const tick = (n = 0) =>
+  sampleTick({
+    time: Date.UTC(2026, 0, 1) + n * 5000,
+    after: 3,
+    estimate: 3,
+    sources: [{ ...gaSource, value: 150, estimate: 3 }],
+  });
 
-const librato = () => createLibratoReporter({ email: EMAIL, api_key: TOKEN, endpoint: fake.url, timeout: 1 }, { app: "shop", http });
+const librato = () =>
+  createLibratoReporter({ email: EMAIL, api_key: TOKEN, endpoint: fake.url, timeout: 1 }, { app: "shop", http });
 
 /** A reporter kept in memory, to watch the dispatcher's side of things. */
 function recorder(name = "memory"): StatsReporter & { ticks: number[]; closed: boolean } {
@@ -70,14 +77,20 @@ describe("stats dispatcher", () => {
     await d.settled();
 
     const lines = logger.records.filter((r) => r.level !== "debug").map((r) => `${r.level} ${r.message}`);
-    expect(lines).toEqual(["warn stats reporter librato failed: no answer within 200 ms", "info stats reporter librato works again after 2 failed attempts"]);
+    expect(lines).toEqual([
+      "warn stats reporter librato failed: no answer within 200 ms",
+      "info stats reporter librato works again after 2 failed attempts",
+    ]);
     expect(logger.records.some((r) => r.level === "debug" && r.message.includes("still failing"))).toBe(true);
     expect(fake.submissions).toHaveLength(1);
   });
 
   it("logs an HTTP refusal without the credentials", async () => {
     const logger = memoryLogger();
-    const wrong = createLibratoReporter({ email: EMAIL, api_key: "not-the-token-9876", endpoint: fake.url }, { app: "shop", http });
+    const wrong = createLibratoReporter(
+      { email: EMAIL, api_key: "not-the-token-9876", endpoint: fake.url },
+      { app: "shop", http },
+    );
     const d = createStatsDispatcher([wrong], { logger });
     d.report(tick(0));
     d.report(tick(1));

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ManualClock } from "../src/clock.js";
 import { memoryLogger } from "../src/logger.js";
 import { createLibratoReporter, createStatsReporters, libratoGauges } from "../src/stats/index.js";
-import { sampleTick, eachTest } from "./fixtures.js";
+import { eachTest, sampleTick } from "./fixtures.js";
 
 const EMAIL = "ops@example.com";
 const TOKEN = "librato-secret-token-5f2a9c";
@@ -46,16 +46,25 @@ describe("librato reporter", () => {
     await r.report(tick());
     await r.report(tick({ time: tick().time + 5000, after: 6, estimate: 6 }));
     await r.report(tick({ time: tick().time + 10_000 }));
-    expect(fake.requests.map((q) => `${q.method} ${q.path} ${q.status}`)).toEqual(Array(3).fill("POST /v1/metrics 200"));
+    expect(fake.requests.map((q) => `${q.method} ${q.path} ${q.status}`)).toEqual(
+      Array(3).fill("POST /v1/metrics 200"),
+    );
     expect(fake.submissions[1]?.gauges.find((g) => g.name.endsWith("combined.actual"))?.value).toBe(6);
   });
 
   it("leaves out figures not known yet, and sends nothing when no figure is known", async () => {
     const r = reporter();
     const first = tick();
-    const partial = tick({ after: null, sources: [{ ...first.sources[0]!, value: null, estimate: null, health: "outage" }, first.sources[1]!] });
+    const partial = tick({
+      after: null,
+      sources: [{ ...first.sources[0]!, value: null, estimate: null, health: "outage" }, first.sources[1]!],
+    });
     await r.report(partial);
-    expect(fake.submissions[0]?.gauges.map((g) => g.name)).toEqual(["dynosaur.shop.nr.value", "dynosaur.shop.nr.estimate", "dynosaur.shop.combined.estimate"]);
+    expect(fake.submissions[0]?.gauges.map((g) => g.name)).toEqual([
+      "dynosaur.shop.nr.value",
+      "dynosaur.shop.nr.estimate",
+      "dynosaur.shop.combined.estimate",
+    ]);
 
     await r.report(tick({ estimate: null, after: null, sources: [] }));
     expect(fake.requests).toHaveLength(1);
@@ -106,12 +115,21 @@ describe("librato fake", () => {
     request(`${fake.url}/v1/metrics`, {
       method: "POST",
       dispatcher: http,
-      headers: { authorization: `Basic ${Buffer.from(`${EMAIL}:${TOKEN}`).toString("base64")}`, "content-type": "application/json", ...headers },
+      headers: {
+        authorization: `Basic ${Buffer.from(`${EMAIL}:${TOKEN}`).toString("base64")}`,
+        "content-type": "application/json",
+        ...headers,
+      },
       body,
     }).then(async (r) => ({ status: r.statusCode, body: (await r.body.json()) as unknown }));
 
   it("rejects missing credentials with Librato's error body", async () => {
-    const res = await request(`${fake.url}/v1/metrics`, { method: "POST", dispatcher: http, body: "{}", headers: { "content-type": "application/json" } });
+    const res = await request(`${fake.url}/v1/metrics`, {
+      method: "POST",
+      dispatcher: http,
+      body: "{}",
+      headers: { "content-type": "application/json" },
+    });
     expect(res.statusCode).toBe(401);
     expect(await res.body.json()).toEqual({ errors: { request: ["Please provide credentials for authentication."] } });
   });
@@ -119,10 +137,21 @@ describe("librato fake", () => {
   it("rejects malformed bodies", async () => {
     expect(await post("not json")).toMatchObject({ status: 400, body: { errors: { request: [expect.any(String)] } } });
     expect(await post("{}")).toMatchObject({ status: 400 });
-    expect(await post(JSON.stringify({ gauges: [{ name: "has space", value: 1 }] }))).toEqual({ status: 400, body: { errors: { params: { name: ["is invalid"] } } } });
-    expect(await post(JSON.stringify({ gauges: [{ name: "ok", value: "1" }] }))).toEqual({ status: 400, body: { errors: { params: { value: ["is not a number"] } } } });
-    expect(await post(JSON.stringify({ gauges: [{ value: 1 }] }))).toEqual({ status: 400, body: { errors: { params: { name: ["is not present"] } } } });
-    expect(await post(JSON.stringify({ gauges: [{ name: "ok", value: 1 }] }), { "content-type": "text/plain" })).toMatchObject({ status: 415 });
+    expect(await post(JSON.stringify({ gauges: [{ name: "has space", value: 1 }] }))).toEqual({
+      status: 400,
+      body: { errors: { params: { name: ["is invalid"] } } },
+    });
+    expect(await post(JSON.stringify({ gauges: [{ name: "ok", value: "1" }] }))).toEqual({
+      status: 400,
+      body: { errors: { params: { value: ["is not a number"] } } },
+    });
+    expect(await post(JSON.stringify({ gauges: [{ value: 1 }] }))).toEqual({
+      status: 400,
+      body: { errors: { params: { name: ["is not present"] } } },
+    });
+    expect(
+      await post(JSON.stringify({ gauges: [{ name: "ok", value: 1 }] }), { "content-type": "text/plain" }),
+    ).toMatchObject({ status: 415 });
     expect(fake.submissions).toHaveLength(0);
   });
 });

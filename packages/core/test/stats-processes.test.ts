@@ -8,11 +8,42 @@ import { formatTick } from "../src/tick-format.js";
 import { sampleTick } from "./fixtures.js";
 
 /** One tick of web and worker: each process type reports its own figures. */
-const jobs: SourceStatus = { name: "jobs", type: "sidekiq", unit: "jobs", value: 35, estimate: 4, health: "ok", busy: 2, lastRetrieval: 0, lastError: null };
-const site: SourceStatus = { name: "site", type: "random", unit: "random units", value: 40, estimate: 3, health: "ok", busy: null, lastRetrieval: 0, lastError: null };
+const jobs: SourceStatus = {
+  name: "jobs",
+  type: "sidekiq",
+  unit: "jobs",
+  value: 35,
+  estimate: 4,
+  health: "ok",
+  busy: 2,
+  lastRetrieval: 0,
+  lastError: null,
+};
+const site: SourceStatus = {
+  name: "site",
+  type: "random",
+  unit: "random units",
+  value: 40,
+  estimate: 3,
+  health: "ok",
+  busy: null,
+  lastRetrieval: 0,
+  lastError: null,
+};
 const time = Date.UTC(2026, 2, 2, 12, 0, 0);
-const web = (over: Partial<TickReport> = {}) => sampleTick({ time, processType: "web", before: 2, after: 3, estimate: 3, winner: "site", sources: [site], ...over });
-const worker = (over: Partial<TickReport> = {}) => sampleTick({ time, processType: "worker", before: 0, after: 4, estimate: 4, winner: "jobs", sources: [jobs], ...over });
+const web = (over: Partial<TickReport> = {}) =>
+  sampleTick({ time, processType: "web", before: 2, after: 3, estimate: 3, winner: "site", sources: [site], ...over });
+const worker = (over: Partial<TickReport> = {}) =>
+  sampleTick({
+    time,
+    processType: "worker",
+    before: 0,
+    after: 4,
+    estimate: 4,
+    winner: "jobs",
+    sources: [jobs],
+    ...over,
+  });
 
 let dir: string;
 beforeEach(async () => {

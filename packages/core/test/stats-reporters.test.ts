@@ -5,9 +5,9 @@ import { Agent } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ManualClock } from "../src/clock.js";
+import { DynosaurError } from "../src/errors.js";
 import { memoryLogger } from "../src/logger.js";
 import type { TickReport } from "../src/report.js";
-import { DynosaurError } from "../src/errors.js";
 import {
   createConsoleReporter,
   createStatsReporters,
@@ -32,14 +32,28 @@ afterEach(async () => {
 
 /** At 12:00:00, with New Relic in outage. */
 const tick = (over: Partial<TickReport> = {}) =>
-  sampleTick({ time: Date.UTC(2026, 0, 1, 12, 0, 0), sources: [gaSource, { ...nrSource, value: null, estimate: null, health: "outage", lastRetrieval: null, lastError: "HTTP 503" }], ...over });
+  sampleTick({
+    time: Date.UTC(2026, 0, 1, 12, 0, 0),
+    sources: [
+      gaSource,
+      { ...nrSource, value: null, estimate: null, health: "outage", lastRetrieval: null, lastError: "HTTP 503" },
+    ],
+    ...over,
+  });
 
 const deps = () => ({ app: "shop", logger: memoryLogger(), http, env: {}, clock: new ManualClock() });
 
 describe("stats config schema", () => {
   it("fills in defaults", () => {
     expect(statsConfigSchema.parse(undefined)).toEqual([]);
-    expect(statsConfigSchema.parse([{ type: "librato", email: "a@b.c", api_key: "k" }, { type: "console" }, { type: "file" }, { type: "otlp" }])).toEqual([
+    expect(
+      statsConfigSchema.parse([
+        { type: "librato", email: "a@b.c", api_key: "k" },
+        { type: "console" },
+        { type: "file" },
+        { type: "otlp" },
+      ]),
+    ).toEqual([
       { type: "librato", email: "a@b.c", api_key: "k", endpoint: "https://metrics-api.librato.com", timeout: 10 },
       { type: "console", output: "log" },
       { type: "file", path: "stats.csv" },
@@ -72,8 +86,14 @@ describe("console reporter", () => {
     expect(d.logger.records).toHaveLength(2);
     expect(d.logger.records[0]).toMatchObject({
       level: "info",
-      message: "shop web: estimate 5, actual 2 -> 5 (scale up), winner ga | ga 312 active users -> 5 ok | nr - rpm -> - outage",
-      fields: { reporter: "console", estimate: 5, after: 5, sources: { ga: { value: 312, estimate: 5, health: "ok" } } },
+      message:
+        "shop web: estimate 5, actual 2 -> 5 (scale up), winner ga | ga 312 active users -> 5 ok | nr - rpm -> - outage",
+      fields: {
+        reporter: "console",
+        estimate: 5,
+        after: 5,
+        sources: { ga: { value: 312, estimate: 5, health: "ok" } },
+      },
     });
   });
 
@@ -104,7 +124,10 @@ describe("file reporter", () => {
 
 describe("createStatsReporters", () => {
   it("names reporters by type, numbering types used twice", async () => {
-    const reporters = await createStatsReporters([{ type: "console" }, { type: "file", path: join(dir, "a.csv") }, { type: "console", output: "stdout" }], deps());
+    const reporters = await createStatsReporters(
+      [{ type: "console" }, { type: "file", path: join(dir, "a.csv") }, { type: "console", output: "stdout" }],
+      deps(),
+    );
     expect(reporters.map((r) => r.name)).toEqual(["console[0]", "file", "console[2]"]);
   });
 });
@@ -148,16 +171,27 @@ describe("reporters from their own package (otlp)", () => {
     expect(asked).toEqual([]);
 
     const d = { ...deps(), env: { OTEL_SERVICE_NAME: "x" }, loadReporter };
-    const reporters = await createStatsReporters([{ type: "otlp", endpoint: "http://127.0.0.1:4318" }, { type: "otlp" }], d);
+    const reporters = await createStatsReporters(
+      [{ type: "otlp", endpoint: "http://127.0.0.1:4318" }, { type: "otlp" }],
+      d,
+    );
     expect(asked).toEqual(["otlp stats[0].type", "otlp stats[1].type"]);
     expect(reporters.map((r) => r.name)).toEqual(["otlp[0]", "otlp[1]"]);
     // Defaults filled in by the package's schema; the context is the caller's.
     expect(created[0]?.options).toEqual({ type: "otlp", endpoint: "http://127.0.0.1:4318", timeout: 10 });
-    expect(created[0]?.ctx).toMatchObject({ app: "shop", name: "otlp[0]", env: { OTEL_SERVICE_NAME: "x" }, http: d.http, clock: d.clock });
+    expect(created[0]?.ctx).toMatchObject({
+      app: "shop",
+      name: "otlp[0]",
+      env: { OTEL_SERVICE_NAME: "x" },
+      http: d.http,
+      clock: d.clock,
+    });
   });
 
   it("checks the entry against the package's schema, with the entry's path", async () => {
-    const e = await failure(createStatsReporters([{ type: "otlp", endpoint: "not a url" }], { ...deps(), loadReporter: async () => standIn }));
+    const e = await failure(
+      createStatsReporters([{ type: "otlp", endpoint: "not a url" }], { ...deps(), loadReporter: async () => standIn }),
+    );
     expect(e).toMatchObject({ code: "DYNO_CONFIG_INVALID", exitCode: 2, path: "stats[0].endpoint" });
     expect(created).toEqual([]);
   });
@@ -166,8 +200,12 @@ describe("reporters from their own package (otlp)", () => {
     const wrong = { ...standIn, type: "statsd" };
     const e = await failure(createStatsReporters([{ type: "otlp" }], { ...deps(), loadReporter: async () => wrong }));
     expect(e).toMatchObject({ code: "DYNO_REPORTER_INVALID", exitCode: 2 });
-    expect(e?.message).toBe('@dynosaur/reporter-otlp is not a valid Dynosaur stats reporter: it implements type "statsd", not "otlp"');
-    const broken = await failure(createStatsReporters([{ type: "otlp" }], { ...deps(), loadReporter: async () => ({}) as never }));
+    expect(e?.message).toBe(
+      '@dynosaur/reporter-otlp is not a valid Dynosaur stats reporter: it implements type "statsd", not "otlp"',
+    );
+    const broken = await failure(
+      createStatsReporters([{ type: "otlp" }], { ...deps(), loadReporter: async () => ({}) as never }),
+    );
     expect(broken?.message).toMatch(/`options` is not a zod schema; no `create` function$/);
   });
 });

@@ -21,7 +21,9 @@ describe("createTestContext", () => {
     expect(ctx.signal.aborted).toBe(false);
     ctx.clock.advance(1500);
     ctx.logger.child({ attempt: 2 }).warn("slow answer");
-    expect(ctx.logger.records).toEqual([{ level: "warn", message: "slow answer", fields: { source: "test", attempt: 2 }, time: expect.any(Number) }]);
+    expect(ctx.logger.records).toEqual([
+      { level: "warn", message: "slow answer", fields: { source: "test", attempt: 2 }, time: expect.any(Number) },
+    ]);
     expect(ctx.logger.text()).toBe('warn slow answer {"source":"test","attempt":2}');
   });
 
@@ -41,7 +43,11 @@ describe("createTestContext", () => {
       await new Promise((done) => server.close(done));
     });
     const ctx = createTestContext();
-    const res = await ctx.http.request({ origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, path: "/ping", method: "GET" });
+    const res = await ctx.http.request({
+      origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      path: "/ping",
+      method: "GET",
+    });
     expect(await res.body.text()).toBe("GET /ping");
     expect(ctx.http).toBeInstanceOf(Agent);
     await ctx.close();
@@ -97,7 +103,15 @@ describe("createTestInstance", () => {
   it("validates as core does (type filled in, defaults and common options added) and creates an instance", async () => {
     const t = await createTestInstance(plugin, {});
     cleanups.push(() => t.close());
-    expect(t.options).toEqual({ type: "counter", name: "counter", start: 3, interval: 60, hysteresis_period: 0, outage_after: 300, timeout: 10 });
+    expect(t.options).toEqual({
+      type: "counter",
+      name: "counter",
+      start: 3,
+      interval: 60,
+      hysteresis_period: 0,
+      outage_after: 300,
+      timeout: 10,
+    });
     expect(t.ctx.name).toBe("counter");
     expect(await t.instance.retrieve(t.ctx.signal)).toBe(3);
     expect(await t.instance.retrieve(t.ctx.signal)).toBe(4);

@@ -1,7 +1,15 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { definePlugin, inputError, type PluginContext, type PluginInstance } from "@dynosaur/core";
-import { checkPlugin, type PluginCheckId, type PluginTestOptions, pluginChecks, runPluginCheck, type TestRunner, testPlugin } from "@dynosaur/core/testing";
+import {
+  checkPlugin,
+  type PluginCheckId,
+  type PluginTestOptions,
+  pluginChecks,
+  runPluginCheck,
+  type TestRunner,
+  testPlugin,
+} from "@dynosaur/core/testing";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 
@@ -17,7 +25,8 @@ const good = definePlugin({
   }),
   create(options) {
     // What a schema cannot say, create() checks, like a real plugin parsing a key.
-    if (options.label?.includes(" ")) throw inputError("DYNO_CONFIG_INVALID", "label must be one word", { path: "label" });
+    if (options.label?.includes(" "))
+      throw inputError("DYNO_CONFIG_INVALID", "label must be one word", { path: "label" });
     let closed = false;
     return {
       async retrieve(signal) {
@@ -57,7 +66,14 @@ function breakInstance(replace: (ctx: PluginContext) => Partial<PluginInstance>)
 }
 
 const allIds = pluginChecks.map((c) => c.id);
-const instanceIds: PluginCheckId[] = ["valid-options", "retrieve", "retrieve-abort", "estimate-whole", "estimate-monotone", "close-twice"];
+const instanceIds: PluginCheckId[] = [
+  "valid-options",
+  "retrieve",
+  "retrieve-abort",
+  "estimate-whole",
+  "estimate-monotone",
+  "close-twice",
+];
 // A plugin that cannot make a working instance cannot reject the bad label in create() either.
 const unusable: PluginCheckId[] = [...instanceIds, "invalid-options"];
 
@@ -121,13 +137,20 @@ describe("checkPlugin on a conforming plugin", () => {
 
 describe("each check fails on a plugin that breaks its rule", () => {
   // `message` is matched against the first check in `fails`.
-  const cases: { name: string; plugin: unknown; options?: PluginTestOptions; fails: PluginCheckId[]; message: RegExp }[] = [
+  const cases: {
+    name: string;
+    plugin: unknown;
+    options?: PluginTestOptions;
+    fails: PluginCheckId[];
+    message: RegExp;
+  }[] = [
     { name: "not an object", plugin: undefined, fails: allIds, message: /default export is undefined, not an object/ },
     {
       name: "wrong shape",
       plugin: { type: "Fixed Thing", unit: "", options: { value: 1 }, create: "nope", apiVersion: 1 },
       fails: allIds.filter((id) => id !== "api-version"),
-      message: /type is "Fixed Thing"[\s\S]*unit is ""[\s\S]*options is an object: it must be a zod object schema[\s\S]*create is "nope"/,
+      message:
+        /type is "Fixed Thing"[\s\S]*unit is ""[\s\S]*options is an object: it must be a zod object schema[\s\S]*create is "nope"/,
     },
     {
       name: "options that only look like zod (what core's loader refuses)",
@@ -136,7 +159,12 @@ describe("each check fails on a plugin that breaks its rule", () => {
       message: /the default export is not a valid Dynosaur plugin: `options` is not a zod object schema/,
     },
     // Without an apiVersion of its own a namespace is taken as the current version; the shape check catches it.
-    { name: "module namespace", plugin: { default: good }, fails: allIds.filter((id) => id !== "api-version"), message: /module namespace, not a plugin: pass the module's default export/ },
+    {
+      name: "module namespace",
+      plugin: { default: good },
+      fails: allIds.filter((id) => id !== "api-version"),
+      message: /module namespace, not a plugin: pass the module's default export/,
+    },
     {
       name: "a busy count that is not a number",
       plugin: breakInstance(() => ({
@@ -170,7 +198,8 @@ describe("each check fails on a plugin that breaks its rule", () => {
       name: "a fractional estimate",
       plugin: breakInstance(() => ({ estimateDynos: (v) => v / 5 })),
       fails: ["estimate-whole"],
-      message: /estimateDynos\(0.25\) = 0.05, estimateDynos\(0.5\) = 0.1, estimateDynos\(1\) = 0.2 and \d+ more: dynos must be whole numbers >= 0/,
+      message:
+        /estimateDynos\(0.25\) = 0.05, estimateDynos\(0.5\) = 0.1, estimateDynos\(1\) = 0.2 and \d+ more: dynos must be whole numbers >= 0/,
     },
     {
       name: "a negative estimate",
@@ -295,7 +324,8 @@ describe("each check fails on a plugin that breaks its rule", () => {
       plugin: good,
       options: { ...kit, invalidOptions: [{ options: { per_dyno: 0 }, path: "value" }] },
       fails: ["invalid-options"],
-      message: /^\{ per_dyno: 0 \} was rejected at plugins\[0\]\.per_dyno, not at plugins\[0\]\.value: plugins\[0\]\.per_dyno: Too small/,
+      message:
+        /^\{ per_dyno: 0 \} was rejected at plugins\[0\]\.per_dyno, not at plugins\[0\]\.value: plugins\[0\]\.per_dyno: Too small/,
     },
     {
       name: "create rejecting bad options with a plain Error",
@@ -307,7 +337,8 @@ describe("each check fails on a plugin that breaks its rule", () => {
         },
       }),
       fails: ["invalid-options"],
-      message: /\{ label: "two words" \} was rejected with "label must be one word", which is not a config error: throw inputError\("DYNO_CONFIG_INVALID", message, \{ path: "label" \}\)/,
+      message:
+        /\{ label: "two words" \} was rejected with "label must be one word", which is not a config error: throw inputError\("DYNO_CONFIG_INVALID", message, \{ path: "label" \}\)/,
     },
     {
       name: "no invalid cases for a plugin with options",
@@ -341,8 +372,16 @@ describe("each check fails on a plugin that breaks its rule", () => {
 
 describe("runPluginCheck", () => {
   it("runs one check by id", async () => {
-    const result = await runPluginCheck("estimate-whole", breakInstance(() => ({ estimateDynos: (v) => -v })), kit);
-    expect(result).toMatchObject({ id: "estimate-whole", title: "estimateDynos returns whole numbers >= 0", ok: false });
+    const result = await runPluginCheck(
+      "estimate-whole",
+      breakInstance(() => ({ estimateDynos: (v) => -v })),
+      kit,
+    );
+    expect(result).toMatchObject({
+      id: "estimate-whole",
+      title: "estimateDynos returns whole numbers >= 0",
+      ok: false,
+    });
   });
 
   it("feeds estimateDynos the given sample values, sorted", async () => {
@@ -445,7 +484,9 @@ describe("a plugin that reads from a loopback JSON endpoint through ctx.http", (
     const { options } = fixtureKit();
     const failed = await failures(httpPlugin(false), options);
     expect(Object.keys(failed)).toEqual(["retrieve-abort"]);
-    expect(failed["retrieve-abort"]).toMatch(/given an already-aborted signal, retrieve resolved to 42 instead of rejecting/);
+    expect(failed["retrieve-abort"]).toMatch(
+      /given an already-aborted signal, retrieve resolved to 42 instead of rejecting/,
+    );
   });
 
   it("fails the retrieve check, not silently, when the options miss the fake", async () => {
@@ -487,7 +528,10 @@ describe("testPlugin", () => {
       runner,
     );
     for (const t of tests) {
-      if (t.name === "estimateDynos returns whole numbers >= 0") await expect(t.body()).rejects.toThrow(/^estimateDynos returns whole numbers >= 0: estimateDynos\(0.25\) = 0.05/);
+      if (t.name === "estimateDynos returns whole numbers >= 0")
+        await expect(t.body()).rejects.toThrow(
+          /^estimateDynos returns whole numbers >= 0: estimateDynos\(0.25\) = 0.05/,
+        );
       else await expect(t.body()).resolves.toBeUndefined();
     }
   });

@@ -9,9 +9,10 @@
  * expired or over-long assertion, a missing or unknown bearer token, a non-JSON body, an
  * unknown metric, a minute range out of bounds, a property the account cannot read.
  */
+
+import { createPublicKey, type KeyObject, randomBytes, verify as verifySignature } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createPublicKey, randomBytes, type KeyObject, verify as verifySignature } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { Agent, type Dispatcher } from "undici";
 
@@ -113,7 +114,13 @@ export async function startGoogleOAuthFake(options: GoogleOAuthFakeOptions): Pro
     close: async () => {},
   };
 
-  const oauthError = (res: ServerResponse, status: number, error: string, description: string, clientEmail?: string) => {
+  const oauthError = (
+    res: ServerResponse,
+    status: number,
+    error: string,
+    description: string,
+    clientEmail?: string,
+  ) => {
     requests.push({ status, error, ...(clientEmail ? { clientEmail } : {}) });
     sendJson(res, status, { error, error_description: description });
   };
@@ -121,7 +128,8 @@ export async function startGoogleOAuthFake(options: GoogleOAuthFakeOptions): Pro
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://fake");
     if (url.pathname !== "/token") return sendHtml404(res);
-    if (req.method !== "POST") return oauthError(res, 405, "invalid_request", `Method ${req.method} not allowed; use POST.`);
+    if (req.method !== "POST")
+      return oauthError(res, 405, "invalid_request", `Method ${req.method} not allowed; use POST.`);
     const body = (await readBody(req)).toString("utf8");
     if (mediaType(req.headers["content-type"]) !== "application/x-www-form-urlencoded") {
       return oauthError(res, 400, "invalid_request", "Request body must be application/x-www-form-urlencoded.");
@@ -129,14 +137,22 @@ export async function startGoogleOAuthFake(options: GoogleOAuthFakeOptions): Pro
     const form = new URLSearchParams(body);
     const grantType = form.get("grant_type");
     if (!grantType) return oauthError(res, 400, "invalid_request", "Missing required parameter: grant_type");
-    if (grantType !== JWT_BEARER_GRANT_TYPE) return oauthError(res, 400, "unsupported_grant_type", `Invalid grant_type: ${grantType}`);
+    if (grantType !== JWT_BEARER_GRANT_TYPE)
+      return oauthError(res, 400, "unsupported_grant_type", `Invalid grant_type: ${grantType}`);
     const assertion = form.get("assertion");
     if (!assertion) return oauthError(res, 400, "invalid_request", "Missing required parameter: assertion");
 
     const jwt = decodeJwt(assertion);
     if (!jwt) return oauthError(res, 400, "invalid_grant", "Invalid JWT: the assertion is not a well-formed JWS.");
     const iss = typeof jwt.payload.iss === "string" ? jwt.payload.iss : undefined;
-    if (jwt.header.alg !== "RS256") return oauthError(res, 400, "invalid_grant", `Invalid JWT: unsupported signing algorithm ${String(jwt.header.alg)}.`, iss);
+    if (jwt.header.alg !== "RS256")
+      return oauthError(
+        res,
+        400,
+        "invalid_grant",
+        `Invalid JWT: unsupported signing algorithm ${String(jwt.header.alg)}.`,
+        iss,
+      );
     const publicKey = iss ? accounts.get(iss) : undefined;
     if (!iss || !publicKey) return oauthError(res, 400, "invalid_grant", "Invalid grant: account not found", iss);
     if (!verifySignature("RSA-SHA256", Buffer.from(jwt.signingInput), publicKey, jwt.signature)) {
@@ -285,7 +301,9 @@ export async function startAnalyticsDataFake(options: AnalyticsDataFakeOptions):
     };
 
     const url = new URL(req.url ?? "/", "http://fake");
-    const match = url.pathname.startsWith(`${prefix}/`) ? /^\/v1beta\/properties\/([^/:]+):runRealtimeReport$/.exec(url.pathname.slice(prefix.length)) : null;
+    const match = url.pathname.startsWith(`${prefix}/`)
+      ? /^\/v1beta\/properties\/([^/:]+):runRealtimeReport$/.exec(url.pathname.slice(prefix.length))
+      : null;
     if (!match) {
       record.status = 404;
       return sendHtml404(res);
@@ -313,7 +331,8 @@ export async function startAnalyticsDataFake(options: AnalyticsDataFakeOptions):
       return fail(
         {
           code: 401,
-          message: "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
+          message:
+            "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
           status: "UNAUTHENTICATED",
           details: [errorInfo(problem === "expired" ? "ACCESS_TOKEN_EXPIRED" : "ACCESS_TOKEN_TYPE_UNSUPPORTED")],
         },
@@ -340,13 +359,21 @@ export async function startAnalyticsDataFake(options: AnalyticsDataFakeOptions):
     }
 
     if (mediaType(req.headers["content-type"]) !== "application/json") {
-      return fail({ code: 400, message: "Invalid JSON payload received. Expected a JSON request body.", status: "INVALID_ARGUMENT" });
+      return fail({
+        code: 400,
+        message: "Invalid JSON payload received. Expected a JSON request body.",
+        status: "INVALID_ARGUMENT",
+      });
     }
     let body: unknown;
     try {
       body = JSON.parse(raw.toString("utf8"));
     } catch {
-      return fail({ code: 400, message: "Invalid JSON payload received. Unexpected token.", status: "INVALID_ARGUMENT" });
+      return fail({
+        code: 400,
+        message: "Invalid JSON payload received. Unexpected token.",
+        status: "INVALID_ARGUMENT",
+      });
     }
     record.body = body;
 
@@ -385,7 +412,10 @@ export async function startAnalyticsDataFake(options: AnalyticsDataFakeOptions):
       property.realtimeTokensLeft--;
     }
 
-    const report = body as { metrics: { name: string }[]; minuteRanges?: { startMinutesAgo?: number; endMinutesAgo?: number; name?: string }[] };
+    const report = body as {
+      metrics: { name: string }[];
+      minuteRanges?: { startMinutesAgo?: number; endMinutesAgo?: number; name?: string }[];
+    };
     const ranges: MinuteRangeQuery[] = (report.minuteRanges?.length ? report.minuteRanges : [{}]).map((r) => ({
       startMinutesAgo: r.startMinutesAgo ?? 29,
       endMinutesAgo: r.endMinutesAgo ?? 0,
@@ -430,7 +460,8 @@ function activeUsersOf(property: FakeProperty, range: MinuteRangeQuery): number 
 
 /** What Google would say about a RunRealtimeReportRequest body, or undefined when it is acceptable. */
 function invalidReport(body: unknown, maxMinutesAgo: number): string | undefined {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) return "Invalid JSON payload received. Expected an object.";
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    return "Invalid JSON payload received. Expected an object.";
   for (const key of Object.keys(body)) {
     if (!REPORT_FIELDS.has(key)) return `Invalid JSON payload received. Unknown name "${key}": Cannot find field.`;
   }
@@ -451,8 +482,10 @@ function invalidReport(body: unknown, maxMinutesAgo: number): string | undefined
   for (const r of ranges) {
     const { startMinutesAgo = 29, endMinutesAgo = 0, ...rest } = (r ?? {}) as Record<string, unknown>;
     const unknown = Object.keys(rest).find((k) => k !== "name");
-    if (unknown) return `Invalid JSON payload received. Unknown name "${unknown}" at 'minute_ranges': Cannot find field.`;
-    if (!Number.isInteger(startMinutesAgo) || !Number.isInteger(endMinutesAgo)) return "minuteRanges values must be integers.";
+    if (unknown)
+      return `Invalid JSON payload received. Unknown name "${unknown}" at 'minute_ranges': Cannot find field.`;
+    if (!Number.isInteger(startMinutesAgo) || !Number.isInteger(endMinutesAgo))
+      return "minuteRanges values must be integers.";
     const start = startMinutesAgo as number;
     const end = endMinutesAgo as number;
     if (start < 0 || end < 0) return "minuteRanges values must not be negative.";
@@ -525,7 +558,8 @@ function decodeJwt(assertion: string): DecodedJwt | undefined {
   try {
     const header = JSON.parse(Buffer.from(h, "base64url").toString("utf8"));
     const payload = JSON.parse(Buffer.from(p, "base64url").toString("utf8"));
-    if (typeof header !== "object" || header === null || typeof payload !== "object" || payload === null) return undefined;
+    if (typeof header !== "object" || header === null || typeof payload !== "object" || payload === null)
+      return undefined;
     return { header, payload, signingInput: `${h}.${p}`, signature: Buffer.from(s, "base64url") };
   } catch {
     return undefined;
@@ -542,9 +576,18 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, options: { gzip?: boolean; headers?: Record<string, string> } = {}) {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  options: { gzip?: boolean; headers?: Record<string, string> } = {},
+) {
   let payload = Buffer.from(JSON.stringify(body));
-  const headers: Record<string, string> = { "content-type": "application/json; charset=UTF-8", vary: "Origin, X-Origin, Referer", ...options.headers };
+  const headers: Record<string, string> = {
+    "content-type": "application/json; charset=UTF-8",
+    vary: "Origin, X-Origin, Referer",
+    ...options.headers,
+  };
   if (options.gzip) {
     payload = gzipSync(payload);
     headers["content-encoding"] = "gzip";
@@ -554,8 +597,11 @@ function sendJson(res: ServerResponse, status: number, body: unknown, options: {
 }
 
 function sendHtml404(res: ServerResponse) {
-  const page = "<!DOCTYPE html>\n<html lang=en><title>Error 404 (Not Found)!!1</title><p><b>404.</b> <ins>That's an error.</ins></html>";
-  res.writeHead(404, { "content-type": "text/html; charset=UTF-8", "content-length": String(Buffer.byteLength(page)) }).end(page);
+  const page =
+    "<!DOCTYPE html>\n<html lang=en><title>Error 404 (Not Found)!!1</title><p><b>404.</b> <ins>That's an error.</ins></html>";
+  res
+    .writeHead(404, { "content-type": "text/html; charset=UTF-8", "content-length": String(Buffer.byteLength(page)) })
+    .end(page);
 }
 
 async function listen(server: ReturnType<typeof createServer>): Promise<string> {

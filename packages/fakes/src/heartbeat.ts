@@ -27,7 +27,9 @@ export async function startHeartbeatFake(options: { token: string }): Promise<He
     if (fake.mode === "hang") return;
     const reply = (status: number, text: string) => {
       record.status = status;
-      res.writeHead(status, { "content-type": "text/plain; charset=utf-8" }).end(req.method === "HEAD" ? undefined : text);
+      res
+        .writeHead(status, { "content-type": "text/plain; charset=utf-8" })
+        .end(req.method === "HEAD" ? undefined : text);
     };
     if (!["GET", "HEAD", "POST"].includes(req.method ?? "")) return reply(405, "method not allowed");
     if (path !== `/ping/${options.token}`) return reply(404, "not found");

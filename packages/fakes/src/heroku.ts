@@ -208,7 +208,9 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
     }
     apps.set(name, { id: app.id ?? randomUUID(), name, formation });
   };
-  for (const [name, app] of Object.entries(options.apps ?? { example: { formation: { web: { quantity: 1 }, worker: { quantity: 0 } } } })) {
+  for (const [name, app] of Object.entries(
+    options.apps ?? { example: { formation: { web: { quantity: 1 }, worker: { quantity: 0 } } } },
+  )) {
     setApp(name, app);
   }
 
@@ -241,7 +243,9 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
     let size: string | undefined;
     if ("dyno_size" in update) {
       const d = update.dyno_size as { name?: unknown; id?: unknown } | null;
-      const named = HEROKU_DYNO_SIZES.find((s) => s.toLowerCase() === String(d?.name ?? "").toLowerCase() || sizeId(s) === d?.id);
+      const named = HEROKU_DYNO_SIZES.find(
+        (s) => s.toLowerCase() === String(d?.name ?? "").toLowerCase() || sizeId(s) === d?.id,
+      );
       if (!named) return invalid("Invalid dyno_size: pick one of " + HEROKU_DYNO_SIZES.join(", ") + ".");
       size = named;
     } else if ("size" in update) {
@@ -271,24 +275,39 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
         status: 400,
         body: {
           id: "missing_version",
-          error: "Please specify a version along with Heroku's API MIME type, e.g. `Accept: application/vnd.heroku+json; version=3`.\n",
+          error:
+            "Please specify a version along with Heroku's API MIME type, e.g. `Accept: application/vnd.heroku+json; version=3`.\n",
         },
       };
     }
     if (version !== "3" && !version.startsWith("3.")) {
-      return error(406, "not_acceptable", "Unsupported API version: set `Accept: application/vnd.heroku+json; version=3` and try again.");
+      return error(
+        406,
+        "not_acceptable",
+        "Unsupported API version: set `Accept: application/vnd.heroku+json; version=3` and try again.",
+      );
     }
 
     const auth = req.headers.authorization;
     if (!auth) {
-      return error(401, "unauthorized", "There were no credentials in your `Authorization` header. Try `Authorization: Bearer <API key>`.");
+      return error(
+        401,
+        "unauthorized",
+        "There were no credentials in your `Authorization` header. Try `Authorization: Bearer <API key>`.",
+      );
     }
     const key = /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1];
-    if (key === undefined || (key !== apiKey && !otherKeys.has(key))) return error(401, "unauthorized", "Invalid credentials provided.");
+    if (key === undefined || (key !== apiKey && !otherKeys.has(key)))
+      return error(401, "unauthorized", "Invalid credentials provided.");
 
     refill();
     if (tokens < 1) {
-      return error(429, "rate_limit", "Your account reached the API rate limit. Please wait a few minutes before making new requests.", RATE_LIMIT_DOCS);
+      return error(
+        429,
+        "rate_limit",
+        "Your account reached the API rate limit. Please wait a few minutes before making new requests.",
+        RATE_LIMIT_DOCS,
+      );
     }
     tokens -= 1;
 
@@ -321,7 +340,8 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
       } catch {
         return error(400, "bad_request", "Invalid JSON in the request body.");
       }
-      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return invalid("The request body must be a JSON object.");
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+        return invalid("The request body must be a JSON object.");
     }
 
     if (typeName === undefined) {
@@ -369,7 +389,8 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
   };
 
   const send = (res: ServerResponse, answer: Answer, truncate: boolean) => {
-    let text = typeof answer.body === "string" ? answer.body : answer.body === undefined ? "" : JSON.stringify(answer.body);
+    let text =
+      typeof answer.body === "string" ? answer.body : answer.body === undefined ? "" : JSON.stringify(answer.body);
     const headers: Record<string, string> = {
       "content-type": "application/json",
       // A 429 means the bucket is empty, whatever the fake's own bucket says.
@@ -377,7 +398,8 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
       "ratelimit-multiplier": "1",
       "request-id": randomUUID(),
     };
-    if (answer.status >= 200 && answer.status < 300) headers.etag = `"${createHash("sha1").update(text).digest("hex")}"`;
+    if (answer.status >= 200 && answer.status < 300)
+      headers.etag = `"${createHash("sha1").update(text).digest("hex")}"`;
     if (truncate) text = text.slice(0, Math.floor(text.length / 2));
     for (const [k, v] of Object.entries(answer.headers ?? {})) headers[k.toLowerCase()] = v;
     headers["content-length"] = String(Buffer.byteLength(text));
@@ -392,7 +414,16 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
       const raw = Buffer.concat(chunks).toString("utf8");
       const method = req.method ?? "GET";
       const fault = nextFault(method);
-      requests.push({ method, path: req.url ?? "/", headers: req.headers, body: parseBody(raw), rawBody: raw, at: now(), fault: fault?.kind, remotePort: req.socket.remotePort });
+      requests.push({
+        method,
+        path: req.url ?? "/",
+        headers: req.headers,
+        body: parseBody(raw),
+        rawBody: raw,
+        at: now(),
+        fault: fault?.kind,
+        remotePort: req.socket.remotePort,
+      });
       switch (fault?.kind) {
         case "hang":
           return;
@@ -429,7 +460,8 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
     url: `http://127.0.0.1:${port}`,
     apiKey,
     requests,
-    count: (method) => (method === undefined ? requests.length : requests.filter((r) => r.method === method.toUpperCase()).length),
+    count: (method) =>
+      method === undefined ? requests.length : requests.filter((r) => r.method === method.toUpperCase()).length,
     formation(app, type) {
       const a = findApp(app);
       const p = a && findProcess(a, type);
@@ -485,7 +517,10 @@ function invalid(message: string): Answer {
 }
 
 function notFoundProcess(type: string): Answer {
-  return { status: 404, body: { resource: "formation", id: "not_found", message: `Couldn't find that process type (${type}).` } };
+  return {
+    status: 404,
+    body: { resource: "formation", id: "not_found", message: `Couldn't find that process type (${type}).` },
+  };
 }
 
 /** The `version` parameter of a `application/vnd.heroku+json` Accept entry; null when there is none. */

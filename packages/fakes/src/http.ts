@@ -12,7 +12,12 @@ export function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /** Answers with a JSON body (or none), with the length set as real servers do. */
-export function sendJson(res: ServerResponse, status: number, payload?: unknown, contentType = "application/json"): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  payload?: unknown,
+  contentType = "application/json",
+): void {
   if (payload === undefined) {
     res.writeHead(status).end();
     return;

@@ -87,13 +87,15 @@ export async function startLibratoFake(credentials: { email: string; token: stri
 type Validated = { gauges: LibratoMeasurement[]; counters: LibratoMeasurement[] } | { errors: Record<string, unknown> };
 
 function validate(body: unknown): Validated {
-  if (!body || typeof body !== "object" || Array.isArray(body)) return { errors: { request: ["The request body must be a JSON object"] } };
+  if (!body || typeof body !== "object" || Array.isArray(body))
+    return { errors: { request: ["The request body must be a JSON object"] } };
   const b = body as Record<string, unknown>;
   const gauges = measurements(b.gauges);
   const counters = measurements(b.counters);
   if ("errors" in gauges) return gauges;
   if ("errors" in counters) return counters;
-  if (gauges.list.length + counters.list.length === 0) return { errors: { params: { measurements: ["must include at least one gauge or counter"] } } };
+  if (gauges.list.length + counters.list.length === 0)
+    return { errors: { params: { measurements: ["must include at least one gauge or counter"] } } };
   return { gauges: gauges.list, counters: counters.list };
 }
 
@@ -113,14 +115,19 @@ function measurements(v: unknown): { list: LibratoMeasurement[] } | { errors: Re
     const name = typeof r.name === "string" ? r.name : key;
     if (name === undefined || name === "") return { errors: { params: { name: ["is not present"] } } };
     if (!NAME.test(name)) return { errors: { params: { name: ["is invalid"] } } };
-    if (typeof r.value !== "number" || !Number.isFinite(r.value)) return { errors: { params: { value: ["is not a number"] } } };
-    if (r.measure_time !== undefined && !Number.isInteger(r.measure_time)) return { errors: { params: { measure_time: ["is not a number"] } } };
+    if (typeof r.value !== "number" || !Number.isFinite(r.value))
+      return { errors: { params: { value: ["is not a number"] } } };
+    if (r.measure_time !== undefined && !Number.isInteger(r.measure_time))
+      return { errors: { params: { measure_time: ["is not a number"] } } };
     if (r.source !== undefined && (typeof r.source !== "string" || !NAME.test(r.source) || r.source === "all")) {
       return { errors: { params: { source: ["is invalid"] } } };
     }
-    list.push({ name, value: r.value, measure_time: r.measure_time as number | undefined, source: r.source as string | undefined });
+    list.push({
+      name,
+      value: r.value,
+      measure_time: r.measure_time as number | undefined,
+      source: r.source as string | undefined,
+    });
   }
   return { list };
 }
-
-

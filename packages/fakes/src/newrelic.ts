@@ -79,7 +79,8 @@ export interface NerdGraphFake {
 }
 
 /** The document Dynosaur sends; any other (e.g. one with values pasted into it) is refused. */
-const EXPECTED_DOCUMENT = "query($accountId: Int!, $nrql: Nrql!) { actor { account(id: $accountId) { nrql(query: $nrql) { results } } } }";
+const EXPECTED_DOCUMENT =
+  "query($accountId: Int!, $nrql: Nrql!) { actor { account(id: $accountId) { nrql(query: $nrql) { results } } } }";
 
 const BAD_API_KEY = {
   errors: [{ extensions: { error_code: "BAD_API_KEY" }, message: "Bad API Key or no API Key provided" }],
@@ -116,11 +117,15 @@ export async function startNerdGraphFake(options: NerdGraphFakeOptions): Promise
     if (req.method !== "POST") return reply(405, { errors: [{ message: "Method Not Allowed" }] });
     if (req.headers["api-key"] !== options.apiKey) return reply(200, BAD_API_KEY);
     if (mode === "server-error") {
-      return reply(500, { errors: [{ extensions: { errorClass: "INTERNAL_SERVER_ERROR" }, message: "Internal Server Error" }] });
+      return reply(500, {
+        errors: [{ extensions: { errorClass: "INTERNAL_SERVER_ERROR" }, message: "Internal Server Error" }],
+      });
     }
     const contentType = req.headers["content-type"] ?? "";
     if (!/^application\/json\b/i.test(contentType)) {
-      return reply(415, { errors: [{ message: `Unsupported Media Type: expected application/json, got ${contentType || "none"}` }] });
+      return reply(415, {
+        errors: [{ message: `Unsupported Media Type: expected application/json, got ${contentType || "none"}` }],
+      });
     }
     let body: unknown;
     try {
@@ -129,11 +134,18 @@ export async function startNerdGraphFake(options: NerdGraphFakeOptions): Promise
       return reply(400, { errors: [{ message: "Could not parse the request body as JSON" }] });
     }
     if (!isRecord(body) || typeof body.query !== "string") {
-      return reply(200, { errors: [{ extensions: { errorClass: "INVALID_INPUT" }, message: "No query document supplied" }] });
+      return reply(200, {
+        errors: [{ extensions: { errorClass: "INVALID_INPUT" }, message: "No query document supplied" }],
+      });
     }
     if (compact(body.query) !== compact(EXPECTED_DOCUMENT)) {
       return reply(200, {
-        errors: [{ extensions: { errorClass: "INVALID_INPUT" }, message: `fake NerdGraph only understands: ${EXPECTED_DOCUMENT}` }],
+        errors: [
+          {
+            extensions: { errorClass: "INVALID_INPUT" },
+            message: `fake NerdGraph only understands: ${EXPECTED_DOCUMENT}`,
+          },
+        ],
       });
     }
     const variables = isRecord(body.variables) ? body.variables : {};
@@ -146,13 +158,25 @@ export async function startNerdGraphFake(options: NerdGraphFakeOptions): Promise
     if (accountId !== options.accountId) {
       return reply(200, {
         data: { actor: { account: null } },
-        errors: [{ extensions: { errorClass: "FORBIDDEN" }, message: `Account ${accountId} not found or not accessible.`, path: ["actor", "account"] }],
+        errors: [
+          {
+            extensions: { errorClass: "FORBIDDEN" },
+            message: `Account ${accountId} not found or not accessible.`,
+            path: ["actor", "account"],
+          },
+        ],
       });
     }
     if (mode === "nrql-timeout") {
       return reply(200, {
         data: { actor: { account: { nrql: null } } },
-        errors: [{ extensions: { errorClass: "TIMEOUT" }, message: "NRDB query timed out.", path: ["actor", "account", "nrql"] }],
+        errors: [
+          {
+            extensions: { errorClass: "TIMEOUT" },
+            message: "NRDB query timed out.",
+            path: ["actor", "account", "nrql"],
+          },
+        ],
       });
     }
     const results = evaluate(nrql);
@@ -232,7 +256,10 @@ function variableError(name: string, type: string, value: unknown) {
 
 /** Collapses whitespace GraphQL ignores, so formatting differences do not matter. */
 function compact(document: string): string {
-  return document.replace(/\s+/g, " ").replace(/ ?([{}():,!$]) ?/g, "$1").trim();
+  return document
+    .replace(/\s+/g, " ")
+    .replace(/ ?([{}():,!$]) ?/g, "$1")
+    .trim();
 }
 
 /** An HTTP status and the JSON body to send with it. */
@@ -248,6 +275,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+  });
   res.end(text);
 }

@@ -72,7 +72,9 @@ export interface OtlpReceiver {
   close(): Promise<void>;
 }
 
-export async function startOtlpReceiver(options: { requiredHeaders?: Record<string, string> } = {}): Promise<OtlpReceiver> {
+export async function startOtlpReceiver(
+  options: { requiredHeaders?: Record<string, string> } = {},
+): Promise<OtlpReceiver> {
   const receiver: OtlpReceiver = { url: "", exports: [], requests: [], close: async () => {} };
 
   const server = createServer(async (req, res) => {
@@ -91,7 +93,11 @@ export async function startOtlpReceiver(options: { requiredHeaders?: Record<stri
       if (req.headers[name.toLowerCase()] !== value) return reply(401, status(16, "missing or invalid credentials"));
     }
     const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
-    if (type !== "application/json") return reply(415, status(3, `unsupported content type ${type || "(none)"}; this receiver takes application/json`));
+    if (type !== "application/json")
+      return reply(
+        415,
+        status(3, `unsupported content type ${type || "(none)"}; this receiver takes application/json`),
+      );
     if (req.headers["content-encoding"] && req.headers["content-encoding"] !== "identity") {
       return reply(415, status(3, `unsupported content encoding ${req.headers["content-encoding"]}`));
     }
@@ -138,10 +144,13 @@ function invalid(body: unknown): string | null {
         }
         if (!Array.isArray(data.dataPoints)) return `metric ${m.name}: dataPoints must be an array`;
         for (const p of data.dataPoints) {
-          if (p.timeUnixNano === undefined || !/^\d+$/.test(String(p.timeUnixNano))) return `metric ${m.name}: timeUnixNano is required`;
+          if (p.timeUnixNano === undefined || !/^\d+$/.test(String(p.timeUnixNano)))
+            return `metric ${m.name}: timeUnixNano is required`;
           if (p.asDouble === undefined && p.asInt === undefined) return `metric ${m.name}: a data point has no value`;
-          if (p.asDouble !== undefined && typeof p.asDouble !== "number") return `metric ${m.name}: asDouble must be a number`;
-          if (p.asInt !== undefined && !/^-?\d+$/.test(String(p.asInt))) return `metric ${m.name}: asInt must be an integer`;
+          if (p.asDouble !== undefined && typeof p.asDouble !== "number")
+            return `metric ${m.name}: asDouble must be a number`;
+          if (p.asInt !== undefined && !/^-?\d+$/.test(String(p.asInt)))
+            return `metric ${m.name}: asInt must be an integer`;
         }
       }
     }
@@ -184,5 +193,3 @@ function attributes(list: OtlpKeyValue[] | undefined): Record<string, string | n
   }
   return out;
 }
-
-

@@ -38,7 +38,10 @@ interface SendGridError {
 const HELP = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html";
 const EMAIL = /^[^@\s]+@[^@\s]+$/;
 
-export async function startSendGridFake(options: { apiKey: string; verifiedSenders?: string[] }): Promise<SendGridFake> {
+export async function startSendGridFake(options: {
+  apiKey: string;
+  verifiedSenders?: string[];
+}): Promise<SendGridFake> {
   const fake: SendGridFake = { url: "", emails: [], requests: [], close: async () => {} };
 
   const server = createServer(async (req, res) => {
@@ -56,7 +59,11 @@ export async function startSendGridFake(options: { apiKey: string; verifiedSende
     const auth = req.headers.authorization;
     if (!auth) return fail(401, { message: "authorization required", field: null, help: null });
     if (auth !== `Bearer ${options.apiKey}`) {
-      return fail(401, { message: "The provided authorization grant is invalid, expired, or revoked", field: null, help: null });
+      return fail(401, {
+        message: "The provided authorization grant is invalid, expired, or revoked",
+        field: null,
+        help: null,
+      });
     }
     if (!(req.headers["content-type"] ?? "").toLowerCase().startsWith("application/json")) {
       return fail(415, { message: "Content-Type should be application/json.", field: null, help: null });
@@ -96,13 +103,22 @@ function check(body: unknown, verified: string[] | undefined): SentEmail | { sta
     personalizations.forEach((p, i) => {
       const list = (p as { to?: unknown }).to;
       if (!Array.isArray(list) || list.length === 0) {
-        errors.push({ message: "The to array is required for all personalization objects, and must have at least one email object with a valid email address.", field: `personalizations.${i}.to`, help: `${HELP}#message.personalizations.to` });
+        errors.push({
+          message:
+            "The to array is required for all personalization objects, and must have at least one email object with a valid email address.",
+          field: `personalizations.${i}.to`,
+          help: `${HELP}#message.personalizations.to`,
+        });
         return;
       }
       list.forEach((r, j) => {
         const email = (r as { email?: unknown }).email;
         if (typeof email !== "string" || !EMAIL.test(email)) {
-          errors.push({ message: "Does not contain a valid address.", field: `personalizations.${i}.to.${j}.email`, help: `${HELP}#message.personalizations.to` });
+          errors.push({
+            message: "Does not contain a valid address.",
+            field: `personalizations.${i}.to.${j}.email`,
+            help: `${HELP}#message.personalizations.to`,
+          });
         } else to.push(email);
       });
     });
@@ -110,23 +126,50 @@ function check(body: unknown, verified: string[] | undefined): SentEmail | { sta
 
   const from = (b.from as { email?: unknown } | undefined)?.email;
   if (typeof from !== "string" || !EMAIL.test(from)) {
-    errors.push({ message: "The from object must be provided for every email send. It is an object that requires the email parameter, but may also contain a name parameter.", field: "from.email", help: `${HELP}#message.from` });
+    errors.push({
+      message:
+        "The from object must be provided for every email send. It is an object that requires the email parameter, but may also contain a name parameter.",
+      field: "from.email",
+      help: `${HELP}#message.from`,
+    });
   }
 
-  const everyHasSubject = Array.isArray(personalizations) && personalizations.every((p) => typeof (p as { subject?: unknown }).subject === "string");
+  const everyHasSubject =
+    Array.isArray(personalizations) &&
+    personalizations.every((p) => typeof (p as { subject?: unknown }).subject === "string");
   if ((typeof b.subject !== "string" || b.subject === "") && !everyHasSubject) {
-    errors.push({ message: "The subject is required. You can get around this requirement if you use a template with a subject defined or if every personalization has a subject defined.", field: "subject", help: `${HELP}#message.subject` });
+    errors.push({
+      message:
+        "The subject is required. You can get around this requirement if you use a template with a subject defined or if every personalization has a subject defined.",
+      field: "subject",
+      help: `${HELP}#message.subject`,
+    });
   }
 
   let text = "";
   const content = b.content;
   if (!Array.isArray(content) || content.length === 0) {
-    errors.push({ message: "Unless a valid template_id is provided, the content parameter is required. There must be at least one defined content block.", field: "content", help: `${HELP}#message.content` });
+    errors.push({
+      message:
+        "Unless a valid template_id is provided, the content parameter is required. There must be at least one defined content block.",
+      field: "content",
+      help: `${HELP}#message.content`,
+    });
   } else {
     content.forEach((c, i) => {
       const { type, value } = (c ?? {}) as { type?: unknown; value?: unknown };
-      if (typeof type !== "string" || type === "") errors.push({ message: "The content type cannot contain ';', or CRLF characters, and must be at least 1 character long.", field: `content.${i}.type`, help: `${HELP}#message.content.type` });
-      if (typeof value !== "string" || value === "") errors.push({ message: "The content value must be a string at least one character in length.", field: `content.${i}.value`, help: `${HELP}#message.content.value` });
+      if (typeof type !== "string" || type === "")
+        errors.push({
+          message: "The content type cannot contain ';', or CRLF characters, and must be at least 1 character long.",
+          field: `content.${i}.type`,
+          help: `${HELP}#message.content.type`,
+        });
+      if (typeof value !== "string" || value === "")
+        errors.push({
+          message: "The content value must be a string at least one character in length.",
+          field: `content.${i}.value`,
+          help: `${HELP}#message.content.value`,
+        });
       if (type === "text/plain" && typeof value === "string") text = value;
     });
   }
@@ -135,10 +178,15 @@ function check(body: unknown, verified: string[] | undefined): SentEmail | { sta
   if (verified && !verified.includes(from as string)) {
     return {
       status: 403,
-      errors: [{ message: "The from address does not match a verified Sender Identity. Mail cannot be sent until this error is resolved. Visit https://sendgrid.com/docs/for-developers/sending-email/sender-identity/ to see the Sender Identity requirements", field: "from", help: null }],
+      errors: [
+        {
+          message:
+            "The from address does not match a verified Sender Identity. Mail cannot be sent until this error is resolved. Visit https://sendgrid.com/docs/for-developers/sending-email/sender-identity/ to see the Sender Identity requirements",
+          field: "from",
+          help: null,
+        },
+      ],
     };
   }
   return { to, from: from as string, subject: b.subject as string, text, body: b };
 }
-
-

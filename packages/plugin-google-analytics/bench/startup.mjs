@@ -83,10 +83,17 @@ const result = {
 if (JSON_OUTPUT) {
   console.log(JSON.stringify(result, null, 2));
 } else {
-  const row = (name, r) => `${name.padEnd(34)}${r.ms.toFixed(1).padStart(10)}${(r.msMin ?? r.ms).toFixed(1).padStart(10)}${r.rssMB.toFixed(1).padStart(12)}`;
+  const row = (name, r) =>
+    `${name.padEnd(34)}${r.ms.toFixed(1).padStart(10)}${(r.msMin ?? r.ms).toFixed(1).padStart(10)}${r.rssMB.toFixed(1).padStart(12)}`;
   console.log(`@dynosaur/plugin-google-analytics start-up, median of ${RUNS} fresh processes (${process.version})`);
   console.log(`${"".padEnd(34)}${"ms".padStart(10)}${"min ms".padStart(10)}${"RSS MiB".padStart(12)}`);
   console.log(row("baseline: import @dynosaur/core", baseline));
   console.log(row("import plugin + create instance", plugin));
-  console.log(row("added by the plugin", { ms: result.added.ms, msMin: plugin.msMin - baseline.msMin, rssMB: result.added.rssMB }));
+  console.log(
+    row("added by the plugin", {
+      ms: result.added.ms,
+      msMin: plugin.msMin - baseline.msMin,
+      rssMB: result.added.rssMB,
+    }),
+  );
 }

@@ -47,7 +47,14 @@ export class AccessTokens {
       transporter: {
         // The library posts to Google's URL; send it where the config says. One attempt per
         // poll: a failed token request fails the reading and the next poll tries again.
-        request: (opts) => transport.request({ ...opts, url: options.tokenUrl, retry: false, retryConfig: { retry: 0 }, signal: this.#signal }),
+        request: (opts) =>
+          transport.request({
+            ...opts,
+            url: options.tokenUrl,
+            retry: false,
+            retryConfig: { retry: 0 },
+            signal: this.#signal,
+          }),
       },
     });
   }

@@ -24,8 +24,14 @@ function failureOf(e: unknown): Failure {
     cause?: { code?: unknown; message?: unknown };
     message?: unknown;
   };
-  const status = typeof err.response?.status === "number" ? err.response.status : typeof err.status === "number" ? err.status : undefined;
-  const code = typeof err.code === "string" ? err.code : typeof err.cause?.code === "string" ? err.cause.code : undefined;
+  const status =
+    typeof err.response?.status === "number"
+      ? err.response.status
+      : typeof err.status === "number"
+        ? err.status
+        : undefined;
+  const code =
+    typeof err.code === "string" ? err.code : typeof err.cause?.code === "string" ? err.cause.code : undefined;
   return { status, body: err.response?.data, code, message: typeof err.message === "string" ? err.message : String(e) };
 }
 
@@ -65,9 +71,12 @@ export function reportError(e: unknown, ctx: ReportContext): PluginError {
   const failure = failureOf(e);
   const { status } = failure;
   if (status === undefined) {
-    return new PluginError(`could not reach the Google Analytics Data API at ${ctx.apiRoot} (${failure.code ?? failure.message})`, {
-      hint: "Check the network (and proxy) between this app and Google; if api_root is set, check it. The next poll tries again.",
-    });
+    return new PluginError(
+      `could not reach the Google Analytics Data API at ${ctx.apiRoot} (${failure.code ?? failure.message})`,
+      {
+        hint: "Check the network (and proxy) between this app and Google; if api_root is set, check it. The next poll tries again.",
+      },
+    );
   }
   const api = apiErrorOf(failure.body);
   const reasons = (api.details ?? []).map((d) => d?.reason);
@@ -79,10 +88,16 @@ export function reportError(e: unknown, ctx: ReportContext): PluginError {
       hint: "Check that the service account and its key still exist in Google Cloud (IAM & Admin > Service accounts) and that this machine's clock is right.",
     });
   }
-  if (status === 403 && (reasons.includes("SERVICE_DISABLED") || /has not been used in project|is disabled/i.test(api.message ?? ""))) {
-    return new PluginError(`the Google Analytics Data API is disabled in the Google Cloud project of ${ctx.clientEmail} (${said(status, api)})`, {
-      hint: "Enable it in Google Cloud: APIs & Services > Library > Google Analytics Data API > Enable (Google's message above has the link), then wait a few minutes.",
-    });
+  if (
+    status === 403 &&
+    (reasons.includes("SERVICE_DISABLED") || /has not been used in project|is disabled/i.test(api.message ?? ""))
+  ) {
+    return new PluginError(
+      `the Google Analytics Data API is disabled in the Google Cloud project of ${ctx.clientEmail} (${said(status, api)})`,
+      {
+        hint: "Enable it in Google Cloud: APIs & Services > Library > Google Analytics Data API > Enable (Google's message above has the link), then wait a few minutes.",
+      },
+    );
   }
   if (status === 403) {
     return new PluginError(`service account ${ctx.clientEmail} may not read ${property} (${said(status, api)})`, {
@@ -101,11 +116,14 @@ export function reportError(e: unknown, ctx: ReportContext): PluginError {
   }
   if (status === 429) {
     const quota = /Exhausted (.+?)(?: quota)?\./i.exec(api.message ?? "")?.[1];
-    return new PluginError(`Google Analytics ${quota ? `quota "${quota}"` : "realtime quota"} is exhausted for ${property} (${said(status, api)})`, {
-      hint:
-        `Dynosaur keeps the last reading and backs off until the next poll (in ${ctx.interval} s). ` +
-        "The quota belongs to the property and is shared by every app reading it; if this recurs, raise interval.",
-    });
+    return new PluginError(
+      `Google Analytics ${quota ? `quota "${quota}"` : "realtime quota"} is exhausted for ${property} (${said(status, api)})`,
+      {
+        hint:
+          `Dynosaur keeps the last reading and backs off until the next poll (in ${ctx.interval} s). ` +
+          "The quota belongs to the property and is shared by every app reading it; if this recurs, raise interval.",
+      },
+    );
   }
   if (status >= 500) {
     return new PluginError(`the Google Analytics Data API failed (${said(status, api)})`, {
@@ -128,17 +146,24 @@ export function tokenError(e: unknown, ctx: TokenContext): PluginError {
       hint: "Check the network (and proxy) between this app and Google; if token_url is set, check it. The next poll tries again.",
     });
   }
-  const body = (typeof failure.body === "object" && failure.body !== null ? failure.body : {}) as { error?: unknown; error_description?: unknown };
+  const body = (typeof failure.body === "object" && failure.body !== null ? failure.body : {}) as {
+    error?: unknown;
+    error_description?: unknown;
+  };
   const error = typeof body.error === "string" ? body.error : undefined;
   const description = typeof body.error_description === "string" ? body.error_description : undefined;
   const detail = error ? `${failure.status} ${error}${description ? `: ${description}` : ""}` : String(failure.status);
   const message = `Google refused an access token for service account ${ctx.clientEmail} (${detail})`;
   if (error === "invalid_grant") {
     if (/account not found/i.test(description ?? "")) {
-      return new PluginError(message, { hint: "client_email names no service account: copy it from the service account's JSON key file." });
+      return new PluginError(message, {
+        hint: "client_email names no service account: copy it from the service account's JSON key file.",
+      });
     }
     if (/iat|exp|timeframe|short-lived/i.test(description ?? "")) {
-      return new PluginError(message, { hint: "This machine's clock is off: sync it (NTP) so the signed assertion is in Google's time window." });
+      return new PluginError(message, {
+        hint: "This machine's clock is off: sync it (NTP) so the signed assertion is in Google's time window.",
+      });
     }
     return new PluginError(message, {
       hint:
@@ -146,6 +171,9 @@ export function tokenError(e: unknown, ctx: TokenContext): PluginError {
         "or create a new key (Google Cloud > IAM & Admin > Service accounts > Keys).",
     });
   }
-  if (failure.status >= 500) return new PluginError(message, { hint: "A Google-side error: the next poll tries again." });
-  return new PluginError(message, { hint: "Check client_email and key (or key_file); if token_url is set, check it points at Google's token endpoint." });
+  if (failure.status >= 500)
+    return new PluginError(message, { hint: "A Google-side error: the next poll tries again." });
+  return new PluginError(message, {
+    hint: "Check client_email and key (or key_file); if token_url is set, check it points at Google's token endpoint.",
+  });
 }

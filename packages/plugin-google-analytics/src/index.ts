@@ -6,6 +6,7 @@ import { normalizePropertyId, optionsSchema, propertyIdProblem, UNIVERSAL_ANALYT
 import { RealtimeReport } from "./realtime-report.js";
 import { loadServiceAccount } from "./service-account.js";
 
+export { ANALYTICS_READONLY_SCOPE } from "./access-token.js";
 export {
   DEFAULT_API_ROOT,
   DEFAULT_TOKEN_URL,
@@ -14,7 +15,6 @@ export {
   MIN_INTERVAL_SECONDS,
   optionsSchema,
 } from "./options.js";
-export { ANALYTICS_READONLY_SCOPE } from "./access-token.js";
 
 /** `ceil(users / usersPerDyno)`, without float noise turning an exact 20.000000000000004 into 21. */
 export function dynosFor(users: number, usersPerDyno: number): number {
@@ -45,7 +45,13 @@ export default definePlugin({
     const propertyId = normalizePropertyId(options.property_id);
     // Every request goes through core's dispatcher and stops when the instance closes.
     const fetch = dispatcherFetch(ctx.http, () => ctx.signal);
-    const tokens = new AccessTokens({ account, tokenUrl: options.token_url, fetch, clock: ctx.clock, logger: ctx.logger });
+    const tokens = new AccessTokens({
+      account,
+      tokenUrl: options.token_url,
+      fetch,
+      clock: ctx.clock,
+      logger: ctx.logger,
+    });
     const report = new RealtimeReport({ apiRoot: options.api_root, propertyId, minutes: options.minutes, fetch });
     const errorContext: ReportContext = {
       propertyId,
@@ -81,7 +87,9 @@ export default definePlugin({
         if (statusOf(e) !== 401) throw reportError(e, errorContext);
       }
       // Google may revoke a token before it expires (key deleted, sessions ended): one new token, one retry.
-      ctx.logger.warn("Google rejected the access token (401); retrying once with a new one", { property_id: propertyId });
+      ctx.logger.warn("Google rejected the access token (401); retrying once with a new one", {
+        property_id: propertyId,
+      });
       return activeUsers(await accessToken(signal, true), signal);
     };
 

@@ -30,7 +30,9 @@ export function propertyIdProblem(value: number | string): string | undefined {
 
 /** `123`, `"123"` or `"properties/123"` → `"123"`. */
 export function normalizePropertyId(value: number | string): string {
-  return String(value).trim().replace(/^properties\//, "");
+  return String(value)
+    .trim()
+    .replace(/^properties\//, "");
 }
 
 export const optionsSchema = z.object({
@@ -60,7 +62,9 @@ export const optionsSchema = z.object({
     .trim()
     .min(1)
     .optional()
-    .describe("Service account email (name@project.iam.gserviceaccount.com). Required with key; read from key_file otherwise."),
+    .describe(
+      "Service account email (name@project.iam.gserviceaccount.com). Required with key; read from key_file otherwise.",
+    ),
 
   /**
    * The service account's PEM private key (the `private_key` of its JSON key file), usually
@@ -70,7 +74,9 @@ export const optionsSchema = z.object({
     .string()
     .min(1)
     .optional()
-    .describe("Service account PEM private key (private_key of the JSON key file); newlines may be written as \\n or |."),
+    .describe(
+      "Service account PEM private key (private_key of the JSON key file); newlines may be written as \\n or |.",
+    ),
 
   /**
    * Path to the service account's JSON key file, instead of `client_email` + `key`.
@@ -81,11 +87,16 @@ export const optionsSchema = z.object({
     .trim()
     .min(1)
     .optional()
-    .describe("Path to the service account's JSON key file (instead of client_email + key); relative to the process's working directory."),
+    .describe(
+      "Path to the service account's JSON key file (instead of client_email + key); relative to the process's working directory.",
+    ),
 
   /** Active users one dyno can serve; the estimate is `ceil(active users / users_per_dyno)`. */
   users_per_dyno: z
-    .number({ error: (issue) => (issue.input === undefined ? "users_per_dyno is required: how many active users one dyno serves" : undefined) })
+    .number({
+      error: (issue) =>
+        issue.input === undefined ? "users_per_dyno is required: how many active users one dyno serves" : undefined,
+    })
     .positive()
     .describe("Active users one dyno serves; estimate = ceil(active users / users_per_dyno)."),
 
@@ -98,7 +109,9 @@ export const optionsSchema = z.object({
     .number()
     .int()
     .min(1)
-    .max(MAX_MINUTES, { error: `minutes can be at most ${MAX_MINUTES}: realtime reports of standard GA4 properties look back 30 minutes` })
+    .max(MAX_MINUTES, {
+      error: `minutes can be at most ${MAX_MINUTES}: realtime reports of standard GA4 properties look back 30 minutes`,
+    })
     .default(5)
     .describe("Realtime window: count users active in the last N minutes (1..30)."),
 

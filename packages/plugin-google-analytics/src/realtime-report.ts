@@ -64,7 +64,9 @@ export function activeUsersIn(report: RealtimeResponse): number {
     const raw = row.metricValues?.[column]?.value;
     const value = Number(raw);
     if (raw === undefined || raw === null || raw === "" || !Number.isFinite(value) || value < 0) {
-      throw new PluginError(`Google Analytics' realtime report has an unreadable activeUsers value (${JSON.stringify(raw ?? null)})`);
+      throw new PluginError(
+        `Google Analytics' realtime report has an unreadable activeUsers value (${JSON.stringify(raw ?? null)})`,
+      );
     }
     total += value;
   }

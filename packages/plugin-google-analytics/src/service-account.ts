@@ -65,7 +65,10 @@ function fromKeyFile(keyFile: string, clientEmail: string | undefined, cwd: stri
     json = JSON.parse(text);
   } catch {
     // JSON.parse's message quotes the text around the error, which may be the private key.
-    throw bad(`key_file ${path} is not valid JSON`, "Download the service account's key again as JSON (IAM & Admin > Service accounts > Keys > Add key).");
+    throw bad(
+      `key_file ${path} is not valid JSON`,
+      "Download the service account's key again as JSON (IAM & Admin > Service accounts > Keys > Add key).",
+    );
   }
   const file = (typeof json === "object" && json !== null ? json : {}) as Record<string, unknown>;
   if (file.type !== "service_account") {
@@ -75,13 +78,20 @@ function fromKeyFile(keyFile: string, clientEmail: string | undefined, cwd: stri
     );
   }
   if (typeof file.client_email !== "string" || typeof file.private_key !== "string") {
-    throw bad(`key_file ${path} has no client_email or private_key`, "Download the service account's key again as JSON.");
+    throw bad(
+      `key_file ${path} has no client_email or private_key`,
+      "Download the service account's key again as JSON.",
+    );
   }
   if (clientEmail !== undefined && clientEmail !== file.client_email) {
-    throw inputError("DYNO_CONFIG_INVALID", `client_email ${clientEmail} differs from the client_email in key_file (${file.client_email})`, {
-      path: "client_email",
-      hint: "Remove client_email: key_file already names the account.",
-    });
+    throw inputError(
+      "DYNO_CONFIG_INVALID",
+      `client_email ${clientEmail} differs from the client_email in key_file (${file.client_email})`,
+      {
+        path: "client_email",
+        hint: "Remove client_email: key_file already names the account.",
+      },
+    );
   }
   return { clientEmail: file.client_email, privateKey: checkedPrivateKey(file.private_key, "key_file") };
 }
@@ -94,7 +104,10 @@ function fromKeyFile(keyFile: string, clientEmail: string | undefined, cwd: stri
 export function checkedPrivateKey(raw: string, path: "key" | "key_file"): string {
   const fail = (message: string, hint = KEY_HINT) => inputError("DYNO_CONFIG_INVALID", message, { path, hint });
   if (raw.trim().startsWith("{")) {
-    throw fail(`${path} is not a PEM private key (it looks like a whole JSON key file)`, "Set key_file to the JSON file's path, or key to its private_key only.");
+    throw fail(
+      `${path} is not a PEM private key (it looks like a whole JSON key file)`,
+      "Set key_file to the JSON file's path, or key to its private_key only.",
+    );
   }
   const pem = normalizePem(raw);
   if (!pem) throw fail(`${path} is not a PEM private key`);
@@ -106,8 +119,12 @@ export function checkedPrivateKey(raw: string, path: "key" | "key_file"): string
     type = createPrivateKey({ key: pem, format: "pem" }).asymmetricKeyType;
   } catch {
     throw fail(
-      pem.startsWith("-----BEGIN ENCRYPTED") ? `${path} is an encrypted private key` : `${path} is not a valid PEM private key (it does not parse)`,
-      pem.startsWith("-----BEGIN ENCRYPTED") ? "Google's service-account keys are not encrypted: use the private_key from the JSON key file as is." : KEY_HINT,
+      pem.startsWith("-----BEGIN ENCRYPTED")
+        ? `${path} is an encrypted private key`
+        : `${path} is not a valid PEM private key (it does not parse)`,
+      pem.startsWith("-----BEGIN ENCRYPTED")
+        ? "Google's service-account keys are not encrypted: use the private_key from the JSON key file as is."
+        : KEY_HINT,
     );
   }
   if (type !== "rsa") throw fail(`${path} is an ${type ?? "unknown"} key; Google service-account keys are RSA (RS256)`);

@@ -25,8 +25,13 @@ testPlugin(
       { options: { view_id: "12345678" }, path: "" },
     ],
     async setup() {
-      const oauth = await startGoogleOAuthFake({ serviceAccounts: [{ clientEmail: CLIENT_EMAIL, publicKey: KEY.publicKey }] });
-      const api = await startAnalyticsDataFake({ oauth, properties: [{ id: PROPERTY_ID, activeUsers: 312, viewers: [CLIENT_EMAIL] }] });
+      const oauth = await startGoogleOAuthFake({
+        serviceAccounts: [{ clientEmail: CLIENT_EMAIL, publicKey: KEY.publicKey }],
+      });
+      const api = await startAnalyticsDataFake({
+        oauth,
+        properties: [{ id: PROPERTY_ID, activeUsers: 312, viewers: [CLIENT_EMAIL] }],
+      });
       return {
         options: { api_root: api.url, token_url: oauth.tokenUrl },
         close: async () => {

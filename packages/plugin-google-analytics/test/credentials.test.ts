@@ -80,9 +80,21 @@ describe("a bad key fails in create, before any network call", () => {
   const body = KEY.pem.split("\n").slice(1, -2).join("\n");
   const cases: [string, string, RegExp][] = [
     ["garbage", "not a key at all", /key is not a PEM private key/],
-    ["a corrupted body", `-----BEGIN PRIVATE KEY-----\n${body.slice(0, 200)}AAAA${body.slice(260)}\n-----END PRIVATE KEY-----\n`, /does not parse/],
-    ["a truncated key", `-----BEGIN PRIVATE KEY-----\n${body.slice(0, 300)}\n-----END PRIVATE KEY-----`, /does not parse/],
-    ["a public key", KEY.publicKey.export({ type: "spki", format: "pem" }) as string, /is a PEM public key, not a private key/],
+    [
+      "a corrupted body",
+      `-----BEGIN PRIVATE KEY-----\n${body.slice(0, 200)}AAAA${body.slice(260)}\n-----END PRIVATE KEY-----\n`,
+      /does not parse/,
+    ],
+    [
+      "a truncated key",
+      `-----BEGIN PRIVATE KEY-----\n${body.slice(0, 300)}\n-----END PRIVATE KEY-----`,
+      /does not parse/,
+    ],
+    [
+      "a public key",
+      KEY.publicKey.export({ type: "spki", format: "pem" }) as string,
+      /is a PEM public key, not a private key/,
+    ],
     [
       "an EC key",
       generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }) as string,
@@ -119,7 +131,11 @@ describe("a bad key fails in create, before any network call", () => {
 describe("key_file", () => {
   it("reads the service account's JSON key file", async () => {
     world = await startWorld();
-    const instance = await world.create({ key: undefined, client_email: undefined, key_file: keyFile("sa.json", serviceAccountJson) });
+    const instance = await world.create({
+      key: undefined,
+      client_email: undefined,
+      key_file: keyFile("sa.json", serviceAccountJson),
+    });
 
     expect(await instance.retrieve(NEVER)).toBe(312);
     expect(world.oauth.requests).toEqual([{ status: 200, clientEmail: CLIENT_EMAIL }]);
@@ -147,20 +163,31 @@ describe("key_file", () => {
   it("does not quote a broken file (it holds the key)", async () => {
     world = await startWorld();
     const broken = JSON.stringify(serviceAccountJson).replace('"client_email"', "client_email");
-    const error = await configError(world, { key: undefined, client_email: undefined, key_file: keyFile("broken.json", broken) });
+    const error = await configError(world, {
+      key: undefined,
+      client_email: undefined,
+      key_file: keyFile("broken.json", broken),
+    });
     expect(error.message).toMatch(/is not valid JSON$/);
   });
 
   it("refuses credentials that are not a service account's", async () => {
     world = await startWorld();
     const user = { type: "authorized_user", client_id: "x", client_secret: "y", refresh_token: "z" };
-    const error = await configError(world, { key: undefined, client_email: undefined, key_file: keyFile("user.json", user) });
+    const error = await configError(world, {
+      key: undefined,
+      client_email: undefined,
+      key_file: keyFile("user.json", user),
+    });
     expect(error.message).toContain('"authorized_user" credential, not a service-account key');
   });
 
   it("refuses a bad key inside the file", async () => {
     world = await startWorld();
-    const file = keyFile("badkey.json", { ...serviceAccountJson, private_key: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n" });
+    const file = keyFile("badkey.json", {
+      ...serviceAccountJson,
+      private_key: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+    });
     const error = await configError(world, { key: undefined, client_email: undefined, key_file: file });
     expect(error.path).toBe("key_file");
     expect(world.http.calls).toEqual([]);
@@ -170,6 +197,9 @@ describe("key_file", () => {
     world = await startWorld();
     const file = keyFile("both.json", serviceAccountJson);
     expect((await configError(world, { key_file: file })).path).toBe("key_file");
-    expect((await configError(world, { key: undefined, client_email: "other@x.iam.gserviceaccount.com", key_file: file })).path).toBe("client_email");
+    expect(
+      (await configError(world, { key: undefined, client_email: "other@x.iam.gserviceaccount.com", key_file: file }))
+        .path,
+    ).toBe("client_email");
   });
 });

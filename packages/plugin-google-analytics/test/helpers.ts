@@ -103,7 +103,14 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 
 /** What core adds to a plugin's own options before `create`. */
 export function withSourceDefaults<T extends { interval: number }>(options: T) {
-  return { name: "google-analytics", type: "google-analytics", hysteresis_period: 0, outage_after: 300, timeout: 30, ...options };
+  return {
+    name: "google-analytics",
+    type: "google-analytics",
+    hysteresis_period: 0,
+    outage_after: 300,
+    timeout: 30,
+    ...options,
+  };
 }
 
 /** A signal that never aborts. */

@@ -20,7 +20,10 @@ describe("plugin definition", () => {
   });
 
   it("has a JSON Schema for `dynosaur schema` and editors", () => {
-    const schema = z.toJSONSchema(plugin.options, { io: "input" }) as { required: string[]; properties: Record<string, { default?: unknown }> };
+    const schema = z.toJSONSchema(plugin.options, { io: "input" }) as {
+      required: string[];
+      properties: Record<string, { default?: unknown }>;
+    };
     expect(schema.required.sort()).toEqual(["property_id", "users_per_dyno"]);
     expect(schema.properties.minutes?.default).toBe(5);
     expect(schema.properties.interval?.default).toBe(60);
@@ -39,13 +42,17 @@ describe("options", () => {
   });
 
   it("refuses an interval under 10 seconds, naming the realtime quota", () => {
-    expect(issues({ ...valid, interval: 9.5 })).toEqual([{ path: "interval", message: expect.stringMatching(/at least 10 seconds.*realtime .*quota/) }]);
+    expect(issues({ ...valid, interval: 9.5 })).toEqual([
+      { path: "interval", message: expect.stringMatching(/at least 10 seconds.*realtime .*quota/) },
+    ]);
     expect(issues({ ...valid, interval: 10 })).toEqual([]);
   });
 
   it("keeps minutes within a standard property's realtime window", () => {
     expect(issues({ ...valid, minutes: 0 })).toMatchObject([{ path: "minutes" }]);
-    expect(issues({ ...valid, minutes: 31 })).toEqual([{ path: "minutes", message: expect.stringContaining("at most 30") }]);
+    expect(issues({ ...valid, minutes: 31 })).toEqual([
+      { path: "minutes", message: expect.stringContaining("at most 30") },
+    ]);
     expect(issues({ ...valid, minutes: 2.5 })).toMatchObject([{ path: "minutes" }]);
     expect(issues({ ...valid, minutes: 30 })).toEqual([]);
   });
@@ -57,9 +64,15 @@ describe("options", () => {
   });
 
   it("explains ids that are not GA4 property ids", () => {
-    expect(issues({ ...valid, property_id: "G-ABC123XYZ" })).toEqual([{ path: "property_id", message: expect.stringContaining("measurement id") }]);
-    expect(issues({ ...valid, property_id: "UA-1234567-1" })).toEqual([{ path: "property_id", message: expect.stringContaining("Universal Analytics") }]);
-    expect(issues({ ...valid, property_id: "abc" })).toEqual([{ path: "property_id", message: expect.stringContaining("Admin > Property settings") }]);
+    expect(issues({ ...valid, property_id: "G-ABC123XYZ" })).toEqual([
+      { path: "property_id", message: expect.stringContaining("measurement id") },
+    ]);
+    expect(issues({ ...valid, property_id: "UA-1234567-1" })).toEqual([
+      { path: "property_id", message: expect.stringContaining("Universal Analytics") },
+    ]);
+    expect(issues({ ...valid, property_id: "abc" })).toEqual([
+      { path: "property_id", message: expect.stringContaining("Admin > Property settings") },
+    ]);
     expect(issues({ ...valid, property_id: "properties/123" })).toEqual([]);
   });
 
@@ -70,7 +83,13 @@ describe("options", () => {
 });
 
 describe("a seed-era config with analytics_view_id", () => {
-  const seed = { type: "GoogleAnalyticsPlugin", analytics_view_id: "ga:12345678", client_email: CLIENT_EMAIL, key: KEY.pem, users_per_dyno: 50 };
+  const seed = {
+    type: "GoogleAnalyticsPlugin",
+    analytics_view_id: "ga:12345678",
+    client_email: CLIENT_EMAIL,
+    key: KEY.pem,
+    users_per_dyno: 50,
+  };
 
   it("fails validation at analytics_view_id, saying what to write instead", () => {
     const { type: _, ...options } = seed;
@@ -85,8 +104,16 @@ describe("a seed-era config with analytics_view_id", () => {
 
   it("is refused by create as a config error too", async () => {
     // Core validates first; this guards embedders that call create directly.
-    const options = { ...plugin.options.parse(valid), analytics_view_id: "ga:12345678" } as unknown as ReturnType<typeof plugin.options.parse>;
-    const ctx = { name: "ga", logger: silentLogger, http: undefined as never, signal: new AbortController().signal, clock: new ManualClock() };
+    const options = { ...plugin.options.parse(valid), analytics_view_id: "ga:12345678" } as unknown as ReturnType<
+      typeof plugin.options.parse
+    >;
+    const ctx = {
+      name: "ga",
+      logger: silentLogger,
+      http: undefined as never,
+      signal: new AbortController().signal,
+      clock: new ManualClock(),
+    };
     await expect(async () => plugin.create(withSourceDefaults(options), ctx)).rejects.toMatchObject({
       code: "DYNO_CONFIG_INVALID",
       path: "analytics_view_id",

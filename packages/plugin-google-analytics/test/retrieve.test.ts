@@ -3,7 +3,17 @@ import type { AddressInfo } from "node:net";
 import { inspect } from "node:util";
 import { DynosaurError, PluginError } from "@dynosaur/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { CLIENT_EMAIL, KEY, keyFragments, NEVER, PROPERTY_ID, rsaKey, startWorld, type World, type WorldOptions } from "./helpers.js";
+import {
+  CLIENT_EMAIL,
+  KEY,
+  keyFragments,
+  NEVER,
+  PROPERTY_ID,
+  rsaKey,
+  startWorld,
+  type World,
+  type WorldOptions,
+} from "./helpers.js";
 
 let world: World | undefined;
 afterEach(async () => {
@@ -37,8 +47,15 @@ describe("reading realtime active users", () => {
     expect(instance.estimateDynos(312)).toBe(7);
     expect(w.oauth.requests).toEqual([{ status: 200, clientEmail: CLIENT_EMAIL }]);
     const [request] = w.api.requests;
-    expect(request).toMatchObject({ method: "POST", path: `/v1beta/properties/${PROPERTY_ID}:runRealtimeReport`, status: 200 });
-    expect(request?.body).toEqual({ metrics: [{ name: "activeUsers" }], minuteRanges: [{ startMinutesAgo: 4, endMinutesAgo: 0 }] });
+    expect(request).toMatchObject({
+      method: "POST",
+      path: `/v1beta/properties/${PROPERTY_ID}:runRealtimeReport`,
+      status: 200,
+    });
+    expect(request?.body).toEqual({
+      metrics: [{ name: "activeUsers" }],
+      minuteRanges: [{ startMinutesAgo: 4, endMinutesAgo: 0 }],
+    });
     expect(request?.accessToken).toBe(w.oauth.issued[0]?.accessToken);
     // The fake gzips for clients that accept it, as Google does: the reading above decoded it.
     expect(request?.acceptEncoding).toMatch(/gzip/);
@@ -50,7 +67,13 @@ describe("reading realtime active users", () => {
 
   it("counts users over the configured window", async () => {
     const w = await start({
-      properties: [{ id: PROPERTY_ID, viewers: [CLIENT_EMAIL], activeUsers: (r) => (r.startMinutesAgo + 1) * 100 + r.endMinutesAgo }],
+      properties: [
+        {
+          id: PROPERTY_ID,
+          viewers: [CLIENT_EMAIL],
+          activeUsers: (r) => (r.startMinutesAgo + 1) * 100 + r.endMinutesAgo,
+        },
+      ],
     });
     const instance = await w.create({ minutes: 10 });
 
@@ -95,14 +118,21 @@ describe("HTTP goes through ctx.http", () => {
     // No api_root/token_url: the plugin talks to Google's real hostnames, and only the
     // dispatcher knows to route them to the fakes. A request that bypassed it would miss both.
     const w = await start({
-      routes: (oauth, api) => ({ "https://oauth2.googleapis.com": oauth.origin, "https://analyticsdata.googleapis.com": api.origin }),
+      routes: (oauth, api) => ({
+        "https://oauth2.googleapis.com": oauth.origin,
+        "https://analyticsdata.googleapis.com": api.origin,
+      }),
     });
     const instance = await w.create({ api_root: undefined, token_url: undefined });
 
     expect(await instance.retrieve(NEVER)).toBe(312);
     expect(w.http.calls).toEqual([
       { origin: "https://oauth2.googleapis.com", method: "POST", path: "/token" },
-      { origin: "https://analyticsdata.googleapis.com", method: "POST", path: `/v1beta/properties/${PROPERTY_ID}:runRealtimeReport` },
+      {
+        origin: "https://analyticsdata.googleapis.com",
+        method: "POST",
+        path: `/v1beta/properties/${PROPERTY_ID}:runRealtimeReport`,
+      },
     ]);
     expect(w.oauth.requests).toHaveLength(1);
     expect(w.api.requests).toHaveLength(1);
@@ -119,7 +149,10 @@ describe("access tokens", () => {
     await instance.retrieve(NEVER);
 
     expect(w.oauth.requests).toHaveLength(1);
-    expect(w.api.requests.map((r) => r.accessToken)).toEqual([w.oauth.issued[0]?.accessToken, w.oauth.issued[0]?.accessToken]);
+    expect(w.api.requests.map((r) => r.accessToken)).toEqual([
+      w.oauth.issued[0]?.accessToken,
+      w.oauth.issued[0]?.accessToken,
+    ]);
   });
 
   it("gets a new token before the old one expires, by the scaler's clock", async () => {
@@ -250,7 +283,9 @@ describe("errors a user can act on", () => {
   });
 
   it("429: names the exhausted quota and backs off until the next poll", async () => {
-    const w = await start({ properties: [{ id: PROPERTY_ID, activeUsers: 7, viewers: [CLIENT_EMAIL], realtimeTokensLeft: 1 }] });
+    const w = await start({
+      properties: [{ id: PROPERTY_ID, activeUsers: 7, viewers: [CLIENT_EMAIL], realtimeTokensLeft: 1 }],
+    });
     const instance = await w.create({ interval: 30 });
     expect(await instance.retrieve(NEVER)).toBe(7);
 
@@ -300,7 +335,11 @@ describe("errors a user can act on", () => {
 describe("secrets", () => {
   it("never puts the private key or an access token in errors or logs", async () => {
     const errors: unknown[] = [];
-    const collect = async (options: WorldOptions, prepare?: (w: World) => void, overrides?: Record<string, unknown>) => {
+    const collect = async (
+      options: WorldOptions,
+      prepare?: (w: World) => void,
+      overrides?: Record<string, unknown>,
+    ) => {
       const w = await startWorld(options);
       try {
         const instance = await w.create(overrides);
@@ -315,7 +354,9 @@ describe("secrets", () => {
     const runs = [
       await collect({ expiresIn: 0 }), // 401 twice
       await collect({ properties: [{ id: PROPERTY_ID, activeUsers: 1, viewers: [] }] }), // 403
-      await collect({}, (w) => w.api.failNext({ code: 429, message: "Exhausted concurrent requests quota.", status: "RESOURCE_EXHAUSTED" })),
+      await collect({}, (w) =>
+        w.api.failNext({ code: 429, message: "Exhausted concurrent requests quota.", status: "RESOURCE_EXHAUSTED" }),
+      ),
       await collect({ publicKey: rsaKey().publicKey }), // invalid_grant
       await collect({}, (w) => w.oauth.revokeAll()), // 401 then success (logs a warning)
     ];

@@ -15,14 +15,22 @@ export default definePlugin({
   type: "newrelic",
   aliases: ["NewRelicPlugin"],
   unit: "requests/min",
-  description: "Web requests per minute of a New Relic APM app (NRQL via NerdGraph); needs ceil(rpm / rpm_per_dyno) dynos.",
+  description:
+    "Web requests per minute of a New Relic APM app (NRQL via NerdGraph); needs ceil(rpm / rpm_per_dyno) dynos.",
   options: newRelicOptionsSchema,
   create(options, ctx) {
     const resolved = resolveOptions(options);
     if (!resolved.apiKey.startsWith("NRAK-")) {
-      ctx.logger.warn("api_key does not look like a New Relic User key (NRAK-...); NerdGraph rejects license, ingest and REST API keys");
+      ctx.logger.warn(
+        "api_key does not look like a New Relic User key (NRAK-...); NerdGraph rejects license, ingest and REST API keys",
+      );
     }
-    const client = createNerdGraphClient({ http: ctx.http, endpoint: resolved.endpoint, apiKey: resolved.apiKey, accountId: resolved.accountId });
+    const client = createNerdGraphClient({
+      http: ctx.http,
+      endpoint: resolved.endpoint,
+      apiKey: resolved.apiKey,
+      accountId: resolved.accountId,
+    });
     const { app } = resolved;
     // Once the app has shown traffic, a 0 is a quiet app, not a misspelled one.
     let appSeen = false;

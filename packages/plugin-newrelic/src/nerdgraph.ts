@@ -1,11 +1,12 @@
-import { type ErrorCode, PluginError, type PluginContext } from "@dynosaur/core";
+import { type ErrorCode, type PluginContext, PluginError } from "@dynosaur/core";
 import { quote } from "./nrql.js";
 
 /**
  * The one GraphQL operation we send. Account and query travel as variables, never pasted
  * into the document, so no app name or custom query can change the GraphQL itself.
  */
-export const NRQL_DOCUMENT = "query($accountId: Int!, $nrql: Nrql!) { actor { account(id: $accountId) { nrql(query: $nrql) { results } } } }";
+export const NRQL_DOCUMENT =
+  "query($accountId: Int!, $nrql: Nrql!) { actor { account(id: $accountId) { nrql(query: $nrql) { results } } } }";
 
 export interface NerdGraphClientOptions {
   /** Every request goes through it (core's `ctx.http`), never a global agent. */
@@ -32,7 +33,8 @@ export function createNerdGraphClient(options: NerdGraphClientOptions): NerdGrap
   // Credentials embedded in a proxy URL must not reach a message either.
   const where = `${endpoint.origin}${endpoint.pathname}`;
   const redact = (text: string) => text.split(apiKey).join("[redacted]");
-  const fail = (message: string, extra: { hint?: string; cause?: unknown; code?: ErrorCode } = {}) => new PluginError(redact(message), extra);
+  const fail = (message: string, extra: { hint?: string; cause?: unknown; code?: ErrorCode } = {}) =>
+    new PluginError(redact(message), extra);
 
   async function post(body: string, signal: AbortSignal): Promise<{ status: number; text: string }> {
     try {
@@ -65,14 +67,18 @@ export function createNerdGraphClient(options: NerdGraphClientOptions): NerdGrap
 
   function graphQLFailure(errors: NerdGraphError[], nrql: string): PluginError {
     const has = (test: (e: NerdGraphError, cls: string, path: string[]) => boolean) =>
-      errors.find((e) => test(e, String(e.extensions?.errorClass ?? ""), Array.isArray(e.path) ? e.path.map(String) : []));
+      errors.find((e) =>
+        test(e, String(e.extensions?.errorClass ?? ""), Array.isArray(e.path) ? e.path.map(String) : []),
+      );
     const describe = (e: NerdGraphError) => {
       const cls = e.extensions?.errorClass ?? e.extensions?.error_code ?? e.extensions?.code;
       const message = truncate(String(e.message ?? "no message"));
       return typeof cls === "string" && cls && !message.includes(cls) ? `${message} (${cls})` : message;
     };
 
-    const badKey = has((e, cls) => e.extensions?.error_code === "BAD_API_KEY" || cls === "UNAUTHORIZED" || cls === "UNAUTHENTICATED");
+    const badKey = has(
+      (e, cls) => e.extensions?.error_code === "BAD_API_KEY" || cls === "UNAUTHORIZED" || cls === "UNAUTHENTICATED",
+    );
     if (badKey) return badKeyError(describe(badKey));
 
     const timeout = has((_, cls) => cls === "TIMEOUT");
@@ -81,11 +87,17 @@ export function createNerdGraphClient(options: NerdGraphClientOptions): NerdGrap
         hint: "a transient NRDB slowdown: the next poll retries; a custom `nrql` may need a shorter window",
       });
     }
-    const account = has((_, cls, path) => cls === "FORBIDDEN" || cls === "NOT_FOUND" || cls === "ACCESS_DENIED" || path.at(-1) === "account");
+    const account = has(
+      (_, cls, path) =>
+        cls === "FORBIDDEN" || cls === "NOT_FOUND" || cls === "ACCESS_DENIED" || path.at(-1) === "account",
+    );
     if (account) {
-      return fail(`New Relic account ${accountId} is unknown or not accessible with this API key: ${describe(account)}`, {
-        hint: "check account_id (the number in New Relic's account picker / Administration > Access management > Accounts) and that the key's user can see that account",
-      });
+      return fail(
+        `New Relic account ${accountId} is unknown or not accessible with this API key: ${describe(account)}`,
+        {
+          hint: "check account_id (the number in New Relic's account picker / Administration > Access management > Accounts) and that the key's user can see that account",
+        },
+      );
     }
     const query = has((e, _, path) => path.includes("nrql") || /\bnrql\b/i.test(String(e.message)));
     if (query) {
@@ -104,7 +116,10 @@ export function createNerdGraphClient(options: NerdGraphClientOptions): NerdGrap
 
   return {
     async nrql(nrql, signal) {
-      const { status, text } = await post(JSON.stringify({ query: NRQL_DOCUMENT, variables: { accountId, nrql } }), signal);
+      const { status, text } = await post(
+        JSON.stringify({ query: NRQL_DOCUMENT, variables: { accountId, nrql } }),
+        signal,
+      );
       let json: unknown;
       try {
         json = JSON.parse(text);
@@ -115,7 +130,9 @@ export function createNerdGraphClient(options: NerdGraphClientOptions): NerdGrap
       const errors = Array.isArray(body.errors) ? (body.errors.filter(isRecord) as NerdGraphError[]) : [];
 
       if (status === 401 || status === 403) {
-        throw badKeyError(errors.length > 0 ? errors.map((e) => truncate(String(e.message))).join("; ") : `HTTP ${status}`);
+        throw badKeyError(
+          errors.length > 0 ? errors.map((e) => truncate(String(e.message))).join("; ") : `HTTP ${status}`,
+        );
       }
       if (status === 429) {
         throw fail(`New Relic rate-limited the NRQL query (HTTP 429)`, {
@@ -123,9 +140,12 @@ export function createNerdGraphClient(options: NerdGraphClientOptions): NerdGrap
         });
       }
       if (status >= 500) {
-        throw fail(`New Relic answered HTTP ${status} at ${where}: ${errors.length > 0 ? errors.map((e) => truncate(String(e.message))).join("; ") : "server error"}`, {
-          hint: "a New Relic outage or hiccup: the last good reading stands and the next poll retries",
-        });
+        throw fail(
+          `New Relic answered HTTP ${status} at ${where}: ${errors.length > 0 ? errors.map((e) => truncate(String(e.message))).join("; ") : "server error"}`,
+          {
+            hint: "a New Relic outage or hiccup: the last good reading stands and the next poll retries",
+          },
+        );
       }
       if (json === undefined) {
         throw fail(`New Relic answered HTTP ${status} at ${where} with a body that is not JSON: ${truncate(text)}`, {

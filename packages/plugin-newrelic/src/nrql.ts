@@ -46,20 +46,31 @@ export function singleNumber(results: unknown, nrql: string): number {
     throw new PluginError(`New Relic returned no results for ${quote(nrql)}`, { hint });
   }
   if (results.length > 1) {
-    throw new PluginError(`New Relic returned ${results.length} result rows for ${quote(nrql)}; expected one`, { hint });
+    throw new PluginError(`New Relic returned ${results.length} result rows for ${quote(nrql)}; expected one`, {
+      hint,
+    });
   }
   const row = results[0];
-  const entries = row !== null && typeof row === "object" ? Object.entries(row).filter(([k]) => !ROW_METADATA.has(k)) : [];
+  const entries =
+    row !== null && typeof row === "object" ? Object.entries(row).filter(([k]) => !ROW_METADATA.has(k)) : [];
   if (entries.length !== 1) {
     const names = entries.map(([k]) => k).join(", ") || "none";
-    throw new PluginError(`New Relic returned ${entries.length} values (${names}) for ${quote(nrql)}; expected one`, { hint });
+    throw new PluginError(`New Relic returned ${entries.length} values (${names}) for ${quote(nrql)}; expected one`, {
+      hint,
+    });
   }
   const [name, value] = entries[0]!;
   if (value === null || value === undefined) {
-    throw new PluginError(`New Relic returned no value (${name}: null) for ${quote(nrql)}: no data in the query's time window`, { hint });
+    throw new PluginError(
+      `New Relic returned no value (${name}: null) for ${quote(nrql)}: no data in the query's time window`,
+      { hint },
+    );
   }
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new PluginError(`New Relic returned ${JSON.stringify(value)} for ${name} in ${quote(nrql)}; expected a number >= 0`, { hint });
+    throw new PluginError(
+      `New Relic returned ${JSON.stringify(value)} for ${name} in ${quote(nrql)}; expected a number >= 0`,
+      { hint },
+    );
   }
   return value;
 }

@@ -101,18 +101,28 @@ export function resolveOptions(options: NewRelicOptions): ResolvedOptions {
 
   const accountId = toId(options.account_id, "account_id");
   const app: AppSelector | undefined =
-    options.app_name !== undefined ? { name: options.app_name } : appIdRaw !== undefined ? { id: toId(appIdRaw, "app_id") } : undefined;
+    options.app_name !== undefined
+      ? { name: options.app_name }
+      : appIdRaw !== undefined
+        ? { id: toId(appIdRaw, "app_id") }
+        : undefined;
   const nrql = app ? throughputQuery(app, options.window_minutes) : (options.nrql as string);
 
   const endpoint = new URL(options.endpoint ?? REGION_ENDPOINTS[options.region]);
   if (endpoint.protocol !== "https:" && endpoint.protocol !== "http:") {
-    throw inputError("DYNO_CONFIG_INVALID", `endpoint: expected an http(s) URL, got ${endpoint.protocol}`, { path: "endpoint" });
+    throw inputError("DYNO_CONFIG_INVALID", `endpoint: expected an http(s) URL, got ${endpoint.protocol}`, {
+      path: "endpoint",
+    });
   }
   return { apiKey, accountId, endpoint, nrql, app, rpmPerDyno: options.rpm_per_dyno };
 }
 
 /** The value of `name` or of its seed-era alias; both at once is an error. */
-function pick<K extends keyof NewRelicOptions, A extends keyof NewRelicOptions>(options: NewRelicOptions, name: K, alias: A) {
+function pick<K extends keyof NewRelicOptions, A extends keyof NewRelicOptions>(
+  options: NewRelicOptions,
+  name: K,
+  alias: A,
+) {
   const value = options[name] as NewRelicOptions[K] | NewRelicOptions[A];
   if (value !== undefined && options[alias] !== undefined) {
     throw inputError("DYNO_CONFIG_INVALID", `${alias} is the seed-era name of ${name}: give only one of them`, {
@@ -127,7 +137,11 @@ function toId(value: number | string, path: string): number {
   const n = typeof value === "number" ? value : Number(value);
   // NerdGraph's Int is 32-bit: a larger number cannot be an id and would be refused anyway.
   if (!Number.isSafeInteger(n) || n <= 0 || n > MAX_GRAPHQL_INT) {
-    throw inputError("DYNO_CONFIG_INVALID", `${path}: expected a positive whole number up to ${MAX_GRAPHQL_INT}, got ${value}`, { path });
+    throw inputError(
+      "DYNO_CONFIG_INVALID",
+      `${path}: expected a positive whole number up to ${MAX_GRAPHQL_INT}, got ${value}`,
+      { path },
+    );
   }
   return n;
 }

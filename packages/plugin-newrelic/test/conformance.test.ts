@@ -23,7 +23,11 @@ testPlugin(
       { options: { app_nmae: "shop-web" }, path: "" },
     ],
     async setup() {
-      const fake = await startNerdGraphFake({ apiKey: USER_KEY, accountId: ACCOUNT_ID, apps: [{ name: "shop-web", id: 42, rpm: 1234.5 }] });
+      const fake = await startNerdGraphFake({
+        apiKey: USER_KEY,
+        accountId: ACCOUNT_ID,
+        apps: [{ name: "shop-web", id: 42, rpm: 1234.5 }],
+      });
       return { options: { endpoint: fake.endpoint }, close: () => fake.close() };
     },
   },

@@ -1,4 +1,12 @@
-import { type DynosaurError, type Logger, ManualClock, memoryLogger, type PluginContext, type PluginInstance, PluginError } from "@dynosaur/core";
+import {
+  type DynosaurError,
+  type Logger,
+  ManualClock,
+  memoryLogger,
+  type PluginContext,
+  PluginError,
+  type PluginInstance,
+} from "@dynosaur/core";
 import { Agent, type Dispatcher } from "undici";
 import { expect } from "vitest";
 import plugin from "../src/index.js";
@@ -17,10 +25,24 @@ export interface Harness {
 export async function createInstance(raw: Record<string, unknown>, http: Dispatcher = new Agent()): Promise<Harness> {
   const logger = memoryLogger();
   const shutdown = new AbortController();
-  const ctx: PluginContext = { name: "newrelic", logger: logger as Logger, http, signal: shutdown.signal, clock: new ManualClock() };
+  const ctx: PluginContext = {
+    name: "newrelic",
+    logger: logger as Logger,
+    http,
+    signal: shutdown.signal,
+    clock: new ManualClock(),
+  };
   const options = plugin.options.parse(raw);
   const instance = await plugin.create(
-    { ...options, name: "newrelic", type: "newrelic", interval: 60, hysteresis_period: 0, outage_after: 300, timeout: 30 },
+    {
+      ...options,
+      name: "newrelic",
+      type: "newrelic",
+      interval: 60,
+      hysteresis_period: 0,
+      outage_after: 300,
+      timeout: 30,
+    },
     ctx,
   );
   return { instance, logger, shutdown };
@@ -46,7 +68,10 @@ export async function expectFailure(promise: Promise<unknown>, pattern: RegExp):
 
 export function expectNoSecret(...things: unknown[]): void {
   for (const thing of things) {
-    const text = thing instanceof Error ? `${(thing as DynosaurError).format?.() ?? thing.message} ${thing.stack ?? ""} ${String(thing.cause ?? "")}` : String(thing);
+    const text =
+      thing instanceof Error
+        ? `${(thing as DynosaurError).format?.() ?? thing.message} ${thing.stack ?? ""} ${String(thing.cause ?? "")}`
+        : String(thing);
     expect(text).not.toContain(USER_KEY);
     expect(text).not.toContain(USER_KEY.slice(5));
   }

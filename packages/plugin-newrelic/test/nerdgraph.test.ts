@@ -32,7 +32,8 @@ beforeEach(async () => {
 afterEach(() => fake.close());
 
 /** The GraphQL variables of the `i`-th request the fake received. */
-const sentVariables = (i = 0) => (fake.requests[i]!.body as { variables: { accountId: unknown; nrql: string } }).variables;
+const sentVariables = (i = 0) =>
+  (fake.requests[i]!.body as { variables: { accountId: unknown; nrql: string } }).variables;
 
 const base = () => ({ api_key: USER_KEY, account_id: ACCOUNT_ID, endpoint: fake.endpoint, rpm_per_dyno: 500 });
 
@@ -95,7 +96,10 @@ describe("reading web throughput", () => {
 
 describe("zero, empty and null", () => {
   it("a custom query's numeric 0 is a real 0", async () => {
-    const { instance } = await createInstance({ ...base(), nrql: "SELECT count(*) AS 'rpm' FROM Transaction SINCE 5 minutes ago" });
+    const { instance } = await createInstance({
+      ...base(),
+      nrql: "SELECT count(*) AS 'rpm' FROM Transaction SINCE 5 minutes ago",
+    });
     expect(await instance.retrieve(never())).toBe(0);
   });
 
@@ -109,7 +113,10 @@ describe("zero, empty and null", () => {
 
   it("0 for an app New Relic has never seen is a failure naming the app, not 0", async () => {
     const { instance } = await createInstance({ ...base(), app_name: "shop-wbe" });
-    const e = await expectFailure(instance.retrieve(never()), /no transactions for app_name 'shop-wbe'.*account 1234567|account 1234567.*app_name 'shop-wbe'/);
+    const e = await expectFailure(
+      instance.retrieve(never()),
+      /no transactions for app_name 'shop-wbe'.*account 1234567|account 1234567.*app_name 'shop-wbe'/,
+    );
     expect(e.hint).toMatch(/app_name/);
   });
 
@@ -119,7 +126,10 @@ describe("zero, empty and null", () => {
   });
 
   it("results: [] is a failure, not 0", async () => {
-    const { instance } = await createInstance({ ...base(), nrql: "SELECT rate(count(*), 1 minute) FROM Transaction TIMESERIES SINCE 5 minutes ago" });
+    const { instance } = await createInstance({
+      ...base(),
+      nrql: "SELECT rate(count(*), 1 minute) FROM Transaction TIMESERIES SINCE 5 minutes ago",
+    });
     await expectFailure(instance.retrieve(never()), /no results/);
   });
 
@@ -129,9 +139,15 @@ describe("zero, empty and null", () => {
   });
 
   it("a query returning several rows or several values is refused", async () => {
-    const facet = await createInstance({ ...base(), nrql: "SELECT count(*) FROM Transaction FACET appName SINCE 5 minutes ago" });
+    const facet = await createInstance({
+      ...base(),
+      nrql: "SELECT count(*) FROM Transaction FACET appName SINCE 5 minutes ago",
+    });
     await expectFailure(facet.instance.retrieve(never()), /2 result rows/);
-    const two = await createInstance({ ...base(), nrql: "SELECT 1 AS 'a', 2 AS 'b' FROM Transaction SINCE 5 minutes ago" });
+    const two = await createInstance({
+      ...base(),
+      nrql: "SELECT 1 AS 'a', 2 AS 'b' FROM Transaction SINCE 5 minutes ago",
+    });
     await expectFailure(two.instance.retrieve(never()), /2 values \(a, b\)/);
   });
 });
@@ -152,7 +168,10 @@ describe("NerdGraph errors (HTTP 200 with errors[])", () => {
   it("an NRQL syntax error shows the query", async () => {
     const nrql = "SELEKT count(*) FROM Transaction";
     const { instance } = await createInstance({ ...base(), nrql });
-    const e = await expectFailure(instance.retrieve(never()), /rejected the NRQL query `SELEKT count\(\*\) FROM Transaction`: NRQL Syntax Error/);
+    const e = await expectFailure(
+      instance.retrieve(never()),
+      /rejected the NRQL query `SELEKT count\(\*\) FROM Transaction`: NRQL Syntax Error/,
+    );
     expect(e.message).toMatch(/INVALID_INPUT/);
   });
 
@@ -209,21 +228,43 @@ describe("the fake rejects what NerdGraph rejects", () => {
   type Answer = { status: number; json: { errors: Array<{ message: string; extensions: Record<string, string> }> } };
   // Plain fetch on purpose: these requests probe the fake itself, not the plugin.
   const post = (headers: Record<string, string>, body: string): Promise<Answer> =>
-    fetch(fake.endpoint, { method: "POST", headers, body }).then(async (r) => ({ status: r.status, json: (await r.json()) as Answer["json"] }));
-  const good = () => JSON.stringify({ query: NRQL_DOCUMENT, variables: { accountId: ACCOUNT_ID, nrql: throughputQuery({ name: "shop-web" }, 5) } });
+    fetch(fake.endpoint, { method: "POST", headers, body }).then(async (r) => ({
+      status: r.status,
+      json: (await r.json()) as Answer["json"],
+    }));
+  const good = () =>
+    JSON.stringify({
+      query: NRQL_DOCUMENT,
+      variables: { accountId: ACCOUNT_ID, nrql: throughputQuery({ name: "shop-web" }, 5) },
+    });
 
   it("answers the plugin's own request", async () => {
     const r: unknown = await post({ "api-key": USER_KEY, "content-type": "application/json" }, good());
-    expect(r).toEqual({ status: 200, json: { data: { actor: { account: { nrql: { results: [{ rpm: 1234.5 }] } } } } } });
+    expect(r).toEqual({
+      status: 200,
+      json: { data: { actor: { account: { nrql: { results: [{ rpm: 1234.5 }] } } } } },
+    });
   });
 
   it("refuses a missing key, a non-JSON body type, values pasted into the document and a string accountId", async () => {
-    expect((await post({ "content-type": "application/json" }, good())).json.errors[0]?.extensions.error_code).toBe("BAD_API_KEY");
+    expect((await post({ "content-type": "application/json" }, good())).json.errors[0]?.extensions.error_code).toBe(
+      "BAD_API_KEY",
+    );
     expect((await post({ "api-key": USER_KEY, "content-type": "text/plain" }, good())).status).toBe(415);
-    const pasted = JSON.stringify({ query: `{ actor { account(id: ${ACCOUNT_ID}) { nrql(query: "SELECT 1") { results } } } }` });
-    expect((await post({ "api-key": USER_KEY, "content-type": "application/json" }, pasted)).json.errors[0]?.extensions.errorClass).toBe("INVALID_INPUT");
-    const stringId = JSON.stringify({ query: NRQL_DOCUMENT, variables: { accountId: String(ACCOUNT_ID), nrql: "SELECT 1" } });
-    expect((await post({ "api-key": USER_KEY, "content-type": "application/json" }, stringId)).json.errors[0]?.message).toMatch(/\$accountId of type Int!/);
+    const pasted = JSON.stringify({
+      query: `{ actor { account(id: ${ACCOUNT_ID}) { nrql(query: "SELECT 1") { results } } } }`,
+    });
+    expect(
+      (await post({ "api-key": USER_KEY, "content-type": "application/json" }, pasted)).json.errors[0]?.extensions
+        .errorClass,
+    ).toBe("INVALID_INPUT");
+    const stringId = JSON.stringify({
+      query: NRQL_DOCUMENT,
+      variables: { accountId: String(ACCOUNT_ID), nrql: "SELECT 1" },
+    });
+    expect(
+      (await post({ "api-key": USER_KEY, "content-type": "application/json" }, stringId)).json.errors[0]?.message,
+    ).toMatch(/\$accountId of type Int!/);
   });
 });
 

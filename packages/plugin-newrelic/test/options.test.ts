@@ -56,21 +56,27 @@ describe("region and endpoint", () => {
 
   it("endpoint overrides the region", async () => {
     const agent = onlyOrigin("https://nerdgraph-proxy.example", 30);
-    const { instance } = await createInstance({ ...base, region: "eu", endpoint: "https://nerdgraph-proxy.example/graphql", app_name: "shop" }, agent);
+    const { instance } = await createInstance(
+      { ...base, region: "eu", endpoint: "https://nerdgraph-proxy.example/graphql", app_name: "shop" },
+      agent,
+    );
     expect(await instance.retrieve(never())).toBe(30);
   });
 
   it("publishes the real endpoints", () => {
-    expect(REGION_ENDPOINTS).toEqual({ us: "https://api.newrelic.com/graphql", eu: "https://api.eu.newrelic.com/graphql" });
+    expect(REGION_ENDPOINTS).toEqual({
+      us: "https://api.newrelic.com/graphql",
+      eu: "https://api.eu.newrelic.com/graphql",
+    });
   });
 
   it("HTTP 401 and 429 are explained", async () => {
     const agent = new MockAgent();
     agent.disableNetConnect();
     const pool = agent.get("https://api.newrelic.com");
-    pool
-      .intercept({ path: "/graphql", method: "POST" })
-      .reply(401, { errors: [{ extensions: { error_code: "BAD_API_KEY" }, message: "Bad API Key or no API Key provided" }] });
+    pool.intercept({ path: "/graphql", method: "POST" }).reply(401, {
+      errors: [{ extensions: { error_code: "BAD_API_KEY" }, message: "Bad API Key or no API Key provided" }],
+    });
     pool.intercept({ path: "/graphql", method: "POST" }).reply(429, { errors: [{ message: "Too Many Requests" }] });
     const { instance } = await createInstance({ ...base, app_name: "shop" }, agent);
     const bad = await expectFailure(instance.retrieve(never()), /rejected the API key/);
@@ -81,7 +87,10 @@ describe("region and endpoint", () => {
   it("a body that is not JSON (a proxy's error page) is a clear failure", async () => {
     const agent = new MockAgent();
     agent.disableNetConnect();
-    agent.get("https://api.newrelic.com").intercept({ path: "/graphql", method: "POST" }).reply(200, "<html>hello</html>");
+    agent
+      .get("https://api.newrelic.com")
+      .intercept({ path: "/graphql", method: "POST" })
+      .reply(200, "<html>hello</html>");
     const { instance } = await createInstance({ ...base, app_name: "shop" }, agent);
     await expectFailure(instance.retrieve(never()), /not JSON/);
   });
@@ -93,11 +102,15 @@ describe("what to read: app_name, app_id or nrql", () => {
     const two = await inputErrorOf({ ...base, app_name: "shop", nrql: "SELECT 1" });
     expect(two.message).toMatch(/app_name and nrql are all set/);
     expect(two.path).toBe("nrql");
-    expect((await inputErrorOf({ ...base, app_name: "shop", app_id: 1, nrql: "x" })).message).toMatch(/app_name and app_id and nrql/);
+    expect((await inputErrorOf({ ...base, app_name: "shop", app_id: 1, nrql: "x" })).message).toMatch(
+      /app_name and app_id and nrql/,
+    );
   });
 
   it("rejects ids that cannot be NerdGraph Ints", async () => {
-    expect((await inputErrorOf({ ...base, account_id: String(2 ** 31), app_name: "s" })).message).toMatch(/account_id: expected a positive whole number/);
+    expect((await inputErrorOf({ ...base, account_id: String(2 ** 31), app_name: "s" })).message).toMatch(
+      /account_id: expected a positive whole number/,
+    );
     expect(() => plugin.options.parse({ ...base, account_id: "12a", app_name: "s" })).toThrow();
     expect(() => plugin.options.parse({ ...base, app_id: -1 })).toThrow();
   });
@@ -114,7 +127,10 @@ describe("what to read: app_name, app_id or nrql", () => {
 describe("seed-era option names", () => {
   it("key and appid stand for api_key and app_id", async () => {
     const agent = onlyOrigin("https://api.newrelic.com", 1500);
-    const { instance } = await createInstance({ key: USER_KEY, appid: 42, account_id: ACCOUNT_ID, rpm_per_dyno: 500 }, agent);
+    const { instance } = await createInstance(
+      { key: USER_KEY, appid: 42, account_id: ACCOUNT_ID, rpm_per_dyno: 500 },
+      agent,
+    );
     expect(await instance.retrieve(never())).toBe(1500);
     expect(instance.estimateDynos(1500)).toBe(3);
   });
@@ -140,9 +156,24 @@ describe("the definition", () => {
     expect(plugin.type).toBe("newrelic");
     expect(plugin.aliases).toEqual(["NewRelicPlugin"]);
     expect(plugin.unit).toBe("requests/min");
-    const schema = z.toJSONSchema(plugin.options, { io: "input" }) as { properties: Record<string, unknown>; required: string[] };
+    const schema = z.toJSONSchema(plugin.options, { io: "input" }) as {
+      properties: Record<string, unknown>;
+      required: string[];
+    };
     expect(Object.keys(schema.properties)).toEqual(
-      expect.arrayContaining(["api_key", "key", "account_id", "region", "endpoint", "app_name", "app_id", "appid", "nrql", "window_minutes", "rpm_per_dyno"]),
+      expect.arrayContaining([
+        "api_key",
+        "key",
+        "account_id",
+        "region",
+        "endpoint",
+        "app_name",
+        "app_id",
+        "appid",
+        "nrql",
+        "window_minutes",
+        "rpm_per_dyno",
+      ]),
     );
     expect(schema.required.sort()).toEqual(["account_id", "rpm_per_dyno"]);
   });

@@ -13,7 +13,8 @@ const WRITES: Record<string, string> = {
 // outlive the poll on our connection.
 const LOCK_FUNCTION = /^pg_(try_)?advisory_/i;
 
-const HINT = "write one SELECT (or WITH ... SELECT) returning one row with a number column `value` and optionally `busy`, e.g. SELECT count(*) AS value FROM jobs WHERE done_at IS NULL";
+const HINT =
+  "write one SELECT (or WITH ... SELECT) returning one row with a number column `value` and optionally `busy`, e.g. SELECT count(*) AS value FROM jobs WHERE done_at IS NULL";
 
 /**
  * Checks with PostgreSQL's own parser (libpg-query) that `query` is one read-only SELECT and
@@ -28,10 +29,13 @@ export async function checkReadOnlyQuery(query: string): Promise<string> {
     result = await parse(query);
   } catch (e) {
     const position = (e as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition;
-    throw refuse(`${e instanceof Error ? e.message : String(e)}${typeof position === "number" ? ` (at character ${position + 1})` : ""}`);
+    throw refuse(
+      `${e instanceof Error ? e.message : String(e)}${typeof position === "number" ? ` (at character ${position + 1})` : ""}`,
+    );
   }
   const statements = result.stmts ?? [];
-  if (statements.length !== 1) throw refuse(statements.length === 0 ? "it is empty" : `it has ${statements.length} statements; one is allowed`);
+  if (statements.length !== 1)
+    throw refuse(statements.length === 0 ? "it is empty" : `it has ${statements.length} statements; one is allowed`);
   const [entry] = statements as [{ stmt?: Record<string, unknown>; stmt_location?: number; stmt_len?: number }];
   const kind = Object.keys(entry.stmt ?? {})[0] ?? "nothing";
   if (kind !== "SelectStmt") throw refuse(`it is ${kind.replace(/Stmt$/, "").toUpperCase()}, not a SELECT`);
@@ -42,7 +46,10 @@ export async function checkReadOnlyQuery(query: string): Promise<string> {
 }
 
 function refuse(why: string) {
-  return inputError("DYNO_CONFIG_INVALID", `query: not a single read-only SELECT: ${why}`, { path: "query", hint: HINT });
+  return inputError("DYNO_CONFIG_INVALID", `query: not a single read-only SELECT: ${why}`, {
+    path: "query",
+    hint: HINT,
+  });
 }
 
 function findWrite(node: unknown): string | undefined {
@@ -74,13 +81,18 @@ function functionName(call: unknown): string | undefined {
 /** The reading in the row the query returned: `value`, and `busy` when it has one. */
 export function readingFromRows(rows: Record<string, unknown>[]): Reading {
   if (rows.length !== 1) {
-    throw new PluginError(`the query returned ${rows.length} rows; expected exactly one`, { hint: "aggregate to one row (count(*), max(...)) and leave out GROUP BY" });
+    throw new PluginError(`the query returned ${rows.length} rows; expected exactly one`, {
+      hint: "aggregate to one row (count(*), max(...)) and leave out GROUP BY",
+    });
   }
   const row = rows[0]!;
   if (!("value" in row)) {
-    throw new PluginError(`the query returned the columns ${Object.keys(row).join(", ") || "(none)"}, but no column named value`, {
-      hint: "name the number column: SELECT count(*) AS value ...",
-    });
+    throw new PluginError(
+      `the query returned the columns ${Object.keys(row).join(", ") || "(none)"}, but no column named value`,
+      {
+        hint: "name the number column: SELECT count(*) AS value ...",
+      },
+    );
   }
   const value = toNumber(row.value, "value");
   return "busy" in row ? { value, busy: toNumber(row.busy, "busy") } : { value };
@@ -90,9 +102,15 @@ function toNumber(raw: unknown, column: string): number {
   // pg returns bigint and numeric as strings, so that no precision is lost; ours fit a double.
   const value = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new PluginError(`the query returned ${raw === null ? "NULL" : JSON.stringify(raw)} for ${column}; expected a number >= 0`, {
-      hint: raw === null ? `wrap it in COALESCE(..., 0): an empty queue must read 0` : `make ${column} a count or a number of seconds`,
-    });
+    throw new PluginError(
+      `the query returned ${raw === null ? "NULL" : JSON.stringify(raw)} for ${column}; expected a number >= 0`,
+      {
+        hint:
+          raw === null
+            ? `wrap it in COALESCE(..., 0): an empty queue must read 0`
+            : `make ${column} a count or a number of seconds`,
+      },
+    );
   }
   return value;
 }

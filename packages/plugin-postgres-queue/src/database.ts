@@ -34,7 +34,13 @@ export class Database {
    * Runs one statement (with `values`) and returns its rows, or, for a text of several
    * statements without values, the rows of the one at `resultIndex`. Throws a PluginError.
    */
-  async query(text: string, values: unknown[] | undefined, signal: AbortSignal, schema?: Schema, resultIndex = 0): Promise<Row[]> {
+  async query(
+    text: string,
+    values: unknown[] | undefined,
+    signal: AbortSignal,
+    schema?: Schema,
+    resultIndex = 0,
+  ): Promise<Row[]> {
     const { target, timeoutSeconds } = this.#options;
     if (this.#closed) throw abortedError(target, timeoutSeconds);
     signal.throwIfAborted();
@@ -78,7 +84,9 @@ export class Database {
     // startup options) so PgBouncer, which refuses unknown startup parameters, still works.
     const statementMs = Math.max(100, Math.floor(timeoutSeconds * 900));
     // Rails writes UTC into `timestamp without time zone` columns: compare them in UTC.
-    await client.query(`SET statement_timeout = ${statementMs}; SET default_transaction_read_only = on; SET TimeZone = 'UTC'`);
+    await client.query(
+      `SET statement_timeout = ${statementMs}; SET default_transaction_read_only = on; SET TimeZone = 'UTC'`,
+    );
     if (this.#closed || this.#dropped.has(client)) {
       this.#drop(client);
       throw abortedError(target, timeoutSeconds);

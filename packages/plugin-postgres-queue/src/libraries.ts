@@ -38,7 +38,8 @@ export const goodJob: Library = {
   type: "good-job",
   name: "GoodJob 4.x",
   description: "Jobs waiting in GoodJob (Ruby, good_jobs table); depth or latency, plus running jobs.",
-  missingHint: "table good_jobs not found: check that url is the database of the Rails app that runs GoodJob, and that GoodJob's migrations ran (bin/rails g good_job:update && bin/rails db:migrate)",
+  missingHint:
+    "table good_jobs not found: check that url is the database of the Rails app that runs GoodJob, and that GoodJob's migrations ran (bin/rails g good_job:update && bin/rails db:migrate)",
   sql: () => {
     const waiting = "performed_at IS NULL AND locked_by_id IS NULL AND COALESCE(scheduled_at, created_at) <= now()";
     return `SELECT
@@ -60,7 +61,8 @@ WHERE finished_at IS NULL AND ${forQueues("queue_name")}`;
 export const solidQueue: Library = {
   type: "solid-queue",
   name: "Solid Queue 1.x",
-  description: "Jobs waiting in Solid Queue (Ruby, solid_queue_* tables); depth or latency, plus claimed (running) jobs.",
+  description:
+    "Jobs waiting in Solid Queue (Ruby, solid_queue_* tables); depth or latency, plus claimed (running) jobs.",
   missingHint:
     "table solid_queue_ready_executions not found: url must be the database Solid Queue writes to (with Rails 8 often a separate queue database, config.solid_queue.connects_to), and its schema must be loaded (bin/rails db:prepare)",
   sql: () => `SELECT
@@ -109,7 +111,8 @@ WHERE state IN ('created', 'retry', 'active') AND ${forQueues("name")}`;
 export const graphileWorker: Library = {
   type: "graphile-worker",
   name: "graphile-worker 0.16+",
-  description: "Jobs waiting in graphile-worker (Node.js, graphile_worker schema); depth or latency, plus locked (running) jobs.",
+  description:
+    "Jobs waiting in graphile-worker (Node.js, graphile_worker schema); depth or latency, plus locked (running) jobs.",
   defaultSchema: "graphile_worker",
   missingHint:
     "graphile-worker's jobs view not found: check url, and `schema` if the worker runs with its own schema option; graphile-worker creates it when it first starts (0.16 or later is needed)",

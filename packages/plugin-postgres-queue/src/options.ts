@@ -26,7 +26,9 @@ const jobsPerDyno = z
   .number()
   .positive()
   .optional()
-  .describe("With metric: depth (required then): waiting jobs one dyno clears in time. The estimate is ceil(depth / jobs_per_dyno).");
+  .describe(
+    "With metric: depth (required then): waiting jobs one dyno clears in time. The estimate is ceil(depth / jobs_per_dyno).",
+  );
 
 const latencyTarget = z
   .number()
@@ -59,7 +61,9 @@ export function withSchemaOption(defaultSchema: string) {
       .min(1)
       .max(63)
       .default(defaultSchema)
-      .describe(`PostgreSQL schema the library's tables live in (its own \`schema\` setting). Default: ${defaultSchema}.`),
+      .describe(
+        `PostgreSQL schema the library's tables live in (its own \`schema\` setting). Default: ${defaultSchema}.`,
+      ),
   });
 }
 
@@ -88,7 +92,11 @@ export type Rule = { metric: "depth"; jobsPerDyno: number } | { metric: "latency
  * Checks what a schema cannot: each metric needs its own option and refuses the other's
  * (a config that sets both is a mistake about which one applies).
  */
-export function resolveRule(options: { metric: "depth" | "latency"; jobs_per_dyno?: number | undefined; latency_target?: number | undefined }): Rule {
+export function resolveRule(options: {
+  metric: "depth" | "latency";
+  jobs_per_dyno?: number | undefined;
+  latency_target?: number | undefined;
+}): Rule {
   if (options.metric === "depth") {
     if (options.latency_target !== undefined) {
       throw inputError("DYNO_CONFIG_INVALID", "latency_target applies only with metric: latency, but metric is depth", {
@@ -97,10 +105,14 @@ export function resolveRule(options: { metric: "depth" | "latency"; jobs_per_dyn
       });
     }
     if (options.jobs_per_dyno === undefined) {
-      throw inputError("DYNO_CONFIG_INVALID", "jobs_per_dyno: required with metric: depth (how many waiting jobs one dyno clears in time)", {
-        path: "jobs_per_dyno",
-        hint: "e.g. jobs_per_dyno: 50; or set metric: latency with latency_target (seconds)",
-      });
+      throw inputError(
+        "DYNO_CONFIG_INVALID",
+        "jobs_per_dyno: required with metric: depth (how many waiting jobs one dyno clears in time)",
+        {
+          path: "jobs_per_dyno",
+          hint: "e.g. jobs_per_dyno: 50; or set metric: latency with latency_target (seconds)",
+        },
+      );
     }
     return { metric: "depth", jobsPerDyno: options.jobs_per_dyno };
   }
@@ -111,10 +123,14 @@ export function resolveRule(options: { metric: "depth" | "latency"; jobs_per_dyn
     });
   }
   if (options.latency_target === undefined) {
-    throw inputError("DYNO_CONFIG_INVALID", "latency_target: required with metric: latency (seconds a job may wait before more dynos start)", {
-      path: "latency_target",
-      hint: "e.g. latency_target: 30",
-    });
+    throw inputError(
+      "DYNO_CONFIG_INVALID",
+      "latency_target: required with metric: latency (seconds a job may wait before more dynos start)",
+      {
+        path: "latency_target",
+        hint: "e.g. latency_target: 30",
+      },
+    );
   }
   return { metric: "latency", latencyTarget: options.latency_target };
 }

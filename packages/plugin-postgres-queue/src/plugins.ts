@@ -15,7 +15,12 @@ const ESTIMATE_RULE =
   "from half the target to the target, dynos now; below half, one fewer; any waiting job with no dyno running asks for 1.";
 
 function openDatabase(options: { url: string } & SourceOptions, ctx: PluginContext): Database {
-  return new Database({ target: parseTarget(options.url), sourceName: options.name, timeoutSeconds: options.timeout, logger: ctx.logger });
+  return new Database({
+    target: parseTarget(options.url),
+    sourceName: options.name,
+    timeoutSeconds: options.timeout,
+    logger: ctx.logger,
+  });
 }
 
 /** A plugin reading one queue library's tables: one query per poll for depth, latency and busy. */

@@ -16,9 +16,13 @@ import { expectAge, loadFixture, railsTime, read, useDatabase } from "./helpers.
  */
 const db = useDatabase("delayed_job");
 
-const HANDLER = "--- !ruby/object:ActiveJob::QueueAdapters::DelayedJobAdapter::JobWrapper\njob_data:\n  job_class: ReportJob\n  arguments: []\n";
+const HANDLER =
+  "--- !ruby/object:ActiveJob::QueueAdapters::DelayedJobAdapter::JobWrapper\njob_data:\n  job_class: ReportJob\n  arguments: []\n";
 
-async function enqueue(queue: string | null, options: { createdAgo: number; runAgo?: number; lockedAgo?: number; attempts?: number; failed?: boolean }) {
+async function enqueue(
+  queue: string | null,
+  options: { createdAgo: number; runAgo?: number; lockedAgo?: number; attempts?: number; failed?: boolean },
+) {
   await db.sql.query(
     `INSERT INTO delayed_jobs (priority, attempts, handler, last_error, run_at, locked_at, failed_at, locked_by, queue, created_at, updated_at)
      VALUES (0, $1::int, $2, CASE WHEN $1::int > 0 THEN 'RuntimeError: boom' END, ${railsTime(options.runAgo ?? options.createdAgo)},
@@ -45,19 +49,30 @@ describe("delayed-job readings", () => {
   it("depth: unlocked, unfailed jobs whose run_at has come; busy: locked ones", async () => {
     expect(await read(plugin, { url: db.url, jobs_per_dyno: 2 })).toEqual({ value: 4, busy: 2 });
     expect(await read(plugin, { url: db.url, jobs_per_dyno: 2, queues: ["default"] })).toEqual({ value: 3, busy: 1 });
-    expect(await read(plugin, { url: db.url, jobs_per_dyno: 2, queues: ["mailers", "default"] })).toEqual({ value: 4, busy: 1 });
+    expect(await read(plugin, { url: db.url, jobs_per_dyno: 2, queues: ["mailers", "default"] })).toEqual({
+      value: 4,
+      busy: 1,
+    });
   });
 
   it("latency: seconds since the oldest waiting job's run_at, read in UTC whatever the server's time zone", async () => {
     const all = await read(plugin, { url: db.url, metric: "latency", latency_target: 60 });
     expectAge(all.value, 200);
     expect(all.busy).toBe(2);
-    expectAge((await read(plugin, { url: db.url, metric: "latency", latency_target: 60, queues: ["default"] })).value, 90);
+    expectAge(
+      (await read(plugin, { url: db.url, metric: "latency", latency_target: 60, queues: ["default"] })).value,
+      90,
+    );
   });
 
   it("an empty queue reads 0, a real reading", async () => {
-    expect(await read(plugin, { url: db.url, jobs_per_dyno: 2, queues: ["nothing-here"] })).toEqual({ value: 0, busy: 0 });
-    expect(await read(plugin, { url: db.url, metric: "latency", latency_target: 60, queues: ["nothing-here"] })).toEqual({ value: 0, busy: 0 });
+    expect(await read(plugin, { url: db.url, jobs_per_dyno: 2, queues: ["nothing-here"] })).toEqual({
+      value: 0,
+      busy: 0,
+    });
+    expect(
+      await read(plugin, { url: db.url, metric: "latency", latency_target: 60, queues: ["nothing-here"] }),
+    ).toEqual({ value: 0, busy: 0 });
   });
 });
 

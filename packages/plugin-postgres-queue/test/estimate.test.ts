@@ -54,13 +54,24 @@ describe("estimate: latency band around latency_target", () => {
 
 describe("the package", () => {
   it("default-exports the six plugins, each with url as its secret and the shared option names", () => {
-    expect(plugins.map((p) => p.type)).toEqual(["good-job", "solid-queue", "pg-boss", "graphile-worker", "delayed-job", "sql"]);
+    expect(plugins.map((p) => p.type)).toEqual([
+      "good-job",
+      "solid-queue",
+      "pg-boss",
+      "graphile-worker",
+      "delayed-job",
+      "sql",
+    ]);
     for (const p of plugins) {
       expect(p.secrets).toEqual(["url"]);
       const keys = Object.keys(p.options.shape);
       expect(keys).toEqual(expect.arrayContaining(["url", "metric", "jobs_per_dyno", "latency_target"]));
       expect(keys.includes("queues")).toBe(p.type !== "sql");
-      for (const key of keys) expect((p.options.shape as Record<string, { description?: string }>)[key]!.description, `${p.type}.${key}`).toBeTruthy();
+      for (const key of keys)
+        expect(
+          (p.options.shape as Record<string, { description?: string }>)[key]!.description,
+          `${p.type}.${key}`,
+        ).toBeTruthy();
       expect(p.description).toMatch(/ceil\(depth \/ jobs_per_dyno\)/);
     }
   });

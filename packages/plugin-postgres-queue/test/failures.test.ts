@@ -1,7 +1,14 @@
 import type { PluginDefinition } from "@dynosaur/core";
 import { describe, expect, it } from "vitest";
 import plugins from "../src/index.js";
-import { closedPort, expectFailure, instance, startPasswordRejectingServer, startSilentServer, useDatabase } from "./helpers.js";
+import {
+  closedPort,
+  expectFailure,
+  instance,
+  startPasswordRejectingServer,
+  startSilentServer,
+  useDatabase,
+} from "./helpers.js";
 
 /*
  * What every type does when the database is not what it expects: each case runs for all
@@ -12,7 +19,9 @@ const PASSWORD = "pw-Very-Secret-42";
 
 // The least each type needs to be valid; `url` comes from each case.
 const baseOptions = (plugin: PluginDefinition): Record<string, unknown> =>
-  plugin.type === "sql" ? { query: "SELECT count(*) AS value FROM pg_class", jobs_per_dyno: 10 } : { jobs_per_dyno: 10 };
+  plugin.type === "sql"
+    ? { query: "SELECT count(*) AS value FROM pg_class", jobs_per_dyno: 10 }
+    : { jobs_per_dyno: 10 };
 
 const withCredentials = (url: string, user: string, password: string) => {
   const u = new URL(url);
@@ -30,7 +39,11 @@ describe.each(plugins.map((p) => [p.type, p] as const))("%s", (_type, plugin) =>
   it("a wrong password: PostgreSQL's refusal, explained, the password never shown", async () => {
     const server = await startPasswordRejectingServer();
     try {
-      const e = await expectFailure(poll(`postgres://app:${PASSWORD}@127.0.0.1:${server.port}/app`), /refused the login: password authentication failed for user "app"/, [PASSWORD]);
+      const e = await expectFailure(
+        poll(`postgres://app:${PASSWORD}@127.0.0.1:${server.port}/app`),
+        /refused the login: password authentication failed for user "app"/,
+        [PASSWORD],
+      );
       expect(e.message).toContain(`postgres://app@127.0.0.1:${server.port}/app`);
       expect(e.hint).toMatch(/user and password in url/);
       // The URL's password did reach the server: it is the server that said no.
@@ -43,20 +56,32 @@ describe.each(plugins.map((p) => [p.type, p] as const))("%s", (_type, plugin) =>
   it("a wrong user or database on the real server: named, without the password", async () => {
     // The test server trusts every login on 127.0.0.1, so a wrong password cannot fail there;
     // an unknown role and an unknown database are refused all the same.
-    await expectFailure(poll(withCredentials(db.url, "nobody_here", PASSWORD)), /refused the login: role "nobody_here" does not exist/, [PASSWORD]);
-    await expectFailure(poll(withCredentials(db.url.replace(/\/[^/]+$/, "/no_such_db"), "postgres", PASSWORD)), /database "no_such_db" does not exist/, [PASSWORD]);
+    await expectFailure(
+      poll(withCredentials(db.url, "nobody_here", PASSWORD)),
+      /refused the login: role "nobody_here" does not exist/,
+      [PASSWORD],
+    );
+    await expectFailure(
+      poll(withCredentials(db.url.replace(/\/[^/]+$/, "/no_such_db"), "postgres", PASSWORD)),
+      /database "no_such_db" does not exist/,
+      [PASSWORD],
+    );
   });
 
   it("nothing listening: connection refused, with host and port", async () => {
     const port = await closedPort();
-    const e = await expectFailure(poll(`postgres://app:${PASSWORD}@127.0.0.1:${port}/app`), /connection refused/, [PASSWORD]);
+    const e = await expectFailure(poll(`postgres://app:${PASSWORD}@127.0.0.1:${port}/app`), /connection refused/, [
+      PASSWORD,
+    ]);
     expect(e.message).toContain(`127.0.0.1:${port}`);
   });
 
   it("a server that accepts and never answers: the poll times out", async () => {
     const server = await startSilentServer();
     try {
-      const e = await expectFailure(poll(server.url, { timeout: 0.3 }), /did not answer within 0.3 s/, ["s3cret-hang-pw"]);
+      const e = await expectFailure(poll(server.url, { timeout: 0.3 }), /did not answer within 0.3 s/, [
+        "s3cret-hang-pw",
+      ]);
       expect(e.code).toBe("DYNO_PLUGIN_TIMEOUT");
       expect(server.connections()).toBe(1);
     } finally {
@@ -91,25 +116,38 @@ describe.each(plugins.map((p) => [p.type, p] as const))("%s", (_type, plugin) =>
   });
 });
 
-describe.each(plugins.filter((p) => p.type !== "sql").map((p) => [p.type, p] as const))("%s on a database without its tables", (_type, plugin) => {
-  it("says which library's tables are missing and how to fix it", async () => {
-    const { instance: i } = await instance(plugin, { url: db.url, jobs_per_dyno: 10 });
-    const e = await expectFailure(i.retrieve(new AbortController().signal), /does not exist at postgres:\/\/postgres@127\.0\.0\.1:\d+\/dynosaur_failures_\w+: is .+ installed in this database\?/);
-    expect(e.hint).toMatch(/not found: .*url/);
-  });
-});
+describe.each(plugins.filter((p) => p.type !== "sql").map((p) => [p.type, p] as const))(
+  "%s on a database without its tables",
+  (_type, plugin) => {
+    it("says which library's tables are missing and how to fix it", async () => {
+      const { instance: i } = await instance(plugin, { url: db.url, jobs_per_dyno: 10 });
+      const e = await expectFailure(
+        i.retrieve(new AbortController().signal),
+        /does not exist at postgres:\/\/postgres@127\.0\.0\.1:\d+\/dynosaur_failures_\w+: is .+ installed in this database\?/,
+      );
+      expect(e.hint).toMatch(/not found: .*url/);
+    });
+  },
+);
 
 describe("reconnecting", () => {
   it("a connection the server dropped is replaced at the next poll, and an idle drop does not crash", async () => {
     const plugin = plugins.find((p) => p.type === "sql")!;
-    const { instance: i, ctx } = await instance(plugin, { url: db.url, query: "SELECT 3 AS value, 1 AS busy", jobs_per_dyno: 10, name: "reconnect-me" });
+    const { instance: i, ctx } = await instance(plugin, {
+      url: db.url,
+      query: "SELECT 3 AS value, 1 AS busy",
+      jobs_per_dyno: 10,
+      name: "reconnect-me",
+    });
     expect(await i.retrieve(new AbortController().signal)).toEqual({ value: 3, busy: 1 });
     const { rows } = await db.sql.query<{ n: number }>(
       "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'dynosaur reconnect-me'",
     );
     expect(rows[0]!.n).toBe(1);
     // The idle client's 'error' event is handled (an unhandled one would fail this test run).
-    await expect.poll(() => ctx.logger.text()).toMatch(/connection to postgres:\/\/postgres@127.0.0.1:\d+\/\w+ lost: terminating connection/);
+    await expect
+      .poll(() => ctx.logger.text())
+      .toMatch(/connection to postgres:\/\/postgres@127.0.0.1:\d+\/\w+ lost: terminating connection/);
     expect(await i.retrieve(new AbortController().signal)).toEqual({ value: 3, busy: 1 });
   });
 });

@@ -15,7 +15,18 @@ import { expectAge, loadFixture, railsTime, read, useDatabase } from "./helpers.
  */
 const db = useDatabase("good_job");
 
-async function enqueue(queue: string, options: { createdAgo: number; scheduledAgo?: number; performedAgo?: number; finishedAgo?: number; lockedBy?: boolean; error?: string; executions?: number }) {
+async function enqueue(
+  queue: string,
+  options: {
+    createdAgo: number;
+    scheduledAgo?: number;
+    performedAgo?: number;
+    finishedAgo?: number;
+    lockedBy?: boolean;
+    error?: string;
+    executions?: number;
+  },
+) {
   const scheduled = railsTime(options.scheduledAgo ?? options.createdAgo);
   await db.sql.query(
     `INSERT INTO good_jobs (id, active_job_id, queue_name, priority, serialized_params, job_class, scheduled_at, created_at, updated_at,
@@ -32,7 +43,9 @@ async function enqueue(queue: string, options: { createdAgo: number; scheduledAg
 
 beforeAll(async () => {
   await loadFixture(db.sql, "good_job-4.sql");
-  await db.sql.query(`INSERT INTO good_job_processes (created_at, updated_at, state, lock_type) VALUES (${railsTime(0)}, ${railsTime(0)}, '{}', 1)`);
+  await db.sql.query(
+    `INSERT INTO good_job_processes (created_at, updated_at, state, lock_type) VALUES (${railsTime(0)}, ${railsTime(0)}, '{}', 1)`,
+  );
   await enqueue("default", { createdAgo: 90 }); // waiting 90 s
   await enqueue("default", { createdAgo: 10 }); // waiting 10 s
   await enqueue("default", { createdAgo: 5, scheduledAgo: -3600 }); // scheduled in an hour: not yet
@@ -55,12 +68,20 @@ describe("good-job readings", () => {
     const all = await read(plugin, { url: db.url, metric: "latency", latency_target: 60 });
     expectAge(all.value, 200);
     expect(all.busy).toBe(2);
-    expectAge((await read(plugin, { url: db.url, metric: "latency", latency_target: 60, queues: ["default"] })).value, 90);
+    expectAge(
+      (await read(plugin, { url: db.url, metric: "latency", latency_target: 60, queues: ["default"] })).value,
+      90,
+    );
   });
 
   it("an empty queue reads 0, a real reading", async () => {
-    expect(await read(plugin, { url: db.url, jobs_per_dyno: 2, queues: ["nothing-here"] })).toEqual({ value: 0, busy: 0 });
-    expect(await read(plugin, { url: db.url, metric: "latency", latency_target: 60, queues: ["nothing-here"] })).toEqual({ value: 0, busy: 0 });
+    expect(await read(plugin, { url: db.url, jobs_per_dyno: 2, queues: ["nothing-here"] })).toEqual({
+      value: 0,
+      busy: 0,
+    });
+    expect(
+      await read(plugin, { url: db.url, metric: "latency", latency_target: 60, queues: ["nothing-here"] }),
+    ).toEqual({ value: 0, busy: 0 });
   });
 });
 

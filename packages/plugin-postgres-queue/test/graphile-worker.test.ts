@@ -23,7 +23,8 @@ async function age(id: string, seconds: number) {
   );
 }
 
-const count = async (where: string) => (await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE ${where}`)).rows[0]!.n;
+const count = async (where: string) =>
+  (await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE ${where}`)).rows[0]!.n;
 
 beforeAll(async () => {
   utils = await makeWorkerUtils({ connectionString: db.url, logger: quiet });
@@ -52,7 +53,12 @@ beforeAll(async () => {
       slow: () => gate,
     },
   });
-  await until(async () => (await count("task_identifier = 'flaky' AND attempts = 1 AND locked_at IS NULL")) === 1 && (await count("locked_at IS NOT NULL")) === 1, "flaky failed once and slow is running");
+  await until(
+    async () =>
+      (await count("task_identifier = 'flaky' AND attempts = 1 AND locked_at IS NULL")) === 1 &&
+      (await count("locked_at IS NOT NULL")) === 1,
+    "flaky failed once and slow is running",
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -70,7 +76,9 @@ describe("graphile-worker readings", () => {
   });
 
   it("a retry whose run_at has come waits again", async () => {
-    const { rows } = await db.sql.query<{ id: string }>("SELECT id FROM graphile_worker.jobs WHERE task_identifier = 'flaky'");
+    const { rows } = await db.sql.query<{ id: string }>(
+      "SELECT id FROM graphile_worker.jobs WHERE task_identifier = 'flaky'",
+    );
     await age(rows[0]!.id, 60);
     expect(await read(plugin, { url: db.url, jobs_per_dyno: 2 })).toEqual({ value: 4, busy: 1 });
   });
@@ -79,12 +87,20 @@ describe("graphile-worker readings", () => {
     const all = await read(plugin, { url: db.url, metric: "latency", latency_target: 60 });
     expectAge(all.value, 200);
     expect(all.busy).toBe(1);
-    expectAge((await read(plugin, { url: db.url, metric: "latency", latency_target: 60, queues: ["default"] })).value, 90);
+    expectAge(
+      (await read(plugin, { url: db.url, metric: "latency", latency_target: 60, queues: ["default"] })).value,
+      90,
+    );
   });
 
   it("an empty queue reads 0, a real reading", async () => {
-    expect(await read(plugin, { url: db.url, jobs_per_dyno: 2, queues: ["nothing-here"] })).toEqual({ value: 0, busy: 0 });
-    expect(await read(plugin, { url: db.url, metric: "latency", latency_target: 60, queues: ["nothing-here"] })).toEqual({ value: 0, busy: 0 });
+    expect(await read(plugin, { url: db.url, jobs_per_dyno: 2, queues: ["nothing-here"] })).toEqual({
+      value: 0,
+      busy: 0,
+    });
+    expect(
+      await read(plugin, { url: db.url, metric: "latency", latency_target: 60, queues: ["nothing-here"] }),
+    ).toEqual({ value: 0, busy: 0 });
   });
 });
 

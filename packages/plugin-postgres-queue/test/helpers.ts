@@ -15,7 +15,11 @@ import { afterAll, afterEach, beforeAll, expect } from "vitest";
 const POSTGRES_SH = fileURLToPath(new URL("../../../scripts/postgres.sh", import.meta.url));
 
 export function serverUrl(): string {
-  const out = execFileSync("bash", [POSTGRES_SH], { encoding: "utf8", timeout: 300_000, stdio: ["ignore", "pipe", "inherit"] });
+  const out = execFileSync("bash", [POSTGRES_SH], {
+    encoding: "utf8",
+    timeout: 300_000,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const url = out.trim().split("\n").at(-1) ?? "";
   expect(url).toMatch(/^postgres:\/\/.+@127\.0\.0\.1:\d+\//);
   return url;
@@ -83,7 +87,11 @@ export async function read(plugin: PluginDefinition, options: Record<string, unk
 }
 
 /** Awaits a failing retrieve; checks it is a PluginError matching `pattern` that shows none of `secrets`. */
-export async function expectFailure(promise: Promise<unknown>, pattern: RegExp, secrets: string[] = []): Promise<PluginError> {
+export async function expectFailure(
+  promise: Promise<unknown>,
+  pattern: RegExp,
+  secrets: string[] = [],
+): Promise<PluginError> {
   const error = await promise.then(
     () => expect.fail("expected the poll to fail"),
     (e: unknown) => e,
@@ -96,7 +104,12 @@ export async function expectFailure(promise: Promise<unknown>, pattern: RegExp, 
 }
 
 export function expectNoSecret(thing: unknown, secrets: string[]): void {
-  const text = thing instanceof DynosaurError ? `${thing.format()} ${thing.stack ?? ""}` : thing instanceof Error ? `${thing.message} ${thing.stack}` : String(thing);
+  const text =
+    thing instanceof DynosaurError
+      ? `${thing.format()} ${thing.stack ?? ""}`
+      : thing instanceof Error
+        ? `${thing.message} ${thing.stack}`
+        : String(thing);
   for (const secret of secrets) expect(text).not.toContain(secret);
 }
 
@@ -127,7 +140,11 @@ export async function startSilentServer(): Promise<{ url: string; connections: (
  * answers any password with the FATAL 28P01 error PostgreSQL sends for a wrong one.
  * It keeps what it received, so a test can check the URL's password reached it.
  */
-export async function startPasswordRejectingServer(): Promise<{ port: number; passwords: string[]; close(): Promise<void> }> {
+export async function startPasswordRejectingServer(): Promise<{
+  port: number;
+  passwords: string[];
+  close(): Promise<void>;
+}> {
   const passwords: string[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
@@ -170,7 +187,15 @@ export async function startPasswordRejectingServer(): Promise<{ port: number; pa
           return;
         }
         passwords.push(body.toString("utf8").replace(/\0$/, ""));
-        const fields = ["SFATAL", "VFATAL", "C28P01", `Mpassword authentication failed for user "${user}"`, "Fauth.c", "L323", "Rauth_failed"];
+        const fields = [
+          "SFATAL",
+          "VFATAL",
+          "C28P01",
+          `Mpassword authentication failed for user "${user}"`,
+          "Fauth.c",
+          "L323",
+          "Rauth_failed",
+        ];
         socket.end(message("E", Buffer.from(`${fields.join("\0")}\0\0`, "utf8")));
         return;
       }

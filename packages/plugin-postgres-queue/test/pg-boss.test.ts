@@ -54,12 +54,18 @@ describe("pg-boss readings", () => {
   it("latency: seconds since the oldest ready job became due", async () => {
     const all = await read(plugin, { url: db.url, metric: "latency", latency_target: 60 });
     expectAge(all.value, 200);
-    expectAge((await read(plugin, { url: db.url, metric: "latency", latency_target: 60, queues: ["mailers"] })).value, 200);
+    expectAge(
+      (await read(plugin, { url: db.url, metric: "latency", latency_target: 60, queues: ["mailers"] })).value,
+      200,
+    );
   });
 
   it("an empty queue reads 0, a real reading", async () => {
     expect(await read(plugin, { url: db.url, jobs_per_dyno: 2, queues: ["empty"] })).toEqual({ value: 0, busy: 0 });
-    expect(await read(plugin, { url: db.url, metric: "latency", latency_target: 60, queues: ["empty"] })).toEqual({ value: 0, busy: 0 });
+    expect(await read(plugin, { url: db.url, metric: "latency", latency_target: 60, queues: ["empty"] })).toEqual({
+      value: 0,
+      busy: 0,
+    });
   });
 
   it("reads a pg-boss started with its own schema option", async () => {
@@ -70,7 +76,10 @@ describe("pg-boss readings", () => {
       await other.createQueue("default");
       await age((await other.send("default", {}))!, 30, "jobs_b");
       expect(await read(plugin, { url: db.url, jobs_per_dyno: 2, schema: "jobs_b" })).toEqual({ value: 1, busy: 0 });
-      expectAge((await read(plugin, { url: db.url, metric: "latency", latency_target: 60, schema: "jobs_b" })).value, 30);
+      expectAge(
+        (await read(plugin, { url: db.url, metric: "latency", latency_target: 60, schema: "jobs_b" })).value,
+        30,
+      );
       // The default schema would have read the other instance's jobs: say where it looked.
       const { instance: i } = await instance(plugin, { url: db.url, jobs_per_dyno: 2, schema: "nope" });
       const e = await expectFailure(i.retrieve(new AbortController().signal), /relation "nope.job" does not exist/);

@@ -29,16 +29,25 @@ async function enqueue(queue: string, state: State, createdAgo: number, schedule
   );
   const id = rows[0]!.id;
   if (state === "ready") {
-    await db.sql.query(`INSERT INTO solid_queue_ready_executions (job_id, queue_name, priority, created_at) VALUES ($1, $2, 0, ${railsTime(scheduledAgo)})`, [id, queue]);
+    await db.sql.query(
+      `INSERT INTO solid_queue_ready_executions (job_id, queue_name, priority, created_at) VALUES ($1, $2, 0, ${railsTime(scheduledAgo)})`,
+      [id, queue],
+    );
   } else if (state === "scheduled") {
     await db.sql.query(
       `INSERT INTO solid_queue_scheduled_executions (job_id, queue_name, priority, scheduled_at, created_at) VALUES ($1, $2, 0, ${railsTime(scheduledAgo)}, ${railsTime(createdAgo)})`,
       [id, queue],
     );
   } else if (state === "claimed") {
-    await db.sql.query(`INSERT INTO solid_queue_claimed_executions (job_id, process_id, created_at) VALUES ($1, (SELECT id FROM solid_queue_processes LIMIT 1), ${railsTime(1)})`, [id]);
+    await db.sql.query(
+      `INSERT INTO solid_queue_claimed_executions (job_id, process_id, created_at) VALUES ($1, (SELECT id FROM solid_queue_processes LIMIT 1), ${railsTime(1)})`,
+      [id],
+    );
   } else if (state === "failed") {
-    await db.sql.query(`INSERT INTO solid_queue_failed_executions (job_id, error, created_at) VALUES ($1, '{"exception_class":"RuntimeError"}', ${railsTime(0)})`, [id]);
+    await db.sql.query(
+      `INSERT INTO solid_queue_failed_executions (job_id, error, created_at) VALUES ($1, '{"exception_class":"RuntimeError"}', ${railsTime(0)})`,
+      [id],
+    );
   } else if (state === "blocked") {
     await db.sql.query(
       `INSERT INTO solid_queue_blocked_executions (job_id, queue_name, priority, concurrency_key, expires_at, created_at) VALUES ($1, $2, 0, 'ReportJob/1', ${railsTime(-180)}, ${railsTime(createdAgo)})`,
@@ -75,17 +84,28 @@ describe("solid-queue readings", () => {
     const all = await read(plugin, { url: db.url, metric: "latency", latency_target: 60 });
     expectAge(all.value, 200);
     expect(all.busy).toBe(2);
-    expectAge((await read(plugin, { url: db.url, metric: "latency", latency_target: 60, queues: ["default"] })).value, 90);
+    expectAge(
+      (await read(plugin, { url: db.url, metric: "latency", latency_target: 60, queues: ["default"] })).value,
+      90,
+    );
   });
 
   it("a due scheduled job alone sets the latency from its scheduled_at", async () => {
     await enqueue("reports", "scheduled", 900, 45);
-    expectAge((await read(plugin, { url: db.url, metric: "latency", latency_target: 60, queues: ["reports"] })).value, 45);
+    expectAge(
+      (await read(plugin, { url: db.url, metric: "latency", latency_target: 60, queues: ["reports"] })).value,
+      45,
+    );
   });
 
   it("an empty queue reads 0, a real reading", async () => {
-    expect(await read(plugin, { url: db.url, jobs_per_dyno: 2, queues: ["nothing-here"] })).toEqual({ value: 0, busy: 0 });
-    expect(await read(plugin, { url: db.url, metric: "latency", latency_target: 60, queues: ["nothing-here"] })).toEqual({ value: 0, busy: 0 });
+    expect(await read(plugin, { url: db.url, jobs_per_dyno: 2, queues: ["nothing-here"] })).toEqual({
+      value: 0,
+      busy: 0,
+    });
+    expect(
+      await read(plugin, { url: db.url, metric: "latency", latency_target: 60, queues: ["nothing-here"] }),
+    ).toEqual({ value: 0, busy: 0 });
   });
 });
 

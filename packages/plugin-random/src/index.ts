@@ -10,8 +10,17 @@ export default definePlugin({
   unit: "random units",
   description: "A random reading from 0 to 99 each poll; needs ceil(value / 2) dynos.",
   options: z.object({
-    seed: z.number().int().optional().describe("Makes the readings reproducible: the same seed gives the same readings. Default: a random seed."),
-    max_value: z.number().int().positive().default(100).describe("Readings are whole numbers from 0 up to (not including) this."),
+    seed: z
+      .number()
+      .int()
+      .optional()
+      .describe("Makes the readings reproducible: the same seed gives the same readings. Default: a random seed."),
+    max_value: z
+      .number()
+      .int()
+      .positive()
+      .default(100)
+      .describe("Readings are whole numbers from 0 up to (not including) this."),
   }),
   create(options) {
     const next = mulberry32(options.seed ?? Math.floor(Math.random() * 2 ** 32));

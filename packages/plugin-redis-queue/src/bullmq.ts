@@ -26,7 +26,8 @@ const key = (o: Options, queue: string, type: string) => `${o.prefix}:${queue}:$
 
 export const bullmq: QueueLibrary<Options> = {
   type: "bullmq",
-  description: "BullMQ (Node.js) queues in Redis: waiting, prioritized and due delayed jobs, or the oldest one's wait; busy = active jobs.",
+  description:
+    "BullMQ (Node.js) queues in Redis: waiting, prioritized and due delayed jobs, or the oldest one's wait; busy = active jobs.",
   shape,
   registry: (o) => `BullMQ's \`${o.prefix}:<queue>:meta\` / \`:id\` keys`,
   latency: true,
@@ -34,7 +35,9 @@ export const bullmq: QueueLibrary<Options> = {
   async discover(redis, o, signal) {
     // BullMQ keeps no list of queues: every queue that ever had a job has a meta hash.
     const keys = await scanKeys(redis, `${escapeGlob(o.prefix)}:*:meta`, signal);
-    const names = keys.map((k) => k.slice(o.prefix.length + 1, -":meta".length)).filter((name) => name !== "" && !name.includes(":"));
+    const names = keys
+      .map((k) => k.slice(o.prefix.length + 1, -":meta".length))
+      .filter((name) => name !== "" && !name.includes(":"));
     return [...new Set(names)].sort();
   },
 
@@ -48,19 +51,25 @@ export const bullmq: QueueLibrary<Options> = {
     const dueMax = String((Math.floor(nowMs) + 1) * DELAY_SCORE_FACTOR - 1);
     const per = await Promise.all(
       queues.map(async (q) => {
-        const [wait, paused, prioritized, due, active, waitHead, pausedHead, prioritizedHead, dueHead] = await Promise.all([
-          redis.lLen(key(o, q, "wait")),
-          redis.lLen(key(o, q, "paused")),
-          redis.zCard(key(o, q, "prioritized")),
-          redis.zCount(key(o, q, "delayed"), "-inf", dueMax),
-          redis.lLen(key(o, q, "active")),
-          redis.lIndex(key(o, q, "wait"), -1),
-          redis.lIndex(key(o, q, "paused"), -1),
-          redis.zRange(key(o, q, "prioritized"), 0, 0),
-          redis.zRangeWithScores(key(o, q, "delayed"), "-inf", dueMax, { BY: "SCORE", LIMIT: { offset: 0, count: 1 } }),
-        ]);
+        const [wait, paused, prioritized, due, active, waitHead, pausedHead, prioritizedHead, dueHead] =
+          await Promise.all([
+            redis.lLen(key(o, q, "wait")),
+            redis.lLen(key(o, q, "paused")),
+            redis.zCard(key(o, q, "prioritized")),
+            redis.zCount(key(o, q, "delayed"), "-inf", dueMax),
+            redis.lLen(key(o, q, "active")),
+            redis.lIndex(key(o, q, "wait"), -1),
+            redis.lIndex(key(o, q, "paused"), -1),
+            redis.zRange(key(o, q, "prioritized"), 0, 0),
+            redis.zRangeWithScores(key(o, q, "delayed"), "-inf", dueMax, {
+              BY: "SCORE",
+              LIMIT: { offset: 0, count: 1 },
+            }),
+          ]);
         const ids = [waitHead, pausedHead, prioritizedHead[0]].filter((id): id is string => typeof id === "string");
-        const jobs = await Promise.all(ids.map((id) => redis.hmGet(`${o.prefix}:${q}:${id}`, ["timestamp", "delay", "processedOn"])));
+        const jobs = await Promise.all(
+          ids.map((id) => redis.hmGet(`${o.prefix}:${q}:${id}`, ["timestamp", "delay", "processedOn"])),
+        );
         const since = jobs.map(([timestamp, delay, processedOn]) => {
           const created = Number(timestamp);
           if (!Number.isFinite(created) || timestamp === null) return null;

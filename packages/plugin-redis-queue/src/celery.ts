@@ -32,7 +32,8 @@ async function boundQueues(redis: Redis, signal: AbortSignal): Promise<string[]>
 
 export const celery: QueueLibrary<Options> = {
   type: "celery",
-  description: "Celery (Python) queues in Redis through kombu: messages waiting, priority sub-queues included. Depth only: messages carry no enqueue time.",
+  description:
+    "Celery (Python) queues in Redis through kombu: messages waiting, priority sub-queues included. Depth only: messages carry no enqueue time.",
   shape,
   registry: () => "kombu's `_kombu.binding.*` sets",
   latency: {
@@ -47,7 +48,9 @@ export const celery: QueueLibrary<Options> = {
   },
 
   async read(redis, queues) {
-    const lengths = await Promise.all(queues.flatMap((q) => [q, ...PRIORITY_STEPS.map((step) => `${q}${SEP}${step}`)].map((k) => redis.lLen(k))));
+    const lengths = await Promise.all(
+      queues.flatMap((q) => [q, ...PRIORITY_STEPS.map((step) => `${q}${SEP}${step}`)].map((k) => redis.lLen(k))),
+    );
     return { depth: sum(lengths), oldestRunnableMs: null, busy: undefined };
   },
 };

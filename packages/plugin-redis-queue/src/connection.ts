@@ -1,5 +1,5 @@
-import { createClient } from "@redis/client";
 import { PluginError } from "@dynosaur/core";
+import { createClient } from "@redis/client";
 import type { RedisTarget } from "./options.js";
 
 export type Redis = ReturnType<typeof newClient>;
@@ -121,12 +121,15 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 function timeoutError(target: RedisTarget): PluginError {
-  return new PluginError(`Redis at ${target.display} did not answer before the poll was cancelled (timeout or shutdown)`, {
-    code: "DYNO_PLUGIN_TIMEOUT",
-    hint:
-      "the last good reading stands. If it persists: check that url points at a Redis server, and the scheme: " +
-      "rediss:// to a server without TLS (or redis:// to one that only speaks TLS) hangs too; or raise the source's `timeout`",
-  });
+  return new PluginError(
+    `Redis at ${target.display} did not answer before the poll was cancelled (timeout or shutdown)`,
+    {
+      code: "DYNO_PLUGIN_TIMEOUT",
+      hint:
+        "the last good reading stands. If it persists: check that url points at a Redis server, and the scheme: " +
+        "rediss:// to a server without TLS (or redis:// to one that only speaks TLS) hangs too; or raise the source's `timeout`",
+    },
+  );
 }
 
 /** Turns anything a read threw into a PluginError that names the server but never the URL or password. */
@@ -138,24 +141,45 @@ export function describeFailure(error: unknown, target: RedisTarget, signal: Abo
   const code = typeof (error as { code?: unknown })?.code === "string" ? (error as { code: string }).code : "";
   const name = error instanceof Error ? error.constructor.name : "";
   const text = redact(`${raw}${code && !raw.includes(code) ? ` (${code})` : ""}`, target);
-  const fail = (message: string, hint: string) => new PluginError(redact(message, target), { hint: redact(hint, target) });
+  const fail = (message: string, hint: string) =>
+    new PluginError(redact(message, target), { hint: redact(hint, target) });
 
   if (/^WRONGPASS|^NOAUTH|invalid password|invalid username-password/i.test(raw)) {
-    return fail(`${where} refused the credentials: ${text}`, "check the user and password in url; Heroku rotates Redis credentials, so read the URL from the environment (url: ${REDIS_URL})");
+    return fail(
+      `${where} refused the credentials: ${text}`,
+      "check the user and password in url; Heroku rotates Redis credentials, so read the URL from the environment (url: ${REDIS_URL})",
+    );
   }
   if (/^NOPERM/.test(raw)) {
-    return fail(`${where} refused a command for this user: ${text}`, "the plugin only reads: give its ACL user the read and connection commands (ACL SETUSER ... +@read +@connection)");
+    return fail(
+      `${where} refused a command for this user: ${text}`,
+      "the plugin only reads: give its ACL user the read and connection commands (ACL SETUSER ... +@read +@connection)",
+    );
   }
-  if (code === "ECONNREFUSED") return fail(`could not connect to ${where}: connection refused`, "check the host and port in url, and that Redis is running");
-  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return fail(`could not connect to ${where}: unknown host ${target.host}`, "check the host name in url");
+  if (code === "ECONNREFUSED")
+    return fail(
+      `could not connect to ${where}: connection refused`,
+      "check the host and port in url, and that Redis is running",
+    );
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN")
+    return fail(`could not connect to ${where}: unknown host ${target.host}`, "check the host name in url");
   if (name === "ConnectionTimeoutError" || /connection timeout/i.test(raw)) {
-    return fail(`could not connect to ${where}: no connection within the connect timeout`, "check the host and port in url, and that no firewall drops the connection");
+    return fail(
+      `could not connect to ${where}: no connection within the connect timeout`,
+      "check the host and port in url, and that no firewall drops the connection",
+    );
   }
   if (/SSL|TLS|certificate|EPROTO/i.test(`${raw} ${code}`)) {
-    return fail(`TLS failed with ${where}: ${text}`, "rediss:// needs a server that speaks TLS, redis:// one that does not; with tls_verify: true the certificate must be valid for the host");
+    return fail(
+      `TLS failed with ${where}: ${text}`,
+      "rediss:// needs a server that speaks TLS, redis:// one that does not; with tls_verify: true the certificate must be valid for the host",
+    );
   }
   if (name === "SocketClosedUnexpectedlyError" || /socket closed|client is closed|ECONNRESET/i.test(`${raw} ${code}`)) {
-    return fail(`${where} closed the connection: ${text}`, "the next poll reconnects; if it persists, check the server's limits (maxclients, timeout) and the scheme (redis:// vs rediss://)");
+    return fail(
+      `${where} closed the connection: ${text}`,
+      "the next poll reconnects; if it persists, check the server's limits (maxclients, timeout) and the scheme (redis:// vs rediss://)",
+    );
   }
   return fail(`${where} failed: ${text}`, "the last good reading stands and the next poll retries");
 }
@@ -171,5 +195,7 @@ function redact(text: string, target: RedisTarget): string {
 function redactError(error: PluginError, target: RedisTarget): PluginError {
   const message = redact(error.message, target);
   const hint = error.hint === undefined ? undefined : redact(error.hint, target);
-  return message === error.message && hint === error.hint ? error : new PluginError(message, { hint, code: error.code });
+  return message === error.message && hint === error.hint
+    ? error
+    : new PluginError(message, { hint, code: error.code });
 }

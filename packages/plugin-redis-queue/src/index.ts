@@ -5,7 +5,13 @@ import { rq as rqLibrary } from "./rq.js";
 import { sidekiq as sidekiqLibrary } from "./sidekiq.js";
 
 export { estimateDynos } from "./estimate.js";
-export { type CommonOptions, commonOptionsShape, type EstimateRule, parseRedisUrl, type RedisTarget } from "./options.js";
+export {
+  type CommonOptions,
+  commonOptionsShape,
+  type EstimateRule,
+  parseRedisUrl,
+  type RedisTarget,
+} from "./options.js";
 export { rqTimeMs } from "./rq.js";
 export { sidekiqTimeMs } from "./sidekiq.js";
 

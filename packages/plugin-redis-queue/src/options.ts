@@ -13,7 +13,9 @@ export const commonOptionsShape = {
   tls_verify: z
     .boolean()
     .default(false)
-    .describe("With a `rediss://` URL, verify the server's certificate. Off by default, as Heroku documents for Heroku Redis's self-signed certificates; turn it on for providers with real certificates."),
+    .describe(
+      "With a `rediss://` URL, verify the server's certificate. Off by default, as Heroku documents for Heroku Redis's self-signed certificates; turn it on for providers with real certificates.",
+    ),
   queues: z
     .array(z.string().min(1))
     .min(1)
@@ -22,12 +24,16 @@ export const commonOptionsShape = {
   metric: z
     .enum(["depth", "latency"])
     .default("depth")
-    .describe("`depth`: jobs waiting (plus scheduled and retry jobs already due), needs `jobs_per_dyno`. `latency`: seconds the oldest runnable job has waited, needs `latency_target`."),
+    .describe(
+      "`depth`: jobs waiting (plus scheduled and retry jobs already due), needs `jobs_per_dyno`. `latency`: seconds the oldest runnable job has waited, needs `latency_target`.",
+    ),
   jobs_per_dyno: z
     .number()
     .positive()
     .optional()
-    .describe("With `metric: depth`: waiting jobs one dyno should have in front of it. The estimate is ceil(depth / jobs_per_dyno)."),
+    .describe(
+      "With `metric: depth`: waiting jobs one dyno should have in front of it. The estimate is ceil(depth / jobs_per_dyno).",
+    ),
   latency_target: z
     .number()
     .positive()
@@ -40,19 +46,26 @@ export const commonOptionsShape = {
     .number()
     .min(0)
     .optional()
-    .describe("With `metric: latency`: seconds below which workers may go down by one. Default: a quarter of latency_target."),
+    .describe(
+      "With `metric: latency`: seconds below which workers may go down by one. Default: a quarter of latency_target.",
+    ),
 };
 
 export type CommonOptions = z.output<z.ZodObject<typeof commonOptionsShape>>;
 
 /** How readings turn into dynos, once cross-option rules are checked. */
-export type EstimateRule = { metric: "depth"; jobsPerDyno: number } | { metric: "latency"; target: number; lowWater: number };
+export type EstimateRule =
+  | { metric: "depth"; jobsPerDyno: number }
+  | { metric: "latency"; target: number; lowWater: number };
 
 /**
  * Checks what a schema cannot: the option each metric needs, and that a library can measure
  * the metric at all. Throws exit-code-2 input errors naming the option.
  */
-export function resolveEstimateRule(options: CommonOptions, library: { type: string; latency: boolean; latencyRefusal?: string }): EstimateRule {
+export function resolveEstimateRule(
+  options: CommonOptions,
+  library: { type: string; latency: boolean; latencyRefusal?: string },
+): EstimateRule {
   if (options.metric === "depth") {
     if (options.jobs_per_dyno === undefined) {
       throw inputError("DYNO_CONFIG_INVALID", "jobs_per_dyno: required with metric: depth (the default)", {
@@ -71,10 +84,14 @@ export function resolveEstimateRule(options: CommonOptions, library: { type: str
     return { metric: "depth", jobsPerDyno: options.jobs_per_dyno };
   }
   if (!library.latency) {
-    throw inputError("DYNO_CONFIG_INVALID", `metric: ${library.type} cannot measure latency: ${library.latencyRefusal ?? "its jobs carry no enqueue time"}`, {
-      path: "metric",
-      hint: "use metric: depth with jobs_per_dyno",
-    });
+    throw inputError(
+      "DYNO_CONFIG_INVALID",
+      `metric: ${library.type} cannot measure latency: ${library.latencyRefusal ?? "its jobs carry no enqueue time"}`,
+      {
+        path: "metric",
+        hint: "use metric: depth with jobs_per_dyno",
+      },
+    );
   }
   if (options.latency_target === undefined) {
     throw inputError("DYNO_CONFIG_INVALID", "latency_target: required with metric: latency", {
@@ -90,10 +107,14 @@ export function resolveEstimateRule(options: CommonOptions, library: { type: str
   }
   const lowWater = options.latency_low_water ?? options.latency_target / 4;
   if (lowWater >= options.latency_target) {
-    throw inputError("DYNO_CONFIG_INVALID", `latency_low_water: ${lowWater} must be below latency_target (${options.latency_target})`, {
-      path: "latency_low_water",
-      hint: "leave it out (a quarter of latency_target) or lower it",
-    });
+    throw inputError(
+      "DYNO_CONFIG_INVALID",
+      `latency_low_water: ${lowWater} must be below latency_target (${options.latency_target})`,
+      {
+        path: "latency_low_water",
+        hint: "leave it out (a quarter of latency_target) or lower it",
+      },
+    );
   }
   return { metric: "latency", target: options.latency_target, lowWater };
 }
@@ -129,12 +150,17 @@ export function parseRedisUrl(url: string): RedisTarget {
     });
   }
   if (parsed.hostname === "") {
-    throw inputError("DYNO_CONFIG_INVALID", "url: the URL names no host", { path: "url", hint: "write it as redis://:PASSWORD@HOST:PORT" });
+    throw inputError("DYNO_CONFIG_INVALID", "url: the URL names no host", {
+      path: "url",
+      hint: "write it as redis://:PASSWORD@HOST:PORT",
+    });
   }
   const path = parsed.pathname.replace(/^\//, "");
   const database = path === "" ? 0 : Number(path);
   if (!/^\d*$/.test(path) || !Number.isSafeInteger(database)) {
-    throw inputError("DYNO_CONFIG_INVALID", "url: the path must be a database number, e.g. redis://HOST:6379/0", { path: "url" });
+    throw inputError("DYNO_CONFIG_INVALID", "url: the path must be a database number, e.g. redis://HOST:6379/0", {
+      path: "url",
+    });
   }
   const tls = parsed.protocol === "rediss:";
   const port = parsed.port === "" ? 6379 : Number(parsed.port);

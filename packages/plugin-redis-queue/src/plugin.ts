@@ -34,9 +34,15 @@ export function queuePlugin<Options>(library: QueueLibrary<Options>) {
         ctx.logger.warn("tls_verify has no effect: url is redis://, not rediss://");
       }
       if (rule.metric === "latency") {
-        ctx.logger.info(`metric latency: readings are the seconds the oldest runnable job has waited (target ${rule.target} s, low water ${rule.lowWater} s)`);
+        ctx.logger.info(
+          `metric latency: readings are the seconds the oldest runnable job has waited (target ${rule.target} s, low water ${rule.lowWater} s)`,
+        );
       }
-      const connection = createConnection({ target, tlsVerify: opts.tls_verify, connectTimeoutMs: Math.max(1, opts.timeout) * 1000 });
+      const connection = createConnection({
+        target,
+        tlsVerify: opts.tls_verify,
+        connectTimeoutMs: Math.max(1, opts.timeout) * 1000,
+      });
       const configured = opts.queues ? [...new Set(opts.queues)] : undefined;
       // Queues seen in the library's registry, and unknown ones already warned about.
       const confirmed = new Set<string>();
@@ -72,7 +78,9 @@ export function queuePlugin<Options>(library: QueueLibrary<Options>) {
           }
           for (const q of unknown) {
             warned.add(q);
-            ctx.logger.warn(`queue "${q}" is not in ${library.registry(libOptions)} (yet): it reads 0. Check its spelling if it should have jobs`);
+            ctx.logger.warn(
+              `queue "${q}" is not in ${library.registry(libOptions)} (yet): it reads 0. Check its spelling if it should have jobs`,
+            );
           }
         }
         return configured;

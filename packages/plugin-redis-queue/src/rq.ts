@@ -19,7 +19,8 @@ const QUEUE_KEY_PREFIX = "rq:queue:";
 
 /** Epoch ms of RQ's `utcformat` timestamp, e.g. 2026-01-01T12:00:00.123456Z. */
 export function rqTimeMs(text: string | null | undefined): number | null {
-  const m = typeof text === "string" ? /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?Z?$/.exec(text) : null;
+  const m =
+    typeof text === "string" ? /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?Z?$/.exec(text) : null;
   if (!m) return null;
   const [, y, mo, d, h, mi, s, frac = ""] = m;
   const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
@@ -28,14 +29,18 @@ export function rqTimeMs(text: string | null | undefined): number | null {
 
 export const rq: QueueLibrary<Options> = {
   type: "rq",
-  description: "RQ (Python) queues in Redis: waiting jobs plus due scheduled ones, or the oldest job's wait; busy = started jobs.",
+  description:
+    "RQ (Python) queues in Redis: waiting jobs plus due scheduled ones, or the oldest job's wait; busy = started jobs.",
   shape,
   registry: () => "RQ's `rq:queues` set",
   latency: true,
 
   async discover(redis) {
     const keys = (await redis.sMembers("rq:queues")).map(String);
-    return keys.filter((k) => k.startsWith(QUEUE_KEY_PREFIX)).map((k) => k.slice(QUEUE_KEY_PREFIX.length)).sort();
+    return keys
+      .filter((k) => k.startsWith(QUEUE_KEY_PREFIX))
+      .map((k) => k.slice(QUEUE_KEY_PREFIX.length))
+      .sort();
   },
 
   async known(redis, queues) {

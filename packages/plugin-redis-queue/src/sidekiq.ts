@@ -18,7 +18,9 @@ const shape = {
     .string()
     .min(1)
     .optional()
-    .describe("Key prefix of a Sidekiq <= 6 app using redis-namespace (`namespace: myapp` reads `myapp:queues`, ...). Sidekiq 7+ has no namespaces."),
+    .describe(
+      "Key prefix of a Sidekiq <= 6 app using redis-namespace (`namespace: myapp` reads `myapp:queues`, ...). Sidekiq 7+ has no namespaces.",
+    ),
 };
 
 type Options = { namespace?: string | undefined };
@@ -38,7 +40,8 @@ export function sidekiqTimeMs(value: unknown): number | null {
 
 export const sidekiq: QueueLibrary<Options> = {
   type: "sidekiq",
-  description: "Sidekiq (Ruby) queues in Redis: waiting jobs plus due scheduled/retry jobs, or the oldest job's wait; busy = jobs running in live processes.",
+  description:
+    "Sidekiq (Ruby) queues in Redis: waiting jobs plus due scheduled/retry jobs, or the oldest job's wait; busy = jobs running in live processes.",
   shape,
   registry: (o) => `Sidekiq's \`${prefix(o)}queues\` set`,
   latency: true,
@@ -61,7 +64,10 @@ export const sidekiq: QueueLibrary<Options> = {
       Promise.all(queues.map((q) => redis.lIndex(`${p}queue:${q}`, -1))),
       Promise.all(
         ["schedule", "retry"].map((set) =>
-          redis.zRangeWithScores(`${p}${set}`, "-inf", now, { BY: "SCORE", LIMIT: { offset: 0, count: DUE_SCAN_LIMIT } }),
+          redis.zRangeWithScores(`${p}${set}`, "-inf", now, {
+            BY: "SCORE",
+            LIMIT: { offset: 0, count: DUE_SCAN_LIMIT },
+          }),
         ),
       ),
       redis.sMembers(`${p}processes`),
@@ -83,11 +89,12 @@ export const sidekiq: QueueLibrary<Options> = {
       return job ? sidekiqTimeMs(job.enqueued_at ?? job.created_at) : null;
     });
     const busy = sum(
-      works.map((values) =>
-        values.filter((v) => {
-          const queue = parseJson(String(v))?.queue;
-          return all || (typeof queue === "string" && wanted.has(queue));
-        }).length,
+      works.map(
+        (values) =>
+          values.filter((v) => {
+            const queue = parseJson(String(v))?.queue;
+            return all || (typeof queue === "string" && wanted.has(queue));
+          }).length,
       ),
     );
     return { depth: sum(lengths.map(Number)) + dueCount, oldestRunnableMs: earliest([...enqueued, dueSince]), busy };

@@ -53,7 +53,10 @@ describe("bullmq", () => {
     const all = await instance(bullmq, { url: redis.url, jobs_per_dyno: 2 });
     expect(await read(all)).toEqual({ value: 5, busy: 1 });
     expect(all.instance.estimateDynos(5, { current: 0, process: "worker" })).toBe(3);
-    expect(await read(await instance(bullmq, { url: redis.url, jobs_per_dyno: 2, queues: ["mail"] }))).toEqual({ value: 1, busy: 0 });
+    expect(await read(await instance(bullmq, { url: redis.url, jobs_per_dyno: 2, queues: ["mail"] }))).toEqual({
+      value: 1,
+      busy: 0,
+    });
   });
 
   it("latency: the longest wait among the next waiting, prioritized and due delayed jobs", async () => {
@@ -84,8 +87,14 @@ describe("bullmq", () => {
     const q = await queue("video");
     const job = await q.add("encode", {}, { timestamp: NOW });
     await job.remove();
-    expect(await read(await instance(bullmq, { url: redis.url, jobs_per_dyno: 1, queues: ["video"] }))).toEqual({ value: 0, busy: 0 });
-    expect(await read(await instance(bullmq, { url: redis.url, metric: "latency", latency_target: 10 }))).toEqual({ value: 0, busy: 0 });
+    expect(await read(await instance(bullmq, { url: redis.url, jobs_per_dyno: 1, queues: ["video"] }))).toEqual({
+      value: 0,
+      busy: 0,
+    });
+    expect(await read(await instance(bullmq, { url: redis.url, metric: "latency", latency_target: 10 }))).toEqual({
+      value: 0,
+      busy: 0,
+    });
   });
 
   it("prefix: reads queues under another key prefix only", async () => {
@@ -109,6 +118,8 @@ describe("bullmq", () => {
     const partly = await instance(bullmq, { url: redis.url, jobs_per_dyno: 1, queues: ["video", "audio"] });
     expect((await read(partly)).value).toBe(1);
     await read(partly);
-    expect(partly.ctx.logger.records.filter((r) => r.level === "warn").map((r) => r.message)).toEqual([expect.stringContaining('queue "audio" is not in')]);
+    expect(partly.ctx.logger.records.filter((r) => r.level === "warn").map((r) => r.message)).toEqual([
+      expect.stringContaining('queue "audio" is not in'),
+    ]);
   });
 });

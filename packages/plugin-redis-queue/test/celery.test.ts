@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { createTestInstance } from "@dynosaur/core/testing";
 import { describe, expect, it } from "vitest";
 import { celery } from "../src/index.js";
-import { createTestInstance } from "@dynosaur/core/testing";
 import { instance, read, useRedis } from "./helpers.js";
 
 /*
@@ -17,11 +17,38 @@ const SEP = "\x06\x16";
 function message(queue: string, priority: number): string {
   const id = randomUUID();
   return JSON.stringify({
-    body: Buffer.from(JSON.stringify([[2, 3], {}, { callbacks: null, errbacks: null, chain: null, chord: null }])).toString("base64"),
+    body: Buffer.from(
+      JSON.stringify([[2, 3], {}, { callbacks: null, errbacks: null, chain: null, chord: null }]),
+    ).toString("base64"),
     "content-encoding": "utf-8",
     "content-type": "application/json",
-    headers: { lang: "py", task: "proj.tasks.add", id, shadow: null, eta: null, expires: null, group: null, group_index: null, retries: 0, timelimit: [null, null], root_id: id, parent_id: null, argsrepr: "(2, 3)", kwargsrepr: "{}", origin: "gen42@web.1", ignore_result: false },
-    properties: { correlation_id: id, reply_to: randomUUID(), delivery_mode: 2, delivery_info: { exchange: "", routing_key: queue }, priority, body_encoding: "base64", delivery_tag: randomUUID() },
+    headers: {
+      lang: "py",
+      task: "proj.tasks.add",
+      id,
+      shadow: null,
+      eta: null,
+      expires: null,
+      group: null,
+      group_index: null,
+      retries: 0,
+      timelimit: [null, null],
+      root_id: id,
+      parent_id: null,
+      argsrepr: "(2, 3)",
+      kwargsrepr: "{}",
+      origin: "gen42@web.1",
+      ignore_result: false,
+    },
+    properties: {
+      correlation_id: id,
+      reply_to: randomUUID(),
+      delivery_mode: 2,
+      delivery_info: { exchange: "", routing_key: queue },
+      priority,
+      body_encoding: "base64",
+      delivery_tag: randomUUID(),
+    },
   });
 }
 
@@ -49,16 +76,22 @@ describe("celery", () => {
     expect(reading).toEqual({ value: 5 });
     expect(reading).not.toHaveProperty("busy");
     expect(all.instance.estimateDynos(5, { current: 0, process: "worker" })).toBe(3);
-    expect(await read(await instance(celery, { url: redis.url, jobs_per_dyno: 2, queues: ["reports"] }))).toEqual({ value: 1 });
+    expect(await read(await instance(celery, { url: redis.url, jobs_per_dyno: 2, queues: ["reports"] }))).toEqual({
+      value: 1,
+    });
   });
 
   it("an empty queue reads a real 0", async () => {
     await bind("celery");
-    expect(await read(await instance(celery, { url: redis.url, jobs_per_dyno: 1, queues: ["celery"] }))).toEqual({ value: 0 });
+    expect(await read(await instance(celery, { url: redis.url, jobs_per_dyno: 1, queues: ["celery"] }))).toEqual({
+      value: 0,
+    });
   });
 
   it("refuses metric: latency with a config error: messages carry no enqueue time", async () => {
-    await expect(createTestInstance(celery, { url: redis.url, metric: "latency", latency_target: 30 })).rejects.toMatchObject({
+    await expect(
+      createTestInstance(celery, { url: redis.url, metric: "latency", latency_target: 30 }),
+    ).rejects.toMatchObject({
       code: "DYNO_CONFIG_INVALID",
       path: "metric",
       message: expect.stringContaining("no enqueue time"),
@@ -68,6 +101,8 @@ describe("celery", () => {
   it("a misspelled only queue fails the read and lists the bound queues", async () => {
     await bind("celery");
     const typo = await instance(celery, { url: redis.url, jobs_per_dyno: 1, queues: ["celeyr"] });
-    await expect(typo.instance.retrieve(new AbortController().signal)).rejects.toMatchObject({ hint: expect.stringContaining("known queues: celery") });
+    await expect(typo.instance.retrieve(new AbortController().signal)).rejects.toMatchObject({
+      hint: expect.stringContaining("known queues: celery"),
+    });
   });
 });

@@ -24,14 +24,24 @@ const invalidCommon = [
 ];
 const invalidLatency = [
   { options: { metric: "latency", jobs_per_dyno: undefined }, path: "latency_target" },
-  { options: { metric: "latency", jobs_per_dyno: undefined, latency_target: 10, latency_low_water: 10 }, path: "latency_low_water" },
+  {
+    options: { metric: "latency", jobs_per_dyno: undefined, latency_target: 10, latency_low_water: 10 },
+    path: "latency_low_water",
+  },
 ];
 
 const suites: [PluginDefinition, Record<string, unknown>, { options: Record<string, unknown>; path: string }[]][] = [
   [sidekiq, {}, [...invalidCommon, ...invalidLatency, { options: { namespace: "" }, path: "namespace" }]],
   [bullmq, {}, [...invalidCommon, ...invalidLatency, { options: { prefix: "" }, path: "prefix" }]],
   [rq, {}, [...invalidCommon, ...invalidLatency]],
-  [celery, {}, [...invalidCommon, { options: { metric: "latency", jobs_per_dyno: undefined, latency_target: 10 }, path: "metric" }]],
+  [
+    celery,
+    {},
+    [
+      ...invalidCommon,
+      { options: { metric: "latency", jobs_per_dyno: undefined, latency_target: 10 }, path: "metric" },
+    ],
+  ],
 ];
 
 describe("the package exports its four plugins", () => {

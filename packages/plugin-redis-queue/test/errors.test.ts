@@ -43,7 +43,11 @@ describe.each(cases)("%s: Redis errors", (type, plugin, base) => {
     wrong.username = user;
     wrong.password = `${PASSWORD}-wrong`;
     const made = await instance(plugin, { ...base, url: wrong.toString() });
-    const e = await expectFailure(made.instance.retrieve(new AbortController().signal), /refused the credentials: WRONGPASS/, [PASSWORD]);
+    const e = await expectFailure(
+      made.instance.retrieve(new AbortController().signal),
+      /refused the credentials: WRONGPASS/,
+      [PASSWORD],
+    );
     expect(e.hint).toMatch(/password in url/);
     expect(e.message).toMatch(/^Redis at redis:\/\/127\.0\.0\.1:\d+\/6 /);
     expectNoSecret([made.ctx.logger.text()], [PASSWORD]);
@@ -52,13 +56,19 @@ describe.each(cases)("%s: Redis errors", (type, plugin, base) => {
   it("a closed port fails with connection refused; the next read tries again", async () => {
     const url = `redis://:${PASSWORD}@127.0.0.1:${await closedPort()}/0`;
     const made = await instance(plugin, { ...base, url });
-    await expectFailure(made.instance.retrieve(new AbortController().signal), /could not connect to Redis at redis:\/\/127\.0\.0\.1:\d+\/0: connection refused/, [PASSWORD]);
+    await expectFailure(
+      made.instance.retrieve(new AbortController().signal),
+      /could not connect to Redis at redis:\/\/127\.0\.0\.1:\d+\/0: connection refused/,
+      [PASSWORD],
+    );
     await expectFailure(made.instance.retrieve(new AbortController().signal), /connection refused/, [PASSWORD]);
   });
 
   it("an unknown host fails naming the host", async () => {
     const made = await instance(plugin, { ...base, url: `rediss://:${PASSWORD}@no-such-host.invalid:6380` });
-    await expectFailure(made.instance.retrieve(new AbortController().signal), /unknown host no-such-host\.invalid/, [PASSWORD]);
+    await expectFailure(made.instance.retrieve(new AbortController().signal), /unknown host no-such-host\.invalid/, [
+      PASSWORD,
+    ]);
   });
 
   it("a server that never answers: the read ends when its signal aborts, as a timeout", async () => {

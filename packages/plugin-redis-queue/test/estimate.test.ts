@@ -1,6 +1,6 @@
 import { createTestInstance } from "@dynosaur/core/testing";
 import { describe, expect, it } from "vitest";
-import { estimateDynos, parseRedisUrl, rqTimeMs, sidekiqTimeMs, sidekiq } from "../src/index.js";
+import { estimateDynos, parseRedisUrl, rqTimeMs, sidekiq, sidekiqTimeMs } from "../src/index.js";
 
 const latency = { metric: "latency" as const, target: 30, lowWater: 7.5 };
 const at = (current: number | null) => ({ current, process: "worker" });
@@ -51,9 +51,21 @@ describe("job timestamps", () => {
 describe("url", () => {
   it("parses Heroku's forms; what it prints has no password", () => {
     const t = parseRedisUrl("rediss://:p4ss%40word@ec2-1-2-3-4.compute-1.amazonaws.com:12345");
-    expect(t).toMatchObject({ host: "ec2-1-2-3-4.compute-1.amazonaws.com", port: 12345, tls: true, database: 0, password: "p4ss@word", username: undefined });
+    expect(t).toMatchObject({
+      host: "ec2-1-2-3-4.compute-1.amazonaws.com",
+      port: 12345,
+      tls: true,
+      database: 0,
+      password: "p4ss@word",
+      username: undefined,
+    });
     expect(t.display).toBe("rediss://ec2-1-2-3-4.compute-1.amazonaws.com:12345/0");
-    expect(parseRedisUrl("redis://user:pw@localhost/3")).toMatchObject({ port: 6379, tls: false, database: 3, username: "user" });
+    expect(parseRedisUrl("redis://user:pw@localhost/3")).toMatchObject({
+      port: 6379,
+      tls: false,
+      database: 3,
+      username: "user",
+    });
   });
 
   it("a bad url is a config error at url that never echoes it", async () => {

@@ -37,7 +37,11 @@ export interface RedisFixture {
 export function useRedis(db: number): RedisFixture {
   const fixture = {} as RedisFixture;
   beforeAll(async () => {
-    const out = execFileSync("bash", [REDIS_SH], { encoding: "utf8", timeout: 300_000, stdio: ["ignore", "pipe", "inherit"] });
+    const out = execFileSync("bash", [REDIS_SH], {
+      encoding: "utf8",
+      timeout: 300_000,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     fixture.serverUrl = out.trim().split("\n").at(-1) ?? "";
     expect(fixture.serverUrl).toMatch(/^redis:\/\/127\.0\.0\.1:\d+$/);
     fixture.url = `${fixture.serverUrl}/${db}`;
@@ -59,7 +63,11 @@ afterEach(async () => {
 });
 
 /** Creates an instance the way core does, with a ManualClock at NOW; closed after the test. */
-export async function instance(plugin: PluginDefinition, options: Record<string, unknown>, clock = new ManualClock(NOW)) {
+export async function instance(
+  plugin: PluginDefinition,
+  options: Record<string, unknown>,
+  clock = new ManualClock(NOW),
+) {
   const made = await createTestInstance(plugin, options, { clock });
   instances.push(made);
   return made;
@@ -78,7 +86,11 @@ export async function read(made: TestInstance): Promise<Reading> {
 }
 
 /** Awaits a failing read, checks it is a PluginError matching `pattern` that holds no secret. */
-export async function expectFailure(promise: Promise<unknown>, pattern: RegExp, secrets: string[]): Promise<DynosaurError> {
+export async function expectFailure(
+  promise: Promise<unknown>,
+  pattern: RegExp,
+  secrets: string[],
+): Promise<DynosaurError> {
   const error = await promise.then(
     () => expect.fail("expected the read to fail"),
     (e: unknown) => e,
@@ -93,14 +105,27 @@ export async function expectFailure(promise: Promise<unknown>, pattern: RegExp, 
 export function expectNoSecret(things: unknown[], secrets: string[]): void {
   for (const thing of things) {
     const text =
-      thing instanceof Error ? `${(thing as DynosaurError).format?.() ?? thing.message} ${thing.stack ?? ""} ${String(thing.cause ?? "")}` : JSON.stringify(thing);
+      thing instanceof Error
+        ? `${(thing as DynosaurError).format?.() ?? thing.message} ${thing.stack ?? ""} ${String(thing.cause ?? "")}`
+        : JSON.stringify(thing);
     for (const secret of secrets) expect(text).not.toContain(secret);
   }
 }
 
 /** A Redis ACL user of the test server that may only read (+@read +@connection), and its URL. */
 export async function readOnlyUser(fixture: RedisFixture, name: string, password: string): Promise<string> {
-  await fixture.admin.sendCommand(["ACL", "SETUSER", name, "reset", "on", `>${password}`, "~*", "&*", "+@read", "+@connection"]);
+  await fixture.admin.sendCommand([
+    "ACL",
+    "SETUSER",
+    name,
+    "reset",
+    "on",
+    `>${password}`,
+    "~*",
+    "&*",
+    "+@read",
+    "+@connection",
+  ]);
   const u = new URL(fixture.url);
   u.username = name;
   u.password = password;

@@ -41,7 +41,10 @@ async function scheduleAt(queue: string, runAtMs: number) {
 }
 
 async function started(queue: string, expiresAtMs: number | "+inf") {
-  await redis.admin.zAdd(`rq:wip:${queue}`, { score: expiresAtMs === "+inf" ? Number.POSITIVE_INFINITY : Math.floor(expiresAtMs / 1000), value: `${randomUUID()}:${randomUUID()}` });
+  await redis.admin.zAdd(`rq:wip:${queue}`, {
+    score: expiresAtMs === "+inf" ? Number.POSITIVE_INFINITY : Math.floor(expiresAtMs / 1000),
+    value: `${randomUUID()}:${randomUUID()}`,
+  });
 }
 
 describe("rq", () => {
@@ -72,8 +75,14 @@ describe("rq", () => {
 
   it("an empty queue reads a real 0", async () => {
     await redis.admin.sAdd("rq:queues", "rq:queue:default");
-    expect(await read(await instance(rq, { url: redis.url, jobs_per_dyno: 1, queues: ["default"] }))).toEqual({ value: 0, busy: 0 });
-    expect(await read(await instance(rq, { url: redis.url, metric: "latency", latency_target: 1 }))).toEqual({ value: 0, busy: 0 });
+    expect(await read(await instance(rq, { url: redis.url, jobs_per_dyno: 1, queues: ["default"] }))).toEqual({
+      value: 0,
+      busy: 0,
+    });
+    expect(await read(await instance(rq, { url: redis.url, metric: "latency", latency_target: 1 }))).toEqual({
+      value: 0,
+      busy: 0,
+    });
   });
 
   it("a misspelled only queue fails the read and lists the queues in rq:queues", async () => {

@@ -15,12 +15,28 @@ const jid = () => randomBytes(12).toString("hex");
 
 /** A job as Sidekiq 8 pushes it: times in epoch milliseconds. */
 function job8(queue: string, enqueuedAtMs: number) {
-  return JSON.stringify({ retry: true, queue, args: [1], class: "HardJob", jid: jid(), created_at: enqueuedAtMs, enqueued_at: enqueuedAtMs });
+  return JSON.stringify({
+    retry: true,
+    queue,
+    args: [1],
+    class: "HardJob",
+    jid: jid(),
+    created_at: enqueuedAtMs,
+    enqueued_at: enqueuedAtMs,
+  });
 }
 
 /** A job as Sidekiq 7 pushes it: times in float epoch seconds. */
 function job7(queue: string, enqueuedAtS: number) {
-  return JSON.stringify({ retry: true, queue, args: [1], class: "HardJob", jid: jid(), created_at: enqueuedAtS, enqueued_at: enqueuedAtS });
+  return JSON.stringify({
+    retry: true,
+    queue,
+    args: [1],
+    class: "HardJob",
+    jid: jid(),
+    created_at: enqueuedAtS,
+    enqueued_at: enqueuedAtS,
+  });
 }
 
 async function push(queue: string, ...jobs: string[]) {
@@ -38,9 +54,18 @@ async function schedule(set: "schedule" | "retry", queue: string, runAtMs: numbe
 /** A live Sidekiq process running `running` jobs, as the launcher's heartbeat records it. */
 async function processRunning(identity: string, running: string[]) {
   await redis.admin.sAdd("processes", identity);
-  await redis.admin.hSet(identity, { busy: String(running.length), beat: String(NOW / 1000), quiet: "false", info: JSON.stringify({ hostname: "worker.1", concurrency: 5 }) });
+  await redis.admin.hSet(identity, {
+    busy: String(running.length),
+    beat: String(NOW / 1000),
+    quiet: "false",
+    info: JSON.stringify({ hostname: "worker.1", concurrency: 5 }),
+  });
   for (const [i, queue] of running.entries()) {
-    await redis.admin.hSet(`${identity}:work`, `tid${i}`, JSON.stringify({ queue, payload: job8(queue, NOW - 5000), run_at: NOW - 2000 }));
+    await redis.admin.hSet(
+      `${identity}:work`,
+      `tid${i}`,
+      JSON.stringify({ queue, payload: job8(queue, NOW - 5000), run_at: NOW - 2000 }),
+    );
   }
 }
 
@@ -67,7 +92,12 @@ describe("sidekiq", () => {
 
     const all = await instance(sidekiq, { url: redis.url, metric: "latency", latency_target: 30 });
     expect((await read(all)).value).toBeCloseTo(45.5, 6);
-    const defaultOnly = await instance(sidekiq, { url: redis.url, metric: "latency", latency_target: 30, queues: ["default"] });
+    const defaultOnly = await instance(sidekiq, {
+      url: redis.url,
+      metric: "latency",
+      latency_target: 30,
+      queues: ["default"],
+    });
     expect((await read(defaultOnly)).value).toBeCloseTo(30, 6);
   });
 
@@ -88,14 +118,23 @@ describe("sidekiq", () => {
     await redis.admin.sAdd("processes", "worker.3:4:deadbeef0000"); // expired: no hash left
 
     expect(await read(await instance(sidekiq, { url: redis.url, jobs_per_dyno: 10 }))).toEqual({ value: 1, busy: 4 });
-    expect(await read(await instance(sidekiq, { url: redis.url, jobs_per_dyno: 10, queues: ["mailers"] }))).toEqual({ value: 0, busy: 1 });
+    expect(await read(await instance(sidekiq, { url: redis.url, jobs_per_dyno: 10, queues: ["mailers"] }))).toEqual({
+      value: 0,
+      busy: 1,
+    });
   });
 
   it("an empty queue reads a real 0, and latency 0", async () => {
     await push("default", job8("default", NOW));
     await redis.admin.del("queue:default"); // drained: Sidekiq keeps the name in `queues`
-    expect(await read(await instance(sidekiq, { url: redis.url, jobs_per_dyno: 10, queues: ["default"] }))).toEqual({ value: 0, busy: 0 });
-    expect(await read(await instance(sidekiq, { url: redis.url, metric: "latency", latency_target: 5 }))).toEqual({ value: 0, busy: 0 });
+    expect(await read(await instance(sidekiq, { url: redis.url, jobs_per_dyno: 10, queues: ["default"] }))).toEqual({
+      value: 0,
+      busy: 0,
+    });
+    expect(await read(await instance(sidekiq, { url: redis.url, metric: "latency", latency_target: 5 }))).toEqual({
+      value: 0,
+      busy: 0,
+    });
   });
 
   it("a job enqueued this very millisecond still reads a latency above 0", async () => {
@@ -110,21 +149,29 @@ describe("sidekiq", () => {
     await redis.admin.sAdd("myapp:queues", "default");
     await redis.admin.lPush("myapp:queue:default", [job7("default", NOW / 1000 - 2), job7("default", NOW / 1000 - 1)]);
     await push("default", job8("default", NOW)); // another app's, without the namespace
-    expect((await read(await instance(sidekiq, { url: redis.url, jobs_per_dyno: 1, namespace: "myapp" }))).value).toBe(2);
+    expect((await read(await instance(sidekiq, { url: redis.url, jobs_per_dyno: 1, namespace: "myapp" }))).value).toBe(
+      2,
+    );
   });
 
   it("a misspelled only queue fails the read and lists the known queues; one unknown among known ones warns once", async () => {
     await push("default", job8("default", NOW));
     await push("mailers");
     const typo = await instance(sidekiq, { url: redis.url, jobs_per_dyno: 1, queues: ["defualt"] });
-    await expect(typo.instance.retrieve(new AbortController().signal)).rejects.toThrow(/none of the queues "defualt" is in Sidekiq's `queues` set/);
-    await expect(typo.instance.retrieve(new AbortController().signal)).rejects.toMatchObject({ hint: expect.stringContaining("known queues: default, mailers") });
+    await expect(typo.instance.retrieve(new AbortController().signal)).rejects.toThrow(
+      /none of the queues "defualt" is in Sidekiq's `queues` set/,
+    );
+    await expect(typo.instance.retrieve(new AbortController().signal)).rejects.toMatchObject({
+      hint: expect.stringContaining("known queues: default, mailers"),
+    });
 
     const partly = await instance(sidekiq, { url: redis.url, jobs_per_dyno: 1, queues: ["default", "mailer"] });
     expect((await read(partly)).value).toBe(1);
     expect((await read(partly)).value).toBe(1);
     const warnings = partly.ctx.logger.records.filter((r) => r.level === "warn");
-    expect(warnings.map((w) => w.message)).toEqual([expect.stringContaining('queue "mailer" is not in Sidekiq\'s `queues` set')]);
+    expect(warnings.map((w) => w.message)).toEqual([
+      expect.stringContaining('queue "mailer" is not in Sidekiq\'s `queues` set'),
+    ]);
   });
 
   it("no queue registered at all reads 0 and warns once to check the database", async () => {

@@ -1,4 +1,4 @@
-import { HttpFailure, type Logger, quoteBody, safeOrigin, type StatsReporter, type TickReport } from "@dynosaur/core";
+import { HttpFailure, type Logger, quoteBody, type StatsReporter, safeOrigin, type TickReport } from "@dynosaur/core";
 import type { Attributes, Gauge } from "@opentelemetry/api";
 import type { ResourceMetrics } from "@opentelemetry/sdk-metrics";
 
@@ -105,13 +105,19 @@ export async function createOtlpReporter(
   const secrets = Object.values(target.headers);
   const timeoutMs = (options.timeout ?? 10) * 1000;
 
-  deps.logger.info(`otlp: sending metrics to ${safeOrigin(target.url)}${safePath(target.url)}`, { headers: Object.keys(target.headers) });
+  deps.logger.info(`otlp: sending metrics to ${safeOrigin(target.url)}${safePath(target.url)}`, {
+    headers: Object.keys(target.headers),
+  });
 
-  const protocol = nonEmpty(deps.env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL) ?? nonEmpty(deps.env.OTEL_EXPORTER_OTLP_PROTOCOL);
+  const protocol =
+    nonEmpty(deps.env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL) ?? nonEmpty(deps.env.OTEL_EXPORTER_OTLP_PROTOCOL);
   if (protocol && protocol !== "http/json") {
-    deps.logger.warn(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported by the otlp reporter; it sends http/json`, {
-      hint: "point it at an OTLP/HTTP receiver (port 4318 on a collector) or unset the variable",
-    });
+    deps.logger.warn(
+      `OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported by the otlp reporter; it sends http/json`,
+      {
+        hint: "point it at an OTLP/HTTP receiver (port 4318 on a collector) or unset the variable",
+      },
+    );
   }
 
   // Gauges carry no temporality on the wire; delta makes a collection hold only what was
@@ -138,8 +144,14 @@ export async function createOtlpReporter(
   const gauges = {
     value: meter.createGauge("dynosaur.value", { description: "A source's reading (in the source's own unit)" }),
     estimate: meter.createGauge("dynosaur.estimate", { description: "Dynos a source asks for", unit: "{dyno}" }),
-    combined: meter.createGauge("dynosaur.combined.estimate", { description: "Combined estimate after clamping to [min, max]", unit: "{dyno}" }),
-    actual: meter.createGauge("dynosaur.actual", { description: "Dynos asked of Heroku after the tick", unit: "{dyno}" }),
+    combined: meter.createGauge("dynosaur.combined.estimate", {
+      description: "Combined estimate after clamping to [min, max]",
+      unit: "{dyno}",
+    }),
+    actual: meter.createGauge("dynosaur.actual", {
+      description: "Dynos asked of Heroku after the tick",
+      unit: "{dyno}",
+    }),
   };
 
   // Recording and collecting one tick must not interleave with the next tick's recording,
@@ -164,7 +176,8 @@ export async function createOtlpReporter(
     });
     collecting = collected.catch(() => {});
     const { resourceMetrics, errors } = await collected;
-    if (errors.length > 0) throw new Error(`OpenTelemetry could not collect the figures: ${errors.map(String).join("; ")}`);
+    if (errors.length > 0)
+      throw new Error(`OpenTelemetry could not collect the figures: ${errors.map(String).join("; ")}`);
     if (resourceMetrics.scopeMetrics.every((s) => s.metrics.every((m) => m.dataPoints.length === 0))) return;
     await exportOnce(resourceMetrics);
   };
@@ -197,7 +210,11 @@ function safePath(url: string): string {
   }
 }
 
-function record(gauges: Record<"value" | "estimate" | "combined" | "actual", Gauge>, app: string, tick: TickReport): void {
+function record(
+  gauges: Record<"value" | "estimate" | "combined" | "actual", Gauge>,
+  app: string,
+  tick: TickReport,
+): void {
   const put = (gauge: Gauge, value: number | null, attributes: Attributes) => {
     if (value !== null && Number.isFinite(value)) gauge.record(value, attributes);
   };
@@ -218,7 +235,10 @@ function exportFailure(error: Error | undefined, url: string, secrets: string[])
   if (e && typeof e.code === "number") {
     const body = typeof e.data === "string" ? quoteBody(e.data, secrets) : "";
     const hint = e.code === 401 || e.code === 403 ? " (check the otlp headers / OTEL_EXPORTER_OTLP_HEADERS)" : "";
-    return new HttpFailure(`OTLP receiver at ${where} answered HTTP ${e.code}${body ? `: ${body}` : ""}${hint}`, e.code);
+    return new HttpFailure(
+      `OTLP receiver at ${where} answered HTTP ${e.code}${body ? `: ${body}` : ""}${hint}`,
+      e.code,
+    );
   }
   return new HttpFailure(`OTLP export to ${where} failed: ${quoteBody(e?.message ?? "unknown error", secrets)}`, null);
 }

@@ -1,9 +1,29 @@
 import type { SourceStatus, TickReport } from "@dynosaur/core";
 
 /** A source reading as the scaler reports it: GA at 312 users asking for 5 dynos. */
-const gaSource: SourceStatus = { name: "ga", type: "google-analytics", unit: "active users", value: 312, estimate: 5, health: "ok", busy: null, lastRetrieval: 0, lastError: null };
+const gaSource: SourceStatus = {
+  name: "ga",
+  type: "google-analytics",
+  unit: "active users",
+  value: 312,
+  estimate: 5,
+  health: "ok",
+  busy: null,
+  lastRetrieval: 0,
+  lastError: null,
+};
 /** New Relic at 1200.5 rpm asking for 3 dynos. */
-const nrSource: SourceStatus = { name: "nr", type: "newrelic", unit: "rpm", value: 1200.5, estimate: 3, health: "ok", busy: null, lastRetrieval: 0, lastError: null };
+const nrSource: SourceStatus = {
+  name: "nr",
+  type: "newrelic",
+  unit: "rpm",
+  value: 1200.5,
+  estimate: 3,
+  health: "ok",
+  busy: null,
+  lastRetrieval: 0,
+  lastError: null,
+};
 
 /** One tick of app `shop` scaling web 2 → 5 on GA's estimate, at 2026-01-01T12:00:05Z (as core's test fixture). */
 export function sampleTick(over: Partial<TickReport> = {}): TickReport {

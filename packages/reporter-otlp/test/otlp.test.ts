@@ -18,7 +18,11 @@ async function receiver(options?: Parameters<typeof startOtlpReceiver>[0]): Prom
   return r;
 }
 
-async function otlp(options: Parameters<typeof createOtlpReporter>[0], env: Record<string, string | undefined> = {}, logger = memoryLogger()) {
+async function otlp(
+  options: Parameters<typeof createOtlpReporter>[0],
+  env: Record<string, string | undefined> = {},
+  logger = memoryLogger(),
+) {
   const r = await createOtlpReporter({ timeout: 5, ...options }, { app: "shop", env, logger });
   open.push({ close: () => r.close?.() ?? Promise.resolve() });
   return r;
@@ -28,7 +32,9 @@ const tick = sampleTick;
 
 /** The single point of `metric` whose attributes include `attrs`. */
 function point(points: OtlpPoint[], metric: string, attrs: Record<string, string> = {}): OtlpPoint {
-  const found = points.filter((p) => p.metric === metric && Object.entries(attrs).every(([k, v]) => p.attributes[k] === v));
+  const found = points.filter(
+    (p) => p.metric === metric && Object.entries(attrs).every(([k, v]) => p.attributes[k] === v),
+  );
   expect(found, `${metric} ${JSON.stringify(attrs)}`).toHaveLength(1);
   return found[0]!;
 }
@@ -43,7 +49,11 @@ describe("otlp reporter", () => {
     const [exp] = rx.exports;
     expect(exp?.headers["content-type"]).toMatch(/^application\/json/);
     const points = exp!.points;
-    expect(point(points, "dynosaur.value", { source: "ga" })).toMatchObject({ kind: "gauge", value: 312, attributes: { app: "shop", source: "ga", unit: "active users" } });
+    expect(point(points, "dynosaur.value", { source: "ga" })).toMatchObject({
+      kind: "gauge",
+      value: 312,
+      attributes: { app: "shop", source: "ga", unit: "active users" },
+    });
     expect(point(points, "dynosaur.value", { source: "nr" }).value).toBe(1200.5);
     expect(point(points, "dynosaur.estimate", { source: "ga" })).toMatchObject({ value: 5, unit: "{dyno}" });
     expect(point(points, "dynosaur.estimate", { source: "nr" }).value).toBe(3);
@@ -64,7 +74,12 @@ describe("otlp reporter", () => {
     expect(point(web!, "dynosaur.combined.estimate", { process_type: "web" }).value).toBe(5);
     expect(point(worker!, "dynosaur.combined.estimate", { process_type: "worker" }).value).toBe(4);
     expect(point(worker!, "dynosaur.actual", { process_type: "worker" }).value).toBe(4);
-    expect(point(worker!, "dynosaur.value", { source: "jobs" }).attributes).toEqual({ app: "shop", process_type: "worker", source: "jobs", unit: "jobs" });
+    expect(point(worker!, "dynosaur.value", { source: "jobs" }).attributes).toEqual({
+      app: "shop",
+      process_type: "worker",
+      source: "jobs",
+      unit: "jobs",
+    });
   });
 
   it("exports once per tick, with only that tick's figures", async () => {
@@ -72,7 +87,16 @@ describe("otlp reporter", () => {
     const r = await otlp({ endpoint: `${rx.url}/v1/metrics` });
     await r.report(tick());
     const second = tick();
-    await r.report(tick({ after: 6, estimate: 6, sources: [{ ...second.sources[0]!, value: 400, estimate: 6 }, { ...second.sources[1]!, value: null, estimate: null }] }));
+    await r.report(
+      tick({
+        after: 6,
+        estimate: 6,
+        sources: [
+          { ...second.sources[0]!, value: 400, estimate: 6 },
+          { ...second.sources[1]!, value: null, estimate: null },
+        ],
+      }),
+    );
 
     expect(rx.exports).toHaveLength(2);
     const points = rx.exports[1]!.points;
@@ -85,7 +109,14 @@ describe("otlp reporter", () => {
   it("honours OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_EXPORTER_OTLP_HEADERS from the given env", async () => {
     const rx = await receiver({ requiredHeaders: { "x-api-key": SECRET } });
     const logger = memoryLogger();
-    const r = await otlp({}, { OTEL_EXPORTER_OTLP_ENDPOINT: `${rx.url}/`, OTEL_EXPORTER_OTLP_HEADERS: `x-api-key=${SECRET},x-team=capacity%20planning` }, logger);
+    const r = await otlp(
+      {},
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: `${rx.url}/`,
+        OTEL_EXPORTER_OTLP_HEADERS: `x-api-key=${SECRET},x-team=capacity%20planning`,
+      },
+      logger,
+    );
     await r.report(tick());
     expect(logger.text()).toContain(`otlp: sending metrics to ${rx.url}/v1/metrics`);
     expect(logger.text()).not.toContain(SECRET);
@@ -111,7 +142,10 @@ describe("otlp reporter", () => {
 
   it("lets the endpoint and headers options win over the environment", async () => {
     const rx = await receiver({ requiredHeaders: { "x-api-key": SECRET } });
-    const r = await otlp({ endpoint: rx.url, headers: { "x-api-key": SECRET } }, { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:9", OTEL_EXPORTER_OTLP_HEADERS: "x-api-key=stale" });
+    const r = await otlp(
+      { endpoint: rx.url, headers: { "x-api-key": SECRET } },
+      { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:9", OTEL_EXPORTER_OTLP_HEADERS: "x-api-key=stale" },
+    );
     await r.report(tick());
     expect(rx.exports).toHaveLength(1);
   });
@@ -149,25 +183,34 @@ describe("otlp reporter", () => {
 
   it("names the service from OTEL_SERVICE_NAME and adds OTEL_RESOURCE_ATTRIBUTES", async () => {
     const rx = await receiver();
-    const r = await otlp({ endpoint: rx.url }, { OTEL_SERVICE_NAME: "autoscaler", OTEL_RESOURCE_ATTRIBUTES: "deployment.environment=prod" });
+    const r = await otlp(
+      { endpoint: rx.url },
+      { OTEL_SERVICE_NAME: "autoscaler", OTEL_RESOURCE_ATTRIBUTES: "deployment.environment=prod" },
+    );
     await r.report(tick());
-    expect(rx.exports[0]?.points[0]?.resource).toMatchObject({ "service.name": "autoscaler", "deployment.environment": "prod" });
+    expect(rx.exports[0]?.points[0]?.resource).toMatchObject({
+      "service.name": "autoscaler",
+      "deployment.environment": "prod",
+    });
   });
 
   it("is built from a stats entry, by core through loadReporter", async () => {
     const rx = await receiver();
     const asked: string[] = [];
-    const reporters: StatsReporter[] = await createStatsReporters([{ type: "console" }, { type: "otlp", endpoint: rx.url }], {
-      app: "shop",
-      logger: memoryLogger(),
-      http: new Agent(),
-      env: {},
-      clock: new ManualClock(),
-      loadReporter: async (type, path) => {
-        asked.push(`${type} at ${path}`);
-        return otlpReporter;
+    const reporters: StatsReporter[] = await createStatsReporters(
+      [{ type: "console" }, { type: "otlp", endpoint: rx.url }],
+      {
+        app: "shop",
+        logger: memoryLogger(),
+        http: new Agent(),
+        env: {},
+        clock: new ManualClock(),
+        loadReporter: async (type, path) => {
+          asked.push(`${type} at ${path}`);
+          return otlpReporter;
+        },
       },
-    });
+    );
     expect(asked).toEqual(["otlp at stats[1].type"]);
     const otlp = reporters[1]!;
     open.push({ close: () => otlp.close?.() ?? Promise.resolve() });
@@ -193,14 +236,29 @@ describe("otlp receiver fake", () => {
     const http = new Agent();
     open.push(http);
     const post = (body: string, type = "application/json") =>
-      request(`${rx.url}/v1/metrics`, { method: "POST", dispatcher: http, headers: { "content-type": type }, body }).then(async (r) => ({
+      request(`${rx.url}/v1/metrics`, {
+        method: "POST",
+        dispatcher: http,
+        headers: { "content-type": type },
+        body,
+      }).then(async (r) => ({
         status: r.statusCode,
         body: await r.body.json(),
       }));
     expect((await post("x", "application/x-protobuf")).status).toBe(415);
     expect(await post("{not json")).toMatchObject({ status: 400, body: { code: 3 } });
     expect((await post(JSON.stringify({ resourceMetrics: {} }))).status).toBe(400);
-    expect((await post(JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: "m", gauge: { dataPoints: [{ timeUnixNano: "1" }] } }] }] }] }))).status).toBe(400);
+    expect(
+      (
+        await post(
+          JSON.stringify({
+            resourceMetrics: [
+              { scopeMetrics: [{ metrics: [{ name: "m", gauge: { dataPoints: [{ timeUnixNano: "1" }] } }] }] },
+            ],
+          }),
+        )
+      ).status,
+    ).toBe(400);
     expect(rx.exports).toHaveLength(0);
   });
 });

@@ -1,4 +1,12 @@
-import { createRuntime, type DynosaurConfig, limitsAt, nextChange, type ProcessConfig, redactConfig, systemClock } from "@dynosaur/core";
+import {
+  createRuntime,
+  type DynosaurConfig,
+  limitsAt,
+  nextChange,
+  type ProcessConfig,
+  redactConfig,
+  systemClock,
+} from "@dynosaur/core";
 import { stringify } from "yaml";
 import type { CliIO, Setup } from "../setup.js";
 
@@ -30,7 +38,15 @@ export async function checkCommand(io: CliIO, setup: Setup): Promise<number> {
     `scales: ${s.dry_run ? `nothing (dry run: formation simulated, ticks appended to ${s.stats_file})` : `${s.heroku_app_name} ${types.join(", ")} via ${s.heroku_api_url}`}`,
     `tick every ${s.interval} s${types.some((t) => config.processes[t]?.schedule.length) ? `; schedules in ${s.timezone}` : ""}`,
     "processes:",
-    ...types.flatMap((type) => describeProcess(config, type, config.processes[type] as ProcessConfig, now, sources.filter((src) => src.process === type).map((src) => src.name))),
+    ...types.flatMap((type) =>
+      describeProcess(
+        config,
+        type,
+        config.processes[type] as ProcessConfig,
+        now,
+        sources.filter((src) => src.process === type).map((src) => src.name),
+      ),
+    ),
     "sources:",
     ...sources.map((src) => {
       const from = src.package ? `${src.package}${src.version ? `@${src.version}` : ""}` : "?";
@@ -48,13 +64,24 @@ export async function checkCommand(io: CliIO, setup: Setup): Promise<number> {
 }
 
 /** `web: 2..10 dynos now (...)`, the next schedule change, and the sources that drive it. */
-function describeProcess(config: DynosaurConfig, type: string, p: ProcessConfig, now: number, drivers: string[]): string[] {
+function describeProcess(
+  config: DynosaurConfig,
+  type: string,
+  p: ProcessConfig,
+  now: number,
+  drivers: string[],
+): string[] {
   const zone = config.scaler.timezone;
   const own = { min: p.min_dynos, max: p.max_dynos };
   const limits = limitsAt(own, p.schedule, zone, now);
-  const pace = [`blackout ${p.blackout} s`, `scale-down step ${p.scale_down_step === 0 ? "to the estimate" : p.scale_down_step}`];
+  const pace = [
+    `blackout ${p.blackout} s`,
+    `scale-down step ${p.scale_down_step === 0 ? "to the estimate" : p.scale_down_step}`,
+  ];
   if (p.hold_while_busy) pace.push("no scale-down while jobs run");
-  const lines = [`  ${type}: ${limits.min}..${limits.max} dynos now${limits.window === null ? "" : ` (schedule[${limits.window}])`}, ${pace.join(", ")}`];
+  const lines = [
+    `  ${type}: ${limits.min}..${limits.max} dynos now${limits.window === null ? "" : ` (schedule[${limits.window}])`}, ${pace.join(", ")}`,
+  ];
   if (p.schedule.length > 0) {
     const next = nextChange(own, p.schedule, zone, now);
     lines.push(
@@ -71,8 +98,19 @@ function describeProcess(config: DynosaurConfig, type: string, p: ProcessConfig,
 /** e.g. `Mon 2026-03-02 15:00 Europe/Helsinki (13:00 UTC)`. */
 function localTime(time: number, timeZone: string): string {
   const parts = (zone: string, options: Intl.DateTimeFormatOptions) =>
-    Object.fromEntries(new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", ...options }).formatToParts(time).map((x) => [x.type, x.value]));
-  const l = parts(timeZone, { weekday: "short", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+    Object.fromEntries(
+      new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", ...options })
+        .formatToParts(time)
+        .map((x) => [x.type, x.value]),
+    );
+  const l = parts(timeZone, {
+    weekday: "short",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
   const local = `${l.weekday} ${l.year}-${l.month}-${l.day} ${l.hour}:${l.minute} ${timeZone}`;
   if (timeZone === "UTC") return local;
   const u = parts("UTC", { hour: "2-digit", minute: "2-digit" });

@@ -11,7 +11,13 @@ export async function doctorCommand(io: CliIO, setup: Setup, timeout: number): P
   const { config } = setup;
   const app = config.scaler.dry_run ? "a dry run" : `app ${config.scaler.heroku_app_name}`;
   io.stdout.write(`checking ${relative(io.cwd, setup.file) || setup.file} (${app}), each check within ${timeout} s\n`);
-  const report = await runDoctor(config, { plugins: setup.plugins, env: io.env, redactor: setup.redactor, timeout, userAgent: `dynosaur-cli/${version()}` });
+  const report = await runDoctor(config, {
+    plugins: setup.plugins,
+    env: io.env,
+    redactor: setup.redactor,
+    timeout,
+    userAgent: `dynosaur-cli/${version()}`,
+  });
   io.stdout.write(`${setup.redactor.scrub(formatDoctorReport(report))}\n`);
   return report.ok ? 0 : 1;
 }

@@ -10,7 +10,12 @@ const STOP_GRACE_MS = 8_000;
 export async function runCommand(io: CliIO, setup: Setup, flags: CliFlags): Promise<number> {
   const { config, redactor } = setup;
   const settings = config.scaler;
-  const logger = createCliLogger({ format: flags.logFormat, level: flags.logLevel, redactor, write: (line) => io.stdout.write(`${line}\n`) });
+  const logger = createCliLogger({
+    format: flags.logFormat,
+    level: flags.logLevel,
+    redactor,
+    write: (line) => io.stdout.write(`${line}\n`),
+  });
 
   let ticks = 0;
   let done: () => void = () => {};
@@ -33,7 +38,9 @@ export async function runCommand(io: CliIO, setup: Setup, flags: CliFlags): Prom
   });
 
   const app = settings.heroku_app_name ?? "dry-run";
-  const sources = [...new Set(setup.plugins.map((p) => `${p.packageName}${p.version ? `@${p.version}` : ""}`))].join(", ");
+  const sources = [...new Set(setup.plugins.map((p) => `${p.packageName}${p.version ? `@${p.version}` : ""}`))].join(
+    ", ",
+  );
   logger.info(
     `dynosaur ${version()} scaling ${settings.dry_run ? "(dry run) " : ""}${app} ${Object.entries(config.processes)
       .map(([type, p]) => `${type} ${p.min_dynos}..${p.max_dynos}`)
@@ -56,7 +63,12 @@ export async function runCommand(io: CliIO, setup: Setup, flags: CliFlags): Prom
   await runtime.stop({ graceMs: STOP_GRACE_MS });
   io.signals?.off?.("SIGTERM", onTerm);
   io.signals?.off?.("SIGINT", onInt);
-  logger.info(`stopped after ${ticks} tick${ticks === 1 ? "" : "s"}${signalled ? ` (${signalled})` : ""}`, { event: "stopped", ticks, rss_bytes: process.memoryUsage.rss(), max_rss_bytes: process.resourceUsage().maxRSS * 1024 });
+  logger.info(`stopped after ${ticks} tick${ticks === 1 ? "" : "s"}${signalled ? ` (${signalled})` : ""}`, {
+    event: "stopped",
+    ticks,
+    rss_bytes: process.memoryUsage.rss(),
+    max_rss_bytes: process.resourceUsage().maxRSS * 1024,
+  });
 
   if (signalled !== null) return 0;
   // A run that never reached Heroku has failed, whatever else happened.
@@ -64,9 +76,12 @@ export async function runCommand(io: CliIO, setup: Setup, flags: CliFlags): Prom
   if (!settings.dry_run && unreached) return 1;
   // --once and --ticks are how a config is tried out: with no reading from any source, it did not work.
   if (limit !== null && runtime.status().sources.every((s) => s.lastRetrieval === null)) {
-    logger.error(`no source gave a reading in ${ticks} tick${ticks === 1 ? "" : "s"} (see the failures above); \`dynosaur doctor ${relative(io.cwd, setup.file) || setup.file}\` checks each source and Heroku`, {
-      event: "no-readings",
-    });
+    logger.error(
+      `no source gave a reading in ${ticks} tick${ticks === 1 ? "" : "s"} (see the failures above); \`dynosaur doctor ${relative(io.cwd, setup.file) || setup.file}\` checks each source and Heroku`,
+      {
+        event: "no-readings",
+      },
+    );
     return 1;
   }
   return 0;

@@ -22,11 +22,20 @@ export function configJsonSchema(plugins: readonly PluginDefinition[]): unknown 
       ? [sourceOptionsSchema.loose()]
       : plugins.map((p) =>
           pluginOptionsSchema(p)
-            .extend({ type: z.enum([p.type, ...(p.aliases ?? [])]).describe(`\`${p.type}\`${p.aliases?.length ? ` (older names: ${p.aliases.join(", ")})` : ""}`) })
+            .extend({
+              type: z
+                .enum([p.type, ...(p.aliases ?? [])])
+                .describe(`\`${p.type}\`${p.aliases?.length ? ` (older names: ${p.aliases.join(", ")})` : ""}`),
+            })
             .describe(p.description ?? p.type),
         );
   const plugin = items.length === 1 ? items[0]! : z.union(items as unknown as [z.ZodType, z.ZodType]);
-  const schema = configInputSchema.extend({ plugins: z.array(plugin).min(1).describe(configInputSchema.shape.plugins.description ?? "") });
+  const schema = configInputSchema.extend({
+    plugins: z
+      .array(plugin)
+      .min(1)
+      .describe(configInputSchema.shape.plugins.description ?? ""),
+  });
   const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
   return { title: "Dynosaur config", ...json };
 }

@@ -1,9 +1,17 @@
 import { writeFile } from "node:fs/promises";
 import { extname, resolve } from "node:path";
-import { backtestJson, COMPARE_POLICIES, formatBacktest, readTrace, renderBacktestHtml, renderBacktestSvg, runBacktest } from "@dynosaur/backtest";
+import {
+  backtestJson,
+  COMPARE_POLICIES,
+  formatBacktest,
+  readTrace,
+  renderBacktestHtml,
+  renderBacktestSvg,
+  runBacktest,
+} from "@dynosaur/backtest";
 import { inputError } from "@dynosaur/core";
-import type { CliIO, Setup } from "../setup.js";
 import { parseFlags, refuseExtraArguments } from "../args.js";
+import type { CliIO, Setup } from "../setup.js";
 
 export const SIMULATE_USAGE = `Usage:
   dynosaur simulate <config> --trace <file.csv> [options]
@@ -46,13 +54,21 @@ export interface SimulateOptions {
 }
 
 /** Parses `dynosaur simulate ...` (the arguments after `simulate`). */
-export function parseSimulateArgs(argv: string[]): { help: true } | { help: false; configPath: string; options: SimulateOptions } {
+export function parseSimulateArgs(
+  argv: string[],
+): { help: true } | { help: false; configPath: string; options: SimulateOptions } {
   const { values, positionals } = parseFlags(argv, FLAGS, "dynosaur simulate --help");
   if (values.help) return { help: true };
   const [configPath, ...rest] = positionals;
-  if (configPath === undefined) throw inputError("DYNO_USAGE", "`dynosaur simulate` needs a config file", { hint: "e.g. dynosaur simulate examples/backtest.yaml --trace examples/traces/aws-elb-requests.csv" });
+  if (configPath === undefined)
+    throw inputError("DYNO_USAGE", "`dynosaur simulate` needs a config file", {
+      hint: "e.g. dynosaur simulate examples/backtest.yaml --trace examples/traces/aws-elb-requests.csv",
+    });
   refuseExtraArguments(rest, "dynosaur simulate --help");
-  if (values.trace === undefined) throw inputError("DYNO_USAGE", "`dynosaur simulate` needs --trace <file.csv>: the recorded load to replay", { hint: "e.g. --trace examples/traces/aws-elb-requests.csv (see dynosaur simulate --help for the format)" });
+  if (values.trace === undefined)
+    throw inputError("DYNO_USAGE", "`dynosaur simulate` needs --trace <file.csv>: the recorded load to replay", {
+      hint: "e.g. --trace examples/traces/aws-elb-requests.csv (see dynosaur simulate --help for the format)",
+    });
   if (values.chart !== undefined && ![".svg", ".html", ".htm"].includes(extname(values.chart).toLowerCase())) {
     throw inputError("DYNO_USAGE", `--chart ${values.chart}: the file must end in .svg or .html`);
   }
@@ -109,7 +125,11 @@ export async function simulateCommand(io: CliIO, setup: Setup, options: Simulate
     try {
       await writeFile(file, html ? renderBacktestHtml(backtest) : renderBacktestSvg(backtest));
     } catch (e) {
-      throw inputError("DYNO_USAGE", `cannot write the chart to ${options.chart} (${(e as { code?: string }).code ?? String(e)})`, { hint: "check that its directory exists and is writable" });
+      throw inputError(
+        "DYNO_USAGE",
+        `cannot write the chart to ${options.chart} (${(e as { code?: string }).code ?? String(e)})`,
+        { hint: "check that its directory exists and is writable" },
+      );
     }
   }
   const context = { config: relativeOrSame(io.cwd, setup.file), chart: options.chart };

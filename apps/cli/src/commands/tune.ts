@@ -48,14 +48,23 @@ const FLAGS = {
 } as const;
 
 /** Parses `dynosaur tune ...` (the arguments after `tune`). */
-export function parseTuneArgs(argv: string[]): { help: true } | { help: false; configPath: string; options: TuneCliOptions } {
+export function parseTuneArgs(
+  argv: string[],
+): { help: true } | { help: false; configPath: string; options: TuneCliOptions } {
   const { values, positionals } = parseFlags(argv, FLAGS, "dynosaur tune --help");
   if (values.help) return { help: true };
   const [configPath, ...rest] = positionals;
-  if (configPath === undefined) throw inputError("DYNO_USAGE", "`dynosaur tune` needs a config file", { hint: "e.g. dynosaur tune examples/backtest.yaml --trace examples/traces/aws-elb-requests.csv" });
+  if (configPath === undefined)
+    throw inputError("DYNO_USAGE", "`dynosaur tune` needs a config file", {
+      hint: "e.g. dynosaur tune examples/backtest.yaml --trace examples/traces/aws-elb-requests.csv",
+    });
   refuseExtraArguments(rest, "dynosaur tune --help");
-  if (values.trace === undefined) throw inputError("DYNO_USAGE", "`dynosaur tune` needs --trace <file.csv>: the recorded load to tune on", { hint: "see dynosaur simulate --help for the format" });
-  if (values.chart !== undefined && extname(values.chart).toLowerCase() !== ".svg") throw inputError("DYNO_USAGE", `--chart ${values.chart}: the file must end in .svg`);
+  if (values.trace === undefined)
+    throw inputError("DYNO_USAGE", "`dynosaur tune` needs --trace <file.csv>: the recorded load to tune on", {
+      hint: "see dynosaur simulate --help for the format",
+    });
+  if (values.chart !== undefined && extname(values.chart).toLowerCase() !== ".svg")
+    throw inputError("DYNO_USAGE", `--chart ${values.chart}: the file must end in .svg`);
   return {
     help: false,
     configPath,
@@ -63,8 +72,17 @@ export function parseTuneArgs(argv: string[]): { help: true } | { help: false; c
       trace: values.trace,
       source: values.source,
       bootSeconds: number(values["boot-seconds"], "--boot-seconds", "a number of seconds >= 0"),
-      maxShortfall: number(values["max-shortfall"]?.replace(/%$/, ""), "--max-shortfall", "a percentage >= 0, e.g. 2 or 0.5"),
-      headrooms: values.headrooms === undefined ? undefined : values.headrooms.split(",").map((h) => number(h, "--headrooms", "a comma-separated list of numbers >= 0, e.g. 0,0.1,0.2") as number),
+      maxShortfall: number(
+        values["max-shortfall"]?.replace(/%$/, ""),
+        "--max-shortfall",
+        "a percentage >= 0, e.g. 2 or 0.5",
+      ),
+      headrooms:
+        values.headrooms === undefined
+          ? undefined
+          : values.headrooms
+              .split(",")
+              .map((h) => number(h, "--headrooms", "a comma-separated list of numbers >= 0, e.g. 0,0.1,0.2") as number),
       json: values.json ?? false,
       chart: values.chart,
     },
@@ -74,7 +92,8 @@ export function parseTuneArgs(argv: string[]): { help: true } | { help: false; c
 function number(text: string | undefined, flag: string, what: string): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (text.trim() === "" || !Number.isFinite(n) || n < 0) throw inputError("DYNO_USAGE", `${flag} must be ${what}, not "${text}"`);
+  if (text.trim() === "" || !Number.isFinite(n) || n < 0)
+    throw inputError("DYNO_USAGE", `${flag} must be ${what}, not "${text}"`);
   return n;
 }
 
@@ -94,11 +113,18 @@ export async function tuneCommand(io: CliIO, setup: Setup, options: TuneCliOptio
     try {
       await writeFile(resolve(io.cwd, options.chart), renderTuneSvg(tune));
     } catch (e) {
-      throw inputError("DYNO_USAGE", `cannot write the chart to ${options.chart} (${(e as { code?: string }).code ?? String(e)})`, { hint: "check that its directory exists and is writable" });
+      throw inputError(
+        "DYNO_USAGE",
+        `cannot write the chart to ${options.chart} (${(e as { code?: string }).code ?? String(e)})`,
+        { hint: "check that its directory exists and is writable" },
+      );
     }
   }
   const cwd = io.cwd.endsWith("/") ? io.cwd : `${io.cwd}/`;
-  const context = { config: setup.file.startsWith(cwd) ? setup.file.slice(cwd.length) : setup.file, chart: options.chart };
+  const context = {
+    config: setup.file.startsWith(cwd) ? setup.file.slice(cwd.length) : setup.file,
+    chart: options.chart,
+  };
   const out = options.json ? `${JSON.stringify(tuneJson(tune, context))}\n` : formatTune(tune, context);
   io.stdout.write(setup.redactor.scrub(out));
   return 0;

@@ -45,9 +45,22 @@ export function AddApp() {
       <h1>Add an app</h1>
       <form onSubmit={submit}>
         <label for="app-name">Name (lower-case letters, digits, '.', '_' and '-')</label>
-        <input id="app-name" required pattern="[a-z0-9][a-z0-9._\-]{0,62}" value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        <input
+          id="app-name"
+          required
+          pattern="[a-z0-9][a-z0-9._\-]{0,62}"
+          value={name}
+          onInput={(e) => setName(e.currentTarget.value)}
+        />
         <label for="app-config">Config (the CLI's dynosaur.yaml, YAML or JSON)</label>
-        <textarea id="app-config" required rows={16} spellcheck={false} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+        <textarea
+          id="app-config"
+          required
+          rows={16}
+          spellcheck={false}
+          value={text}
+          onInput={(e) => setText(e.currentTarget.value)}
+        />
         <label for="app-file">or upload it</label>
         <input id="app-file" type="file" accept=".yaml,.yml,.json,text/yaml,application/json" onChange={upload} />
         {errors.length > 0 && (

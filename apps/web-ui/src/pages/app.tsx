@@ -1,5 +1,15 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { type AppEvent, appStatus, events as loadEvents, type MinuteReading, readings, type SourceStatus, setPaused, streamTicks, type Tick } from "../api.js";
+import {
+  type AppEvent,
+  appStatus,
+  events as loadEvents,
+  type MinuteReading,
+  readings,
+  type SourceStatus,
+  setPaused,
+  streamTicks,
+  type Tick,
+} from "../api.js";
 import { Chart, type ChartData } from "../chart.js";
 
 const RANGES = { "1 h": 3_600_000, "24 h": 86_400_000, "7 d": 7 * 86_400_000 } as const;
@@ -14,8 +24,18 @@ interface Point {
   sources: Record<string, number | null>;
 }
 
-const fromMinute = (r: MinuteReading): Point => ({ t: Date.parse(r.minute) / 1000, dynos: r.dynos, estimate: r.estimate, sources: Object.fromEntries(r.sources.map((s) => [s.name, s.value])) });
-const fromTick = (k: Tick): Point => ({ t: k.time / 1000, dynos: k.after, estimate: k.estimate, sources: Object.fromEntries(k.sources.map((s) => [s.name, s.value])) });
+const fromMinute = (r: MinuteReading): Point => ({
+  t: Date.parse(r.minute) / 1000,
+  dynos: r.dynos,
+  estimate: r.estimate,
+  sources: Object.fromEntries(r.sources.map((s) => [s.name, s.value])),
+});
+const fromTick = (k: Tick): Point => ({
+  t: k.time / 1000,
+  dynos: k.after,
+  estimate: k.estimate,
+  sources: Object.fromEntries(k.sources.map((s) => [s.name, s.value])),
+});
 
 /** One app: the live chart, its sources now, the event log; pause and resume. */
 export function AppPage({ name }: { name: string }) {
@@ -75,7 +95,11 @@ export function AppPage({ name }: { name: string }) {
         <a href="#/">Apps</a> / <a href={`#/apps/${encodeURIComponent(name)}/config`}>Config</a>
       </p>
       <h1>{name}</h1>
-      {error && <p role="alert" class="error">{error}</p>}
+      {error && (
+        <p role="alert" class="error">
+          {error}
+        </p>
+      )}
       <div class="actions">
         {paused !== null && (
           <button type="button" onClick={toggle}>
@@ -91,7 +115,10 @@ export function AppPage({ name }: { name: string }) {
           ))}
         </fieldset>
       </div>
-      <Chart data={data} label={`${name}: dynos, estimate and each source's value over the last ${range}; drag to zoom, double-click to zoom out`} />
+      <Chart
+        data={data}
+        label={`${name}: dynos, estimate and each source's value over the last ${range}; drag to zoom, double-click to zoom out`}
+      />
 
       <h2>Sources</h2>
       {sources.length === 0 ? (
@@ -134,7 +161,8 @@ export function AppPage({ name }: { name: string }) {
         <ol class="events" reversed>
           {[...log].reverse().map((e) => (
             <li key={`${e.at}-${e.kind}-${e.message}`} data-kind={e.kind}>
-              <time dateTime={e.at}>{new Date(e.at).toLocaleString()}</time> <span class={`kind ${e.kind}`}>{e.kind}</span> {e.message}
+              <time dateTime={e.at}>{new Date(e.at).toLocaleString()}</time>{" "}
+              <span class={`kind ${e.kind}`}>{e.kind}</span> {e.message}
             </li>
           ))}
         </ol>

@@ -1,9 +1,9 @@
-import type { ComponentType } from "preact";
 // The modules themselves, not @rjsf/core's index: that also exports a test helper which imports
 // @rjsf/validator-ajv8, a validator this page cannot use (see ../validator.ts).
 import Form from "@rjsf/core/lib/components/Form.js";
 import getDefaultRegistry from "@rjsf/core/lib/getDefaultRegistry.js";
 import { type ErrorSchema, type RJSFSchema, toErrorSchema, type WidgetProps } from "@rjsf/utils";
+import type { ComponentType } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, configSchema, getConfig, type StoredConfig, saveConfig } from "../api.js";
 import { diff, fieldId, formSchema } from "../form-schema.js";
@@ -33,7 +33,14 @@ function makeTextWidget(setSecrets: Set<string>) {
   return function TextWidget(props: WidgetProps) {
     if (!props.schema.writeOnly) return <BaseText {...props} />;
     const set = setSecrets.has(props.id);
-    return <BaseText {...props} type="password" autocomplete="new-password" placeholder={set ? "set: type to replace" : "not set"} />;
+    return (
+      <BaseText
+        {...props}
+        type="password"
+        autocomplete="new-password"
+        placeholder={set ? "set: type to replace" : "not set"}
+      />
+    );
   };
 }
 
@@ -58,7 +65,15 @@ export function ConfigPage({ name }: { name: string }) {
     load().catch((e: Error) => setError(e.message));
   }, [name]);
 
-  const widgets = useMemo(() => ({ SelectWidget, TextWidget: makeTextWidget(new Set((stored?.secrets ?? []).filter((s) => s.state === "set").map((s) => fieldId(s.path)))) }), [stored]);
+  const widgets = useMemo(
+    () => ({
+      SelectWidget,
+      TextWidget: makeTextWidget(
+        new Set((stored?.secrets ?? []).filter((s) => s.state === "set").map((s) => fieldId(s.path))),
+      ),
+    }),
+    [stored],
+  );
   const changes = useMemo(() => (stored ? diff(stored.config, draft) : []), [stored, draft]);
 
   const save = async (config: Record<string, unknown>) => {
@@ -74,7 +89,15 @@ export function ConfigPage({ name }: { name: string }) {
     } catch (e) {
       if (e instanceof ApiError && e.errors.length > 0) {
         // The server's word is final (it also checks what a schema cannot): its errors go to their fields.
-        setServerErrors(toErrorSchema(e.errors.map((x) => ({ property: `.${x.path.replace(/\[(\d+)\]/g, ".$1")}`, message: x.hint ? `${x.message} (${x.hint})` : x.message, stack: `${x.path}: ${x.message}` }))));
+        setServerErrors(
+          toErrorSchema(
+            e.errors.map((x) => ({
+              property: `.${x.path.replace(/\[(\d+)\]/g, ".$1")}`,
+              message: x.hint ? `${x.message} (${x.hint})` : x.message,
+              stack: `${x.path}: ${x.message}`,
+            })),
+          ),
+        );
         setError("Nothing was saved: see the errors at their fields.");
       } else {
         setError((e as Error).message);
@@ -82,7 +105,14 @@ export function ConfigPage({ name }: { name: string }) {
     }
   };
 
-  if (error && !stored) return <main><p role="alert" class="error">{error}</p></main>;
+  if (error && !stored)
+    return (
+      <main>
+        <p role="alert" class="error">
+          {error}
+        </p>
+      </main>
+    );
   if (!stored || !schema) return <main aria-busy="true">Loading…</main>;
   return (
     <main class="config">
@@ -90,10 +120,17 @@ export function ConfigPage({ name }: { name: string }) {
         <a href="#/">Apps</a> / <a href={`#/apps/${encodeURIComponent(name)}`}>{name}</a>
       </p>
       <h1>
-        {name}: config <span class="version">version {stored.version}, by {stored.author}</span>
+        {name}: config{" "}
+        <span class="version">
+          version {stored.version}, by {stored.author}
+        </span>
       </h1>
       {message && <p role="status">{message}</p>}
-      {error && <p role="alert" class="error">{error}</p>}
+      {error && (
+        <p role="alert" class="error">
+          {error}
+        </p>
+      )}
       <Form
         schema={schema}
         formData={draft}
@@ -142,7 +179,10 @@ export function ConfigPage({ name }: { name: string }) {
         name={name}
         current={stored.version}
         onRollback={(version) => {
-          load().then(() => setMessage(`Rolled back: saved as version ${version}.`), (e: Error) => setError(e.message));
+          load().then(
+            () => setMessage(`Rolled back: saved as version ${version}.`),
+            (e: Error) => setError(e.message),
+          );
         }}
       />
     </main>

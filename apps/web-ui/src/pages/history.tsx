@@ -3,7 +3,15 @@ import { rollback, type Version, versions } from "../api.js";
 import { diff } from "../form-schema.js";
 
 /** Every version with author, time, comment and its changes; one click rolls back to it. */
-export function History({ name, current, onRollback }: { name: string; current: number; onRollback: (version: number) => void }) {
+export function History({
+  name,
+  current,
+  onRollback,
+}: {
+  name: string;
+  current: number;
+  onRollback: (version: number) => void;
+}) {
   const [list, setList] = useState<Version[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -25,14 +33,19 @@ export function History({ name, current, onRollback }: { name: string; current: 
   return (
     <section aria-labelledby="history">
       <h2 id="history">History</h2>
-      {error && <p role="alert" class="error">{error}</p>}
+      {error && (
+        <p role="alert" class="error">
+          {error}
+        </p>
+      )}
       <ol class="versions">
         {(list ?? []).map((v, i) => {
           const previous = list![i + 1];
           const changes = previous ? diff(previous.config, v.config) : [];
           return (
             <li key={v.version} data-version={v.version}>
-              <strong>version {v.version}</strong> by {v.author}, <time dateTime={v.created_at}>{new Date(v.created_at).toLocaleString()}</time>
+              <strong>version {v.version}</strong> by {v.author},{" "}
+              <time dateTime={v.created_at}>{new Date(v.created_at).toLocaleString()}</time>
               {v.comment && <q>{v.comment}</q>}
               {v.version === current ? (
                 <span class="badge dry">running</span>

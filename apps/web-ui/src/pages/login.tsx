@@ -25,9 +25,24 @@ export function Login({ onLogin }: { onLogin: (s: Session) => void }) {
       <h1>Dynosaur</h1>
       <form onSubmit={submit}>
         <label for="username">User name</label>
-        <input id="username" name="username" autocomplete="username" required value={username} onInput={(e) => setUsername(e.currentTarget.value)} />
+        <input
+          id="username"
+          name="username"
+          autocomplete="username"
+          required
+          value={username}
+          onInput={(e) => setUsername(e.currentTarget.value)}
+        />
         <label for="password">Password</label>
-        <input id="password" name="password" type="password" autocomplete="current-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+        <input
+          id="password"
+          name="password"
+          type="password"
+          autocomplete="current-password"
+          required
+          value={password}
+          onInput={(e) => setPassword(e.currentTarget.value)}
+        />
         {error && (
           <p role="alert" class="error">
             {error}
@@ -38,7 +53,8 @@ export function Login({ onLogin }: { onLogin: (s: Session) => void }) {
         </button>
       </form>
       <p class="hint">
-        First run? The admin user exists once the server runs with <code>DYNOSAUR_ADMIN_PASSWORD</code> set; log in as <code>admin</code> with it.
+        First run? The admin user exists once the server runs with <code>DYNOSAUR_ADMIN_PASSWORD</code> set; log in as{" "}
+        <code>admin</code> with it.
       </p>
     </main>
   );

@@ -47,11 +47,18 @@ export function Overview() {
       <p>
         <a href="#/add">Add an app</a>
       </p>
-      {error && <p role="alert" class="error">Could not load the apps: {error}</p>}
+      {error && (
+        <p role="alert" class="error">
+          Could not load the apps: {error}
+        </p>
+      )}
       {apps === null ? (
         <p aria-busy="true">Loading…</p>
       ) : apps.length === 0 ? (
-        <p>No apps yet. Store a config with <code>dynosaur-web import dynosaur.yaml --name shop</code> or PUT /api/apps/&#123;name&#125;/config.</p>
+        <p>
+          No apps yet. Store a config with <code>dynosaur-web import dynosaur.yaml --name shop</code> or PUT
+          /api/apps/&#123;name&#125;/config.
+        </p>
       ) : (
         <table class="apps">
           <thead>
@@ -84,7 +91,11 @@ export function Overview() {
                     <td rowSpan={a.processes.length}>
                       {a.paused && <span class="badge paused">paused</span>}
                       {a.dry_run && <span class="badge dry">dry run</span>}
-                      {a.problem && <span class="badge problem" title={a.problem}>problem</span>}
+                      {a.problem && (
+                        <span class="badge problem" title={a.problem}>
+                          problem
+                        </span>
+                      )}
                       <span class="reason">{a.problem ?? a.reason ?? ""}</span>
                     </td>
                   )}
@@ -99,7 +110,12 @@ export function Overview() {
 }
 
 function SourceDots({ sources, fallback }: { sources: SourceStatus[] | undefined; fallback: Health | null }) {
-  if (!sources || sources.length === 0) return fallback ? <Dot health={fallback} label={`sources: ${fallback}`} /> : <span class="muted">no reading yet</span>;
+  if (!sources || sources.length === 0)
+    return fallback ? (
+      <Dot health={fallback} label={`sources: ${fallback}`} />
+    ) : (
+      <span class="muted">no reading yet</span>
+    );
   return (
     <ul class="dots">
       {sources.map((s) => (
@@ -115,4 +131,3 @@ function SourceDots({ sources, fallback }: { sources: SourceStatus[] | undefined
 function Dot({ health, label }: { health: Health; label: string }) {
   return <span class={`dot ${health}`} role="img" aria-label={label} title={label} />;
 }
-

@@ -37,7 +37,11 @@ export function Tokens() {
   return (
     <main class="tokens">
       <h1>API tokens</h1>
-      {error && <p role="alert" class="error">{error}</p>}
+      {error && (
+        <p role="alert" class="error">
+          {error}
+        </p>
+      )}
       <form onSubmit={create}>
         <label for="token-name">Name (what uses it, e.g. "deploy script")</label>
         <input id="token-name" required maxLength={100} value={name} onInput={(e) => setName(e.currentTarget.value)} />

@@ -61,11 +61,12 @@ export function pgClientConfig(url: string, applicationName: string): pg.ClientC
     connectionTimeoutMillis: 5000,
     types: {
       getTypeParser: ((oid: number, format?: "text" | "binary") =>
-        oid === BIGINT_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig["getTypeParser"],
+        oid === BIGINT_OID
+          ? (v: string) => Number(v)
+          : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig["getTypeParser"],
     },
   };
   const ssl = herokuPostgresSsl(url);
   if (ssl) config.ssl = ssl;
   return config;
 }
-

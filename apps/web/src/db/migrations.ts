@@ -129,5 +129,8 @@ export async function migrate(db: Kysely<unknown>, dialect: Dialect): Promise<vo
   const migrator = new Migrator({ db, provider: { getMigrations: async () => all } });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === "Error");
-  if (error) throw new Error(`database migration ${failed?.migrationName ?? ""} failed: ${(error as Error).message ?? error}`, { cause: error });
+  if (error)
+    throw new Error(`database migration ${failed?.migrationName ?? ""} failed: ${(error as Error).message ?? error}`, {
+      cause: error,
+    });
 }

@@ -14,7 +14,10 @@ export interface OpenSqliteOptions {
   busyTimeoutMs?: number;
 }
 
-export function openSqlite(file: string, options: OpenSqliteOptions = {}): { database: SqliteDatabase; raw: DatabaseSync } {
+export function openSqlite(
+  file: string,
+  options: OpenSqliteOptions = {},
+): { database: SqliteDatabase; raw: DatabaseSync } {
   const raw = new DatabaseSync(file, { timeout: options.busyTimeoutMs ?? 5000, enableForeignKeyConstraints: true });
   // WAL: readers never wait for the writer, and a crash loses at most the last commit.
   raw.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");

@@ -7,9 +7,9 @@ import { secureHeaders } from "hono/secure-headers";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { APP_NAME, type ConfigService } from "../configs.js";
-import { isSecretKey } from "../secrets.js";
 import type { PluginLoader } from "../plugins.js";
 import type { Recorder } from "../recorder.js";
+import { isSecretKey } from "../secrets.js";
 import type { AppRow, AppStore } from "../store/apps.js";
 import type { InstanceStore } from "../store/instances.js";
 import type { ReadingStore } from "../store/readings.js";
@@ -39,7 +39,9 @@ export interface ApiDeps {
   pagesDir?: string;
 }
 
-const appParams = z.strictObject({ name: z.string().regex(APP_NAME, "app names are lower-case letters, digits, '.', '_' and '-', at most 63") });
+const appParams = z.strictObject({
+  name: z.string().regex(APP_NAME, "app names are lower-case letters, digits, '.', '_' and '-', at most 63"),
+});
 const iso = z.iso.datetime({ offset: true }).describe("an ISO 8601 time, e.g. 2026-01-01T00:00:00Z");
 const sinceQuery = z.strictObject({
   since: iso.optional().describe("only rows after this time (default: the last hour)"),
@@ -71,7 +73,9 @@ const configAnswer = z.object({
   comment: z.string().nullable(),
   created_at: z.string(),
   config: z.record(z.string(), z.unknown()),
-  secrets: secretList.describe("secret fields: `set` ones are stored encrypted and left out of `config`; leave them out of a PUT to keep them"),
+  secrets: secretList.describe(
+    "secret fields: `set` ones are stored encrypted and left out of `config`; leave them out of a PUT to keep them",
+  ),
 });
 
 const worst = (healths: SourceHealth[]): SourceHealth | null =>
@@ -95,20 +99,36 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     await next();
     if (!c.res.headers.has("cache-control")) c.header("Cache-Control", "no-store");
   });
-  app.use(bodyLimit({ maxSize: deps.bodyLimit, onError: (c) => c.json({ error: `the body is larger than ${deps.bodyLimit} bytes` }, 413) }));
+  app.use(
+    bodyLimit({
+      maxSize: deps.bodyLimit,
+      onError: (c) => c.json({ error: `the body is larger than ${deps.bodyLimit} bytes` }, 413),
+    }),
+  );
   app.use(authenticate(deps.auth));
-  app.notFound((c) => (c.get("principal") ? c.json({ error: "no such route" }, 404) : c.json({ error: "authentication required" }, 401)));
+  app.notFound((c) =>
+    c.get("principal") ? c.json({ error: "no such route" }, 404) : c.json({ error: "authentication required" }, 401),
+  );
   app.onError((e, c) => {
     deps.auth.logger.error(`request ${c.req.method} ${c.req.path} failed: ${e.message}`, { event: "http-error" });
     return c.json({ error: "internal error" }, 500);
   });
 
   const findApp = async (name: string): Promise<AppRow | null> => deps.apps.get(name);
-  const noApp = (c: { json: (b: unknown, s: 404) => Response }, name: string) => c.json({ error: `no app named ${name}` }, 404);
+  const noApp = (c: { json: (b: unknown, s: 404) => Response }, name: string) =>
+    c.json({ error: `no app named ${name}` }, 404);
   const sinceOf = (since: string | undefined) => (since ? Date.parse(since) : deps.clock.now() - 3_600_000);
 
-  api.route({ method: "get", path: "/healthz", summary: "Liveness: no details", tag: "server", access: "public", responses: { 200: { description: "alive", schema: z.object({ ok: z.literal(true) }) } } }, ({ c }) =>
-    c.json({ ok: true }),
+  api.route(
+    {
+      method: "get",
+      path: "/healthz",
+      summary: "Liveness: no details",
+      tag: "server",
+      access: "public",
+      responses: { 200: { description: "alive", schema: z.object({ ok: z.literal(true) }) } },
+    },
+    ({ c }) => c.json({ ok: true }),
   );
 
   api.route(
@@ -118,9 +138,15 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       summary: "Log in with a password: sets the session cookie and returns the CSRF token",
       tag: "auth",
       access: "public",
-      body: z.strictObject({ username: z.string().min(1).max(128).default("admin"), password: z.string().min(1).max(1024) }),
+      body: z.strictObject({
+        username: z.string().min(1).max(128).default("admin"),
+        password: z.string().min(1).max(1024),
+      }),
       responses: {
-        200: { description: "logged in", schema: z.object({ user: z.string(), admin: z.boolean(), csrf_token: z.string() }) },
+        200: {
+          description: "logged in",
+          schema: z.object({ user: z.string(), admin: z.boolean(), csrf_token: z.string() }),
+        },
         401: { description: "wrong user name or password", schema: messageSchema },
         429: { description: "too many failures: wait Retry-After seconds", schema: messageSchema },
       },
@@ -128,8 +154,16 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     ({ c, body }) => login(c, deps.auth, body, clientAddress(c, deps.trustProxy)),
   );
 
-  api.route({ method: "post", path: "/api/logout", summary: "Log out (ends the session)", tag: "auth", access: "user", responses: { 200: { description: "logged out" } } }, ({ c, principal }) =>
-    logout(c, deps.auth, principal),
+  api.route(
+    {
+      method: "post",
+      path: "/api/logout",
+      summary: "Log out (ends the session)",
+      tag: "auth",
+      access: "user",
+      responses: { 200: { description: "logged out" } },
+    },
+    ({ c, principal }) => logout(c, deps.auth, principal),
   );
 
   api.route(
@@ -139,9 +173,15 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       summary: "Who is logged in, and the CSRF token state changes need",
       tag: "auth",
       access: "user",
-      responses: { 200: { description: "the session", schema: z.object({ user: z.string(), admin: z.boolean(), csrf_token: z.string().nullable() }) } },
+      responses: {
+        200: {
+          description: "the session",
+          schema: z.object({ user: z.string(), admin: z.boolean(), csrf_token: z.string().nullable() }),
+        },
+      },
     },
-    ({ c, principal }) => c.json({ user: principal.name, admin: principal.admin, csrf_token: principal.csrfToken ?? null }),
+    ({ c, principal }) =>
+      c.json({ user: principal.name, admin: principal.admin, csrf_token: principal.csrfToken ?? null }),
   );
 
   api.route(
@@ -154,7 +194,11 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       responses: { 200: { description: "the apps", schema: z.object({ apps: z.array(appSummary) }) } },
     },
     async ({ c }) => {
-      const [apps, latest, dryRuns] = await Promise.all([deps.apps.list(), deps.readings.latest(), deps.apps.dryRuns()]);
+      const [apps, latest, dryRuns] = await Promise.all([
+        deps.apps.list(),
+        deps.readings.latest(),
+        deps.apps.dryRuns(),
+      ]);
       return c.json({
         apps: apps.map((a) => {
           const local = deps.supervisor.status(a.name);
@@ -178,7 +222,13 @@ export function createApi(deps: ApiDeps): Hono<Env> {
                   health: worst(local.sources.filter((s) => s.process === p.processType).map((s) => s.health)),
                   winner: p.winner,
                 }))
-              : reports.map((r) => ({ type: r.processType, current: r.after, estimate: r.estimate, health: worst(r.sources.map((s) => s.health)), winner: r.winner })),
+              : reports.map((r) => ({
+                  type: r.processType,
+                  current: r.after,
+                  estimate: r.estimate,
+                  health: worst(r.sources.map((s) => s.health)),
+                  winner: r.winner,
+                })),
           };
         }),
       });
@@ -196,17 +246,29 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       query: z.strictObject({ comment: z.string().max(500).optional().describe("why, kept with the version") }),
       body: z.unknown().describe("the config, exactly as the CLI's YAML/JSON; see GET /api/schema"),
       responses: {
-        200: { description: "saved and applied", schema: z.object({ name: z.string(), version: z.number(), created: z.boolean() }) },
-        409: { description: "If-Match named another version than the current one", schema: z.object({ error: z.string(), version: z.number().nullable() }) },
+        200: {
+          description: "saved and applied",
+          schema: z.object({ name: z.string(), version: z.number(), created: z.boolean() }),
+        },
+        409: {
+          description: "If-Match named another version than the current one",
+          schema: z.object({ error: z.string(), version: z.number().nullable() }),
+        },
         422: { description: "invalid: nothing saved; every problem at its path", schema: errorsSchema },
       },
     },
     async ({ c, params, query, body, principal }) => {
       const ifMatch = parseIfMatch(c.req.header("if-match"));
-      if (ifMatch === "invalid") return c.json({ errors: [{ path: "If-Match", message: "If-Match must be a version number, e.g. \"3\"" }] }, 422);
-      const result = await deps.configs.save(params.name, body, { author: principal.name, comment: query.comment ?? null, ifMatch });
+      if (ifMatch === "invalid")
+        return c.json({ errors: [{ path: "If-Match", message: 'If-Match must be a version number, e.g. "3"' }] }, 422);
+      const result = await deps.configs.save(params.name, body, {
+        author: principal.name,
+        comment: query.comment ?? null,
+        ifMatch,
+      });
       if (!result.ok) {
-        if ("conflict" in result) return c.json({ error: result.conflict.message, version: result.conflict.current }, 409);
+        if ("conflict" in result)
+          return c.json({ error: result.conflict.message, version: result.conflict.current }, 409);
         return c.json({ errors: result.errors }, 422);
       }
       await deps.supervisor.sync();
@@ -223,8 +285,13 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       tag: "config",
       access: "user",
       params: appParams,
-      query: z.strictObject({ version: z.coerce.number().int().min(1).optional().describe("an older version instead") }),
-      responses: { 200: { description: "the config", schema: configAnswer }, 404: { description: "no such app or version", schema: messageSchema } },
+      query: z.strictObject({
+        version: z.coerce.number().int().min(1).optional().describe("an older version instead"),
+      }),
+      responses: {
+        200: { description: "the config", schema: configAnswer },
+        404: { description: "no such app or version", schema: messageSchema },
+      },
     },
     async ({ c, params, query }) => {
       const a = await findApp(params.name);
@@ -232,7 +299,15 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       const shown = await deps.configs.show(a, query.version);
       if (!shown) return c.json({ error: `${a.name} has no version ${query.version}` }, 404);
       c.header("ETag", `"${shown.version}"`);
-      return c.json({ name: a.name, version: shown.version, author: shown.author, comment: shown.comment, created_at: iso8601(shown.createdAt), config: shown.config, secrets: shown.secrets });
+      return c.json({
+        name: a.name,
+        version: shown.version,
+        author: shown.author,
+        comment: shown.comment,
+        created_at: iso8601(shown.createdAt),
+        config: shown.config,
+        secrets: shown.secrets,
+      });
     },
   );
 
@@ -244,7 +319,12 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       tag: "config",
       access: "user",
       params: appParams,
-      responses: { 200: { description: "versions", schema: z.object({ current: z.number(), versions: z.array(configAnswer.omit({ name: true })) }) } },
+      responses: {
+        200: {
+          description: "versions",
+          schema: z.object({ current: z.number(), versions: z.array(configAnswer.omit({ name: true })) }),
+        },
+      },
     },
     async ({ c, params }) => {
       const a = await findApp(params.name);
@@ -253,7 +333,16 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       const versions = await Promise.all(rows.map((r) => deps.configs.show(a, r.version)));
       return c.json({
         current: a.version,
-        versions: versions.filter((v) => v !== null).map((v) => ({ version: v.version, author: v.author, comment: v.comment, created_at: iso8601(v.createdAt), config: v.config, secrets: v.secrets })),
+        versions: versions
+          .filter((v) => v !== null)
+          .map((v) => ({
+            version: v.version,
+            author: v.author,
+            comment: v.comment,
+            created_at: iso8601(v.createdAt),
+            config: v.config,
+            secrets: v.secrets,
+          })),
       });
     },
   );
@@ -268,7 +357,10 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       params: appParams,
       body: z.strictObject({ version: z.number().int().min(1) }),
       responses: {
-        200: { description: "rolled back", schema: z.object({ name: z.string(), version: z.number(), created: z.boolean() }) },
+        200: {
+          description: "rolled back",
+          schema: z.object({ name: z.string(), version: z.number(), created: z.boolean() }),
+        },
         404: { description: "no such version", schema: messageSchema },
         422: { description: "that version no longer validates (e.g. a plugin was removed)", schema: errorsSchema },
       },
@@ -278,8 +370,16 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       if (!a) return noApp(c, params.name);
       const old = await deps.apps.version(a.id, body.version);
       if (!old) return c.json({ error: `${a.name} has no version ${body.version}` }, 404);
-      const result = await deps.configs.save(a.name, old.config, { author: principal.name, comment: `rollback to version ${body.version}`, ifMatch: a.version, kind: "rollback" });
-      if (!result.ok) return "conflict" in result ? c.json({ error: result.conflict.message, version: result.conflict.current }, 409) : c.json({ errors: result.errors }, 422);
+      const result = await deps.configs.save(a.name, old.config, {
+        author: principal.name,
+        comment: `rollback to version ${body.version}`,
+        ifMatch: a.version,
+        kind: "rollback",
+      });
+      if (!result.ok)
+        return "conflict" in result
+          ? c.json({ error: result.conflict.message, version: result.conflict.current }, 409)
+          : c.json({ errors: result.errors }, 422);
       await deps.supervisor.sync();
       return c.json({ name: a.name, version: result.app.version, created: false });
     },
@@ -289,11 +389,17 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     {
       method: "get",
       path: "/api/apps/{name}/status",
-      summary: "What the engine sees now: formation, estimate, winner, each source's value, unit, health, last reading and error",
+      summary:
+        "What the engine sees now: formation, estimate, winner, each source's value, unit, health, last reading and error",
       tag: "apps",
       access: "user",
       params: appParams,
-      responses: { 200: { description: "status (from the last stored tick when another process scales the app)", schema: z.record(z.string(), z.unknown()) } },
+      responses: {
+        200: {
+          description: "status (from the last stored tick when another process scales the app)",
+          schema: z.record(z.string(), z.unknown()),
+        },
+      },
     },
     async ({ c, params }) => {
       const a = await findApp(params.name);
@@ -301,7 +407,14 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       const local = deps.supervisor.status(a.name);
       if (local) return c.json({ name: a.name, scaled_here: true, problem: null, ...local });
       const reports = ((await deps.readings.latest()).get(a.id) ?? []) as TickReport[];
-      return c.json({ name: a.name, scaled_here: false, version: a.version, paused: a.paused, problem: deps.supervisor.problem(a.name), last_ticks: reports });
+      return c.json({
+        name: a.name,
+        scaled_here: false,
+        version: a.version,
+        paused: a.paused,
+        problem: deps.supervisor.problem(a.name),
+        last_ticks: reports,
+      });
     },
   );
 
@@ -314,7 +427,12 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       access: "user",
       params: appParams,
       query: sinceQuery,
-      responses: { 200: { description: "ticks, oldest first", schema: z.object({ ticks: z.array(z.record(z.string(), z.unknown())) }) } },
+      responses: {
+        200: {
+          description: "ticks, oldest first",
+          schema: z.object({ ticks: z.array(z.record(z.string(), z.unknown())) }),
+        },
+      },
     },
     async ({ c, params, query }) => {
       const a = await findApp(params.name);
@@ -329,7 +447,8 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     {
       method: "get",
       path: "/api/apps/{name}/readings",
-      summary: "One row per minute (each source's value and estimate, the estimate, the dynos), kept retention_days: what charts and replays read",
+      summary:
+        "One row per minute (each source's value and estimate, the estimate, the dynos), kept retention_days: what charts and replays read",
       tag: "history",
       access: "user",
       params: appParams,
@@ -338,15 +457,33 @@ export function createApi(deps: ApiDeps): Hono<Env> {
         until: iso.optional().describe("up to this time (default: now)"),
         limit: z.coerce.number().int().min(1).max(50_000).default(20_160),
       }),
-      responses: { 200: { description: "minutes, oldest first", schema: z.object({ readings: z.array(z.record(z.string(), z.unknown())) }) } },
+      responses: {
+        200: {
+          description: "minutes, oldest first",
+          schema: z.object({ readings: z.array(z.record(z.string(), z.unknown())) }),
+        },
+      },
     },
     async ({ c, params, query }) => {
       const a = await findApp(params.name);
       if (!a) return noApp(c, params.name);
       await deps.recorder.flush();
       const now = deps.clock.now();
-      const rows = await deps.readings.minutes(a.id, query.since ? Date.parse(query.since) : now - 86_400_000, query.until ? Date.parse(query.until) : now + 60_000, query.limit);
-      return c.json({ readings: rows.map((r) => ({ minute: iso8601(r.minute), process_type: r.processType, dynos: r.dynos, estimate: r.estimate, sources: r.sources })) });
+      const rows = await deps.readings.minutes(
+        a.id,
+        query.since ? Date.parse(query.since) : now - 86_400_000,
+        query.until ? Date.parse(query.until) : now + 60_000,
+        query.limit,
+      );
+      return c.json({
+        readings: rows.map((r) => ({
+          minute: iso8601(r.minute),
+          process_type: r.processType,
+          dynos: r.dynos,
+          estimate: r.estimate,
+          sources: r.sources,
+        })),
+      });
     },
   );
 
@@ -354,19 +491,36 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     {
       method: "get",
       path: "/api/apps/{name}/events",
-      summary: "Scale ups and downs (reason, winner), manual changes, refusals, outages and recoveries, config changes (kept 90 days)",
+      summary:
+        "Scale ups and downs (reason, winner), manual changes, refusals, outages and recoveries, config changes (kept 90 days)",
       tag: "history",
       access: "user",
       params: appParams,
       query: sinceQuery,
-      responses: { 200: { description: "events, oldest first", schema: z.object({ events: z.array(z.object({ at: z.string(), kind: z.string(), message: z.string(), data: z.record(z.string(), z.unknown()) })) }) } },
+      responses: {
+        200: {
+          description: "events, oldest first",
+          schema: z.object({
+            events: z.array(
+              z.object({
+                at: z.string(),
+                kind: z.string(),
+                message: z.string(),
+                data: z.record(z.string(), z.unknown()),
+              }),
+            ),
+          }),
+        },
+      },
     },
     async ({ c, params, query }) => {
       const a = await findApp(params.name);
       if (!a) return noApp(c, params.name);
       await deps.recorder.flush();
       const rows = await deps.readings.events(a.id, query.since ? Date.parse(query.since) : 0, query.limit);
-      return c.json({ events: rows.map((e) => ({ at: iso8601(e.time), kind: e.kind, message: e.message, data: e.data })) });
+      return c.json({
+        events: rows.map((e) => ({ at: iso8601(e.time), kind: e.kind, message: e.message, data: e.data })),
+      });
     },
   );
 
@@ -422,7 +576,9 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       {
         method: "post",
         path: `/api/apps/{name}/${action}`,
-        summary: paused ? "Pause scaling (the engine keeps reading and reporting, never changes the formation)" : "Resume scaling",
+        summary: paused
+          ? "Pause scaling (the engine keeps reading and reporting, never changes the formation)"
+          : "Resume scaling",
         tag: "apps",
         access: "user",
         params: appParams,
@@ -433,7 +589,19 @@ export function createApi(deps: ApiDeps): Hono<Env> {
         if (!a) return noApp(c, params.name);
         const now = deps.clock.now();
         await deps.apps.setPaused(a.id, paused, now);
-        await deps.readings.write({ ticks: [], minutes: [], events: [{ appId: a.id, time: now, kind: paused ? "paused" : "resumed", message: `${paused ? "paused" : "resumed"} by ${principal.name}`, data: { author: principal.name } }] });
+        await deps.readings.write({
+          ticks: [],
+          minutes: [],
+          events: [
+            {
+              appId: a.id,
+              time: now,
+              kind: paused ? "paused" : "resumed",
+              message: `${paused ? "paused" : "resumed"} by ${principal.name}`,
+              data: { author: principal.name },
+            },
+          ],
+        });
         await deps.supervisor.sync();
         return c.json({ name: a.name, paused });
       },
@@ -448,7 +616,10 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       tag: "apps",
       access: "user",
       params: appParams,
-      responses: { 200: { description: "deleted", schema: z.object({ deleted: z.string() }) }, 404: { description: "no such app", schema: messageSchema } },
+      responses: {
+        200: { description: "deleted", schema: z.object({ deleted: z.string() }) },
+        404: { description: "no such app", schema: messageSchema },
+      },
     },
     async ({ c, params }) => {
       const a = await findApp(params.name);
@@ -464,17 +635,38 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     {
       method: "get",
       path: "/api/schema",
-      summary: "The JSON Schema of a config using these plugins (the config form is generated from it); secret fields are writeOnly",
+      summary:
+        "The JSON Schema of a config using these plugins (the config form is generated from it); secret fields are writeOnly",
       tag: "config",
       access: "user",
-      query: z.strictObject({ use: z.string().max(1000).optional().describe("comma-separated `use:` entries, e.g. random,dynosaur-plugin-example") }),
-      responses: { 200: { description: "JSON Schema", schema: z.record(z.string(), z.unknown()) }, 422: { description: "a plugin could not be loaded", schema: errorsSchema } },
+      query: z.strictObject({
+        use: z
+          .string()
+          .max(1000)
+          .optional()
+          .describe("comma-separated `use:` entries, e.g. random,dynosaur-plugin-example"),
+      }),
+      responses: {
+        200: { description: "JSON Schema", schema: z.record(z.string(), z.unknown()) },
+        422: { description: "a plugin could not be loaded", schema: errorsSchema },
+      },
     },
     async ({ c, query }) => {
-      const specs = (query.use ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+      const specs = (query.use ?? "")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
       try {
-        const loaded = await deps.loader.load(specs, specs.map((_, i) => `use[${i}]`));
-        return c.json(markSecrets(configJsonSchema(loaded.map((p) => p.plugin)), loaded.map((p) => p.plugin.secrets ?? [])));
+        const loaded = await deps.loader.load(
+          specs,
+          specs.map((_, i) => `use[${i}]`),
+        );
+        return c.json(
+          markSecrets(
+            configJsonSchema(loaded.map((p) => p.plugin)),
+            loaded.map((p) => p.plugin.secrets ?? []),
+          ),
+        );
       } catch (e) {
         return c.json({ errors: [{ path: "use", message: (e as Error).message }] }, 422);
       }
@@ -488,19 +680,66 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       summary: "Live server processes and the apps each one scales",
       tag: "server",
       access: "user",
-      responses: { 200: { description: "instances", schema: z.object({ instances: z.array(z.object({ id: z.string(), host: z.string(), pid: z.number(), started_at: z.string(), seen_at: z.string(), apps: z.array(z.string()) })) }) } },
+      responses: {
+        200: {
+          description: "instances",
+          schema: z.object({
+            instances: z.array(
+              z.object({
+                id: z.string(),
+                host: z.string(),
+                pid: z.number(),
+                started_at: z.string(),
+                seen_at: z.string(),
+                apps: z.array(z.string()),
+              }),
+            ),
+          }),
+        },
+      },
     },
     async ({ c }) => {
       const rows = await deps.instances.live(deps.clock.now() - deps.instanceTtlMs);
-      return c.json({ instances: rows.map((r) => ({ id: r.id, host: r.host, pid: r.pid, started_at: iso8601(r.startedAt), seen_at: iso8601(r.seenAt), apps: r.apps })) });
+      return c.json({
+        instances: rows.map((r) => ({
+          id: r.id,
+          host: r.host,
+          pid: r.pid,
+          started_at: iso8601(r.startedAt),
+          seen_at: iso8601(r.seenAt),
+          apps: r.apps,
+        })),
+      });
     },
   );
 
-  const tokenSchema = z.object({ id: z.number(), name: z.string(), created_at: z.string(), last_used_at: z.string().nullable() });
-  api.route({ method: "get", path: "/api/tokens", summary: "API tokens (never their values)", tag: "auth", access: "admin", responses: { 200: { description: "tokens", schema: z.object({ tokens: z.array(tokenSchema) }) } } }, async ({ c }) => {
-    const rows = await deps.auth.store.tokens();
-    return c.json({ tokens: rows.map((t) => ({ id: t.id, name: t.name, created_at: iso8601(t.createdAt), last_used_at: t.lastUsedAt === null ? null : iso8601(t.lastUsedAt) })) });
+  const tokenSchema = z.object({
+    id: z.number(),
+    name: z.string(),
+    created_at: z.string(),
+    last_used_at: z.string().nullable(),
   });
+  api.route(
+    {
+      method: "get",
+      path: "/api/tokens",
+      summary: "API tokens (never their values)",
+      tag: "auth",
+      access: "admin",
+      responses: { 200: { description: "tokens", schema: z.object({ tokens: z.array(tokenSchema) }) } },
+    },
+    async ({ c }) => {
+      const rows = await deps.auth.store.tokens();
+      return c.json({
+        tokens: rows.map((t) => ({
+          id: t.id,
+          name: t.name,
+          created_at: iso8601(t.createdAt),
+          last_used_at: t.lastUsedAt === null ? null : iso8601(t.lastUsedAt),
+        })),
+      });
+    },
+  );
   api.route(
     {
       method: "post",
@@ -526,13 +765,29 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       tag: "auth",
       access: "admin",
       params: z.strictObject({ id: z.coerce.number().int().min(1) }),
-      responses: { 200: { description: "revoked", schema: z.object({ revoked: z.number() }) }, 404: { description: "no such token", schema: messageSchema } },
+      responses: {
+        200: { description: "revoked", schema: z.object({ revoked: z.number() }) },
+        404: { description: "no such token", schema: messageSchema },
+      },
     },
-    async ({ c, params }) => ((await deps.auth.store.deleteToken(params.id)) ? c.json({ revoked: params.id }) : c.json({ error: `no token ${params.id}` }, 404)),
+    async ({ c, params }) =>
+      (await deps.auth.store.deleteToken(params.id))
+        ? c.json({ revoked: params.id })
+        : c.json({ error: `no token ${params.id}` }, 404),
   );
 
   const document = api.openapi({ title: "Dynosaur web API", version: deps.version });
-  api.route({ method: "get", path: "/api/openapi.json", summary: "This document", tag: "server", access: "user", responses: { 200: { description: "OpenAPI 3.1" } } }, ({ c }) => c.json(document));
+  api.route(
+    {
+      method: "get",
+      path: "/api/openapi.json",
+      summary: "This document",
+      tag: "server",
+      access: "user",
+      responses: { 200: { description: "OpenAPI 3.1" } },
+    },
+    ({ c }) => c.json(document),
+  );
 
   return app;
 }
@@ -561,7 +816,12 @@ function markSecrets(schema: unknown, pluginSecrets: readonly (readonly string[]
     for (const [k, v] of Object.entries(node)) {
       if (k === "properties" && v && typeof v === "object") {
         out[k] = Object.fromEntries(
-          Object.entries(v).map(([prop, s]) => [prop, (isSecretKey(prop) || names.has(prop)) && s && typeof s === "object" ? { ...(walk(s) as object), writeOnly: true } : walk(s)]),
+          Object.entries(v).map(([prop, s]) => [
+            prop,
+            (isSecretKey(prop) || names.has(prop)) && s && typeof s === "object"
+              ? { ...(walk(s) as object), writeOnly: true }
+              : walk(s),
+          ]),
         );
       } else out[k] = walk(v);
     }

@@ -48,10 +48,17 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<Env> {
       const idHash = sha256(cookie);
       const session = await deps.store.session(idHash, deps.clock.now());
       if (session) {
-        const principal: Principal = { name: session.userName, admin: session.isAdmin, via: "session", session: idHash, csrfToken: session.csrfToken };
+        const principal: Principal = {
+          name: session.userName,
+          admin: session.isAdmin,
+          via: "session",
+          session: idHash,
+          csrfToken: session.csrfToken,
+        };
         if (UNSAFE.has(c.req.method) && !c.req.path.startsWith("/api/login")) {
           const sent = c.req.header("x-csrf-token");
-          if (!sent || !safeEqual(sent, session.csrfToken)) return c.json({ error: "missing or wrong X-CSRF-Token header (GET /api/session gives it)" }, 403);
+          if (!sent || !safeEqual(sent, session.csrfToken))
+            return c.json({ error: "missing or wrong X-CSRF-Token header (GET /api/session gives it)" }, 403);
         }
         c.set("principal", principal);
       }
@@ -61,7 +68,12 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<Env> {
 }
 
 /** Logs in with a password; rate-limited per client address and per user name. */
-export async function login(c: Context<Env>, deps: AuthDeps, input: { username: string; password: string }, client: string): Promise<Response> {
+export async function login(
+  c: Context<Env>,
+  deps: AuthDeps,
+  input: { username: string; password: string },
+  client: string,
+): Promise<Response> {
   const keys = [`ip:${client}`, `user:${input.username}`];
   const wait = deps.limiter.retryAfter(keys);
   if (wait > 0) {
@@ -75,7 +87,9 @@ export async function login(c: Context<Env>, deps: AuthDeps, input: { username: 
   else await hashPassword(input.password);
   if (!user || !ok) {
     deps.limiter.fail(keys);
-    deps.logger.warn(`failed login for user ${JSON.stringify(input.username.slice(0, 64))} from ${client}`, { event: "login-failed" });
+    deps.logger.warn(`failed login for user ${JSON.stringify(input.username.slice(0, 64))} from ${client}`, {
+      event: "login-failed",
+    });
     return c.json({ error: "wrong user name or password" }, 401);
   }
   deps.limiter.succeed(keys);
@@ -83,7 +97,13 @@ export async function login(c: Context<Env>, deps: AuthDeps, input: { username: 
   const csrf = randomToken();
   const now = deps.clock.now();
   await deps.store.createSession(sha256(id), user.id, csrf, now, now + SESSION_MS);
-  setCookie(c, SESSION_COOKIE, id, { httpOnly: true, sameSite: "Lax", secure: isHttps(c), path: "/", maxAge: SESSION_MS / 1000 });
+  setCookie(c, SESSION_COOKIE, id, {
+    httpOnly: true,
+    sameSite: "Lax",
+    secure: isHttps(c),
+    path: "/",
+    maxAge: SESSION_MS / 1000,
+  });
   return c.json({ user: user.name, admin: user.isAdmin, csrf_token: csrf });
 }
 
@@ -95,19 +115,33 @@ export async function logout(c: Context<Env>, deps: AuthDeps, principal: Princip
 
 /** Behind Heroku's router the dyno sees plain HTTP; the router says what the browser used. */
 export function isHttps(c: Context): boolean {
-  return c.req.header("x-forwarded-proto")?.split(",")[0]?.trim() === "https" || new URL(c.req.url).protocol === "https:";
+  return (
+    c.req.header("x-forwarded-proto")?.split(",")[0]?.trim() === "https" || new URL(c.req.url).protocol === "https:"
+  );
 }
 
 /** Sets up the first admin from DYNOSAUR_ADMIN_PASSWORD (and resets it when the variable changes). */
-export async function ensureAdmin(store: AuthStore, password: string | undefined, clock: Clock, logger: Logger): Promise<void> {
+export async function ensureAdmin(
+  store: AuthStore,
+  password: string | undefined,
+  clock: Clock,
+  logger: Logger,
+): Promise<void> {
   if (!password) {
-    if (!(await store.user("admin"))) logger.warn("no admin yet: set DYNOSAUR_ADMIN_PASSWORD to log in to the pages (the API takes DYNOSAUR_API_TOKEN)", { event: "no-admin" });
+    if (!(await store.user("admin")))
+      logger.warn(
+        "no admin yet: set DYNOSAUR_ADMIN_PASSWORD to log in to the pages (the API takes DYNOSAUR_API_TOKEN)",
+        { event: "no-admin" },
+      );
     return;
   }
   const existing = await store.user("admin");
   if (existing && (await verifyPassword(password, existing.passwordHash))) return;
   await store.upsertUser("admin", await hashPassword(password), true, clock.now());
-  logger.info(existing ? "admin password reset from DYNOSAUR_ADMIN_PASSWORD" : "admin user created from DYNOSAUR_ADMIN_PASSWORD", { event: "admin" });
+  logger.info(
+    existing ? "admin password reset from DYNOSAUR_ADMIN_PASSWORD" : "admin user created from DYNOSAUR_ADMIN_PASSWORD",
+    { event: "admin" },
+  );
 }
 
 export { randomToken, sha256 };

@@ -40,7 +40,14 @@ function pageHeaders(c: Context<Env>, cache: string): void {
 export function registerPages(app: Hono<Env>, dir: string): boolean {
   if (!existsSync(`${dir}/index.html`)) return false;
   // Asset names carry a hash of their content: a new build gets new names, so keep them a year.
-  app.get("/assets/*", serveStatic({ root: dir, precompressed: true, onFound: (_, c) => pageHeaders(c, "public, max-age=31536000, immutable") }));
+  app.get(
+    "/assets/*",
+    serveStatic({
+      root: dir,
+      precompressed: true,
+      onFound: (_, c) => pageHeaders(c, "public, max-age=31536000, immutable"),
+    }),
+  );
   // The page itself names the current assets: revalidate it every time.
   app.get("/", serveStatic({ root: dir, path: "index.html", onFound: (_, c) => pageHeaders(c, "no-cache") }));
   return true;

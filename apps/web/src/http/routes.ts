@@ -47,7 +47,9 @@ export interface Input<P, Q, B> {
 }
 
 /** The shape of every validation error: one entry per problem, at its path. */
-export const errorsSchema = z.object({ errors: z.array(z.object({ path: z.string(), message: z.string(), hint: z.string().optional() })) });
+export const errorsSchema = z.object({
+  errors: z.array(z.object({ path: z.string(), message: z.string(), hint: z.string().optional() })),
+});
 export const messageSchema = z.object({ error: z.string() });
 
 export class Api {
@@ -55,7 +57,11 @@ export class Api {
 
   constructor(private readonly app: Hono<Env>) {}
 
-  route<P extends z.ZodType = z.ZodObject<Record<never, z.ZodType>>, Q extends z.ZodType = z.ZodObject<Record<never, z.ZodType>>, B extends z.ZodType = z.ZodUndefined>(
+  route<
+    P extends z.ZodType = z.ZodObject<Record<never, z.ZodType>>,
+    Q extends z.ZodType = z.ZodObject<Record<never, z.ZodType>>,
+    B extends z.ZodType = z.ZodUndefined,
+  >(
     spec: RouteSpec<P, Q, B>,
     handler: (input: Input<z.output<P>, z.output<Q>, z.output<B>>) => Response | Promise<Response>,
   ): void {
@@ -66,11 +72,21 @@ export class Api {
       if (spec.access !== "public" && !principal) return c.json({ error: "authentication required" }, 401);
       if (spec.access === "admin" && !principal?.admin) return c.json({ error: "only an admin may do this" }, 403);
       const errors: { path: string; message: string }[] = [];
-      const parse = <S extends z.ZodType>(schema: S | undefined, value: unknown, where: string): z.output<S> | undefined => {
+      const parse = <S extends z.ZodType>(
+        schema: S | undefined,
+        value: unknown,
+        where: string,
+      ): z.output<S> | undefined => {
         if (!schema) return undefined;
         const r = schema.safeParse(value);
         if (r.success) return r.data;
-        for (const issue of r.error.issues) errors.push({ path: pathText([where, ...issue.path.map((k) => (typeof k === "number" ? k : String(k)))].filter((k) => k !== "")), message: issue.message });
+        for (const issue of r.error.issues)
+          errors.push({
+            path: pathText(
+              [where, ...issue.path.map((k) => (typeof k === "number" ? k : String(k)))].filter((k) => k !== ""),
+            ),
+            message: issue.message,
+          });
         return undefined;
       };
       const params = parse(spec.params, c.req.param(), "");
@@ -82,7 +98,13 @@ export class Api {
         body = parse(spec.body, raw, "");
       }
       if (errors.length > 0) return c.json({ errors }, 422);
-      return handler({ c, params: params as z.output<P>, query: query as z.output<Q>, body: body as z.output<B>, principal: principal as Principal });
+      return handler({
+        c,
+        params: params as z.output<P>,
+        query: query as z.output<Q>,
+        body: body as z.output<B>,
+        principal: principal as Principal,
+      });
     });
   }
 
@@ -93,8 +115,17 @@ export class Api {
       paths: this.#paths,
       components: {
         securitySchemes: {
-          bearer: { type: "http", scheme: "bearer", description: "An API token (POST /api/tokens) or DYNOSAUR_API_TOKEN" },
-          session: { type: "apiKey", in: "cookie", name: "dynosaur_session", description: "From POST /api/login; state changes also need the X-CSRF-Token header" },
+          bearer: {
+            type: "http",
+            scheme: "bearer",
+            description: "An API token (POST /api/tokens) or DYNOSAUR_API_TOKEN",
+          },
+          session: {
+            type: "apiKey",
+            in: "cookie",
+            name: "dynosaur_session",
+            description: "From POST /api/login; state changes also need the X-CSRF-Token header",
+          },
         },
       },
       security: [{ bearer: [] }, { session: [] }],
@@ -104,19 +135,38 @@ export class Api {
   #document(spec: RouteSpec<z.ZodType, z.ZodType, z.ZodType>): void {
     const schema = (s: z.ZodType, io: "input" | "output") => z.toJSONSchema(s, { io, unrepresentable: "any" });
     const parameters = [
-      ...objectFields(spec.params).map(([name, s]) => ({ name, in: "path", required: true, schema: schema(s, "input"), description: s.description })),
-      ...objectFields(spec.query).map(([name, s]) => ({ name, in: "query", required: !s.safeParse(undefined).success, schema: schema(s, "input"), description: s.description })),
+      ...objectFields(spec.params).map(([name, s]) => ({
+        name,
+        in: "path",
+        required: true,
+        schema: schema(s, "input"),
+        description: s.description,
+      })),
+      ...objectFields(spec.query).map(([name, s]) => ({
+        name,
+        in: "query",
+        required: !s.safeParse(undefined).success,
+        schema: schema(s, "input"),
+        description: s.description,
+      })),
     ];
     const operation: Record<string, unknown> = {
       summary: spec.summary,
       tags: [spec.tag],
       ...(spec.access === "public" ? { security: [] } : {}),
       ...(parameters.length ? { parameters } : {}),
-      ...(spec.body ? { requestBody: { required: true, content: { "application/json": { schema: schema(spec.body, "input") } } } } : {}),
+      ...(spec.body
+        ? { requestBody: { required: true, content: { "application/json": { schema: schema(spec.body, "input") } } } }
+        : {}),
       responses: Object.fromEntries(
         Object.entries(spec.responses).map(([status, r]) => [
           status,
-          { description: r.description, ...(r.schema ? { content: { [r.contentType ?? "application/json"]: { schema: schema(r.schema, "output") } } } : {}) },
+          {
+            description: r.description,
+            ...(r.schema
+              ? { content: { [r.contentType ?? "application/json"]: { schema: schema(r.schema, "output") } } }
+              : {}),
+          },
         ]),
       ),
     };
@@ -134,7 +184,8 @@ function objectFields(schema: z.ZodType | undefined): [string, z.ZodType][] {
 async function readJson(c: Context<Env>): Promise<unknown | Response> {
   const type = c.req.header("content-type") ?? "";
   // Only JSON: a cross-site HTML form cannot send it without a CORS preflight this server never grants.
-  if (!/^application\/json\s*(;|$)/i.test(type)) return c.json({ error: "send the body as JSON (Content-Type: application/json)" }, 415);
+  if (!/^application\/json\s*(;|$)/i.test(type))
+    return c.json({ error: "send the body as JSON (Content-Type: application/json)" }, 415);
   const text = await c.req.text();
   if (text.trim() === "") return undefined;
   try {

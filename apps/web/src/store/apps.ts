@@ -41,12 +41,20 @@ export class AppStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async list(): Promise<AppRow[]> {
-    const rows = await this.db.selectFrom("apps").select(["id", "name", "version", "paused", "updated_at"]).orderBy("name").execute();
+    const rows = await this.db
+      .selectFrom("apps")
+      .select(["id", "name", "version", "paused", "updated_at"])
+      .orderBy("name")
+      .execute();
     return rows.map(toApp);
   }
 
   async get(name: string): Promise<AppRow | null> {
-    const row = await this.db.selectFrom("apps").select(["id", "name", "version", "paused", "updated_at"]).where("name", "=", name).executeTakeFirst();
+    const row = await this.db
+      .selectFrom("apps")
+      .select(["id", "name", "version", "paused", "updated_at"])
+      .where("name", "=", name)
+      .executeTakeFirst();
     return row ? toApp(row) : null;
   }
 
@@ -55,10 +63,19 @@ export class AppStore {
    * `ifMatch`, only when the app is still at that version (0 or null: only when new).
    * The version bump is a compare-and-set, so two saves racing cannot both win.
    */
-  async save(name: string, config: Record<string, unknown>, meta: { author: string; comment: string | null; now: number; ifMatch?: number | null }): Promise<{ app: AppRow; created: boolean }> {
+  async save(
+    name: string,
+    config: Record<string, unknown>,
+    meta: { author: string; comment: string | null; now: number; ifMatch?: number | null },
+  ): Promise<{ app: AppRow; created: boolean }> {
     return this.db.transaction().execute(async (tx) => {
-      const existing = await tx.selectFrom("apps").select(["id", "version"]).where("name", "=", name).executeTakeFirst();
-      if (meta.ifMatch !== undefined && meta.ifMatch !== null && (existing?.version ?? 0) !== meta.ifMatch) throw new VersionConflict(meta.ifMatch, existing?.version ?? null);
+      const existing = await tx
+        .selectFrom("apps")
+        .select(["id", "version"])
+        .where("name", "=", name)
+        .executeTakeFirst();
+      if (meta.ifMatch !== undefined && meta.ifMatch !== null && (existing?.version ?? 0) !== meta.ifMatch)
+        throw new VersionConflict(meta.ifMatch, existing?.version ?? null);
       let id: number;
       let version: number;
       if (!existing) {
@@ -85,9 +102,20 @@ export class AppStore {
       }
       await tx
         .insertInto("config_versions")
-        .values({ app_id: id, version, config: JSON.stringify(config), author: meta.author, comment: meta.comment, created_at: meta.now })
+        .values({
+          app_id: id,
+          version,
+          config: JSON.stringify(config),
+          author: meta.author,
+          comment: meta.comment,
+          created_at: meta.now,
+        })
         .execute();
-      const app = await tx.selectFrom("apps").select(["id", "name", "version", "paused", "updated_at"]).where("id", "=", id).executeTakeFirstOrThrow();
+      const app = await tx
+        .selectFrom("apps")
+        .select(["id", "name", "version", "paused", "updated_at"])
+        .where("id", "=", id)
+        .executeTakeFirstOrThrow();
       return { app: toApp(app), created: !existing };
     });
   }
@@ -96,10 +124,14 @@ export class AppStore {
   async dryRuns(): Promise<Map<number, boolean>> {
     const rows = await this.db
       .selectFrom("apps")
-      .innerJoin("config_versions", (j) => j.onRef("config_versions.app_id", "=", "apps.id").onRef("config_versions.version", "=", "apps.version"))
+      .innerJoin("config_versions", (j) =>
+        j.onRef("config_versions.app_id", "=", "apps.id").onRef("config_versions.version", "=", "apps.version"),
+      )
       .select(["apps.id", "config_versions.config"])
       .execute();
-    return new Map(rows.map((r) => [r.id, (JSON.parse(r.config) as { scaler?: { dry_run?: unknown } }).scaler?.dry_run === true]));
+    return new Map(
+      rows.map((r) => [r.id, (JSON.parse(r.config) as { scaler?: { dry_run?: unknown } }).scaler?.dry_run === true]),
+    );
   }
 
   async version(appId: number, version: number): Promise<VersionRow | null> {
@@ -109,7 +141,15 @@ export class AppStore {
       .where("app_id", "=", appId)
       .where("version", "=", version)
       .executeTakeFirst();
-    return row ? { version: row.version, config: JSON.parse(row.config), author: row.author, comment: row.comment, createdAt: row.created_at } : null;
+    return row
+      ? {
+          version: row.version,
+          config: JSON.parse(row.config),
+          author: row.author,
+          comment: row.comment,
+          createdAt: row.created_at,
+        }
+      : null;
   }
 
   async versions(appId: number): Promise<VersionRow[]> {
@@ -119,18 +159,29 @@ export class AppStore {
       .where("app_id", "=", appId)
       .orderBy("version", "desc")
       .execute();
-    return rows.map((row) => ({ version: row.version, config: JSON.parse(row.config), author: row.author, comment: row.comment, createdAt: row.created_at }));
+    return rows.map((row) => ({
+      version: row.version,
+      config: JSON.parse(row.config),
+      author: row.author,
+      comment: row.comment,
+      createdAt: row.created_at,
+    }));
   }
 
   async setPaused(appId: number, paused: boolean, now: number): Promise<void> {
-    await this.db.updateTable("apps").set({ paused: paused ? 1 : 0, updated_at: now }).where("id", "=", appId).execute();
+    await this.db
+      .updateTable("apps")
+      .set({ paused: paused ? 1 : 0, updated_at: now })
+      .where("id", "=", appId)
+      .execute();
   }
 
   /** Deletes the app with its versions, readings and events. */
   async delete(appId: number): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       // Explicitly, not by cascade alone: SQLite enforces foreign keys only per connection setting.
-      for (const table of ["ticks", "minutes", "latest", "events", "config_versions"] as const) await tx.deleteFrom(table).where("app_id", "=", appId).execute();
+      for (const table of ["ticks", "minutes", "latest", "events", "config_versions"] as const)
+        await tx.deleteFrom(table).where("app_id", "=", appId).execute();
       await tx.deleteFrom("apps").where("id", "=", appId).execute();
     });
   }

@@ -28,7 +28,11 @@ export class AuthStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async user(name: string): Promise<UserRow | null> {
-    const r = await this.db.selectFrom("users").select(["id", "name", "password_hash", "is_admin"]).where("name", "=", name).executeTakeFirst();
+    const r = await this.db
+      .selectFrom("users")
+      .select(["id", "name", "password_hash", "is_admin"])
+      .where("name", "=", name)
+      .executeTakeFirst();
     return r ? { id: r.id, name: r.name, passwordHash: r.password_hash, isAdmin: r.is_admin === 1 } : null;
   }
 
@@ -40,8 +44,17 @@ export class AuthStore {
       .execute();
   }
 
-  async createSession(idHash: string, userId: number, csrfToken: string, now: number, expiresAt: number): Promise<void> {
-    await this.db.insertInto("sessions").values({ id_hash: idHash, user_id: userId, csrf_token: csrfToken, created_at: now, expires_at: expiresAt }).execute();
+  async createSession(
+    idHash: string,
+    userId: number,
+    csrfToken: string,
+    now: number,
+    expiresAt: number,
+  ): Promise<void> {
+    await this.db
+      .insertInto("sessions")
+      .values({ id_hash: idHash, user_id: userId, csrf_token: csrfToken, created_at: now, expires_at: expiresAt })
+      .execute();
   }
 
   async session(idHash: string, now: number): Promise<SessionRow | null> {
@@ -52,7 +65,15 @@ export class AuthStore {
       .where("sessions.id_hash", "=", idHash)
       .where("sessions.expires_at", ">", now)
       .executeTakeFirst();
-    return r ? { userId: r.user_id, userName: r.name, isAdmin: r.is_admin === 1, csrfToken: r.csrf_token, expiresAt: r.expires_at } : null;
+    return r
+      ? {
+          userId: r.user_id,
+          userName: r.name,
+          isAdmin: r.is_admin === 1,
+          csrfToken: r.csrf_token,
+          expiresAt: r.expires_at,
+        }
+      : null;
   }
 
   async deleteSession(idHash: string): Promise<void> {
@@ -60,18 +81,31 @@ export class AuthStore {
   }
 
   async createToken(name: string, tokenHash: string, createdBy: number | null, now: number): Promise<TokenRow> {
-    const r = await this.db.insertInto("api_tokens").values({ name, token_hash: tokenHash, created_by: createdBy, created_at: now }).returning(["id", "name", "created_at"]).executeTakeFirstOrThrow();
+    const r = await this.db
+      .insertInto("api_tokens")
+      .values({ name, token_hash: tokenHash, created_by: createdBy, created_at: now })
+      .returning(["id", "name", "created_at"])
+      .executeTakeFirstOrThrow();
     return { id: r.id, name: r.name, createdAt: r.created_at, lastUsedAt: null };
   }
 
   async tokens(): Promise<TokenRow[]> {
-    const rows = await this.db.selectFrom("api_tokens").select(["id", "name", "created_at", "last_used_at"]).orderBy("id").execute();
+    const rows = await this.db
+      .selectFrom("api_tokens")
+      .select(["id", "name", "created_at", "last_used_at"])
+      .orderBy("id")
+      .execute();
     return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at, lastUsedAt: r.last_used_at }));
   }
 
   /** The token with this hash, marking it used. */
   async useToken(tokenHash: string, now: number): Promise<TokenRow | null> {
-    const r = await this.db.updateTable("api_tokens").set({ last_used_at: now }).where("token_hash", "=", tokenHash).returning(["id", "name", "created_at", "last_used_at"]).executeTakeFirst();
+    const r = await this.db
+      .updateTable("api_tokens")
+      .set({ last_used_at: now })
+      .where("token_hash", "=", tokenHash)
+      .returning(["id", "name", "created_at", "last_used_at"])
+      .executeTakeFirst();
     return r ? { id: r.id, name: r.name, createdAt: r.created_at, lastUsedAt: r.last_used_at } : null;
   }
 

@@ -17,14 +17,33 @@ export class InstanceStore {
   async heartbeat(row: InstanceRow): Promise<void> {
     await this.db
       .insertInto("instances")
-      .values({ id: row.id, host: row.host, pid: row.pid, started_at: row.startedAt, seen_at: row.seenAt, apps: JSON.stringify(row.apps) })
+      .values({
+        id: row.id,
+        host: row.host,
+        pid: row.pid,
+        started_at: row.startedAt,
+        seen_at: row.seenAt,
+        apps: JSON.stringify(row.apps),
+      })
       .onConflict((oc) => oc.column("id").doUpdateSet({ seen_at: row.seenAt, apps: JSON.stringify(row.apps) }))
       .execute();
   }
 
   async live(since: number): Promise<InstanceRow[]> {
-    const rows = await this.db.selectFrom("instances").selectAll().where("seen_at", ">=", since).orderBy("started_at").execute();
-    return rows.map((r) => ({ id: r.id, host: r.host, pid: r.pid, startedAt: r.started_at, seenAt: r.seen_at, apps: JSON.parse(r.apps) }));
+    const rows = await this.db
+      .selectFrom("instances")
+      .selectAll()
+      .where("seen_at", ">=", since)
+      .orderBy("started_at")
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      host: r.host,
+      pid: r.pid,
+      startedAt: r.started_at,
+      seenAt: r.seen_at,
+      apps: JSON.parse(r.apps),
+    }));
   }
 
   async remove(id: string): Promise<void> {

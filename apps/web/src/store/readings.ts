@@ -43,7 +43,14 @@ export class ReadingStore {
       if (batch.ticks.length > 0) {
         await tx
           .insertInto("ticks")
-          .values(batch.ticks.map((t) => ({ app_id: t.appId, time: t.time, process_type: t.processType, report: JSON.stringify(t.report) })))
+          .values(
+            batch.ticks.map((t) => ({
+              app_id: t.appId,
+              time: t.time,
+              process_type: t.processType,
+              report: JSON.stringify(t.report),
+            })),
+          )
           .execute();
         // The newest report per app and process type, for listing apps without scanning ticks.
         const newest = new Map<string, TickRow>();
@@ -55,23 +62,46 @@ export class ReadingStore {
           await tx
             .insertInto("latest")
             .values({ app_id: t.appId, process_type: t.processType, time: t.time, report: JSON.stringify(t.report) })
-            .onConflict((oc) => oc.columns(["app_id", "process_type"]).doUpdateSet((eb) => ({ time: eb.ref("excluded.time"), report: eb.ref("excluded.report") })))
+            .onConflict((oc) =>
+              oc
+                .columns(["app_id", "process_type"])
+                .doUpdateSet((eb) => ({ time: eb.ref("excluded.time"), report: eb.ref("excluded.report") })),
+            )
             .execute();
         }
       }
       for (const m of batch.minutes) {
         await tx
           .insertInto("minutes")
-          .values({ app_id: m.appId, process_type: m.processType, minute: m.minute, dynos: m.dynos, estimate: m.estimate, sources: JSON.stringify(m.sources) })
+          .values({
+            app_id: m.appId,
+            process_type: m.processType,
+            minute: m.minute,
+            dynos: m.dynos,
+            estimate: m.estimate,
+            sources: JSON.stringify(m.sources),
+          })
           .onConflict((oc) =>
-            oc.columns(["app_id", "process_type", "minute"]).doUpdateSet((eb) => ({ dynos: eb.ref("excluded.dynos"), estimate: eb.ref("excluded.estimate"), sources: eb.ref("excluded.sources") })),
+            oc.columns(["app_id", "process_type", "minute"]).doUpdateSet((eb) => ({
+              dynos: eb.ref("excluded.dynos"),
+              estimate: eb.ref("excluded.estimate"),
+              sources: eb.ref("excluded.sources"),
+            })),
           )
           .execute();
       }
       if (batch.events.length > 0) {
         await tx
           .insertInto("events")
-          .values(batch.events.map((e) => ({ app_id: e.appId, time: e.time, kind: e.kind, message: e.message, data: JSON.stringify(e.data) })))
+          .values(
+            batch.events.map((e) => ({
+              app_id: e.appId,
+              time: e.time,
+              kind: e.kind,
+              message: e.message,
+              data: JSON.stringify(e.data),
+            })),
+          )
           .execute();
       }
     });
@@ -82,7 +112,12 @@ export class ReadingStore {
    * whose report is older than the app's newest tick is no longer in its config, and left out.
    */
   async latest(): Promise<Map<number, unknown[]>> {
-    const rows = await this.db.selectFrom("latest").select(["app_id", "time", "report"]).orderBy("app_id").orderBy("process_type").execute();
+    const rows = await this.db
+      .selectFrom("latest")
+      .select(["app_id", "time", "report"])
+      .orderBy("app_id")
+      .orderBy("process_type")
+      .execute();
     const newest = new Map<number, number>();
     for (const r of rows) newest.set(r.app_id, Math.max(newest.get(r.app_id) ?? 0, r.time));
     const out = new Map<number, unknown[]>();
@@ -94,7 +129,14 @@ export class ReadingStore {
   }
 
   async ticks(appId: number, since: number, limit: number): Promise<{ time: number; report: unknown }[]> {
-    const rows = await this.db.selectFrom("ticks").select(["time", "report"]).where("app_id", "=", appId).where("time", ">", since).orderBy("time").limit(limit).execute();
+    const rows = await this.db
+      .selectFrom("ticks")
+      .select(["time", "report"])
+      .where("app_id", "=", appId)
+      .where("time", ">", since)
+      .orderBy("time")
+      .limit(limit)
+      .execute();
     return rows.map((r) => ({ time: r.time, report: JSON.parse(r.report) }));
   }
 
@@ -108,19 +150,46 @@ export class ReadingStore {
       .orderBy("minute")
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ processType: r.process_type, minute: r.minute, dynos: r.dynos, estimate: r.estimate, sources: JSON.parse(r.sources) }));
+    return rows.map((r) => ({
+      processType: r.process_type,
+      minute: r.minute,
+      dynos: r.dynos,
+      estimate: r.estimate,
+      sources: JSON.parse(r.sources),
+    }));
   }
 
   async events(appId: number, since: number, limit: number): Promise<Omit<EventRow, "appId">[]> {
-    const rows = await this.db.selectFrom("events").select(["time", "kind", "message", "data"]).where("app_id", "=", appId).where("time", ">", since).orderBy("time").orderBy("id").limit(limit).execute();
+    const rows = await this.db
+      .selectFrom("events")
+      .select(["time", "kind", "message", "data"])
+      .where("app_id", "=", appId)
+      .where("time", ">", since)
+      .orderBy("time")
+      .orderBy("id")
+      .limit(limit)
+      .execute();
     return rows.map((r) => ({ time: r.time, kind: r.kind, message: r.message, data: JSON.parse(r.data) }));
   }
 
   /** Deletes what is older than its retention; returns how many rows of each kind went. */
   async prune(now: number, retention: Retention): Promise<{ ticks: number; minutes: number; events: number }> {
-    const ticks = await this.db.deleteFrom("ticks").where("time", "<", now - retention.ticksMs).executeTakeFirst();
-    const minutes = await this.db.deleteFrom("minutes").where("minute", "<", now - retention.minutesMs).executeTakeFirst();
-    const events = await this.db.deleteFrom("events").where("time", "<", now - retention.eventsMs).executeTakeFirst();
-    return { ticks: Number(ticks.numDeletedRows), minutes: Number(minutes.numDeletedRows), events: Number(events.numDeletedRows) };
+    const ticks = await this.db
+      .deleteFrom("ticks")
+      .where("time", "<", now - retention.ticksMs)
+      .executeTakeFirst();
+    const minutes = await this.db
+      .deleteFrom("minutes")
+      .where("minute", "<", now - retention.minutesMs)
+      .executeTakeFirst();
+    const events = await this.db
+      .deleteFrom("events")
+      .where("time", "<", now - retention.eventsMs)
+      .executeTakeFirst();
+    return {
+      ticks: Number(ticks.numDeletedRows),
+      minutes: Number(minutes.numDeletedRows),
+      events: Number(events.numDeletedRows),
+    };
   }
 }

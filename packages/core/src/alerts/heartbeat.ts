@@ -36,7 +36,14 @@ export function createHeartbeat(options: HeartbeatOptions): Heartbeat {
   const ping = async () => {
     try {
       const reply = await httpCall(
-        { method: "GET", url: options.url, headers: { "user-agent": "dynosaur" }, dispatcher: options.http, timeoutMs: options.timeoutMs, secrets },
+        {
+          method: "GET",
+          url: options.url,
+          headers: { "user-agent": "dynosaur" },
+          dispatcher: options.http,
+          timeoutMs: options.timeoutMs,
+          secrets,
+        },
         "heartbeat",
       );
       if (reply.status >= 200 && reply.status < 300) options.problems.succeeded(subject);

@@ -20,13 +20,23 @@ export const alertsConfigSchema = z
      * the (first) recipient, the address most likely verified already.
      * @default $DYNOSAUR_FROM_EMAIL, else the first recipient
      */
-    from: z.string().min(1).optional().describe("Sender address (a SendGrid verified sender); defaults to DYNOSAUR_FROM_EMAIL, else the first recipient."),
+    from: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Sender address (a SendGrid verified sender); defaults to DYNOSAUR_FROM_EMAIL, else the first recipient.",
+      ),
     /**
      * SendGrid API key with the Mail Send permission. Prefer the environment variable; in a
      * config file write `${SENDGRID_API_KEY}`.
      * @default $SENDGRID_API_KEY
      */
-    sendgrid_api_key: z.string().min(1).optional().describe("SendGrid API key (Mail Send); defaults to SENDGRID_API_KEY."),
+    sendgrid_api_key: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("SendGrid API key (Mail Send); defaults to SENDGRID_API_KEY."),
     /**
      * Base URL of the SendGrid v3 API; `/v3/mail/send` is appended. The EU region uses
      * `https://api.eu.sendgrid.com`.
@@ -38,12 +48,19 @@ export const alertsConfigSchema = z
      * the count goes in the next email. Recoveries are always sent.
      * @default 900
      */
-    min_interval: z.number().min(0).default(900).describe("Seconds between two emails about one problem; repeats are counted."),
+    min_interval: z
+      .number()
+      .min(0)
+      .default(900)
+      .describe("Seconds between two emails about one problem; repeats are counted."),
     /**
      * URL pinged (GET) after healthy ticks, for a dead man's switch (healthchecks.io, Cronitor,
      * Dead Man's Snitch...). Never logged beyond its origin, as such URLs carry a token.
      */
-    heartbeat_url: z.url().optional().describe("URL pinged (GET) after healthy ticks, for a dead man's switch service."),
+    heartbeat_url: z
+      .url()
+      .optional()
+      .describe("URL pinged (GET) after healthy ticks, for a dead man's switch service."),
     /**
      * Least seconds between two heartbeat pings.
      * @default 60

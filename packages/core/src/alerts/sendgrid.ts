@@ -38,7 +38,11 @@ export function createSendGridMailer(options: SendGridOptions): Mailer {
         {
           method: "POST",
           url,
-          headers: { authorization: `Bearer ${options.apiKey}`, "content-type": "application/json", "user-agent": "dynosaur" },
+          headers: {
+            authorization: `Bearer ${options.apiKey}`,
+            "content-type": "application/json",
+            "user-agent": "dynosaur",
+          },
           body: JSON.stringify(body),
           dispatcher: options.http,
           timeoutMs: options.timeoutMs ?? 10_000,
@@ -58,7 +62,10 @@ function sendGridError(status: number, body: string, secrets: string[]): string 
   try {
     const errors = (JSON.parse(body) as { errors?: { message?: unknown; field?: unknown }[] }).errors;
     if (Array.isArray(errors) && errors.length > 0) {
-      detail = quoteBody(errors.map((e) => (e.field ? `${String(e.field)}: ${String(e.message)}` : String(e.message))).join("; "), secrets);
+      detail = quoteBody(
+        errors.map((e) => (e.field ? `${String(e.field)}: ${String(e.message)}` : String(e.message))).join("; "),
+        secrets,
+      );
     }
   } catch {
     // Not JSON (a proxy's error page): the quoted text is all there is.

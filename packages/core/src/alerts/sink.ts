@@ -83,7 +83,14 @@ export function createAlertSink(config: AlertsConfigInput | undefined, deps: Ale
   announceSetup(logger, { apiKey, recipients, from, env });
 
   const heartbeat = cfg.heartbeat_url
-    ? createHeartbeat({ url: cfg.heartbeat_url, intervalMs: (cfg.heartbeat_interval ?? 60) * 1000, timeoutMs, http: deps.http, clock, problems })
+    ? createHeartbeat({
+        url: cfg.heartbeat_url,
+        intervalMs: (cfg.heartbeat_interval ?? 60) * 1000,
+        timeoutMs,
+        http: deps.http,
+        clock,
+        problems,
+      })
     : null;
 
   const states = new Map<string, ProblemState>();
@@ -94,7 +101,12 @@ export function createAlertSink(config: AlertsConfigInput | undefined, deps: Ale
 
   const send = (email: Omit<Email, "to" | "from">) => {
     if (!mailer || !from) return;
-    const full: Email = { to: recipients, from, subject: redact(email.subject, secrets), text: redact(email.text, secrets) };
+    const full: Email = {
+      to: recipients,
+      from,
+      subject: redact(email.subject, secrets),
+      text: redact(email.text, secrets),
+    };
     outbox = outbox.then(async () => {
       try {
         await mailer.send(full);
@@ -123,7 +135,8 @@ export function createAlertSink(config: AlertsConfigInput | undefined, deps: Ale
     for (const [key, s] of states) {
       emailDue(s, now);
       // A cleared problem with nothing left to tell is forgotten once its window is over.
-      if (!s.active && s.unreported === 0 && (s.lastEmailAt === null || now - s.lastEmailAt >= minIntervalMs)) states.delete(key);
+      if (!s.active && s.unreported === 0 && (s.lastEmailAt === null || now - s.lastEmailAt >= minIntervalMs))
+        states.delete(key);
     }
   };
 
@@ -150,7 +163,11 @@ export function createAlertSink(config: AlertsConfigInput | undefined, deps: Ale
         s.problem = problem;
         s.occurrences++;
         s.unreported++;
-        logger.debug(`alert repeated: ${problem.message}`, { alert: problem.kind, key: problem.key, occurrences: s.occurrences });
+        logger.debug(`alert repeated: ${problem.message}`, {
+          alert: problem.kind,
+          key: problem.key,
+          occurrences: s.occurrences,
+        });
       }
       if (!closed) emailDue(s, now);
     },
@@ -178,39 +195,61 @@ export function createAlertSink(config: AlertsConfigInput | undefined, deps: Ale
       if (closed) return;
       closed = true;
       const done = Promise.all([outbox, heartbeat?.settled()]).then(() => true);
-      if (!(await withTimeout(done, timeoutMs, () => false))) logger.warn(`alerts: email or heartbeat still in flight after ${timeoutMs} ms; closing anyway`);
+      if (!(await withTimeout(done, timeoutMs, () => false)))
+        logger.warn(`alerts: email or heartbeat still in flight after ${timeoutMs} ms; closing anyway`);
     },
   };
 }
 
 function announceSetup(
   logger: Logger,
-  s: { apiKey: string | undefined; recipients: string[]; from: string | undefined; env: Record<string, string | undefined> },
+  s: {
+    apiKey: string | undefined;
+    recipients: string[];
+    from: string | undefined;
+    env: Record<string, string | undefined>;
+  },
 ): void {
   if (s.apiKey && s.recipients.length > 0) {
     logger.info(`alerts: emailing ${s.recipients.join(", ")} through SendGrid (from ${s.from})`);
     return;
   }
   if (!s.apiKey && (nonEmpty(s.env.SENDGRID_USERNAME) || nonEmpty(s.env.SENDGRID_PASSWORD))) {
-    logger.warn("alerts: SENDGRID_USERNAME/SENDGRID_PASSWORD are set, but SendGrid no longer accepts a username and password for its API; alerts are not emailed", {
-      hint: "create a SendGrid API key with the Mail Send permission, set SENDGRID_API_KEY to it and DYNOSAUR_ADMIN_EMAIL to the recipient, then unset SENDGRID_USERNAME and SENDGRID_PASSWORD",
-    });
+    logger.warn(
+      "alerts: SENDGRID_USERNAME/SENDGRID_PASSWORD are set, but SendGrid no longer accepts a username and password for its API; alerts are not emailed",
+      {
+        hint: "create a SendGrid API key with the Mail Send permission, set SENDGRID_API_KEY to it and DYNOSAUR_ADMIN_EMAIL to the recipient, then unset SENDGRID_USERNAME and SENDGRID_PASSWORD",
+      },
+    );
     return;
   }
   if (s.apiKey) {
-    logger.warn("alerts: a SendGrid key is set but no recipient; alerts are not emailed", { hint: "set DYNOSAUR_ADMIN_EMAIL or alerts.email" });
+    logger.warn("alerts: a SendGrid key is set but no recipient; alerts are not emailed", {
+      hint: "set DYNOSAUR_ADMIN_EMAIL or alerts.email",
+    });
     return;
   }
   if (s.recipients.length > 0) {
-    logger.warn("alerts: a recipient is set but no SendGrid key; alerts are not emailed", { hint: "set SENDGRID_API_KEY or alerts.sendgrid_api_key" });
+    logger.warn("alerts: a recipient is set but no SendGrid key; alerts are not emailed", {
+      hint: "set SENDGRID_API_KEY or alerts.sendgrid_api_key",
+    });
     return;
   }
   logger.info("alerts: not emailed (set SENDGRID_API_KEY and DYNOSAUR_ADMIN_EMAIL to email them); problems are logged");
 }
 
-function problemEmail(app: string, s: ProblemState, now: number, previous: number | null, minIntervalMs: number): Omit<Email, "to" | "from"> {
+function problemEmail(
+  app: string,
+  s: ProblemState,
+  now: number,
+  previous: number | null,
+  minIntervalMs: number,
+): Omit<Email, "to" | "from"> {
   const title = TITLES[s.problem.kind];
-  const earlier = s.unreported > 1 ? `\nSeen ${s.unreported} times since ${previous === null ? iso(s.since) : `the last email (${iso(previous)})`}.` : "";
+  const earlier =
+    s.unreported > 1
+      ? `\nSeen ${s.unreported} times since ${previous === null ? iso(s.since) : `the last email (${iso(previous)})`}.`
+      : "";
   return {
     subject: `[dynosaur] ${app}: ${title}: ${firstLine(s.problem.message)}`,
     text: [
@@ -226,7 +265,13 @@ function problemEmail(app: string, s: ProblemState, now: number, previous: numbe
   };
 }
 
-function repeatEmail(app: string, s: ProblemState, now: number, previous: number | null, minIntervalMs: number): Omit<Email, "to" | "from"> {
+function repeatEmail(
+  app: string,
+  s: ProblemState,
+  now: number,
+  previous: number | null,
+  minIntervalMs: number,
+): Omit<Email, "to" | "from"> {
   const title = TITLES[s.problem.kind];
   return {
     subject: `[dynosaur] ${app}: still happening (${s.unreported} more): ${firstLine(s.problem.message)}`,

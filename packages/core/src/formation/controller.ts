@@ -80,7 +80,14 @@ export class FormationController {
   constructor(options: FormationControllerOptions) {
     this.#o = options;
     for (const type of options.processTypes) {
-      this.#types.set(type, { current: null, lastChange: null, refused: null, asked: null, foreignChanges: [], warnedForeignAt: null });
+      this.#types.set(type, {
+        current: null,
+        lastChange: null,
+        refused: null,
+        asked: null,
+        foreignChanges: [],
+        warnedForeignAt: null,
+      });
     }
   }
 
@@ -136,9 +143,13 @@ export class FormationController {
       const formations = await this.#o.formation.list(signal);
       const missing = [...this.#types.keys()].filter((t) => !formations.some((f) => f.type === t));
       if (missing.length > 0) {
-        throw new DynosaurError("HEROKU_NOT_FOUND", `app ${this.#o.app} has no process type ${missing.join(", ")} in its formation`, {
-          hint: `list the app's process types with \`heroku ps -a ${this.#o.app}\`; each must be in the released Procfile`,
-        });
+        throw new DynosaurError(
+          "HEROKU_NOT_FOUND",
+          `app ${this.#o.app} has no process type ${missing.join(", ")} in its formation`,
+          {
+            hint: `list the app's process types with \`heroku ps -a ${this.#o.app}\`; each must be in the released Procfile`,
+          },
+        );
       }
       this.#answered();
       for (const f of formations) if (this.#types.has(f.type)) this.#notice(f);
@@ -166,7 +177,8 @@ export class FormationController {
         signal,
       );
       this.#answered();
-      for (const c of changes) results.set(c.type, this.#applied(c, formations.find((f) => f.type === c.type)?.quantity ?? c.target, now));
+      for (const c of changes)
+        results.set(c.type, this.#applied(c, formations.find((f) => f.type === c.type)?.quantity ?? c.target, now));
       return results;
     } catch (e) {
       const refused = e instanceof DynosaurError && e.code === "HEROKU_UNPROCESSABLE";
@@ -195,7 +207,13 @@ export class FormationController {
     // When Heroku said what the plan allows, nothing above that is asked for.
     this.#state(c.type).refused = { quantity: known === null ? c.target : known + 1, at: now };
     this.#errorCode = e.code;
-    this.#event(c.type, "heroku-refused", "error", `Heroku refused ${c.type}=${c.target}: ${describeError(e)}; not asking for ${c.target} or more for an hour`, { code: e.code });
+    this.#event(
+      c.type,
+      "heroku-refused",
+      "error",
+      `Heroku refused ${c.type}=${c.target}: ${describeError(e)}; not asking for ${c.target} or more for an hour`,
+      { code: e.code },
+    );
     if (known === null || known <= c.from) return { kind: "refused", quantity: c.from, limit: known };
     // Go to what the plan allows now, rather than one dyno per tick.
     const next = (await this.apply([{ ...c, target: known }], now, signal)).get(c.type);
@@ -241,7 +259,8 @@ export class FormationController {
   #noticeForeign(type: string, s: TypeState, quantity: number): void {
     const now = this.#o.clock.now();
     s.foreignChanges = [...s.foreignChanges.filter((t) => now - t < FOREIGN_WINDOW_MS), now];
-    if (s.foreignChanges.length < 2 || (s.warnedForeignAt !== null && now - s.warnedForeignAt < FOREIGN_WINDOW_MS)) return;
+    if (s.foreignChanges.length < 2 || (s.warnedForeignAt !== null && now - s.warnedForeignAt < FOREIGN_WINDOW_MS))
+      return;
     s.warnedForeignAt = now;
     const { app } = this.#o;
     this.#event(
@@ -274,7 +293,13 @@ export class FormationController {
     this.#retryAt = now + backoff;
     const code: ErrorCode = e instanceof DynosaurError ? e.code : "HEROKU_UNAVAILABLE";
     this.#errorCode = code;
-    this.#event(null, "heroku-error", "error", `Heroku: ${doing} failed: ${describeError(e)}; retrying in ${Math.round(backoff / 1000)} s`, { code });
+    this.#event(
+      null,
+      "heroku-error",
+      "error",
+      `Heroku: ${doing} failed: ${describeError(e)}; retrying in ${Math.round(backoff / 1000)} s`,
+      { code },
+    );
     return code;
   }
 
@@ -290,7 +315,13 @@ export class FormationController {
     return s;
   }
 
-  #event(type: string | null, kind: EngineEvent["kind"], level: EngineEvent["level"], message: string, fields: Record<string, unknown> = {}): void {
+  #event(
+    type: string | null,
+    kind: EngineEvent["kind"],
+    level: EngineEvent["level"],
+    message: string,
+    fields: Record<string, unknown> = {},
+  ): void {
     this.#events.push({ kind, level, message, processType: type, fields });
   }
 }

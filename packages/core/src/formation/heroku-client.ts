@@ -51,7 +51,14 @@ export class HerokuError extends DynosaurError {
   constructor(
     code: ErrorCode,
     message: string,
-    options: { hint?: string; cause?: unknown; status?: number; herokuId?: string; retryAt?: number; limit?: number } = {},
+    options: {
+      hint?: string;
+      cause?: unknown;
+      status?: number;
+      herokuId?: string;
+      retryAt?: number;
+      limit?: number;
+    } = {},
   ) {
     super(code, message, { hint: options.hint, cause: options.cause });
     this.status = options.status;
@@ -130,13 +137,29 @@ export class HerokuClient {
 
   /** Reads one process type's formation (`GET /apps/{app}/formation/{type}`). */
   async getFormation(signal?: AbortSignal): Promise<Formation> {
-    return one(await this.#call("GET", `/${encodeURIComponent(this.#type)}`, undefined, `reading the "${this.#type}" formation of app "${this.#app}"`, signal));
+    return one(
+      await this.#call(
+        "GET",
+        `/${encodeURIComponent(this.#type)}`,
+        undefined,
+        `reading the "${this.#type}" formation of app "${this.#app}"`,
+        signal,
+      ),
+    );
   }
 
   /** Sets one process type's dynos (`PATCH /apps/{app}/formation/{type}`) and returns its new formation. */
   async scale(quantity: number, signal?: AbortSignal): Promise<Formation> {
     this.#checkQuantity(this.#type, quantity);
-    return one(await this.#call("PATCH", `/${encodeURIComponent(this.#type)}`, { quantity }, `scaling "${this.#type}" of app "${this.#app}" to ${quantity}`, signal));
+    return one(
+      await this.#call(
+        "PATCH",
+        `/${encodeURIComponent(this.#type)}`,
+        { quantity },
+        `scaling "${this.#type}" of app "${this.#app}" to ${quantity}`,
+        signal,
+      ),
+    );
   }
 
   /** Every process type's formation (`GET /apps/{app}/formation`). */
@@ -153,11 +176,20 @@ export class HerokuClient {
 
   #checkQuantity(type: string, quantity: number): void {
     if (!Number.isSafeInteger(quantity) || quantity < 0) {
-      throw new HerokuError("HEROKU_UNPROCESSABLE", `Cannot scale "${type}" of app "${this.#app}" to ${quantity}: a dyno count is a whole number >= 0.`);
+      throw new HerokuError(
+        "HEROKU_UNPROCESSABLE",
+        `Cannot scale "${type}" of app "${this.#app}" to ${quantity}: a dyno count is a whole number >= 0.`,
+      );
     }
   }
 
-  async #call(method: "GET" | "PATCH", path: string, body: object | undefined, doing: string, signal?: AbortSignal): Promise<Formation[]> {
+  async #call(
+    method: "GET" | "PATCH",
+    path: string,
+    body: object | undefined,
+    doing: string,
+    signal?: AbortSignal,
+  ): Promise<Formation[]> {
     signal?.throwIfAborted();
     this.#refuseDuringBackoff(doing);
     await this.#waitForSlot(signal);
@@ -195,15 +227,23 @@ export class HerokuClient {
     } catch (e) {
       if (signal?.aborted) throw signal.reason;
       if (timeout.aborted || isUndiciTimeout(e)) {
-        throw new HerokuError("HEROKU_UNAVAILABLE", `Heroku did not answer within ${this.#timeoutMs} ms while ${doing}.`, {
-          hint: "Heroku may be slow or unreachable; see https://status.heroku.com. The next tick tries again.",
-          cause: this.#safeCause(e),
-        });
+        throw new HerokuError(
+          "HEROKU_UNAVAILABLE",
+          `Heroku did not answer within ${this.#timeoutMs} ms while ${doing}.`,
+          {
+            hint: "Heroku may be slow or unreachable; see https://status.heroku.com. The next tick tries again.",
+            cause: this.#safeCause(e),
+          },
+        );
       }
-      throw new HerokuError("HEROKU_UNAVAILABLE", `Could not reach Heroku while ${doing}: ${this.#redact(errorText(e))}.`, {
-        hint: "Check the network and https://status.heroku.com. The next tick tries again.",
-        cause: this.#safeCause(e),
-      });
+      throw new HerokuError(
+        "HEROKU_UNAVAILABLE",
+        `Could not reach Heroku while ${doing}: ${this.#redact(errorText(e))}.`,
+        {
+          hint: "Check the network and https://status.heroku.com. The next tick tries again.",
+          cause: this.#safeCause(e),
+        },
+      );
     }
 
     this.#noteRateLimit(status, responseHeaders);
@@ -211,10 +251,14 @@ export class HerokuClient {
     if (status >= 200 && status < 300) {
       const formation = parseFormations(text, path === "");
       if (typeof formation === "string") {
-        throw new HerokuError("HEROKU_BAD_RESPONSE", `Heroku answered ${status} but not with a valid formation while ${doing}: ${this.#redact(formation)}.`, {
-          hint: "Heroku itself never answers this; check that `heroku_api_url` is the Heroku Platform API and no proxy is in the way.",
-          status,
-        });
+        throw new HerokuError(
+          "HEROKU_BAD_RESPONSE",
+          `Heroku answered ${status} but not with a valid formation while ${doing}: ${this.#redact(formation)}.`,
+          {
+            hint: "Heroku itself never answers this; check that `heroku_api_url` is the Heroku Platform API and no proxy is in the way.",
+            status,
+          },
+        );
       }
       return formation;
     }
@@ -286,7 +330,10 @@ export class HerokuClient {
       return new HerokuError(
         "HEROKU_NOT_FOUND",
         `Heroku found no app "${this.#app}" with a process type "${this.#type}": the app or the process type does not exist (${tag}${said}).`,
-        { ...base, hint: `List the app's process types with \`heroku ps -a ${this.#app}\`; the type must be in the released Procfile.` },
+        {
+          ...base,
+          hint: `List the app's process types with \`heroku ps -a ${this.#app}\`; the type must be in the released Procfile.`,
+        },
       );
     }
     if (status === 429) {
@@ -310,7 +357,10 @@ export class HerokuClient {
       return new HerokuError("HEROKU_UNPROCESSABLE", `Heroku refused ${doing} (${tag}${said}).`, {
         ...base,
         limit,
-        hint: status === 422 ? `Check the app's dyno limits and plan (\`heroku ps -a ${this.#app}\`); the configured maximum may be above what the plan allows.` : undefined,
+        hint:
+          status === 422
+            ? `Check the app's dyno limits and plan (\`heroku ps -a ${this.#app}\`); the configured maximum may be above what the plan allows.`
+            : undefined,
       });
     }
     return new HerokuError("HEROKU_BAD_RESPONSE", `Heroku answered an unexpected ${status} while ${doing}.`, {
@@ -344,7 +394,8 @@ function parseFormations(text: string, many: boolean): Formation[] | string {
     return text.length === 0 ? "the body is empty" : "the body is not valid JSON (truncated?)";
   }
   // The per-type endpoints answer one object, the app's endpoints a list.
-  if (many !== Array.isArray(data)) return many ? "the body is not a JSON array of formations" : "the body is not a JSON object";
+  if (many !== Array.isArray(data))
+    return many ? "the body is not a JSON array of formations" : "the body is not a JSON object";
   const list: Formation[] = [];
   for (const item of many ? (data as unknown[]) : [data]) {
     const f = parseFormation(item);
@@ -372,12 +423,21 @@ function parseFormation(data: unknown): Formation | string {
 }
 
 /** Heroku errors are `{"id", "message"}`; the version check answers `{"id", "error"}` instead. */
-function parseHerokuError(text: string): { id: string | undefined; message: string | undefined; limit: number | undefined } {
+function parseHerokuError(text: string): {
+  id: string | undefined;
+  message: string | undefined;
+  limit: number | undefined;
+} {
   try {
     const data = JSON.parse(text) as Record<string, unknown> | null;
     if (typeof data === "object" && data !== null) {
-      const message = typeof data.message === "string" ? data.message : typeof data.error === "string" ? data.error : undefined;
-      return { id: typeof data.id === "string" ? data.id : undefined, message: message?.trim(), limit: dynoLimit(data.limit, message) };
+      const message =
+        typeof data.message === "string" ? data.message : typeof data.error === "string" ? data.error : undefined;
+      return {
+        id: typeof data.id === "string" ? data.id : undefined,
+        message: message?.trim(),
+        limit: dynoLimit(data.limit, message),
+      };
     }
   } catch {
     // Not JSON (a proxy's HTML page, say): the status alone has to do.

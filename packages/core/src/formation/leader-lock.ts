@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
+import type { Client, ClientConfig } from "pg";
 import { type Clock, systemClock } from "../clock.js";
 import { describeError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import type { Client, ClientConfig } from "pg";
 
 /*
  * Two Dynosaurs scaling one app and process type would fight over the formation. With a
@@ -102,7 +102,11 @@ export async function startLeaderLock(options: LeaderLockOptions): Promise<Leade
 
   const lose = (why: string) => {
     if (leading) {
-      logger.error(`LOST THE LEAD for ${what}: ${why}; not scaling until the lock is held again`, { event: "leader-lost", app: options.app, process_type: options.processType });
+      logger.error(`LOST THE LEAD for ${what}: ${why}; not scaling until the lock is held again`, {
+        event: "leader-lost",
+        app: options.app,
+        process_type: options.processType,
+      });
     }
     leading = false;
     const c = client;
@@ -112,7 +116,12 @@ export async function startLeaderLock(options: LeaderLockOptions): Promise<Leade
   };
 
   const connect = async (): Promise<Client> => {
-    const c = new PgClient(clientConfig(options.databaseUrl, `dynosaur ${options.app}/${options.processType} ${instance} pid ${process.pid}`));
+    const c = new PgClient(
+      clientConfig(
+        options.databaseUrl,
+        `dynosaur ${options.app}/${options.processType} ${instance} pid ${process.pid}`,
+      ),
+    );
     // An idle client reports a dropped connection as an 'error' event: without a listener it would crash the process.
     c.on("error", (e) => lose(`the database connection failed: ${describeError(e)}`));
     c.on("end", () => {
@@ -145,7 +154,9 @@ export async function startLeaderLock(options: LeaderLockOptions): Promise<Leade
         await c.query("SELECT 1");
         confirmedAt = clock.now();
       } else {
-        const { rows } = await c.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS locked", [key.toString()]);
+        const { rows } = await c.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS locked", [
+          key.toString(),
+        ]);
         if (rows[0]?.locked) {
           const tookOver = everLed || standbyLogged;
           leading = true;
@@ -153,7 +164,10 @@ export async function startLeaderLock(options: LeaderLockOptions): Promise<Leade
           holder = null;
           standbyLogged = false;
           everLed = true;
-          logger.warn(`${tookOver ? "TOOK OVER" : "LEADING"}: this process holds the lock for ${what} on ${where} and scales it`, { event: "leader" });
+          logger.warn(
+            `${tookOver ? "TOOK OVER" : "LEADING"}: this process holds the lock for ${what} on ${where} and scales it`,
+            { event: "leader" },
+          );
         } else {
           const who = await describeHolder(c).catch(() => null);
           if (!standbyLogged || who !== holder) {
@@ -166,15 +180,19 @@ export async function startLeaderLock(options: LeaderLockOptions): Promise<Leade
           holder = who;
         }
       }
-      if (lastProblem !== null) logger.info(`the leader-lock database ${where} answers again`, { event: "leader-db-ok" });
+      if (lastProblem !== null)
+        logger.info(`the leader-lock database ${where} answers again`, { event: "leader-db-ok" });
       lastProblem = null;
     } catch (e) {
       const problem = describeError(e);
       lose(`the database did not answer: ${problem}`);
       if (problem !== lastProblem) {
-        logger.error(`cannot use the leader lock on ${where}: ${problem}; not scaling until it answers (retrying every ${retryMs / 1000} s)`, {
-          event: "leader-db-error",
-        });
+        logger.error(
+          `cannot use the leader lock on ${where}: ${problem}; not scaling until it answers (retrying every ${retryMs / 1000} s)`,
+          {
+            event: "leader-db-error",
+          },
+        );
       }
       lastProblem = problem;
     }

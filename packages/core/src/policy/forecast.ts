@@ -80,7 +80,10 @@ export function horizonMs(bootSeconds: number, intervalSeconds: number): number 
 }
 
 /** A forecaster for one source, polled every `intervalSeconds`. */
-export function createForecaster(settings: Pick<ForecastSettings, "boot_seconds">, intervalSeconds: number): Forecaster {
+export function createForecaster(
+  settings: Pick<ForecastSettings, "boot_seconds">,
+  intervalSeconds: number,
+): Forecaster {
   return new Forecaster({ horizonMs: horizonMs(settings.boot_seconds, intervalSeconds) });
 }
 
@@ -95,7 +98,11 @@ export function plannedValue(forecaster: Forecaster, headroom: number): number |
  * value, rounded up to whole dynos. Null before the first reading. `estimateDynos` must be
  * monotone; what it throws propagates (the loop treats that as a failed reading).
  */
-export function plannedEstimate(forecaster: Forecaster, headroom: number, estimateDynos: (value: number) => number): number | null {
+export function plannedEstimate(
+  forecaster: Forecaster,
+  headroom: number,
+  estimateDynos: (value: number) => number,
+): number | null {
   const value = plannedValue(forecaster, headroom);
   if (value === null) return null;
   const dynos = estimateDynos(value);
@@ -155,7 +162,12 @@ export function decideForecast(input: ForecastDecisionInput): ForecastDecision {
     sources: statuses,
     lastChange: input.lastChange,
     refusedQuantity: input.refusedQuantity,
-    settings: { min_dynos: settings.min_dynos, max_dynos: settings.max_dynos, blackout: settings.blackout, scale_down_step: settings.scale_down_step },
+    settings: {
+      min_dynos: settings.min_dynos,
+      max_dynos: settings.max_dynos,
+      blackout: settings.blackout,
+      scale_down_step: settings.scale_down_step,
+    },
   });
   return { ...decision, estimate: combined.estimate, winner: combined.winner };
 }

@@ -27,7 +27,8 @@ export class SlidingQuantile {
   #head = 0;
 
   constructor(capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a whole number >= 1, not ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`capacity must be a whole number >= 1, not ${capacity}`);
     this.capacity = capacity;
     this.#ring = new Float64Array(capacity);
     this.#sorted = new Float64Array(capacity);
@@ -115,11 +116,16 @@ export class Forecaster {
   #readings: Reading[] = [];
 
   constructor(options: ForecasterOptions) {
-    if (!Number.isFinite(options.horizonMs) || options.horizonMs <= 0) throw new RangeError(`horizonMs must be > 0, not ${options.horizonMs}`);
+    if (!Number.isFinite(options.horizonMs) || options.horizonMs <= 0)
+      throw new RangeError(`horizonMs must be > 0, not ${options.horizonMs}`);
     this.horizonMs = options.horizonMs;
     this.minSamples = options.minSamples ?? 30;
     const window = options.window ?? 1440;
-    this.#byTrend = { flat: new SlidingQuantile(window), rising: new SlidingQuantile(window), falling: new SlidingQuantile(window) };
+    this.#byTrend = {
+      flat: new SlidingQuantile(window),
+      rising: new SlidingQuantile(window),
+      falling: new SlidingQuantile(window),
+    };
     this.#all = new SlidingQuantile(window);
   }
 
@@ -131,7 +137,12 @@ export class Forecaster {
 
   /** How many rises have been learned, per trend and in all. */
   get samples(): Record<Trend | "all", number> {
-    return { flat: this.#byTrend.flat.size, rising: this.#byTrend.rising.size, falling: this.#byTrend.falling.size, all: this.#all.size };
+    return {
+      flat: this.#byTrend.flat.size,
+      rising: this.#byTrend.rising.size,
+      falling: this.#byTrend.falling.size,
+      all: this.#all.size,
+    };
   }
 
   /**
@@ -197,7 +208,11 @@ export class Forecaster {
     // Kept: readings still waiting for their horizon, and those a new reading's trend may compare with.
     const keepFrom = now - this.horizonMs * (2 + SLACK);
     let drop = 0;
-    while (drop < this.#readings.length - 1 && (this.#readings[drop]!.time < keepFrom || this.#readings.length - drop > MAX_READINGS)) drop++;
+    while (
+      drop < this.#readings.length - 1 &&
+      (this.#readings[drop]!.time < keepFrom || this.#readings.length - drop > MAX_READINGS)
+    )
+      drop++;
     if (drop > 0) this.#readings.splice(0, drop);
   }
 }

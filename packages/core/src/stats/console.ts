@@ -37,6 +37,8 @@ function statsFields(tick: TickReport): Record<string, unknown> {
     before: tick.before,
     after: tick.after,
     winner: tick.winner,
-    sources: Object.fromEntries(tick.sources.map((s) => [s.name, { value: s.value, estimate: s.estimate, health: s.health }])),
+    sources: Object.fromEntries(
+      tick.sources.map((s) => [s.name, { value: s.value, estimate: s.estimate, health: s.health }]),
+    ),
   };
 }

@@ -31,7 +31,10 @@ const MAX_PENDING_PER_REPORTER = 4;
  * a failure is logged once per (reporter, problem), and a line is logged when the reporter
  * works again.
  */
-export function createStatsDispatcher(reporters: readonly StatsReporter[], options: StatsDispatcherOptions): StatsDispatcher {
+export function createStatsDispatcher(
+  reporters: readonly StatsReporter[],
+  options: StatsDispatcherOptions,
+): StatsDispatcher {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const problems = createProblemLog(options.logger);
   const inFlight = new Set<Promise<void>>();
@@ -43,7 +46,10 @@ export function createStatsDispatcher(reporters: readonly StatsReporter[], optio
   const run = (reporter: StatsReporter, tick: TickReport): Promise<void> => {
     const count = unsettled.get(reporter) ?? 0;
     if (count >= MAX_PENDING_PER_REPORTER) {
-      problems.failed(subject(reporter), `${count} earlier reports still unanswered; skipping ticks until one finishes`);
+      problems.failed(
+        subject(reporter),
+        `${count} earlier reports still unanswered; skipping ticks until one finishes`,
+      );
       return Promise.resolve();
     }
     let own: Promise<void>;
@@ -53,9 +59,7 @@ export function createStatsDispatcher(reporters: readonly StatsReporter[], optio
       own = Promise.reject(e);
     }
     unsettled.set(reporter, count + 1);
-    void own
-      .catch(() => {})
-      .finally(() => unsettled.set(reporter, (unsettled.get(reporter) ?? 1) - 1));
+    void own.catch(() => {}).finally(() => unsettled.set(reporter, (unsettled.get(reporter) ?? 1) - 1));
     return withTimeout(own, timeoutMs, () => {
       throw new Error(`no answer within ${timeoutMs} ms`);
     }).then(
@@ -90,7 +94,8 @@ export function createStatsDispatcher(reporters: readonly StatsReporter[], optio
         timeoutMs,
         () => false,
       ).catch(() => false);
-      if (!drained) options.logger.warn(`stats: ${inFlight.size} report(s) still unanswered after ${timeoutMs} ms; closing anyway`);
+      if (!drained)
+        options.logger.warn(`stats: ${inFlight.size} report(s) still unanswered after ${timeoutMs} ms; closing anyway`);
       await Promise.all(
         reporters.map(async (reporter) => {
           if (!reporter.close) return;

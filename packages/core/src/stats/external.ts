@@ -56,10 +56,14 @@ export async function createExternalReporter(
   const path = `stats[${index}].type`;
   const pkg = REPORTER_PACKAGES[entry.type] ?? `the ${entry.type} reporter's package`;
   if (!load) {
-    throw inputError("DYNO_REPORTER_NOT_FOUND", `${path}: the ${entry.type} reporter is a package of its own (${pkg}), and nothing was given to load it`, {
-      path,
-      hint: `install ${pkg} and pass \`loadReporter\` to createStatsReporters, e.g. async () => (await import("${pkg}")).default`,
-    });
+    throw inputError(
+      "DYNO_REPORTER_NOT_FOUND",
+      `${path}: the ${entry.type} reporter is a package of its own (${pkg}), and nothing was given to load it`,
+      {
+        path,
+        hint: `install ${pkg} and pass \`loadReporter\` to createStatsReporters, e.g. async () => (await import("${pkg}")).default`,
+      },
+    );
   }
   const definition = await load(entry.type, path);
   checkReporterShape(definition, entry.type, pkg);
@@ -73,13 +77,18 @@ function checkReporterShape(value: unknown, type: string, pkg: string): asserts 
   if (!d || typeof d !== "object") problems.push(`its default export is ${d === null ? "null" : typeof d}`);
   else {
     if (d.type !== type) problems.push(`it implements type ${JSON.stringify(d.type)}, not "${type}"`);
-    if (!d.options || typeof (d.options as { safeParse?: unknown }).safeParse !== "function") problems.push("`options` is not a zod schema");
+    if (!d.options || typeof (d.options as { safeParse?: unknown }).safeParse !== "function")
+      problems.push("`options` is not a zod schema");
     if (typeof d.create !== "function") problems.push("no `create` function");
   }
   if (problems.length > 0) {
-    throw new DynosaurError("DYNO_REPORTER_INVALID", `${pkg} is not a valid Dynosaur stats reporter: ${problems.join("; ")}`, {
-      exitCode: 2,
-      hint: `reinstall it (npm install ${pkg}) in the version that matches @dynosaur/core`,
-    });
+    throw new DynosaurError(
+      "DYNO_REPORTER_INVALID",
+      `${pkg} is not a valid Dynosaur stats reporter: ${problems.join("; ")}`,
+      {
+        exitCode: 2,
+        hint: `reinstall it (npm install ${pkg}) in the version that matches @dynosaur/core`,
+      },
+    );
   }
 }

@@ -29,7 +29,10 @@ export function createFileReporter(options: FileReporterOptions): StatsReporter 
     const columns = csvHeader(tick, sources);
     if (columns !== header) {
       await mkdir(dirname(options.path), { recursive: true });
-      const size = await stat(options.path).then((s) => s.size, () => 0);
+      const size = await stat(options.path).then(
+        (s) => s.size,
+        () => 0,
+      );
       if (size === 0 || header !== null) await appendFile(options.path, `${columns}\n`);
       header = columns;
     }
@@ -50,12 +53,24 @@ export function createFileReporter(options: FileReporterOptions): StatsReporter 
 /** The header for rows with the columns of `sources` (by name; the tick's own by default). */
 export function csvHeader(tick: TickReport, sources: readonly string[] = tick.sources.map((s) => s.name)): string {
   const base = ["time", "app", "process_type", "dry_run", "before", "after", "estimate", "winner", "reason"];
-  return [...base, ...sources.flatMap((name) => [`${name}.value`, `${name}.estimate`, `${name}.health`])].map(csvField).join(",");
+  return [...base, ...sources.flatMap((name) => [`${name}.value`, `${name}.estimate`, `${name}.health`])]
+    .map(csvField)
+    .join(",");
 }
 
 /** The tick's row under `csvHeader(tick, sources)`: columns of sources not in this tick stay empty. */
 export function csvRow(tick: TickReport, sources: readonly string[] = tick.sources.map((s) => s.name)): string {
-  const base = [new Date(tick.time).toISOString(), tick.app, tick.processType, tick.dryRun, tick.before, tick.after, tick.estimate, tick.winner, tick.reason];
+  const base = [
+    new Date(tick.time).toISOString(),
+    tick.app,
+    tick.processType,
+    tick.dryRun,
+    tick.before,
+    tick.after,
+    tick.estimate,
+    tick.winner,
+    tick.reason,
+  ];
   const cells = sources.flatMap((name) => {
     const s = tick.sources.find((x) => x.name === name);
     return s ? [s.value, s.estimate, s.health] : [null, null, null];

@@ -49,12 +49,23 @@ export async function httpCall(call: HttpCall, service: string): Promise<HttpRep
   try {
     const url = new URL(call.url);
     // The dispatcher's own request(): core never loads undici just to make a call.
-    const res = await call.dispatcher.request({ origin: url.origin, path: `${url.pathname}${url.search}`, method: call.method, headers: call.headers, body: call.body, signal });
+    const res = await call.dispatcher.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      method: call.method,
+      headers: call.headers,
+      body: call.body,
+      signal,
+    });
     const text = await res.body.text();
     return { status: res.statusCode, text };
   } catch (e) {
     const what = signal.aborted ? `no answer within ${call.timeoutMs} ms` : describeError(e);
-    throw new HttpFailure(redact(`${service} unreachable at ${safeOrigin(call.url)}: ${what}`, call.secrets), null, redact(what, call.secrets));
+    throw new HttpFailure(
+      redact(`${service} unreachable at ${safeOrigin(call.url)}: ${what}`, call.secrets),
+      null,
+      redact(what, call.secrets),
+    );
   }
 }
 

@@ -3,17 +3,23 @@ import type { Clock } from "../clock.js";
 import type { Logger } from "../logger.js";
 import type { StatsReporter } from "../report.js";
 import { createConsoleReporter } from "./console.js";
-import { createFileReporter } from "./file.js";
 import { createExternalReporter, type ReporterLoader } from "./external.js";
+import { createFileReporter } from "./file.js";
 import { createLibratoReporter } from "./librato.js";
 import type { StatsReporterConfigInput } from "./schema.js";
 
 export { type ConsoleReporterOptions, createConsoleReporter, statsLine } from "./console.js";
 export { createStatsDispatcher, type StatsDispatcher, type StatsDispatcherOptions } from "./dispatcher.js";
-export { defineReporter, REPORTER_PACKAGES, type ReporterContext, type ReporterDefinition, type ReporterLoader } from "./external.js";
+export {
+  defineReporter,
+  REPORTER_PACKAGES,
+  type ReporterContext,
+  type ReporterDefinition,
+  type ReporterLoader,
+} from "./external.js";
 export { createFileReporter, csvHeader, csvRow, type FileReporterOptions } from "./file.js";
-export { createLibratoReporter, type LibratoGauge, type LibratoReporterOptions, libratoGauges } from "./librato.js";
 export { HttpFailure, quoteBody, safeOrigin } from "./http.js";
+export { createLibratoReporter, type LibratoGauge, type LibratoReporterOptions, libratoGauges } from "./librato.js";
 export {
   type ConsoleStatsConfig,
   consoleStatsSchema,
@@ -53,10 +59,14 @@ export interface StatsDeps {
  * their input form). Types of `REPORTER_PACKAGES` come from their package, through
  * `deps.loadReporter`, only when an entry names them.
  */
-export async function createStatsReporters(configs: readonly StatsReporterConfigInput[], deps: StatsDeps): Promise<StatsReporter[]> {
+export async function createStatsReporters(
+  configs: readonly StatsReporterConfigInput[],
+  deps: StatsDeps,
+): Promise<StatsReporter[]> {
   const types = configs.map((c) => c.type);
   // Two reporters of one type need names that tell their log lines apart.
-  const nameOf = (type: string, index: number) => (types.filter((t) => t === type).length > 1 ? `${type}[${index}]` : type);
+  const nameOf = (type: string, index: number) =>
+    types.filter((t) => t === type).length > 1 ? `${type}[${index}]` : type;
   const reporters: StatsReporter[] = [];
   for (const [index, config] of configs.entries()) {
     const name = nameOf(config.type, index);
@@ -69,7 +79,16 @@ export async function createStatsReporters(configs: readonly StatsReporterConfig
         reporters.push(createLibratoReporter(config, { app: deps.app, http: deps.http, name }));
         break;
       case "otlp":
-        reporters.push(await createExternalReporter(config, index, deps.loadReporter, { app: deps.app, name, logger, http: deps.http, env: deps.env, clock: deps.clock }));
+        reporters.push(
+          await createExternalReporter(config, index, deps.loadReporter, {
+            app: deps.app,
+            name,
+            logger,
+            http: deps.http,
+            env: deps.env,
+            clock: deps.clock,
+          }),
+        );
         break;
       case "console":
         reporters.push(createConsoleReporter(config, { logger, name }));

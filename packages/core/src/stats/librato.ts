@@ -24,7 +24,10 @@ export interface LibratoGauge {
  * batched `POST /v1/metrics`. Librato ended service in January 2026; this stays for
  * accounts and proxies that still speak its API.
  */
-export function createLibratoReporter(options: LibratoReporterOptions, deps: { app: string; http: Dispatcher; name?: string }): StatsReporter {
+export function createLibratoReporter(
+  options: LibratoReporterOptions,
+  deps: { app: string; http: Dispatcher; name?: string },
+): StatsReporter {
   const url = joinUrl(options.endpoint ?? "https://metrics-api.librato.com", "/v1/metrics");
   const auth = `Basic ${Buffer.from(`${options.email}:${options.api_key}`).toString("base64")}`;
   const secrets = [options.api_key, auth.slice("Basic ".length)];
@@ -72,7 +75,8 @@ export function libratoGauges(app: string, tick: TickReport): LibratoGauge[] {
     add(`${prefix}.${metricPart(source.name)}.estimate`, source.estimate);
   }
   // web keeps the seed's names; another process type's figures are its own gauges.
-  const combined = tick.processType === "web" ? `${prefix}.combined` : `${prefix}.${metricPart(tick.processType)}.combined`;
+  const combined =
+    tick.processType === "web" ? `${prefix}.combined` : `${prefix}.${metricPart(tick.processType)}.combined`;
   add(`${combined}.estimate`, tick.estimate);
   add(`${combined}.actual`, tick.after);
   return gauges;
@@ -93,7 +97,8 @@ function libratoError(status: number, body: string, secrets: string[]): string {
       for (const [kind, value] of Object.entries(errors)) {
         if (Array.isArray(value)) parts.push(...value.map(String));
         else if (value && typeof value === "object") {
-          for (const [param, msgs] of Object.entries(value)) parts.push(`${param} ${Array.isArray(msgs) ? msgs.join(", ") : String(msgs)}`);
+          for (const [param, msgs] of Object.entries(value))
+            parts.push(`${param} ${Array.isArray(msgs) ? msgs.join(", ") : String(msgs)}`);
         } else parts.push(`${kind}: ${String(value)}`);
       }
       if (parts.length > 0) detail = quoteBody(parts.join("; "), secrets);

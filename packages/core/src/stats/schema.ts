@@ -14,11 +14,16 @@ const timeout = z
  */
 export const libratoStatsSchema = z
   .object({
-    type: z.literal("librato").describe("The seed's Librato reporter (Librato reached end of service in January 2026: prefer `otlp`)."),
+    type: z
+      .literal("librato")
+      .describe("The seed's Librato reporter (Librato reached end of service in January 2026: prefer `otlp`)."),
     /** Librato account email (the user of basic auth). */
     email: z.string().min(1).describe("Librato account email (basic auth user)."),
     /** Librato API token (basic auth password). Write `${LIBRATO_API_KEY}`, never the token itself. */
-    api_key: z.string().min(1).describe("Librato API token; keep it in the environment and reference it from the config."),
+    api_key: z
+      .string()
+      .min(1)
+      .describe("Librato API token; keep it in the environment and reference it from the config."),
     /**
      * Base URL of the Librato metrics API; `/v1/metrics` is appended.
      * @default "https://metrics-api.librato.com"
@@ -45,14 +50,20 @@ export const otlpStatsSchema = z
      * appended unless the URL already ends with it. Wins over the environment.
      * @default $OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, else $OTEL_EXPORTER_OTLP_ENDPOINT + "/v1/metrics", else "http://localhost:4318/v1/metrics"
      */
-    endpoint: z.url().optional().describe("Base URL of the OTLP/HTTP receiver; defaults to OTEL_EXPORTER_OTLP_(METRICS_)ENDPOINT."),
+    endpoint: z
+      .url()
+      .optional()
+      .describe("Base URL of the OTLP/HTTP receiver; defaults to OTEL_EXPORTER_OTLP_(METRICS_)ENDPOINT."),
     /**
      * Extra request headers (e.g. an API key header your backend wants). Added to those of
      * `OTEL_EXPORTER_OTLP_HEADERS` / `OTEL_EXPORTER_OTLP_METRICS_HEADERS`; a header named in both
      * takes this value. Use `${VAR}` for secrets.
      * @default {}
      */
-    headers: z.record(z.string(), z.string()).optional().describe("Extra request headers; win over OTEL_EXPORTER_OTLP_(METRICS_)HEADERS."),
+    headers: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe("Extra request headers; win over OTEL_EXPORTER_OTLP_(METRICS_)HEADERS."),
     /**
      * Seconds to wait for the receiver before a tick's figures are given up.
      * @default 10
@@ -70,7 +81,10 @@ export const consoleStatsSchema = z
      * `stdout` (plain text, whatever the log level).
      * @default "log"
      */
-    output: z.enum(["log", "stdout"]).default("log").describe("`log`: through the logger; `stdout`: plain lines on standard output."),
+    output: z
+      .enum(["log", "stdout"])
+      .default("log")
+      .describe("`log`: through the logger; `stdout`: plain lines on standard output."),
   })
   .strict();
 
@@ -88,7 +102,12 @@ export const fileStatsSchema = z
   .strict();
 
 /** One entry of `stats:`. */
-export const statsReporterConfigSchema = z.discriminatedUnion("type", [libratoStatsSchema, otlpStatsSchema, consoleStatsSchema, fileStatsSchema]);
+export const statsReporterConfigSchema = z.discriminatedUnion("type", [
+  libratoStatsSchema,
+  otlpStatsSchema,
+  consoleStatsSchema,
+  fileStatsSchema,
+]);
 
 /**
  * `stats:` in the config: the reporters every tick's figures go to.

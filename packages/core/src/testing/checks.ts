@@ -1,7 +1,15 @@
 import type { Dispatcher } from "undici";
 import { z } from "zod";
 import { describeError } from "../errors.js";
-import { PLUGIN_API_VERSION, type PluginDefinition, SUPPORTED_PLUGIN_API_VERSIONS, type PluginInstance, parsePluginOptions, pluginOptionsSchema, type SourceOptions } from "../plugin.js";
+import {
+  PLUGIN_API_VERSION,
+  type PluginDefinition,
+  type PluginInstance,
+  parsePluginOptions,
+  pluginOptionsSchema,
+  type SourceOptions,
+  SUPPORTED_PLUGIN_API_VERSIONS,
+} from "../plugin.js";
 import { checkPluginShape } from "../registry.js";
 import { createTestContext } from "./context.js";
 
@@ -26,7 +34,10 @@ export interface PluginCheck {
 
 export const pluginChecks: readonly PluginCheck[] = [
   { id: "shape", title: "default export has the shape of a plugin" },
-  { id: "api-version", title: `speaks a plugin API version this core runs (${SUPPORTED_PLUGIN_API_VERSIONS.join(", ")})` },
+  {
+    id: "api-version",
+    title: `speaks a plugin API version this core runs (${SUPPORTED_PLUGIN_API_VERSIONS.join(", ")})`,
+  },
   { id: "json-schema", title: "option schema converts to JSON Schema" },
   { id: "valid-options", title: "accepts its valid options and creates an instance" },
   { id: "invalid-options", title: "rejects invalid options with an error naming the path" },
@@ -104,8 +115,8 @@ export interface PluginCheckResult {
 
 /** Readings `estimateDynos` is fed when `sampleValues` is not given. */
 export const defaultSampleValues: readonly number[] = [
-  0, 0.25, 0.5, 1, 1.5, 2, 3, 4, 5, 7, 10, 15, 20, 33, 50, 99, 100, 101, 150, 250, 500, 999, 1000, 1001, 2500, 5000, 10_000, 12_345.6, 100_000,
-  1_000_000,
+  0, 0.25, 0.5, 1, 1.5, 2, 3, 4, 5, 7, 10, 15, 20, 33, 50, 99, 100, 101, 150, 250, 500, 999, 1000, 1001, 2500, 5000,
+  10_000, 12_345.6, 100_000, 1_000_000,
 ];
 
 /** The path prefix core gives a source's errors; the checks validate as the first source. */
@@ -120,7 +131,11 @@ export async function checkPlugin(plugin: unknown, options: PluginTestOptions): 
 }
 
 /** Runs one check; a failing plugin gives a failed result, never an exception (an unknown `id` throws). */
-export async function runPluginCheck(id: PluginCheckId, plugin: unknown, options: PluginTestOptions): Promise<PluginCheckResult> {
+export async function runPluginCheck(
+  id: PluginCheckId,
+  plugin: unknown,
+  options: PluginTestOptions,
+): Promise<PluginCheckResult> {
   const check = pluginChecks.find((c) => c.id === id);
   if (!check) throw new TypeError(`unknown plugin check "${id}"`);
   try {
@@ -199,7 +214,9 @@ const runners: Record<PluginCheckId, Runner> = {
     const properties = (schema.properties ?? {}) as Record<string, unknown>;
     const missing = Object.keys(plugin.options.shape).filter((key) => !(key in properties));
     if (schema.type !== "object" || missing.length > 0) {
-      fail(`the JSON Schema lacks the options ${missing.map((k) => `"${k}"`).join(", ") || "(all)"}: ${JSON.stringify(schema)}`);
+      fail(
+        `the JSON Schema lacks the options ${missing.map((k) => `"${k}"`).join(", ") || "(all)"}: ${JSON.stringify(schema)}`,
+      );
     }
     return undefined;
   },
@@ -233,34 +250,45 @@ const runners: Record<PluginCheckId, Runner> = {
       const outcome = await settle(() => instance.retrieve(controller.signal), options.timeoutMs);
       if (outcome.kind === "timeout") {
         controller.abort();
-        fail(`retrieve did not settle within ${options.timeoutMs} ms: do the valid options (with setup()'s fixture) reach a service that answers?`);
+        fail(
+          `retrieve did not settle within ${options.timeoutMs} ms: do the valid options (with setup()'s fixture) reach a service that answers?`,
+        );
       }
       if (outcome.kind === "rejected") {
-        fail(`retrieve rejected: ${describeError(outcome.error)}. With the valid options (and setup()'s fixture) it must produce a reading`);
+        fail(
+          `retrieve rejected: ${describeError(outcome.error)}. With the valid options (and setup()'s fixture) it must produce a reading`,
+        );
       }
       const reading = outcome.value as unknown;
       if (typeof reading === "object" && reading !== null) {
         const { value, busy } = reading as { value?: unknown; busy?: unknown };
-        if (typeof value !== "number" || !Number.isFinite(value)) fail(`retrieve resolved to { value: ${show(value)} }: value must be a finite number`);
+        if (typeof value !== "number" || !Number.isFinite(value))
+          fail(`retrieve resolved to { value: ${show(value)} }: value must be a finite number`);
         if (busy !== undefined && !(typeof busy === "number" && Number.isFinite(busy) && busy >= 0)) {
           fail(`retrieve resolved to { busy: ${show(busy)} }: busy must be a finite number >= 0 (or left out)`);
         }
         return `read ${value}${busy === undefined ? "" : `, ${busy} busy`}`;
       }
-      if (typeof reading !== "number" || !Number.isFinite(reading)) fail(`retrieve resolved to ${show(reading)}, not a finite number or { value, busy }`);
+      if (typeof reading !== "number" || !Number.isFinite(reading))
+        fail(`retrieve resolved to ${show(reading)}, not a finite number or { value, busy }`);
       return `read ${reading}`;
     });
   },
 
   async "retrieve-abort"(value, options) {
     const ms = options.abortTimeoutMs;
-    const advice = "check signal.throwIfAborted() first and pass the signal on to ctx.http.request({ ..., signal }) and ctx.clock.sleep(ms, signal)";
+    const advice =
+      "check signal.throwIfAborted() first and pass the signal on to ctx.http.request({ ..., signal }) and ctx.clock.sleep(ms, signal)";
     return withInstance(value, options, async (instance) => {
       const early = new AbortController();
       early.abort();
       const first = await settle(() => instance.retrieve(early.signal), ms);
-      if (first.kind === "timeout") fail(`given an already-aborted signal, retrieve did not settle within ${ms} ms: ${advice}`);
-      if (first.kind === "resolved") fail(`given an already-aborted signal, retrieve resolved to ${show(first.value)} instead of rejecting: ${advice}`);
+      if (first.kind === "timeout")
+        fail(`given an already-aborted signal, retrieve did not settle within ${ms} ms: ${advice}`);
+      if (first.kind === "resolved")
+        fail(
+          `given an already-aborted signal, retrieve resolved to ${show(first.value)} instead of rejecting: ${advice}`,
+        );
 
       const late = new AbortController();
       const pending = (async () => instance.retrieve(late.signal))();
@@ -271,21 +299,30 @@ const runners: Record<PluginCheckId, Runner> = {
       );
       // One turn of the event loop lets the reading get under way (a request connecting, a sleep started).
       await new Promise((done) => setImmediate(done));
-      if (settledEarly) return "retrieve finished before it could be aborted mid-flight; the already-aborted case passed";
+      if (settledEarly)
+        return "retrieve finished before it could be aborted mid-flight; the already-aborted case passed";
       late.abort();
       const second = await settle(() => pending, ms);
-      if (second.kind === "timeout") fail(`retrieve did not settle within ${ms} ms of its signal aborting mid-flight: ${advice}`);
-      if (second.kind === "resolved") fail(`retrieve resolved to ${show(second.value)} after its signal aborted; it must reject once aborted: ${advice}`);
+      if (second.kind === "timeout")
+        fail(`retrieve did not settle within ${ms} ms of its signal aborting mid-flight: ${advice}`);
+      if (second.kind === "resolved")
+        fail(
+          `retrieve resolved to ${show(second.value)} after its signal aborted; it must reject once aborted: ${advice}`,
+        );
       return undefined;
     });
   },
 
   async "estimate-whole"(value, options) {
     return withInstance(value, options, async (instance) => {
-      const bad = estimates(instance, options.sampleValues).filter(({ dynos }) => !(typeof dynos === "number" && Number.isInteger(dynos) && dynos >= 0));
+      const bad = estimates(instance, options.sampleValues).filter(
+        ({ dynos }) => !(typeof dynos === "number" && Number.isInteger(dynos) && dynos >= 0),
+      );
       if (bad.length > 0) {
         const listed = bad.slice(0, 3).map(({ reading, dynos }) => `estimateDynos(${reading}) = ${show(dynos)}`);
-        fail(`${listed.join(", ")}${bad.length > 3 ? ` and ${bad.length - 3} more` : ""}: dynos must be whole numbers >= 0 (round up with Math.ceil, clamp with Math.max(0, ...))`);
+        fail(
+          `${listed.join(", ")}${bad.length > 3 ? ` and ${bad.length - 3} more` : ""}: dynos must be whole numbers >= 0 (round up with Math.ceil, clamp with Math.max(0, ...))`,
+        );
       }
       return undefined;
     });
@@ -316,7 +353,9 @@ const runners: Record<PluginCheckId, Runner> = {
         const outcome = await settle(() => instance.close?.(), options.timeoutMs);
         if (outcome.kind === "timeout") fail(`the ${which} close() did not settle within ${options.timeoutMs} ms`);
         if (outcome.kind === "rejected") {
-          fail(`the ${which} close() threw: ${describeError(outcome.error)}. Core may close an instance more than once: make close() idempotent`);
+          fail(
+            `the ${which} close() threw: ${describeError(outcome.error)}. Core may close an instance more than once: make close() idempotent`,
+          );
         }
       }
       return undefined;
@@ -326,7 +365,9 @@ const runners: Record<PluginCheckId, Runner> = {
 
 function shapeProblems(value: unknown): string[] {
   if (typeof value !== "object" || value === null) {
-    return [`the default export is ${show(value)}, not an object: export default definePlugin({ type, unit, options, create })`];
+    return [
+      `the default export is ${show(value)}, not an object: export default definePlugin({ type, unit, options, create })`,
+    ];
   }
   const p = value as Record<string, unknown>;
   if (!("type" in p) && typeof p.default === "object" && p.default !== null) {
@@ -343,10 +384,14 @@ function shapeProblems(value: unknown): string[] {
       problems.push(`aliases repeats the type "${String(p.type)}"`);
     }
   }
-  if (typeof p.unit !== "string" || p.unit.trim() === "") problems.push(`unit is ${show(p.unit)}: it must name what a reading counts, e.g. "active users"`);
-  if (p.description !== undefined && typeof p.description !== "string") problems.push(`description is ${show(p.description)}: it must be a string`);
-  if (!isZodObject(p.options)) problems.push(`options is ${show(p.options)}: it must be a zod object schema, e.g. z.object({ ... })`);
-  if (typeof p.create !== "function") problems.push(`create is ${show(p.create)}: it must be a function (options, ctx) => instance`);
+  if (typeof p.unit !== "string" || p.unit.trim() === "")
+    problems.push(`unit is ${show(p.unit)}: it must name what a reading counts, e.g. "active users"`);
+  if (p.description !== undefined && typeof p.description !== "string")
+    problems.push(`description is ${show(p.description)}: it must be a string`);
+  if (!isZodObject(p.options))
+    problems.push(`options is ${show(p.options)}: it must be a zod object schema, e.g. z.object({ ... })`);
+  if (typeof p.create !== "function")
+    problems.push(`create is ${show(p.create)}: it must be a function (options, ctx) => instance`);
   if (problems.length === 0) {
     // Whatever core itself refuses at load time must fail here too (the version has its own check).
     try {
@@ -385,7 +430,11 @@ async function withFixture<T>(options: Resolved, run: (fixture: PluginFixture) =
 }
 
 /** Creates an instance from the valid options (as core would), runs `use`, then closes it all. */
-async function withInstance<T>(value: unknown, options: Resolved, use: (instance: PluginInstance) => Promise<T>): Promise<T> {
+async function withInstance<T>(
+  value: unknown,
+  options: Resolved,
+  use: (instance: PluginInstance) => Promise<T>,
+): Promise<T> {
   const plugin = asPlugin(value);
   return withFixture(options, async (fixture) => {
     let parsed: ReturnType<typeof parsePluginOptions>;
@@ -457,8 +506,12 @@ function pathProblem(error: unknown, c: InvalidOptionsCase, label: string): stri
     return `${label} was rejected with "${describeError(error)}", which is not a config error: throw inputError("DYNO_CONFIG_INVALID", message, { path: "${c.path}" }) from create()`;
   }
   const message = typeof e.message === "string" ? e.message : "";
-  const named = e.path === full || (c.path !== "" && e.path === c.path) || message.split("\n").some((line) => line.startsWith(`${full}:`));
-  if (!named) return `${label} was rejected at ${typeof e.path === "string" && e.path ? e.path : "no path"}, not at ${full}: ${message}`;
+  const named =
+    e.path === full ||
+    (c.path !== "" && e.path === c.path) ||
+    message.split("\n").some((line) => line.startsWith(`${full}:`));
+  if (!named)
+    return `${label} was rejected at ${typeof e.path === "string" && e.path ? e.path : "no path"}, not at ${full}: ${message}`;
   return undefined;
 }
 

@@ -2,7 +2,14 @@ import { Agent, type Dispatcher } from "undici";
 import type { z } from "zod";
 import { ManualClock } from "../clock.js";
 import { type Logger, type LogLevel, type LogRecord, memoryLogger } from "../logger.js";
-import { type PluginContext, type PluginDefinition, type PluginInstance, type PluginOptionsSchema, parsePluginOptions, type SourceOptions } from "../plugin.js";
+import {
+  type PluginContext,
+  type PluginDefinition,
+  type PluginInstance,
+  type PluginOptionsSchema,
+  parsePluginOptions,
+  type SourceOptions,
+} from "../plugin.js";
 
 /** A logger that keeps its records, as `memoryLogger()` returns. */
 export type MemoryLogger = Logger & { records: LogRecord[]; text(): string };

@@ -14,5 +14,12 @@ export {
   pluginChecks,
   runPluginCheck,
 } from "./checks.js";
-export { createTestContext, createTestInstance, type MemoryLogger, type TestContext, type TestContextOptions, type TestInstance } from "./context.js";
+export {
+  createTestContext,
+  createTestInstance,
+  type MemoryLogger,
+  type TestContext,
+  type TestContextOptions,
+  type TestInstance,
+} from "./context.js";
 export { type TestRunner, testPlugin } from "./suite.js";

@@ -12,17 +12,37 @@ export function herokuFault(kind: HerokuFaultKind, rng: Rng, apiKey: string): He
   switch (kind) {
     case "5xx": {
       const status = rng.pick([500, 502, 503]);
-      if (rng.chance(0.3)) return { kind: "respond", status, body: "<html><body><h1>Application Error</h1></body></html>", headers: { "content-type": "text/html" } };
-      return { kind: "respond", status, body: { id: status === 503 ? "unavailable" : "internal_server_error", message: "Internal server error." } };
+      if (rng.chance(0.3))
+        return {
+          kind: "respond",
+          status,
+          body: "<html><body><h1>Application Error</h1></body></html>",
+          headers: { "content-type": "text/html" },
+        };
+      return {
+        kind: "respond",
+        status,
+        body: { id: status === 503 ? "unavailable" : "internal_server_error", message: "Internal server error." },
+      };
     }
     case "429": {
       const headers: Record<string, string> = { "RateLimit-Remaining": "0" };
       if (rng.chance(0.5)) headers["Retry-After"] = String(rng.int(1, 600));
-      return { kind: "respond", status: 429, body: { id: "rate_limit", message: "Your account reached the API rate limit." }, headers };
+      return {
+        kind: "respond",
+        status: 429,
+        body: { id: "rate_limit", message: "Your account reached the API rate limit." },
+        headers,
+      };
     }
     case "429-no-remaining":
       // An empty value is the same as no value for the client: there is nothing to read.
-      return { kind: "respond", status: 429, body: { id: "rate_limit", message: "Your account reached the API rate limit." }, headers: { "RateLimit-Remaining": "" } };
+      return {
+        kind: "respond",
+        status: 429,
+        body: { id: "rate_limit", message: "Your account reached the API rate limit." },
+        headers: { "RateLimit-Remaining": "" },
+      };
     case "low-remaining":
       return { kind: "headers", headers: { "RateLimit-Remaining": String(rng.pick([0, 1, 5, 20, 50, 99])) } };
     case "hang":
@@ -30,7 +50,11 @@ export function herokuFault(kind: HerokuFaultKind, rng: Rng, apiKey: string): He
     case "reset":
       return { kind: "reset" };
     case "malformed-json":
-      return { kind: "respond", status: 200, body: rng.pick(['{"quantity": 3,', "not json at all", "", "{'quantity': 3}"]) };
+      return {
+        kind: "respond",
+        status: 200,
+        body: rng.pick(['{"quantity": 3,', "not json at all", "", "{'quantity': 3}"]),
+      };
     case "truncated":
       return { kind: "truncate" };
     case "wrong-shape":
@@ -53,9 +77,20 @@ export function herokuFault(kind: HerokuFaultKind, rng: Rng, apiKey: string): He
     case "401":
       return { kind: "respond", status: 401, body: { id: "unauthorized", message: "Invalid credentials provided." } };
     case "422":
-      return { kind: "respond", status: 422, body: { id: "invalid_params", message: "Cannot update to more than 4 Standard-1X size dynos per process type." } };
+      return {
+        kind: "respond",
+        status: 422,
+        body: {
+          id: "invalid_params",
+          message: "Cannot update to more than 4 Standard-1X size dynos per process type.",
+        },
+      };
     case "echo-secret":
-      return { kind: "respond", status: 503, body: { id: "unavailable", message: `upstream refused the request (Authorization: Bearer ${apiKey})` } };
+      return {
+        kind: "respond",
+        status: 503,
+        body: { id: "unavailable", message: `upstream refused the request (Authorization: Bearer ${apiKey})` },
+      };
   }
 }
 

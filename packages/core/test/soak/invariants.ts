@@ -7,17 +7,21 @@ export const INVARIANTS = {
   "tick-resolves": "every tick resolves (never rejects, never hangs)",
   "quantity-whole-in-bounds": "every quantity asked of Heroku is a whole number within [min, max]",
   "no-drop-while-unhealthy": "no PATCH lower than the running quantity while any source is stale or out",
-  "blackout-holds": "no PATCH lower than the running quantity within `blackout` of any change (ours, a person's, or before a restart)",
+  "blackout-holds":
+    "no PATCH lower than the running quantity within `blackout` of any change (ours, a person's, or before a restart)",
   "step-holds": "a scale-down removes at most `scale_down_step` dynos",
   "leader-only": "no PATCH while the leader hook says another scaler leads",
   "one-change-per-tick": "at most one PATCH per tick",
   "rate-budget": "requests Heroku received in any sliding hour stay below 4500, and the real bucket is never emptied",
   "rate-limit-honoured": "after a 429 (or RateLimit-Remaining: 0) nothing is sent before the back-off ends",
-  "heroku-failure-logged": "every failed Heroku call is logged exactly once (one error line per failed call, at most one per tick)",
+  "heroku-failure-logged":
+    "every failed Heroku call is logged exactly once (one error line per failed call, at most one per tick)",
   "source-failure-logged": "every failed or rejected reading is logged exactly once, saying why",
-  "bad-data-never-used": "a reading that was NaN, negative, infinite, not a number or absurd never becomes a value or estimate",
+  "bad-data-never-used":
+    "a reading that was NaN, negative, infinite, not a number or absurd never becomes a value or estimate",
   "no-secret": "no secret in any log line, alert, email or stats payload",
-  "alert-once-per-problem": "each problem is emailed at most once per min_interval, every problem is emailed, every recovery follows an announced problem",
+  "alert-once-per-problem":
+    "each problem is emailed at most once per min_interval, every problem is emailed, every recovery follows an announced problem",
   "alerts-clear": "a problem's alert is cleared when the problem ends (Heroku answers again, a source recovers)",
   "no-unhandled-rejection": "no unhandled rejection or uncaught exception",
   "memory-flat": "heap after GC does not grow with simulated time",
@@ -77,7 +81,12 @@ const FAILURE_TEXT: Record<PluginFaultKind, (detail: string) => RegExp> = {
   string: () => /returned the string "/,
   null: (d) => (d === "null" ? /returned null, not a number/ : /returned undefined, not a number/),
   huge: () => /over 100x max_dynos\): taken for a bad reading/,
-  throw: (d) => (d === "plugin-error" ? /the metrics API answered 503/ : d === "type-error" ? /Cannot read properties of undefined/ : /a plain string thrown/),
+  throw: (d) =>
+    d === "plugin-error"
+      ? /the metrics API answered 503/
+      : d === "type-error"
+        ? /Cannot read properties of undefined/
+        : /a plain string thrown/,
   hang: () => /gave no reading within/,
   "estimate-throws": () => /per-dyno capacity table is empty/,
   "estimate-garbage": () => /turned 1 into .* dynos; reading ignored/,
@@ -110,7 +119,9 @@ export class Checker {
   }
 
   fail(invariant: InvariantName, message: string): never {
-    throw new SoakViolation(`invariant "${invariant}" (${INVARIANTS[invariant]}) violated: ${message}\n${this.context()}`);
+    throw new SoakViolation(
+      `invariant "${invariant}" (${INVARIANTS[invariant]}) violated: ${message}\n${this.context()}`,
+    );
   }
 
   #check(invariant: InvariantName, ok: boolean, message: () => string): void {
@@ -121,7 +132,8 @@ export class Checker {
   /** Scans text that leaves the process (log line, email, alert, stats) for secrets. */
   secretFree(where: string, text: string): void {
     this.counts["no-secret"]++;
-    for (const s of this.#s.secrets) if (text.includes(s)) this.fail("no-secret", `${where} contains a secret: ${text.slice(0, 300)}`);
+    for (const s of this.#s.secrets)
+      if (text.includes(s)) this.fail("no-secret", `${where} contains a secret: ${text.slice(0, 300)}`);
   }
 
   /** A new process: its client and alert sink start with no memory. */
@@ -150,14 +162,22 @@ export class Checker {
     this.#check("alert-once-per-problem", key !== undefined, () => `an email names no problem: ${subject}`);
     if (key === undefined) return;
     if (/: recovered: /.test(subject)) {
-      this.#check("alert-once-per-problem", this.#announced.has(key), () => `recovery email for ${key}, which was never announced`);
+      this.#check(
+        "alert-once-per-problem",
+        this.#announced.has(key),
+        () => `recovery email for ${key}, which was never announced`,
+      );
       this.#announced.delete(key);
       // The recovery email counts the repeats since the last one: they are reported.
       this.#pending.delete(key);
       return;
     }
     const last = this.#lastEmail.get(key);
-    this.#check("alert-once-per-problem", last === undefined || now - last >= this.#s.alertMinIntervalMs, () => `two emails about ${key} ${now - (last ?? 0)} ms apart (min_interval ${this.#s.alertMinIntervalMs} ms)`);
+    this.#check(
+      "alert-once-per-problem",
+      last === undefined || now - last >= this.#s.alertMinIntervalMs,
+      () => `two emails about ${key} ${now - (last ?? 0)} ms apart (min_interval ${this.#s.alertMinIntervalMs} ms)`,
+    );
     this.#lastEmail.set(key, now);
     this.#pending.delete(key);
     if (!/happened again and cleared/.test(subject)) this.#announced.add(key);
@@ -175,16 +195,33 @@ export class Checker {
     this.#check("one-change-per-tick", patches.length <= 1, () => `${patches.length} PATCHes in one tick`);
     for (const p of patches) {
       const q = p.quantity;
-      this.#check("quantity-whole-in-bounds", typeof q === "number" && Number.isSafeInteger(q) && q >= s.min && q <= s.max, () => `asked Heroku for ${JSON.stringify(q)} (bounds [${s.min}, ${s.max}])`);
+      this.#check(
+        "quantity-whole-in-bounds",
+        typeof q === "number" && Number.isSafeInteger(q) && q >= s.min && q <= s.max,
+        () => `asked Heroku for ${JSON.stringify(q)} (bounds [${s.min}, ${s.max}])`,
+      );
       this.#check("leader-only", o.leader, () => `PATCH ${q} while another scaler leads`);
       const quantity = q as number;
       // Bringing a hand-scaled quantity back under max_dynos is the one drop allowed whatever the data says.
       const down = quantity < o.before && o.before <= s.max;
       if (down) {
-        this.#check("no-drop-while-unhealthy", unhealthy.length === 0, () => `PATCH ${o.before} → ${quantity} while ${unhealthy.map((x) => `${x.name} ${x.health}`).join(", ")}`);
+        this.#check(
+          "no-drop-while-unhealthy",
+          unhealthy.length === 0,
+          () => `PATCH ${o.before} → ${quantity} while ${unhealthy.map((x) => `${x.name} ${x.health}`).join(", ")}`,
+        );
         // Heroku's updated_at has whole seconds: after a restart the blackout may count from up to 1 s earlier.
-        this.#check("blackout-holds", now - o.lastActualChange >= s.blackoutMs - 1000, () => `PATCH ${o.before} → ${quantity} ${Math.round((now - o.lastActualChange) / 1000)} s after the last change (blackout ${s.blackoutMs / 1000} s)`);
-        this.#check("step-holds", s.step === 0 || o.before - quantity <= s.step, () => `PATCH ${o.before} → ${quantity} with scale_down_step ${s.step}`);
+        this.#check(
+          "blackout-holds",
+          now - o.lastActualChange >= s.blackoutMs - 1000,
+          () =>
+            `PATCH ${o.before} → ${quantity} ${Math.round((now - o.lastActualChange) / 1000)} s after the last change (blackout ${s.blackoutMs / 1000} s)`,
+        );
+        this.#check(
+          "step-holds",
+          s.step === 0 || o.before - quantity <= s.step,
+          () => `PATCH ${o.before} → ${quantity} with scale_down_step ${s.step}`,
+        );
       } else {
         this.counts["no-drop-while-unhealthy"]++;
         this.counts["blackout-holds"]++;
@@ -194,28 +231,62 @@ export class Checker {
 
     // The rate budget and back-off, as the client sent them.
     for (const r of sent) {
-      this.#check("rate-limit-honoured", r.at >= this.#quietUntil, () => `request at ${iso(r.at)} during a back-off that lasts until ${iso(this.#quietUntil)}`);
+      this.#check(
+        "rate-limit-honoured",
+        r.at >= this.#quietUntil,
+        () => `request at ${iso(r.at)} during a back-off that lasts until ${iso(this.#quietUntil)}`,
+      );
       if (r.backoffMs !== undefined) this.#quietUntil = Math.max(this.#quietUntil, r.at + r.backoffMs);
     }
 
     // Logged, once per failure.
     const herokuErrors = logs.filter((l) => l.fields.event === "heroku-error" || l.fields.event === "heroku-refused");
     const failedSent = sent.filter((r) => r.fault !== undefined && r.fault !== "low-remaining").length;
-    this.#check("heroku-failure-logged", herokuErrors.length <= 1 && failedSent <= herokuErrors.length, () => `${failedSent} failed Heroku calls, ${herokuErrors.length} error lines: ${herokuErrors.map((l) => l.message).join(" / ")}`);
-    for (const e of herokuErrors) this.#check("heroku-failure-logged", /^Heroku(: | refused )/.test(e.message) && typeof e.fields.code === "string", () => `unclear Heroku error line: ${e.message}`);
+    this.#check(
+      "heroku-failure-logged",
+      herokuErrors.length <= 1 && failedSent <= herokuErrors.length,
+      () =>
+        `${failedSent} failed Heroku calls, ${herokuErrors.length} error lines: ${herokuErrors.map((l) => l.message).join(" / ")}`,
+    );
+    for (const e of herokuErrors)
+      this.#check(
+        "heroku-failure-logged",
+        /^Heroku(: | refused )/.test(e.message) && typeof e.fields.code === "string",
+        () => `unclear Heroku error line: ${e.message}`,
+      );
 
-    const failLines = logs.filter((l) => l.level === "warn" && / reading failed, (keeping the last good reading|no reading yet): /.test(l.message));
+    const failLines = logs.filter(
+      (l) => l.level === "warn" && / reading failed, (keeping the last good reading|no reading yet): /.test(l.message),
+    );
     for (const ev of o.plugin) {
       const mine = failLines.filter((l) => l.fields.source === ev.source);
       if (ev.kind === "good") {
-        this.#check("source-failure-logged", mine.length === 0, () => `a good reading of ${ev.source} was logged as failed: ${mine[0]?.message}`);
+        this.#check(
+          "source-failure-logged",
+          mine.length === 0,
+          () => `a good reading of ${ev.source} was logged as failed: ${mine[0]?.message}`,
+        );
         continue;
       }
       const expected = FAILURE_TEXT[ev.kind](ev.detail ?? "");
-      this.#check("source-failure-logged", mine.length === 1 && expected.test(mine[0]?.message ?? ""), () => `${ev.kind} reading of ${ev.source} logged ${mine.length} times: ${mine.map((l) => l.message).join(" / ") || "(never)"}`);
-      if (ev.kind !== "throw" && ev.kind !== "hang" && ev.kind !== "estimate-throws") this.#check("source-failure-logged", mine[0]?.fields.code === "DYNO_BAD_READING", () => `bad data from ${ev.source} logged without DYNO_BAD_READING`);
+      this.#check(
+        "source-failure-logged",
+        mine.length === 1 && expected.test(mine[0]?.message ?? ""),
+        () =>
+          `${ev.kind} reading of ${ev.source} logged ${mine.length} times: ${mine.map((l) => l.message).join(" / ") || "(never)"}`,
+      );
+      if (ev.kind !== "throw" && ev.kind !== "hang" && ev.kind !== "estimate-throws")
+        this.#check(
+          "source-failure-logged",
+          mine[0]?.fields.code === "DYNO_BAD_READING",
+          () => `bad data from ${ev.source} logged without DYNO_BAD_READING`,
+        );
     }
-    this.#check("source-failure-logged", failLines.length === o.plugin.filter((e) => e.kind !== "good").length, () => `${failLines.length} failure lines for ${o.plugin.filter((e) => e.kind !== "good").length} failed readings`);
+    this.#check(
+      "source-failure-logged",
+      failLines.length === o.plugin.filter((e) => e.kind !== "good").length,
+      () => `${failLines.length} failure lines for ${o.plugin.filter((e) => e.kind !== "good").length} failed readings`,
+    );
 
     // Bad data never becomes a number.
     for (const src of report.sources) {
@@ -227,24 +298,47 @@ export class Checker {
         () => `source ${src.name} shows value ${String(v)}, not one of its recent good readings [${recent.join(", ")}]`,
       );
       const e = src.estimate;
-      this.#check("bad-data-never-used", e === null || (Number.isInteger(e) && e >= 0 && e <= s.max * 100), () => `source ${src.name} estimate ${String(e)}`);
+      this.#check(
+        "bad-data-never-used",
+        e === null || (Number.isInteger(e) && e >= 0 && e <= s.max * 100),
+        () => `source ${src.name} estimate ${String(e)}`,
+      );
     }
 
     // Alerts follow the problems.
     for (const [key, since] of this.#pending) {
-      const due = Math.max(since, (this.#lastEmail.get(key) ?? since - this.#s.alertMinIntervalMs) + this.#s.alertMinIntervalMs) + 2 * s.intervalMs;
-      this.#check("alert-once-per-problem", now <= due, () => `problem ${key}, raised at ${iso(since)}, was not emailed by ${iso(due)} (now ${iso(now)})`);
+      const due =
+        Math.max(since, (this.#lastEmail.get(key) ?? since - this.#s.alertMinIntervalMs) + this.#s.alertMinIntervalMs) +
+        2 * s.intervalMs;
+      this.#check(
+        "alert-once-per-problem",
+        now <= due,
+        () => `problem ${key}, raised at ${iso(since)}, was not emailed by ${iso(due)} (now ${iso(now)})`,
+      );
     }
     const herokuAnswered = sent.length > 0 && herokuErrors.length === 0;
     if (herokuAnswered) {
       const stuck = [...this.#active].filter((k) => k.startsWith("heroku-error"));
-      this.#check("alerts-clear", stuck.length === 0, () => `Heroku answers again but alert ${stuck.join(", ")} is still raised (its recovery is never announced)`);
+      this.#check(
+        "alerts-clear",
+        stuck.length === 0,
+        () => `Heroku answers again but alert ${stuck.join(", ")} is still raised (its recovery is never announced)`,
+      );
     }
     const allOut = report.sources.length > 0 && report.sources.every((x) => x.health === "outage");
-    this.#check("alerts-clear", this.#active.has(`all-sources-out:${report.processType}`) === allOut, () => `every source out: ${allOut}, but the all-sources-out alert is ${allOut ? "not raised" : "still raised"}`);
+    this.#check(
+      "alerts-clear",
+      this.#active.has(`all-sources-out:${report.processType}`) === allOut,
+      () => `every source out: ${allOut}, but the all-sources-out alert is ${allOut ? "not raised" : "still raised"}`,
+    );
     for (const src of report.sources) {
       const key = `source-outage:${src.name}`;
-      this.#check("alerts-clear", this.#active.has(key) === (src.health === "outage"), () => `source ${src.name} is ${src.health} but its outage alert is ${this.#active.has(key) ? "raised" : "not raised"}`);
+      this.#check(
+        "alerts-clear",
+        this.#active.has(key) === (src.health === "outage"),
+        () =>
+          `source ${src.name} is ${src.health} but its outage alert is ${this.#active.has(key) ? "raised" : "not raised"}`,
+      );
     }
 
     // Everything that leaves the process.
@@ -264,7 +358,11 @@ export class Checker {
       this.#window = this.#window.slice(this.#windowStart);
       this.#windowStart = 0;
     }
-    this.#check("rate-budget", bucketRemaining >= 1, () => `the account's real bucket ran dry (${bucketRemaining} left)`);
+    this.#check(
+      "rate-budget",
+      bucketRemaining >= 1,
+      () => `the account's real bucket ran dry (${bucketRemaining} left)`,
+    );
   }
 
   count(invariant: InvariantName, n = 1): void {

@@ -49,15 +49,19 @@ export function soakPlugin(readings: ReadingSource): PluginDefinition {
             case "huge":
               return HUGE;
             case "throw":
-              if (r.detail === "plugin-error") throw new PluginError("the metrics API answered 503", { hint: "check the service's status page" });
-              if (r.detail === "type-error") throw new TypeError("Cannot read properties of undefined (reading 'rows')");
+              if (r.detail === "plugin-error")
+                throw new PluginError("the metrics API answered 503", { hint: "check the service's status page" });
+              if (r.detail === "type-error")
+                throw new TypeError("Cannot read properties of undefined (reading 'rows')");
               throw "a plain string thrown";
             case "hang":
               if (readings.ignoresAbort(options.name)) {
                 readings.abandoned++;
                 return new Promise<number>(() => {});
               }
-              return new Promise<number>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true }));
+              return new Promise<number>((_, reject) =>
+                signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
+              );
             case "estimate-throws":
             case "estimate-garbage":
               pendingEstimateFault = r;

@@ -13,7 +13,14 @@ import { faultFits, herokuFault } from "./faults.js";
 import { Checker, type PluginEvent, type SentRequest, SoakViolation } from "./invariants.js";
 import { type Reading, soakPlugin } from "./plugin.js";
 import { Rng } from "./random.js";
-import { hangBudget, HEROKU_FAULTS, type HerokuFaultKind, PLUGIN_FAULTS, type PluginFaultKind, type Scenario } from "./scenario.js";
+import {
+  HEROKU_FAULTS,
+  type HerokuFaultKind,
+  hangBudget,
+  PLUGIN_FAULTS,
+  type PluginFaultKind,
+  type Scenario,
+} from "./scenario.js";
 
 const DAY = 86_400_000;
 const APP = "shop";
@@ -149,7 +156,8 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
   const dispatcher: Dispatcher = agent.compose((dispatch) => (opts, handler) => {
     const method = (opts.method ?? "GET").toUpperCase();
     const request: SentRequest = { method, at: clock.now() };
-    if (method === "PATCH" && typeof opts.body === "string") request.quantity = (JSON.parse(opts.body) as { updates?: { quantity?: unknown }[] }).updates?.[0]?.quantity;
+    if (method === "PATCH" && typeof opts.body === "string")
+      request.quantity = (JSON.parse(opts.body) as { updates?: { quantity?: unknown }[] }).updates?.[0]?.quantity;
     const kind = chooseHerokuFault(method);
     if (kind) {
       const fault = herokuFault(kind, faultRng, secrets.heroku);
@@ -159,7 +167,11 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
       if (kind === "hang") hangs.heroku++;
       const headers = fault.kind === "respond" || fault.kind === "headers" ? (fault.headers ?? {}) : {};
       const retryAfter = headers["Retry-After"];
-      if (kind === "429" || kind === "429-no-remaining" || (kind === "low-remaining" && headers["RateLimit-Remaining"] === "0")) {
+      if (
+        kind === "429" ||
+        kind === "429-no-remaining" ||
+        (kind === "low-remaining" && headers["RateLimit-Remaining"] === "0")
+      ) {
         request.backoffMs = retryAfter === undefined ? 60_000 : Math.max(1000, Number(retryAfter) * 1000);
       }
     }
@@ -189,7 +201,8 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
       const incident = pluginIncidents.get(name);
       let kind: PluginFaultKind | undefined;
       if (incident && clock.now() < incident.until) kind = incident.kind;
-      else if (scenario.plugins.kinds.length > 0 && pluginRng.chance(scenario.plugins.rate)) kind = pluginRng.pick(scenario.plugins.kinds);
+      else if (scenario.plugins.kinds.length > 0 && pluginRng.chance(scenario.plugins.rate))
+        kind = pluginRng.pick(scenario.plugins.kinds);
       if (kind === "hang" && hangs.plugin >= budget) kind = undefined;
       if (!kind) {
         const value = goodValue(name);
@@ -366,7 +379,11 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
         leading = true;
         note("the lead is back");
       }
-      if (scenario.heroku.kinds.length > 0 && !(herokuIncident && t < herokuIncident.until) && eventRng.chance(perTick(scenario.heroku.incidentsPerDay))) {
+      if (
+        scenario.heroku.kinds.length > 0 &&
+        !(herokuIncident && t < herokuIncident.until) &&
+        eventRng.chance(perTick(scenario.heroku.incidentsPerDay))
+      ) {
         const kinds = scenario.heroku.kinds.filter((k) => k !== "422");
         if (kinds.length > 0) {
           herokuIncident = { kind: eventRng.pick(kinds), until: t + eventRng.int(1, 90) * 60_000 };
@@ -400,9 +417,20 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
       const after = fake.formation(APP, TYPE)!.quantity;
       quantity = after;
       const patch = sent.find((r) => r.method === "PATCH");
-      note(`tick ${report.before ?? "?"}→${report.after ?? "?"} (${report.reason})${patch ? ` PATCH ${String(patch.quantity)}${patch.fault ? ` [${patch.fault}]` : ""}` : ""}`);
+      note(
+        `tick ${report.before ?? "?"}→${report.after ?? "?"} (${report.reason})${patch ? ` PATCH ${String(patch.quantity)}${patch.fault ? ` [${patch.fault}]` : ""}` : ""}`,
+      );
 
-      checker.tick({ report, before, lastActualChange, sent, plugin: pluginEvents, logs, leader: leaderAtTick, recentGood });
+      checker.tick({
+        report,
+        before,
+        lastActualChange,
+        sent,
+        plugin: pluginEvents,
+        logs,
+        leader: leaderAtTick,
+        recentGood,
+      });
       if (after !== before) {
         lastActualChange = patch?.at ?? clock.now();
         result.scales[after > before ? "up" : "down"]++;
@@ -413,7 +441,11 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
       );
       result.requests.received += fake.requests.length;
       fake.clearRequests();
-      if (unhandled.length > 0) checker.fail("no-unhandled-rejection", String(unhandled[0] instanceof Error ? unhandled[0].stack : unhandled[0]));
+      if (unhandled.length > 0)
+        checker.fail(
+          "no-unhandled-rejection",
+          String(unhandled[0] instanceof Error ? unhandled[0].stack : unhandled[0]),
+        );
       checker.count("no-unhandled-rejection");
 
       clock.set(Math.max(t + cfg.interval * 1000, clock.now()));
@@ -459,7 +491,9 @@ function checkHeap(samples: readonly number[], checker: Checker): void {
   const allowanceMb = 1.5;
   checker.count("memory-flat", samples.length);
   if (worst > baseline + allowanceMb) {
-    throw new SoakViolation(`invariant "memory-flat" violated: heap after GC grew from ${baseline.toFixed(1)} MB (days 2-4) to ${worst.toFixed(1)} MB (later): ${samples.map((m) => m.toFixed(1)).join(", ")}`);
+    throw new SoakViolation(
+      `invariant "memory-flat" violated: heap after GC grew from ${baseline.toFixed(1)} MB (days 2-4) to ${worst.toFixed(1)} MB (later): ${samples.map((m) => m.toFixed(1)).join(", ")}`,
+    );
   }
 }
 

@@ -128,7 +128,11 @@ const sourceArb: fc.Arbitrary<SourceScenario> = fc.record({
  * Scenarios shrink toward something small: fewer fault kinds, lower rates, fewer
  * incidents and events, one source, shorter runs. `days` bounds the run's length.
  */
-export function scenarioArb(options: { days: { min: number; max: number }; interval?: number; herokuPollInterval?: number }): fc.Arbitrary<Scenario> {
+export function scenarioArb(options: {
+  days: { min: number; max: number };
+  interval?: number;
+  herokuPollInterval?: number;
+}): fc.Arbitrary<Scenario> {
   const scaler = fc
     .record({
       min_dynos: fc.integer({ min: 0, max: 3 }),
@@ -136,7 +140,8 @@ export function scenarioArb(options: { days: { min: number; max: number }; inter
       blackout: fc.constantFrom(300, 0, 60, 900),
       scale_down_step: fc.constantFrom(1, 0, 2),
       interval: options.interval === undefined ? fc.constantFrom(30, 15, 60) : fc.constant(options.interval),
-      heroku_poll_interval: options.herokuPollInterval === undefined ? fc.constantFrom(60, 120) : fc.constant(options.herokuPollInterval),
+      heroku_poll_interval:
+        options.herokuPollInterval === undefined ? fc.constantFrom(60, 120) : fc.constant(options.herokuPollInterval),
     })
     .map(({ span, ...s }) => ({ ...s, max_dynos: s.min_dynos + span }));
   return fc.record({
@@ -171,8 +176,18 @@ export function everythingOn(s: Scenario): Scenario {
     ...s,
     scaler: { ...s.scaler, max_dynos: Math.max(s.scaler.max_dynos, s.scaler.min_dynos + 6) },
     sources: busy ? [busy, ...rest] : s.sources,
-    heroku: { ...s.heroku, kinds: [...HEROKU_FAULTS], rate: Math.max(s.heroku.rate, 0.05), incidentsPerDay: Math.max(s.heroku.incidentsPerDay, 1) },
-    plugins: { ...s.plugins, kinds: [...PLUGIN_FAULTS], rate: Math.max(s.plugins.rate, 0.05), incidentsPerDay: Math.max(s.plugins.incidentsPerDay, 1) },
+    heroku: {
+      ...s.heroku,
+      kinds: [...HEROKU_FAULTS],
+      rate: Math.max(s.heroku.rate, 0.05),
+      incidentsPerDay: Math.max(s.heroku.incidentsPerDay, 1),
+    },
+    plugins: {
+      ...s.plugins,
+      kinds: [...PLUGIN_FAULTS],
+      rate: Math.max(s.plugins.rate, 0.05),
+      incidentsPerDay: Math.max(s.plugins.incidentsPerDay, 1),
+    },
     manualChangesPerDay: Math.max(s.manualChangesPerDay, 3),
     restartsPerDay: Math.max(s.restartsPerDay, 0.5),
     leadershipLossesPerDay: Math.max(s.leadershipLossesPerDay, 0.5),
