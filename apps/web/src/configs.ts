@@ -69,18 +69,9 @@ export class ConfigService {
     if (meta.ifMatch !== undefined && meta.ifMatch !== null && (existing?.version ?? 0) !== meta.ifMatch) {
       return { ok: false, conflict: new VersionConflict(meta.ifMatch, existing?.version ?? null) };
     }
-    if (!raw || typeof raw !== "object" || Array.isArray(raw))
-      return { ok: false, errors: [{ path: "", message: "the config must be an object with `scaler` and `plugins`" }] };
-    // Secrets the update left out are the stored ones: opened for the check, sealed again to store.
-    const merged = previous ? keepOmittedSecrets(raw as ConfigTree, previous.config) : (raw as ConfigTree);
-    let opened: ConfigTree;
-    try {
-      opened = openConfig(merged, this.deps.box);
-    } catch (e) {
-      return { ok: false, errors: problemsOf(e) };
-    }
-    const result = await this.check(opened);
-    if (!result.ok) return { ok: false, errors: result.errors };
+    const checked = await this.#checkAgainst(raw, previous?.config ?? null);
+    if (!checked.ok) return { ok: false, errors: checked.errors };
+    const { merged, opened, result } = checked;
     let sealed: ConfigTree;
     try {
       sealed = sealConfig(merged, secretPaths(opened, pluginLookup(result.plugins)), this.deps.box);
@@ -118,6 +109,37 @@ export class ConfigService {
       if (e instanceof VersionConflict) return { ok: false, conflict: e };
       throw e;
     }
+  }
+
+  /**
+   * A draft checked exactly as a save would check it (the secrets it leaves out are the
+   * stored ones), with nothing saved: what a replay of the draft runs.
+   */
+  async checkDraft(app: AppRow, raw: unknown): Promise<CheckResult> {
+    const previous = await this.deps.apps.version(app.id, app.version);
+    const checked = await this.#checkAgainst(raw, previous?.config ?? null);
+    return checked.ok ? checked.result : checked;
+  }
+
+  /** Secrets the update left out are the stored ones: opened for the check (a save seals them again to store). */
+  async #checkAgainst(
+    raw: unknown,
+    previous: ConfigTree | null,
+  ): Promise<
+    | { ok: true; merged: ConfigTree; opened: ConfigTree; result: Extract<CheckResult, { ok: true }> }
+    | { ok: false; errors: ConfigProblem[] }
+  > {
+    if (!raw || typeof raw !== "object" || Array.isArray(raw))
+      return { ok: false, errors: [{ path: "", message: "the config must be an object with `scaler` and `plugins`" }] };
+    const merged = previous ? keepOmittedSecrets(raw as ConfigTree, previous) : (raw as ConfigTree);
+    let opened: ConfigTree;
+    try {
+      opened = openConfig(merged, this.deps.box);
+    } catch (e) {
+      return { ok: false, errors: problemsOf(e) };
+    }
+    const result = await this.check(opened);
+    return result.ok ? { ok: true, merged, opened, result } : result;
   }
 
   /** The config in force, secrets masked. */

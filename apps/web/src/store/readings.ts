@@ -140,13 +140,22 @@ export class ReadingStore {
     return rows.map((r) => ({ time: r.time, report: JSON.parse(r.report) }));
   }
 
-  async minutes(appId: number, since: number, until: number, limit: number): Promise<Omit<MinuteRow, "appId">[]> {
+  /** An app's per-minute rows in `[since, until)`, oldest first; only those of `processTypes` when given. */
+  async minutes(
+    appId: number,
+    since: number,
+    until: number,
+    limit: number,
+    processTypes?: readonly string[],
+  ): Promise<Omit<MinuteRow, "appId">[]> {
+    if (processTypes?.length === 0) return [];
     const rows = await this.db
       .selectFrom("minutes")
       .select(["process_type", "minute", "dynos", "estimate", "sources"])
       .where("app_id", "=", appId)
       .where("minute", ">=", since)
       .where("minute", "<", until)
+      .$if(processTypes !== undefined, (q) => q.where("process_type", "in", processTypes ?? []))
       .orderBy("minute")
       .limit(limit)
       .execute();
