@@ -196,6 +196,39 @@ export const saveConfig = (name: string, config: unknown, version: number, comme
     { "if-match": `"${version}"` },
   );
 
+/** What one config did over the replayed minutes (see POST /api/apps/{name}/replay). */
+export interface ReplayScore {
+  cost_dyno_hours: number;
+  shortfall_percent: number;
+  scale_events: number;
+  shortfall_dyno_minutes: number;
+  needed_dyno_minutes: number;
+}
+
+export interface Replay {
+  span: { from: string; to: string; minutes: number };
+  running: ReplayScore;
+  draft: ReplayScore;
+  processes: {
+    type: string;
+    sources: { running: string[]; draft: string[] };
+    filled_minutes: number;
+    running: ReplayScore;
+    draft: ReplayScore;
+    /** `minutes` in seconds since the epoch. */
+    series: {
+      minutes: number[];
+      running: { dynos: number[]; needed: number[] };
+      draft: { dynos: number[]; needed: number[] };
+    };
+  }[];
+  skipped: { type: string; reason: string }[];
+}
+
+/** Replays the stored readings of the last `days` with the draft and the running config; nothing is saved. */
+export const replay = (name: string, config: unknown, days: number) =>
+  request<Replay>("POST", `${app(name)}/replay`, { config, days });
+
 export type Version = Omit<StoredConfig, "name">;
 
 export const versions = (name: string) =>

@@ -9,6 +9,7 @@ import { ApiError, configSchema, getConfig, type StoredConfig, saveConfig } from
 import { diff, fieldId, formSchema } from "../form-schema.js";
 import { validator } from "../validator.js";
 import { History } from "./history.js";
+import { ReplayPanel } from "./replay-panel.js";
 
 const BaseText = getDefaultRegistry().widgets.TextWidget as ComponentType<WidgetProps>;
 const BaseSelect = getDefaultRegistry().widgets.SelectWidget as ComponentType<WidgetProps>;
@@ -76,6 +77,18 @@ export function ConfigPage({ name }: { name: string }) {
   );
   const changes = useMemo(() => (stored ? diff(stored.config, draft) : []), [stored, draft]);
 
+  // The server's word is final (it also checks what a schema cannot): its errors go to their fields.
+  const showServerErrors = (errors: ApiError["errors"]) =>
+    setServerErrors(
+      toErrorSchema(
+        errors.map((x) => ({
+          property: `.${x.path.replace(/\[(\d+)\]/g, ".$1")}`,
+          message: x.hint ? `${x.message} (${x.hint})` : x.message,
+          stack: `${x.path}: ${x.message}`,
+        })),
+      ),
+    );
+
   const save = async (config: Record<string, unknown>) => {
     if (!stored) return;
     setMessage(null);
@@ -88,16 +101,7 @@ export function ConfigPage({ name }: { name: string }) {
       setMessage(`Saved as version ${r.version}.`);
     } catch (e) {
       if (e instanceof ApiError && e.errors.length > 0) {
-        // The server's word is final (it also checks what a schema cannot): its errors go to their fields.
-        setServerErrors(
-          toErrorSchema(
-            e.errors.map((x) => ({
-              property: `.${x.path.replace(/\[(\d+)\]/g, ".$1")}`,
-              message: x.hint ? `${x.message} (${x.hint})` : x.message,
-              stack: `${x.path}: ${x.message}`,
-            })),
-          ),
-        );
+        showServerErrors(e.errors);
         setError("Nothing was saved: see the errors at their fields.");
       } else {
         setError((e as Error).message);
@@ -175,6 +179,7 @@ export function ConfigPage({ name }: { name: string }) {
         <input id="comment" value={comment} onInput={(e) => setComment(e.currentTarget.value)} />
         <button type="submit">Save as version {stored.version + 1}</button>
       </Form>
+      <ReplayPanel name={name} draft={draft} version={stored.version} onInvalid={showServerErrors} />
       <History
         name={name}
         current={stored.version}
