@@ -98,6 +98,12 @@ export function ReplayPanel({
             <div key={p.type}>
               {r.processes.length > 1 && <h3>{p.type}</h3>}
               {r.processes.length > 1 && <ScoreTable running={p.running} draft={p.draft} version={version} />}
+              <p class="muted">
+                Sources replayed: {p.sources.draft.join(", ")}
+                {p.sources.running.join() !== p.sources.draft.join() &&
+                  ` (version ${version}: ${p.sources.running.join(", ")})`}
+                ; a source without stored readings is left out.
+              </p>
               {p.filled_minutes > 0 && (
                 <p class="muted">
                   {p.filled_minutes} of the minutes had no stored reading: the one before stood in, as the engine keeps
