@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { ManualClock } from "@dynosaur/core";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_PASSWORD, dryRunConfig, startTestServer } from "../../web/test/helpers.js";
+import { ADMIN_PASSWORD, dryRunConfig, nextTick, startTestServer } from "../../web/test/helpers.js";
 import { axeViolations, buildPages, consoleErrors, DOCS, launch, logIn } from "./browser.js";
 
 let pages: Awaited<ReturnType<typeof buildPages>>;
@@ -24,7 +24,7 @@ const browserTime = () => new ManualClock(Date.now());
 const HEROKU_KEY = "hrku-this-secret-must-never-reach-the-page";
 
 describe("the app and config pages, in Chromium against a real server on SQLite", () => {
-  it("the app page shows the chart, the event log as the API has it, and pauses and resumes scaling", async () => {
+  it("the app page shows the chart over the hour asked for, ticks arriving live, the event log as the API has it, and pauses and resumes scaling", async () => {
     const t = await startTestServer({ pagesDir: pages.dir, clock: browserTime() });
     expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() })).status).toBe(200);
     expect(
@@ -52,6 +52,31 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     await expect.poll(() => shown.count()).toBe(2);
     // Newest first.
     expect(await shown.first().textContent()).toContain("more room");
+
+    // The time axis spans the hour asked for, whatever the points (one point once made uPlot show three years).
+    // The chart says what it drew: data-from / data-to in seconds, data-points the number of times.
+    const drawn = async () => ({
+      points: Number(await chart.getAttribute("data-points")),
+      from: Number(await chart.getAttribute("data-from")),
+      to: Number(await chart.getAttribute("data-to")),
+    });
+    await expect.poll(async () => (await drawn()).points).toBeGreaterThan(0);
+    const first = await drawn();
+    expect(first.to - first.from).toBeGreaterThanOrEqual(3600);
+    expect(first.to - first.from).toBeLessThan(3600 + 60);
+
+    // Ticks arrive over Server-Sent Events and the chart grows without a reload. The server's clock is
+    // moved tick by tick (the first ticks may come before the page's event stream is open).
+    await page.evaluate(() => Object.assign(globalThis, { sameDocument: true }));
+    await expect
+      .poll(async () => {
+        await nextTick(t, "shop");
+        return (await drawn()).points;
+      })
+      .toBeGreaterThanOrEqual(first.points + 2);
+    expect(await page.evaluate(() => "sameDocument" in globalThis)).toBe(true);
+    const later = await drawn();
+    expect(later.to - later.from).toBeLessThan(3600 + 120);
 
     await page.getByRole("button", { name: "Pause scaling" }).click();
     await page.getByRole("button", { name: "Resume scaling" }).waitFor();
