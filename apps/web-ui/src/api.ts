@@ -48,6 +48,8 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     readonly errors: { path: string; message: string; hint?: string }[] = [],
+    /** The answer's JSON, when it had one. */
+    readonly body: Record<string, unknown> | null = null,
   ) {
     super(message);
   }
@@ -77,19 +79,22 @@ async function request<T>(
       typeof json?.error === "string"
         ? json.error
         : errors.map((e) => `${e.path}: ${e.message}`).join("; ") || `HTTP ${res.status}`;
-    throw new ApiError(res.status, message, errors);
+    throw new ApiError(res.status, message, errors, json);
   }
   return json as T;
 }
 
-/** The logged-in session, or null when nobody is (401). */
-export async function session(): Promise<Session | null> {
+/**
+ * The logged-in session, or null when nobody is (401); then `setupNeeded` says the server has
+ * no user yet (it was never started with DYNOSAUR_ADMIN_PASSWORD).
+ */
+export async function session(): Promise<{ session: Session | null; setupNeeded: boolean }> {
   try {
     const s = await request<Session>("GET", "/api/session");
     csrf = s.csrf_token;
-    return s;
+    return { session: s, setupNeeded: false };
   } catch (e) {
-    if (e instanceof ApiError && e.status === 401) return null;
+    if (e instanceof ApiError && e.status === 401) return { session: null, setupNeeded: e.body?.setup_needed === true };
     throw e;
   }
 }

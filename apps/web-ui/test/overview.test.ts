@@ -74,6 +74,34 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     await page.close();
   });
 
+  it("a first run (no admin password set): the login page says how to set one; once set, it no longer does", async () => {
+    const t = await startTestServer({ pagesDir: pages.dir, env: { DYNOSAUR_ADMIN_PASSWORD: undefined } });
+    const page = await chromium.newPage({ viewport: { width: 1100, height: 700 } });
+    const errors = consoleErrors(page);
+    await page.goto(`${t.server.url}/`);
+    const firstRun = page.getByRole("region", { name: "First run: no admin password is set" });
+    await firstRun.waitFor();
+    // The variable and the command the server reads it from (apps/web/src/http/auth.ts ensureAdmin).
+    expect(await firstRun.locator("pre").textContent()).toBe(
+      "DYNOSAUR_ADMIN_PASSWORD='a long passphrase' dynosaur-web",
+    );
+    expect(await firstRun.textContent()).toContain("heroku config:set DYNOSAUR_ADMIN_PASSWORD=");
+    expect(await axeViolations(page)).toEqual([]);
+    // The anonymous session probe, which carries the answer.
+    expect(errors.splice(0)).toEqual([
+      "Failed to load resource: the server responded with a status of 401 (Unauthorized)",
+    ]);
+    await t.close();
+
+    // The same database, started with the variable: the admin exists, the message is gone, the password works.
+    const next = await startTestServer({ pagesDir: pages.dir, dir: t.dir });
+    await logIn(page, next.server.url, ADMIN_PASSWORD);
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByLabel("Password").waitFor();
+    expect(await page.getByText("First run").count()).toBe(0);
+    await page.close();
+  });
+
   it("a hundred apps: every one is listed, on a phone too (the table scrolls sideways), axe finds nothing serious", async ({
     annotate,
   }) => {

@@ -83,6 +83,20 @@ describe("auth", () => {
     expect((await t.call("GET", "/api/apps", { token: null, headers: { cookie } })).status).toBe(401);
   });
 
+  it("without a session, GET /api/session says only whether a first admin is still to be set up", async () => {
+    const fresh = await startTestServer({ env: { DYNOSAUR_ADMIN_PASSWORD: undefined } });
+    const none = await fresh.call("GET", "/api/session", { token: null });
+    expect([none.status, none.json]).toEqual([401, { error: "authentication required", setup_needed: true }]);
+    expect(fresh.lines.join("\n")).toContain("set DYNOSAUR_ADMIN_PASSWORD");
+
+    const t = await startTestServer();
+    const set = await t.call("GET", "/api/session", { token: null });
+    expect([set.status, set.json]).toEqual([401, { error: "authentication required", setup_needed: false }]);
+    // A wrong token is refused before anything is said.
+    const wrong = await t.call("GET", "/api/session", { token: "not-a-real-token-at-all" });
+    expect([wrong.status, wrong.json]).toEqual([401, { error: "unknown or revoked API token" }]);
+  });
+
   it("the session cookie is Secure behind HTTPS (X-Forwarded-Proto), and sessions expire", async () => {
     const t = await startTestServer();
     const { setCookie, cookie } = await logIn(t, { "x-forwarded-proto": "https" });

@@ -170,18 +170,29 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     {
       method: "get",
       path: "/api/session",
-      summary: "Who is logged in, and the CSRF token state changes need",
+      summary:
+        "Who is logged in, and the CSRF token state changes need; without a session, 401 and whether the server has no user yet",
       tag: "auth",
-      access: "user",
+      access: "public",
       responses: {
         200: {
           description: "the session",
           schema: z.object({ user: z.string(), admin: z.boolean(), csrf_token: z.string().nullable() }),
         },
+        401: {
+          description:
+            "nobody is logged in; `setup_needed`: no user exists yet (the server was never started with DYNOSAUR_ADMIN_PASSWORD)",
+          schema: z.object({ error: z.string(), setup_needed: z.boolean() }),
+        },
       },
     },
-    ({ c, principal }) =>
-      c.json({ user: principal.name, admin: principal.admin, csrf_token: principal.csrfToken ?? null }),
+    async ({ c }) => {
+      const principal = c.get("principal");
+      if (!principal)
+        // What the login page needs to explain a first run; it tells nothing about who the users are.
+        return c.json({ error: "authentication required", setup_needed: !(await deps.auth.store.hasUsers()) }, 401);
+      return c.json({ user: principal.name, admin: principal.admin, csrf_token: principal.csrfToken ?? null });
+    },
   );
 
   api.route(
