@@ -113,6 +113,16 @@ export async function logout(): Promise<void> {
   csrf = null;
 }
 
+export interface AppRecent {
+  /** The most dynos in each half hour of the last 24 h, oldest first; null: no data. */
+  dynos: (number | null)[];
+  last_event: { at: string; kind: string; message: string } | null;
+}
+
+/** What the overview shows beside GET /api/apps: each app's last 24 h of dynos and its last event. */
+export const overview = () =>
+  request<{ from: string; step_seconds: number; apps: Record<string, AppRecent> }>("GET", "/api/overview");
+
 export const listApps = () => request<{ apps: AppSummary[] }>("GET", "/api/apps").then((r) => r.apps);
 
 /** Whether an app is paused, and its sources as the engine last saw them (live, or from the last stored tick). */

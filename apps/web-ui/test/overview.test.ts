@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_PASSWORD, dryRunConfig, startTestServer } from "../../web/test/helpers.js";
+import { ADMIN_PASSWORD, dryRunConfig, nextTick, startTestServer } from "../../web/test/helpers.js";
 import { axeViolations, buildPages, consoleErrors, DOCS, launch, logIn } from "./browser.js";
 
 let pages: Awaited<ReturnType<typeof buildPages>>;
@@ -24,6 +24,30 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
       (await t.call("PUT", "/api/apps/blog/config", { body: dryRunConfig({ scaler: { min_dynos: 2 } }) })).status,
     ).toBe(200);
     expect((await t.call("POST", "/api/apps/blog/pause")).status).toBe(200);
+    // Each engine has ticked, and waits for the (manual) clock: what the API says holds still.
+    await nextTick(t, "shop");
+    await nextTick(t, "blog");
+    // A day of history before that, one stored minute every 10 (a daily curve), for the sparklines.
+    const now = t.clock.now();
+    for (const [name, base] of [
+      ["shop", 2],
+      ["blog", 1],
+    ] as const) {
+      const app = await t.server.stores.apps.get(name);
+      if (!app) throw new Error(`${name} was not stored`);
+      await t.server.stores.readings.write({
+        ticks: [],
+        minutes: Array.from({ length: 143 }, (_, i) => ({
+          appId: app.id,
+          processType: "web",
+          minute: Math.floor(now / 60_000) * 60_000 - (143 - i) * 600_000,
+          dynos: base + Math.round(2 + 2 * Math.sin((i / 143) * 2 * Math.PI)),
+          estimate: null,
+          sources: [],
+        })),
+        events: [],
+      });
+    }
     // What the page must show: the API's own answer (the engines' ticks are the API's concern).
     const api = (await t.call("GET", "/api/apps")).json.apps as {
       name: string;
@@ -57,11 +81,27 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     expect(cells.slice(0, 3)).toEqual([shopApi.type, String(shopApi.current ?? "–"), String(shopApi.estimate ?? "–")]);
     if (sources.length === 0) await shop.getByText("no reading yet").waitFor();
     for (const s of sources) await shop.getByRole("img", { name: `${s.name}: ${s.health}` }).waitFor();
-    expect(await shop.getByText("dry run").count()).toBe(1);
-    expect(await shop.getByText("paused").count()).toBe(0);
+    expect(await shop.locator(".badge.dry").count()).toBe(1);
+    expect(await shop.locator(".badge.paused").count()).toBe(0);
     const blog = page.locator('tr[data-app="blog"]');
-    expect(await blog.getByText("paused").count()).toBe(1);
+    expect(await blog.locator(".badge.paused").count()).toBe(1);
     expect(await page.getByRole("link", { name: "shop" }).getAttribute("href")).toBe("#/apps/shop");
+
+    // The last 24 h of dynos as a sparkline, and the last event, as GET /api/overview has them.
+    const recent = (await t.call("GET", "/api/overview")).json.apps as Record<
+      string,
+      { dynos: (number | null)[]; last_event: { kind: string; message: string } | null }
+    >;
+    const shopDynos = recent.shop?.dynos.filter((v) => v !== null) ?? [];
+    expect(shopDynos.length).toBeGreaterThan(0);
+    await shop
+      .getByRole("img", {
+        name: `shop, dynos over the last 24 h: between ${Math.min(...shopDynos)} and ${Math.max(...shopDynos)}, last ${shopDynos.at(-1)}`,
+        exact: true,
+      })
+      .waitFor();
+    expect(recent.blog?.last_event?.message).toBe("paused by token:DYNOSAUR_API_TOKEN");
+    expect(await blog.locator(".last-event").textContent()).toMatch(/^paused paused by token:DYNOSAUR_API_TOKEN /);
 
     expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: join(DOCS, "web-overview.png"), fullPage: true });

@@ -246,6 +246,62 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     },
   );
 
+  const SPARK_STEP_MS = 30 * 60_000;
+  const SPARK_BUCKETS = 48;
+  api.route(
+    {
+      method: "get",
+      path: "/api/overview",
+      summary: "What the overview adds to GET /api/apps for every app: its dynos over the last 24 h, its last event",
+      tag: "apps",
+      access: "user",
+      responses: {
+        200: {
+          description: "per app name",
+          schema: z.object({
+            from: z.string().describe("start of the first bucket"),
+            step_seconds: z.number(),
+            apps: z.record(
+              z.string(),
+              z.object({
+                dynos: z
+                  .array(z.number().nullable())
+                  .describe("the most dynos (process types added up) in each bucket, oldest first; null: no data"),
+                last_event: z.object({ at: z.string(), kind: z.string(), message: z.string() }).nullable(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async ({ c }) => {
+      await deps.recorder.flush();
+      // The buckets end with the current minute, so the newest stored minute is in the last one.
+      const from = Math.floor(deps.clock.now() / 60_000) * 60_000 + 60_000 - SPARK_STEP_MS * SPARK_BUCKETS;
+      const [apps, series, last] = await Promise.all([
+        deps.apps.list(),
+        deps.readings.dynosSeries(from, SPARK_STEP_MS, SPARK_BUCKETS),
+        deps.readings.lastEvents(),
+      ]);
+      return c.json({
+        from: iso8601(from),
+        step_seconds: SPARK_STEP_MS / 1000,
+        apps: Object.fromEntries(
+          apps.map((a) => {
+            const e = last.get(a.id);
+            return [
+              a.name,
+              {
+                dynos: series.get(a.id) ?? Array.from({ length: SPARK_BUCKETS }, () => null),
+                last_event: e ? { at: iso8601(e.time), kind: e.kind, message: e.message } : null,
+              },
+            ];
+          }),
+        ),
+      });
+    },
+  );
+
   api.route(
     {
       method: "put",
