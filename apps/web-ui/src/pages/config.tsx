@@ -9,6 +9,7 @@ import { ApiError, configSchema, getConfig, type StoredConfig, saveConfig } from
 import { diff, fieldId, formSchema } from "../form-schema.js";
 import { validator } from "../validator.js";
 import { History } from "./history.js";
+import { ScalingControls } from "./scaling-controls.js";
 
 const BaseText = getDefaultRegistry().widgets.TextWidget as ComponentType<WidgetProps>;
 const BaseSelect = getDefaultRegistry().widgets.SelectWidget as ComponentType<WidgetProps>;
@@ -131,6 +132,12 @@ export function ConfigPage({ name }: { name: string }) {
           {error}
         </p>
       )}
+      <ScalingControls
+        name={name}
+        stored={stored}
+        dirty={changes.length > 0}
+        onSaved={() => load().catch((e: Error) => setError(e.message))}
+      />
       <Form
         schema={schema}
         formData={draft}
