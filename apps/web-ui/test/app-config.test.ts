@@ -109,6 +109,9 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     expect(await page.locator("#root_scaler_min_dynos__description").textContent()).not.toBe("");
     expect(await page.locator("#root_plugins_0_hysteresis_period__description").textContent()).toContain("Default: 0.");
     expect(await page.locator("#root_plugins_0_hysteresis_period").inputValue()).toBe("");
+    // Older names of keys (deprecated in the schema) are not offered.
+    for (const alias of ["min_web_dynos", "max_web_dynos", "min", "max", "app", "api_key"])
+      expect(await page.locator(`#root_scaler_${alias}`).count()).toBe(0);
 
     // The secret: a password box, empty, saying a value is set; its value is nowhere in the page.
     const secret = page.locator("#root_scaler_heroku_api_key");
@@ -235,6 +238,32 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
       .waitFor();
     expect((await t.call("GET", "/api/apps")).json.apps[0].paused).toBe(false);
     await tickUntil(() => quantity() === 3, "the resumed engine scales web to the new min_dynos");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("a config written with an older key name: that field is shown (saying what to write instead), kept on save", async () => {
+    const t = await startTestServer({ pagesDir: pages.dir, clock: browserTime() });
+    const old = dryRunConfig();
+    const { max_dynos: _, ...scaler } = old.scaler;
+    expect(
+      (await t.call("PUT", "/api/apps/shop/config", { body: { ...old, scaler: { ...scaler, max: 4 } } })).status,
+    ).toBe(200);
+    const page = await chromium.newPage({ viewport: { width: 1100, height: 800 } });
+    const errors = consoleErrors(page);
+    await logIn(page, t.server.url, ADMIN_PASSWORD);
+    errors.splice(0);
+    await page.goto(`${t.server.url}/#/apps/shop/config`);
+    const max = page.locator("#root_scaler_max");
+    await max.waitFor();
+    expect(await max.inputValue()).toBe("4");
+    expect(await page.locator("#root_scaler_max__description").textContent()).toContain("write `max_dynos` instead");
+    expect(await page.locator("#root_scaler_min").count()).toBe(0);
+
+    await page.locator("#root_scaler_min_dynos").fill("2");
+    await page.getByRole("button", { name: "Save as version 2" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved as version 2." }).waitFor();
+    expect((await t.call("GET", "/api/apps/shop/config")).json.config.scaler).toMatchObject({ min_dynos: 2, max: 4 });
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -6,8 +6,9 @@ import { type ErrorSchema, type RJSFSchema, toErrorSchema, type WidgetProps } fr
 import type { ComponentType } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, configSchema, getConfig, type StoredConfig, saveConfig } from "../api.js";
-import { diff, fieldId, formSchema } from "../form-schema.js";
+import { diff, fieldId, formSchema, usedFieldIds } from "../form-schema.js";
 import { validator } from "../validator.js";
+import { makeFieldTemplate } from "./deprecated-fields.js";
 import { History } from "./history.js";
 import { ScalingControls } from "./scaling-controls.js";
 
@@ -75,6 +76,7 @@ export function ConfigPage({ name }: { name: string }) {
     }),
     [stored],
   );
+  const templates = useMemo(() => ({ FieldTemplate: makeFieldTemplate(usedFieldIds(stored?.config)) }), [stored]);
   const changes = useMemo(() => (stored ? diff(stored.config, draft) : []), [stored, draft]);
 
   const save = async (config: Record<string, unknown>) => {
@@ -143,6 +145,7 @@ export function ConfigPage({ name }: { name: string }) {
         formData={draft}
         validator={validator}
         widgets={widgets}
+        templates={templates}
         extraErrors={serverErrors}
         showErrorList={false}
         noHtml5Validate
