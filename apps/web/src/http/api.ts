@@ -869,7 +869,8 @@ function parseIfMatch(header: string | undefined): number | undefined | "invalid
 /** The client's address: behind Heroku's router, the last X-Forwarded-For entry (the router adds it; a client cannot). */
 function clientAddress(c: Parameters<typeof getConnInfo>[0], trustProxy: boolean): string {
   const forwarded = c.req.header("x-forwarded-for");
-  if (forwarded && trustProxy) return forwarded.split(",").at(-1)!.trim();
+  // split() gives at least one entry: the last is the router's.
+  if (forwarded && trustProxy) return (forwarded.split(",").at(-1) ?? "").trim();
   return getConnInfo(c).remote.address ?? "unknown";
 }
 
