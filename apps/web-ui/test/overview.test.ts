@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_PASSWORD, dryRunConfig, nextTick, startTestServer } from "../../web/test/helpers.js";
+import { ADMIN_PASSWORD, dryRunConfig, must, nextTick, startTestServer } from "../../web/test/helpers.js";
 import { axeViolations, buildPages, consoleErrors, DOCS, launch, logIn } from "./browser.js";
 
 let pages: Awaited<ReturnType<typeof buildPages>>;
@@ -53,7 +53,7 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
       name: string;
       processes: { type: string; current: number | null; estimate: number | null }[];
     }[];
-    const shopApi = api.find((a) => a.name === "shop")!.processes[0]!;
+    const shopApi = must(api.find((a) => a.name === "shop")?.processes[0], "shop's first process in GET /api/apps");
     const shopSources = (await t.call("GET", "/api/apps/shop/status")).json as {
       sources?: { name: string; health: string }[];
       last_tick?: { sources: { name: string; health: string }[] } | null;
@@ -157,7 +157,10 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     // First render, as the browser measures it: from the start of navigation to all 100 rows on screen.
     await page.reload();
     await page.locator("tr[data-app]").nth(99).waitFor();
-    const ms = await page.evaluate(() => performance.getEntriesByName("overview-rendered")[0]!.startTime);
+    const ms = must(
+      await page.evaluate(() => performance.getEntriesByName("overview-rendered")[0]?.startTime),
+      "the overview-rendered mark",
+    );
     await annotate(`first render of the overview with 100 apps: ${Math.round(ms)} ms`);
     expect(
       await page.locator("tr[data-app]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-app"))),
@@ -181,7 +184,7 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     await page.getByRole("link", { name: "API tokens" }).click();
     await page.getByLabel(/^Name/).fill("deploy script");
     await page.getByRole("button", { name: "Create a token" }).click();
-    const value = (await page.locator(".token").textContent())!;
+    const value = (await page.locator(".token").textContent()) ?? "";
     expect(value).toMatch(/^dyno_/);
     expect((await t.call("GET", "/api/apps", { token: value })).status).toBe(200);
     await page.locator('tr[data-token="deploy script"]').waitFor();
