@@ -48,6 +48,8 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     readonly errors: { path: string; message: string; hint?: string }[] = [],
+    /** The answer's JSON, when it had one. */
+    readonly body: Record<string, unknown> | null = null,
   ) {
     super(message);
   }
@@ -77,19 +79,22 @@ async function request<T>(
       typeof json?.error === "string"
         ? json.error
         : errors.map((e) => `${e.path}: ${e.message}`).join("; ") || `HTTP ${res.status}`;
-    throw new ApiError(res.status, message, errors);
+    throw new ApiError(res.status, message, errors, json);
   }
   return json as T;
 }
 
-/** The logged-in session, or null when nobody is (401). */
-export async function session(): Promise<Session | null> {
+/**
+ * The logged-in session, or null when nobody is (401); then `setupNeeded` says the server has
+ * no user yet (it was never started with DYNOSAUR_ADMIN_PASSWORD).
+ */
+export async function session(): Promise<{ session: Session | null; setupNeeded: boolean }> {
   try {
     const s = await request<Session>("GET", "/api/session");
     csrf = s.csrf_token;
-    return s;
+    return { session: s, setupNeeded: false };
   } catch (e) {
-    if (e instanceof ApiError && e.status === 401) return null;
+    if (e instanceof ApiError && e.status === 401) return { session: null, setupNeeded: e.body?.setup_needed === true };
     throw e;
   }
 }
@@ -107,6 +112,16 @@ export async function logout(): Promise<void> {
   await request("POST", "/api/logout");
   csrf = null;
 }
+
+export interface AppRecent {
+  /** The most dynos in each half hour of the last 24 h, oldest first; null: no data. */
+  dynos: (number | null)[];
+  last_event: { at: string; kind: string; message: string } | null;
+}
+
+/** What the overview shows beside GET /api/apps: each app's last 24 h of dynos and its last event. */
+export const overview = () =>
+  request<{ from: string; step_seconds: number; apps: Record<string, AppRecent> }>("GET", "/api/overview");
 
 export const listApps = () => request<{ apps: AppSummary[] }>("GET", "/api/apps").then((r) => r.apps);
 

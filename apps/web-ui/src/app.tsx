@@ -10,10 +10,17 @@ import { type Route, useRoute } from "./route.js";
 /** Decides between the login page and the pages behind it, from GET /api/session. */
 export function App() {
   const [who, setWho] = useState<Session | null | undefined>(undefined);
+  const [setupNeeded, setSetupNeeded] = useState(false);
   const [failure, setFailure] = useState<string | null>(null);
   const route = useRoute();
   useEffect(() => {
-    session().then(setWho, (e: Error) => setFailure(e.message));
+    session().then(
+      (s) => {
+        setWho(s.session);
+        setSetupNeeded(s.setupNeeded);
+      },
+      (e: Error) => setFailure(e.message),
+    );
   }, []);
 
   if (failure)
@@ -23,7 +30,7 @@ export function App() {
       </main>
     );
   if (who === undefined) return <main aria-busy="true" />;
-  if (who === null) return <Login onLogin={setWho} />;
+  if (who === null) return <Login onLogin={setWho} setupNeeded={setupNeeded} />;
   return (
     <>
       <header class="bar">

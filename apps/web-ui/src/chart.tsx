@@ -3,13 +3,15 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 
 export interface ChartData {
-  /** Seconds since the epoch. */
+  /** Seconds since the epoch, strictly increasing. */
   x: number[];
   dynos: (number | null)[];
   estimate: (number | null)[];
   sources: { name: string; values: (number | null)[] }[];
   /** Times (s) of scale events, drawn as vertical marks. */
   marks: number[];
+  /** The time range (s) shown when not zoomed; the data's own range when absent. */
+  window?: { from: number; to: number };
 }
 
 const SOURCE_COLOURS = ["#8250df", "#bf3989", "#1a7f37", "#9a6700", "#0a3069"];
@@ -17,21 +19,43 @@ const SOURCE_COLOURS = ["#8250df", "#bf3989", "#1a7f37", "#9a6700", "#0a3069"];
 /**
  * Dynos and the estimate on the left axis, each source's value on the right; drag to zoom,
  * double-click to zoom out (uPlot's own). Rebuilt when the set of series changes, else fed.
+ *
+ * The time axis shows `data.window` (e.g. the last hour), not the data's extent: uPlot widens
+ * a single point's time range to 86400 / `ms` seconds (about three years). A zoom is kept while
+ * live points arrive. What is drawn is on the element (`data-points`, `data-from`, `data-to`,
+ * seconds) for the page tests.
  */
 export function Chart({ data, label }: { data: ChartData; label: string }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const marks = useRef<number[]>(data.marks);
   marks.current = data.marks;
+  const window_ = useRef(data.window);
+  window_.current = data.window;
+  const zoomed = useRef(false);
   const shape = data.sources.map((s) => s.name).join("\u0000");
 
   useEffect(() => {
-    const el = box.current!;
+    const el = box.current;
+    if (!el) return;
     const opts: uPlot.Options = {
       width: el.clientWidth || 600,
       height: 280,
       cursor: { drag: { x: true, y: false } },
-      scales: { x: { time: true }, dynos: { auto: true }, value: { auto: true } },
+      scales: {
+        x: {
+          time: true,
+          // Zoomed: keep the chosen range as points arrive. Else: the window.
+          auto: () => !zoomed.current,
+          range: (u, min, max) => {
+            if (zoomed.current) return [min, max];
+            const w = window_.current ?? extent(u.data[0]);
+            return w ? [w.from, w.to] : [min, max];
+          },
+        },
+        dynos: { auto: true },
+        value: { auto: true },
+      },
       axes: [{}, { scale: "dynos", label: "dynos" }, { scale: "value", side: 1, grid: { show: false } }],
       series: [
         {},
@@ -44,7 +68,17 @@ export function Chart({ data, label }: { data: ChartData; label: string }) {
         })),
       ],
       hooks: {
+        setSelect: [
+          (u: uPlot) => {
+            if (u.select.width > 0) zoomed.current = true;
+          },
+        ],
         draw: [
+          (u: uPlot) => {
+            el.dataset.points = String(u.data[0].length);
+            el.dataset.from = String(u.scales.x?.min);
+            el.dataset.to = String(u.scales.x?.max);
+          },
           (u: uPlot) => {
             const ctx = u.ctx;
             ctx.save();
@@ -65,8 +99,14 @@ export function Chart({ data, label }: { data: ChartData; label: string }) {
     };
     plot.current = new uPlot(opts, toAligned(data), el);
     const resize = () => plot.current?.setSize({ width: el.clientWidth, height: 280 });
+    // Before uPlot's own double-click handler (capture, on an ancestor): zooming out goes back to the window.
+    const unzoom = () => {
+      zoomed.current = false;
+    };
+    el.addEventListener("dblclick", unzoom, true);
     window.addEventListener("resize", resize);
     return () => {
+      el.removeEventListener("dblclick", unzoom, true);
       window.removeEventListener("resize", resize);
       plot.current?.destroy();
       plot.current = null;
@@ -78,6 +118,14 @@ export function Chart({ data, label }: { data: ChartData; label: string }) {
   }, [data]);
 
   return <div ref={box} class="chart" role="img" aria-label={label} />;
+}
+
+/** The data's own time range, a single point's padded by a minute each side. */
+function extent(xs: ArrayLike<number>): { from: number; to: number } | null {
+  const first = xs[0];
+  const last = xs[xs.length - 1];
+  if (first === undefined || last === undefined) return null;
+  return first === last ? { from: first - 60, to: last + 60 } : { from: first, to: last };
 }
 
 function toAligned(d: ChartData): uPlot.AlignedData {

@@ -64,3 +64,9 @@ export function diff(before: unknown, after: unknown): Change[] {
     .filter((p) => a.get(p) !== b.get(p))
     .map((p) => ({ path: p, before: a.get(p) ?? null, after: b.get(p) ?? null }));
 }
+
+/**
+ * The form ids of the fields a config sets: a deprecated key (`deprecated: true` in the schema,
+ * e.g. `scaler.min` for `min_dynos`) is shown only when the config in force uses it.
+ */
+export const usedFieldIds = (config: unknown): Set<string> => new Set([...flatten(config).keys()].map(fieldId));

@@ -12,9 +12,10 @@ export function parseRoute(hash: string): Route {
   if (hash === "#/add") return { page: "add" };
   if (hash === "#/tokens") return { page: "tokens" };
   const m = /^#\/apps\/([^/]+)(\/config)?$/.exec(hash);
-  if (!m) return { page: "overview" };
-  const name = decodeURIComponent(m[1]!);
-  return m[2] ? { page: "config", name } : { page: "app", name };
+  const [, encoded, config] = m ?? [];
+  if (encoded === undefined) return { page: "overview" };
+  const name = decodeURIComponent(encoded);
+  return config ? { page: "config", name } : { page: "app", name };
 }
 
 export function useRoute(): Route {

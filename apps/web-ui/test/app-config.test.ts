@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ManualClock } from "@dynosaur/core";
+import { startHerokuFake } from "@dynosaur/fakes/heroku";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_PASSWORD, dryRunConfig, startTestServer } from "../../web/test/helpers.js";
+import { ADMIN_PASSWORD, dryRunConfig, nextTick, onCleanup, startTestServer } from "../../web/test/helpers.js";
 import { axeViolations, buildPages, consoleErrors, DOCS, launch, logIn } from "./browser.js";
 
 let pages: Awaited<ReturnType<typeof buildPages>>;
@@ -24,7 +25,7 @@ const browserTime = () => new ManualClock(Date.now());
 const HEROKU_KEY = "hrku-this-secret-must-never-reach-the-page";
 
 describe("the app and config pages, in Chromium against a real server on SQLite", () => {
-  it("the app page shows the chart, the event log as the API has it, and pauses and resumes scaling", async () => {
+  it("the app page shows the chart over the hour asked for, ticks arriving live, the event log as the API has it, and pauses and resumes scaling", async () => {
     const t = await startTestServer({ pagesDir: pages.dir, clock: browserTime() });
     expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() })).status).toBe(200);
     expect(
@@ -52,6 +53,31 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     await expect.poll(() => shown.count()).toBe(2);
     // Newest first.
     expect(await shown.first().textContent()).toContain("more room");
+
+    // The time axis spans the hour asked for, whatever the points (one point once made uPlot show three years).
+    // The chart says what it drew: data-from / data-to in seconds, data-points the number of times.
+    const drawn = async () => ({
+      points: Number(await chart.getAttribute("data-points")),
+      from: Number(await chart.getAttribute("data-from")),
+      to: Number(await chart.getAttribute("data-to")),
+    });
+    await expect.poll(async () => (await drawn()).points).toBeGreaterThan(0);
+    const first = await drawn();
+    expect(first.to - first.from).toBeGreaterThanOrEqual(3600);
+    expect(first.to - first.from).toBeLessThan(3600 + 60);
+
+    // Ticks arrive over Server-Sent Events and the chart grows without a reload. The server's clock is
+    // moved tick by tick (the first ticks may come before the page's event stream is open).
+    await page.evaluate(() => Object.assign(globalThis, { sameDocument: true }));
+    await expect
+      .poll(async () => {
+        await nextTick(t, "shop");
+        return (await drawn()).points;
+      })
+      .toBeGreaterThanOrEqual(first.points + 2);
+    expect(await page.evaluate(() => "sameDocument" in globalThis)).toBe(true);
+    const later = await drawn();
+    expect(later.to - later.from).toBeLessThan(3600 + 120);
 
     await page.getByRole("button", { name: "Pause scaling" }).click();
     await page.getByRole("button", { name: "Resume scaling" }).waitFor();
@@ -83,6 +109,9 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     expect(await page.locator("#root_scaler_min_dynos__description").textContent()).not.toBe("");
     expect(await page.locator("#root_plugins_0_hysteresis_period__description").textContent()).toContain("Default: 0.");
     expect(await page.locator("#root_plugins_0_hysteresis_period").inputValue()).toBe("");
+    // Older names of keys (deprecated in the schema) are not offered.
+    for (const alias of ["min_web_dynos", "max_web_dynos", "min", "max", "app", "api_key"])
+      expect(await page.locator(`#root_scaler_${alias}`).count()).toBe(0);
 
     // The secret: a password box, empty, saying a value is set; its value is nowhere in the page.
     const secret = page.locator("#root_scaler_heroku_api_key");
@@ -135,6 +164,106 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
 
     expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: join(DOCS, "web-config.png"), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("the config page switches dry run off (a version; the engine scales Heroku), pauses (badge; the engine stands by) and resumes", async () => {
+    const heroku = await startHerokuFake({ apiKey: HEROKU_KEY });
+    onCleanup(() => heroku.close());
+    const t = await startTestServer({ pagesDir: pages.dir, clock: browserTime() });
+    const quantity = () => heroku.formation("example", "web")?.quantity;
+    /** Ticks the engine until `check` holds (at most 50 ticks of the manual clock). */
+    const tickUntil = async (check: () => boolean, what: string) => {
+      for (let i = 0; i < 50 && !check(); i++) await nextTick(t, "shop");
+      if (!check()) throw new Error(`not within 50 ticks: ${what}`);
+    };
+    const config = dryRunConfig({
+      scaler: {
+        min_dynos: 2,
+        max_dynos: 2,
+        heroku_app_name: "example",
+        heroku_api_key: HEROKU_KEY,
+        heroku_api_url: heroku.url,
+      },
+    });
+    expect((await t.call("PUT", "/api/apps/shop/config", { body: config })).status).toBe(200);
+    await nextTick(t, "shop", 2);
+    // A dry run never changes the formation.
+    expect([quantity(), heroku.count("PATCH")]).toEqual([1, 0]);
+
+    const page = await chromium.newPage({ viewport: { width: 1100, height: 800 } });
+    const errors = consoleErrors(page);
+    await logIn(page, t.server.url, ADMIN_PASSWORD);
+    errors.splice(0);
+    await page.goto(`${t.server.url}/#/apps/shop/config`);
+    const controls = page.getByRole("region", { name: "Scaling" });
+    await controls.getByRole("button", { name: "Pause scaling" }).waitFor();
+    expect(await controls.locator(".badge.dry").count()).toBe(1);
+
+    await controls.getByRole("button", { name: /^Scale for real/ }).click();
+    await controls.getByRole("status").filter({ hasText: "Dry run off: saved as version 2." }).waitFor();
+    const saved = (await t.call("GET", "/api/apps/shop/config")).json;
+    expect(saved).toMatchObject({ version: 2, comment: "dry run off", config: { scaler: { dry_run: false } } });
+    expect(saved.secrets).toEqual([{ path: "scaler.heroku_api_key", state: "set" }]);
+    expect(await controls.locator(".badge.dry").count()).toBe(0);
+    await tickUntil(() => quantity() === 2, "the engine scales web to min_dynos");
+
+    await controls.getByRole("button", { name: "Pause scaling" }).click();
+    await controls
+      .getByRole("status")
+      .filter({ hasText: /^Paused/ })
+      .waitFor();
+    expect((await t.call("GET", "/api/apps")).json.apps[0].paused).toBe(true);
+    // A new version wants 3 dynos: the paused engine decides so, and stands by.
+    const more = { ...config, scaler: { ...config.scaler, dry_run: false, min_dynos: 3, max_dynos: 3 } };
+    expect((await t.call("PUT", "/api/apps/shop/config", { body: more })).status).toBe(200);
+    const patches = heroku.count("PATCH");
+    const standing = await nextTick(t, "shop", 3);
+    expect(standing.reason).toContain("standing by: the app is paused");
+    expect([quantity(), heroku.count("PATCH")]).toEqual([2, patches]);
+    expect(await axeViolations(page)).toEqual([]);
+
+    // The overview shows the badge.
+    await page.getByRole("link", { name: "Apps" }).first().click();
+    const row = page.locator('tr[data-app="shop"]');
+    await row.locator(".badge.paused").waitFor();
+    expect(await row.locator(".badge.dry").count()).toBe(0);
+
+    await page.goto(`${t.server.url}/#/apps/shop/config`);
+    await controls.getByRole("button", { name: "Resume scaling" }).click();
+    await controls
+      .getByRole("status")
+      .filter({ hasText: /^Resumed/ })
+      .waitFor();
+    expect((await t.call("GET", "/api/apps")).json.apps[0].paused).toBe(false);
+    await tickUntil(() => quantity() === 3, "the resumed engine scales web to the new min_dynos");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("a config written with an older key name: that field is shown (saying what to write instead), kept on save", async () => {
+    const t = await startTestServer({ pagesDir: pages.dir, clock: browserTime() });
+    const old = dryRunConfig();
+    const { max_dynos: _, ...scaler } = old.scaler;
+    expect(
+      (await t.call("PUT", "/api/apps/shop/config", { body: { ...old, scaler: { ...scaler, max: 4 } } })).status,
+    ).toBe(200);
+    const page = await chromium.newPage({ viewport: { width: 1100, height: 800 } });
+    const errors = consoleErrors(page);
+    await logIn(page, t.server.url, ADMIN_PASSWORD);
+    errors.splice(0);
+    await page.goto(`${t.server.url}/#/apps/shop/config`);
+    const max = page.locator("#root_scaler_max");
+    await max.waitFor();
+    expect(await max.inputValue()).toBe("4");
+    expect(await page.locator("#root_scaler_max__description").textContent()).toContain("write `max_dynos` instead");
+    expect(await page.locator("#root_scaler_min").count()).toBe(0);
+
+    await page.locator("#root_scaler_min_dynos").fill("2");
+    await page.getByRole("button", { name: "Save as version 2" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved as version 2." }).waitFor();
+    expect((await t.call("GET", "/api/apps/shop/config")).json.config.scaler).toMatchObject({ min_dynos: 2, max: 4 });
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -44,7 +44,8 @@ export async function launch(): Promise<Browser> {
     timeout: 600_000,
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const executablePath = out.trim().split("\n").at(-1)!;
+  const executablePath = out.trim().split("\n").at(-1);
+  if (!executablePath) throw new Error(`scripts/chromium.sh printed no Chromium path:\n${out}`);
   return chromium.launch({
     executablePath,
     args: [

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_PASSWORD, dryRunConfig, startTestServer } from "../../web/test/helpers.js";
+import { ADMIN_PASSWORD, dryRunConfig, must, nextTick, startTestServer } from "../../web/test/helpers.js";
 import { axeViolations, buildPages, consoleErrors, DOCS, launch, logIn } from "./browser.js";
 
 let pages: Awaited<ReturnType<typeof buildPages>>;
@@ -24,12 +24,36 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
       (await t.call("PUT", "/api/apps/blog/config", { body: dryRunConfig({ scaler: { min_dynos: 2 } }) })).status,
     ).toBe(200);
     expect((await t.call("POST", "/api/apps/blog/pause")).status).toBe(200);
+    // Each engine has ticked, and waits for the (manual) clock: what the API says holds still.
+    await nextTick(t, "shop");
+    await nextTick(t, "blog");
+    // A day of history before that, one stored minute every 10 (a daily curve), for the sparklines.
+    const now = t.clock.now();
+    for (const [name, base] of [
+      ["shop", 2],
+      ["blog", 1],
+    ] as const) {
+      const app = await t.server.stores.apps.get(name);
+      if (!app) throw new Error(`${name} was not stored`);
+      await t.server.stores.readings.write({
+        ticks: [],
+        minutes: Array.from({ length: 143 }, (_, i) => ({
+          appId: app.id,
+          processType: "web",
+          minute: Math.floor(now / 60_000) * 60_000 - (143 - i) * 600_000,
+          dynos: base + Math.round(2 + 2 * Math.sin((i / 143) * 2 * Math.PI)),
+          estimate: null,
+          sources: [],
+        })),
+        events: [],
+      });
+    }
     // What the page must show: the API's own answer (the engines' ticks are the API's concern).
     const api = (await t.call("GET", "/api/apps")).json.apps as {
       name: string;
       processes: { type: string; current: number | null; estimate: number | null }[];
     }[];
-    const shopApi = api.find((a) => a.name === "shop")!.processes[0]!;
+    const shopApi = must(api.find((a) => a.name === "shop")?.processes[0], "shop's first process in GET /api/apps");
     const shopSources = (await t.call("GET", "/api/apps/shop/status")).json as {
       sources?: { name: string; health: string }[];
       last_tick?: { sources: { name: string; health: string }[] } | null;
@@ -57,11 +81,27 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     expect(cells.slice(0, 3)).toEqual([shopApi.type, String(shopApi.current ?? "–"), String(shopApi.estimate ?? "–")]);
     if (sources.length === 0) await shop.getByText("no reading yet").waitFor();
     for (const s of sources) await shop.getByRole("img", { name: `${s.name}: ${s.health}` }).waitFor();
-    expect(await shop.getByText("dry run").count()).toBe(1);
-    expect(await shop.getByText("paused").count()).toBe(0);
+    expect(await shop.locator(".badge.dry").count()).toBe(1);
+    expect(await shop.locator(".badge.paused").count()).toBe(0);
     const blog = page.locator('tr[data-app="blog"]');
-    expect(await blog.getByText("paused").count()).toBe(1);
+    expect(await blog.locator(".badge.paused").count()).toBe(1);
     expect(await page.getByRole("link", { name: "shop" }).getAttribute("href")).toBe("#/apps/shop");
+
+    // The last 24 h of dynos as a sparkline, and the last event, as GET /api/overview has them.
+    const recent = (await t.call("GET", "/api/overview")).json.apps as Record<
+      string,
+      { dynos: (number | null)[]; last_event: { kind: string; message: string } | null }
+    >;
+    const shopDynos = recent.shop?.dynos.filter((v) => v !== null) ?? [];
+    expect(shopDynos.length).toBeGreaterThan(0);
+    await shop
+      .getByRole("img", {
+        name: `shop, dynos over the last 24 h: between ${Math.min(...shopDynos)} and ${Math.max(...shopDynos)}, last ${shopDynos.at(-1)}`,
+        exact: true,
+      })
+      .waitFor();
+    expect(recent.blog?.last_event?.message).toBe("paused by token:DYNOSAUR_API_TOKEN");
+    expect(await blog.locator(".last-event").textContent()).toMatch(/^paused paused by token:DYNOSAUR_API_TOKEN /);
 
     expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: join(DOCS, "web-overview.png"), fullPage: true });
@@ -71,6 +111,34 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     await page.getByRole("button", { name: "Log out" }).click();
     await page.getByLabel("Password").waitFor();
     expect((await page.request.get(`${t.server.url}/api/apps`)).status()).toBe(401);
+    await page.close();
+  });
+
+  it("a first run (no admin password set): the login page says how to set one; once set, it no longer does", async () => {
+    const t = await startTestServer({ pagesDir: pages.dir, env: { DYNOSAUR_ADMIN_PASSWORD: undefined } });
+    const page = await chromium.newPage({ viewport: { width: 1100, height: 700 } });
+    const errors = consoleErrors(page);
+    await page.goto(`${t.server.url}/`);
+    const firstRun = page.getByRole("region", { name: "First run: no admin password is set" });
+    await firstRun.waitFor();
+    // The variable and the command the server reads it from (apps/web/src/http/auth.ts ensureAdmin).
+    expect(await firstRun.locator("pre").textContent()).toBe(
+      "DYNOSAUR_ADMIN_PASSWORD='a long passphrase' dynosaur-web",
+    );
+    expect(await firstRun.textContent()).toContain("heroku config:set DYNOSAUR_ADMIN_PASSWORD=");
+    expect(await axeViolations(page)).toEqual([]);
+    // The anonymous session probe, which carries the answer.
+    expect(errors.splice(0)).toEqual([
+      "Failed to load resource: the server responded with a status of 401 (Unauthorized)",
+    ]);
+    await t.close();
+
+    // The same database, started with the variable: the admin exists, the message is gone, the password works.
+    const next = await startTestServer({ pagesDir: pages.dir, dir: t.dir });
+    await logIn(page, next.server.url, ADMIN_PASSWORD);
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByLabel("Password").waitFor();
+    expect(await page.getByText("First run").count()).toBe(0);
     await page.close();
   });
 
@@ -89,7 +157,10 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     // First render, as the browser measures it: from the start of navigation to all 100 rows on screen.
     await page.reload();
     await page.locator("tr[data-app]").nth(99).waitFor();
-    const ms = await page.evaluate(() => performance.getEntriesByName("overview-rendered")[0]!.startTime);
+    const ms = must(
+      await page.evaluate(() => performance.getEntriesByName("overview-rendered")[0]?.startTime),
+      "the overview-rendered mark",
+    );
     await annotate(`first render of the overview with 100 apps: ${Math.round(ms)} ms`);
     expect(
       await page.locator("tr[data-app]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-app"))),
@@ -113,7 +184,7 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     await page.getByRole("link", { name: "API tokens" }).click();
     await page.getByLabel(/^Name/).fill("deploy script");
     await page.getByRole("button", { name: "Create a token" }).click();
-    const value = (await page.locator(".token").textContent())!;
+    const value = (await page.locator(".token").textContent()) ?? "";
     expect(value).toMatch(/^dyno_/);
     expect((await t.call("GET", "/api/apps", { token: value })).status).toBe(200);
     await page.locator('tr[data-token="deploy script"]').waitFor();

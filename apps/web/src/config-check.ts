@@ -35,9 +35,9 @@ export function problemsOf(e: unknown): ConfigProblem[] {
   if (!(e instanceof DynosaurError)) return [{ path: "", message: describeError(e) }];
   const hint = e.hint && !GENERIC_HINT.test(e.hint) ? e.hint : undefined;
   return e.message.split("\n").map((line) => {
-    const m = /^(\(top level\)|[\w$-]+(?:\[\d+\]|\.[\w$-]+)*): ([\s\S]*)$/.exec(line);
-    const path = m ? (m[1] === "(top level)" ? "" : m[1]!) : (e.path ?? "");
-    return { path, message: m ? m[2]! : line, ...(hint ? { hint } : {}) };
+    const [, where, message] = /^(\(top level\)|[\w$-]+(?:\[\d+\]|\.[\w$-]+)*): ([\s\S]*)$/.exec(line) ?? [];
+    const path = where === undefined ? (e.path ?? "") : where === "(top level)" ? "" : where;
+    return { path, message: message ?? line, ...(hint ? { hint } : {}) };
   });
 }
 
@@ -66,7 +66,7 @@ export async function checkConfig(
   const loaded: LoadedPlugin[] = [];
   for (const [i, spec] of specs.entries()) {
     try {
-      loaded.push(...(await deps.loader.load([spec], [paths[i]!])));
+      loaded.push(...(await deps.loader.load([spec], [paths[i] ?? `use[${i}]`])));
     } catch (e) {
       errors.push(...problemsOf(e));
     }

@@ -20,7 +20,8 @@ export class LoginLimiter {
     let wait = 0;
     for (const key of keys) {
       const recent = this.#recent(key, now);
-      if (recent.length >= this.max) wait = Math.max(wait, recent[0]! + this.windowMs - now);
+      const oldest = recent[0];
+      if (recent.length >= this.max && oldest !== undefined) wait = Math.max(wait, oldest + this.windowMs - now);
     }
     return wait;
   }

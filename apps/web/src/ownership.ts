@@ -120,7 +120,11 @@ export function pgOwnership(options: PgOwnershipOptions): Ownership {
             "SELECT k.i::int AS i, pg_try_advisory_lock(k.key) AS locked FROM unnest($1::bigint[]) WITH ORDINALITY AS k(key, i)",
             [wanted.map(appLockKey)],
           );
-          for (const row of rows) if (row.locked) held.add(wanted[row.i - 1]!);
+          // WITH ORDINALITY counts from 1.
+          for (const row of rows) {
+            const app = wanted[row.i - 1];
+            if (row.locked && app !== undefined) held.add(app);
+          }
         }
         return new Set(apps.filter((a) => held.has(a)));
       }, new Set<string>()),

@@ -46,13 +46,11 @@ export class PluginLoader {
 
   async #find(spec: string, path: string): Promise<LoadedPlugin> {
     try {
-      const [plugin] = await loadPlugins([spec], this.#cwd, [path]);
-      return plugin!;
+      return one(await loadPlugins([spec], this.#cwd, [path]), spec);
     } catch (e) {
       if (!(e instanceof DynosaurError && e.code === "DYNO_PLUGIN_NOT_FOUND")) throw e;
       try {
-        const [plugin] = await loadPlugins([spec], OWN_DIR, [path]);
-        return plugin!;
+        return one(await loadPlugins([spec], OWN_DIR, [path]), spec);
       } catch (again) {
         if (again instanceof DynosaurError && again.code === "DYNO_PLUGIN_NOT_FOUND") {
           throw new DynosaurError(
@@ -69,4 +67,11 @@ export class PluginLoader {
       }
     }
   }
+}
+
+/** The plugin `loadPlugins` loaded for one spec (it gives one per spec, or throws). */
+function one(loaded: readonly LoadedPlugin[], spec: string): LoadedPlugin {
+  const [plugin] = loaded;
+  if (!plugin) throw new Error(`loading plugin "${spec}" gave no plugin`);
+  return plugin;
 }

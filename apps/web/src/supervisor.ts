@@ -127,18 +127,19 @@ export class Supervisor {
           describe: () => (entry?.paused ? "the app is paused" : this.deps.ownership.describe(app.name)),
         },
       });
-      entry = { app, engine, paused: app.paused, version: runnable.version, redactor };
+      const running: Running = { app, engine, paused: app.paused, version: runnable.version, redactor };
+      entry = running;
       // A plugin's error text may quote what a service answered, secrets included: scrubbed
       // before anything is stored or shown.
       engine.onTick((reports) => {
         for (const raw of reports) {
           const report = scrubbed(raw, scrub);
-          this.deps.recorder.tick(entry!.app.id, report);
+          this.deps.recorder.tick(running.app.id, report);
           for (const l of this.#tickListeners) l(app.name, report);
         }
       });
-      engine.onEvent((event: EngineEvent) => this.deps.recorder.event(entry!.app.id, scrubbed(event, scrub)));
-      this.#running.set(app.name, entry);
+      engine.onEvent((event: EngineEvent) => this.deps.recorder.event(running.app.id, scrubbed(event, scrub)));
+      this.#running.set(app.name, running);
       this.#broken.delete(app.name);
       engine.start();
       logger.info(`scaling ${app.name} (config version ${runnable.version}${app.paused ? ", paused" : ""})`, {

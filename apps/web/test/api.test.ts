@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dryRunConfig, nextTick, startTestServer, TOKEN } from "./helpers.js";
+import { dryRunConfig, must, nextTick, startTestServer, TOKEN } from "./helpers.js";
 
 describe("the JSON API on SQLite", () => {
   it("answers /healthz without auth, and with nothing more than ok", async () => {
@@ -62,7 +62,7 @@ describe("the JSON API on SQLite", () => {
         process_type: "web",
         dynos: tick.after,
         estimate: tick.estimate,
-        sources: [{ name: "random", value: tick.sources[0]!.value, estimate: tick.sources[0]!.estimate, health: "ok" }],
+        sources: [{ name: "random", value: tick.sources[0]?.value, estimate: tick.sources[0]?.estimate, health: "ok" }],
       },
     ]);
 
@@ -94,14 +94,14 @@ describe("the JSON API on SQLite", () => {
     };
     expect((await t.call("PUT", "/api/apps/shop/config", { body: config })).status).toBe(200);
     await nextTick(t, "shop", 2);
-    const [web, worker] = t.server.supervisor.status("shop")!.processes;
-    expect([web!.processType, worker!.processType]).toEqual(["web", "worker"]);
-    expect(worker!.current).toBeGreaterThanOrEqual(2);
+    const [web, worker] = t.server.supervisor.status("shop")?.processes ?? [];
+    expect([web?.processType, worker?.processType]).toEqual(["web", "worker"]);
+    expect(worker?.current).toBeGreaterThanOrEqual(2);
 
     const live = (await t.call("GET", "/api/apps")).json.apps[0].processes;
     expect(live).toEqual([
-      { type: "web", current: web!.current, estimate: web!.estimate, health: "ok", winner: "requests" },
-      { type: "worker", current: worker!.current, estimate: worker!.estimate, health: "ok", winner: "jobs" },
+      { type: "web", current: web?.current, estimate: web?.estimate, health: "ok", winner: "requests" },
+      { type: "worker", current: worker?.current, estimate: worker?.estimate, health: "ok", winner: "jobs" },
     ]);
 
     // Nobody scales it now: the list answers from the newest stored tick of each process type.
@@ -127,7 +127,7 @@ describe("the JSON API on SQLite", () => {
 
     // A process type the newer ticks no longer have (taken out of the config) is not listed.
     const latest = ticks.at(-1) as unknown as { time: number };
-    const appId = (await t.server.stores.apps.get("shop"))!.id;
+    const appId = must(await t.server.stores.apps.get("shop"), "the stored app shop").id;
     await t.server.stores.readings.write({
       ticks: [
         { appId, time: latest.time + 5000, processType: "web", report: { ...ticks[0], time: latest.time + 5000 } },
@@ -285,13 +285,13 @@ describe("the JSON API on SQLite", () => {
     });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
-    const reader = res.body!.getReader();
+    const reader = must(res.body, "a response body").getReader();
     const tick = await nextTick(t, "shop");
     let text = "";
     while (!text.includes("\n\n")) text += new TextDecoder().decode((await reader.read()).value);
     controller.abort();
     expect(text).toMatch(/^event: tick\ndata: /);
-    const data = JSON.parse(/data: (.*)\n/.exec(text)![1]!);
+    const data = JSON.parse(must(/data: (.*)\n/.exec(text)?.[1], "a data: line"));
     expect(data).toMatchObject({ time: tick.time, estimate: tick.estimate, at: new Date(tick.time).toISOString() });
   });
 

@@ -7,7 +7,7 @@ async function logIn(t: TestServer, headers: Record<string, string> = {}) {
   const r = await t.call("POST", "/api/login", { token: null, body: { password: ADMIN_PASSWORD }, headers });
   expect(r.status).toBe(200);
   const setCookie = r.headers.get("set-cookie") ?? "";
-  return { cookie: setCookie.split(";")[0]!, setCookie, csrf: r.json.csrf_token as string };
+  return { cookie: setCookie.split(";")[0] ?? "", setCookie, csrf: r.json.csrf_token as string };
 }
 
 /** A value for each path parameter, so every documented route can be called. */
@@ -81,6 +81,20 @@ describe("auth", () => {
       (await t.call("POST", "/api/logout", { token: null, headers: { cookie, "x-csrf-token": csrf } })).status,
     ).toBe(200);
     expect((await t.call("GET", "/api/apps", { token: null, headers: { cookie } })).status).toBe(401);
+  });
+
+  it("without a session, GET /api/session says only whether a first admin is still to be set up", async () => {
+    const fresh = await startTestServer({ env: { DYNOSAUR_ADMIN_PASSWORD: undefined } });
+    const none = await fresh.call("GET", "/api/session", { token: null });
+    expect([none.status, none.json]).toEqual([401, { error: "authentication required", setup_needed: true }]);
+    expect(fresh.lines.join("\n")).toContain("set DYNOSAUR_ADMIN_PASSWORD");
+
+    const t = await startTestServer();
+    const set = await t.call("GET", "/api/session", { token: null });
+    expect([set.status, set.json]).toEqual([401, { error: "authentication required", setup_needed: false }]);
+    // A wrong token is refused before anything is said.
+    const wrong = await t.call("GET", "/api/session", { token: "not-a-real-token-at-all" });
+    expect([wrong.status, wrong.json]).toEqual([401, { error: "unknown or revoked API token" }]);
   });
 
   it("the session cookie is Secure behind HTTPS (X-Forwarded-Proto), and sessions expire", async () => {

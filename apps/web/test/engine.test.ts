@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { TickReport } from "@dynosaur/core";
 import { startHerokuFake } from "@dynosaur/fakes/heroku";
 import { describe, expect, it } from "vitest";
-import { nextTick, onCleanup, startTestServer, type TestServer } from "./helpers.js";
+import { must, nextTick, onCleanup, startTestServer, type TestServer } from "./helpers.js";
 
 const HEROKU_KEY = "heroku-fake-0123456789abcdef";
 
@@ -71,9 +71,10 @@ describe("engines run by the server", () => {
     const scaledAt = up.time;
 
     load.state.value = 4;
-    const low = await tickUntil(t, "shop", (r) => r.sources[0]!.lastRetrieval! > scaledAt);
+    const low = await tickUntil(t, "shop", (r) => (r.sources[0]?.lastRetrieval ?? 0) > scaledAt);
     expect(low.estimate).toBe(5); // the hysteresis window still holds the 20
-    const retrievedBefore = t.server.supervisor.status("shop")!.sources[0]!.lastRetrieval;
+    const retrievedBefore = t.server.supervisor.status("shop")?.sources[0]?.lastRetrieval;
+    expect(retrievedBefore).toBeTypeOf("number");
 
     expect(
       (
@@ -83,10 +84,10 @@ describe("engines run by the server", () => {
         })
       ).status,
     ).toBe(200);
-    const status = t.server.supervisor.status("shop")!;
+    const status = must(t.server.supervisor.status("shop"), "shop scaled here");
     expect(status.version).toBe(2);
     // Same source instance: its last reading (and window) are still there.
-    expect(status.sources[0]!.lastRetrieval).toBe(retrievedBefore);
+    expect(status.sources[0]?.lastRetrieval).toBe(retrievedBefore);
     const after = await nextTick(t, "shop");
     expect(after.estimate).toBe(5);
 
@@ -107,7 +108,7 @@ describe("engines run by the server", () => {
     }[];
     const kinds = events.map((e) => e.kind);
     expect(kinds).toEqual(["config-changed", "scale-up", "config-changed", "scale-down"]);
-    expect(events[1]!.data).toMatchObject({
+    expect(events[1]?.data).toMatchObject({
       from: 1,
       to: 5,
       process: "web",
@@ -115,7 +116,7 @@ describe("engines run by the server", () => {
       estimate: 5,
       reason: expect.stringMatching(/up/),
     });
-    expect(events[3]!.data).toMatchObject({ from: 5, to: 2, winner: "load" });
+    expect(events[3]?.data).toMatchObject({ from: 5, to: 2, winner: "load" });
   });
 
   it("records a manual change and a refusal by Heroku as events", async () => {

@@ -22,6 +22,16 @@ afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
 });
 
+/** `value`, or a failure saying what was missing: what a test would otherwise write `value!` for. */
+export function must<T>(value: T | null | undefined, what: string): T {
+  if (value === null || value === undefined) throw new Error(`expected ${what}, got ${value}`);
+  return value;
+}
+
+/** The URL a spawned server prints when it listens. */
+export const listeningUrl = (stdout: string): string =>
+  must(/listening on (http:\/\/\S+),/.exec(stdout)?.[1], "a `listening on <url>,` line in the output");
+
 /** A fresh directory, removed after the test. */
 export function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "dynosaur-web-"));
@@ -125,7 +135,7 @@ export async function nextTick(t: TestServer, app: string, count = 1): Promise<T
   } finally {
     off();
   }
-  return last!;
+  return must<TickReport>(last, `a tick of ${app}`);
 }
 
 /** A dry-run config of the random plugin (no Heroku needed). */

@@ -1,6 +1,17 @@
 import { startHerokuFake } from "@dynosaur/fakes/heroku";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, dropDatabase, freshDatabase, onCleanup, spawnServer, TOKEN, tempDir, until } from "./helpers.js";
+import {
+  call,
+  dropDatabase,
+  freshDatabase,
+  listeningUrl,
+  must,
+  onCleanup,
+  spawnServer,
+  TOKEN,
+  tempDir,
+  until,
+} from "./helpers.js";
 
 /*
  * Two real server processes (the built bin) on one real PostgreSQL and the loopback Heroku
@@ -34,7 +45,7 @@ describe("several server processes on one PostgreSQL", () => {
     const start = async () => {
       const p = spawnServer(["--port", "0"], { cwd: tempDir(), env });
       await p.waitFor(/listening on http:\/\/\S+,/);
-      return { ...p, url: /listening on (http:\/\/\S+),/.exec(p.stdout())![1]! };
+      return { ...p, url: listeningUrl(p.stdout()) };
     };
     const a = await start();
     const b = await start();
@@ -85,8 +96,12 @@ describe("several server processes on one PostgreSQL", () => {
     }
 
     // A change saved through the process that does not scale the app reaches the one that does.
-    const owner = (app: string) => live.find((i) => i.apps.includes(app))!;
-    const target = APPS[0]!;
+    const owner = (app: string) =>
+      must(
+        live.find((i) => i.apps.includes(app)),
+        `a live instance scaling ${app}`,
+      );
+    const target = must(APPS[0], "an app");
     const other = owner(target).pid === a.child.pid ? b : a;
     const scaler = other === a ? b : a;
     expect((await call(other.url, "PUT", `/api/apps/${target}/config`, { body: config(target, 5) })).status).toBe(200);
@@ -94,9 +109,12 @@ describe("several server processes on one PostgreSQL", () => {
     await until(() => (heroku.formation(target, "web")?.quantity ?? 0) >= 5, 5_000, "min_dynos 5 obeyed");
 
     // SIGKILL the process scaling the most apps: the other takes them all.
-    const victim = owner(APPS[0]!).apps.length >= 2 ? scaler : other;
+    const victim = owner(target).apps.length >= 2 ? scaler : other;
     const survivor = victim === a ? b : a;
-    const survivorId = live.find((i) => i.pid === survivor.child.pid)!.id;
+    const survivorId = must(
+      live.find((i) => i.pid === survivor.child.pid),
+      "the survivor among the live instances",
+    ).id;
     victim.child.kill("SIGKILL");
     await victim.exited;
     const killedAt = heroku.requests.length;

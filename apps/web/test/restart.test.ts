@@ -4,6 +4,7 @@ import {
   ADMIN_PASSWORD,
   call,
   dryRunConfig,
+  listeningUrl,
   nextTick,
   onCleanup,
   spawnServer,
@@ -48,7 +49,7 @@ describe("restarts and processes on SQLite", () => {
     const env = { DYNOSAUR_API_TOKEN: TOKEN, DYNOSAUR_ADMIN_PASSWORD: ADMIN_PASSWORD };
     const first = spawnServer(["--port", "0"], { cwd: dir, env });
     await first.waitFor(/listening on (http:\/\/\S+)/);
-    const url = /listening on (http:\/\/\S+),/.exec(first.stdout())![1]!;
+    const url = listeningUrl(first.stdout());
     const second = spawnServer(["--port", "0"], { cwd: dir, env });
     const { code } = await second.exited;
     expect(code).toBe(2);
@@ -66,7 +67,7 @@ describe("restarts and processes on SQLite", () => {
     const env = { DYNOSAUR_API_TOKEN: TOKEN, HEROKU_API_KEY: heroku.apiKey };
     const server = spawnServer(["--port", "0", "--log-format", "json"], { cwd: dir, env });
     await server.waitFor(/"event":"listening"/);
-    const url = /listening on (http:\/\/\S+),/.exec(server.stdout())![1]!;
+    const url = listeningUrl(server.stdout());
     const body = {
       use: ["random"],
       scaler: {
@@ -100,7 +101,7 @@ describe("restarts and processes on SQLite", () => {
     // The ticks it logged are in the database.
     const again = spawnServer(["--port", "0"], { cwd: dir, env });
     await again.waitFor(/listening on/);
-    const url2 = /listening on (http:\/\/\S+),/.exec(again.stdout())![1]!;
+    const url2 = listeningUrl(again.stdout());
     await until(
       async () =>
         (await call(url2, "GET", "/api/apps/shop/ticks?since=2000-01-01T00:00:00Z")).json.ticks.length >= ticked,

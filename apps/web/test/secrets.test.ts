@@ -150,7 +150,9 @@ describe("secrets", () => {
     const t = await startTestServer({ env: { HEROKU_API_KEY: HEROKU_KEY, QUEUE_TOKEN: PLUGIN_TOKEN } });
     const body = config(heroku.url, endpoint.url);
     body.scaler.heroku_api_key = "${HEROKU_API_KEY}";
-    body.plugins[0]!.token = "${QUEUE_TOKEN}";
+    const [queue] = body.plugins;
+    if (!queue) throw new Error("the config has a plugin");
+    queue.token = "${QUEUE_TOKEN}";
     expect((await t.call("PUT", "/api/apps/shop/config", { body })).status).toBe(200);
     const tick = await nextTick(t, "shop");
     expect(tick.sources.find((s) => s.name === "queue")?.value).toBe(4);

@@ -3,39 +3,18 @@ import {
   type AppEvent,
   appStatus,
   events as loadEvents,
-  type MinuteReading,
   readings,
   type SourceStatus,
   setPaused,
   streamTicks,
-  type Tick,
 } from "../api.js";
-import { Chart, type ChartData } from "../chart.js";
+import { Chart } from "../chart.js";
+import { chartData, fromMinute, fromTick, type Point } from "../series.js";
 
 const RANGES = { "1 h": 3_600_000, "24 h": 86_400_000, "7 d": 7 * 86_400_000 } as const;
 type Range = keyof typeof RANGES;
 /** Live ticks kept on the chart beyond the stored minutes. */
 const LIVE_POINTS = 2_000;
-
-interface Point {
-  t: number;
-  dynos: number | null;
-  estimate: number | null;
-  sources: Record<string, number | null>;
-}
-
-const fromMinute = (r: MinuteReading): Point => ({
-  t: Date.parse(r.minute) / 1000,
-  dynos: r.dynos,
-  estimate: r.estimate,
-  sources: Object.fromEntries(r.sources.map((s) => [s.name, s.value])),
-});
-const fromTick = (k: Tick): Point => ({
-  t: k.time / 1000,
-  dynos: k.after,
-  estimate: k.estimate,
-  sources: Object.fromEntries(k.sources.map((s) => [s.name, s.value])),
-});
 
 /** One app: the live chart, its sources now, the event log; pause and resume. */
 export function AppPage({ name }: { name: string }) {
@@ -45,9 +24,11 @@ export function AppPage({ name }: { name: string }) {
   const [sources, setSources] = useState<SourceStatus[]>([]);
   const [paused, setPausedState] = useState<boolean | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [since, setSince] = useState(() => Date.now() - RANGES[range]);
 
   useEffect(() => {
     const since = new Date(Date.now() - RANGES[range]);
+    setSince(since.getTime());
     let alive = true;
     Promise.all([readings(name, since), loadEvents(name, since), appStatus(name)]).then(
       ([rows, evs, status]) => {
@@ -69,16 +50,8 @@ export function AppPage({ name }: { name: string }) {
     };
   }, [name, range]);
 
-  const data = useMemo<ChartData>(() => {
-    const names = [...new Set(points.flatMap((p) => Object.keys(p.sources)))];
-    return {
-      x: points.map((p) => p.t),
-      dynos: points.map((p) => p.dynos),
-      estimate: points.map((p) => p.estimate),
-      sources: names.map((n) => ({ name: n, values: points.map((p) => p.sources[n] ?? null) })),
-      marks: log.filter((e) => e.kind === "scale").map((e) => Date.parse(e.at) / 1000),
-    };
-  }, [points, log]);
+  // The window ends now, by the page's clock: it moves on as live points arrive.
+  const data = useMemo(() => chartData(points, log, since, Date.now()), [points, log, since]);
 
   const toggle = async () => {
     try {

@@ -6,10 +6,12 @@ import { type ErrorSchema, type RJSFSchema, toErrorSchema, type WidgetProps } fr
 import type { ComponentType } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, configSchema, getConfig, type StoredConfig, saveConfig } from "../api.js";
-import { diff, fieldId, formSchema } from "../form-schema.js";
+import { diff, fieldId, formSchema, usedFieldIds } from "../form-schema.js";
 import { validator } from "../validator.js";
+import { makeFieldTemplate } from "./deprecated-fields.js";
 import { History } from "./history.js";
 import { ReplayPanel } from "./replay-panel.js";
+import { ScalingControls } from "./scaling-controls.js";
 
 const BaseText = getDefaultRegistry().widgets.TextWidget as ComponentType<WidgetProps>;
 const BaseSelect = getDefaultRegistry().widgets.SelectWidget as ComponentType<WidgetProps>;
@@ -75,6 +77,7 @@ export function ConfigPage({ name }: { name: string }) {
     }),
     [stored],
   );
+  const templates = useMemo(() => ({ FieldTemplate: makeFieldTemplate(usedFieldIds(stored?.config)) }), [stored]);
   const changes = useMemo(() => (stored ? diff(stored.config, draft) : []), [stored, draft]);
 
   // The server's word is final (it also checks what a schema cannot): its errors go to their fields.
@@ -135,11 +138,18 @@ export function ConfigPage({ name }: { name: string }) {
           {error}
         </p>
       )}
+      <ScalingControls
+        name={name}
+        stored={stored}
+        dirty={changes.length > 0}
+        onSaved={() => load().catch((e: Error) => setError(e.message))}
+      />
       <Form
         schema={schema}
         formData={draft}
         validator={validator}
         widgets={widgets}
+        templates={templates}
         extraErrors={serverErrors}
         showErrorList={false}
         noHtml5Validate

@@ -39,8 +39,8 @@ export function History({
         </p>
       )}
       <ol class="versions">
-        {(list ?? []).map((v, i) => {
-          const previous = list![i + 1];
+        {(list ?? []).map((v, i, all) => {
+          const previous = all[i + 1];
           const changes = previous ? diff(previous.config, v.config) : [];
           return (
             <li key={v.version} data-version={v.version}>

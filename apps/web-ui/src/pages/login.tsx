@@ -1,7 +1,8 @@
 import { useState } from "preact/hooks";
 import { ApiError, login, type Session } from "../api.js";
 
-export function Login({ onLogin }: { onLogin: (s: Session) => void }) {
+/** The login form; on a first run (no user yet), how to make the admin first. */
+export function Login({ onLogin, setupNeeded }: { onLogin: (s: Session) => void; setupNeeded: boolean }) {
   const [username, setUsername] = useState("admin");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -23,6 +24,22 @@ export function Login({ onLogin }: { onLogin: (s: Session) => void }) {
   return (
     <main class="login">
       <h1>Dynosaur</h1>
+      {setupNeeded && (
+        <section class="first-run" aria-labelledby="first-run">
+          <h2 id="first-run">First run: no admin password is set</h2>
+          <p>
+            The server creates the <code>admin</code> user when it starts with <code>DYNOSAUR_ADMIN_PASSWORD</code> set.
+            Restart it with one, then log in as <code>admin</code> with that password:
+          </p>
+          <pre>
+            <code>DYNOSAUR_ADMIN_PASSWORD='a long passphrase' dynosaur-web</code>
+          </pre>
+          <p>
+            On Heroku (setting a config var restarts the dynos):{" "}
+            <code>heroku config:set DYNOSAUR_ADMIN_PASSWORD='a long passphrase' -a &lt;your-app&gt;</code>
+          </p>
+        </section>
+      )}
       <form onSubmit={submit}>
         <label for="username">User name</label>
         <input
@@ -52,10 +69,6 @@ export function Login({ onLogin }: { onLogin: (s: Session) => void }) {
           Log in
         </button>
       </form>
-      <p class="hint">
-        First run? The admin user exists once the server runs with <code>DYNOSAUR_ADMIN_PASSWORD</code> set; log in as{" "}
-        <code>admin</code> with it.
-      </p>
     </main>
   );
 }

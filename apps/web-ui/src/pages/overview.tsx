@@ -1,5 +1,14 @@
 import { useEffect, useState } from "preact/hooks";
-import { type AppSummary, appStatus, type Health, listApps, type SourceStatus } from "../api.js";
+import {
+  type AppRecent,
+  type AppSummary,
+  appStatus,
+  type Health,
+  listApps,
+  overview,
+  type SourceStatus,
+} from "../api.js";
+import { Sparkline, sparkText } from "../sparkline.js";
 
 const REFRESH_MS = 15_000;
 
@@ -8,6 +17,7 @@ export function Overview() {
   const [apps, setApps] = useState<AppSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [sources, setSources] = useState<Record<string, SourceStatus[]>>({});
+  const [recent, setRecent] = useState<Record<string, AppRecent>>({});
 
   useEffect(() => {
     let alive = true;
@@ -17,6 +27,11 @@ export function Overview() {
         if (!alive) return;
         setApps(list);
         setError(null);
+        // The sparklines and last events come in one answer, after the table is on screen.
+        overview().then(
+          (o) => alive && setRecent(o.apps),
+          () => {},
+        );
         // Per-source health is in each app's status; the table shows before they arrive.
         for (const a of list) {
           appStatus(a.name).then(
@@ -68,6 +83,8 @@ export function Overview() {
               <th scope="col">Dynos now</th>
               <th scope="col">Estimate</th>
               <th scope="col">Sources</th>
+              <th scope="col">Dynos, 24 h</th>
+              <th scope="col">Last event</th>
               <th scope="col">State</th>
             </tr>
           </thead>
@@ -89,6 +106,21 @@ export function Overview() {
                   </td>
                   {i === 0 && (
                     <td rowSpan={a.processes.length}>
+                      {recent[a.name] && (
+                        <Sparkline
+                          values={recent[a.name]?.dynos ?? []}
+                          label={`${a.name}, dynos over the last 24 h: ${sparkText(recent[a.name]?.dynos ?? [])}`}
+                        />
+                      )}
+                    </td>
+                  )}
+                  {i === 0 && (
+                    <td rowSpan={a.processes.length} class="last-event">
+                      <LastEvent event={recent[a.name]?.last_event ?? null} />
+                    </td>
+                  )}
+                  {i === 0 && (
+                    <td rowSpan={a.processes.length}>
                       {a.paused && <span class="badge paused">paused</span>}
                       {a.dry_run && <span class="badge dry">dry run</span>}
                       {a.problem && (
@@ -106,6 +138,18 @@ export function Overview() {
         </table>
       )}
     </main>
+  );
+}
+
+function LastEvent({ event }: { event: AppRecent["last_event"] }) {
+  if (!event) return null;
+  return (
+    <>
+      <span class={`kind ${event.kind}`}>{event.kind}</span> {event.message}{" "}
+      <time dateTime={event.at} class="muted">
+        {new Date(event.at).toLocaleString()}
+      </time>
+    </>
   );
 }
 

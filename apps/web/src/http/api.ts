@@ -172,18 +172,29 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     {
       method: "get",
       path: "/api/session",
-      summary: "Who is logged in, and the CSRF token state changes need",
+      summary:
+        "Who is logged in, and the CSRF token state changes need; without a session, 401 and whether the server has no user yet",
       tag: "auth",
-      access: "user",
+      access: "public",
       responses: {
         200: {
           description: "the session",
           schema: z.object({ user: z.string(), admin: z.boolean(), csrf_token: z.string().nullable() }),
         },
+        401: {
+          description:
+            "nobody is logged in; `setup_needed`: no user exists yet (the server was never started with DYNOSAUR_ADMIN_PASSWORD)",
+          schema: z.object({ error: z.string(), setup_needed: z.boolean() }),
+        },
       },
     },
-    ({ c, principal }) =>
-      c.json({ user: principal.name, admin: principal.admin, csrf_token: principal.csrfToken ?? null }),
+    async ({ c }) => {
+      const principal = c.get("principal");
+      if (!principal)
+        // What the login page needs to explain a first run; it tells nothing about who the users are.
+        return c.json({ error: "authentication required", setup_needed: !(await deps.auth.store.hasUsers()) }, 401);
+      return c.json({ user: principal.name, admin: principal.admin, csrf_token: principal.csrfToken ?? null });
+    },
   );
 
   api.route(
@@ -233,6 +244,62 @@ export function createApi(deps: ApiDeps): Hono<Env> {
                 })),
           };
         }),
+      });
+    },
+  );
+
+  const SPARK_STEP_MS = 30 * 60_000;
+  const SPARK_BUCKETS = 48;
+  api.route(
+    {
+      method: "get",
+      path: "/api/overview",
+      summary: "What the overview adds to GET /api/apps for every app: its dynos over the last 24 h, its last event",
+      tag: "apps",
+      access: "user",
+      responses: {
+        200: {
+          description: "per app name",
+          schema: z.object({
+            from: z.string().describe("start of the first bucket"),
+            step_seconds: z.number(),
+            apps: z.record(
+              z.string(),
+              z.object({
+                dynos: z
+                  .array(z.number().nullable())
+                  .describe("the most dynos (process types added up) in each bucket, oldest first; null: no data"),
+                last_event: z.object({ at: z.string(), kind: z.string(), message: z.string() }).nullable(),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async ({ c }) => {
+      await deps.recorder.flush();
+      // The buckets end with the current minute, so the newest stored minute is in the last one.
+      const from = Math.floor(deps.clock.now() / 60_000) * 60_000 + 60_000 - SPARK_STEP_MS * SPARK_BUCKETS;
+      const [apps, series, last] = await Promise.all([
+        deps.apps.list(),
+        deps.readings.dynosSeries(from, SPARK_STEP_MS, SPARK_BUCKETS),
+        deps.readings.lastEvents(),
+      ]);
+      return c.json({
+        from: iso8601(from),
+        step_seconds: SPARK_STEP_MS / 1000,
+        apps: Object.fromEntries(
+          apps.map((a) => {
+            const e = last.get(a.id);
+            return [
+              a.name,
+              {
+                dynos: series.get(a.id) ?? Array.from({ length: SPARK_BUCKETS }, () => null),
+                last_event: e ? { at: iso8601(e.time), kind: e.kind, message: e.message } : null,
+              },
+            ];
+          }),
+        ),
       });
     },
   );
@@ -907,7 +974,8 @@ function parseIfMatch(header: string | undefined): number | undefined | "invalid
 /** The client's address: behind Heroku's router, the last X-Forwarded-For entry (the router adds it; a client cannot). */
 function clientAddress(c: Parameters<typeof getConnInfo>[0], trustProxy: boolean): string {
   const forwarded = c.req.header("x-forwarded-for");
-  if (forwarded && trustProxy) return forwarded.split(",").at(-1)!.trim();
+  // split() gives at least one entry: the last is the router's.
+  if (forwarded && trustProxy) return (forwarded.split(",").at(-1) ?? "").trim();
   return getConnInfo(c).remote.address ?? "unknown";
 }
 

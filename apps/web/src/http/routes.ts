@@ -170,8 +170,9 @@ export class Api {
         ]),
       ),
     };
-    this.#paths[spec.path] ??= {};
-    this.#paths[spec.path]![spec.method] = operation;
+    const methods = this.#paths[spec.path] ?? {};
+    methods[spec.method] = operation;
+    this.#paths[spec.path] = methods;
   }
 }
 

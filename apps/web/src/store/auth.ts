@@ -36,6 +36,11 @@ export class AuthStore {
     return r ? { id: r.id, name: r.name, passwordHash: r.password_hash, isAdmin: r.is_admin === 1 } : null;
   }
 
+  /** Whether any user exists (none before the first start with DYNOSAUR_ADMIN_PASSWORD). */
+  async hasUsers(): Promise<boolean> {
+    return (await this.db.selectFrom("users").select("id").limit(1).executeTakeFirst()) !== undefined;
+  }
+
   async upsertUser(name: string, passwordHash: string, isAdmin: boolean, now: number): Promise<void> {
     await this.db
       .insertInto("users")

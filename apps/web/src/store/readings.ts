@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Database } from "../db/schema.js";
 
 export interface TickRow {
@@ -179,6 +179,48 @@ export class ReadingStore {
       .limit(limit)
       .execute();
     return rows.map((r) => ({ time: r.time, kind: r.kind, message: r.message, data: JSON.parse(r.data) }));
+  }
+
+  /**
+   * Each app's dynos since `since`, in `count` buckets of `stepMs`: the most dynos (all process
+   * types added up) in each bucket, null where nothing was stored. One query for every app: the
+   * overview's sparklines.
+   */
+  async dynosSeries(since: number, stepMs: number, count: number): Promise<Map<number, (number | null)[]>> {
+    // Literals, not parameters: integers both dialects divide as integers (they are computed, never input).
+    const bucket = sql<number>`(m.minute - ${sql.lit(Math.trunc(since))}) / ${sql.lit(Math.trunc(stepMs))}`;
+    const perMinute = this.db
+      .selectFrom("minutes")
+      .select((eb) => ["app_id", "minute", eb.fn.sum<number | null>("dynos").as("total")])
+      .where("minute", ">=", since)
+      .where("minute", "<", since + stepMs * count)
+      .groupBy(["app_id", "minute"]);
+    const rows = await this.db
+      .selectFrom(perMinute.as("m"))
+      .select((eb) => ["m.app_id", bucket.as("bucket"), eb.fn.max("m.total").as("dynos")])
+      .groupBy(["m.app_id", bucket])
+      .execute();
+    const out = new Map<number, (number | null)[]>();
+    for (const r of rows) {
+      const series = out.get(r.app_id) ?? Array.from({ length: count }, () => null);
+      if (r.dynos !== null) series[Number(r.bucket)] = Number(r.dynos);
+      out.set(r.app_id, series);
+    }
+    return out;
+  }
+
+  /** Each app's newest event. */
+  async lastEvents(): Promise<Map<number, Omit<EventRow, "appId" | "data">>> {
+    const newest = this.db
+      .selectFrom("events")
+      .select((eb) => eb.fn.max("id").as("id"))
+      .groupBy("app_id");
+    const rows = await this.db
+      .selectFrom("events")
+      .select(["app_id", "time", "kind", "message"])
+      .where("id", "in", newest)
+      .execute();
+    return new Map(rows.map((r) => [r.app_id, { time: r.time, kind: r.kind, message: r.message }]));
   }
 
   /** Deletes what is older than its retention; returns how many rows of each kind went. */
