@@ -47,7 +47,7 @@ export interface LoadedPlugin {
  * `foo` → `@dynosaur/plugin-foo`, `dynosaur-plugin-foo`, `foo`;
  * `@scope/foo` → `@scope/dynosaur-plugin-foo`, `@scope/foo`; full names as they are.
  */
-export function candidateNames(spec: string): string[] {
+export function candidateNames(spec: string): [string, ...string[]] {
   if (spec.startsWith("@")) {
     const [scope, name = ""] = spec.split("/", 2);
     if (scope === "@dynosaur" || name.startsWith("dynosaur-plugin-")) return [spec];
@@ -61,8 +61,8 @@ export function candidateNames(spec: string): string[] {
 export function installName(spec: string): string {
   const firstParty = FIRST_PARTY[spec];
   if (firstParty) return `@dynosaur/plugin-${firstParty}`;
-  const names = candidateNames(spec);
-  return names.length > 1 && !spec.startsWith("@") ? names[1]! : names[0]!;
+  const [first, second] = candidateNames(spec);
+  return second !== undefined && !spec.startsWith("@") ? second : first;
 }
 
 /** The `use:` entries implied by a config without one: one per plugin type. */

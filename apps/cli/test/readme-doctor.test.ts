@@ -42,7 +42,7 @@ function walkthrough() {
   const readme = readFileSync(join(REPO, "README.md"), "utf8");
   const section = readme.split(/^## /m).find((s) => s.startsWith("Against your app\n"));
   if (!section) throw new Error('README.md has no "## Against your app" section');
-  const blocks = [...section.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map((m) => ({ lang: m[1], text: m[2]! }));
+  const blocks = [...section.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map((m) => ({ lang: m[1], text: m[2] ?? "" }));
   const steps = blocks.find((b) => b.lang === "sh")?.text ?? "";
   const outputs = blocks.filter((b) => b.lang === "").map((b) => b.text.trimEnd().split("\n"));
   const commands = steps
@@ -72,15 +72,17 @@ async function followReadme(herokuKey: string) {
       // Installs what the config uses (checked once the config is copied).
       env.__plugins = args.slice(1).join(" ");
     } else if (program === "cp" && args.length === 2) {
-      copyFileSync(join(REPO, args[0]!), join(dir, args[1]!));
-      const doc = parseDocument(readFileSync(join(dir, args[1]!), "utf8"));
+      const [from = "", to = ""] = args;
+      copyFileSync(join(REPO, from), join(dir, to));
+      const doc = parseDocument(readFileSync(join(dir, to), "utf8"));
       expect(env.__plugins?.split(" ")).toEqual(expect.arrayContaining((doc.toJS() as { use: string[] }).use));
       // The one change a real user does not make: the APIs are the fakes.
       doc.setIn(["scaler", "heroku_api_url"], heroku.url);
       doc.setIn(["plugins", 0, "endpoint"], nr.endpoint);
-      writeFileSync(join(dir, args[1]!), doc.toString());
+      writeFileSync(join(dir, to), doc.toString());
     } else if (program === "export") {
-      const name = command.slice("export ".length).split("=")[0]!;
+      const name = /^export (\w+)=/.exec(command)?.[1];
+      if (!name) throw new Error(`the README's step "${command}" exports no NAME=value`);
       env[name] = envFor(name, herokuKey);
     } else if (program === "dynosaur") {
       const { __plugins: _, ...userEnv } = env;

@@ -42,7 +42,7 @@ describe("restarting the CLI mid-scenario", () => {
 
     const down = patches().filter((p) => p.quantity < 6);
     expect(down).toHaveLength(1);
-    expect(down[0]!.at - changedAt).toBeGreaterThanOrEqual(BLACKOUT_S * 1000);
+    for (const p of down) expect(p.at - changedAt).toBeGreaterThanOrEqual(BLACKOUT_S * 1000);
     // The restart came well inside the blackout, and the new process said why it held.
     expect(stdout).toMatch(/web 6→6 .*blackout \(\d+ s left\)/);
     expect(stdout).not.toContain(fake.apiKey);
@@ -70,7 +70,7 @@ describe("restarting the CLI mid-scenario", () => {
 
     const down = patches().filter((p) => p.at >= handAt);
     expect(down.map((p) => p.quantity)).toEqual([2]);
-    expect(down[0]!.at - byHand).toBeGreaterThanOrEqual(BLACKOUT_S * 1000);
+    for (const p of down) expect(p.at - byHand).toBeGreaterThanOrEqual(BLACKOUT_S * 1000);
     expect(stdout).toMatch(/web 9→9 .*blackout \(\d+ s left\)/);
   }, 40_000);
 });

@@ -66,7 +66,7 @@ async function expectBothAccept(dir: string, file: string) {
 
 /** ```yaml blocks of a Markdown file that are configs: a `plugins:` list, no entry left out ("# ..."). */
 function configBlocks(markdown: string): string[] {
-  const blocks = [...markdown.matchAll(/^```yaml\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+  const blocks = [...markdown.matchAll(/^```yaml\n([\s\S]*?)^```$/gm)].map((m) => m[1] ?? "");
   return blocks
     .filter((text) => {
       const raw = parse(text) as unknown;
@@ -165,7 +165,7 @@ describe("dynosaur schema accepts what check accepts", () => {
       [...readFileSync(join(REPO, doc), "utf8").matchAll(/^```yaml\n( {2}- type: [\s\S]*?)^```$/gm)].map((m, i) => ({
         name: `${pkg}-entry-${i}.yaml`,
         pkg,
-        entry: m[1]!,
+        entry: m[1] ?? "",
       })),
     );
     const types = entries.map((e) => /type: ([\w-]+)/.exec(e.entry)?.[1]);

@@ -62,7 +62,7 @@ plugins:
     expect(code).toBe(0);
     // Librato: one batch per tick with the seed's gauge names.
     expect(librato.submissions).toHaveLength(3);
-    const names = librato.submissions[0]!.gauges.map((g) => g.name);
+    const names = librato.submissions[0]?.gauges.map((g) => g.name);
     expect(names).toEqual(
       expect.arrayContaining([
         "dynosaur.shop.dice.value",
@@ -76,8 +76,7 @@ plugins:
     expect(points.some((p) => p.metric === "dynosaur.combined.estimate" && p.attributes.app === "shop")).toBe(true);
     // The random source wants more than the plan's 3 dynos: Heroku refuses, one email says so.
     const refusals = sendgrid.emails.filter((e) => /refused/i.test(e.subject + e.text));
-    expect(refusals).toHaveLength(1);
-    expect(refusals[0]!.to).toEqual(["oncall@shop.example"]);
+    expect(refusals.map((e) => e.to)).toEqual([["oncall@shop.example"]]);
     // What was sent (headers carry the credentials, as they must; payloads never do).
     const everything = JSON.stringify({
       stdout,

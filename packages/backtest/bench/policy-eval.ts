@@ -50,21 +50,26 @@ const need = (v: number, perDyno: number) => clamp(Math.ceil(v / perDyno), MIN, 
 
 /** simulate's model (see the header); `bootMinutes` whole minutes. */
 function replay(values: Float64Array, perDyno: number, bootMinutes: number, policy: Policy): Score {
-  const n = values.length;
-  const q = new Int32Array(n);
-  q[0] = MIN;
-  // Tick k at the end of minute k-1 reads values[k-1]; q[k] holds through minute k.
-  for (let k = 1; k < n; k++) q[k] = policy(k * STEP_MS, values[k - 1]!, q[k - 1]!);
+  // The formation in the last boot minutes before this one (fewer at the start: it held MIN before minute 0).
+  const recent: number[] = [];
+  let quantity = MIN;
+  let previous: number | undefined;
+  let minute = 0;
   let billed = 0;
   let oracle = 0;
   let short = 0;
-  for (let p = 0; p < n; p++) {
-    let serving = q[p]!;
-    for (let j = 1; j <= bootMinutes; j++) serving = Math.min(serving, q[Math.max(0, p - j)]!);
-    const needed = need(values[p]!, perDyno);
-    billed += q[p]!;
+  for (const value of values) {
+    // The tick at the end of the previous minute read that minute's value; its quantity holds through this one.
+    if (previous !== undefined) quantity = policy(minute * STEP_MS, previous, quantity);
+    const serving = Math.min(quantity, ...recent);
+    const needed = need(value, perDyno);
+    billed += quantity;
     oracle += needed;
     short += Math.max(0, needed - serving);
+    recent.push(quantity);
+    if (recent.length > bootMinutes) recent.shift();
+    previous = value;
+    minute++;
   }
   return { cost: billed / oracle, short: (100 * short) / oracle };
 }

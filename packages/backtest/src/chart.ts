@@ -1,4 +1,5 @@
 import { mainRun } from "./format.js";
+import { must } from "./must.js";
 import type { Backtest, BacktestRun } from "./replay.js";
 
 export interface ChartOptions {
@@ -68,17 +69,18 @@ export function renderBacktestSvg(backtest: Backtest, options: ChartOptions = {}
   const runs = pickRuns(backtest, options.policies);
   const main = runs[0];
   const plotWidth = width - MARGIN.left - MARGIN.right;
-  const edges = bucketEdges(
+  const { spans, size } = bucketSpans(
     from,
     to,
     Math.max(1, options.maxPoints ?? Math.min(1000, Math.floor(plotWidth))),
     backtest.trace.stepMs,
   );
-  const buckets = edges.length - 1;
+  const buckets = spans.length;
   const x = (period: number) => MARGIN.left + ((period - from) / (to - from)) * plotWidth;
   const time = timeAxis(backtest, from, to);
   const stepMs = backtest.trace.stepMs;
-  const bucketMs = (edges[1]! - edges[0]!) * stepMs;
+  // The first bucket is the whole range when that is shorter than one round duration.
+  const bucketMs = Math.min(size, to - from) * stepMs;
 
   const height = HEADER + backtest.feeds.length * (LOAD_HEIGHT + GAP) + DYNO_HEIGHT + SHORT_GAP + SHORT_HEIGHT + AXIS;
   const out: string[] = [
@@ -99,41 +101,36 @@ export function renderBacktestSvg(backtest: Backtest, options: ChartOptions = {}
 
   let top = HEADER;
   for (const feed of backtest.feeds) {
-    const load = bucketStats(feed.values, edges);
-    const ax = axis(Math.max(...load.max, 0), false);
+    const load = bucketStats(feed.values, spans);
+    const ax = axis(Math.max(...load.map((b) => b.max), 0), false);
     const y = scale(top, LOAD_HEIGHT, ax.max);
     out.push(grid(top, LOAD_HEIGHT, ax, width, time, x, false), yLabel(top, LOAD_HEIGHT, feed.unit));
-    out.push(series(load, edges, x, y, COLORS.load, { band: 0.25, line: 1.1 }));
+    out.push(series(load, x, y, COLORS.load, { band: 0.25, line: 1.1 }));
     out.push(
       legend(width, top, [{ color: COLORS.load, label: `load read by ${feed.source} (column "${feed.column}")` }]),
     );
     top += LOAD_HEIGHT + GAP;
   }
 
-  const needed = bucketStats(backtest.needed, edges);
-  const running = runs.map((r) => bucketStats(r.series.running, edges));
-  const ax = axis(Math.max(...needed.max, ...running.flatMap((r) => r.max), 1), true);
+  const needed = bucketStats(backtest.needed, spans);
+  const running = runs.map((r) => bucketStats(r.series.running, spans));
+  const ax = axis(Math.max(...needed.map((b) => b.max), ...running.flatMap((r) => r.map((b) => b.max)), 1), true);
   const y = scale(top, DYNO_HEIGHT, ax.max);
   out.push(grid(top, DYNO_HEIGHT, ax, width, time, x, false), yLabel(top, DYNO_HEIGHT, "dynos"));
-  out.push(series(needed, edges, x, y, COLORS.needed, { band: 0.35, line: 1.2, area: 0.18 }));
+  out.push(series(needed, x, y, COLORS.needed, { band: 0.35, line: 1.2, area: 0.18 }));
   // The main run last, so it is drawn on top.
-  for (let k = running.length - 1; k >= 0; k--) {
-    out.push(
-      series(
-        running[k]!,
-        edges,
-        x,
-        y,
-        COLORS.runs[k % COLORS.runs.length]!,
-        k === 0 ? { band: 0.15, line: 1.7 } : { line: 1.1, dash: "5 3" },
-      ),
-    );
-  }
+  out.push(
+    ...running
+      .map((stats, k) =>
+        series(stats, x, y, runColor(k), k === 0 ? { band: 0.15, line: 1.7 } : { line: 1.1, dash: "5 3" }),
+      )
+      .reverse(),
+  );
   out.push(
     legend(width, top, [
       { color: COLORS.needed, label: "dynos needed (oracle)" },
       ...runs.map((r, k) => ({
-        color: COLORS.runs[k % COLORS.runs.length]!,
+        color: runColor(k),
         label: `dynos running: ${r.policy.name}`,
         dash: k > 0,
       })),
@@ -142,11 +139,13 @@ export function renderBacktestSvg(backtest: Backtest, options: ChartOptions = {}
   top += DYNO_HEIGHT + SHORT_GAP;
 
   if (main) {
-    const short = new Float64Array(n);
-    for (let i = from; i < to; i++)
-      short[i] = Math.max(0, backtest.needed[i]! - main.series.running[i]!) * (stepMs / 60_000);
-    const sums = bucketSums(short, edges);
-    const most = Math.max(...sums, 0);
+    const running = main.series.running;
+    const short = Float64Array.from(backtest.needed, (need, i) => {
+      if (i < from || i >= to) return 0;
+      return Math.max(0, need - must(running[i], "a period's running dynos")) * (stepMs / 60_000);
+    });
+    const sums = bucketSums(short, spans);
+    const most = Math.max(...sums.map((b) => b.sum), 0);
     out.push(
       grid(top, SHORT_HEIGHT, { max: 1, ticks: [] }, width, time, x, true),
       yLabel(top, SHORT_HEIGHT, "shortfall"),
@@ -154,12 +153,12 @@ export function renderBacktestSvg(backtest: Backtest, options: ChartOptions = {}
     if (most > 0) {
       const yS = scale(top, SHORT_HEIGHT, most);
       let d = "";
-      sums.forEach((v, b) => {
-        if (v <= 1e-9) return;
-        const x0 = x(edges[b]!);
-        const w = Math.max(1, x(edges[b + 1]!) - x0);
+      for (const { from: start, to: end, sum: v } of sums) {
+        if (v <= 1e-9) continue;
+        const x0 = x(start);
+        const w = Math.max(1, x(end) - x0);
         d += `M${x0.toFixed(1)},${(top + SHORT_HEIGHT).toFixed(1)}h${w.toFixed(1)}V${yS(v).toFixed(1)}h${(-w).toFixed(1)}Z`;
-      });
+      }
       out.push(`<path d="${d}" fill="${COLORS.shortfall}" fill-opacity="0.85"/>`);
     }
     const label =
@@ -213,53 +212,57 @@ function pickRuns(backtest: Backtest, names: readonly string[] | undefined): Bac
   return main ? [main] : [];
 }
 
-/** Bucket boundaries: a round duration (1, 2, 5, 10, 15, 30 min, 1 h, ...) each, so that at most `most` buckets fill [from, to). */
-function bucketEdges(from: number, to: number, most: number, stepMs: number): Int32Array {
+/** Periods `[from, to)` of one bucket of the chart. */
+interface Span {
+  from: number;
+  to: number;
+}
+
+/**
+ * Buckets of a round duration (1, 2, 5, 10, 15, 30 min, 1 h, ...) of `size` periods each, so
+ * that at most `most` buckets fill [from, to); the last one may be shorter.
+ */
+function bucketSpans(from: number, to: number, most: number, stepMs: number): { spans: Span[]; size: number } {
   const need = Math.ceil((to - from) / most);
   const round = [1, 2, 5, 10, 15, 20, 30, 60, 120, 180, 240, 360, 720, 1440, 2880, 10080]
     .map((m) => (m * 60_000) / stepMs)
     .filter((p) => Number.isInteger(p));
   const size = round.find((p) => p >= need) ?? need;
-  const count = Math.ceil((to - from) / size);
-  const edges = new Int32Array(count + 1);
-  for (let b = 0; b < count; b++) edges[b] = from + b * size;
-  edges[count] = to;
-  return edges;
+  const spans: Span[] = [];
+  for (let start = from; start < to; start += size) spans.push({ from: start, to: Math.min(to, start + size) });
+  return { spans, size };
 }
 
-interface Stats {
-  min: number[];
-  max: number[];
-  mean: number[];
+/** One bucket of a series: the mean of its periods' values and their range. */
+interface Bucket extends Span {
+  min: number;
+  max: number;
+  mean: number;
 }
 
-function bucketStats(values: ArrayLike<number>, edges: Int32Array): Stats {
-  const stats: Stats = { min: [], max: [], mean: [] };
-  for (let b = 0; b + 1 < edges.length; b++) {
-    let lo = Number.POSITIVE_INFINITY;
-    let hi = Number.NEGATIVE_INFINITY;
+function bucketStats(values: Float64Array | Int32Array, spans: readonly Span[]): Bucket[] {
+  return spans.map(({ from, to }) => {
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
     let sum = 0;
-    for (let i = edges[b]!; i < edges[b + 1]!; i++) {
-      const v = values[i]!;
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
+    for (const v of values.subarray(from, to)) {
+      if (v < min) min = v;
+      if (v > max) max = v;
       sum += v;
     }
-    stats.min.push(lo);
-    stats.max.push(hi);
-    stats.mean.push(sum / (edges[b + 1]! - edges[b]!));
-  }
-  return stats;
+    return { from, to, min, max, mean: sum / (to - from) };
+  });
 }
 
-function bucketSums(values: ArrayLike<number>, edges: Int32Array): number[] {
-  const sums: number[] = [];
-  for (let b = 0; b + 1 < edges.length; b++) {
-    let sum = 0;
-    for (let i = edges[b]!; i < edges[b + 1]!; i++) sum += values[i]!;
-    sums.push(sum);
-  }
-  return sums;
+function bucketSums(values: Float64Array, spans: readonly Span[]): (Span & { sum: number })[] {
+  return spans.map(({ from, to }) => ({ from, to, sum: values.subarray(from, to).reduce((a, v) => a + v, 0) }));
+}
+
+/** A step of a step path: `value` held from period `start` to period `end` (which may be to its left). */
+interface Step {
+  start: number;
+  end: number;
+  value: number;
 }
 
 /**
@@ -267,30 +270,38 @@ function bucketSums(values: ArrayLike<number>, edges: Int32Array): number[] {
  * its mean as a line. Buckets of one period are drawn as steps, wider ones through their centres.
  */
 function series(
-  stats: Stats,
-  edges: Int32Array,
+  buckets: readonly Bucket[],
   x: (p: number) => number,
   y: (v: number) => number,
   color: string,
   style: { band?: number; area?: number; line: number; dash?: string },
 ): string {
   const parts: string[] = [];
-  const fine = edges.length === 0 || edges[edges.length - 1]! - edges[0]! === edges.length - 1;
+  const fine = buckets.every((b) => b.to - b.from === 1);
   const f = (v: number) => v.toFixed(1);
+  const centre = (b: Bucket) => (b.from + b.to) / 2;
   const mean = fine
-    ? stepPath(stats.mean, edges, x, y)
-    : `M${stats.mean.map((v, b) => `${f(x((edges[b]! + edges[b + 1]!) / 2))},${f(y(v))}`).join("L")}`;
-  if (style.area) {
+    ? stepPath(
+        buckets.map((b) => ({ start: b.from, end: b.to, value: b.mean })),
+        x,
+        y,
+      )
+    : `M${buckets.map((b) => `${f(x(centre(b)))},${f(y(b.mean))}`).join("L")}`;
+  const first = buckets[0];
+  const last = buckets.at(-1);
+  if (style.area && first && last) {
     const base = f(y(0));
-    const first = fine ? f(x(edges[0]!)) : f(x((edges[0]! + edges[1]!) / 2));
-    const last = fine
-      ? f(x(edges[edges.length - 1]!))
-      : f(x((edges[edges.length - 2]! + edges[edges.length - 1]!) / 2));
-    parts.push(`<path d="${mean}L${last},${base}L${first},${base}Z" fill="${color}" fill-opacity="${style.area}"/>`);
+    const left = fine ? f(x(first.from)) : f(x(centre(first)));
+    const right = fine ? f(x(last.to)) : f(x(centre(last)));
+    parts.push(`<path d="${mean}L${right},${base}L${left},${base}Z" fill="${color}" fill-opacity="${style.area}"/>`);
   }
   if (style.band && !fine) {
-    const upper = stepPath(stats.max, edges, x, y);
-    const lower = stepPath([...stats.min].reverse(), [...edges].reverse(), x, y);
+    const upper = stepPath(
+      buckets.map((b) => ({ start: b.from, end: b.to, value: b.max })),
+      x,
+      y,
+    );
+    const lower = stepPath(buckets.map((b) => ({ start: b.to, end: b.from, value: b.min })).reverse(), x, y);
     parts.push(`<path d="${upper}${lower.replace(/^M/, "L")}Z" fill="${color}" fill-opacity="${style.band}"/>`);
   }
   parts.push(
@@ -299,18 +310,21 @@ function series(
   return parts.join("\n");
 }
 
-/** `M ... H ... V ...` through each bucket's value, bucket edge to bucket edge (edges may run right to left). */
-function stepPath(
-  values: readonly number[],
-  edges: ArrayLike<number>,
-  x: (p: number) => number,
-  y: (v: number) => number,
-): string {
+/** `M ... H ... V ...` through each step's value, from its start to its end (steps may run right to left). */
+function stepPath(steps: readonly Step[], x: (p: number) => number, y: (v: number) => number): string {
   const f = (v: number) => v.toFixed(1);
-  let d = `M${f(x(edges[0]!))},${f(y(values[0]!))}`;
-  for (let b = 1; b < values.length; b++)
-    if (values[b] !== values[b - 1]) d += `H${f(x(edges[b]!))}V${f(y(values[b]!))}`;
-  return `${d}H${f(x(edges[values.length]!))}`;
+  let d = "";
+  let previous: Step | undefined;
+  for (const step of steps) {
+    if (!previous) d = `M${f(x(step.start))},${f(y(step.value))}`;
+    else if (step.value !== previous.value) d += `H${f(x(step.start))}V${f(y(step.value))}`;
+    previous = step;
+  }
+  return previous ? `${d}H${f(x(previous.end))}` : d;
+}
+
+function runColor(k: number): string {
+  return must(COLORS.runs[k % COLORS.runs.length], "a run's colour");
 }
 
 function yLabel(top: number, height: number, label: string): string {
@@ -355,17 +369,17 @@ function grid(
 function legend(width: number, top: number, items: { color: string; label: string; dash?: boolean }[]): string {
   const out: string[] = [];
   let x = width - MARGIN.right - 8;
-  const widths = items.map((i) => 36 + i.label.length * 6.6);
-  const total = widths.reduce((a, b) => a + b, 0);
+  const itemWidth = (item: { label: string }) => 36 + item.label.length * 6.6;
+  const total = items.reduce((sum, item) => sum + itemWidth(item), 0);
   x -= total;
   out.push(
     `<rect x="${(x - 6).toFixed(1)}" y="${top + 6}" width="${(total + 8).toFixed(1)}" height="20" fill="#fff" fill-opacity="0.85" stroke="${COLORS.grid}"/>`,
   );
-  items.forEach((item, k) => {
+  for (const item of items) {
     const swatch = `<line x1="${x.toFixed(1)}" x2="${(x + 18).toFixed(1)}" y1="${top + 16}" y2="${top + 16}" stroke="${item.color}" stroke-width="2.5"${item.dash ? ' stroke-dasharray="4 2"' : ""}/>`;
     out.push(swatch, text(x + 23, top + 20, item.label, { color: COLORS.text }));
-    x += widths[k]!;
-  });
+    x += itemWidth(item);
+  }
   return out.join("\n");
 }
 
@@ -377,8 +391,8 @@ function scale(top: number, height: number, yMax: number): (v: number) => number
 function timeAxis(backtest: Backtest, from: number, to: number): TimeAxis {
   const step = backtest.trace.stepMs;
   const spanMs = (to - from) * step;
-  const choices = [10, 30, 60, 180, 360, 720, 1440, 2880, 10080].map((m) => m * 60_000);
-  const every = choices.find((c) => spanMs / c <= 16) ?? choices.at(-1)!;
+  const choices = [10, 30, 60, 180, 360, 720, 1440, 2880].map((m) => m * 60_000);
+  const every = choices.find((c) => spanMs / c <= 16) ?? 10080 * 60_000;
   const origin = backtest.trace.start ?? 0;
   const ticks: { period: number; label: string }[] = [];
   const first = Math.ceil((origin + from * step) / every) * every;

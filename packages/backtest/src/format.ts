@@ -96,7 +96,6 @@ export function formatBacktest(backtest: Backtest, context: BacktestReportContex
     "",
   );
 
-  const columns = runs.map((r) => r.policy.name);
   const rows: [string, (r: BacktestRun) => string][] = [
     ["policy (scaler.policy)", (r) => r.engine.policy],
     ["headroom", (r) => (r.engine.policy === "forecast" ? String(r.engine.headroom) : "-")],
@@ -118,10 +117,13 @@ export function formatBacktest(backtest: Backtest, context: BacktestReportContex
     ["replay time", (r) => `${(r.replayMs / 1000).toFixed(2)} s`],
   ];
   const labelWidth = Math.max(...rows.map(([label]) => label.length)) + 2;
-  const widths = runs.map((r, k) => Math.max(columns[k]!.length, ...rows.map(([, f]) => f(r).length)) + 3);
-  lines.push(`  ${"".padEnd(labelWidth)}${columns.map((c, k) => c.padStart(widths[k]!)).join("")}`);
+  const columns = runs.map((run) => ({
+    run,
+    width: Math.max(run.policy.name.length, ...rows.map(([, f]) => f(run).length)) + 3,
+  }));
+  lines.push(`  ${"".padEnd(labelWidth)}${columns.map((c) => c.run.policy.name.padStart(c.width)).join("")}`);
   for (const [label, f] of rows)
-    lines.push(`  ${label.padEnd(labelWidth)}${runs.map((r, k) => f(r).padStart(widths[k]!)).join("")}`);
+    lines.push(`  ${label.padEnd(labelWidth)}${columns.map((c) => f(c.run).padStart(c.width)).join("")}`);
   if (runs.length > 1) {
     lines.push("");
     for (const r of runs) lines.push(`  ${r.policy.name}: ${r.policy.description}`);
@@ -139,8 +141,8 @@ export function formatBacktest(backtest: Backtest, context: BacktestReportContex
 }
 
 function hysteresis(periods: Record<string, number>): string {
-  const values = [...new Set(Object.values(periods))];
-  if (values.length === 1) return `${int(values[0]!)} s`;
+  const [only, ...others] = new Set(Object.values(periods));
+  if (only !== undefined && others.length === 0) return `${int(only)} s`;
   return Object.entries(periods)
     .map(([name, s]) => `${name} ${int(s)} s`)
     .join(", ");

@@ -1,3 +1,5 @@
+import { must } from "./must.js";
+
 /** A change of the formation's quantity during a replay. */
 export interface QuantityChange {
   /** Milliseconds since the start of the trace. */
@@ -79,12 +81,13 @@ export function computeMetrics(input: MetricsInput): { metrics: BacktestMetrics;
   let oracle = 0;
   let shortfall = 0;
   let underPeriods = 0;
+  for (const quantity of formation) billed += quantity;
   for (let i = 0; i < n; i++) {
-    const need = needed[i]!;
-    billed += formation[i]!;
-    serving += running[i]!;
+    const need = must(needed[i], "a period's needed dynos");
+    const served = must(running[i], "a period's serving dynos");
+    serving += served;
     oracle += need;
-    const missing = need - running[i]!;
+    const missing = need - served;
     if (missing > EPSILON) {
       shortfall += missing;
       underPeriods++;
@@ -141,6 +144,16 @@ interface Steps {
   values: number[];
 }
 
+/** The time where piece `k` of `s` starts, for a `k` the caller keeps in range. */
+function timeAt(s: Steps, k: number): number {
+  return must(s.times[k], "a step's time");
+}
+
+/** The value piece `k` of `s` holds, for a `k` the caller keeps in range. */
+function valueAt(s: Steps, k: number): number {
+  return must(s.values[k], "a step's value");
+}
+
 function toSteps(initial: number, changes: readonly QuantityChange[]): Steps {
   const times = [Number.NEGATIVE_INFINITY];
   const values = [initial];
@@ -157,26 +170,25 @@ function toSteps(initial: number, changes: readonly QuantityChange[]): Steps {
 /** `serving(t) = min of q over [t - boot, t]`, as a step function. */
 function servingOf(q: Steps, bootMs: number): Steps {
   // serving can only change where q changes, or where a piece of q leaves the window.
+  const count = q.times.length;
   const breaks: number[] = [];
   let a = 1;
   let b = 1;
-  while (a < q.times.length || b < q.times.length) {
+  while (a < count || b < count) {
     const next =
-      a < q.times.length && (b >= q.times.length || q.times[a]! <= q.times[b]! + bootMs)
-        ? q.times[a++]!
-        : q.times[b++]! + bootMs;
+      a < count && (b >= count || timeAt(q, a) <= timeAt(q, b) + bootMs) ? timeAt(q, a++) : timeAt(q, b++) + bootMs;
     if (next !== breaks.at(-1)) breaks.push(next);
   }
   const times = [Number.NEGATIVE_INFINITY];
-  const values = [q.values[0]!];
+  const values = [valueAt(q, 0)];
   let lo = 0; // first piece still inside the window
   let hi = 0; // piece holding at time p
   for (const p of breaks) {
-    while (hi + 1 < q.times.length && q.times[hi + 1]! <= p) hi++;
+    while (hi + 1 < count && timeAt(q, hi + 1) <= p) hi++;
     // Piece k covers [times[k], times[k+1]); it is in the window while times[k+1] > p - boot.
-    while (lo < hi && q.times[lo + 1]! <= p - bootMs) lo++;
-    let min = q.values[lo]!;
-    for (let k = lo + 1; k <= hi; k++) min = Math.min(min, q.values[k]!);
+    while (lo < hi && timeAt(q, lo + 1) <= p - bootMs) lo++;
+    let min = valueAt(q, lo);
+    for (let k = lo + 1; k <= hi; k++) min = Math.min(min, valueAt(q, k));
     if (min !== values.at(-1)) {
       times.push(p);
       values.push(min);
@@ -187,23 +199,24 @@ function servingOf(q: Steps, bootMs: number): Steps {
 
 /** The time-weighted average of a step function over each period `[i * step, (i + 1) * step)`. */
 function averagePerPeriod(s: Steps, n: number, stepMs: number): Float64Array {
+  const count = s.times.length;
   const out = new Float64Array(n);
   let k = 0;
   for (let i = 0; i < n; i++) {
     const from = i * stepMs;
     const to = from + stepMs;
-    while (k + 1 < s.times.length && s.times[k + 1]! <= from) k++;
+    while (k + 1 < count && timeAt(s, k + 1) <= from) k++;
     // Most periods hold one value throughout: skip the weighting.
-    if (k + 1 >= s.times.length || s.times[k + 1]! >= to) {
-      out[i] = s.values[k]!;
+    if (k + 1 >= count || timeAt(s, k + 1) >= to) {
+      out[i] = valueAt(s, k);
       continue;
     }
     let sum = 0;
     let at = from;
     let j = k;
     while (at < to) {
-      const until = j + 1 < s.times.length ? Math.min(s.times[j + 1]!, to) : to;
-      sum += s.values[j]! * (until - at);
+      const until = j + 1 < count ? Math.min(timeAt(s, j + 1), to) : to;
+      sum += valueAt(s, j) * (until - at);
       at = until;
       j++;
     }

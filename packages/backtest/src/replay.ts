@@ -18,6 +18,7 @@ import {
   type ScalerConfig,
 } from "@dynosaur/core";
 import { type BacktestMetrics, computeMetrics, type MetricsSeries, type QuantityChange } from "./metrics.js";
+import { must } from "./must.js";
 import { offlineDispatcher } from "./offline.js";
 import type { Trace } from "./trace.js";
 
@@ -328,11 +329,12 @@ function matchFeeds(
       hint: "its columns already name the sources they feed; drop --source",
     });
   }
+  const sources = config.plugins.map((entry, index) => ({ name: entry.name ?? entry.type, type: entry.type, index }));
   const feeds: BacktestFeed[] = [];
   for (const column of trace.columns) {
-    const target = column.name === "value" ? (source ?? names[0]!) : column.name;
-    const index = names.indexOf(target);
-    if (index === -1) {
+    const target = column.name === "value" ? (source ?? sources[0]?.name) : column.name;
+    const fed = sources.find((s) => s.name === target);
+    if (!fed) {
       const near = closest(column.name, names);
       throw inputError(
         "DYNO_TRACE_INVALID",
@@ -342,18 +344,17 @@ function matchFeeds(
         },
       );
     }
-    if (feeds.some((f) => f.source === target)) {
+    if (feeds.some((f) => f.source === fed.name)) {
       throw inputError(
         "DYNO_TRACE_INVALID",
-        `${trace.file}: source ${target} is fed twice (by column "value" and by column "${target}")`,
+        `${trace.file}: source ${fed.name} is fed twice (by column "value" and by column "${fed.name}")`,
         {
           hint: "pass --source to feed the `value` column to another source, or drop one column",
         },
       );
     }
-    const entry = config.plugins[index]!;
-    const plugin = registry.get(entry.type, `plugins[${index}].type`);
-    feeds.push({ source: target, type: plugin.type, unit: plugin.unit, column: column.name, values: column.values });
+    const plugin = registry.get(fed.type, `plugins[${fed.index}].type`);
+    feeds.push({ source: fed.name, type: plugin.type, unit: plugin.unit, column: column.name, values: column.values });
   }
   return feeds;
 }
@@ -389,7 +390,12 @@ async function startReplay(args: {
     const column = values.get(name);
     if (!column) throw new DynosaurError("DYNO_SIMULATION", `source ${name} has no trace column`);
     const last = column.length - 1;
-    return async () => column[Math.min(last, Math.floor((clock.now() - clockStart) / stepMs) - 1)] ?? column[0]!;
+    return async () => {
+      // Before the first period has ended, the reading is the first period's.
+      const reading = column[Math.min(last, Math.floor((clock.now() - clockStart) / stepMs) - 1)] ?? column[0];
+      if (reading === undefined) throw new DynosaurError("DYNO_SIMULATION", `source ${name}'s trace column is empty`);
+      return reading;
+    };
   };
   // Each plugin is wrapped: its own `create` runs (so its options are checked as in a live
   // run) and its instance stays the capacity model (`estimateDynos`, which also gives the
@@ -496,8 +502,7 @@ function neededPerPeriod(
   for (const feed of feeds) {
     const estimate = instances.get(feed.source)?.estimateDynos;
     if (!estimate) throw new DynosaurError("DYNO_SIMULATION", `source ${feed.source} was not created`);
-    for (let i = 0; i < trace.length; i++) {
-      const value = feed.values[i]!;
+    for (const [i, value] of feed.values.entries()) {
       let dynos: number;
       try {
         dynos = estimate(value);
@@ -517,9 +522,8 @@ function neededPerPeriod(
           },
         );
       }
-      needed[i] = Math.max(needed[i]!, Math.ceil(dynos));
+      needed[i] = Math.max(must(needed[i], "a period's needed dynos"), Math.ceil(dynos));
     }
   }
-  for (let i = 0; i < needed.length; i++) needed[i] = clamp(needed[i]!, settings.min_dynos, settings.max_dynos);
-  return needed;
+  return needed.map((dynos) => clamp(dynos, settings.min_dynos, settings.max_dynos));
 }

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { inputError } from "@dynosaur/core";
+import { must } from "./must.js";
 
 /** One value column of a trace: what one source would have read, row by row. */
 export interface TraceColumn {
@@ -61,11 +62,11 @@ export function parseTrace(text: string, file = "trace"): Trace {
   const fail = (line: number, message: string, hint = HINT) =>
     inputError("DYNO_TRACE_INVALID", `${file}:${line}: ${message}`, { hint });
 
-  let i = 0;
-  while (i < lines.length && isBlank(lines[i]!)) i++;
-  if (i === lines.length) throw inputError("DYNO_TRACE_INVALID", `${file}: the trace is empty`, { hint: HINT });
-  const headerLine = i + 1;
-  const header = splitFields(lines[i]!, headerLine, fail).map((h) => h.trim());
+  const headerIndex = lines.findIndex((line) => !isBlank(line));
+  const headerText = lines[headerIndex];
+  if (headerText === undefined) throw inputError("DYNO_TRACE_INVALID", `${file}: the trace is empty`, { hint: HINT });
+  const headerLine = headerIndex + 1;
+  const header = splitFields(headerText, headerLine, fail).map((h) => h.trim());
   const kind = header[0]?.toLowerCase();
   if (kind !== "minute" && kind !== "time") {
     const looksLikeData = header[0] !== undefined && header[0] !== "" && !Number.isNaN(Number(header[0]));
@@ -83,21 +84,21 @@ export function parseTrace(text: string, file = "trace"): Trace {
     if (names.indexOf(name) !== k) throw fail(headerLine, `column "${name}" appears twice`);
   });
 
-  const columns = names.map(() => [] as number[]);
+  const columns = names.map((name) => ({ name, values: [] as number[] }));
+  let length = 0;
   let first: number | null = null;
   let previous: { at: number; line: number } | null = null;
   let stepMs: number | null = null;
   let stepLine = 0;
 
-  for (i++; i < lines.length; i++) {
-    const raw = lines[i]!;
-    if (isBlank(raw)) continue;
-    const line = i + 1;
+  for (const [index, raw] of lines.entries()) {
+    if (index <= headerIndex || isBlank(raw)) continue;
+    const line = index + 1;
     const fields = splitFields(raw, line, fail);
     if (fields.length !== header.length) {
       throw fail(line, `expected ${header.length} fields (${header.join(",")}), found ${fields.length}`);
     }
-    const key = fields[0]!.trim();
+    const key = must(fields[0], "a row's first field").trim();
     const at = kind === "minute" ? parseMinute(key, line, fail) : parseTime(key, line, fail);
     if (previous === null) {
       first = at;
@@ -127,20 +128,22 @@ export function parseTrace(text: string, file = "trace"): Trace {
         );
       }
     }
-    for (let c = 1; c < fields.length; c++) {
-      const cell = fields[c]!.trim();
+    // The row has as many fields as the header: the key, then one per column.
+    for (const [c, column] of columns.entries()) {
+      const cell = must(fields[c + 1], "a row's field").trim();
       const value = cell === "" ? Number.NaN : Number(cell);
       if (!Number.isFinite(value))
-        throw fail(line, `${names[c - 1]} ${cell === "" ? "is empty" : `"${cell.slice(0, 40)}" is not a number`}`);
-      if (value < 0) throw fail(line, `${names[c - 1]} ${cell} is negative: a load is never below 0`);
-      columns[c - 1]!.push(value);
+        throw fail(line, `${column.name} ${cell === "" ? "is empty" : `"${cell.slice(0, 40)}" is not a number`}`);
+      if (value < 0) throw fail(line, `${column.name} ${cell} is negative: a load is never below 0`);
+      column.values.push(value);
     }
+    length++;
     previous = { at, line };
   }
 
-  const length = columns[0]!.length;
   if (length === 0) throw fail(headerLine, "the trace has a header but no rows");
-  if (kind === "time" && stepMs === null)
+  const step = kind === "minute" ? 60_000 : stepMs;
+  if (step === null)
     throw fail(
       headerLine,
       "a `time` trace needs at least two rows to know its step",
@@ -148,10 +151,10 @@ export function parseTrace(text: string, file = "trace"): Trace {
     );
   return {
     file,
-    stepMs: kind === "minute" ? 60_000 : stepMs!,
+    stepMs: step,
     start: kind === "minute" ? null : first,
     length,
-    columns: names.map((name, c) => ({ name, values: Float64Array.from(columns[c]!) })),
+    columns: columns.map(({ name, values }) => ({ name, values: Float64Array.from(values) })),
   };
 }
 
@@ -167,7 +170,7 @@ function splitFields(line: string, lineNo: number, fail: (line: number, message:
   let field = "";
   let quoted = false;
   for (let k = 0; k < text.length; k++) {
-    const ch = text[k]!;
+    const ch = text.charAt(k);
     if (quoted) {
       if (ch === '"' && text[k + 1] === '"') {
         field += '"';

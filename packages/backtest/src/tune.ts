@@ -4,6 +4,7 @@
  * cost/shortfall frontier and the cheapest headroom within a shortfall target.
  */
 import { DEFAULT_HEADROOM, inputError, z } from "@dynosaur/core";
+import { must } from "./must.js";
 import {
   BACKTEST_POLICIES,
   type Backtest,
@@ -99,7 +100,10 @@ export async function runTune(options: TuneOptions): Promise<Tune> {
   for (const p of settingPoints) p.frontier = !settingPoints.some((q) => q !== p && beats(q, p));
   for (const a of anchorPoints) a.dominated_by = settingPoints.filter((p) => dominates(p, a)).map((p) => p.name);
 
-  const seed = anchorPoints.find((a) => a.name === "seed")!;
+  const seed = must(
+    anchorPoints.find((a) => a.name === "seed"),
+    "the seed anchor's run",
+  );
   const target =
     options.maxShortfall === undefined
       ? { max_shortfall_percent: seed.shortfall_percent, from: "seed" as const }

@@ -1,5 +1,5 @@
 import { definePlugin } from "@dynosaur/core";
-import { describe, expect, it } from "vitest";
+import { assert, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { renderBacktestHtml, renderBacktestSvg } from "../src/chart.js";
 import { backtestJson, formatBacktest } from "../src/format.js";
@@ -45,7 +45,10 @@ function expectWellFormed(xml: string): void {
     const [, closing, name, selfClosing] = m;
     if (selfClosing) continue;
     if (closing) expect(stack.pop()).toBe(name);
-    else stack.push(name!);
+    else {
+      assert(name, "the tag pattern always captures a name");
+      stack.push(name);
+    }
   }
   expect(stack).toEqual([]);
 }
@@ -151,7 +154,7 @@ describe("renderBacktestSvg", () => {
     // The spike sets the load axis: it was not averaged away.
     expect(svg).toContain(">1,000<");
     for (const [, d] of svg.matchAll(/ d="([^"]*)"/g)) {
-      const points = d!.match(/[MLHV]/g)?.length ?? 0;
+      const points = d?.match(/[MLHV]/g)?.length ?? 0;
       expect(points).toBeLessThanOrEqual(4 * 700);
     }
     expect(svg.length).toBeLessThan(400_000);

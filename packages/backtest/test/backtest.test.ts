@@ -1,8 +1,8 @@
 import { DynosaurError, definePlugin, inputError } from "@dynosaur/core";
 import { request } from "undici";
-import { describe, expect, it } from "vitest";
+import { assert, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { type BacktestOptions, runBacktest } from "../src/replay.js";
+import { type Backtest, type BacktestOptions, type BacktestRun, runBacktest } from "../src/replay.js";
 import { parseTrace } from "../src/trace.js";
 
 /**
@@ -24,6 +24,13 @@ function perPlugin() {
     }),
   });
   return { plugin, polls };
+}
+
+/** The run of policy `name` (by default the first run); a test fails naming the runs there are when it is missing. */
+function runOf(bt: Backtest, name?: string): BacktestRun {
+  const run = name === undefined ? bt.runs[0] : bt.runs.find((r) => r.policy.name === name);
+  assert(run, `no run ${name ?? "at all"} among [${bt.runs.map((r) => r.policy.name).join(", ")}]`);
+  return run;
 }
 
 const minutes = (values: number[]) =>
@@ -70,7 +77,7 @@ describe("runBacktest: the seed's rule on a hand-made trace", () => {
 
   it("gives the dyno-minutes and shortfall worked out by hand", async () => {
     const bt = await runBacktest({ ...options(trace, {}), policies: ["seed"] });
-    const run = bt.runs[0]!;
+    const run = runOf(bt);
     expect(run.metrics).toMatchObject(expected);
     expect(run.metrics.cost_ratio).toBeCloseTo(23 / 14, 12);
     expect(run.metrics.shortfall_percent).toBeCloseTo((100 * 4) / 14, 12);
@@ -86,13 +93,13 @@ describe("runBacktest: the seed's rule on a hand-made trace", () => {
   it("ticking at the engine's own 5 s interval gives the same decisions here", async () => {
     const bt = await runBacktest({ ...options(trace, { interval: 5 }), tickSeconds: 5, policies: ["seed"] });
     expect(bt.model.tickMs).toBe(5000);
-    expect(bt.runs[0]!.ticks).toBe(9 * 12);
-    expect(bt.runs[0]!.metrics).toMatchObject(expected);
+    expect(runOf(bt).ticks).toBe(9 * 12);
+    expect(runOf(bt).metrics).toMatchObject(expected);
   });
 
   it("without boot time only the minute before the reading is short", async () => {
     const bt = await runBacktest({ ...options(trace, {}), bootSeconds: 0, policies: ["seed"] });
-    expect(bt.runs[0]!.metrics).toMatchObject({
+    expect(runOf(bt).metrics).toMatchObject({
       shortfall_dyno_minutes: 2,
       under_provisioned_minutes: 1,
       dyno_minutes: 23,
@@ -104,7 +111,7 @@ describe("runBacktest: the seed's rule on a hand-made trace", () => {
     const bt = await runBacktest({ ...options(trace, {}), plugins: [plugin] });
     expect(polls.count).toBe(0);
     expect(bt.model.tickMs).toBe(60_000);
-    expect(bt.runs[0]!.ticks).toBe(9);
+    expect(runOf(bt).ticks).toBe(9);
     expect(bt.runs.map((r) => r.policy.name)).toEqual(["configured"]);
   });
 });
@@ -115,9 +122,10 @@ describe("runBacktest: a spike", () => {
 
   it("the seed's rule pays for the spike long after it, one dyno every 5 minutes", async () => {
     const bt = await runBacktest({ ...options(spike, {}), policies: ["seed", "follow"] });
-    const [seed, follow] = bt.runs;
+    const seed = runOf(bt, "seed");
+    const follow = runOf(bt, "follow");
     // Up to 10 at t = 6, down by 1 at t = 11, 16, 21, 26: 6 + 50 + 45 + 40 + 35 + 24.
-    expect(seed!.metrics).toMatchObject({
+    expect(seed.metrics).toMatchObject({
       oracle_dyno_minutes: 39,
       dyno_minutes: 200,
       shortfall_dyno_minutes: 9,
@@ -127,7 +135,7 @@ describe("runBacktest: a spike", () => {
       largest_step_down: 1,
     });
     // Following the last reading: 10 dynos for one minute (booting), back to 1 at t = 7.
-    expect(follow!.metrics).toMatchObject({
+    expect(follow.metrics).toMatchObject({
       oracle_dyno_minutes: 39,
       dyno_minutes: 39,
       serving_dyno_minutes: 30,
@@ -135,7 +143,7 @@ describe("runBacktest: a spike", () => {
       scale_events: 2,
       largest_step_down: 9,
     });
-    expect(follow!.metrics.cost_ratio).toBe(1);
+    expect(follow.metrics.cost_ratio).toBe(1);
   });
 
   it("a blackout that is not a whole minute ends between two minute ends: 5 s ticks see it", async () => {
@@ -143,8 +151,8 @@ describe("runBacktest: a spike", () => {
     const perMinute = await runBacktest(options(spike, config));
     const perTick = await runBacktest({ ...options(spike, config), tickSeconds: 5 });
     // Down at t = 8 min (first minute end after 6 + 1.5) vs at t = 7.5 min.
-    expect(perMinute.runs[0]!.metrics.dyno_minutes).toBe(6 + 20 + 22);
-    expect(perTick.runs[0]!.metrics.dyno_minutes).toBe(6 + 15 + 22.5);
+    expect(runOf(perMinute).metrics.dyno_minutes).toBe(6 + 20 + 22);
+    expect(runOf(perTick).metrics.dyno_minutes).toBe(6 + 15 + 22.5);
   });
 
   it("hysteresis keeps the spike's dynos for its period", async () => {
@@ -158,11 +166,12 @@ describe("runBacktest: a spike", () => {
       trace: minutes(spike),
       policies: ["configured", "follow"],
     });
-    const [configured, follow] = bt.runs;
-    expect(configured!.settings.hysteresis_period).toEqual({ per: 180 });
-    expect(follow!.settings.hysteresis_period).toEqual({ per: 0 });
+    const configured = runOf(bt, "configured");
+    const follow = runOf(bt, "follow");
+    expect(configured.settings.hysteresis_period).toEqual({ per: 180 });
+    expect(follow.settings.hysteresis_period).toEqual({ per: 0 });
     // Read at t = 6, kept through t = 9 (readings of the last 180 s), down at t = 10.
-    expect(configured!.changes).toEqual([
+    expect(configured.changes).toEqual([
       { time: 6 * 60_000, quantity: 10 },
       { time: 10 * 60_000, quantity: 1 },
     ]);
@@ -173,7 +182,7 @@ describe("runBacktest: a flat trace", () => {
   it("starting at min_dynos, only the first reading and the boot are short", async () => {
     const bt = await runBacktest(options(Array(20).fill(25), {}));
     // 1 dyno in minute 0, then 3 (read at t = 1, serving from t = 2).
-    expect(bt.runs[0]!.metrics).toMatchObject({
+    expect(runOf(bt).metrics).toMatchObject({
       oracle_dyno_minutes: 60,
       dyno_minutes: 1 + 3 * 19,
       shortfall_dyno_minutes: 4,
@@ -220,7 +229,7 @@ describe("runBacktest: ISO-time traces", () => {
     });
     expect(bt.model.clockStart).toBe(Date.UTC(2014, 3, 10));
     expect(bt.model.tickMs).toBe(60_000);
-    const run = bt.runs[0]!;
+    const run = runOf(bt);
     // Up to 3 at 10 min (serving from 11), down to 2 at 15 (blackout over), to 1 at 20.
     expect(run.changes.map((c) => [c.time / 60_000, c.quantity])).toEqual([
       [10, 3],
@@ -262,7 +271,7 @@ describe("runBacktest: sources", () => {
     ]);
     expect(bt.ignored).toEqual(["c"]);
     expect([...bt.needed]).toEqual([2, 5]);
-    expect(Object.keys(bt.runs[0]!.settings.hysteresis_period)).toEqual(["a", "b"]);
+    expect(Object.keys(runOf(bt).settings.hysteresis_period)).toEqual(["a", "b"]);
   });
 
   it("feeds the value column to --source, else to the first source", async () => {
@@ -408,7 +417,7 @@ describe("runBacktest: plugins", () => {
   it("counts what the engine warns about during a replay", async () => {
     // An estimate over 100x max_dynos is ignored by the engine as a bad reading.
     const bt = await runBacktest(options([10, 100_000, 10], { max_dynos: 2 }));
-    expect(bt.runs[0]!.warnings.count).toBe(1);
-    expect(bt.runs[0]!.warnings.first[0]).toContain("taken for a bad reading");
+    expect(runOf(bt).warnings.count).toBe(1);
+    expect(runOf(bt).warnings.first[0]).toContain("taken for a bad reading");
   });
 });

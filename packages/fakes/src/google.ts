@@ -327,7 +327,8 @@ export async function startAnalyticsDataFake(options: AnalyticsDataFakeOptions):
     }
     record.accessToken = bearer;
     const problem = options.oauth.tokenProblem(bearer);
-    if (problem) {
+    const token = options.oauth.validToken(bearer);
+    if (problem || !token) {
       return fail(
         {
           code: 401,
@@ -339,7 +340,6 @@ export async function startAnalyticsDataFake(options: AnalyticsDataFakeOptions):
         { "www-authenticate": 'Bearer realm="https://accounts.google.com/", error="invalid_token"' },
       );
     }
-    const token = options.oauth.validToken(bearer)!;
     if (!token.scopes.some((s) => s === ANALYTICS_READONLY_SCOPE || s === ANALYTICS_SCOPE)) {
       return fail({
         code: 403,
@@ -567,7 +567,7 @@ function decodeJwt(assertion: string): DecodedJwt | undefined {
 }
 
 function mediaType(contentType: string | undefined): string {
-  return (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+  return (contentType?.split(";")[0] ?? "").trim().toLowerCase();
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {

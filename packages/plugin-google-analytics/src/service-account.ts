@@ -135,9 +135,9 @@ export function checkedPrivateKey(raw: string, path: "key" | "key_file"): string
 export function normalizePem(raw: string): string | undefined {
   const text = raw.trim().replace(/^["']|["']$/g, "");
   const block = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/.exec(text);
-  if (!block) return undefined;
-  const label = block[1]!;
-  const body = block[2]!.replace(/\\r|\\n|\||\s/g, "");
+  const [, label, rawBody] = block ?? [];
+  if (label === undefined || rawBody === undefined) return undefined;
+  const body = rawBody.replace(/\\r|\\n|\||\s/g, "");
   if (body.length === 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(body)) return undefined;
   const lines = body.match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;

@@ -172,7 +172,7 @@ describe("access tokens", () => {
     await instance.retrieve(NEVER);
 
     expect(w.oauth.requests).toHaveLength(2);
-    expect(w.oauth.tokenProblem(w.oauth.issued[0]!.accessToken)).toBe("expired");
+    expect(w.oauth.tokenProblem(w.oauth.issued[0]?.accessToken ?? "")).toBe("expired");
     expect(w.api.requests.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     expect(w.api.requests.map((r) => r.accessToken)).toEqual([
       w.oauth.issued[0]?.accessToken,

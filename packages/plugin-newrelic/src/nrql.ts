@@ -53,13 +53,14 @@ export function singleNumber(results: unknown, nrql: string): number {
   const row = results[0];
   const entries =
     row !== null && typeof row === "object" ? Object.entries(row).filter(([k]) => !ROW_METADATA.has(k)) : [];
-  if (entries.length !== 1) {
+  const [entry, ...more] = entries;
+  if (!entry || more.length > 0) {
     const names = entries.map(([k]) => k).join(", ") || "none";
     throw new PluginError(`New Relic returned ${entries.length} values (${names}) for ${quote(nrql)}; expected one`, {
       hint,
     });
   }
-  const [name, value] = entries[0]!;
+  const [name, value] = entry;
   if (value === null || value === undefined) {
     throw new PluginError(
       `New Relic returned no value (${name}: null) for ${quote(nrql)}: no data in the query's time window`,

@@ -1,5 +1,5 @@
 import { type NerdGraphFake, startNerdGraphFake } from "@dynosaur/fakes/newrelic";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, assert, beforeEach, describe, expect, it } from "vitest";
 import { NRQL_DOCUMENT, throughputQuery } from "../src/index.js";
 import { ACCOUNT_ID, createInstance, expectFailure, expectNoSecret, never, USER_KEY } from "./helpers.js";
 
@@ -32,8 +32,11 @@ beforeEach(async () => {
 afterEach(() => fake.close());
 
 /** The GraphQL variables of the `i`-th request the fake received. */
-const sentVariables = (i = 0) =>
-  (fake.requests[i]!.body as { variables: { accountId: unknown; nrql: string } }).variables;
+const sentVariables = (i = 0) => {
+  const request = fake.requests[i];
+  assert(request, `the fake received ${fake.requests.length} requests, not ${i + 1}`);
+  return (request.body as { variables: { accountId: unknown; nrql: string } }).variables;
+};
 
 const base = () => ({ api_key: USER_KEY, account_id: ACCOUNT_ID, endpoint: fake.endpoint, rpm_per_dyno: 500 });
 
@@ -89,7 +92,9 @@ describe("reading web throughput", () => {
   it("follows the app's traffic from poll to poll", async () => {
     const { instance } = await createInstance({ ...base(), app_name: "shop-web" });
     expect(await instance.retrieve(never())).toBe(1234.5);
-    fake.apps[0]!.rpm = 2600;
+    const app = fake.apps.find((a) => a.name === "shop-web");
+    assert(app, "the fake knows shop-web");
+    app.rpm = 2600;
     expect(await instance.retrieve(never())).toBe(2600);
   });
 });

@@ -80,12 +80,12 @@ function functionName(call: unknown): string | undefined {
 
 /** The reading in the row the query returned: `value`, and `busy` when it has one. */
 export function readingFromRows(rows: Record<string, unknown>[]): Reading {
-  if (rows.length !== 1) {
+  const [row, ...more] = rows;
+  if (!row || more.length > 0) {
     throw new PluginError(`the query returned ${rows.length} rows; expected exactly one`, {
       hint: "aggregate to one row (count(*), max(...)) and leave out GROUP BY",
     });
   }
-  const row = rows[0]!;
   if (!("value" in row)) {
     throw new PluginError(
       `the query returned the columns ${Object.keys(row).join(", ") || "(none)"}, but no column named value`,

@@ -1,5 +1,5 @@
 import type { PluginDefinition } from "@dynosaur/core";
-import { describe, expect, it } from "vitest";
+import { assert, describe, expect, it } from "vitest";
 import plugins from "../src/index.js";
 import {
   closedPort,
@@ -132,7 +132,8 @@ describe.each(plugins.filter((p) => p.type !== "sql").map((p) => [p.type, p] as 
 
 describe("reconnecting", () => {
   it("a connection the server dropped is replaced at the next poll, and an idle drop does not crash", async () => {
-    const plugin = plugins.find((p) => p.type === "sql")!;
+    const plugin = plugins.find((p) => p.type === "sql");
+    assert(plugin, "the package exports the sql plugin");
     const { instance: i, ctx } = await instance(plugin, {
       url: db.url,
       query: "SELECT 3 AS value, 1 AS busy",
@@ -143,7 +144,7 @@ describe("reconnecting", () => {
     const { rows } = await db.sql.query<{ n: number }>(
       "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'dynosaur reconnect-me'",
     );
-    expect(rows[0]!.n).toBe(1);
+    expect(rows).toEqual([{ n: 1 }]);
     // The idle client's 'error' event is handled (an unhandled one would fail this test run).
     await expect
       .poll(() => ctx.logger.text())

@@ -1,6 +1,6 @@
 import { testPlugin } from "@dynosaur/core/testing";
 import { Logger, makeWorkerUtils, type Runner, run, type WorkerUtils } from "graphile-worker";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, assert, beforeAll, describe, expect, it } from "vitest";
 import { graphileWorkerPlugin as plugin } from "../src/index.js";
 import { expectAge, read, until, useDatabase } from "./helpers.js";
 
@@ -24,7 +24,7 @@ async function age(id: string, seconds: number) {
 }
 
 const count = async (where: string) =>
-  (await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE ${where}`)).rows[0]!.n;
+  (await db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE ${where}`)).rows[0]?.n;
 
 beforeAll(async () => {
   utils = await makeWorkerUtils({ connectionString: db.url, logger: quiet });
@@ -79,7 +79,9 @@ describe("graphile-worker readings", () => {
     const { rows } = await db.sql.query<{ id: string }>(
       "SELECT id FROM graphile_worker.jobs WHERE task_identifier = 'flaky'",
     );
-    await age(rows[0]!.id, 60);
+    const [flaky] = rows;
+    assert(flaky, "the flaky job is still in the queue");
+    await age(flaky.id, 60);
     expect(await read(plugin, { url: db.url, jobs_per_dyno: 2 })).toEqual({ value: 4, busy: 1 });
   });
 

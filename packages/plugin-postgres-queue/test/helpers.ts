@@ -177,7 +177,7 @@ export async function startPasswordRejectingServer(): Promise<{
           continue;
         }
         if (buffer.length < 5) return;
-        const type = String.fromCharCode(buffer[0]!);
+        const type = String.fromCharCode(buffer.readUInt8(0));
         const length = buffer.readInt32BE(1);
         if (buffer.length < 1 + length) return;
         const body = buffer.subarray(5, 1 + length);

@@ -1,6 +1,6 @@
 import { testPlugin } from "@dynosaur/core/testing";
 import { PgBoss } from "pg-boss";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, assert, beforeAll, describe, expect, it } from "vitest";
 import { pgBossPlugin as plugin } from "../src/index.js";
 import { expectAge, expectFailure, instance, read, useDatabase } from "./helpers.js";
 
@@ -12,8 +12,9 @@ import { expectAge, expectFailure, instance, read, useDatabase } from "./helpers
 const db = useDatabase("pg_boss");
 let boss: PgBoss;
 
-/** Makes a job look `seconds` older, as if that much time had passed since it was sent. */
-async function age(id: string, seconds: number, schema = "pgboss") {
+/** Makes a job look `seconds` older, as if that much time had passed since it was sent (`id`: what `send` returned). */
+async function age(id: string | null, seconds: number, schema = "pgboss") {
+  assert(id, "pg-boss created no job (send returned null)");
   await db.sql.query(
     `UPDATE ${schema}.job SET created_on = created_on - make_interval(secs => $2), start_after = start_after - make_interval(secs => $2) WHERE id = $1`,
     [id, seconds],
@@ -26,13 +27,13 @@ beforeAll(async () => {
   await boss.start();
   for (const queue of ["default", "mailers", "empty"]) await boss.createQueue(queue, { retryLimit: 3, retryDelay: 0 });
 
-  await age((await boss.send("default", { n: 1 }))!, 90); // waiting 90 s
+  await age(await boss.send("default", { n: 1 }), 90); // waiting 90 s
   await boss.send("default", { n: 2 }); // waiting, just sent
   await boss.send("default", { n: 3 }, { startAfter: 3600 }); // scheduled in an hour: not yet
   // Two fetched: active. One of them fails with retries left and retryDelay 0: a due retry.
   await boss.send("default", { n: 4 });
   await boss.send("default", { n: 5 });
-  await age((await boss.send("mailers", { n: 6 }))!, 200); // waiting 200 s in another queue
+  await age(await boss.send("mailers", { n: 6 }), 200); // waiting 200 s in another queue
 }, 60_000);
 afterAll(() => boss?.stop({ graceful: false, close: true }));
 
@@ -44,8 +45,10 @@ describe("pg-boss readings", () => {
     expect(fetched.map((j) => j.data.n).sort()).toEqual([1, 2]);
     expect(await read(plugin, { url: db.url, jobs_per_dyno: 2, queues: ["default"] })).toEqual({ value: 2, busy: 2 });
     // One fails with retries left: state retry, start_after now, so it waits again.
-    await boss.fail("default", fetched[0]!.id);
-    const { rows } = await db.sql.query("SELECT state FROM pgboss.job WHERE id = $1", [fetched[0]!.id]);
+    const [failing] = fetched;
+    assert(failing, "pg-boss fetched the jobs");
+    await boss.fail("default", failing.id);
+    const { rows } = await db.sql.query("SELECT state FROM pgboss.job WHERE id = $1", [failing.id]);
     expect(rows[0].state).toBe("retry");
     expect(await read(plugin, { url: db.url, jobs_per_dyno: 2, queues: ["default"] })).toEqual({ value: 3, busy: 1 });
     expect(await read(plugin, { url: db.url, jobs_per_dyno: 2 })).toEqual({ value: 4, busy: 1 });
@@ -74,7 +77,7 @@ describe("pg-boss readings", () => {
     await other.start();
     try {
       await other.createQueue("default");
-      await age((await other.send("default", {}))!, 30, "jobs_b");
+      await age(await other.send("default", {}), 30, "jobs_b");
       expect(await read(plugin, { url: db.url, jobs_per_dyno: 2, schema: "jobs_b" })).toEqual({ value: 1, busy: 0 });
       expectAge(
         (await read(plugin, { url: db.url, metric: "latency", latency_target: 60, schema: "jobs_b" })).value,

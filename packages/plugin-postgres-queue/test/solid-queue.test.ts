@@ -1,5 +1,5 @@
 import { testPlugin } from "@dynosaur/core/testing";
-import { beforeAll, describe, expect, it } from "vitest";
+import { assert, beforeAll, describe, expect, it } from "vitest";
 import { solidQueuePlugin as plugin } from "../src/index.js";
 import { expectAge, loadFixture, railsTime, read, useDatabase } from "./helpers.js";
 
@@ -27,7 +27,8 @@ async function enqueue(queue: string, state: State, createdAgo: number, schedule
      RETURNING id`,
     [queue],
   );
-  const id = rows[0]!.id;
+  const id = rows[0]?.id;
+  assert(id, "the INSERT returned the job's id");
   if (state === "ready") {
     await db.sql.query(
       `INSERT INTO solid_queue_ready_executions (job_id, queue_name, priority, created_at) VALUES ($1, $2, 0, ${railsTime(scheduledAgo)})`,

@@ -42,8 +42,10 @@ export const bullmq: QueueLibrary<Options> = {
   },
 
   async known(redis, queues, o) {
-    const found = await Promise.all(queues.map((q) => redis.exists([key(o, q, "meta"), key(o, q, "id")])));
-    return new Set(queues.filter((_, i) => found[i]! > 0));
+    const found = await Promise.all(
+      queues.map(async (q) => ({ q, keys: await redis.exists([key(o, q, "meta"), key(o, q, "id")]) })),
+    );
+    return new Set(found.filter(({ keys }) => keys > 0).map(({ q }) => q));
   },
 
   async read(redis, queues, nowMs, o) {

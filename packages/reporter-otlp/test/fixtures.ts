@@ -1,7 +1,7 @@
 import type { SourceStatus, TickReport } from "@dynosaur/core";
 
 /** A source reading as the scaler reports it: GA at 312 users asking for 5 dynos. */
-const gaSource: SourceStatus = {
+export const gaSource: SourceStatus = {
   name: "ga",
   type: "google-analytics",
   unit: "active users",
@@ -13,7 +13,7 @@ const gaSource: SourceStatus = {
   lastError: null,
 };
 /** New Relic at 1200.5 rpm asking for 3 dynos. */
-const nrSource: SourceStatus = {
+export const nrSource: SourceStatus = {
   name: "nr",
   type: "newrelic",
   unit: "rpm",

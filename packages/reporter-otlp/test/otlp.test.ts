@@ -1,9 +1,9 @@
 import { createStatsReporters, ManualClock, memoryLogger, type StatsReporter } from "@dynosaur/core";
 import { type OtlpPoint, type OtlpReceiver, startOtlpReceiver } from "@dynosaur/fakes/otlp";
 import { Agent, request } from "undici";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, assert, describe, expect, it } from "vitest";
 import otlpReporter, { createOtlpReporter, parseKeyValueList, resolveOtlpTarget } from "../src/index.js";
-import { sampleTick } from "./fixtures.js";
+import { gaSource, nrSource, sampleTick } from "./fixtures.js";
 
 const SECRET = "otlp-ingest-key-7d3e1b";
 
@@ -36,7 +36,9 @@ function point(points: OtlpPoint[], metric: string, attrs: Record<string, string
     (p) => p.metric === metric && Object.entries(attrs).every(([k, v]) => p.attributes[k] === v),
   );
   expect(found, `${metric} ${JSON.stringify(attrs)}`).toHaveLength(1);
-  return found[0]!;
+  const [only] = found;
+  assert(only);
+  return only;
 }
 
 describe("otlp reporter", () => {
@@ -48,7 +50,7 @@ describe("otlp reporter", () => {
     expect(rx.requests).toEqual([{ method: "POST", path: "/v1/metrics", status: 200 }]);
     const [exp] = rx.exports;
     expect(exp?.headers["content-type"]).toMatch(/^application\/json/);
-    const points = exp!.points;
+    const points = exp?.points ?? [];
     expect(point(points, "dynosaur.value", { source: "ga" })).toMatchObject({
       kind: "gauge",
       value: 312,
@@ -68,13 +70,13 @@ describe("otlp reporter", () => {
     const rx = await receiver();
     const r = await otlp({ endpoint: rx.url });
     await r.report(tick());
-    const jobs = { ...tick().sources[0]!, name: "jobs", unit: "jobs", value: 35, estimate: 4 };
+    const jobs = { ...gaSource, name: "jobs", unit: "jobs", value: 35, estimate: 4 };
     await r.report(tick({ processType: "worker", before: 0, after: 4, estimate: 4, winner: "jobs", sources: [jobs] }));
-    const [web, worker] = rx.exports.map((e) => e.points);
-    expect(point(web!, "dynosaur.combined.estimate", { process_type: "web" }).value).toBe(5);
-    expect(point(worker!, "dynosaur.combined.estimate", { process_type: "worker" }).value).toBe(4);
-    expect(point(worker!, "dynosaur.actual", { process_type: "worker" }).value).toBe(4);
-    expect(point(worker!, "dynosaur.value", { source: "jobs" }).attributes).toEqual({
+    const [web = [], worker = []] = rx.exports.map((e) => e.points);
+    expect(point(web, "dynosaur.combined.estimate", { process_type: "web" }).value).toBe(5);
+    expect(point(worker, "dynosaur.combined.estimate", { process_type: "worker" }).value).toBe(4);
+    expect(point(worker, "dynosaur.actual", { process_type: "worker" }).value).toBe(4);
+    expect(point(worker, "dynosaur.value", { source: "jobs" }).attributes).toEqual({
       app: "shop",
       process_type: "worker",
       source: "jobs",
@@ -86,20 +88,19 @@ describe("otlp reporter", () => {
     const rx = await receiver();
     const r = await otlp({ endpoint: `${rx.url}/v1/metrics` });
     await r.report(tick());
-    const second = tick();
     await r.report(
       tick({
         after: 6,
         estimate: 6,
         sources: [
-          { ...second.sources[0]!, value: 400, estimate: 6 },
-          { ...second.sources[1]!, value: null, estimate: null },
+          { ...gaSource, value: 400, estimate: 6 },
+          { ...nrSource, value: null, estimate: null },
         ],
       }),
     );
 
     expect(rx.exports).toHaveLength(2);
-    const points = rx.exports[1]!.points;
+    const points = rx.exports[1]?.points ?? [];
     expect(point(points, "dynosaur.value", { source: "ga" }).value).toBe(400);
     expect(point(points, "dynosaur.actual").value).toBe(6);
     // A source without a reading this tick sends nothing, rather than its last value again.
@@ -212,7 +213,8 @@ describe("otlp reporter", () => {
       },
     );
     expect(asked).toEqual(["otlp at stats[1].type"]);
-    const otlp = reporters[1]!;
+    const otlp = reporters[1];
+    assert(otlp, "the second reporter of stats");
     open.push({ close: () => otlp.close?.() ?? Promise.resolve() });
     await otlp.report(tick());
     expect(otlp.name).toBe("otlp");

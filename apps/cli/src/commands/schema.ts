@@ -17,19 +17,17 @@ export function schemaCommand(io: CliIO, setup: Setup | null): number {
  * and allows the plugin's own.
  */
 export function configJsonSchema(plugins: readonly PluginDefinition[]): unknown {
-  const items =
-    plugins.length === 0
-      ? [sourceOptionsSchema.loose()]
-      : plugins.map((p) =>
-          pluginOptionsSchema(p)
-            .extend({
-              type: z
-                .enum([p.type, ...(p.aliases ?? [])])
-                .describe(`\`${p.type}\`${p.aliases?.length ? ` (older names: ${p.aliases.join(", ")})` : ""}`),
-            })
-            .describe(p.description ?? p.type),
-        );
-  const plugin = items.length === 1 ? items[0]! : z.union(items as unknown as [z.ZodType, z.ZodType]);
+  // Without plugins, any source options.
+  const [first = sourceOptionsSchema.loose(), ...others] = plugins.map((p) =>
+    pluginOptionsSchema(p)
+      .extend({
+        type: z
+          .enum([p.type, ...(p.aliases ?? [])])
+          .describe(`\`${p.type}\`${p.aliases?.length ? ` (older names: ${p.aliases.join(", ")})` : ""}`),
+      })
+      .describe(p.description ?? p.type),
+  );
+  const plugin = others.length === 0 ? first : z.union([first, ...others]);
   const schema = configInputSchema.extend({
     plugins: z
       .array(plugin)
