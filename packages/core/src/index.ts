@@ -92,13 +92,8 @@ export {
   createForecaster,
   DEFAULT_BOOT_SECONDS,
   DEFAULT_HEADROOM,
-  decideForecast,
-  type ForecastDecision,
-  type ForecastDecisionInput,
-  type ForecastSettings,
   plannedEstimate,
   plannedValue,
-  type SourcePlan,
 } from "./policy/forecast.js";
 export { Forecaster, type ForecasterOptions } from "./policy/forecaster.js";
 export {

@@ -55,7 +55,13 @@ export class Planner {
     // The seed waited the blackout before going to zero; the other policies default to no
     // blackout, so they wait at least a boot time: the next job would wait that long.
     const idleSeconds = policy === "seed" ? p.blackout : Math.max(p.blackout, boot_seconds);
-    const settings = { ...p, min_dynos: limits.min, max_dynos: limits.max, idle_seconds: idleSeconds };
+    const settings = {
+      minDynos: limits.min,
+      maxDynos: limits.max,
+      blackout: p.blackout,
+      scaleDownStep: p.scale_down_step,
+      idleSeconds,
+    };
     const own = all.filter((s) => s.process === type);
     const readings = own.map((s) => s.status(now));
     const busy = readings.reduce((n, s) => n + (s.busy ?? 0), 0);

@@ -224,7 +224,7 @@ class EngineRuntime implements Runtime {
       const limits = limitsFor(config, type, now);
       const combined = combine(
         sources.filter((s) => s.process === type).map((s) => s.status(now)),
-        { min_dynos: limits.min, max_dynos: limits.max },
+        { minDynos: limits.min, maxDynos: limits.max },
       );
       return {
         processType: type,

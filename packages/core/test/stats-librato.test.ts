@@ -20,8 +20,8 @@ eachTest(async () => {
 
 const tick = sampleTick;
 
-const reporter = (over: { api_key?: string } = {}) =>
-  createLibratoReporter({ email: EMAIL, api_key: over.api_key ?? TOKEN, endpoint: fake.url }, { app: "shop", http });
+const reporter = (over: { apiKey?: string } = {}) =>
+  createLibratoReporter({ email: EMAIL, apiKey: over.apiKey ?? TOKEN, endpoint: fake.url }, { app: "shop", http });
 
 describe("librato reporter", () => {
   it("sends the seed's gauges in one basic-auth POST per tick", async () => {
@@ -76,7 +76,7 @@ describe("librato reporter", () => {
   });
 
   it("rejects with Librato's 401 message, and never with the token", async () => {
-    const error = await reporter({ api_key: "wrong-token-value-1234" })
+    const error = await reporter({ apiKey: "wrong-token-value-1234" })
       .report(tick())
       .then(
         () => null,

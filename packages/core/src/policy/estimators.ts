@@ -107,7 +107,7 @@ class HpaEstimator implements Estimator {
 
 function createEstimator(policy: Exclude<ScalingPolicy, "seed">, source: Source, bootSeconds: number): Estimator {
   if (policy === "forecast")
-    return new ForecastEstimator(source, createForecaster({ boot_seconds: bootSeconds }, source.options.interval));
+    return new ForecastEstimator(source, createForecaster(bootSeconds, source.options.interval));
   if (policy === "hysteresis") return new HysteresisEstimator(source);
   return new HpaEstimator(source);
 }

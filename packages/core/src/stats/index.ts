@@ -76,7 +76,17 @@ export async function createStatsReporters(
         logger.warn("Librato (AppOptics) reached end of service in January 2026; its API may refuse these figures", {
           hint: "use the otlp reporter (OpenTelemetry) instead: https://opentelemetry.io/docs/collector/",
         });
-        reporters.push(createLibratoReporter(config, { app: deps.app, http: deps.http, name }));
+        reporters.push(
+          createLibratoReporter(
+            {
+              email: config.email,
+              apiKey: config.api_key,
+              endpoint: config.endpoint,
+              timeoutMs: (config.timeout ?? 10) * 1000,
+            },
+            { app: deps.app, http: deps.http, name },
+          ),
+        );
         break;
       case "otlp":
         reporters.push(
