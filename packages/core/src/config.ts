@@ -276,7 +276,8 @@ export const configInputSchema = z
 /** `schema` without its default, optional: an alias must not advertise the default of its key. */
 function withoutDefault(schema: z.ZodType): z.ZodOptional<z.ZodType> {
   const def = schema._zod.def as { type: string; innerType?: z.ZodType };
-  return (def.type === "default" || def.type === "optional" ? def.innerType! : schema).optional();
+  const inner = def.type === "default" || def.type === "optional" ? def.innerType : undefined;
+  return (inner ?? schema).optional();
 }
 
 export interface ParsedConfig {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { must } from "../src/errors.js";
 import {
   createForecaster,
   DEFAULT_HEADROOM,
@@ -168,13 +169,14 @@ describe("forecast policy through a small loop (boot 60 s, one reading a minute)
     const s: PolicySettings = { ...settings, maxDynos: 100 };
     const fc = createForecaster(60, 60);
     const q = [1];
+    const at = (m: number) => must(q[m], `the quantity of minute ${m}`);
     let lastChange: number | null = null;
     for (let m = 1; m <= minutes; m++) {
       const now = m * MIN;
       fc.observe(now, load(m - 1));
       const { target } = decideForecast({
         now,
-        current: q[m - 1]!,
+        current: at(m - 1),
         sources: [src("a", plannedEstimate(fc, headroom, perDyno))],
         lastChange,
         refusedQuantity: null,
@@ -186,8 +188,8 @@ describe("forecast policy through a small loop (boot 60 s, one reading a minute)
     let short = 0;
     let billed = 0;
     for (let m = minutes - 199; m <= minutes; m++) {
-      short += Math.max(0, perDyno(load(m)) - Math.min(q[m - 1]!, q[m]!));
-      billed += q[m]!;
+      short += Math.max(0, perDyno(load(m)) - Math.min(at(m - 1), at(m)));
+      billed += at(m);
     }
     return { short, billed };
   }

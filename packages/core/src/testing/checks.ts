@@ -332,10 +332,14 @@ const runners: Record<PluginCheckId, Runner> = {
     return withInstance(value, options, async (instance) => {
       const results = estimates(instance, options.sampleValues);
       if (results.length < 2) fail("sampleValues needs at least two distinct readings");
-      for (let i = 1; i < results.length; i++) {
-        const lower = results[i - 1]!;
-        const higher = results[i]!;
-        if (typeof higher.dynos === "number" && typeof lower.dynos === "number" && higher.dynos < lower.dynos) {
+      for (const [i, higher] of results.entries()) {
+        const lower = results[i - 1];
+        if (
+          lower &&
+          typeof higher.dynos === "number" &&
+          typeof lower.dynos === "number" &&
+          higher.dynos < lower.dynos
+        ) {
           fail(
             `estimateDynos(${lower.reading}) = ${lower.dynos} but estimateDynos(${higher.reading}) = ${higher.dynos}: ` +
               "a larger reading must never need fewer dynos",
