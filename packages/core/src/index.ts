@@ -24,15 +24,6 @@ export {
   type ScalerConfig,
   scalerConfigSchema,
 } from "./config.js";
-export {
-  DOCTOR_TIMEOUT_S,
-  type DoctorCheck,
-  type DoctorFailure,
-  type DoctorOptions,
-  type DoctorReport,
-  formatDoctorReport,
-  runDoctor,
-} from "./doctor.js";
 export { substituteEnv } from "./env.js";
 export {
   DynosaurError,
