@@ -17,7 +17,6 @@ import { must } from "../errors.js";
 
 /** Direction of the load over the horizon before a reading. */
 export type Trend = "flat" | "rising" | "falling";
-const TRENDS: readonly Trend[] = ["flat", "rising", "falling"];
 
 /** Exact quantiles of the last `capacity` numbers added. */
 export class SlidingQuantile {
@@ -213,5 +212,3 @@ export class Forecaster {
     if (drop > 0) this.#readings.splice(0, drop);
   }
 }
-
-export { TRENDS };
