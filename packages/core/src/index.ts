@@ -20,9 +20,7 @@ export {
   parseConfig,
   parseConfigText,
   readConfigFile,
-  SCALER_ALIASES,
   type ScalerConfig,
-  scalerConfigSchema,
 } from "./config.js";
 export { substituteEnv } from "./env.js";
 export {
@@ -76,12 +74,10 @@ export {
   pluginOptionsSchema,
   type Reading,
   type SourceOptions,
-  SUPPORTED_PLUGIN_API_VERSIONS,
   sourceOptionsSchema,
 } from "./plugin.js";
 export {
   createForecaster,
-  DEFAULT_BOOT_SECONDS,
   DEFAULT_HEADROOM,
   plannedEstimate,
   plannedValue,
@@ -109,7 +105,6 @@ export type {
 } from "./report.js";
 export { createRuntime, type Runtime, type RuntimeOptions, type RuntimePlugin, type RuntimeStatus } from "./runtime.js";
 export {
-  isTimeZone,
   type Limits,
   limitsAt,
   nextChange,
@@ -123,8 +118,6 @@ export {
   createLibratoReporter,
   createStatsDispatcher,
   createStatsReporters,
-  csvHeader,
-  csvRow,
   defineReporter,
   type FileReporterOptions,
   HttpFailure,
@@ -141,4 +134,4 @@ export {
   statsConfigSchema,
 } from "./stats/index.js";
 export { formatTick } from "./tick-format.js";
-export { closest, formatZodIssues, parseOrThrow } from "./validate.js";
+export { closest } from "./validate.js";
