@@ -63,7 +63,7 @@ function substituteString(text: string, path: string, walk: Walk): string | unde
   let unset = false;
   const out = text.replace(
     /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
-    (match, name: string | undefined, fallback: string | undefined) => {
+    (_match, name: string | undefined, fallback: string | undefined) => {
       // Only the escape `$${` leaves `name` undefined.
       if (name === undefined) return "${";
       const found = walk.env[name];

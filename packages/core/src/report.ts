@@ -1,5 +1,8 @@
 /** What the scaler reports after every tick: to the log, stats reporters and the status API. */
+import type { Dispatcher } from "undici";
+import type { Clock } from "./clock.js";
 import type { DynosaurConfig } from "./config.js";
+import type { Logger } from "./logger.js";
 import type { Plan } from "./plan.js";
 
 /** `ok`: last reading succeeded within its interval; `stale`: newest good reading is older
@@ -61,6 +64,20 @@ export interface EngineEvent {
   processType: string | null;
   /** Figures for structured logs (`from`, `to`, `code`...). */
   fields: Record<string, unknown>;
+}
+
+/** What the engine hands the stats reporters and the alert channels. */
+export interface ChannelDeps {
+  /** Heroku app name: in every metric name and email. */
+  app: string;
+  /** Never log a secret. */
+  logger: Logger;
+  /** Every HTTP call goes through it (the OpenTelemetry SDK excepted: it uses Node's http). */
+  http: Dispatcher;
+  /** Environment to read settings from (`OTEL_*`, `SENDGRID_API_KEY`...), never `process.env` directly. */
+  env: Record<string, string | undefined>;
+  /** Dedup windows and heartbeat spacing are measured on it. */
+  clock: Clock;
 }
 
 /** A stats reporter (`stats:` in the config). */

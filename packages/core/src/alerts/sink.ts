@@ -1,8 +1,6 @@
-import type { Dispatcher } from "undici";
-import type { Clock } from "../clock.js";
 import { describeError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import type { AlertSink, Problem } from "../report.js";
+import type { AlertSink, ChannelDeps, Problem } from "../report.js";
 import { redact } from "../stats/http.js";
 import { createProblemLog } from "../stats/problems.js";
 import { withTimeout } from "../timeout.js";
@@ -10,16 +8,8 @@ import { createHeartbeat } from "./heartbeat.js";
 import type { AlertsConfigInput } from "./schema.js";
 import { createSendGridMailer, type Email, type Mailer } from "./sendgrid.js";
 
-export interface AlertDeps {
-  /** Heroku app name, named in every email. */
-  app: string;
-  logger: Logger;
-  /** Every HTTP call (SendGrid, heartbeat) goes through it. */
-  http: Dispatcher;
-  /** Environment for `SENDGRID_API_KEY`, `DYNOSAUR_ADMIN_EMAIL`, `DYNOSAUR_FROM_EMAIL`. */
-  env: Record<string, string | undefined>;
-  /** Dedup windows and heartbeat spacing are measured on it. */
-  clock: Clock;
+/** `env` gives `SENDGRID_API_KEY`, `DYNOSAUR_ADMIN_EMAIL` and `DYNOSAUR_FROM_EMAIL` when `alerts:` does not. */
+export interface AlertDeps extends ChannelDeps {
   /** Replaces SendGrid (tests, embedders with their own mail service). */
   mailer?: Mailer;
 }

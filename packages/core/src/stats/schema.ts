@@ -85,7 +85,3 @@ export const statsConfigSchema = z.array(statsReporterConfigSchema).default([]);
 
 export type StatsReporterConfig = z.output<typeof statsReporterConfigSchema>;
 export type StatsReporterConfigInput = z.input<typeof statsReporterConfigSchema>;
-export type LibratoStatsConfig = z.output<typeof libratoStatsSchema>;
-export type OtlpStatsConfig = z.output<typeof otlpStatsSchema>;
-export type ConsoleStatsConfig = z.output<typeof consoleStatsSchema>;
-export type FileStatsConfig = z.output<typeof fileStatsSchema>;
