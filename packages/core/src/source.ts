@@ -189,13 +189,7 @@ export class Source {
         `source ${this.name} returned ${describeValue(value)}, not a number >= 0; reading ignored`,
       );
     }
-    const raw = this.#instance.estimateDynos(value, { current, process: this.process });
-    if (typeof raw !== "number" || !Number.isFinite(raw) || raw < 0) {
-      throw new DynosaurError(
-        "DYNO_BAD_READING",
-        `source ${this.name} turned ${value} into ${describeValue(raw)} dynos; reading ignored`,
-      );
-    }
+    const raw = this.dynosFor(value, current);
     if (raw > Math.max(maxDynos, 1) * ABSURD_FACTOR) {
       throw new DynosaurError(
         "DYNO_BAD_READING",
@@ -233,14 +227,15 @@ export class Source {
 
   /**
    * The plugin's own capacity model for a value the policy plans for (not rounded up: a
-   * policy may compare fractions). Throws a DynosaurError when the plugin gives no number >= 0.
+   * policy may compare fractions). Throws a DynosaurError when the plugin gives no number >= 0:
+   * a reading is then ignored, a planned value sized by the source's own estimate instead.
    */
   dynosFor(value: number, current: number | null): number {
     const raw = this.#instance.estimateDynos(value, { current, process: this.process });
     if (typeof raw !== "number" || !Number.isFinite(raw) || raw < 0) {
       throw new DynosaurError(
         "DYNO_BAD_READING",
-        `source ${this.name} turned ${value} into ${describeValue(raw)} dynos`,
+        `source ${this.name} turned ${value} into ${describeValue(raw)} dynos; reading ignored`,
       );
     }
     return raw;
