@@ -1,12 +1,4 @@
-import {
-  DOCTOR_TIMEOUT_S,
-  DynosaurError,
-  describeError,
-  type ErrorCode,
-  inputError,
-  type LogLevel,
-  Redactor,
-} from "@dynosaur/core";
+import { DynosaurError, describeError, type ErrorCode, inputError, type LogLevel, Redactor } from "@dynosaur/core";
 import { parseFlags, refuseExtraArguments } from "./args.js";
 import { checkCommand } from "./commands/check.js";
 import { doctorCommand } from "./commands/doctor.js";
@@ -14,6 +6,7 @@ import { runCommand } from "./commands/run.js";
 import { schemaCommand } from "./commands/schema.js";
 import { parseSimulateArgs, SIMULATE_USAGE, simulateCommand } from "./commands/simulate.js";
 import { parseTuneArgs, TUNE_USAGE, tuneCommand } from "./commands/tune.js";
+import { DOCTOR_TIMEOUT_S } from "./doctor.js";
 import { type CliFlags, type CliIO, loadSetup, version } from "./setup.js";
 
 export type { CliFlags, CliIO, Setup } from "./setup.js";

@@ -11,12 +11,12 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import {
+  combine,
   createForecaster,
   DEFAULT_HEADROOM,
   decide,
-  decideForecast,
-  type ForecastSettings,
   plannedEstimate,
+  type SourceStatus,
 } from "@dynosaur/core";
 
 const { values: args } = parseArgs({
@@ -77,7 +77,7 @@ function replay(values: Float64Array, perDyno: number, bootMinutes: number, poli
 /** The seed rules: up at once; down one dyno, only 300 s after any change (the real `decide`). */
 function seed(perDyno: number): Policy {
   let lastChange: number | null = null;
-  const settings = { min_dynos: MIN, max_dynos: MAX, blackout: 300, scale_down_step: 1 };
+  const settings = { minDynos: MIN, maxDynos: MAX, blackout: 300, scaleDownStep: 1 };
   return (now, v, current) => {
     const estimate = need(v, perDyno);
     const s = {
@@ -87,6 +87,7 @@ function seed(perDyno: number): Policy {
       value: v,
       estimate,
       health: "ok" as const,
+      busy: null,
       lastRetrieval: now,
       lastError: null,
     };
@@ -125,26 +126,31 @@ function hpa(perDyno: number): Policy {
   };
 }
 
-/** The `forecast` policy, driven as the loop will: observe → planned estimate → decideForecast. */
+/** The `forecast` policy, driven as the loop drives it: observe → planned estimate → combine → decide. */
 function forecast(perDyno: number, bootSeconds: number, headroom: number): Policy {
-  const settings: ForecastSettings = {
-    min_dynos: MIN,
-    max_dynos: MAX,
-    blackout: 0,
-    scale_down_step: 0,
-    headroom,
-    boot_seconds: bootSeconds,
-  };
-  const forecaster = createForecaster(settings, STEP_MS / 1000);
+  const settings = { minDynos: MIN, maxDynos: MAX, blackout: 0, scaleDownStep: 0 };
+  const forecaster = createForecaster(bootSeconds, STEP_MS / 1000);
   const estimateDynos = (v: number) => Math.ceil(v / perDyno);
   let lastChange: number | null = null;
   return (now, v, current) => {
     forecaster.observe(now, v);
     const estimate = plannedEstimate(forecaster, headroom, estimateDynos);
-    const { target } = decideForecast({
+    const source: SourceStatus = {
+      name: "trace",
+      type: "",
+      unit: "",
+      value: v,
+      estimate,
+      health: "ok",
+      busy: null,
+      lastRetrieval: now,
+      lastError: null,
+    };
+    const { target } = decide({
       now,
       current,
-      sources: [{ name: "trace", estimate, health: "ok" }],
+      sources: [source],
+      combined: combine([source], settings),
       lastChange,
       refusedQuantity: null,
       settings,

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { alertsConfigSchema } from "./alerts/schema.js";
 import { substituteEnv } from "./env.js";
 import { ERROR_CATALOGUE, inputError } from "./errors.js";
+import { DEFAULT_BOOT_SECONDS, DEFAULT_HEADROOM } from "./policy/forecast.js";
 import { Redactor } from "./redact.js";
 import { isTimeZone, type ScheduleWindow, scheduleWindowSchema } from "./schedule.js";
 import { statsConfigSchema } from "./stats/schema.js";
@@ -57,14 +58,14 @@ const scalerShape = {
   headroom: z
     .number()
     .min(0)
-    .default(0.2)
+    .default(DEFAULT_HEADROOM)
     .describe(
       "Spare capacity the `forecast` policy keeps, as a fraction: 0 is the cheapest (dynos run close to full, more requests wait on a rise), 0.2 keeps about 20 % spare, 0.5 or more suits an app that must never queue. `dynosaur tune` measures each value on your traffic.",
     ),
   boot_seconds: z
     .number()
     .min(0)
-    .default(60)
+    .default(DEFAULT_BOOT_SECONDS)
     .describe(
       "Seconds from asking Heroku for a dyno to it serving requests. The `forecast` policy looks this far ahead; `dynosaur simulate` assumes it unless `--boot-seconds`.",
     ),
@@ -276,7 +277,8 @@ export const configInputSchema = z
 /** `schema` without its default, optional: an alias must not advertise the default of its key. */
 function withoutDefault(schema: z.ZodType): z.ZodOptional<z.ZodType> {
   const def = schema._zod.def as { type: string; innerType?: z.ZodType };
-  return (def.type === "default" || def.type === "optional" ? def.innerType! : schema).optional();
+  const inner = def.type === "default" || def.type === "optional" ? def.innerType : undefined;
+  return (inner ?? schema).optional();
 }
 
 export interface ParsedConfig {

@@ -26,15 +26,15 @@ export function substituteEnv(
 ): unknown {
   const missing: { path: string; name: string }[] = [];
   const out = substitute(value, "", { env, secrets, missing, mayBeUnset: options.mayBeUnset ?? (() => false) });
-  if (missing.length > 0) {
+  const [first] = missing;
+  if (first) {
     const names = [...new Set(missing.map((m) => m.name))];
-    const first = names[0]!;
     throw inputError(
       "DYNO_ENV_MISSING",
       missing.map((m) => `${m.path}: environment variable ${m.name} is not set`).join("\n"),
       {
-        path: missing[0]!.path,
-        hint: `set ${names.length === 1 ? "it" : "them"} (${names.map((n) => `export ${n}=...`).join("; ")}, or \`heroku config:set ${first}=...\` on Heroku), or write \${${first}:-default} for a fallback`,
+        path: first.path,
+        hint: `set ${names.length === 1 ? "it" : "them"} (${names.map((n) => `export ${n}=...`).join("; ")}, or \`heroku config:set ${first.name}=...\` on Heroku), or write \${${first.name}:-default} for a fallback`,
       },
     );
   }
@@ -63,16 +63,17 @@ function substituteString(text: string, path: string, walk: Walk): string | unde
   let unset = false;
   const out = text.replace(
     /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
-    (match, name: string | undefined, fallback: string | undefined) => {
-      if (match === "$${") return "${";
-      const found = walk.env[name!];
+    (_match, name: string | undefined, fallback: string | undefined) => {
+      // Only the escape `$${` leaves `name` undefined.
+      if (name === undefined) return "${";
+      const found = walk.env[name];
       if (found === undefined || (found === "" && fallback !== undefined)) {
         if (fallback !== undefined) return fallback;
         unset = true;
-        if (!walk.mayBeUnset(path)) walk.missing.push({ path, name: name! });
+        if (!walk.mayBeUnset(path)) walk.missing.push({ path, name });
         return "";
       }
-      if (SECRET_VAR.test(name!) && found.length >= 4) walk.secrets.add(found);
+      if (SECRET_VAR.test(name) && found.length >= 4) walk.secrets.add(found);
       return found;
     },
   );

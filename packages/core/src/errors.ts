@@ -111,6 +111,12 @@ export function isDynosaurError(e: unknown): e is DynosaurError {
   return e instanceof DynosaurError;
 }
 
+/** `value`, which the code around it guarantees is there; a clear error, not a crash further on, if it is not. */
+export function must<T>(value: T | undefined | null, what: string): T {
+  if (value === undefined || value === null) throw new Error(`internal error: ${what} is missing`);
+  return value;
+}
+
 /** A short, secret-free description of anything thrown. */
 export function describeError(e: unknown): string {
   if (e instanceof DynosaurError) return e.hint ? `${e.message} (${e.hint})` : e.message;

@@ -20,19 +20,8 @@ export {
   parseConfig,
   parseConfigText,
   readConfigFile,
-  SCALER_ALIASES,
   type ScalerConfig,
-  scalerConfigSchema,
 } from "./config.js";
-export {
-  DOCTOR_TIMEOUT_S,
-  type DoctorCheck,
-  type DoctorFailure,
-  type DoctorOptions,
-  type DoctorReport,
-  formatDoctorReport,
-  runDoctor,
-} from "./doctor.js";
 export { substituteEnv } from "./env.js";
 export {
   DynosaurError,
@@ -85,20 +74,13 @@ export {
   pluginOptionsSchema,
   type Reading,
   type SourceOptions,
-  SUPPORTED_PLUGIN_API_VERSIONS,
   sourceOptionsSchema,
 } from "./plugin.js";
 export {
   createForecaster,
-  DEFAULT_BOOT_SECONDS,
   DEFAULT_HEADROOM,
-  decideForecast,
-  type ForecastDecision,
-  type ForecastDecisionInput,
-  type ForecastSettings,
   plannedEstimate,
   plannedValue,
-  type SourcePlan,
 } from "./policy/forecast.js";
 export { Forecaster, type ForecasterOptions } from "./policy/forecaster.js";
 export {
@@ -123,7 +105,6 @@ export type {
 } from "./report.js";
 export { createRuntime, type Runtime, type RuntimeOptions, type RuntimePlugin, type RuntimeStatus } from "./runtime.js";
 export {
-  isTimeZone,
   type Limits,
   limitsAt,
   nextChange,
@@ -137,8 +118,6 @@ export {
   createLibratoReporter,
   createStatsDispatcher,
   createStatsReporters,
-  csvHeader,
-  csvRow,
   defineReporter,
   type FileReporterOptions,
   HttpFailure,
@@ -155,4 +134,4 @@ export {
   statsConfigSchema,
 } from "./stats/index.js";
 export { formatTick } from "./tick-format.js";
-export { closest, formatZodIssues, parseOrThrow } from "./validate.js";
+export { closest } from "./validate.js";

@@ -1,15 +1,15 @@
 import type { SourceStatus } from "./report.js";
 
-/** The settings a decision depends on (from the `scaler:` section). */
+/** The settings a decision depends on (a process type's `min_dynos`, `max_dynos`, `blackout`, `scale_down_step`). */
 export interface PolicySettings {
-  min_dynos: number;
-  max_dynos: number;
+  minDynos: number;
+  maxDynos: number;
   /** Seconds after a change during which no scale-down happens. */
   blackout: number;
   /** Most dynos removed at once; 0 = straight to the estimate. */
-  scale_down_step: number;
+  scaleDownStep: number;
   /** Seconds a process type must stay idle before it goes to zero. @default blackout */
-  idle_seconds?: number;
+  idleSeconds?: number;
 }
 
 export interface Combined {
@@ -24,7 +24,7 @@ export interface Combined {
 /** The seed's rule: the largest estimate over all sources wins, then it is clamped to [min, max]. */
 export function combine(
   sources: readonly SourceStatus[],
-  settings: Pick<PolicySettings, "min_dynos" | "max_dynos">,
+  settings: Pick<PolicySettings, "minDynos" | "maxDynos">,
 ): Combined {
   let raw: number | null = null;
   let winner: string | null = null;
@@ -34,7 +34,7 @@ export function combine(
       winner = s.name;
     }
   }
-  return { raw, winner, estimate: raw === null ? null : clamp(raw, settings.min_dynos, settings.max_dynos) };
+  return { raw, winner, estimate: raw === null ? null : clamp(raw, settings.minDynos, settings.maxDynos) };
 }
 
 export function clamp(n: number, min: number, max: number): number {
@@ -65,7 +65,7 @@ export interface Decision {
 
 /**
  * Decides the quantity to ask for. Up at once; down only after the blackout, by at most
- * `scale_down_step`, and never while any source is stale or out: missing data must not
+ * `scaleDownStep`, and never while any source is stale or out: missing data must not
  * shrink an app. The quantity is always kept within [min, max].
  */
 export function decide(input: DecisionInput): Decision {
@@ -73,13 +73,13 @@ export function decide(input: DecisionInput): Decision {
   // A refused quantity only caps scale-ups: Heroku may refuse one size, but that is no
   // reason to shrink an app (nor to skip the blackout on the way down).
   const cap =
-    input.refusedQuantity === null ? settings.max_dynos : Math.min(settings.max_dynos, input.refusedQuantity - 1);
-  const floor = Math.min(settings.min_dynos, cap);
+    input.refusedQuantity === null ? settings.maxDynos : Math.min(settings.maxDynos, input.refusedQuantity - 1);
+  const floor = Math.min(settings.minDynos, cap);
 
   // Bounds come from the config, not from data, so they hold whatever the sources say.
   if (current < floor) return { target: floor, reason: `below min_dynos (${floor})` };
-  if (current > settings.max_dynos)
-    return { target: settings.max_dynos, reason: `above max_dynos (${settings.max_dynos})` };
+  if (current > settings.maxDynos)
+    return { target: settings.maxDynos, reason: `above max_dynos (${settings.maxDynos})` };
 
   const unhealthy = input.sources.filter((s) => s.health !== "ok");
   if (combined.estimate === null) return { target: current, reason: "no readings yet" };
@@ -87,7 +87,7 @@ export function decide(input: DecisionInput): Decision {
     return { target: current, reason: "every source is out: holding" };
   }
 
-  const wanted = clamp(combined.estimate, settings.min_dynos, settings.max_dynos);
+  const wanted = clamp(combined.estimate, settings.minDynos, settings.maxDynos);
   if (wanted > current) {
     const target = Math.min(wanted, Math.max(cap, current));
     return target > current
@@ -109,10 +109,10 @@ export function decide(input: DecisionInput): Decision {
   if (wanted === 0) {
     // To zero only once the queue has stayed empty and idle for the blackout: the next job would wait for a boot.
     const idle = input.idleSince === null || input.idleSince === undefined ? 0 : now - input.idleSince;
-    const wait = settings.idle_seconds ?? settings.blackout;
+    const wait = settings.idleSeconds ?? settings.blackout;
     if (idle < wait * 1000)
       return { target: current, reason: `idle ${Math.floor(idle / 1000)} s of ${wait} s before scaling to zero` };
   }
-  const step = settings.scale_down_step === 0 ? current - wanted : Math.min(settings.scale_down_step, current - wanted);
+  const step = settings.scaleDownStep === 0 ? current - wanted : Math.min(settings.scaleDownStep, current - wanted);
   return { target: current - step, reason: "scale down" };
 }

@@ -10,6 +10,7 @@ import { createDispatcher } from "./http.js";
 import { alertListener, logListener } from "./listeners.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { Loop, type TickListener } from "./loop.js";
+import { limitsFor } from "./plan.js";
 import { type PluginDefinition, parsePluginOptions } from "./plugin.js";
 import { combine } from "./policy.js";
 import { Redactor } from "./redact.js";
@@ -220,10 +221,10 @@ class EngineRuntime implements Runtime {
     const now = this.#clock.now();
     const { config, sources, controller } = this.#loop.parts;
     const processes = Object.keys(config.processes).map((type): ProcessStatus => {
-      const limits = this.#loop.limits(type, now);
+      const limits = limitsFor(config, type, now);
       const combined = combine(
         sources.filter((s) => s.process === type).map((s) => s.status(now)),
-        { min_dynos: limits.min, max_dynos: limits.max },
+        { minDynos: limits.min, maxDynos: limits.max },
       );
       return {
         processType: type,

@@ -3,6 +3,7 @@ import { DynosaurError, describeError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import type { PluginDefinition, PluginInstance, SourceOptions } from "./plugin.js";
 import type { SourceHealth, SourceStatus } from "./report.js";
+import { withTimeout } from "./timeout.js";
 
 /** How far above `max_dynos` an estimate may go before the reading is taken for garbage. */
 const ABSURD_FACTOR = 100;
@@ -98,17 +99,7 @@ export class Source {
     // past the source's `timeout` (the reading is abandoned then anyway), so a service that
     // accepts the connection and never answers holds a tick no longer than that.
     const wait = this.#readings.length === 0 ? this.options.timeout * 1000 : waitMs;
-    if (!Number.isFinite(wait)) return this.#inFlight;
-    let timer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), wait);
-      timer.unref?.();
-    });
-    try {
-      return await Promise.race([this.#inFlight, gaveUp]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return Number.isFinite(wait) ? withTimeout(this.#inFlight, wait, () => null) : this.#inFlight;
   }
 
   async #read(maxDynos: number, current: number | null): Promise<DynosaurError | null> {
@@ -159,25 +150,18 @@ export class Source {
     this.#closing.signal.addEventListener("abort", onClose, { once: true });
     // A real timer, not the injected clock: it bounds a real network call. A hung plugin
     // that ignores its signal is abandoned all the same.
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+    const reading = Promise.resolve().then(() => this.#instance.retrieve(controller.signal));
+    try {
+      return await withTimeout<unknown>(reading, timeoutMs, () => {
         const error = new DynosaurError(
           "DYNO_PLUGIN_TIMEOUT",
           `source ${this.name} gave no reading within ${this.options.timeout} s`,
-          {
-            hint: `raise plugins[].timeout if the service is slow, or check that it is up`,
-          },
+          { hint: "raise plugins[].timeout if the service is slow, or check that it is up" },
         );
         controller.abort(error);
-        reject(error);
-      }, timeoutMs);
-      timer.unref?.();
-    });
-    try {
-      return await Promise.race([Promise.resolve().then(() => this.#instance.retrieve(controller.signal)), timeout]);
+        throw error;
+      });
     } finally {
-      clearTimeout(timer);
       this.#closing.signal.removeEventListener("abort", onClose);
     }
   }
@@ -189,13 +173,7 @@ export class Source {
         `source ${this.name} returned ${describeValue(value)}, not a number >= 0; reading ignored`,
       );
     }
-    const raw = this.#instance.estimateDynos(value, { current, process: this.process });
-    if (typeof raw !== "number" || !Number.isFinite(raw) || raw < 0) {
-      throw new DynosaurError(
-        "DYNO_BAD_READING",
-        `source ${this.name} turned ${value} into ${describeValue(raw)} dynos; reading ignored`,
-      );
-    }
+    const raw = this.dynosFor(value, current);
     if (raw > Math.max(maxDynos, 1) * ABSURD_FACTOR) {
       throw new DynosaurError(
         "DYNO_BAD_READING",
@@ -233,14 +211,15 @@ export class Source {
 
   /**
    * The plugin's own capacity model for a value the policy plans for (not rounded up: a
-   * policy may compare fractions). Throws a DynosaurError when the plugin gives no number >= 0.
+   * policy may compare fractions). Throws a DynosaurError when the plugin gives no number >= 0:
+   * a reading is then ignored, a planned value sized by the source's own estimate instead.
    */
   dynosFor(value: number, current: number | null): number {
     const raw = this.#instance.estimateDynos(value, { current, process: this.process });
     if (typeof raw !== "number" || !Number.isFinite(raw) || raw < 0) {
       throw new DynosaurError(
         "DYNO_BAD_READING",
-        `source ${this.name} turned ${value} into ${describeValue(raw)} dynos`,
+        `source ${this.name} turned ${value} into ${describeValue(raw)} dynos; reading ignored`,
       );
     }
     return raw;

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { inputError } from "./errors.js";
+import { inputError, must } from "./errors.js";
 
 /**
  * Turns a zod error into one message listing each problem as `path: message`. A required
@@ -132,16 +132,17 @@ export function closest(word: string, known: readonly string[]): string | undefi
   return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }
 
+/** Levenshtein distance, one row of the table at a time. */
 function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  const cell = (row: number[], j: number) => must(row[j], "a cell of the distance table");
+  let above = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
+    const row = [i];
     for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
+      const substitute = cell(above, j - 1) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      row.push(Math.min(cell(above, j) + 1, cell(row, j - 1) + 1, substitute));
     }
+    above = row;
   }
-  return row[b.length]!;
+  return cell(above, b.length);
 }

@@ -3,6 +3,7 @@
 // Each case is small enough to work out by hand.
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../src/clock.js";
+import { must } from "../src/errors.js";
 import { definePlugin, z } from "../src/index.js";
 import type { TickReport } from "../src/report.js";
 import { createRuntime } from "../src/runtime.js";
@@ -50,7 +51,12 @@ async function engine(
     for (let i = 0; i < n; i++) {
       if (i > 0 || runtime.lastReports.length > 0) clock.advance(60_000);
       const reports = await runtime.tick();
-      out.push(type === undefined ? reports[0]! : reports.find((r) => r.processType === type)!);
+      out.push(
+        must(
+          type === undefined ? reports[0] : reports.find((r) => r.processType === type),
+          `${type ?? "the first"} report`,
+        ),
+      );
     }
     return out;
   };
@@ -81,7 +87,7 @@ describe("policy: forecast (the default), through the engine", () => {
     script.set("a", [35, 12]);
     const reports = await ticks(6);
     expect(after(reports)).toEqual([4, 4, 4, 4, 4, 3]);
-    expect(reports[1]!.reason).toMatch(/^blackout/);
+    expect(reports[1]?.reason).toMatch(/^blackout/);
   });
 
   it("learns a source's pattern and provisions one step ahead of it", async () => {
@@ -97,11 +103,11 @@ describe("policy: forecast (the default), through the engine", () => {
     const reports = await ticks(90);
     const late = reports.slice(70);
     for (const r of late) {
-      const reading = r.sources[0]!.value;
+      const reading = r.sources[0]?.value;
       expect(r.after, `after reading ${reading}`).toBe(reading === 20 ? 1 : 2);
     }
     // The dynos each decision leaves are what the next minute needs.
-    expect(late.map((r) => r.sources[0]!.value)).toEqual(late.map((_, i) => (i % 2 === 0 ? 10 : 20)));
+    expect(late.map((r) => r.sources[0]?.value)).toEqual(late.map((_, i) => (i % 2 === 0 ? 10 : 20)));
   });
 
   it("keeps more spare with more headroom, on the same readings", async () => {
@@ -141,7 +147,7 @@ describe("safety rules under policy: forecast", () => {
     script.set("b", [10, new Error("API down")]);
     const reports = await ticks(2);
     expect(after(reports)).toEqual([5, 5]);
-    expect(reports[1]!.reason).toBe("not scaling down: b stale");
+    expect(reports[1]?.reason).toBe("not scaling down: b stale");
   });
 
   it("holds when every source is out", async () => {
@@ -149,7 +155,7 @@ describe("safety rules under policy: forecast", () => {
     script.set("a", [50, new Error("API down")]);
     const reports = await ticks(4);
     expect(after(reports)).toEqual([5, 5, 5, 5]);
-    expect(reports[3]!.reason).toBe("every source is out: holding");
+    expect(reports[3]?.reason).toBe("every source is out: holding");
   });
 
   it("honours a blackout and a step the config sets", async () => {
@@ -157,7 +163,7 @@ describe("safety rules under policy: forecast", () => {
     script.set("a", [80, 10]);
     const reports = await ticks(5);
     expect(after(reports)).toEqual([8, 8, 6, 6, 4]);
-    expect(reports[1]!.reason).toMatch(/^blackout/);
+    expect(reports[1]?.reason).toMatch(/^blackout/);
   });
 
   it("holds while jobs run (hold_while_busy), then waits a boot time idle before going to zero", async () => {
@@ -172,8 +178,8 @@ describe("safety rules under policy: forecast", () => {
     ]);
     const reports = await ticks(4, "worker");
     expect(after(reports)).toEqual([3, 3, 3, 0]);
-    expect(reports[1]!.reason).toBe("holding: 2 job(s) running (hold_while_busy)");
-    expect(reports[2]!.reason).toBe("idle 0 s of 60 s before scaling to zero");
+    expect(reports[1]?.reason).toBe("holding: 2 job(s) running (hold_while_busy)");
+    expect(reports[2]?.reason).toBe("idle 0 s of 60 s before scaling to zero");
   });
 });
 

@@ -1,27 +1,37 @@
 import { describe, expect, it } from "vitest";
+import { must } from "../src/errors.js";
 import {
   createForecaster,
   DEFAULT_HEADROOM,
-  decideForecast,
-  type ForecastDecisionInput,
-  type ForecastSettings,
   horizonMs,
   plannedEstimate,
   plannedValue,
   riskQuantile,
-  type SourcePlan,
   trimFactor,
 } from "../src/policy/forecast.js";
+import { combine, type DecisionInput, decide, type PolicySettings } from "../src/policy.js";
+import type { SourceHealth, SourceStatus } from "../src/report.js";
 
 const MIN = 60_000;
-const settings: ForecastSettings = {
-  min_dynos: 1,
-  max_dynos: 10,
-  blackout: 0,
-  scale_down_step: 0,
-  headroom: DEFAULT_HEADROOM,
-  boot_seconds: 60,
-};
+/** The forecast policy's defaults: no blackout, straight down to the plan. */
+const settings: PolicySettings = { minDynos: 1, maxDynos: 10, blackout: 0, scaleDownStep: 0 };
+
+/** What the loop knows of one source under the forecast policy: its planned estimate. */
+interface SourcePlan {
+  name: string;
+  estimate: number | null;
+  health: SourceHealth;
+}
+type ForecastDecisionInput = Omit<DecisionInput, "sources" | "combined"> & { sources: SourcePlan[] };
+
+/** The loop's decision on planned estimates: the same combine and decide as every policy. */
+function decideForecast(input: ForecastDecisionInput) {
+  const sources = input.sources.map(
+    (s): SourceStatus => ({ ...s, type: "", unit: "", value: null, busy: null, lastRetrieval: null, lastError: null }),
+  );
+  const combined = combine(sources, input.settings);
+  return { ...decide({ ...input, sources, combined }), estimate: combined.estimate, winner: combined.winner };
+}
 const src = (name: string, estimate: number | null, health: SourcePlan["health"] = "ok"): SourcePlan => ({
   name,
   estimate,
@@ -72,7 +82,7 @@ describe("headroom → risk", () => {
 
 describe("planned estimate (hand-worked)", () => {
   it("applies the plugin's capacity model to last reading + learned rise", () => {
-    const fc = createForecaster({ boot_seconds: 60 }, 60);
+    const fc = createForecaster(60, 60);
     // 5 min at 10, then 5 min at 20, repeated: a rise of 10 comes within the horizon of 2 of every 10 readings.
     for (let m = 1; m <= 200; m++) fc.observe(m * MIN, Math.floor((m - 1) / 5) % 2 === 0 ? 10 : 20);
     // m = 200 is the last of five readings at 20 (flat).
@@ -84,7 +94,7 @@ describe("planned estimate (hand-worked)", () => {
   });
 
   it("is null before the first reading, and for a capacity model that returns garbage", () => {
-    const fc = createForecaster({ boot_seconds: 60 }, 60);
+    const fc = createForecaster(60, 60);
     expect(plannedEstimate(fc, 0.2, (v) => v)).toBeNull();
     fc.observe(MIN, 10);
     expect(plannedEstimate(fc, 0.2, () => Number.NaN)).toBeNull();
@@ -114,7 +124,7 @@ describe("decideForecast: the decision rules", () => {
     expect(
       decideForecast(input(9, [src("a", 3)], { lastChange: 1_000_000 - 300_000, settings: blackout })).target,
     ).toBe(3);
-    expect(decideForecast(input(9, [src("a", 3)], { settings: { ...settings, scale_down_step: 2 } })).target).toBe(7);
+    expect(decideForecast(input(9, [src("a", 3)], { settings: { ...settings, scaleDownStep: 2 } })).target).toBe(7);
   });
 
   it("never scales down while any source is stale or out, but still scales up", () => {
@@ -156,16 +166,17 @@ describe("forecast policy through a small loop (boot 60 s, one reading a minute)
 
   /** Runs simulate's model: tick m reads minute m-1 and sets the quantity for minute m; serving = min(q[m-1], q[m]). */
   function run(headroom: number, minutes: number) {
-    const s: ForecastSettings = { ...settings, max_dynos: 100, headroom };
-    const fc = createForecaster(s, 60);
+    const s: PolicySettings = { ...settings, maxDynos: 100 };
+    const fc = createForecaster(60, 60);
     const q = [1];
+    const at = (m: number) => must(q[m], `the quantity of minute ${m}`);
     let lastChange: number | null = null;
     for (let m = 1; m <= minutes; m++) {
       const now = m * MIN;
       fc.observe(now, load(m - 1));
       const { target } = decideForecast({
         now,
-        current: q[m - 1]!,
+        current: at(m - 1),
         sources: [src("a", plannedEstimate(fc, headroom, perDyno))],
         lastChange,
         refusedQuantity: null,
@@ -177,8 +188,8 @@ describe("forecast policy through a small loop (boot 60 s, one reading a minute)
     let short = 0;
     let billed = 0;
     for (let m = minutes - 199; m <= minutes; m++) {
-      short += Math.max(0, perDyno(load(m)) - Math.min(q[m - 1]!, q[m]!));
-      billed += q[m]!;
+      short += Math.max(0, perDyno(load(m)) - Math.min(at(m - 1), at(m)));
+      billed += at(m);
     }
     return { short, billed };
   }

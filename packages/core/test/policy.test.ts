@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { combine, type DecisionInput, decide } from "../src/policy.js";
 import type { SourceStatus } from "../src/report.js";
 
-const settings = { min_dynos: 1, max_dynos: 10, blackout: 300, scale_down_step: 1 };
+const settings = { minDynos: 1, maxDynos: 10, blackout: 300, scaleDownStep: 1 };
 const src = (name: string, estimate: number | null, health: SourceStatus["health"] = "ok"): SourceStatus => ({
   name,
   type: "t",
@@ -57,11 +57,11 @@ describe("decide", () => {
   });
   it("steps down by scale_down_step after the blackout", () => {
     expect(decide(input(5, [src("a", 2)], { lastChange: 1_000_000 - 300_000 })).target).toBe(4);
-    expect(decide(input(5, [src("a", 2)], { settings: { ...settings, scale_down_step: 2 } })).target).toBe(3);
-    expect(decide(input(5, [src("a", 4)], { settings: { ...settings, scale_down_step: 3 } })).target).toBe(4);
+    expect(decide(input(5, [src("a", 2)], { settings: { ...settings, scaleDownStep: 2 } })).target).toBe(3);
+    expect(decide(input(5, [src("a", 4)], { settings: { ...settings, scaleDownStep: 3 } })).target).toBe(4);
   });
   it("goes straight to the estimate with scale_down_step 0", () => {
-    expect(decide(input(9, [src("a", 2)], { settings: { ...settings, scale_down_step: 0 } })).target).toBe(2);
+    expect(decide(input(9, [src("a", 2)], { settings: { ...settings, scaleDownStep: 0 } })).target).toBe(2);
   });
   it("never scales down while any source is stale or in outage", () => {
     const d = decide(input(5, [src("a", 2), src("b", 1, "stale")]));

@@ -1,6 +1,7 @@
 import { type HerokuFake, startHerokuFake } from "@dynosaur/fakes/heroku";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../src/clock.js";
+import { must } from "../src/errors.js";
 import { HerokuClient } from "../src/formation/heroku-client.js";
 import { memoryLogger } from "../src/logger.js";
 import type { Problem } from "../src/report.js";
@@ -46,8 +47,8 @@ async function scalerFor(options: { apiKey?: string; app?: string; processType?:
       alerts: { raise: (p) => problems.push(p), clear: () => {} },
       formation: ({ scaler: s }) =>
         new HerokuClient({
-          app: s.heroku_app_name!,
-          apiKey: s.heroku_api_key!,
+          app: must(s.heroku_app_name, "scaler.heroku_app_name"),
+          apiKey: must(s.heroku_api_key, "scaler.heroku_api_key"),
           processType: s.process_type,
           baseUrl: s.heroku_api_url,
           timeoutMs: s.heroku_timeout * 1000,

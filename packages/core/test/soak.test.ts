@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { must } from "../src/errors.js";
 import { INVARIANTS } from "./soak/invariants.js";
 import { runSoak, type SoakResult } from "./soak/run.js";
 import { everythingOn, scenarioArb } from "./soak/scenario.js";
@@ -71,7 +72,7 @@ describe("soak: the engine never scales wrongly under faults, restarts and bad d
         // A failure late in a long run shrinks slowly: the time limit reports the smallest case found by then.
         { seed, path, numRuns: 1, interruptAfterTimeLimit: SHRINK_LIMIT_MS, markInterruptAsFailure: true },
       );
-      const last = results.at(-1)!;
+      const last = must(results.at(-1), "the long run's result");
       console.log(summary("long run", [last], performance.now() - started));
       expect(last.simulatedDays).toBe(days);
       for (const name of Object.keys(INVARIANTS)) expect(last.checks[name], name).toBeGreaterThan(0);

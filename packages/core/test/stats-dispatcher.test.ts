@@ -27,7 +27,7 @@ const tick = (n = 0) =>
   });
 
 const librato = () =>
-  createLibratoReporter({ email: EMAIL, api_key: TOKEN, endpoint: fake.url, timeout: 1 }, { app: "shop", http });
+  createLibratoReporter({ email: EMAIL, apiKey: TOKEN, endpoint: fake.url, timeoutMs: 1000 }, { app: "shop", http });
 
 /** A reporter kept in memory, to watch the dispatcher's side of things. */
 function recorder(name = "memory"): StatsReporter & { ticks: number[]; closed: boolean } {
@@ -88,7 +88,7 @@ describe("stats dispatcher", () => {
   it("logs an HTTP refusal without the credentials", async () => {
     const logger = memoryLogger();
     const wrong = createLibratoReporter(
-      { email: EMAIL, api_key: "not-the-token-9876", endpoint: fake.url },
+      { email: EMAIL, apiKey: "not-the-token-9876", endpoint: fake.url },
       { app: "shop", http },
     );
     const d = createStatsDispatcher([wrong], { logger });

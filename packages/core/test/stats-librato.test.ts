@@ -2,6 +2,7 @@ import { type LibratoFake, startLibratoFake } from "@dynosaur/fakes/librato";
 import { Agent, request } from "undici";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../src/clock.js";
+import { must } from "../src/errors.js";
 import { memoryLogger } from "../src/logger.js";
 import { createLibratoReporter, createStatsReporters, libratoGauges } from "../src/stats/index.js";
 import { eachTest, sampleTick } from "./fixtures.js";
@@ -20,8 +21,8 @@ eachTest(async () => {
 
 const tick = sampleTick;
 
-const reporter = (over: { api_key?: string } = {}) =>
-  createLibratoReporter({ email: EMAIL, api_key: over.api_key ?? TOKEN, endpoint: fake.url }, { app: "shop", http });
+const reporter = (over: { apiKey?: string } = {}) =>
+  createLibratoReporter({ email: EMAIL, apiKey: over.apiKey ?? TOKEN, endpoint: fake.url }, { app: "shop", http });
 
 describe("librato reporter", () => {
   it("sends the seed's gauges in one basic-auth POST per tick", async () => {
@@ -57,7 +58,10 @@ describe("librato reporter", () => {
     const first = tick();
     const partial = tick({
       after: null,
-      sources: [{ ...first.sources[0]!, value: null, estimate: null, health: "outage" }, first.sources[1]!],
+      sources: [
+        { ...must(first.sources[0], "source 0"), value: null, estimate: null, health: "outage" },
+        must(first.sources[1], "source 1"),
+      ],
     });
     await r.report(partial);
     expect(fake.submissions[0]?.gauges.map((g) => g.name)).toEqual([
@@ -71,12 +75,12 @@ describe("librato reporter", () => {
   });
 
   it("turns characters Librato refuses in app and source names into underscores", () => {
-    const t = tick({ sources: [{ ...tick().sources[0]!, name: "GA (main site)" }] });
+    const t = tick({ sources: [{ ...must(tick().sources[0], "source 0"), name: "GA (main site)" }] });
     expect(libratoGauges("my app", t).map((g) => g.name)).toContain("dynosaur.my_app.GA__main_site_.value");
   });
 
   it("rejects with Librato's 401 message, and never with the token", async () => {
-    const error = await reporter({ api_key: "wrong-token-value-1234" })
+    const error = await reporter({ apiKey: "wrong-token-value-1234" })
       .report(tick())
       .then(
         () => null,

@@ -1,5 +1,5 @@
 import { relative } from "node:path";
-import { formatDoctorReport, runDoctor } from "@dynosaur/core";
+import { formatDoctorReport, runDoctor } from "../doctor.js";
 import type { CliIO, Setup } from "../setup.js";
 import { version } from "../setup.js";
 

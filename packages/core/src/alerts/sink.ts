@@ -1,8 +1,6 @@
-import type { Dispatcher } from "undici";
-import type { Clock } from "../clock.js";
 import { describeError } from "../errors.js";
 import type { Logger } from "../logger.js";
-import type { AlertSink, Problem } from "../report.js";
+import type { AlertSink, ChannelDeps, Problem } from "../report.js";
 import { redact } from "../stats/http.js";
 import { createProblemLog } from "../stats/problems.js";
 import { withTimeout } from "../timeout.js";
@@ -10,16 +8,8 @@ import { createHeartbeat } from "./heartbeat.js";
 import type { AlertsConfigInput } from "./schema.js";
 import { createSendGridMailer, type Email, type Mailer } from "./sendgrid.js";
 
-export interface AlertDeps {
-  /** Heroku app name, named in every email. */
-  app: string;
-  logger: Logger;
-  /** Every HTTP call (SendGrid, heartbeat) goes through it. */
-  http: Dispatcher;
-  /** Environment for `SENDGRID_API_KEY`, `DYNOSAUR_ADMIN_EMAIL`, `DYNOSAUR_FROM_EMAIL`. */
-  env: Record<string, string | undefined>;
-  /** Dedup windows and heartbeat spacing are measured on it. */
-  clock: Clock;
+/** `env` gives `SENDGRID_API_KEY`, `DYNOSAUR_ADMIN_EMAIL` and `DYNOSAUR_FROM_EMAIL` when `alerts:` does not. */
+export interface AlertDeps extends ChannelDeps {
   /** Replaces SendGrid (tests, embedders with their own mail service). */
   mailer?: Mailer;
 }
@@ -238,84 +228,58 @@ function announceSetup(
   logger.info("alerts: not emailed (set SENDGRID_API_KEY and DYNOSAUR_ADMIN_EMAIL to email them); problems are logged");
 }
 
-function problemEmail(
+/** An email about problem `s`: `[dynosaur] <app>: <subject>: <first line>`, the message, then `details`. */
+function email(
   app: string,
   s: ProblemState,
-  now: number,
-  previous: number | null,
-  minIntervalMs: number,
+  subject: string,
+  headline: string,
+  details: string[],
 ): Omit<Email, "to" | "from"> {
+  return {
+    subject: `[dynosaur] ${app}: ${subject}: ${firstLine(s.problem.message)}`,
+    text: [
+      `Dynosaur, app ${app}: ${headline}`,
+      "",
+      s.problem.message,
+      "",
+      `Problem: ${s.problem.key} (${s.problem.kind})`,
+      ...details,
+    ].join("\n"),
+  };
+}
+
+function problemEmail(app: string, s: ProblemState, now: number, previous: number | null, minIntervalMs: number) {
   const title = TITLES[s.problem.kind];
   const earlier =
     s.unreported > 1
       ? `\nSeen ${s.unreported} times since ${previous === null ? iso(s.since) : `the last email (${iso(previous)})`}.`
       : "";
-  return {
-    subject: `[dynosaur] ${app}: ${title}: ${firstLine(s.problem.message)}`,
-    text: [
-      `Dynosaur, app ${app}: ${title}.`,
-      "",
-      s.problem.message,
-      "",
-      `Problem: ${s.problem.key} (${s.problem.kind})`,
-      `Since:   ${iso(s.since)}${earlier}`,
-      "",
-      footer(now, minIntervalMs),
-    ].join("\n"),
-  };
+  return email(app, s, title, `${title}.`, [`Since:   ${iso(s.since)}${earlier}`, "", footer(now, minIntervalMs)]);
 }
 
-function repeatEmail(
-  app: string,
-  s: ProblemState,
-  now: number,
-  previous: number | null,
-  minIntervalMs: number,
-): Omit<Email, "to" | "from"> {
-  const title = TITLES[s.problem.kind];
-  return {
-    subject: `[dynosaur] ${app}: still happening (${s.unreported} more): ${firstLine(s.problem.message)}`,
-    text: [
-      `Dynosaur, app ${app}: ${title}, still happening.`,
-      "",
-      s.problem.message,
-      "",
-      `Problem: ${s.problem.key} (${s.problem.kind})`,
-      `Since:   ${iso(s.since)} (${duration(now - s.since)})`,
-      `Repeated ${s.unreported} times since the last email${previous === null ? "" : ` (${iso(previous)})`}; ${s.occurrences} times in all.`,
-      "",
-      footer(now, minIntervalMs),
-    ].join("\n"),
-  };
+function repeatEmail(app: string, s: ProblemState, now: number, previous: number | null, minIntervalMs: number) {
+  return email(app, s, `still happening (${s.unreported} more)`, `${TITLES[s.problem.kind]}, still happening.`, [
+    `Since:   ${iso(s.since)} (${duration(now - s.since)})`,
+    `Repeated ${s.unreported} times since the last email${previous === null ? "" : ` (${iso(previous)})`}; ${s.occurrences} times in all.`,
+    "",
+    footer(now, minIntervalMs),
+  ]);
 }
 
-function flappingEmail(app: string, s: ProblemState, now: number, previous: number | null): Omit<Email, "to" | "from"> {
-  const title = TITLES[s.problem.kind];
-  return {
-    subject: `[dynosaur] ${app}: happened again and cleared (${s.unreported} times): ${firstLine(s.problem.message)}`,
-    text: [
-      `Dynosaur, app ${app}: ${title}. It came back ${s.unreported} times since the last email${previous === null ? "" : ` (${iso(previous)})`} and has cleared again.`,
-      "",
-      s.problem.message,
-      "",
-      `Problem: ${s.problem.key} (${s.problem.kind})`,
-      `Last seen from ${iso(s.since)}; cleared by ${iso(now)}.`,
-    ].join("\n"),
-  };
+function flappingEmail(app: string, s: ProblemState, now: number, previous: number | null) {
+  const since = previous === null ? "" : ` (${iso(previous)})`;
+  const headline = `${TITLES[s.problem.kind]}. It came back ${s.unreported} times since the last email${since} and has cleared again.`;
+  return email(app, s, `happened again and cleared (${s.unreported} times)`, headline, [
+    `Last seen from ${iso(s.since)}; cleared by ${iso(now)}.`,
+  ]);
 }
 
-function recoveryEmail(app: string, s: ProblemState, now: number): Omit<Email, "to" | "from"> {
-  return {
-    subject: `[dynosaur] ${app}: recovered: ${firstLine(s.problem.message)}`,
-    text: [
-      `Dynosaur, app ${app}: recovered from "${TITLES[s.problem.kind]}".`,
-      "",
-      s.problem.message,
-      "",
-      `Problem: ${s.problem.key} (${s.problem.kind})`,
-      `Lasted:  ${duration(now - s.since)} (${iso(s.since)} to ${iso(now)}), seen ${s.occurrences} time${s.occurrences === 1 ? "" : "s"}.`,
-    ].join("\n"),
-  };
+function recoveryEmail(app: string, s: ProblemState, now: number) {
+  const seen = `seen ${s.occurrences} time${s.occurrences === 1 ? "" : "s"}`;
+  return email(app, s, "recovered", `recovered from "${TITLES[s.problem.kind]}".`, [
+    `Lasted:  ${duration(now - s.since)} (${iso(s.since)} to ${iso(now)}), ${seen}.`,
+  ]);
 }
 
 function footer(now: number, minIntervalMs: number): string {

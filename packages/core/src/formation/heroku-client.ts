@@ -1,19 +1,15 @@
 import { createRequire } from "node:module";
 import type { Dispatcher } from "undici";
 import { type Clock, systemClock } from "../clock.js";
-import { DynosaurError, type ErrorCode } from "../errors.js";
+import { DynosaurError, describeError, type ErrorCode } from "../errors.js";
 import { createDispatcher } from "../http.js";
 import { redact } from "../redact.js";
+import type { FormationState } from "./simulated.js";
 
-/** One process type's formation, as Dynosaur needs it. */
-export interface Formation {
-  /** Number of dynos Heroku keeps running for the process type. */
-  quantity: number;
+/** One process type's formation, as Heroku answers it. */
+export interface Formation extends FormationState {
   /** Dyno size name, e.g. `Standard-1X`. */
   size: string;
-  /** Process type, e.g. `web`. */
-  type: string;
-  /** When the formation last changed, in ms since the epoch. */
   updatedAt: number;
 }
 
@@ -238,7 +234,7 @@ export class HerokuClient {
       }
       throw new HerokuError(
         "HEROKU_UNAVAILABLE",
-        `Could not reach Heroku while ${doing}: ${this.#redact(errorText(e))}.`,
+        `Could not reach Heroku while ${doing}: ${this.#redact(describeError(e))}.`,
         {
           hint: "Check the network and https://status.heroku.com. The next tick tries again.",
           cause: this.#safeCause(e),
@@ -375,7 +371,7 @@ export class HerokuClient {
 
   /** A cause is kept for debugging only if it cannot leak the key. */
   #safeCause(e: unknown): unknown {
-    return errorText(e).includes(this.#apiKey) ? undefined : e;
+    return describeError(e).includes(this.#apiKey) ? undefined : e;
   }
 }
 
@@ -478,14 +474,6 @@ function retryAfterMs(value: string | string[] | undefined, now: number): number
 function isUndiciTimeout(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
   return code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT";
-}
-
-function errorText(e: unknown): string {
-  if (e instanceof Error) {
-    const code = (e as { code?: unknown }).code;
-    return typeof code === "string" && !e.message.includes(code) ? `${e.message} (${code})` : e.message;
-  }
-  return String(e);
 }
 
 let userAgent: string | undefined;

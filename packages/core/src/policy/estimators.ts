@@ -99,7 +99,7 @@ class HpaEstimator implements Estimator {
     // Decided again on a fresher formation read: the reading's recommendation is replaced, not added.
     if (recs.at(-1)?.time === reading.time) recs.pop();
     recs.push({ time: reading.time, dynos });
-    while (recs.length > 0 && recs[0]!.time <= now - HPA_WINDOW_MS) recs.shift();
+    while ((recs[0]?.time ?? now) <= now - HPA_WINDOW_MS) recs.shift();
     if (dynos > current) return dynos;
     return Math.min(current, Math.max(...recs.map((r) => r.dynos)));
   }
@@ -107,7 +107,7 @@ class HpaEstimator implements Estimator {
 
 function createEstimator(policy: Exclude<ScalingPolicy, "seed">, source: Source, bootSeconds: number): Estimator {
   if (policy === "forecast")
-    return new ForecastEstimator(source, createForecaster({ boot_seconds: bootSeconds }, source.options.interval));
+    return new ForecastEstimator(source, createForecaster(bootSeconds, source.options.interval));
   if (policy === "hysteresis") return new HysteresisEstimator(source);
   return new HpaEstimator(source);
 }
@@ -141,7 +141,8 @@ export class PolicyEstimates {
    */
   plan(sources: readonly Source[], statuses: readonly SourceStatus[], context: EstimateContext): SourceStatus[] {
     return statuses.map((status, i) => {
-      const estimator = this.#bySource.get(sources[i]!)?.estimator;
+      const source = sources[i];
+      const estimator = source && this.#bySource.get(source)?.estimator;
       if (!estimator || status.estimate === null) return status;
       let estimate: number | null;
       try {

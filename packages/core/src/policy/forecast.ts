@@ -33,23 +33,7 @@
  *   policy holds (bounds, no scale-down on stale or missing data, hold when every source
  *   is out, a refused quantity caps scale-ups): the decision is made by the same `decide`.
  */
-import { combine, type Decision, decide } from "../policy.js";
-import type { SourceHealth, SourceStatus } from "../report.js";
 import { Forecaster } from "./forecaster.js";
-
-/** The `scaler:` settings the `forecast` policy reads. */
-export interface ForecastSettings {
-  min_dynos: number;
-  max_dynos: number;
-  /** Seconds after a change during which no scale-down happens (0: none). */
-  blackout: number;
-  /** Most dynos removed at once; 0 = straight to the plan. */
-  scale_down_step: number;
-  /** Spare capacity to keep, a fraction >= 0: 0 cheapest, 0.2 the default, up to ~1 for a cautious app. */
-  headroom: number;
-  /** Seconds from asking for a dyno to it serving. */
-  boot_seconds: number;
-}
 
 /** The default `headroom`: dominates the seed policy (cost and shortfall) on the test traces. */
 export const DEFAULT_HEADROOM = 0.2;
@@ -79,12 +63,9 @@ export function horizonMs(bootSeconds: number, intervalSeconds: number): number 
   return (Math.max(0, bootSeconds) + Math.max(0, intervalSeconds)) * 1000;
 }
 
-/** A forecaster for one source, polled every `intervalSeconds`. */
-export function createForecaster(
-  settings: Pick<ForecastSettings, "boot_seconds">,
-  intervalSeconds: number,
-): Forecaster {
-  return new Forecaster({ horizonMs: horizonMs(settings.boot_seconds, intervalSeconds) });
+/** A forecaster for one source whose dynos boot in `bootSeconds`, polled every `intervalSeconds`. */
+export function createForecaster(bootSeconds: number, intervalSeconds: number): Forecaster {
+  return new Forecaster({ horizonMs: horizonMs(bootSeconds, intervalSeconds) });
 }
 
 /** The value (in the source's unit) to provision for; null before the first reading. */
@@ -107,67 +88,4 @@ export function plannedEstimate(
   if (value === null) return null;
   const dynos = estimateDynos(value);
   return Number.isFinite(dynos) && dynos >= 0 ? Math.ceil(dynos) : null;
-}
-
-/** What the loop knows of one source at a tick. */
-export interface SourcePlan {
-  name: string;
-  /** `plannedEstimate` of the source; null before its first reading. */
-  estimate: number | null;
-  health: SourceHealth;
-}
-
-export interface ForecastDecisionInput {
-  /** Time of the tick (ms). */
-  now: number;
-  /** The formation's quantity now. */
-  current: number;
-  sources: readonly SourcePlan[];
-  /** When the formation last changed (by us or by hand), or null if unknown. */
-  lastChange: number | null;
-  /** Heroku refused this quantity (e.g. a plan's limit): never ask for it or more. */
-  refusedQuantity: number | null;
-  settings: ForecastSettings;
-}
-
-export interface ForecastDecision extends Decision {
-  /** The largest planned estimate, clamped to [min, max]; null when no source has one. */
-  estimate: number | null;
-  /** The source whose plan won. */
-  winner: string | null;
-}
-
-/**
- * One tick's decision: the largest planned estimate over sources, clamped, then the seed's
- * up/down and safety rules (`decide`) with this policy's blackout and step.
- */
-export function decideForecast(input: ForecastDecisionInput): ForecastDecision {
-  const { settings } = input;
-  const statuses: SourceStatus[] = input.sources.map((s) => ({
-    name: s.name,
-    type: "",
-    unit: "",
-    value: null,
-    estimate: s.estimate,
-    health: s.health,
-    busy: null,
-    lastRetrieval: null,
-    lastError: null,
-  }));
-  const combined = combine(statuses, settings);
-  const decision = decide({
-    now: input.now,
-    current: input.current,
-    combined,
-    sources: statuses,
-    lastChange: input.lastChange,
-    refusedQuantity: input.refusedQuantity,
-    settings: {
-      min_dynos: settings.min_dynos,
-      max_dynos: settings.max_dynos,
-      blackout: settings.blackout,
-      scale_down_step: settings.scale_down_step,
-    },
-  });
-  return { ...decision, estimate: combined.estimate, winner: combined.winner };
 }

@@ -13,10 +13,10 @@
  * of `window` rises each. Each observation costs O(window) at worst (one insertion into a
  * sorted array, a memmove), each plan O(1).
  */
+import { must } from "../errors.js";
 
 /** Direction of the load over the horizon before a reading. */
 export type Trend = "flat" | "rising" | "falling";
-const TRENDS: readonly Trend[] = ["flat", "rising", "falling"];
 
 /** Exact quantiles of the last `capacity` numbers added. */
 export class SlidingQuantile {
@@ -40,7 +40,7 @@ export class SlidingQuantile {
 
   add(x: number): void {
     if (this.#size === this.capacity) {
-      const i = this.#lowerBound(this.#ring[this.#head]!);
+      const i = this.#lowerBound(this.#at(this.#ring, this.#head));
       this.#sorted.copyWithin(i, i + 1, this.#size);
       this.#size--;
     }
@@ -58,8 +58,8 @@ export class SlidingQuantile {
     const pos = Math.min(1, Math.max(0, q)) * (this.#size - 1);
     const i = Math.floor(pos);
     const f = pos - i;
-    const lo = this.#sorted[i]!;
-    return f === 0 ? lo : lo + (this.#sorted[Math.min(this.#size - 1, i + 1)]! - lo) * f;
+    const lo = this.#at(this.#sorted, i);
+    return f === 0 ? lo : lo + (this.#at(this.#sorted, Math.min(this.#size - 1, i + 1)) - lo) * f;
   }
 
   #lowerBound(x: number): number {
@@ -67,10 +67,15 @@ export class SlidingQuantile {
     let hi = this.#size;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.#sorted[mid]! < x) lo = mid + 1;
+      if (this.#at(this.#sorted, mid) < x) lo = mid + 1;
       else hi = mid;
     }
     return lo;
+  }
+
+  /** An element at an index the bookkeeping above keeps within the array. */
+  #at(array: Float64Array, i: number): number {
+    return must(array[i], `element ${i} of a sliding quantile of ${this.capacity}`);
   }
 }
 
@@ -192,14 +197,7 @@ export class Forecaster {
   /** Trend of a reading: against the newest reading about one horizon older. */
   #trendAt(time: number, value: number): Trend {
     const before = time - this.horizonMs * (1 - SLACK);
-    let ref: Reading | undefined;
-    for (let i = this.#readings.length - 1; i >= 0; i--) {
-      const r = this.#readings[i]!;
-      if (r.time <= before) {
-        ref = r;
-        break;
-      }
-    }
+    const ref = this.#readings.findLast((r) => r.time <= before);
     if (!ref || time - ref.time > this.horizonMs * (2 + SLACK)) return "flat";
     return value > ref.value ? "rising" : value < ref.value ? "falling" : "flat";
   }
@@ -207,14 +205,10 @@ export class Forecaster {
   #prune(now: number): void {
     // Kept: readings still waiting for their horizon, and those a new reading's trend may compare with.
     const keepFrom = now - this.horizonMs * (2 + SLACK);
-    let drop = 0;
-    while (
-      drop < this.#readings.length - 1 &&
-      (this.#readings[drop]!.time < keepFrom || this.#readings.length - drop > MAX_READINGS)
-    )
-      drop++;
+    const count = this.#readings.length;
+    // Readings are in time order: the old ones are a prefix. The newest always stays.
+    const firstKept = this.#readings.findIndex((r) => r.time >= keepFrom);
+    const drop = Math.min(count - 1, Math.max(firstKept === -1 ? count : firstKept, count - MAX_READINGS));
     if (drop > 0) this.#readings.splice(0, drop);
   }
 }
-
-export { TRENDS };

@@ -1,9 +1,7 @@
-import type { Dispatcher } from "undici";
 import type { z } from "zod";
-import type { Clock } from "../clock.js";
 import { DynosaurError, inputError } from "../errors.js";
-import type { Logger } from "../logger.js";
-import type { StatsReporter } from "../report.js";
+
+import type { ChannelDeps, StatsReporter } from "../report.js";
 import { parseOrThrow } from "../validate.js";
 
 /**
@@ -15,18 +13,9 @@ import { parseOrThrow } from "../validate.js";
 export const REPORTER_PACKAGES: Readonly<Record<string, string>> = { otlp: "@dynosaur/reporter-otlp" };
 
 /** What core hands a reporter package when it creates a reporter. */
-export interface ReporterContext {
-  /** Heroku app name: part of every metric name or attribute. */
-  app: string;
-  /** The reporter's name in logs: its type, or `type[i]` when the type is used twice. */
+export interface ReporterContext extends ChannelDeps {
+  /** The reporter's name in logs (its logger's lines carry it): its type, or `type[i]` when the type is used twice. */
   name: string;
-  /** Logger whose lines carry the reporter's name. Never log a secret. */
-  logger: Logger;
-  /** The HTTP dispatcher to send through. */
-  http: Dispatcher;
-  /** Environment to read settings from (e.g. `OTEL_*`), never `process.env` directly. */
-  env: Record<string, string | undefined>;
-  clock: Clock;
 }
 
 /** What a reporter package default-exports (`defineReporter`). */

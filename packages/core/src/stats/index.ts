@@ -1,15 +1,12 @@
-import type { Dispatcher } from "undici";
-import type { Clock } from "../clock.js";
-import type { Logger } from "../logger.js";
-import type { StatsReporter } from "../report.js";
+import type { ChannelDeps, StatsReporter } from "../report.js";
 import { createConsoleReporter } from "./console.js";
 import { createExternalReporter, type ReporterLoader } from "./external.js";
 import { createFileReporter } from "./file.js";
 import { createLibratoReporter } from "./librato.js";
 import type { StatsReporterConfigInput } from "./schema.js";
 
-export { type ConsoleReporterOptions, createConsoleReporter, statsLine } from "./console.js";
-export { createStatsDispatcher, type StatsDispatcher, type StatsDispatcherOptions } from "./dispatcher.js";
+export { createConsoleReporter, statsLine } from "./console.js";
+export { createStatsDispatcher, type StatsDispatcher } from "./dispatcher.js";
 export {
   defineReporter,
   REPORTER_PACKAGES,
@@ -17,33 +14,12 @@ export {
   type ReporterDefinition,
   type ReporterLoader,
 } from "./external.js";
-export { createFileReporter, csvHeader, csvRow, type FileReporterOptions } from "./file.js";
+export { createFileReporter, type FileReporterOptions } from "./file.js";
 export { HttpFailure, quoteBody, safeOrigin } from "./http.js";
-export { createLibratoReporter, type LibratoGauge, type LibratoReporterOptions, libratoGauges } from "./librato.js";
-export {
-  type ConsoleStatsConfig,
-  consoleStatsSchema,
-  type FileStatsConfig,
-  fileStatsSchema,
-  type LibratoStatsConfig,
-  libratoStatsSchema,
-  type OtlpStatsConfig,
-  otlpStatsSchema,
-  type StatsReporterConfig,
-  type StatsReporterConfigInput,
-  statsConfigSchema,
-  statsReporterConfigSchema,
-} from "./schema.js";
+export { createLibratoReporter, libratoGauges } from "./librato.js";
+export { otlpStatsSchema, type StatsReporterConfig, statsConfigSchema } from "./schema.js";
 
-export interface StatsDeps {
-  /** Heroku app name: part of every metric name or attribute. */
-  app: string;
-  logger: Logger;
-  /** Every HTTP call of the reporters goes through it (the OpenTelemetry SDK excepted: it uses Node's http). */
-  http: Dispatcher;
-  /** Environment the `OTEL_*` variables are read from. */
-  env: Record<string, string | undefined>;
-  clock: Clock;
+export interface StatsDeps extends ChannelDeps {
   /**
    * Loads the reporter package of a type in `REPORTER_PACKAGES` (`otlp`); `path` is the
    * entry's `stats[i].type`, for errors. Without it, such an entry fails with the package to
@@ -76,7 +52,17 @@ export async function createStatsReporters(
         logger.warn("Librato (AppOptics) reached end of service in January 2026; its API may refuse these figures", {
           hint: "use the otlp reporter (OpenTelemetry) instead: https://opentelemetry.io/docs/collector/",
         });
-        reporters.push(createLibratoReporter(config, { app: deps.app, http: deps.http, name }));
+        reporters.push(
+          createLibratoReporter(
+            {
+              email: config.email,
+              apiKey: config.api_key,
+              endpoint: config.endpoint,
+              timeoutMs: (config.timeout ?? 10) * 1000,
+            },
+            { app: deps.app, http: deps.http, name },
+          ),
+        );
         break;
       case "otlp":
         reporters.push(

@@ -6,11 +6,11 @@ export interface LibratoReporterOptions {
   /** Librato account email (basic auth user). */
   email: string;
   /** Librato API token (basic auth password). */
-  api_key: string;
+  apiKey: string;
   /** Base URL; `/v1/metrics` is appended. @default "https://metrics-api.librato.com" */
   endpoint?: string;
-  /** Seconds to wait for an answer. @default 10 */
-  timeout?: number;
+  /** Milliseconds to wait for an answer. @default 10_000 */
+  timeoutMs?: number;
 }
 
 export interface LibratoGauge {
@@ -29,9 +29,9 @@ export function createLibratoReporter(
   deps: { app: string; http: Dispatcher; name?: string },
 ): StatsReporter {
   const url = joinUrl(options.endpoint ?? "https://metrics-api.librato.com", "/v1/metrics");
-  const auth = `Basic ${Buffer.from(`${options.email}:${options.api_key}`).toString("base64")}`;
-  const secrets = [options.api_key, auth.slice("Basic ".length)];
-  const timeoutMs = (options.timeout ?? 10) * 1000;
+  const auth = `Basic ${Buffer.from(`${options.email}:${options.apiKey}`).toString("base64")}`;
+  const secrets = [options.apiKey, auth.slice("Basic ".length)];
+  const timeoutMs = options.timeoutMs ?? 10_000;
 
   return {
     name: deps.name ?? "librato",

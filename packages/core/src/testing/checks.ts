@@ -13,26 +13,8 @@ import {
 import { checkPluginShape } from "../registry.js";
 import { createTestContext } from "./context.js";
 
-/** The checks every plugin must pass, in the order they run. */
-export type PluginCheckId =
-  | "shape"
-  | "api-version"
-  | "json-schema"
-  | "valid-options"
-  | "invalid-options"
-  | "retrieve"
-  | "retrieve-abort"
-  | "estimate-whole"
-  | "estimate-monotone"
-  | "close-twice";
-
-export interface PluginCheck {
-  id: PluginCheckId;
-  /** One line, used as the test's name. */
-  title: string;
-}
-
-export const pluginChecks: readonly PluginCheck[] = [
+/** The checks every plugin must pass, in the order they run; each `title` is one line, used as the test's name. */
+export const pluginChecks = [
   { id: "shape", title: "default export has the shape of a plugin" },
   {
     id: "api-version",
@@ -46,7 +28,10 @@ export const pluginChecks: readonly PluginCheck[] = [
   { id: "estimate-whole", title: "estimateDynos returns whole numbers >= 0" },
   { id: "estimate-monotone", title: "estimateDynos never falls as the reading rises" },
   { id: "close-twice", title: "close can be called twice" },
-];
+] as const;
+
+export type PluginCheckId = (typeof pluginChecks)[number]["id"];
+export type PluginCheck = { id: PluginCheckId; title: string };
 
 /** What `setup` prepares for one check, e.g. a loopback fake of the plugin's service. */
 export interface PluginFixture {
@@ -147,14 +132,7 @@ export async function runPluginCheck(
   }
 }
 
-interface Resolved {
-  validOptions: Record<string, unknown>;
-  invalidOptions: InvalidOptionsCase[];
-  setup: () => PluginFixture | Promise<PluginFixture>;
-  sampleValues: readonly number[];
-  abortTimeoutMs: number;
-  timeoutMs: number;
-}
+type Resolved = Required<Omit<PluginTestOptions, "sampleValues">> & { sampleValues: readonly number[] };
 
 function resolve(options: PluginTestOptions): Resolved {
   return {
@@ -332,10 +310,14 @@ const runners: Record<PluginCheckId, Runner> = {
     return withInstance(value, options, async (instance) => {
       const results = estimates(instance, options.sampleValues);
       if (results.length < 2) fail("sampleValues needs at least two distinct readings");
-      for (let i = 1; i < results.length; i++) {
-        const lower = results[i - 1]!;
-        const higher = results[i]!;
-        if (typeof higher.dynos === "number" && typeof lower.dynos === "number" && higher.dynos < lower.dynos) {
+      for (const [i, higher] of results.entries()) {
+        const lower = results[i - 1];
+        if (
+          lower &&
+          typeof higher.dynos === "number" &&
+          typeof lower.dynos === "number" &&
+          higher.dynos < lower.dynos
+        ) {
           fail(
             `estimateDynos(${lower.reading}) = ${lower.dynos} but estimateDynos(${higher.reading}) = ${higher.dynos}: ` +
               "a larger reading must never need fewer dynos",

@@ -4,6 +4,7 @@ import { runInNewContext } from "node:vm";
 import { type HerokuFake, startHerokuFake } from "@dynosaur/fakes/heroku";
 import { Agent, type Dispatcher } from "undici";
 import { createAlertSink } from "../../src/alerts/sink.js";
+import { must } from "../../src/errors.js";
 import { HerokuClient } from "../../src/formation/heroku-client.js";
 import { createLogger, type LogRecord } from "../../src/logger.js";
 import type { AlertSink, TickReport } from "../../src/report.js";
@@ -187,7 +188,7 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
   const sourceNames = scenario.sources.map((_, i) => `src${i}`);
   const sourceByName = new Map(scenario.sources.map((s, i) => [sourceNames[i] ?? "", s]));
   const goodValue = (name: string): number => {
-    const s = sourceByName.get(name)!;
+    const s = must(sourceByName.get(name), `source ${name}`);
     const hour = (clock.now() % DAY) / 3_600_000;
     const daily = 0.5 + 0.5 * Math.cos(((hour - s.peakHour) / 24) * 2 * Math.PI);
     const load = s.base + s.swing * daily + s.noise * (loadRng.next() - 0.5);
@@ -324,8 +325,8 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
         },
         formation: ({ scaler: s }) =>
           new HerokuClient({
-            app: s.heroku_app_name!,
-            apiKey: s.heroku_api_key!,
+            app: must(s.heroku_app_name, "scaler.heroku_app_name"),
+            apiKey: must(s.heroku_api_key, "scaler.heroku_api_key"),
             processType: s.process_type,
             baseUrl: s.heroku_api_url,
             dispatcher,
@@ -345,7 +346,7 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
   const perTick = (perDay: number) => (perDay * cfg.interval * 1000) / DAY;
   let lastActualChange = clock.now();
   // Heroku's quantity as the fake holds it, read once per tick (serializing it costs).
-  let quantity = fake.formation(APP, TYPE)!.quantity;
+  let quantity = must(fake.formation(APP, TYPE), "the formation").quantity;
   let nextDay = clock.now() + DAY;
   try {
     while (clock.now() < end) {
@@ -414,7 +415,7 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
       result.ticks++;
       await alertsSettled();
       if (deferred) throw deferred;
-      const after = fake.formation(APP, TYPE)!.quantity;
+      const after = must(fake.formation(APP, TYPE), "the formation").quantity;
       quantity = after;
       const patch = sent.find((r) => r.method === "PATCH");
       note(

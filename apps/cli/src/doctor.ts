@@ -1,11 +1,19 @@
-import type { Dispatcher } from "undici";
-import { type DynosaurConfig, isParsed, parseConfig } from "./config.js";
-import { DynosaurError, describeError } from "./errors.js";
-import type { FormationState } from "./formation/simulated.js";
-import { createDispatcher } from "./http.js";
-import { memoryLogger } from "./logger.js";
-import { Redactor } from "./redact.js";
-import { createRuntime, type RuntimeOptions } from "./runtime.js";
+import {
+  createDispatcher,
+  createRuntime,
+  type DynosaurConfig,
+  DynosaurError,
+  describeError,
+  type FormationState,
+  HerokuClient,
+  isParsed,
+  memoryLogger,
+  parseConfig,
+  Redactor,
+  type RuntimeOptions,
+} from "@dynosaur/core";
+
+type Dispatcher = NonNullable<RuntimeOptions["http"]>;
 
 /** Seconds each check may take unless told otherwise. */
 export const DOCTOR_TIMEOUT_S = 10;
@@ -151,7 +159,6 @@ async function readFormation(
 ): Promise<ListOutcome> {
   const settings = config.scaler;
   try {
-    const { HerokuClient } = await import("./formation/heroku-client.js");
     const client = new HerokuClient({
       app: settings.heroku_app_name ?? "",
       apiKey: settings.heroku_api_key ?? "",
