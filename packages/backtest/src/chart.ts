@@ -1,5 +1,5 @@
+import { must } from "@dynosaur/core";
 import { mainRun } from "./format.js";
-import { must } from "./must.js";
 import type { Backtest, BacktestRun } from "./replay.js";
 
 export interface ChartOptions {

@@ -1,4 +1,4 @@
-import { must } from "./must.js";
+import { must } from "@dynosaur/core";
 
 /** A change of the formation's quantity during a replay. */
 export interface QuantityChange {

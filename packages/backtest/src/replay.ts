@@ -10,6 +10,7 @@ import {
   isParsed,
   type LogRecord,
   ManualClock,
+  must,
   type PluginDefinition,
   type PluginInstance,
   PluginRegistry,
@@ -18,7 +19,6 @@ import {
   type ScalerConfig,
 } from "@dynosaur/core";
 import { type BacktestMetrics, computeMetrics, type MetricsSeries, type QuantityChange } from "./metrics.js";
-import { must } from "./must.js";
 import { offlineDispatcher } from "./offline.js";
 import type { Trace } from "./trace.js";
 

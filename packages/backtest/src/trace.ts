@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { inputError } from "@dynosaur/core";
-import { must } from "./must.js";
+import { inputError, must } from "@dynosaur/core";
 
 /** One value column of a trace: what one source would have read, row by row. */
 export interface TraceColumn {

@@ -3,8 +3,7 @@
  * `forecast` policy and once per anchor (seed, hysteresis, hpa), then finds the
  * cost/shortfall frontier and the cheapest headroom within a shortfall target.
  */
-import { DEFAULT_HEADROOM, inputError, z } from "@dynosaur/core";
-import { must } from "./must.js";
+import { DEFAULT_HEADROOM, inputError, must, z } from "@dynosaur/core";
 import {
   BACKTEST_POLICIES,
   type Backtest,

@@ -31,6 +31,7 @@ export {
   type ErrorCode,
   inputError,
   isDynosaurError,
+  must,
   PluginError,
 } from "./errors.js";
 export {
