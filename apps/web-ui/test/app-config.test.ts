@@ -2,22 +2,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ManualClock } from "@dynosaur/core";
 import { startHerokuFake } from "@dynosaur/fakes/heroku";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, dryRunConfig, nextTick, onCleanup, startTestServer } from "../../web/test/helpers.js";
-import { axeViolations, buildPages, consoleErrors, DOCS, launch, logIn } from "./browser.js";
+import { axeViolations, browserSuite, consoleErrors, DOCS, logIn } from "./browser.js";
 
-let pages: Awaited<ReturnType<typeof buildPages>>;
-let chromium: Browser;
-
-beforeAll(async () => {
-  pages = await buildPages();
-  chromium = await launch();
-}, 600_000);
-afterAll(async () => {
-  await chromium?.close();
-  pages?.remove();
-});
+const suite = browserSuite();
 
 /** The pages ask for "the last hour" by the browser's clock: the server's manual clock starts there too. */
 const browserTime = () => new ManualClock(Date.now());
@@ -26,7 +15,7 @@ const HEROKU_KEY = "hrku-this-secret-must-never-reach-the-page";
 
 describe("the app and config pages, in Chromium against a real server on SQLite", () => {
   it("the app page shows the chart over the hour asked for, ticks arriving live, the event log as the API has it, and pauses and resumes scaling", async () => {
-    const t = await startTestServer({ pagesDir: pages.dir, clock: browserTime() });
+    const t = await startTestServer({ pagesDir: suite.pagesDir, clock: browserTime() });
     expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() })).status).toBe(200);
     expect(
       (
@@ -35,7 +24,7 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
         })
       ).status,
     ).toBe(200);
-    const page = await chromium.newPage({ viewport: { width: 1100, height: 800 } });
+    const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 800 } });
     const errors = consoleErrors(page);
     await logIn(page, t.server.url, ADMIN_PASSWORD);
     errors.splice(0); // the anonymous session probe's 401 (see overview.test.ts)
@@ -90,12 +79,12 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
   });
 
   it("the config form: keys as labels with descriptions and defaults; a secret never shown; an invalid value refused at its field; a change saved as the next version; roll back", async () => {
-    const t = await startTestServer({ pagesDir: pages.dir, clock: browserTime() });
+    const t = await startTestServer({ pagesDir: suite.pagesDir, clock: browserTime() });
     expect(
       (await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig({ scaler: { heroku_api_key: HEROKU_KEY } }) }))
         .status,
     ).toBe(200);
-    const page = await chromium.newPage({ viewport: { width: 1100, height: 800 } });
+    const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 800 } });
     const errors = consoleErrors(page);
     await logIn(page, t.server.url, ADMIN_PASSWORD);
     errors.splice(0);
@@ -171,7 +160,7 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
   it("the config page switches dry run off (a version; the engine scales Heroku), pauses (badge; the engine stands by) and resumes", async () => {
     const heroku = await startHerokuFake({ apiKey: HEROKU_KEY });
     onCleanup(() => heroku.close());
-    const t = await startTestServer({ pagesDir: pages.dir, clock: browserTime() });
+    const t = await startTestServer({ pagesDir: suite.pagesDir, clock: browserTime() });
     const quantity = () => heroku.formation("example", "web")?.quantity;
     /** Ticks the engine until `check` holds (at most 50 ticks of the manual clock). */
     const tickUntil = async (check: () => boolean, what: string) => {
@@ -192,7 +181,7 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     // A dry run never changes the formation.
     expect([quantity(), heroku.count("PATCH")]).toEqual([1, 0]);
 
-    const page = await chromium.newPage({ viewport: { width: 1100, height: 800 } });
+    const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 800 } });
     const errors = consoleErrors(page);
     await logIn(page, t.server.url, ADMIN_PASSWORD);
     errors.splice(0);
@@ -243,13 +232,13 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
   });
 
   it("a config written with an older key name: that field is shown (saying what to write instead), kept on save", async () => {
-    const t = await startTestServer({ pagesDir: pages.dir, clock: browserTime() });
+    const t = await startTestServer({ pagesDir: suite.pagesDir, clock: browserTime() });
     const old = dryRunConfig();
     const { max_dynos: _, ...scaler } = old.scaler;
     expect(
       (await t.call("PUT", "/api/apps/shop/config", { body: { ...old, scaler: { ...scaler, max: 4 } } })).status,
     ).toBe(200);
-    const page = await chromium.newPage({ viewport: { width: 1100, height: 800 } });
+    const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 800 } });
     const errors = consoleErrors(page);
     await logIn(page, t.server.url, ADMIN_PASSWORD);
     errors.splice(0);
@@ -269,7 +258,7 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
   });
 
   it("a third-party plugin's options get a form without any UI code, its declared secret write-only", async () => {
-    const t = await startTestServer({ pagesDir: pages.dir, clock: browserTime() });
+    const t = await startTestServer({ pagesDir: suite.pagesDir, clock: browserTime() });
     const PLUGIN_TOKEN = "example-plugin-token-never-on-the-page";
     const config = {
       ...dryRunConfig({ use: ["random", "dynosaur-plugin-example"] }),
@@ -286,7 +275,7 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
       ],
     };
     expect((await t.call("PUT", "/api/apps/shop/config", { body: config })).status).toBe(200);
-    const page = await chromium.newPage({ viewport: { width: 1100, height: 800 } });
+    const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 800 } });
     const errors = consoleErrors(page);
     await logIn(page, t.server.url, ADMIN_PASSWORD);
     errors.splice(0);
@@ -311,9 +300,9 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
   });
 
   it("adds an app from pasted YAML: an invalid config shows every error at its path and stores nothing; a valid one opens the app's page", async () => {
-    const t = await startTestServer({ pagesDir: pages.dir, clock: browserTime() });
+    const t = await startTestServer({ pagesDir: suite.pagesDir, clock: browserTime() });
     const yaml = readFileSync(new URL("../../../examples/dry-run.yaml", import.meta.url), "utf8");
-    const page = await chromium.newPage({ viewport: { width: 1100, height: 800 } });
+    const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 800 } });
     const errors = consoleErrors(page);
     await logIn(page, t.server.url, ADMIN_PASSWORD);
     errors.splice(0);

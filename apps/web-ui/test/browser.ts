@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { build } from "vite";
+import { afterAll, beforeAll } from "vitest";
 
 /*
  * The browser side of the page tests: Debian's Chromium (scripts/chromium.sh installs it;
@@ -24,6 +25,35 @@ export const DOCS =
     ? fileURLToPath(new URL("../../../docs/", import.meta.url))
     : join(tmpdir(), "dynosaur-screenshots");
 mkdirSync(DOCS, { recursive: true });
+
+/**
+ * A test file's pages and browser: the pages built from the current sources and one Chromium,
+ * before its first test; both gone after its last.
+ */
+export function browserSuite(): { readonly pagesDir: string; readonly chromium: Browser } {
+  let pages: Awaited<ReturnType<typeof buildPages>> | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    pages = await buildPages();
+    browser = await launch();
+  }, 600_000);
+  afterAll(async () => {
+    await browser?.close();
+    pages?.remove();
+  });
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error("the pages and the browser are set up in beforeAll");
+    return value;
+  };
+  return {
+    get pagesDir() {
+      return ready(pages).dir;
+    },
+    get chromium() {
+      return ready(browser);
+    },
+  };
+}
 
 /** Builds the pages into a temporary directory (removed by the returned function). */
 export async function buildPages(): Promise<{ dir: string; remove: () => void }> {

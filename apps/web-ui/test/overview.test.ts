@@ -1,24 +1,13 @@
 import { join } from "node:path";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, dryRunConfig, must, nextTick, startTestServer } from "../../web/test/helpers.js";
-import { axeViolations, buildPages, consoleErrors, DOCS, launch, logIn } from "./browser.js";
+import { axeViolations, browserSuite, consoleErrors, DOCS, logIn } from "./browser.js";
 
-let pages: Awaited<ReturnType<typeof buildPages>>;
-let chromium: Browser;
-
-beforeAll(async () => {
-  pages = await buildPages();
-  chromium = await launch();
-}, 600_000);
-afterAll(async () => {
-  await chromium?.close();
-  pages?.remove();
-});
+const suite = browserSuite();
 
 describe("log in and the apps overview, in Chromium against a real server on SQLite", () => {
   it("a wrong password is refused on the page; the right one shows every app with its dynos, estimate, sources and badges", async () => {
-    const t = await startTestServer({ pagesDir: pages.dir });
+    const t = await startTestServer({ pagesDir: suite.pagesDir });
     expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() })).status).toBe(200);
     expect(
       (await t.call("PUT", "/api/apps/blog/config", { body: dryRunConfig({ scaler: { min_dynos: 2 } }) })).status,
@@ -60,7 +49,7 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     };
     const sources = shopSources.sources ?? shopSources.last_tick?.sources ?? [];
 
-    const page = await chromium.newPage({ viewport: { width: 1100, height: 700 } });
+    const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 700 } });
     const errors = consoleErrors(page);
     await page.goto(`${t.server.url}/`);
     await page.getByLabel("Password").fill("not the password");
@@ -115,8 +104,8 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
   });
 
   it("a first run (no admin password set): the login page says how to set one; once set, it no longer does", async () => {
-    const t = await startTestServer({ pagesDir: pages.dir, env: { DYNOSAUR_ADMIN_PASSWORD: undefined } });
-    const page = await chromium.newPage({ viewport: { width: 1100, height: 700 } });
+    const t = await startTestServer({ pagesDir: suite.pagesDir, env: { DYNOSAUR_ADMIN_PASSWORD: undefined } });
+    const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 700 } });
     const errors = consoleErrors(page);
     await page.goto(`${t.server.url}/`);
     const firstRun = page.getByRole("region", { name: "First run: no admin password is set" });
@@ -134,7 +123,7 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     await t.close();
 
     // The same database, started with the variable: the admin exists, the message is gone, the password works.
-    const next = await startTestServer({ pagesDir: pages.dir, dir: t.dir });
+    const next = await startTestServer({ pagesDir: suite.pagesDir, dir: t.dir });
     await logIn(page, next.server.url, ADMIN_PASSWORD);
     await page.getByRole("button", { name: "Log out" }).click();
     await page.getByLabel("Password").waitFor();
@@ -145,12 +134,12 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
   it("a hundred apps: every one is listed, on a phone too (the table scrolls sideways), axe finds nothing serious", async ({
     annotate,
   }) => {
-    const t = await startTestServer({ pagesDir: pages.dir });
+    const t = await startTestServer({ pagesDir: suite.pagesDir });
     const names = Array.from({ length: 100 }, (_, i) => `app-${String(i).padStart(3, "0")}`);
     for (const name of names)
       expect((await t.call("PUT", `/api/apps/${name}/config`, { body: dryRunConfig() })).status).toBe(200);
 
-    const page = await chromium.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
+    const page = await suite.chromium.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
     const errors = consoleErrors(page);
     await logIn(page, t.server.url, ADMIN_PASSWORD);
     errors.splice(0); // the anonymous session probe's 401
@@ -175,8 +164,8 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
   }, 120_000);
 
   it("API tokens: created with a name, its value shown once and working against the API, revoked in one click", async () => {
-    const t = await startTestServer({ pagesDir: pages.dir });
-    const page = await chromium.newPage({ viewport: { width: 1100, height: 700 } });
+    const t = await startTestServer({ pagesDir: suite.pagesDir });
+    const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 700 } });
     const errors = consoleErrors(page);
     await logIn(page, t.server.url, ADMIN_PASSWORD);
     errors.splice(0); // the anonymous session probe's 401

@@ -1,28 +1,17 @@
 import { join } from "node:path";
 import { ManualClock } from "@dynosaur/core";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { MinuteRow } from "../../web/src/store/readings.js";
 import { ADMIN_PASSWORD, dryRunConfig, startTestServer } from "../../web/test/helpers.js";
-import { axeViolations, buildPages, consoleErrors, DOCS, launch, logIn } from "./browser.js";
+import { axeViolations, browserSuite, consoleErrors, DOCS, logIn } from "./browser.js";
 
-let pages: Awaited<ReturnType<typeof buildPages>>;
-let chromium: Browser;
-
-beforeAll(async () => {
-  pages = await buildPages();
-  chromium = await launch();
-}, 600_000);
-afterAll(async () => {
-  await chromium?.close();
-  pages?.remove();
-});
+const suite = browserSuite();
 
 const MINUTE = 60_000;
 
 describe("Try it first, in Chromium against a real server on SQLite", () => {
   it('"Replay the last day" shows the running config and the draft side by side, numbers and chart; a refused draft shows its errors at their fields', async () => {
-    const t = await startTestServer({ pagesDir: pages.dir, clock: new ManualClock(Date.now()) });
+    const t = await startTestServer({ pagesDir: suite.pagesDir, clock: new ManualClock(Date.now()) });
     const config = dryRunConfig({ scaler: { max_dynos: 10 } });
     expect((await t.call("PUT", "/api/apps/shop/config", { body: config })).status).toBe(200);
     // Only the readings stored here: the engine is stopped and what it stored so far removed.
@@ -50,7 +39,7 @@ describe("Try it first, in Chromium against a real server on SQLite", () => {
     }));
     await t.server.stores.readings.write({ ticks: [], minutes, events: [] });
 
-    const page = await chromium.newPage({ viewport: { width: 1100, height: 800 } });
+    const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 800 } });
     const errors = consoleErrors(page);
     await logIn(page, t.server.url, ADMIN_PASSWORD);
     errors.splice(0); // the anonymous session probe's 401 (see overview.test.ts)
