@@ -1,9 +1,9 @@
 import { createStatsReporters, ManualClock, memoryLogger, type StatsReporter } from "@dynosaur/core";
+import { gaSource, nrSource, sampleTick } from "@dynosaur/core/testing";
 import { type OtlpPoint, type OtlpReceiver, startOtlpReceiver } from "@dynosaur/fakes/otlp";
 import { Agent, request } from "undici";
 import { afterEach, assert, describe, expect, it } from "vitest";
 import otlpReporter, { createOtlpReporter, parseKeyValueList, resolveOtlpTarget } from "../src/index.js";
-import { gaSource, nrSource, sampleTick } from "./fixtures.js";
 
 const SECRET = "otlp-ingest-key-7d3e1b";
 

@@ -22,4 +22,5 @@ export {
   type TestContextOptions,
   type TestInstance,
 } from "./context.js";
+export { gaSource, nrSource, sampleTick } from "./reports.js";
 export { type TestRunner, testPlugin } from "./suite.js";

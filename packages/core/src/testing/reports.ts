@@ -1,4 +1,9 @@
-import type { SourceStatus, TickReport } from "@dynosaur/core";
+import type { SourceStatus, TickReport } from "../report.js";
+
+/*
+ * Sample tick reports for a stats reporter's or an alert channel's tests: what the engine hands
+ * every listener once per tick and process type.
+ */
 
 /** A source reading as the scaler reports it: GA at 312 users asking for 5 dynos. */
 export const gaSource: SourceStatus = {
@@ -25,7 +30,7 @@ export const nrSource: SourceStatus = {
   lastError: null,
 };
 
-/** One tick of app `shop` scaling web 2 → 5 on GA's estimate, at 2026-01-01T12:00:05Z (as core's test fixture). */
+/** One tick of app `shop` scaling web 2 → 5 on GA's estimate, at 2026-01-01T12:00:05Z. */
 export function sampleTick(over: Partial<TickReport> = {}): TickReport {
   return {
     time: Date.UTC(2026, 0, 1, 12, 0, 5),
