@@ -26,8 +26,9 @@ writeFileSync(
     JSON.stringify(join(dir, "stats.txt")) +
     "}\nplugins: [{type: random, seed: 1, interval: 0.01}]\n",
 );
-// All three plugins loaded and created; only random is read (the others' services are not called
-// before their first interval, which is longer than the run).
+// All three plugins loaded, created and polled on the first tick, as a real start does; New Relic's
+// endpoint and Google's token URL are a closed loopback port, so no request leaves the machine
+// (each fails fast and is logged; their HTTP stacks are loaded all the same).
 const allConfig = join(examples, ".bench-config-all.yaml");
 writeFileSync(
   allConfig,
@@ -36,7 +37,7 @@ scaler: {dry_run: true, interval: 0.01, blackout: 0, stats_file: ${JSON.stringif
 plugins:
   - {type: random, seed: 1, interval: 0.01}
   - {type: newrelic, api_key: NRAK-bench, account_id: 1, app_name: bench, rpm_per_dyno: 100, interval: 3600, endpoint: "http://127.0.0.1:9/graphql"}
-  - {type: google-analytics, property_id: "1", key_file: ${JSON.stringify(join(dir, "key.json"))}, users_per_dyno: 50, interval: 3600}
+  - {type: google-analytics, property_id: "1", key_file: ${JSON.stringify(join(dir, "key.json"))}, users_per_dyno: 50, interval: 3600, token_url: "http://127.0.0.1:9/token"}
 `,
 );
 const { generateKeyPairSync } = await import("node:crypto");

@@ -1,12 +1,5 @@
 import { DynosaurError, describeError, type ErrorCode, inputError, type LogLevel, Redactor } from "@dynosaur/core";
 import { parseFlags, refuseExtraArguments } from "./args.js";
-import { checkCommand } from "./commands/check.js";
-import { doctorCommand } from "./commands/doctor.js";
-import { runCommand } from "./commands/run.js";
-import { schemaCommand } from "./commands/schema.js";
-import { parseSimulateArgs, SIMULATE_USAGE, simulateCommand } from "./commands/simulate.js";
-import { parseTuneArgs, TUNE_USAGE, tuneCommand } from "./commands/tune.js";
-import { DOCTOR_TIMEOUT_S } from "./doctor.js";
 import { type CliFlags, type CliIO, loadSetup, version } from "./setup.js";
 
 export type { CliFlags, CliIO, Setup } from "./setup.js";
@@ -43,7 +36,10 @@ export async function main(io: CliIO): Promise<number> {
   // Secrets are only known once the config is read; errors before that carry none.
   let redactor = new Redactor();
   try {
+    // Each command's module is imported only when it runs: `run` is what starts on every dyno
+    // boot, and simulate/tune bring the backtest package with them.
     if (io.argv[0] === "simulate") {
+      const { parseSimulateArgs, SIMULATE_USAGE, simulateCommand } = await import("./commands/simulate.js");
       // Its own flags (--trace, --compare, ...): parsed apart from the run flags.
       const args = parseSimulateArgs(io.argv.slice(1));
       if (args.help) {
@@ -56,6 +52,7 @@ export async function main(io: CliIO): Promise<number> {
       return await simulateCommand(io, setup, args.options);
     }
     if (io.argv[0] === "tune") {
+      const { parseTuneArgs, TUNE_USAGE, tuneCommand } = await import("./commands/tune.js");
       const args = parseTuneArgs(io.argv.slice(1));
       if (args.help) {
         io.stdout.write(`${TUNE_USAGE}\n`);
@@ -74,7 +71,7 @@ export async function main(io: CliIO): Promise<number> {
       io.stdout.write(`${version()}\n`);
       return 0;
     }
-    if (command === "schema" && !configPath) return schemaCommand(io, null);
+    if (command === "schema" && !configPath) return (await import("./commands/schema.js")).schemaCommand(io, null);
     if (!configPath)
       throw inputError("DYNO_USAGE", `\`dynosaur ${command === "run" ? "" : `${command} `}\` needs a config file`, {
         hint: "e.g. dynosaur examples/dry-run.yaml (see --help)",
@@ -87,10 +84,16 @@ export async function main(io: CliIO): Promise<number> {
       command === "schema" ? { dryRun: true, reporters: false } : { ...flags, reporters: command !== "doctor" },
     );
     redactor = setup.redactor;
-    if (command === "check") return await checkCommand(io, setup);
-    if (command === "doctor") return await doctorCommand(io, setup, flags.timeout ?? DOCTOR_TIMEOUT_S);
-    if (command === "schema") return schemaCommand(io, setup);
-    return await runCommand(io, setup, flags);
+    if (command === "check") return await (await import("./commands/check.js")).checkCommand(io, setup);
+    if (command === "doctor") {
+      const [{ doctorCommand }, { DOCTOR_TIMEOUT_S }] = await Promise.all([
+        import("./commands/doctor.js"),
+        import("./doctor.js"),
+      ]);
+      return await doctorCommand(io, setup, flags.timeout ?? DOCTOR_TIMEOUT_S);
+    }
+    if (command === "schema") return (await import("./commands/schema.js")).schemaCommand(io, setup);
+    return await (await import("./commands/run.js")).runCommand(io, setup, flags);
   } catch (e) {
     io.stderr.write(`${redactor.scrub(formatError(e))}\n`);
     return e instanceof DynosaurError ? e.exitCode : 1;

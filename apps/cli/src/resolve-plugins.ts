@@ -10,6 +10,7 @@ import {
   REPORTER_PACKAGES,
   type ReporterDefinition,
 } from "@dynosaur/core";
+import { CORE_URL } from "./core-url.js";
 
 /** First-party plugins: their short names and the seed-era type names that imply them. */
 const FIRST_PARTY: Record<string, string> = {
@@ -81,10 +82,9 @@ let coreShared = false;
 function shareCore(): void {
   if (coreShared) return;
   coreShared = true;
-  const coreUrl = import.meta.resolve("@dynosaur/core");
   registerHooks({
     resolve: (specifier, context, nextResolve) =>
-      specifier === "@dynosaur/core" ? { url: coreUrl, shortCircuit: true } : nextResolve(specifier, context),
+      specifier === "@dynosaur/core" ? { url: CORE_URL, shortCircuit: true } : nextResolve(specifier, context),
   });
 }
 

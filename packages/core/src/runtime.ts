@@ -388,11 +388,9 @@ class EngineRuntime implements Runtime {
 
   async #createStats(config: DynosaurConfig, app: string) {
     const sources = config.plugins.map((p) => p.name ?? p.type);
-    const reporters: StatsReporter[] = await createStatsReporters(config.stats, {
-      ...this.#deps(app),
-      loadReporter: this.#o.loadReporter,
-      sources,
-    });
+    // Object.assign, not a spread: a spread would read the `http` getter and load undici.
+    const deps = Object.assign(this.#deps(app), { loadReporter: this.#o.loadReporter, sources });
+    const reporters: StatsReporter[] = await createStatsReporters(config.stats, deps);
     // A dry run always keeps its decisions in the stats file, as the seed's stats.txt did.
     if (config.scaler.dry_run)
       reporters.push(
