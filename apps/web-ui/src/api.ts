@@ -160,6 +160,8 @@ export interface Tick {
   winner: string | null;
   reason: string;
   sources: SourceStatus[];
+  /** What the engine did or saw in this tick (scaling, a manual change, Heroku's refusals...). */
+  events: { kind: string; message: string }[];
 }
 
 const app = (name: string) => `/api/apps/${encodeURIComponent(name)}`;

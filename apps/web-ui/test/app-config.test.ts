@@ -65,6 +65,14 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
       })
       .toBeGreaterThanOrEqual(first.points + 2);
     expect(await page.evaluate(() => "sameDocument" in globalThis)).toBe(true);
+    // Scaling shows in the event log as it happens, still without a reload.
+    await expect
+      .poll(async () => {
+        await nextTick(t, "shop");
+        return page.locator('.events li[data-kind^="scale-"]').count();
+      })
+      .toBeGreaterThan(0);
+    expect(await page.evaluate(() => "sameDocument" in globalThis)).toBe(true);
     const later = await drawn();
     expect(later.to - later.from).toBeLessThan(3600 + 120);
 

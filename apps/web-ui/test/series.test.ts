@@ -23,6 +23,7 @@ const tick = (time: number, over: Partial<Tick> = {}): Tick => ({
   estimate: 3,
   winner: "queue",
   reason: "scale up",
+  events: [],
   sources: [
     {
       name: "queue",

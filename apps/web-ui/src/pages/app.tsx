@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import {
   type AppEvent,
   appStatus,
@@ -22,6 +22,8 @@ export function AppPage({ name }: { name: string }) {
   const [points, setPoints] = useState<Point[]>([]);
   const [log, setLog] = useState<AppEvent[]>([]);
   const [sources, setSources] = useState<SourceStatus[]>([]);
+  const latest = useRef(sources);
+  latest.current = sources;
   const [paused, setPausedState] = useState<boolean | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [since, setSince] = useState(() => Date.now() - RANGES[range]);
@@ -42,7 +44,14 @@ export function AppPage({ name }: { name: string }) {
     );
     const stop = streamTicks(name, (tick) => {
       setPoints((p) => [...p, fromTick(tick)].slice(-LIVE_POINTS - 10_080));
-      setSources(tick.sources);
+      // Scaling, a manual change or a source going out is stored as an event before the tick is sent.
+      if (tick.events.length > 0 || healthChanged(latest.current, tick.sources))
+        loadEvents(name, since).then(
+          (evs) => alive && setLog(evs),
+          () => {},
+        );
+      // A tick reports one process type's sources: the other types' rows stay.
+      setSources((before) => mergeSources(before, tick.sources));
     });
     return () => {
       alive = false;
@@ -142,4 +151,19 @@ export function AppPage({ name }: { name: string }) {
       )}
     </main>
   );
+}
+
+/** `now`'s rows in place of those of the same name, the others kept, in a stable order. */
+function mergeSources(before: SourceStatus[], now: SourceStatus[]): SourceStatus[] {
+  const byName = new Map(before.map((s) => [s.name, s]));
+  for (const s of now) byName.set(s.name, s);
+  return [...byName.values()];
+}
+
+/** A source went out or came back: the server records that as an event. */
+function healthChanged(before: SourceStatus[], now: SourceStatus[]): boolean {
+  return now.some((s) => {
+    const was = before.find((b) => b.name === s.name)?.health;
+    return was !== undefined && (was === "outage") !== (s.health === "outage");
+  });
 }
