@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { ManualClock } from "@dynosaur/core";
 import { startHerokuFake } from "@dynosaur/fakes/heroku";
 import { describe, expect, it } from "vitest";
-import { ADMIN_PASSWORD, dryRunConfig, nextTick, onCleanup, startTestServer } from "../../web/test/helpers.js";
+import { ADMIN_PASSWORD, dryRunConfig, must, nextTick, onCleanup, startTestServer } from "../../web/test/helpers.js";
 import { axeViolations, browserSuite, consoleErrors, DOCS, logIn } from "./browser.js";
 
 const suite = browserSuite();
@@ -24,6 +24,26 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
         })
       ).status,
     ).toBe(200);
+    // The last hour as stored minutes before the page opens (a rise and fall of the random source), so
+    // the chart has history to the left of the live ticks.
+    const shopRow = must(await t.server.stores.apps.get("shop"), "shop in the store");
+    const minute0 = Math.floor(t.clock.now() / 60_000) * 60_000;
+    await t.server.stores.readings.write({
+      ticks: [],
+      minutes: Array.from({ length: 55 }, (_, i) => {
+        const value = Math.round(30 + 25 * Math.sin((i / 55) * Math.PI));
+        const estimate = Math.min(6, Math.ceil(value / 10));
+        return {
+          appId: shopRow.id,
+          processType: "web",
+          minute: minute0 - (56 - i) * 60_000,
+          dynos: estimate,
+          estimate,
+          sources: [{ name: "random", value, estimate, health: "ok" }],
+        };
+      }),
+      events: [],
+    });
     const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 800 } });
     const errors = consoleErrors(page);
     await logIn(page, t.server.url, ADMIN_PASSWORD);

@@ -49,6 +49,10 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     };
     const sources = shopSources.sources ?? shopSources.last_tick?.sources ?? [];
 
+    // An app no engine here has ticked yet (stored behind the supervisor's back: it looks again only when
+    // the manual clock moves): as an app another process scales and has not reported.
+    await t.server.stores.apps.save("quiet", dryRunConfig(), { author: "test", comment: null, now: t.clock.now() });
+
     const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 700 } });
     const errors = consoleErrors(page);
     await page.goto(`${t.server.url}/`);
@@ -75,6 +79,9 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     const blog = page.locator('tr[data-app="blog"]');
     expect(await blog.locator(".badge.paused").count()).toBe(1);
     expect(await page.getByRole("link", { name: "shop" }).getAttribute("href")).toBe("#/apps/shop");
+    const quiet = page.locator('tr[data-app="quiet"]');
+    expect(await quiet.locator("td").first().textContent()).toBe("–");
+    await quiet.getByText("no reading yet").waitFor();
 
     // The last 24 h of dynos as a sparkline, and the last event, as GET /api/overview has them.
     const recent = (await t.call("GET", "/api/overview")).json.apps as Record<

@@ -6,6 +6,7 @@ import {
   type Health,
   listApps,
   overview,
+  type ProcessSummary,
   type SourceStatus,
 } from "../api.js";
 import { Sparkline, sparkText } from "../sparkline.js";
@@ -90,10 +91,10 @@ export function Overview() {
           </thead>
           <tbody>
             {apps.flatMap((a) =>
-              a.processes.map((p, i) => (
+              rowsOf(a).map((p, i, rows) => (
                 <tr key={`${a.name}/${p.type}`} data-app={a.name}>
                   {i === 0 && (
-                    <th scope="row" rowSpan={a.processes.length}>
+                    <th scope="row" rowSpan={rows.length}>
                       <a href={`#/apps/${encodeURIComponent(a.name)}`}>{a.name}</a>
                       <span class="version">v{a.version}</span>
                     </th>
@@ -105,7 +106,7 @@ export function Overview() {
                     <SourceDots sources={sources[a.name]} fallback={p.health} />
                   </td>
                   {i === 0 && (
-                    <td rowSpan={a.processes.length}>
+                    <td rowSpan={rows.length}>
                       {recent[a.name] && (
                         <Sparkline
                           values={recent[a.name]?.dynos ?? []}
@@ -115,12 +116,12 @@ export function Overview() {
                     </td>
                   )}
                   {i === 0 && (
-                    <td rowSpan={a.processes.length} class="last-event">
+                    <td rowSpan={rows.length} class="last-event">
                       <LastEvent event={recent[a.name]?.last_event ?? null} />
                     </td>
                   )}
                   {i === 0 && (
-                    <td rowSpan={a.processes.length}>
+                    <td rowSpan={rows.length}>
                       {a.paused && <span class="badge paused">paused</span>}
                       {a.dry_run && <span class="badge dry">dry run</span>}
                       {a.problem && (
@@ -174,4 +175,11 @@ function SourceDots({ sources, fallback }: { sources: SourceStatus[] | undefined
 
 function Dot({ health, label }: { health: Health; label: string }) {
   return <span class={`dot ${health}`} role="img" aria-label={label} title={label} />;
+}
+
+/** One row per process type; an app that has not ticked yet (just added, or scaled elsewhere and silent) still gets one. */
+function rowsOf(a: AppSummary): ProcessSummary[] {
+  return a.processes.length > 0
+    ? a.processes
+    : [{ type: "–", current: null, estimate: null, health: null, winner: null }];
 }
