@@ -34,6 +34,10 @@ const ENV = {
   REDIS_URL: "redis://:redis-password-0000@127.0.0.1:6379/0",
   DATABASE_URL: "postgres://app:pg-password-0000@127.0.0.1:5432/app",
   QUEUE_DATABASE_URL: "postgres://app:pg-password-0000@127.0.0.1:5432/queue",
+  // Numbers and booleans kept in config vars (heroku config:set MAX_DYNOS=6).
+  DRY_RUN: "true",
+  MAX_DYNOS: "6",
+  RANDOM_SEED: "7",
 };
 
 async function schemaOf(dir: string, file: string): Promise<object> {
@@ -187,6 +191,15 @@ describe("dynosaur schema accepts what check accepts", () => {
     for (const { name } of entries) await expectBothAccept(dir, name);
   });
 
+  it("numbers and booleans from environment variables, each a key's whole value", async () => {
+    const dir = tempDir({
+      "env.yaml":
+        "use: [random]\nscaler: {dry_run: '${DRY_RUN}', max_dynos: '${MAX_DYNOS}', interval: '${INTERVAL:-2}'}\n" +
+        "plugins: [{type: random, seed: '${RANDOM_SEED}', max_value: '${MAX_VALUE:-50}'}]\n",
+    });
+    await expectBothAccept(dir, "env.yaml");
+  });
+
   it("the configs the CLI tests run", async () => {
     const dir = tempDir(
       Object.fromEntries(
@@ -243,6 +256,11 @@ describe("dynosaur schema rejects what check rejects", () => {
     },
     { name: "an unknown stats reporter", config: `${BASE}stats: [{type: statsd}]\n`, check: /stats\[0\]/ },
     { name: "a bad alerts key", config: `${BASE}alerts: {min_interval: -1}\n`, check: /alerts\.min_interval/ },
+    {
+      name: "text around a variable where a number belongs",
+      config: BASE.replace("max_dynos: 6", "max_dynos: '${MAX_DYNOS}0'"),
+      check: /scaler\.max_dynos: expected a number, got the string "60"/,
+    },
     { name: "an unknown top-level key", config: `${BASE}extra: 1\n`, check: /\(top level\): unknown key "extra"/ },
   ];
   for (const c of cases) {

@@ -79,7 +79,9 @@ export async function checkConfig(
     if (!entry || typeof entry !== "object" || typeof (entry as { type?: unknown }).type !== "string") continue;
     try {
       const plugin = registry.get((entry as { type: string }).type, `${path}.type`);
-      options.push({ plugin, options: parsePluginOptions(plugin, substituteAt(entry, i, deps.env), path) });
+      const fromEnv = new Set<string>();
+      const substituted = substituteAt(entry, i, deps.env, fromEnv);
+      options.push({ plugin, options: parsePluginOptions(plugin, substituted, path, fromEnv) });
     } catch (e) {
       const problems = problemsOf(e);
       // An unknown type is only news when every package loaded (else the missing package is the news).
@@ -145,8 +147,13 @@ function dedupe(errors: ConfigProblem[]): ConfigProblem[] {
 }
 
 /** `${VAR}` in one `plugins[]` entry, an unset variable named by its path in the whole config (`plugins[2].url`). */
-function substituteAt(entry: unknown, index: number, env: Record<string, string | undefined>): unknown {
+function substituteAt(
+  entry: unknown,
+  index: number,
+  env: Record<string, string | undefined>,
+  wholeReferences: Set<string>,
+): unknown {
   const plugins: unknown[] = [];
   plugins[index] = entry;
-  return (substituteEnv({ plugins }, env, new Set()) as { plugins: unknown[] }).plugins[index];
+  return (substituteEnv({ plugins }, env, new Set(), { wholeReferences }) as { plugins: unknown[] }).plugins[index];
 }

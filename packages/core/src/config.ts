@@ -320,15 +320,17 @@ export function parseConfig(
   const dryRun = options.dryRun === true || (isRecord(scaler) && scaler.dry_run === true);
   const redactor = options.redactor ?? new Redactor();
   const secrets = new Set<string>();
+  const fromEnv = new Set<string>();
   const substituted = substituteEnv(raw, env, secrets, {
     mayBeUnset: (path) => dryRun && isHerokuSetting(path),
+    wholeReferences: fromEnv,
   }) as Record<string, unknown>;
   for (const s of secrets) redactor.add(s);
   const normalized = normalize(substituted);
   // Only into a scaler section that is there: a misspelt one must be reported as it is.
   if (options.dryRun && isRecord(normalized.scaler)) normalized.scaler = { ...normalized.scaler, dry_run: true };
   redactor.collect(normalized);
-  const parsed = redactor.guard(() => parseOrThrow(configSchema, normalized));
+  const parsed = redactor.guard(() => parseOrThrow(configSchema, normalized, "", undefined, fromEnv));
   const config: DynosaurConfig = { ...parsed, processes: resolveProcesses(parsed) };
   const names = new Map<string, number>();
   config.plugins.forEach((p, i) => {
@@ -358,10 +360,17 @@ export function parseConfig(
     }
   });
   Object.defineProperty(config, PARSED, { value: true, enumerable: false });
+  Object.defineProperty(config, FROM_ENV, { value: fromEnv, enumerable: false });
   return { config, redactor };
 }
 
 const PARSED = Symbol.for("dynosaur.parsedConfig");
+const FROM_ENV = Symbol.for("dynosaur.wholeEnvReferences");
+
+/** The paths of a parsed config whose value was one whole `${VAR}` reference (for the plugins' options). */
+export function envReferences(config: DynosaurConfig): ReadonlySet<string> | undefined {
+  return (config as { [FROM_ENV]?: ReadonlySet<string> })[FROM_ENV];
+}
 
 /** Whether `value` is a config returned by `parseConfig` (so it need not be parsed again). */
 export function isParsed(value: unknown): value is DynosaurConfig {

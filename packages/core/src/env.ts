@@ -1,5 +1,8 @@
 import { inputError } from "./errors.js";
 
+/** A value that is one `${VAR}` or `${VAR:-fallback}` reference and nothing else. */
+export const WHOLE_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$/;
+
 /** Environment variables whose names look like they hold a secret. */
 const SECRET_VAR = /KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE/i;
 
@@ -9,6 +12,12 @@ export interface SubstituteEnvOptions {
    * error, when a variable it names is unset: a dry run's Heroku settings.
    */
   mayBeUnset?: (path: string) => boolean;
+  /**
+   * Collects the paths whose whole value was one `${VAR}` reference: there a number or
+   * `true`/`false` the variable holds may stand for a number or a boolean (`max_dynos: ${MAX}`),
+   * as if written in place; see `typeFromEnv`.
+   */
+  wholeReferences?: Set<string>;
 }
 
 /**
@@ -25,7 +34,13 @@ export function substituteEnv(
   options: SubstituteEnvOptions = {},
 ): unknown {
   const missing: { path: string; name: string }[] = [];
-  const out = substitute(value, "", { env, secrets, missing, mayBeUnset: options.mayBeUnset ?? (() => false) });
+  const out = substitute(value, "", {
+    env,
+    secrets,
+    missing,
+    mayBeUnset: options.mayBeUnset ?? (() => false),
+    whole: options.wholeReferences,
+  });
   const [first] = missing;
   if (first) {
     const names = [...new Set(missing.map((m) => m.name))];
@@ -46,6 +61,7 @@ interface Walk {
   secrets: Set<string>;
   missing: { path: string; name: string }[];
   mayBeUnset: (path: string) => boolean;
+  whole: Set<string> | undefined;
 }
 
 /** The substituted value; `undefined` for a string that may be unset and is (its key is then dropped). */
@@ -60,6 +76,7 @@ function substitute(value: unknown, path: string, walk: Walk): unknown {
 }
 
 function substituteString(text: string, path: string, walk: Walk): string | undefined {
+  if (WHOLE_REFERENCE.test(text)) walk.whole?.add(path);
   let unset = false;
   const out = text.replace(
     /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,

@@ -22,7 +22,7 @@ export {
   readConfigFile,
   type ScalerConfig,
 } from "./config.js";
-export { substituteEnv } from "./env.js";
+export { substituteEnv, WHOLE_REFERENCE } from "./env.js";
 export {
   DynosaurError,
   type DynosaurErrorOptions,

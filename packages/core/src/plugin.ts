@@ -173,15 +173,17 @@ export type SourceOptions = Required<
 /**
  * Validates one `plugins[]` entry against the plugin's schema plus the common source
  * options, rejecting unknown keys (with a "did you mean" for typos). `path` prefixes every
- * error, e.g. `plugins[1]`. Returns the options `create` receives.
+ * error, e.g. `plugins[1]`; `fromEnv` as for `parseOrThrow`. Returns the options `create` receives.
  */
 export function parsePluginOptions<S extends PluginOptionsSchema>(
   plugin: PluginDefinition<S>,
   raw: unknown,
   path: string,
+  fromEnv?: ReadonlySet<string>,
 ): z.output<S> & SourceOptions {
   const schema = pluginOptionsSchema(plugin);
-  const parsed = parseOrThrow(schema, raw, path) as z.output<S> & z.output<typeof sourceOptionsSchema>;
+  const parsed = parseOrThrow(schema, raw, path, undefined, fromEnv) as z.output<S> &
+    z.output<typeof sourceOptionsSchema>;
   return { ...parsed, name: parsed.name ?? plugin.type };
 }
 

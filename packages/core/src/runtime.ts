@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import type { Dispatcher } from "undici";
 import { type AlertSinkHandle, createAlertSink } from "./alerts/index.js";
 import { type Clock, systemClock } from "./clock.js";
-import { type DynosaurConfig, defaultProcess, isParsed, parseConfig } from "./config.js";
+import { type DynosaurConfig, defaultProcess, envReferences, isParsed, parseConfig } from "./config.js";
 import { DynosaurError, describeError, inputError } from "./errors.js";
 import { FormationController, type LeaderGate } from "./formation/controller.js";
 import { type FormationApi, SimulatedFormation } from "./formation/simulated.js";
@@ -282,7 +282,7 @@ class EngineRuntime implements Runtime {
     try {
       for (const [i, entry] of config.plugins.entries()) {
         const same = keep.find((s) => s.sameEntry(entry));
-        created.push(same ?? (await this.#createSource(entry, `plugins[${i}]`)));
+        created.push(same ?? (await this.#createSource(entry, `plugins[${i}]`, envReferences(config))));
       }
       return created;
     } catch (e) {
@@ -291,9 +291,13 @@ class EngineRuntime implements Runtime {
     }
   }
 
-  async #createSource(entry: Record<string, unknown>, path: string): Promise<Source> {
+  async #createSource(
+    entry: Record<string, unknown>,
+    path: string,
+    fromEnv: ReadonlySet<string> | undefined,
+  ): Promise<Source> {
     const plugin = this.#registry.get(String(entry.type), `${path}.type`);
-    const options = parsePluginOptions(plugin, entry, path);
+    const options = parsePluginOptions(plugin, entry, path, fromEnv);
     options.process ??= defaultProcess(this.config);
     for (const key of plugin.secrets ?? []) {
       const value = (options as Record<string, unknown>)[key];

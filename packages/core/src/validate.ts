@@ -28,13 +28,61 @@ export function formatZodIssues(error: z.ZodError, prefix = "", schema?: z.ZodTy
   return { message: lines.map((l) => l.text).join("\n"), path: lines[0]?.path ?? prefix };
 }
 
-/** Parses `value` with `schema`, throwing a DYNO_CONFIG_INVALID input error naming each bad path. */
-export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, prefix = "", hint?: string): z.output<S> {
+/**
+ * Parses `value` with `schema`, throwing a DYNO_CONFIG_INVALID input error naming each bad path.
+ * `fromEnv`: the paths (with `prefix`) whose value was one whole `${VAR}` reference (see
+ * `substituteEnv`); where the schema wants a number or a boolean, the variable's text is read as one.
+ */
+export function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  prefix = "",
+  hint?: string,
+  fromEnv?: ReadonlySet<string>,
+): z.output<S> {
   // With the input in each issue, a missing key is told from a value of the wrong type.
-  const result = schema.safeParse(value, { reportInput: true });
+  let result = schema.safeParse(value, { reportInput: true });
+  if (!result.success && fromEnv && fromEnv.size > 0) {
+    const typed = typeFromEnv(value, result.error.issues, prefix, fromEnv);
+    if (typed !== value) result = schema.safeParse(typed, { reportInput: true });
+  }
   if (result.success) return result.data;
   const { message, path } = formatZodIssues(result.error, prefix, schema);
   return throwConfig(message, path, hint);
+}
+
+/** `value` with each variable's text that stands where a number or boolean belongs read as one (a copy if any). */
+function typeFromEnv(
+  value: unknown,
+  issues: readonly z.core.$ZodIssue[],
+  prefix: string,
+  fromEnv: ReadonlySet<string>,
+): unknown {
+  let copy = value;
+  for (const issue of issues) {
+    if (issue.code !== "invalid_type" || typeof issue.input !== "string") continue;
+    if (!fromEnv.has(joinPath(prefix, issue.path))) continue;
+    const typed = literal(issue.expected, issue.input.trim());
+    if (typed === undefined) continue;
+    if (copy === value) copy = structuredClone(value);
+    setAt(copy, issue.path, typed);
+  }
+  return copy;
+}
+
+/** A number or boolean as YAML would have read the text written in place; undefined when it is not one. */
+function literal(expected: string, text: string): number | boolean | undefined {
+  if ((expected === "number" || expected === "int") && /^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text))
+    return Number(text);
+  if (expected === "boolean" && (text === "true" || text === "false")) return text === "true";
+  return undefined;
+}
+
+function setAt(tree: unknown, path: readonly PropertyKey[], value: unknown): void {
+  const last = path.at(-1);
+  let node = tree;
+  for (const key of path.slice(0, -1)) node = (node as Record<PropertyKey, unknown>)[key];
+  if (last !== undefined && node && typeof node === "object") (node as Record<PropertyKey, unknown>)[last] = value;
 }
 
 function throwConfig(message: string, path: string, hint?: string): never {

@@ -230,6 +230,37 @@ describe("parseConfig", () => {
     ).toBe("shop");
   });
 
+  it("reads a number or true/false from a variable that is a key's whole value, as if written in place", () => {
+    const env = { MAX: "7", EVERY: "2.5", DRY: "true", APP: "12345" };
+    const { config } = parseConfig(
+      {
+        scaler: { dry_run: "${DRY}", max_dynos: "${MAX}", interval: "${EVERY}", heroku_app_name: "${APP}" },
+        processes: { web: { min_dynos: "${MIN:-2}" } },
+        plugins,
+      },
+      env,
+    );
+    expect(config.scaler).toMatchObject({ dry_run: true, max_dynos: 7, interval: 2.5 });
+    expect(config.processes.web?.min_dynos).toBe(2);
+    // Where a string belongs, a variable's digits stay a string.
+    expect(config.scaler.heroku_app_name).toBe("12345");
+    // Only a whole reference: text around it, or a value written in quotes, is still a string.
+    expect(
+      configError(() => parseConfig({ scaler: { dry_run: true, max_dynos: "${MAX}0" }, plugins }, env)).message,
+    ).toBe('scaler.max_dynos: expected a number, got the string "70"');
+    expect(configError(() => parseConfig({ scaler: { dry_run: true, max_dynos: "7" }, plugins }, env)).message).toBe(
+      'scaler.max_dynos: expected a number, got the string "7"',
+    );
+    // A variable that holds no number says so at its path, and the rules of the key still apply.
+    expect(
+      configError(() => parseConfig({ scaler: { dry_run: true, max_dynos: "${MAX}" }, plugins }, { MAX: "ten" }))
+        .message,
+    ).toBe('scaler.max_dynos: expected a number, got the string "ten"');
+    expect(
+      configError(() => parseConfig({ scaler: { dry_run: true, max_dynos: "${MAX}" }, plugins }, { MAX: "2.5" })).path,
+    ).toBe("scaler.max_dynos");
+  });
+
   it("keeps $${ as a literal", () => {
     const { config } = parseConfig({ scaler: { dry_run: true, stats_file: "$${HOME}.csv" }, plugins }, {});
     expect(config.scaler.stats_file).toBe("${HOME}.csv");

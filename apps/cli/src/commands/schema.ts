@@ -1,4 +1,10 @@
-import { configInputSchema, type PluginDefinition, pluginOptionsSchema, sourceOptionsSchema } from "@dynosaur/core";
+import {
+  configInputSchema,
+  type PluginDefinition,
+  pluginOptionsSchema,
+  sourceOptionsSchema,
+  WHOLE_REFERENCE,
+} from "@dynosaur/core";
 import { z } from "zod";
 import type { CliIO, Setup } from "../setup.js";
 
@@ -7,8 +13,31 @@ import type { CliIO, Setup } from "../setup.js";
  * `plugins[]` items are the options of the plugins that config loads.
  */
 export function schemaCommand(io: CliIO, setup: Setup | null): number {
-  io.stdout.write(`${JSON.stringify(configJsonSchema(setup?.plugins.map((p) => p.plugin) ?? []), null, 2)}\n`);
+  const schema = withEnvReferences(configJsonSchema(setup?.plugins.map((p) => p.plugin) ?? []));
+  io.stdout.write(`${JSON.stringify(schema, null, 2)}\n`);
   return 0;
+}
+
+/** What a number or boolean key may also hold in a file: a whole `${VAR}` (check reads the variable's text as one). */
+const ENV_REFERENCE = {
+  type: "string",
+  pattern: WHOLE_REFERENCE.source,
+  description: "an environment variable holding the value, e.g. ${MAX_DYNOS} or ${MAX_DYNOS:-10}",
+};
+const ANNOTATIONS = ["title", "description", "default", "deprecated", "examples"];
+
+/**
+ * For editors: every number and boolean also accepts a whole `${VAR}` reference, as check does.
+ * (Not for the web's forms, which would show a choice of two types at every number.)
+ */
+export function withEnvReferences(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withEnvReferences);
+  if (!node || typeof node !== "object") return node;
+  const out = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, withEnvReferences(v)]));
+  if (!["number", "integer", "boolean"].includes(String(out.type))) return out;
+  const annotations = Object.fromEntries(Object.entries(out).filter(([k]) => ANNOTATIONS.includes(k)));
+  const value = Object.fromEntries(Object.entries(out).filter(([k]) => !ANNOTATIONS.includes(k)));
+  return { ...annotations, anyOf: [value, ENV_REFERENCE] };
 }
 
 /**
