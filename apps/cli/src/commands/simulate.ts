@@ -10,7 +10,7 @@ import {
   runBacktest,
 } from "@dynosaur/backtest";
 import { inputError } from "@dynosaur/core";
-import { parseFlags, refuseExtraArguments } from "../args.js";
+import { numberFlag, parseFlags, traceArguments } from "../args.js";
 import type { CliIO, Setup } from "../setup.js";
 
 export const SIMULATE_USAGE = `Usage:
@@ -59,27 +59,19 @@ export function parseSimulateArgs(
 ): { help: true } | { help: false; configPath: string; options: SimulateOptions } {
   const { values, positionals } = parseFlags(argv, FLAGS, "dynosaur simulate --help");
   if (values.help) return { help: true };
-  const [configPath, ...rest] = positionals;
-  if (configPath === undefined)
-    throw inputError("DYNO_USAGE", "`dynosaur simulate` needs a config file", {
-      hint: "e.g. dynosaur simulate examples/backtest.yaml --trace examples/traces/aws-elb-requests.csv",
-    });
-  refuseExtraArguments(rest, "dynosaur simulate --help");
-  if (values.trace === undefined)
-    throw inputError("DYNO_USAGE", "`dynosaur simulate` needs --trace <file.csv>: the recorded load to replay", {
-      hint: "e.g. --trace examples/traces/aws-elb-requests.csv (see dynosaur simulate --help for the format)",
-    });
-  if (values.chart !== undefined && ![".svg", ".html", ".htm"].includes(extname(values.chart).toLowerCase())) {
-    throw inputError("DYNO_USAGE", `--chart ${values.chart}: the file must end in .svg or .html`);
-  }
+  const { configPath, trace } = traceArguments("simulate", "the recorded load to replay", positionals, values, [
+    ".svg",
+    ".html",
+    ".htm",
+  ]);
   return {
     help: false,
     configPath,
     options: {
-      trace: values.trace,
+      trace,
       source: values.source,
-      bootSeconds: seconds(values["boot-seconds"], "--boot-seconds", true),
-      tickSeconds: seconds(values["tick-seconds"], "--tick-seconds", false),
+      bootSeconds: numberFlag(values["boot-seconds"], "--boot-seconds", "a number of seconds >= 0"),
+      tickSeconds: numberFlag(values["tick-seconds"], "--tick-seconds", "a number of seconds > 0", false),
       compare: values.compare ?? false,
       json: values.json ?? false,
       chart: values.chart,
@@ -97,15 +89,6 @@ const FLAGS = {
   chart: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
-
-function seconds(text: string | undefined, flag: string, zeroOk: boolean): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (text.trim() === "" || !Number.isFinite(n) || n < 0 || (!zeroOk && n === 0)) {
-    throw inputError("DYNO_USAGE", `${flag} must be a number of seconds ${zeroOk ? ">= 0" : "> 0"}, not "${text}"`);
-  }
-  return n;
-}
 
 /** Replays the trace, prints the report (table or JSON) and writes the chart. */
 export async function simulateCommand(io: CliIO, setup: Setup, options: SimulateOptions): Promise<number> {

@@ -1,8 +1,8 @@
 import { writeFile } from "node:fs/promises";
-import { extname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { formatTune, readTrace, renderTuneSvg, runTune, TUNE_HEADROOMS, tuneJson } from "@dynosaur/backtest";
 import { inputError } from "@dynosaur/core";
-import { parseFlags, refuseExtraArguments } from "../args.js";
+import { numberFlag, parseFlags, traceArguments } from "../args.js";
 import type { CliIO, Setup } from "../setup.js";
 
 export const TUNE_USAGE = `Usage:
@@ -53,26 +53,15 @@ export function parseTuneArgs(
 ): { help: true } | { help: false; configPath: string; options: TuneCliOptions } {
   const { values, positionals } = parseFlags(argv, FLAGS, "dynosaur tune --help");
   if (values.help) return { help: true };
-  const [configPath, ...rest] = positionals;
-  if (configPath === undefined)
-    throw inputError("DYNO_USAGE", "`dynosaur tune` needs a config file", {
-      hint: "e.g. dynosaur tune examples/backtest.yaml --trace examples/traces/aws-elb-requests.csv",
-    });
-  refuseExtraArguments(rest, "dynosaur tune --help");
-  if (values.trace === undefined)
-    throw inputError("DYNO_USAGE", "`dynosaur tune` needs --trace <file.csv>: the recorded load to tune on", {
-      hint: "see dynosaur simulate --help for the format",
-    });
-  if (values.chart !== undefined && extname(values.chart).toLowerCase() !== ".svg")
-    throw inputError("DYNO_USAGE", `--chart ${values.chart}: the file must end in .svg`);
+  const { configPath, trace } = traceArguments("tune", "the recorded load to tune on", positionals, values, [".svg"]);
   return {
     help: false,
     configPath,
     options: {
-      trace: values.trace,
+      trace,
       source: values.source,
-      bootSeconds: number(values["boot-seconds"], "--boot-seconds", "a number of seconds >= 0"),
-      maxShortfall: number(
+      bootSeconds: numberFlag(values["boot-seconds"], "--boot-seconds", "a number of seconds >= 0"),
+      maxShortfall: numberFlag(
         values["max-shortfall"]?.replace(/%$/, ""),
         "--max-shortfall",
         "a percentage >= 0, e.g. 2 or 0.5",
@@ -82,19 +71,13 @@ export function parseTuneArgs(
           ? undefined
           : values.headrooms
               .split(",")
-              .map((h) => number(h, "--headrooms", "a comma-separated list of numbers >= 0, e.g. 0,0.1,0.2") as number),
+              .map(
+                (h) => numberFlag(h, "--headrooms", "a comma-separated list of numbers >= 0, e.g. 0,0.1,0.2") as number,
+              ),
       json: values.json ?? false,
       chart: values.chart,
     },
   };
-}
-
-function number(text: string | undefined, flag: string, what: string): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (text.trim() === "" || !Number.isFinite(n) || n < 0)
-    throw inputError("DYNO_USAGE", `${flag} must be ${what}, not "${text}"`);
-  return n;
 }
 
 /** Sweeps, prints the frontier (table or JSON), writes the chart. */
