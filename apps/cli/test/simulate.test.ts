@@ -38,6 +38,22 @@ describe("dynosaur simulate", () => {
     expect(stdout).toMatch(/^ +under-provisioned minutes +2$/m);
   });
 
+  it("a config whose numbers come from environment variables replays as if they were written in place", async () => {
+    const withEnv = CONFIG.replace("max_dynos: 10", "max_dynos: ${MAX_DYNOS}").replace(
+      "type: random\n",
+      "type: random\n    interval: ${RND_INTERVAL}\n",
+    );
+    expect(withEnv).toContain("interval: ${RND_INTERVAL}");
+    const { code, stdout, stderr } = await runCli(["simulate", "c.yaml", "--trace", "t.csv"], {
+      cwd: dir({ "c.yaml": withEnv }),
+      env: { MAX_DYNOS: "10", RND_INTERVAL: "60" },
+    });
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^ +dyno-minutes +23$/m);
+    expect(stdout).toMatch(/^ +shortfall dyno-minutes +4$/m);
+  });
+
   it("--json prints one object with the documented fields", async () => {
     const { code, stdout } = await runCli(["simulate", "c.yaml", "--trace", "t.csv", "--json"], { cwd: dir() });
     expect(code).toBe(0);

@@ -1,5 +1,13 @@
 import { type BacktestRun, runBacktest, type Trace } from "@dynosaur/backtest";
-import { type DynosaurConfig, DynosaurError, defaultProcess, type PluginDefinition, parseConfig } from "@dynosaur/core";
+import {
+  type DynosaurConfig,
+  DynosaurError,
+  defaultProcess,
+  envReferencesFor,
+  escapeEnv,
+  type PluginDefinition,
+  parseConfig,
+} from "@dynosaur/core";
 import type { MinuteRow } from "./store/readings.js";
 
 /*
@@ -166,6 +174,7 @@ function oneProcess(config: DynosaurConfig, type: string): DynosaurConfig {
   const limits = config.processes[type];
   if (!limits) throw new DynosaurError("DYNO_SIMULATION", `the config has no process type ${type}`);
   const own = defaultProcess(config);
+  const kept = [...config.plugins.entries()].filter(([, p]) => (p.process ?? own) === type);
   const raw = {
     scaler: {
       ...config.scaler,
@@ -177,10 +186,14 @@ function oneProcess(config: DynosaurConfig, type: string): DynosaurConfig {
       scale_down_step: limits.scale_down_step,
       headroom: limits.headroom,
     },
-    plugins: config.plugins.filter((p) => (p.process ?? own) === type).map(({ process: _process, ...entry }) => entry),
+    plugins: kept.map(([, { process: _process, ...entry }]) => entry),
   };
   // Values were substituted when the config was parsed: a `${` left in one is literal.
-  return parseConfig(escapeEnv(raw), {}).config;
+  const envReferences = envReferencesFor(
+    config,
+    kept.map(([i]) => i),
+  );
+  return parseConfig(escapeEnv(raw), {}, { envReferences }).config;
 }
 
 function sourcesOf(config: DynosaurConfig): string[] {
@@ -250,12 +263,4 @@ function total(scores: ReplayScore[]): ReplayScore {
 /** Two decimals are plenty for a chart, and keep 14 days of minutes small. */
 function rounded(values: Float64Array): number[] {
   return Array.from(values, (v) => Math.round(v * 100) / 100);
-}
-
-function escapeEnv(value: unknown): unknown {
-  if (typeof value === "string") return value.replaceAll("${", "$${");
-  if (Array.isArray(value)) return value.map(escapeEnv);
-  if (value && typeof value === "object")
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeEnv(v)]));
-  return value;
 }

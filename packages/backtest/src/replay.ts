@@ -6,6 +6,8 @@ import {
   type DynosaurConfig,
   DynosaurError,
   describeError,
+  envReferencesFor,
+  escapeEnv,
   inputError,
   isParsed,
   type LogRecord,
@@ -380,8 +382,7 @@ async function startReplay(args: {
   bootSeconds: number;
 }): Promise<Replay> {
   const { config, policy, feeds, clockStart, stepMs } = args;
-  const raw = replayConfig(config, policy, new Set(feeds.map((f) => f.source)), args.bootSeconds);
-  const replayed = parseConfig(raw, {}).config;
+  const replayed = replayConfig(config, policy, new Set(feeds.map((f) => f.source)), args.bootSeconds);
   const clock = new ManualClock(clockStart);
   const instances = new Map<string, PluginInstance>();
   const values = new Map(feeds.map((f) => [f.source, f.values]));
@@ -460,23 +461,25 @@ async function startReplay(args: {
 }
 
 /** The config one policy replays: only the fed sources, no stats or alerts, the policy's settings, the boot time replayed. */
-function replayConfig(config: DynosaurConfig, policy: BacktestPolicy, fed: Set<string>, bootSeconds: number): unknown {
+function replayConfig(
+  config: DynosaurConfig,
+  policy: BacktestPolicy,
+  fed: Set<string>,
+  bootSeconds: number,
+): DynosaurConfig {
+  const kept = [...config.plugins.entries()].filter(([, p]) => fed.has(p.name ?? p.type));
   const raw = {
     scaler: { ...config.scaler, dry_run: true, boot_seconds: bootSeconds, ...policy.scaler },
-    plugins: config.plugins
-      .filter((p) => fed.has(p.name ?? p.type))
-      .map((p) => (policy.hysteresisPeriod === undefined ? p : { ...p, hysteresis_period: policy.hysteresisPeriod })),
+    plugins: kept.map(([, p]) =>
+      policy.hysteresisPeriod === undefined ? p : { ...p, hysteresis_period: policy.hysteresisPeriod },
+    ),
   };
-  // Parsed once more, so `${` left in a value (from `$${` or a variable's value) must stay literal.
-  return escapeEnv(raw);
-}
-
-function escapeEnv(value: unknown): unknown {
-  if (typeof value === "string") return value.replaceAll("${", "$${");
-  if (Array.isArray(value)) return value.map(escapeEnv);
-  if (value && typeof value === "object")
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeEnv(v)]));
-  return value;
+  // Parsed once more: its values were substituted already.
+  const envReferences = envReferencesFor(
+    config,
+    kept.map(([i]) => i),
+  );
+  return parseConfig(escapeEnv(raw), {}, { envReferences }).config;
 }
 
 function simulationError(e: unknown): DynosaurError {

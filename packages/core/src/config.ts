@@ -296,6 +296,11 @@ export interface ParseConfigOptions {
   dryRun?: boolean;
   /** Secrets already known; those of this config are added to it. @default a new Redactor */
   redactor?: Redactor;
+  /**
+   * Paths whose value came from a whole `${VAR}` before (see `envReferencesFor`): for a config
+   * made from a parsed one, whose plugin options still hold the variables' text.
+   */
+  envReferences?: Iterable<string>;
 }
 
 /**
@@ -320,7 +325,7 @@ export function parseConfig(
   const dryRun = options.dryRun === true || (isRecord(scaler) && scaler.dry_run === true);
   const redactor = options.redactor ?? new Redactor();
   const secrets = new Set<string>();
-  const fromEnv = new Set<string>();
+  const fromEnv = new Set<string>(options.envReferences);
   const substituted = substituteEnv(raw, env, secrets, {
     mayBeUnset: (path) => dryRun && isHerokuSetting(path),
     wholeReferences: fromEnv,
@@ -370,6 +375,19 @@ const FROM_ENV = Symbol.for("dynosaur.wholeEnvReferences");
 /** The paths of a parsed config whose value was one whole `${VAR}` reference (for the plugins' options). */
 export function envReferences(config: DynosaurConfig): ReadonlySet<string> | undefined {
   return (config as { [FROM_ENV]?: ReadonlySet<string> })[FROM_ENV];
+}
+
+/**
+ * `config`'s whole-`${VAR}` paths for a config made from it that keeps the plugins at indexes
+ * `kept`, in that order (a replay's copy): for `ParseConfigOptions.envReferences`.
+ */
+export function envReferencesFor(config: DynosaurConfig, kept: readonly number[]): string[] {
+  return [...(envReferences(config) ?? [])].flatMap((path) => {
+    const plugin = /^plugins\[(\d+)\](.*)$/.exec(path);
+    if (!plugin) return [path];
+    const at = kept.indexOf(Number(plugin[1]));
+    return at === -1 ? [] : [`plugins[${at}]${plugin[2]}`];
+  });
 }
 
 /** Whether `value` is a config returned by `parseConfig` (so it need not be parsed again). */

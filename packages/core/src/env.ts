@@ -96,3 +96,15 @@ function substituteString(text: string, path: string, walk: Walk): string | unde
   );
   return unset && walk.mayBeUnset(path) ? undefined : out;
 }
+
+/**
+ * `value` written so that substituting it again leaves it as it is (`${` → `$${`): for a config
+ * made from a parsed one and parsed once more, whose values were substituted already.
+ */
+export function escapeEnv(value: unknown): unknown {
+  if (typeof value === "string") return value.replaceAll("${", "$${");
+  if (Array.isArray(value)) return value.map(escapeEnv);
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeEnv(v)]));
+  return value;
+}

@@ -13,6 +13,7 @@ export {
   configSchema,
   type DynosaurConfig,
   defaultProcess,
+  envReferencesFor,
   isParsed,
   type ParsedConfig,
   type PluginEntry,
@@ -22,7 +23,7 @@ export {
   readConfigFile,
   type ScalerConfig,
 } from "./config.js";
-export { substituteEnv, WHOLE_REFERENCE } from "./env.js";
+export { escapeEnv, substituteEnv, WHOLE_REFERENCE } from "./env.js";
 export {
   DynosaurError,
   type DynosaurErrorOptions,
