@@ -11,6 +11,8 @@ export interface ProcessSummary {
   estimate: number | null;
   health: Health | null;
   winner: string | null;
+  /** Each source of this process type and its health. */
+  sources: { name: string; health: Health }[];
 }
 
 export interface AppSummary {

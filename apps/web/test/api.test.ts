@@ -37,7 +37,14 @@ describe("the JSON API on SQLite", () => {
     const app = list.json.apps[0];
     expect(app).toMatchObject({ name: "shop", version: 1, paused: false, dry_run: true, scaled_here: true });
     expect(app.processes).toEqual([
-      { type: "web", current: tick.after, estimate: tick.estimate, health: "ok", winner: "random" },
+      {
+        type: "web",
+        current: tick.after,
+        estimate: tick.estimate,
+        health: "ok",
+        winner: "random",
+        sources: [{ name: "random", health: "ok" }],
+      },
     ]);
 
     const ticks = await t.call(
@@ -100,8 +107,22 @@ describe("the JSON API on SQLite", () => {
 
     const live = (await t.call("GET", "/api/apps")).json.apps[0].processes;
     expect(live).toEqual([
-      { type: "web", current: web?.current, estimate: web?.estimate, health: "ok", winner: "requests" },
-      { type: "worker", current: worker?.current, estimate: worker?.estimate, health: "ok", winner: "jobs" },
+      {
+        type: "web",
+        current: web?.current,
+        estimate: web?.estimate,
+        health: "ok",
+        winner: "requests",
+        sources: [{ name: "requests", health: "ok" }],
+      },
+      {
+        type: "worker",
+        current: worker?.current,
+        estimate: worker?.estimate,
+        health: "ok",
+        winner: "jobs",
+        sources: [{ name: "jobs", health: "ok" }],
+      },
     ]);
 
     // Nobody scales it now: the list answers from the newest stored tick of each process type.

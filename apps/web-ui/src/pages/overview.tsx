@@ -1,14 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import {
-  type AppRecent,
-  type AppSummary,
-  appStatus,
-  type Health,
-  listApps,
-  overview,
-  type ProcessSummary,
-  type SourceStatus,
-} from "../api.js";
+import { type AppRecent, type AppSummary, type Health, listApps, overview, type ProcessSummary } from "../api.js";
 import { Sparkline, sparkText } from "../sparkline.js";
 
 const REFRESH_MS = 15_000;
@@ -17,7 +8,6 @@ const REFRESH_MS = 15_000;
 export function Overview() {
   const [apps, setApps] = useState<AppSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [sources, setSources] = useState<Record<string, SourceStatus[]>>({});
   const [recent, setRecent] = useState<Record<string, AppRecent>>({});
 
   useEffect(() => {
@@ -33,13 +23,6 @@ export function Overview() {
           (o) => alive && setRecent(o.apps),
           () => {},
         );
-        // Per-source health is in each app's status; the table shows before they arrive.
-        for (const a of list) {
-          appStatus(a.name).then(
-            (s) => alive && setSources((m) => ({ ...m, [a.name]: s.sources })),
-            () => {},
-          );
-        }
       } catch (e) {
         if (alive) setError((e as Error).message);
       }
@@ -103,7 +86,7 @@ export function Overview() {
                   <td class="num">{p.current ?? "–"}</td>
                   <td class="num">{p.estimate ?? "–"}</td>
                   <td>
-                    <SourceDots sources={sources[a.name]} fallback={p.health} />
+                    <SourceDots sources={p.sources} />
                   </td>
                   {i === 0 && (
                     <td rowSpan={rows.length}>
@@ -154,13 +137,8 @@ function LastEvent({ event }: { event: AppRecent["last_event"] }) {
   );
 }
 
-function SourceDots({ sources, fallback }: { sources: SourceStatus[] | undefined; fallback: Health | null }) {
-  if (!sources || sources.length === 0)
-    return fallback ? (
-      <Dot health={fallback} label={`sources: ${fallback}`} />
-    ) : (
-      <span class="muted">no reading yet</span>
-    );
+function SourceDots({ sources }: { sources: ProcessSummary["sources"] }) {
+  if (sources.length === 0) return <span class="muted">no reading yet</span>;
   return (
     <ul class="dots">
       {sources.map((s) => (
@@ -181,5 +159,5 @@ function Dot({ health, label }: { health: Health; label: string }) {
 function rowsOf(a: AppSummary): ProcessSummary[] {
   return a.processes.length > 0
     ? a.processes
-    : [{ type: "–", current: null, estimate: null, health: null, winner: null }];
+    : [{ type: "–", current: null, estimate: null, health: null, winner: null, sources: [] }];
 }

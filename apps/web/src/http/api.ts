@@ -55,6 +55,9 @@ const processSchema = z.object({
   estimate: z.number().nullable(),
   health: z.enum(["ok", "stale", "outage"]).nullable(),
   winner: z.string().nullable(),
+  sources: z
+    .array(z.object({ name: z.string(), health: z.enum(["ok", "stale", "outage"]) }))
+    .describe("each source of this process type and its health"),
 });
 const appSummary = z.object({
   name: z.string(),
@@ -79,6 +82,24 @@ const configAnswer = z.object({
     "secret fields: `set` ones are stored encrypted and left out of `config`; leave them out of a PUT to keep them",
   ),
 });
+
+/** One process type's line in GET /api/apps: its figures, and each of its sources' health. */
+function summary(
+  type: string,
+  current: number | null,
+  estimate: number | null,
+  winner: string | null,
+  sources: readonly { name: string; health: SourceHealth }[],
+): z.infer<typeof processSchema> {
+  return {
+    type,
+    current,
+    estimate,
+    health: worst(sources.map((s) => s.health)),
+    winner,
+    sources: sources.map((s) => ({ name: s.name, health: s.health })),
+  };
+}
 
 const worst = (healths: SourceHealth[]): SourceHealth | null =>
   healths.length === 0 ? null : healths.includes("outage") ? "outage" : healths.includes("stale") ? "stale" : "ok";
@@ -228,20 +249,16 @@ export function createApi(deps: ApiDeps): Hono<Env> {
             problem: deps.supervisor.problem(a.name),
             // Scaled here: what the runtime sees now. Elsewhere: the newest stored tick.
             processes: local
-              ? local.processes.map((p) => ({
-                  type: p.processType,
-                  current: p.current,
-                  estimate: p.estimate,
-                  health: worst(local.sources.filter((s) => s.process === p.processType).map((s) => s.health)),
-                  winner: p.winner,
-                }))
-              : reports.map((r) => ({
-                  type: r.processType,
-                  current: r.after,
-                  estimate: r.estimate,
-                  health: worst(r.sources.map((s) => s.health)),
-                  winner: r.winner,
-                })),
+              ? local.processes.map((p) =>
+                  summary(
+                    p.processType,
+                    p.current,
+                    p.estimate,
+                    p.winner,
+                    local.sources.filter((s) => s.process === p.processType),
+                  ),
+                )
+              : reports.map((r) => summary(r.processType, r.after, r.estimate, r.winner, r.sources)),
           };
         }),
       });
