@@ -3,9 +3,14 @@
 //    `node -e 0` measured the same way in the same run (what no code of ours can go below)
 //  - resident memory: peak RSS over 100 dry-run ticks with the random plugin, and with all three
 //    first-party metric plugins loaded (random, New Relic, Google Analytics)
+//  - the libraries' floor, measured the same way: a process that only loads what Dynosaur cannot
+//    start without (zod and yaml, bundled as the CLI bundles them, with the compile cache on), and
+//    for memory also undici and Google's client libraries. No code of ours runs in it, so the gap
+//    between a figure and its floor is what our code costs.
 // Usage: node bench/startup.mjs [--runs N] [--json]
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -51,13 +56,79 @@ writeFileSync(
   }),
 );
 
-/** Milliseconds from spawn to exit of a bare `node -e 0`. */
-function bareNode() {
+/** Milliseconds from spawn to exit of `node <args>` (bare: `node -e 0`). */
+function bareNode(args = ["-e", "0"]) {
   return new Promise((resolve) => {
     const started = process.hrtime.bigint();
-    spawn(process.execPath, ["-e", "0"], { stdio: "ignore" }).on("close", () =>
+    spawn(process.execPath, args, { stdio: "ignore" }).on("close", () =>
       resolve(Number(process.hrtime.bigint() - started) / 1e6),
     );
+  });
+}
+
+// The floor: zod and yaml in one bundle, as bin.js gets them (zod's translations left out, as
+// bundle.mjs leaves them out), validating one parsed document.
+const { build } = await import("esbuild");
+const cliDir = fileURLToPath(new URL("..", import.meta.url));
+const floorBundle = join(dir, "floor-libraries.js");
+await build({
+  stdin: {
+    contents:
+      'import { z } from "zod"; import { parse } from "yaml"; z.object({ a: z.number() }).parse(parse("a: 1"));',
+    resolveDir: cliDir,
+  },
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  outfile: floorBundle,
+  minifyWhitespace: true,
+  minifySyntax: true,
+  banner: { js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);' },
+  logLevel: "warning",
+  plugins: [
+    {
+      name: "zod-english-only",
+      setup(b) {
+        b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, ({ path }) => ({
+          contents: 'export { default as en } from "./en.js";',
+          loader: "js",
+          resolveDir: path.replace(/[\\/][^\\/]*$/, ""),
+        }));
+      },
+    },
+  ],
+});
+const floorStart = join(dir, "floor-start.mjs");
+writeFileSync(
+  floorStart,
+  `import { enableCompileCache } from "node:module";\nenableCompileCache();\nawait import(${JSON.stringify(floorBundle)});\n`,
+);
+// Memory: the same, then undici with one request (New Relic's and Google's calls go through it)
+// and Google's client libraries, resolved where their plugins resolve them.
+const resolveFrom = (pkg, name) =>
+  createRequire(fileURLToPath(new URL(`../../../packages/${pkg}/package.json`, import.meta.url))).resolve(name);
+const floorMemory = join(dir, "floor-memory.mjs");
+writeFileSync(
+  floorMemory,
+  `import { enableCompileCache } from "node:module";
+enableCompileCache();
+await import(${JSON.stringify(floorBundle)});
+const { request } = await import(${JSON.stringify(resolveFrom("core", "undici"))});
+await request("http://127.0.0.1:9/").catch(() => {});
+await import(${JSON.stringify(resolveFrom("plugin-google-analytics", "@googleapis/analyticsdata"))});
+await import(${JSON.stringify(resolveFrom("plugin-google-analytics", "google-auth-library"))});
+process.stdout.write(String(process.resourceUsage().maxRSS * 1024));
+`,
+);
+/** Peak RSS (bytes) of a process that only loads the libraries (floor-memory.mjs). */
+function floorRss() {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const child = spawn(process.execPath, [floorMemory], { stdio: ["ignore", "pipe", "inherit"] });
+    child.stdout.on("data", (d) => {
+      out += d;
+    });
+    child.on("close", (code) => (code === 0 ? resolve(Number(out)) : reject(new Error(`floor exited ${code}`))));
   });
 }
 
@@ -93,13 +164,17 @@ function run(args, file = config) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const starts = [];
 const bare = [];
+const floor = [];
+const floorMem = [];
 const rss = [];
 const rssAll = [];
 // One warm-up of each, so Node's compile cache holds the CLI (as after a user's first run).
 await run(["--once"]);
 await run(["--once"], allConfig);
+await bareNode([floorStart]);
 for (let i = 0; i < runs; i++) {
   bare.push(await bareNode());
+  floor.push(await bareNode([floorStart]));
   starts.push((await run(["--once"])).firstDecision);
 }
 for (let i = 0; i < Math.max(3, Math.floor(runs / 3)); i++) {
@@ -111,6 +186,7 @@ for (let i = 0; i < Math.max(3, Math.floor(runs / 3)); i++) {
     if (r.ticks !== 100) throw new Error(`expected 100 ticks, got ${r.ticks}`);
     into.push(r.rss);
   }
+  floorMem.push(await floorRss());
 }
 const stats = (xs) => ({
   median: Math.round(median(xs)),
@@ -122,17 +198,19 @@ const mib = (xs) => ({ median: +(median(xs) / 2 ** 20).toFixed(1), runs: xs.leng
 const result = {
   start_to_first_decision_ms: stats(starts),
   bare_node_ms: stats(bare),
+  floor_node_zod_yaml_ms: stats(floor),
   peak_rss_random_mib: mib(rss),
   peak_rss_all_plugins_mib: mib(rssAll),
+  floor_rss_libraries_mib: mib(floorMem),
 };
 if (values.json) console.log(JSON.stringify(result));
 else {
   const s = result.start_to_first_decision_ms;
   console.log(
-    `CLI start to first decision: median ${s.median} ms (min ${s.min}, max ${s.max}, ${runs} runs); bare node -e 0: median ${result.bare_node_ms.median} ms`,
+    `CLI start to first decision: median ${s.median} ms (min ${s.min}, max ${s.max}, ${runs} runs); bare node -e 0: median ${result.bare_node_ms.median} ms; floor (node + zod + yaml, no code of ours): median ${result.floor_node_zod_yaml_ms.median} ms`,
   );
   console.log(
-    `peak RSS over 100 ticks (dry run): random plugin ${result.peak_rss_random_mib.median} MiB; all three plugins loaded ${result.peak_rss_all_plugins_mib.median} MiB (${rss.length} runs each)`,
+    `peak RSS over 100 ticks (dry run): random plugin ${result.peak_rss_random_mib.median} MiB; all three plugins loaded ${result.peak_rss_all_plugins_mib.median} MiB (${rss.length} runs each); floor (node + zod + yaml + undici + Google's libraries, no code of ours): ${result.floor_rss_libraries_mib.median} MiB`,
   );
 }
 rmSync(config, { force: true });

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import type { Client, ClientConfig } from "pg";
 import { type Clock, systemClock } from "../clock.js";
@@ -62,6 +61,9 @@ export interface LeaderLock {
  * the signed 64-bit integer `pg_try_advisory_lock(bigint)` takes.
  */
 export function lockKey(app: string, processType: string): bigint {
+  // Loaded here, not at the top: core's entry re-exports this module, and node:crypto at
+  // start-up would cost every dry run (and the web app's pages) for a lock most never take.
+  const { createHash } = process.getBuiltinModule("node:crypto");
   return createHash("sha256").update(`dynosaur:${app}:${processType}`).digest().readBigInt64BE(0);
 }
 
