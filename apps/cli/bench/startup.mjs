@@ -71,6 +71,8 @@ function bareNode(args = ["-e", "0"]) {
 const { build } = await import("esbuild");
 const cliDir = fileURLToPath(new URL("..", import.meta.url));
 const floorBundle = join(dir, "floor-libraries.js");
+// As in the CLI's dist: an ES module by its package.json, so Node need not sniff its syntax.
+writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
 await build({
   stdin: {
     contents:
