@@ -12,7 +12,6 @@ import { type Logger, silentLogger } from "./logger.js";
 import { Loop, type TickListener } from "./loop.js";
 import { limitsFor } from "./plan.js";
 import { type PluginDefinition, parsePluginOptions } from "./plugin.js";
-import { combine } from "./policy.js";
 import { Redactor } from "./redact.js";
 import { PluginRegistry } from "./registry.js";
 import type { AlertSink, SourceStatus, StatsReporter, TickReport } from "./report.js";
@@ -220,18 +219,20 @@ class EngineRuntime implements Runtime {
   status(): RuntimeStatus {
     const now = this.#clock.now();
     const { config, sources, controller } = this.#loop.parts;
+    // Estimates are the last decision's (the policy's, e.g. a forecast): the figures a tick
+    // logged, charted and acted on. Before the first tick there is none to show.
+    const reports = new Map(this.#loop.lastReports.map((r) => [r.processType, r]));
+    const decided = (process: string, name: string) =>
+      reports.get(process)?.sources.find((s) => s.name === name)?.estimate ?? null;
     const processes = Object.keys(config.processes).map((type): ProcessStatus => {
       const limits = limitsFor(config, type, now);
-      const combined = combine(
-        sources.filter((s) => s.process === type).map((s) => s.status(now)),
-        { minDynos: limits.min, maxDynos: limits.max },
-      );
+      const report = reports.get(type);
       return {
         processType: type,
         current: controller.current(type),
-        estimate: combined.estimate,
-        winner: combined.winner,
-        reason: this.#loop.lastReports.find((r) => r.processType === type)?.reason ?? null,
+        estimate: report?.estimate ?? null,
+        winner: report?.winner ?? null,
+        reason: report?.reason ?? null,
         lastChange: controller.lastChange(type),
         minDynos: limits.min,
         maxDynos: limits.max,
@@ -246,8 +247,10 @@ class EngineRuntime implements Runtime {
       processes,
       sources: sources.map((source) => {
         const from = this.#packages.get(source.plugin);
+        const status = source.status(now);
         return {
-          ...source.status(now),
+          ...status,
+          estimate: decided(source.process, status.name),
           process: source.process,
           interval: source.options.interval,
           package: from?.packageName ?? null,

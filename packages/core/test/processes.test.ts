@@ -319,6 +319,23 @@ describe("several process types", () => {
     await runtime.stop();
   });
 
+  it("status() shows the estimates the last tick decided on (the policy's), none before the first tick", async () => {
+    // hysteresis: a source asks for its largest of the last 5 readings, not its newest.
+    const { traffic, tickAfter, runtime } = await setup({ scaler: { policy: "hysteresis" } });
+    traffic.set(400);
+    expect(runtime.status()).toMatchObject({ estimate: null, winner: null });
+    expect(runtime.status().sources.map((s) => s.estimate)).toEqual([null, null]);
+    await tickAfter(0);
+    traffic.set(100);
+    const r = await tickAfter(5);
+    expect(r.web).toMatchObject({ estimate: 4, sources: [{ name: "site", value: 100, estimate: 4 }] });
+    const status = runtime.status();
+    // The newest reading alone would say 1 dyno: status() says what the decision used.
+    expect(status).toMatchObject({ processType: "web", estimate: 4, winner: "site" });
+    expect(status.sources.find((s) => s.name === "site")).toMatchObject({ value: 100, estimate: 4 });
+    await runtime.stop();
+  });
+
   it("status() and the tick say which process type each figure belongs to", async () => {
     const { traffic, queue, tickAfter, runtime, logger, ticks } = await setup();
     traffic.set(250);
