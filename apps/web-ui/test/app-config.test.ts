@@ -360,4 +360,39 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it("adding an app under a name that is taken is refused at the name field, with the way to its config; the app is untouched", async () => {
+    const t = await startTestServer({ pagesDir: suite.pagesDir, clock: browserTime() });
+    const existing = dryRunConfig({ scaler: { heroku_api_key: HEROKU_KEY } });
+    expect((await t.call("PUT", "/api/apps/shop/config", { body: existing })).status).toBe(200);
+    const yaml = readFileSync(new URL("../../../examples/dry-run.yaml", import.meta.url), "utf8");
+    const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 800 } });
+    const errors = consoleErrors(page);
+    await logIn(page, t.server.url, ADMIN_PASSWORD);
+    errors.splice(0);
+
+    await page.getByRole("link", { name: "Add an app" }).click();
+    const name = page.getByLabel(/^Name/);
+    await name.fill("shop");
+    await page.getByLabel(/^Config/).fill(yaml);
+    await page.getByRole("button", { name: "Add the app" }).click();
+    const taken = page.locator("#app-name-error");
+    await taken.waitFor();
+    expect(await taken.textContent()).toBe("An app named shop exists: open its config to change it.");
+    expect(await name.getAttribute("aria-invalid")).toBe("true");
+    expect(await name.getAttribute("aria-describedby")).toBe("app-name-error");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("app-name");
+    // Nothing saved: shop is still at version 1, its config and its secret as they were.
+    const stored = (await t.call("GET", "/api/apps/shop/config")).json;
+    expect(stored).toMatchObject({ version: 1, config: { scaler: { max_dynos: 5 } } });
+    expect(stored.secrets).toEqual([{ path: "scaler.heroku_api_key", state: "set" }]);
+    expect(await axeViolations(page)).toEqual([]);
+    expect(errors.splice(0)).toEqual(["Failed to load resource: the server responded with a status of 409 (Conflict)"]);
+
+    await taken.getByRole("link", { name: "open its config" }).click();
+    await page.locator("#root_scaler_min_dynos").waitFor();
+    expect(page.url()).toBe(`${t.server.url}/#/apps/shop/config`);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });
