@@ -395,4 +395,52 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it("a secret typed into the form is never shown in the changes: a stored one reads 'set', a typed one '(new value)'", async () => {
+    const t = await startTestServer({ pagesDir: suite.pagesDir, clock: browserTime() });
+    const PLUGIN_TOKEN = "example-plugin-token-typed-in-the-page";
+    const config = {
+      ...dryRunConfig({ use: ["random", "dynosaur-plugin-example"], scaler: { heroku_api_key: HEROKU_KEY } }),
+      plugins: [
+        { type: "random", seed: 7, interval: 5 },
+        { type: "example", name: "queue", url: "http://127.0.0.1:9/stats.json", json_pointer: "/data/n", per_dyno: 4 },
+      ],
+    };
+    expect((await t.call("PUT", "/api/apps/shop/config", { body: config })).status).toBe(200);
+    const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 800 } });
+    const errors = consoleErrors(page);
+    await logIn(page, t.server.url, ADMIN_PASSWORD);
+    errors.splice(0);
+    await page.goto(`${t.server.url}/#/apps/shop/config`);
+    const key = page.locator("#root_scaler_heroku_api_key");
+    await key.waitFor();
+
+    const NEW_KEY = "heroku-fake-typed-0123456789abcdef";
+    await key.fill(NEW_KEY);
+    await page.locator("#root_plugins_1_token").fill(PLUGIN_TOKEN);
+    const rows = page.locator(".diff tbody tr");
+    const cells = async () => Promise.all((await rows.all()).map((r) => r.locator("th, td").allTextContents()));
+    await expect.poll(() => rows.count()).toBe(2);
+    expect(await cells()).toEqual([
+      ["plugins[1].token", "–", "(new value)"],
+      ["scaler.heroku_api_key", "set", "(new value)"],
+    ]);
+    const text = await page.locator("main").textContent();
+    expect(text).not.toContain(NEW_KEY);
+    expect(text).not.toContain(PLUGIN_TOKEN);
+
+    // Saved, both are stored (encrypted) and still never shown.
+    await page.getByRole("button", { name: "Save as version 2" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved as version 2." }).waitFor();
+    const saved = (await t.call("GET", "/api/apps/shop/config")).json;
+    expect(saved.secrets).toEqual(
+      expect.arrayContaining([
+        { path: "scaler.heroku_api_key", state: "set" },
+        { path: "plugins[1].token", state: "set" },
+      ]),
+    );
+    expect(await page.locator("main").textContent()).not.toContain(NEW_KEY);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });
