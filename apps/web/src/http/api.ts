@@ -171,7 +171,10 @@ export function createApi(deps: ApiDeps): Hono<Env> {
           schema: z.object({ user: z.string(), admin: z.boolean(), csrf_token: z.string() }),
         },
         401: { description: "wrong user name or password", schema: messageSchema },
-        429: { description: "too many failures: wait Retry-After seconds", schema: messageSchema },
+        429: {
+          description: "too many failures of this user name from this address: wait Retry-After seconds",
+          schema: messageSchema,
+        },
       },
     },
     ({ c, body }) => login(c, deps.auth, body, clientAddress(c, deps.trustProxy)),
