@@ -257,9 +257,14 @@ export const versions = (name: string) =>
 export const rollback = (name: string, version: number) =>
   request<{ version: number }>("POST", `${app(name)}/config/rollback`, { version });
 
-/** Stores a config under a new name (or as the next version of an existing one). */
-export const putConfig = (name: string, config: unknown) =>
-  request<{ name: string; version: number; created: boolean }>("PUT", `${app(name)}/config`, config);
+/**
+ * Creates an app: refused (409) when the name is taken, so adding never replaces another app's
+ * config (If-Match 0: only while the app has no version).
+ */
+export const createApp = (name: string, config: unknown) =>
+  request<{ name: string; version: number; created: boolean }>("PUT", `${app(name)}/config`, config, {
+    "if-match": '"0"',
+  });
 
 export interface ApiToken {
   id: number;

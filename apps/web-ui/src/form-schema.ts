@@ -70,3 +70,49 @@ export function diff(before: unknown, after: unknown): Change[] {
  * e.g. `scaler.min` for `min_dynos`) is shown only when the config in force uses it.
  */
 export const usedFieldIds = (config: unknown): Set<string> => new Set([...flatten(config).keys()].map(fieldId));
+
+/**
+ * The keys the schema marks `writeOnly`: the server marks secrets by key name (core's naming
+ * rule and the plugins' `secrets` lists), wherever they stand.
+ */
+export function writeOnlyKeys(schema: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(schema)) for (const s of schema) writeOnlyKeys(s, out);
+  else if (schema && typeof schema === "object") {
+    const properties = (schema as { properties?: unknown }).properties;
+    if (properties && typeof properties === "object")
+      for (const [key, s] of Object.entries(properties))
+        if ((s as { writeOnly?: unknown })?.writeOnly === true) out.add(key);
+    for (const v of Object.values(schema)) writeOnlyKeys(v, out);
+  }
+  return out;
+}
+
+/** One `${VAR}` and nothing else: it names a config var, it holds no secret. */
+const BARE_REFERENCE = /^"\$\{[A-Za-z_][A-Za-z0-9_]*\}"$/;
+
+/**
+ * The diff as shown: a secret's value never is. A stored literal (left out of the config the
+ * server sends) shows as "set", a typed one as "(new value)"; only a bare `${VAR}` is shown.
+ */
+export function shownChanges(
+  changes: readonly Change[],
+  secrets: { keys: ReadonlySet<string>; stored: ReadonlySet<string> },
+): Change[] {
+  const isSecret = (path: string) =>
+    secrets.stored.has(path) ||
+    path
+      .replace(/\[\d+\]/g, "")
+      .split(".")
+      .some((key) => secrets.keys.has(key));
+  const mask = (value: string | null, hidden: string) =>
+    value === null || BARE_REFERENCE.test(value) ? value : hidden;
+  return changes.map((c) =>
+    isSecret(c.path)
+      ? {
+          path: c.path,
+          before: secrets.stored.has(c.path) ? "set" : mask(c.before, "set"),
+          after: mask(c.after, "(new value)"),
+        }
+      : c,
+  );
+}

@@ -52,11 +52,61 @@ function toRjsf(errors: OutputUnit[]): RJSFValidationError[] {
       return {
         name: e.keyword,
         property: path,
-        message: e.error,
+        message: messageOf(e),
         schemaPath: e.keywordLocation,
-        stack: `${path || "config"}: ${e.error}`,
+        stack: `${path || "config"}: ${messageOf(e)}`,
       };
     });
+}
+
+const FORMATS: Record<string, string> = {
+  uri: "a URL, e.g. https://example.com/stats.json",
+  "date-time": "a time, e.g. 2026-01-01T00:00:00Z",
+  email: "an email address",
+};
+const TYPES: Record<string, string> = {
+  integer: "a whole number",
+  number: "a number",
+  string: "text",
+  boolean: "true or false",
+  array: "a list",
+  object: "a set of keys",
+};
+
+/**
+ * What is allowed, in the words of a form: the validator's own messages state the failed
+ * comparison, some wrongly (an exclusive minimum of 0 gives "0 is less than 0.").
+ */
+function messageOf(e: OutputUnit): string {
+  // The limit is the last number of the validator's message (the schema is behind `$ref`s).
+  const limit = /(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\)?\.?$/i.exec(e.error)?.[1];
+  const exclusive = /or equal to/.test(e.error);
+  switch (e.keyword) {
+    case "minimum":
+      return exclusive ? `must be greater than ${limit}` : `must be ${limit} or more`;
+    case "maximum":
+      return exclusive ? `must be less than ${limit}` : `must be ${limit} or less`;
+    case "exclusiveMinimum":
+      return `must be greater than ${limit}`;
+    case "exclusiveMaximum":
+      return `must be less than ${limit}`;
+    case "multipleOf":
+      return `must be a multiple of ${limit}`;
+    case "minLength":
+      return limit === "1" ? "must not be empty" : `must be at least ${limit} characters`;
+    case "maxLength":
+      return `must be at most ${limit} characters`;
+    case "format": {
+      const format = /format "([^"]+)"/.exec(e.error)?.[1] ?? "";
+      return `must be ${FORMATS[format] ?? `in the format "${format}"`}`;
+    }
+    case "type": {
+      const wanted = /Expected (.*)\.$/.exec(e.error)?.[1]?.match(/[a-z]+/g) ?? [];
+      return `must be ${wanted.map((t) => TYPES[t] ?? t).join(" or ")}`;
+    }
+    default:
+      return e.error;
+  }
 }
 
 export const validator: ValidatorType = {

@@ -360,4 +360,87 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it("adding an app under a name that is taken is refused at the name field, with the way to its config; the app is untouched", async () => {
+    const t = await startTestServer({ pagesDir: suite.pagesDir, clock: browserTime() });
+    const existing = dryRunConfig({ scaler: { heroku_api_key: HEROKU_KEY } });
+    expect((await t.call("PUT", "/api/apps/shop/config", { body: existing })).status).toBe(200);
+    const yaml = readFileSync(new URL("../../../examples/dry-run.yaml", import.meta.url), "utf8");
+    const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 800 } });
+    const errors = consoleErrors(page);
+    await logIn(page, t.server.url, ADMIN_PASSWORD);
+    errors.splice(0);
+
+    await page.getByRole("link", { name: "Add an app" }).click();
+    const name = page.getByLabel(/^Name/);
+    await name.fill("shop");
+    await page.getByLabel(/^Config/).fill(yaml);
+    await page.getByRole("button", { name: "Add the app" }).click();
+    const taken = page.locator("#app-name-error");
+    await taken.waitFor();
+    expect(await taken.textContent()).toBe("An app named shop exists: open its config to change it.");
+    expect(await name.getAttribute("aria-invalid")).toBe("true");
+    expect(await name.getAttribute("aria-describedby")).toBe("app-name-error");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("app-name");
+    // Nothing saved: shop is still at version 1, its config and its secret as they were.
+    const stored = (await t.call("GET", "/api/apps/shop/config")).json;
+    expect(stored).toMatchObject({ version: 1, config: { scaler: { max_dynos: 5 } } });
+    expect(stored.secrets).toEqual([{ path: "scaler.heroku_api_key", state: "set" }]);
+    expect(await axeViolations(page)).toEqual([]);
+    expect(errors.splice(0)).toEqual(["Failed to load resource: the server responded with a status of 409 (Conflict)"]);
+
+    await taken.getByRole("link", { name: "open its config" }).click();
+    await page.locator("#root_scaler_min_dynos").waitFor();
+    expect(page.url()).toBe(`${t.server.url}/#/apps/shop/config`);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("a secret typed into the form is never shown in the changes: a stored one reads 'set', a typed one '(new value)'", async () => {
+    const t = await startTestServer({ pagesDir: suite.pagesDir, clock: browserTime() });
+    const PLUGIN_TOKEN = "example-plugin-token-typed-in-the-page";
+    const config = {
+      ...dryRunConfig({ use: ["random", "dynosaur-plugin-example"], scaler: { heroku_api_key: HEROKU_KEY } }),
+      plugins: [
+        { type: "random", seed: 7, interval: 5 },
+        { type: "example", name: "queue", url: "http://127.0.0.1:9/stats.json", json_pointer: "/data/n", per_dyno: 4 },
+      ],
+    };
+    expect((await t.call("PUT", "/api/apps/shop/config", { body: config })).status).toBe(200);
+    const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 800 } });
+    const errors = consoleErrors(page);
+    await logIn(page, t.server.url, ADMIN_PASSWORD);
+    errors.splice(0);
+    await page.goto(`${t.server.url}/#/apps/shop/config`);
+    const key = page.locator("#root_scaler_heroku_api_key");
+    await key.waitFor();
+
+    const NEW_KEY = "heroku-fake-typed-0123456789abcdef";
+    await key.fill(NEW_KEY);
+    await page.locator("#root_plugins_1_token").fill(PLUGIN_TOKEN);
+    const rows = page.locator(".diff tbody tr");
+    const cells = async () => Promise.all((await rows.all()).map((r) => r.locator("th, td").allTextContents()));
+    await expect.poll(() => rows.count()).toBe(2);
+    expect(await cells()).toEqual([
+      ["plugins[1].token", "–", "(new value)"],
+      ["scaler.heroku_api_key", "set", "(new value)"],
+    ]);
+    const text = await page.locator("main").textContent();
+    expect(text).not.toContain(NEW_KEY);
+    expect(text).not.toContain(PLUGIN_TOKEN);
+
+    // Saved, both are stored (encrypted) and still never shown.
+    await page.getByRole("button", { name: "Save as version 2" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved as version 2." }).waitFor();
+    const saved = (await t.call("GET", "/api/apps/shop/config")).json;
+    expect(saved.secrets).toEqual(
+      expect.arrayContaining([
+        { path: "scaler.heroku_api_key", state: "set" },
+        { path: "plugins[1].token", state: "set" },
+      ]),
+    );
+    expect(await page.locator("main").textContent()).not.toContain(NEW_KEY);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });

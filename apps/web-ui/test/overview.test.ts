@@ -56,6 +56,8 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 700 } });
     const errors = consoleErrors(page);
     await page.goto(`${t.server.url}/`);
+    // The form takes typing at once: the user name field has the focus.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("username");
     await page.getByLabel("Password").fill("not the password");
     await page.getByRole("button", { name: "Log in" }).click();
     await page.getByRole("alert").waitFor();
@@ -110,6 +112,23 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     await page.close();
   });
 
+  it("after five wrong passwords from this address, the login page says how long to wait", async () => {
+    const t = await startTestServer({ pagesDir: suite.pagesDir });
+    const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 700 } });
+    await page.goto(`${t.server.url}/`);
+    const alert = page.getByRole("alert");
+    for (let i = 0; i < 5; i++) {
+      await page.getByLabel("Password").fill(`wrong-${i}`);
+      await page.getByRole("button", { name: "Log in" }).click();
+      await expect.poll(() => t.lines.filter((l) => l.includes("failed login")).length).toBe(i + 1);
+    }
+    await page.getByLabel("Password").fill(ADMIN_PASSWORD);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await alert.filter({ hasText: "try again" }).waitFor();
+    expect(await alert.textContent()).toBe("too many failed logins from this address: try again in 15 minutes");
+    await page.close();
+  });
+
   it("a first run (no admin password set): the login page says how to set one; once set, it no longer does", async () => {
     const t = await startTestServer({ pagesDir: suite.pagesDir, env: { DYNOSAUR_ADMIN_PASSWORD: undefined } });
     const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 700 } });
@@ -118,9 +137,11 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     const firstRun = page.getByRole("region", { name: "First run: no admin password is set" });
     await firstRun.waitFor();
     // The variable and the command the server reads it from (apps/web/src/http/auth.ts ensureAdmin).
-    expect(await firstRun.locator("pre").textContent()).toBe(
+    // Installed (the package's bin) and from a checkout (scripts/dynosaur-web).
+    expect(await firstRun.locator("pre").allTextContents()).toEqual([
       "DYNOSAUR_ADMIN_PASSWORD='a long passphrase' dynosaur-web",
-    );
+      "DYNOSAUR_ADMIN_PASSWORD='a long passphrase' bash scripts/dynosaur-web",
+    ]);
     expect(await firstRun.textContent()).toContain("heroku config:set DYNOSAUR_ADMIN_PASSWORD=");
     expect(await axeViolations(page)).toEqual([]);
     // The anonymous session probe, which carries the answer.

@@ -7,6 +7,7 @@ import { useOf } from "./plugins.js";
 import { isSealed, type SecretBox } from "./secret-box.js";
 import {
   type ConfigTree,
+  getAt,
   keepOmittedSecrets,
   type MaskedSecret,
   MissingKeyError,
@@ -14,6 +15,7 @@ import {
   openConfig,
   pathText,
   referencedSecrets,
+  type Segment,
   sealConfig,
   secretPaths,
 } from "./secrets.js";
@@ -139,7 +141,11 @@ export class ConfigService {
       return { ok: false, errors: problemsOf(e) };
     }
     const result = await this.check(opened);
-    return result.ok ? { ok: true, merged, opened, result } : result;
+    const plugins = result.ok ? result.plugins : await this.#pluginsOf(opened).catch(() => []);
+    const secrets = secretPaths(opened, pluginLookup(plugins));
+    const fallbacks = secretFallbacks(merged, secrets);
+    if (!result.ok) return { ok: false, errors: [...fallbacks, ...forSecrets(result.errors, secrets)] };
+    return fallbacks.length > 0 ? { ok: false, errors: fallbacks } : { ok: true, merged, opened, result };
   }
 
   /** The config in force, secrets masked. */
@@ -232,4 +238,42 @@ function envName(path: (string | number)[], config: ConfigTree): string {
       .join("_");
   }
   return `${prefix ? `${prefix}_` : ""}${key}`.replace(/[^A-Za-z0-9]+/g, "_").toUpperCase();
+}
+
+/** `${VAR:-fallback}` with a fallback: what a secret field may not hold. */
+const FALLBACK = /\$\{([A-Za-z_][A-Za-z0-9_]*):-[^}]+\}/;
+
+/**
+ * A `${VAR}` reference is stored as written, so a fallback in a secret field would be a secret
+ * stored (and shown) in clear text: refused at its path, never quoting the fallback.
+ */
+function secretFallbacks(config: ConfigTree, paths: readonly Segment[][]): ConfigProblem[] {
+  return paths.flatMap((path) => {
+    const value = getAt(config, path);
+    const name = typeof value === "string" ? FALLBACK.exec(value)?.[1] : undefined;
+    if (name === undefined) return [];
+    return [
+      {
+        path: pathText(path),
+        message: `a fallback in a secret (\${${name}:-...}) would be stored in clear text`,
+        hint: `set the variable ${name}, or type the secret itself, which is encrypted`,
+      },
+    ];
+  });
+}
+
+/**
+ * Core's hint for an unset variable offers `${VAR:-default}`: at a secret field that default
+ * would be a secret in clear text, so the hint there says what to do instead.
+ */
+function forSecrets(errors: ConfigProblem[], paths: readonly Segment[][]): ConfigProblem[] {
+  const secret = new Set(paths.map(pathText));
+  return errors.map((e) => {
+    const name = /environment variable ([A-Za-z_][A-Za-z0-9_]*) is not set/.exec(e.message)?.[1];
+    if (!secret.has(e.path) || name === undefined) return e;
+    return {
+      ...e,
+      hint: `set ${name} where this server runs (\`heroku config:set ${name}=...\` on Heroku), or type the secret itself, which is encrypted`,
+    };
+  });
 }

@@ -1,7 +1,7 @@
 import type { Clock } from "@dynosaur/core";
 
 /**
- * Failed logins per key (client address, and user name) in a sliding window: after
+ * Failed logins per key (a user name at a client address) in a sliding window: after
  * `max` failures, further attempts are refused until the oldest failure leaves the window.
  * Kept in memory: several server processes each count their own share.
  */

@@ -221,6 +221,30 @@ describe("the JSON API on SQLite", () => {
     ).toBe(422);
   });
 
+  it("a create (If-Match 0, as the add page sends) refuses a taken name, saying so; the config page's PUT still saves", async () => {
+    const t = await startTestServer();
+    const created = await t.call("PUT", "/api/apps/shop/config", {
+      body: dryRunConfig(),
+      headers: { "if-match": '"0"' },
+    });
+    expect([created.status, created.json]).toEqual([200, { name: "shop", version: 1, created: true }]);
+    const again = await t.call("PUT", "/api/apps/shop/config", {
+      body: dryRunConfig({ scaler: { max_dynos: 2 } }),
+      headers: { "if-match": '"0"' },
+    });
+    expect([again.status, again.json]).toEqual([
+      409,
+      { error: "an app named shop exists: open its config to change it", version: 1 },
+    ]);
+    expect((await t.call("GET", "/api/apps/shop/config")).json).toMatchObject({ version: 1, config: dryRunConfig() });
+    // Changing an app is a PUT based on its version (or none), as the config page and the CLI do.
+    const changed = await t.call("PUT", "/api/apps/shop/config", {
+      body: dryRunConfig({ scaler: { max_dynos: 2 } }),
+      headers: { "if-match": '"1"' },
+    });
+    expect([changed.status, changed.json.version]).toEqual([200, 2]);
+  });
+
   it("lists versions, rolls back as a new version, and the engine obeys", async () => {
     const t = await startTestServer();
     await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig({ scaler: { min_dynos: 1 } }) });

@@ -105,16 +105,53 @@ describe("auth", () => {
     expect((await t.call("GET", "/api/apps", { token: null, headers: { cookie } })).status).toBe(401);
   });
 
-  it("rate-limits failed logins per client and per user, until the window passes", async () => {
+  it("rate-limits failed logins per user name and client address: the right password from elsewhere still logs in", async () => {
+    // Behind Heroku's router ($DYNO set): the client is the last X-Forwarded-For entry, the one the router adds.
+    const t = await startTestServer({ env: { DYNO: "web.1" } });
+    const from = (address: string, password: string, chosen = "") =>
+      t.call("POST", "/api/login", {
+        token: null,
+        body: { password },
+        headers: { "x-forwarded-for": `${chosen}${address}` },
+      });
+    for (let i = 0; i < 5; i++) expect((await from("203.0.113.9", `wrong-${i}`)).status).toBe(401);
+    const limited = await from("203.0.113.9", ADMIN_PASSWORD);
+    expect([limited.status, limited.headers.get("retry-after"), limited.json]).toEqual([
+      429,
+      "900",
+      { error: "too many failed logins from this address: try again in 15 minutes" },
+    ]);
+    // Entries a client writes itself come before the router's: they do not change who it is.
+    expect((await from("203.0.113.9", ADMIN_PASSWORD, "198.51.100.7, ")).status).toBe(429);
+    // The admin, elsewhere, is not locked out.
+    expect((await from("198.51.100.7", ADMIN_PASSWORD)).status).toBe(200);
+    (t.clock as ManualClock).advance(14 * 60_000);
+    expect((await from("203.0.113.9", ADMIN_PASSWORD)).json.error).toBe(
+      "too many failed logins from this address: try again in a minute",
+    );
+    (t.clock as ManualClock).advance(60_000);
+    expect((await from("203.0.113.9", ADMIN_PASSWORD)).status).toBe(200);
+    expect(t.lines.join("\n")).toMatch(/failed login for user "admin" from 203\.0\.113\.9/);
+  });
+
+  it("without a proxy in front, X-Forwarded-For is not believed: the connection's address is the client", async () => {
     const t = await startTestServer();
     for (let i = 0; i < 5; i++)
-      expect((await t.call("POST", "/api/login", { token: null, body: { password: `wrong-${i}` } })).status).toBe(401);
-    const limited = await t.call("POST", "/api/login", { token: null, body: { password: ADMIN_PASSWORD } });
+      expect(
+        (
+          await t.call("POST", "/api/login", {
+            token: null,
+            body: { password: `wrong-${i}` },
+            headers: { "x-forwarded-for": `192.0.2.${i}` },
+          })
+        ).status,
+      ).toBe(401);
+    const limited = await t.call("POST", "/api/login", {
+      token: null,
+      body: { password: ADMIN_PASSWORD },
+      headers: { "x-forwarded-for": "192.0.2.200" },
+    });
     expect(limited.status).toBe(429);
-    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
-    (t.clock as ManualClock).advance(15 * 60_000);
-    expect((await t.call("POST", "/api/login", { token: null, body: { password: ADMIN_PASSWORD } })).status).toBe(200);
-    expect(t.lines.join("\n")).toMatch(/failed login for user "admin"/);
   });
 
   it("API tokens: created by an admin, shown once, stored hashed, revocable", async () => {

@@ -174,6 +174,48 @@ describe("secrets", () => {
     ]);
   });
 
+  it("refuses a fallback in a secret field (it would be stored in clear text), and never suggests one for a secret", async () => {
+    const t = await startTestServer();
+    const body = config("http://127.0.0.1:9", "http://127.0.0.1:9/x");
+    body.scaler.heroku_api_key = `\${NOPE_KEY:-${HEROKU_KEY}}`;
+    const refused = await t.call("PUT", "/api/apps/shop/config", { body });
+    expect([refused.status, refused.json]).toEqual([
+      422,
+      {
+        errors: [
+          {
+            path: "scaler.heroku_api_key",
+            message: "a fallback in a secret (${NOPE_KEY:-...}) would be stored in clear text",
+            hint: "set the variable NOPE_KEY, or type the secret itself, which is encrypted",
+          },
+        ],
+      },
+    ]);
+    expect((await t.call("GET", "/api/apps/shop/config")).status).toBe(404);
+    expect(databaseBytes(t.dir)).not.toContain(HEROKU_KEY);
+    expect(t.lines.join("\n")).not.toContain(HEROKU_KEY);
+    // A plugin's secret too.
+    body.scaler.heroku_api_key = HEROKU_KEY;
+    const [queue] = body.plugins;
+    if (!queue) throw new Error("the config has a plugin");
+    queue.token = `\${QUEUE_TOKEN:-${PLUGIN_TOKEN}}`;
+    const plugin = await t.call("PUT", "/api/apps/shop/config", { body });
+    expect(plugin.json.errors).toEqual([expect.objectContaining({ path: "plugins[0].token" })]);
+    expect(plugin.text).not.toContain(PLUGIN_TOKEN);
+
+    // An unset variable: in a secret field the hint offers no `${VAR:-default}`; elsewhere it still does.
+    queue.token = "${QUEUE_TOKEN}";
+    body.scaler.heroku_app_name = "${APP_NAME_UNSET}";
+    const unset = await t.call("PUT", "/api/apps/shop/config", { body });
+    expect(unset.status).toBe(422);
+    const hintAt = (path: string) =>
+      (unset.json.errors as { path: string; hint?: string }[]).find((e) => e.path === path)?.hint;
+    expect(hintAt("plugins[0].token")).toBe(
+      "set QUEUE_TOKEN where this server runs (`heroku config:set QUEUE_TOKEN=...` on Heroku), or type the secret itself, which is encrypted",
+    );
+    expect(hintAt("scaler.heroku_app_name")).toMatch(/:-default/);
+  });
+
   it("a stored secret opened with another key fails loudly, naming DYNOSAUR_SECRET_KEY", async () => {
     const t = await startTestServer({ env: { DYNOSAUR_SECRET_KEY: "a".repeat(64) } });
     const body = config("http://127.0.0.1:9", "http://127.0.0.1:9/x");

@@ -1,5 +1,5 @@
-import { useState } from "preact/hooks";
-import { ApiError, putConfig } from "../api.js";
+import { useRef, useState } from "preact/hooks";
+import { ApiError, createApp } from "../api.js";
 
 /** A new app from a CLI config: pasted or uploaded, YAML or JSON (JSON is YAML too). */
 export function AddApp() {
@@ -7,6 +7,9 @@ export function AddApp() {
   const [text, setText] = useState("");
   const [errors, setErrors] = useState<{ path: string; message: string }[]>([]);
   const [busy, setBusy] = useState(false);
+  /** The name the server refused because an app has it (adding never replaces an app's config). */
+  const [taken, setTaken] = useState<string | null>(null);
+  const nameInput = useRef<HTMLInputElement>(null);
 
   const upload = async (e: Event) => {
     const file = (e.currentTarget as HTMLInputElement).files?.[0];
@@ -17,6 +20,7 @@ export function AddApp() {
     e.preventDefault();
     setBusy(true);
     setErrors([]);
+    setTaken(null);
     try {
       // The YAML parser is only needed here: loaded when used.
       const { parse } = await import("yaml");
@@ -27,10 +31,14 @@ export function AddApp() {
         setErrors([{ path: "config", message: `not valid YAML: ${(err as Error).message}` }]);
         return;
       }
-      const saved = await putConfig(name, config);
+      const saved = await createApp(name, config);
       location.hash = `#/apps/${encodeURIComponent(saved.name)}`;
     } catch (err) {
-      if (err instanceof ApiError) setErrors(err.errors.length > 0 ? err.errors : [{ path: "", message: err.message }]);
+      if (err instanceof ApiError && err.status === 409) {
+        setTaken(name);
+        nameInput.current?.focus();
+      } else if (err instanceof ApiError)
+        setErrors(err.errors.length > 0 ? err.errors : [{ path: "", message: err.message }]);
       else setErrors([{ path: "", message: (err as Error).message }]);
     } finally {
       setBusy(false);
@@ -47,11 +55,20 @@ export function AddApp() {
         <label for="app-name">Name (lower-case letters, digits, '.', '_' and '-')</label>
         <input
           id="app-name"
+          ref={nameInput}
           required
           pattern="[a-z0-9][a-z0-9._\-]{0,62}"
           value={name}
+          aria-invalid={taken !== null && taken === name}
+          aria-describedby={taken !== null && taken === name ? "app-name-error" : undefined}
           onInput={(e) => setName(e.currentTarget.value)}
         />
+        {taken !== null && taken === name && (
+          <p id="app-name-error" class="error" role="alert">
+            An app named <code>{taken}</code> exists:{" "}
+            <a href={`#/apps/${encodeURIComponent(taken)}/config`}>open its config</a> to change it.
+          </p>
+        )}
         <label for="app-config">Config (the CLI's dynosaur.yaml, YAML or JSON)</label>
         <textarea
           id="app-config"

@@ -6,7 +6,7 @@ import { type ErrorSchema, type RJSFSchema, toErrorSchema, type WidgetProps } fr
 import type { ComponentType } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, configSchema, getConfig, type StoredConfig, saveConfig } from "../api.js";
-import { diff, fieldId, formSchema, usedFieldIds } from "../form-schema.js";
+import { diff, fieldId, formSchema, shownChanges, usedFieldIds, writeOnlyKeys } from "../form-schema.js";
 import { validator } from "../validator.js";
 import { makeFieldTemplate } from "./deprecated-fields.js";
 import { History } from "./history.js";
@@ -78,7 +78,18 @@ export function ConfigPage({ name }: { name: string }) {
     [stored],
   );
   const templates = useMemo(() => ({ FieldTemplate: makeFieldTemplate(usedFieldIds(stored?.config)) }), [stored]);
-  const changes = useMemo(() => (stored ? diff(stored.config, draft) : []), [stored, draft]);
+  const secretKeys = useMemo(() => writeOnlyKeys(schema), [schema]);
+  // Secrets typed into the form are compared like any field, but never shown in the table.
+  const changes = useMemo(
+    () =>
+      stored
+        ? shownChanges(diff(stored.config, draft), {
+            keys: secretKeys,
+            stored: new Set(stored.secrets.filter((s) => s.state === "set").map((s) => s.path)),
+          })
+        : [],
+    [stored, draft, secretKeys],
+  );
 
   // The server's word is final (it also checks what a schema cannot): its errors go to their fields.
   const showServerErrors = (errors: ApiError["errors"]) =>

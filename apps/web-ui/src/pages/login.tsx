@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, login, type Session } from "../api.js";
 
 /** The login form; on a first run (no user yet), how to make the admin first. */
@@ -7,6 +7,9 @@ export function Login({ onLogin, setupNeeded }: { onLogin: (s: Session) => void;
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const user = useRef<HTMLInputElement>(null);
+  // The page is only a login form: typing goes to it at once.
+  useEffect(() => user.current?.focus(), []);
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -29,10 +32,14 @@ export function Login({ onLogin, setupNeeded }: { onLogin: (s: Session) => void;
           <h2 id="first-run">First run: no admin password is set</h2>
           <p>
             The server creates the <code>admin</code> user when it starts with <code>DYNOSAUR_ADMIN_PASSWORD</code> set.
-            Restart it with one, then log in as <code>admin</code> with that password:
+            Restart it with one, then log in as <code>admin</code> with that password. Installed from npm:
           </p>
           <pre>
             <code>DYNOSAUR_ADMIN_PASSWORD='a long passphrase' dynosaur-web</code>
+          </pre>
+          <p>From a checkout of the repository:</p>
+          <pre>
+            <code>DYNOSAUR_ADMIN_PASSWORD='a long passphrase' bash scripts/dynosaur-web</code>
           </pre>
           <p>
             On Heroku (setting a config var restarts the dynos):{" "}
@@ -44,6 +51,7 @@ export function Login({ onLogin, setupNeeded }: { onLogin: (s: Session) => void;
         <label for="username">User name</label>
         <input
           id="username"
+          ref={user}
           name="username"
           autocomplete="username"
           required

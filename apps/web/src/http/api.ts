@@ -171,7 +171,10 @@ export function createApi(deps: ApiDeps): Hono<Env> {
           schema: z.object({ user: z.string(), admin: z.boolean(), csrf_token: z.string() }),
         },
         401: { description: "wrong user name or password", schema: messageSchema },
-        429: { description: "too many failures: wait Retry-After seconds", schema: messageSchema },
+        429: {
+          description: "too many failures of this user name from this address: wait Retry-After seconds",
+          schema: messageSchema,
+        },
       },
     },
     ({ c, body }) => login(c, deps.auth, body, clientAddress(c, deps.trustProxy)),
@@ -337,7 +340,8 @@ export function createApi(deps: ApiDeps): Hono<Env> {
           schema: z.object({ name: z.string(), version: z.number(), created: z.boolean() }),
         },
         409: {
-          description: "If-Match named another version than the current one",
+          description:
+            'If-Match named another version than the current one; with If-Match "0" (create only, as the add page sends), the app exists',
           schema: z.object({ error: z.string(), version: z.number().nullable() }),
         },
         422: { description: "invalid: nothing saved; every problem at its path", schema: errorsSchema },
@@ -353,8 +357,14 @@ export function createApi(deps: ApiDeps): Hono<Env> {
         ifMatch,
       });
       if (!result.ok) {
-        if ("conflict" in result)
-          return c.json({ error: result.conflict.message, version: result.conflict.current }, 409);
+        if ("conflict" in result) {
+          // If-Match 0 is a create: the caller meant a new app, so say that the name is taken.
+          const error =
+            ifMatch === 0
+              ? `an app named ${params.name} exists: open its config to change it`
+              : result.conflict.message;
+          return c.json({ error, version: result.conflict.current }, 409);
+        }
         return c.json({ errors: result.errors }, 422);
       }
       await deps.supervisor.sync();

@@ -67,18 +67,28 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<Env> {
   };
 }
 
-/** Logs in with a password; rate-limited per client address and per user name. */
+/**
+ * Logs in with a password; rate-limited per user name and client address together: failures
+ * from one address never lock the user out of another (per user name alone, anyone could lock
+ * the only admin out).
+ */
 export async function login(
   c: Context<Env>,
   deps: AuthDeps,
   input: { username: string; password: string },
   client: string,
 ): Promise<Response> {
-  const keys = [`ip:${client}`, `user:${input.username}`];
+  const keys = [`${client} ${input.username}`];
   const wait = deps.limiter.retryAfter(keys);
   if (wait > 0) {
+    const minutes = Math.ceil(wait / 60_000);
     c.header("Retry-After", String(Math.ceil(wait / 1000)));
-    return c.json({ error: "too many failed logins: try again later" }, 429);
+    return c.json(
+      {
+        error: `too many failed logins from this address: try again in ${minutes === 1 ? "a minute" : `${minutes} minutes`}`,
+      },
+      429,
+    );
   }
   const user = await deps.store.user(input.username);
   // Hash even for an unknown user, so the answer's timing does not tell which names exist.
