@@ -66,9 +66,13 @@ describe("Try it first, in Chromium against a real server on SQLite", () => {
         body: { config: dryRunConfig({ scaler: { max_dynos: 10, min_dynos: 3 } }), days: 1 },
       })
     ).json;
+    // Dyno-hours to the hundredth; the difference is the shown figures' (sideBySide's unit test has the rounding).
     const cost = await cells("Cost");
-    expect(cost.slice(0, 2)).toEqual([api.running.cost_dyno_hours.toFixed(1), api.draft.cost_dyno_hours.toFixed(1)]);
-    expect(cost[2]).toBe(`+${(api.draft.cost_dyno_hours - api.running.cost_dyno_hours).toFixed(1)}`);
+    const hundredths = (v: number) => Math.round(v * 100);
+    expect(cost.slice(0, 2)).toEqual([api.running.cost_dyno_hours.toFixed(2), api.draft.cost_dyno_hours.toFixed(2)]);
+    expect(cost[2]).toBe(
+      `+${((hundredths(api.draft.cost_dyno_hours) - hundredths(api.running.cost_dyno_hours)) / 100).toFixed(2)}`,
+    );
     expect(api.draft.cost_dyno_hours).toBeGreaterThan(api.running.cost_dyno_hours);
     expect((await cells("Shortfall")).slice(0, 2)).toEqual([
       api.running.shortfall_percent.toFixed(2),
@@ -97,6 +101,14 @@ describe("Try it first, in Chromium against a real server on SQLite", () => {
     expect(errors.splice(0)).toEqual([
       "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)",
     ]);
+
+    // A replay the browser's own checks block (15 days): no request, and the last answer's alert is gone.
+    const days = page.getByLabel("Days to replay (1 to 14)");
+    await days.fill("15");
+    await page.getByRole("button", { name: "Replay the last 15 days" }).click();
+    await expect.poll(() => page.getByRole("alert").count()).toBe(0);
+    expect(await days.evaluate((el) => (el as HTMLInputElement).validity.rangeOverflow)).toBe(true);
+    await days.fill("1");
 
     // By keyboard: back to a valid value, Enter in the days box replays.
     await minDynos.fill("2");

@@ -33,7 +33,10 @@ export interface ReplayScore {
   scale_events: number;
   /** Dyno-minutes needed but not serving (what `shortfall_percent` is a share of). */
   shortfall_dyno_minutes: number;
-  /** Dyno-minutes needed: each minute's estimate of the config, within its bounds. */
+  /**
+   * Dyno-minutes needed: each minute's estimate of the config's sources, not bounded by its
+   * min_dynos and max_dynos, so two configs with the same sources are scored on the same demand.
+   */
   needed_dyno_minutes: number;
 }
 
@@ -141,7 +144,9 @@ async function replayProcess(
       length,
       columns: names.map((name) => ({ name, values: columns.values.get(name) as Float64Array })),
     };
-    const backtest = await runBacktest({ config, plugins, trace, env: {} });
+    // The demand is the load's, not the config's: bounded by the config's own max_dynos, a lower
+    // max would need less and fall short less.
+    const backtest = await runBacktest({ config, plugins, trace, env: {}, neededWithinBounds: false });
     const run = backtest.runs[0];
     if (!run) throw new DynosaurError("DYNO_SIMULATION", "the replay ran no policy");
     return { run, needed: backtest.needed, names };

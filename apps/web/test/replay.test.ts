@@ -78,14 +78,15 @@ describe("POST /api/apps/{name}/replay: the draft and the running config on the 
       shortfall_dyno_minutes: 3,
       needed_dyno_minutes: 12,
     });
-    // Draft (min 2): the same moves from 2; minute 1 is 2 short of 16 needed = 12.5 %.
-    expect(web.series.draft).toEqual({ dynos: [2, 2, 4, 4, 2, 2], needed: [2, 4, 4, 2, 2, 2] });
+    // Draft (min 2): the same moves from 2, 16 dyno-minutes paid. The need is the load's, not raised
+    // to min_dynos: minute 1 is 2 short of the same 12 needed = 16.7 %.
+    expect(web.series.draft).toEqual({ dynos: [2, 2, 4, 4, 2, 2], needed: [1, 4, 4, 1, 1, 1] });
     expect(r.json.draft).toEqual({
       cost_dyno_hours: 16 / 60,
-      shortfall_percent: 12.5,
+      shortfall_percent: (100 * 2) / 12,
       scale_events: 2,
       shortfall_dyno_minutes: 2,
-      needed_dyno_minutes: 16,
+      needed_dyno_minutes: 12,
     });
     expect(web.running).toEqual(r.json.running);
 
@@ -125,6 +126,41 @@ describe("POST /api/apps/{name}/replay: the draft and the running config on the 
       from: new Date(t.clock.now() - (30 * 60 - 1) * MINUTE).toISOString(),
     });
     expect(two.json.processes[0].filled_minutes).toBe(30 * 60 - 1440 - 1);
+  });
+
+  it("a lower max_dynos falls shorter against the same demand: the need is the load's, not capped by the draft", async () => {
+    const t = await startTestServer();
+    const running = dryRunConfig({ scaler: { max_dynos: 6 } });
+    const id = await quietApp(t, running);
+    // A day's wave from 0 to 16 (0 to 8 dynos): above 6, 3 and 1 dynos for part of the day.
+    await storeMinutes(
+      t,
+      id,
+      Array.from({ length: 1440 }, (_, i) => Math.round(8 - 8 * Math.cos((2 * Math.PI * i) / 1440))),
+    );
+    const replayWithMax = async (max: number) => {
+      const r = await t.call("POST", "/api/apps/shop/replay", {
+        body: { config: dryRunConfig({ scaler: { max_dynos: max } }), days: 1 },
+      });
+      expect(r.status).toBe(200);
+      return r.json;
+    };
+    const [six, three, one] = [await replayWithMax(6), await replayWithMax(3), await replayWithMax(1)];
+    // Every draft, and the running version, is scored against one demand, beyond any of their caps.
+    const needed = six.running.needed_dyno_minutes;
+    for (const r of [six, three, one]) {
+      expect(r.running.needed_dyno_minutes).toBe(needed);
+      expect(r.draft.needed_dyno_minutes).toBe(needed);
+      expect(r.processes[0].series.draft.needed).toEqual(six.processes[0].series.running.needed);
+    }
+    expect(Math.max(...six.processes[0].series.draft.needed)).toBe(8);
+    expect(six.draft).toEqual(six.running);
+    // Cheaper, and shorter of the demand, as max_dynos goes down.
+    expect(three.draft.cost_dyno_hours).toBeLessThan(six.draft.cost_dyno_hours);
+    expect(one.draft.cost_dyno_hours).toBeLessThan(three.draft.cost_dyno_hours);
+    expect(six.draft.shortfall_percent).toBeGreaterThan(0);
+    expect(three.draft.shortfall_percent).toBeGreaterThan(six.draft.shortfall_percent);
+    expect(one.draft.shortfall_percent).toBeGreaterThan(three.draft.shortfall_percent);
   });
 
   it("a draft that leaves a secret out replays with the stored one, and no answer holds it", async () => {

@@ -105,6 +105,16 @@ export interface BacktestOptions {
    */
   policies?: ReadonlyArray<string | BacktestPolicy>;
   /**
+   * Whether the dynos needed in a period (the oracle) are clamped to the config's
+   * `[min_dynos, max_dynos]`, as the engine clamps its own decisions. Clamped, the oracle is
+   * the best the config's bounds allow: fair for policies compared under one config. Pass
+   * `false` to compare configs with different bounds: the oracle is then the plugins' own
+   * estimate of the load (>= 0), the same for every config with the same sources, so a lower
+   * `max_dynos` shows as more shortfall instead of less demand.
+   * @default true
+   */
+  neededWithinBounds?: boolean;
+  /**
    * Environment for `${VAR}` in a raw config.
    * @default process.env
    */
@@ -158,7 +168,7 @@ export interface Backtest {
     /** Time the replay's clock starts at (the trace's first time, or 2026-01-01 for minute traces). */
     clockStart: number;
   };
-  /** Dynos needed in each period: the oracle. */
+  /** Dynos needed in each period: the oracle (within the config's bounds unless `neededWithinBounds: false`). */
   needed: Int32Array;
   runs: BacktestRun[];
 }
@@ -177,7 +187,8 @@ const MINUTE_TRACE_START = Date.UTC(2026, 0, 1);
  * Model: the first tick comes at the end of the first period, then every `tickSeconds`;
  * a scale-up serves `bootSeconds` after it was decided; a scale-down takes effect at
  * once; dynos needed in a period = the plugin's `estimateDynos(value)` rounded up and
- * clamped to [min, max] (the largest over sources when several are fed).
+ * clamped to [min, max] (the largest over sources when several are fed; not clamped
+ * with `neededWithinBounds: false`).
  */
 export async function runBacktest(options: BacktestOptions): Promise<Backtest> {
   const { trace } = options;
@@ -235,7 +246,12 @@ export async function runBacktest(options: BacktestOptions): Promise<Backtest> {
         bootSeconds,
       });
       try {
-        needed ??= neededPerPeriod(feeds, replay.instances, trace, settings);
+        needed ??= neededPerPeriod(
+          feeds,
+          replay.instances,
+          trace,
+          options.neededWithinBounds === false ? null : settings,
+        );
         const end = clockStart + trace.length * trace.stepMs;
         let count = 0;
         for (let t = clockStart + trace.stepMs; t < end; t += tickMs) {
@@ -494,12 +510,15 @@ function simulationError(e: unknown): DynosaurError {
   });
 }
 
-/** The oracle: per period, the largest source estimate rounded up and clamped, as the engine combines them. */
+/**
+ * The oracle: per period, the largest source estimate rounded up, as the engine combines them;
+ * clamped to the bounds of `settings` when given.
+ */
 function neededPerPeriod(
   feeds: BacktestFeed[],
   instances: Map<string, PluginInstance>,
   trace: Trace,
-  settings: ScalerConfig,
+  bounds: Pick<ScalerConfig, "min_dynos" | "max_dynos"> | null,
 ): Int32Array {
   const needed = new Int32Array(trace.length);
   for (const feed of feeds) {
@@ -528,5 +547,5 @@ function neededPerPeriod(
       needed[i] = Math.max(must(needed[i], "a period's needed dynos"), Math.ceil(dynos));
     }
   }
-  return needed.map((dynos) => clamp(dynos, settings.min_dynos, settings.max_dynos));
+  return bounds ? needed.map((dynos) => clamp(dynos, bounds.min_dynos, bounds.max_dynos)) : needed;
 }

@@ -213,6 +213,22 @@ describe("runBacktest: a flat trace", () => {
     const bt = await runBacktest(options([0, 500, 500], {}));
     expect([...bt.needed]).toEqual([1, 10, 10]);
   });
+
+  it("with neededWithinBounds: false, the oracle is the plugins' estimate: a lower max_dynos falls shorter, not needs less", async () => {
+    const load = [0, ...Array(9).fill(500)];
+    const unbounded = await runBacktest(options(load, { min_dynos: 2 }, { neededWithinBounds: false }));
+    // 0 → 0 dynos (below min_dynos), 500 → 50 (above max_dynos).
+    expect([...unbounded.needed]).toEqual([0, ...Array(9).fill(50)]);
+    expect(runOf(unbounded).metrics.oracle_dyno_minutes).toBe(450);
+
+    const shortfall = async (max: number, neededWithinBounds?: boolean) =>
+      runOf(await runBacktest(options(load, { max_dynos: max }, { neededWithinBounds, policies: ["follow"] }))).metrics
+        .shortfall_percent;
+    // Against the same demand, 3 dynos at most serve less of it than 10 at most.
+    expect(await shortfall(3, false)).toBeGreaterThan(await shortfall(10, false));
+    // Within each config's own bounds (the default), the cap shrinks the demand too.
+    expect(await shortfall(3)).toBeLessThan(await shortfall(10));
+  });
 });
 
 describe("runBacktest: ISO-time traces", () => {

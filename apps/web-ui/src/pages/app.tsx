@@ -19,6 +19,8 @@ const LIVE_POINTS = 2_000;
 /** One app: the live chart, its sources now, the event log; pause and resume. */
 export function AppPage({ name }: { name: string }) {
   const [range, setRange] = useState<Range>("1 h");
+  /** How many times a range was chosen: the chart's key. */
+  const [chosen, setChosen] = useState(0);
   const [points, setPoints] = useState<Point[]>([]);
   const [log, setLog] = useState<AppEvent[]>([]);
   const [sources, setSources] = useState<SourceStatus[]>([]);
@@ -91,13 +93,23 @@ export function AppPage({ name }: { name: string }) {
         <fieldset class="ranges">
           <legend>Range</legend>
           {(Object.keys(RANGES) as Range[]).map((r) => (
-            <button key={r} type="button" aria-pressed={r === range} onClick={() => setRange(r)}>
+            <button
+              key={r}
+              type="button"
+              aria-pressed={r === range}
+              onClick={() => {
+                setRange(r);
+                setChosen((n) => n + 1);
+              }}
+            >
               {r}
             </button>
           ))}
         </fieldset>
       </div>
+      {/* Each choice of a range is a new chart: a drag-to-zoom does not outlive it, even choosing the same range. */}
       <Chart
+        key={chosen}
         data={data}
         label={`${name}: dynos, estimate and each source's value over the last ${range}; drag to zoom, double-click to zoom out`}
       />

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { ApiError, type Replay, type ReplayScore, replay } from "../api.js";
+import { sideBySide } from "../side-by-side.js";
 
 type Problem = ApiError["errors"][number];
 
@@ -56,7 +57,8 @@ export function ReplayPanel({
         Replays the readings stored for this app through the engine, with this draft and with version {version}: no call
         to Heroku, nothing saved.
       </p>
-      <form class="actions" onSubmit={run}>
+      {/* A submit the browser's checks block (e.g. 15 days) never reaches `run`: the last answer's alert goes all the same. */}
+      <form class="actions" onSubmit={run} onInvalidCapture={() => setError(null)}>
         <div>
           <label for="replay-days">Days to replay (1 to 14)</label>
           <input
@@ -124,7 +126,8 @@ export function ReplayPanel({
 
 function ScoreTable({ running, draft, version }: { running: ReplayScore; draft: ReplayScore; version: number }) {
   const rows: [string, (s: ReplayScore) => number, number][] = [
-    ["Cost (dyno-hours)", (s) => s.cost_dyno_hours, 1],
+    // Hundredths: a replay of a few hours costs fractions of a dyno-hour.
+    ["Cost (dyno-hours)", (s) => s.cost_dyno_hours, 2],
     ["Shortfall (% of dyno-minutes needed)", (s) => s.shortfall_percent, 2],
     ["Scale events", (s) => s.scale_events, 0],
   ];
@@ -146,13 +149,13 @@ function ScoreTable({ running, draft, version }: { running: ReplayScore; draft: 
       </thead>
       <tbody>
         {rows.map(([label, of, digits]) => {
-          const change = of(draft) - of(running);
+          const [before, after, change] = sideBySide(of(running), of(draft), digits);
           return (
             <tr key={label}>
               <th scope="row">{label}</th>
-              <td class="num">{of(running).toFixed(digits)}</td>
-              <td class="num">{of(draft).toFixed(digits)}</td>
-              <td class="num">{`${change > 0 ? "+" : change < 0 ? "−" : "±"}${Math.abs(change).toFixed(digits)}`}</td>
+              <td class="num">{before}</td>
+              <td class="num">{after}</td>
+              <td class="num">{change}</td>
             </tr>
           );
         })}

@@ -486,7 +486,9 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     shortfall_percent: z.number().describe("dyno-minutes needed but not serving, as a % of those needed"),
     scale_events: z.number().int(),
     shortfall_dyno_minutes: z.number(),
-    needed_dyno_minutes: z.number().describe("each minute's estimate of this config, within its bounds, summed"),
+    needed_dyno_minutes: z
+      .number()
+      .describe("each minute's estimate of this config's sources, summed; not bounded by its min_dynos and max_dynos"),
   });
   const replaySeries = z.object({ dynos: z.array(z.number()), needed: z.array(z.number()) });
   api.route(
