@@ -125,6 +125,113 @@ describe("formation controller", () => {
   });
 });
 
+describe("backing off a failing Heroku", () => {
+  /** A formation whose reads and scales a test makes fail, counting every call that goes out. */
+  function failing() {
+    const calls: { op: "list" | "update"; at: number }[] = [];
+    const { clock, events } = setup();
+    const state = {
+      quantity: 2,
+      listError: null as Error | null,
+      updateError: null as Error | null,
+    };
+    const formation: FormationApi = {
+      list: async () => {
+        calls.push({ op: "list", at: clock.now() });
+        if (state.listError) throw state.listError;
+        return [{ type: "web", quantity: state.quantity, updatedAt: 0 }];
+      },
+      update: async (updates) => {
+        calls.push({ op: "update", at: clock.now() });
+        if (state.updateError) throw state.updateError;
+        state.quantity = updates[0]?.quantity ?? 0;
+        return [{ type: "web", quantity: state.quantity, updatedAt: 0 }];
+      },
+    };
+    const c = new FormationController({
+      formation,
+      app: "shop",
+      processTypes: ["web"],
+      intervalMs: 5000,
+      pollIntervalMs: 60_000,
+      clock,
+    });
+    /** One tick wanting `target` dynos, as the loop runs it: read, read again before a change, scale. */
+    const tick = async (target: number, signal = NEVER) => {
+      const now = clock.now();
+      const read = await c.read(now, signal);
+      if (!read.ok) return;
+      const from = read.quantities.get("web") ?? 0;
+      if (from === target) return;
+      if (!c.readIsFresh(now) && !(await c.read(now, signal, true)).ok) return;
+      await c.apply([{ type: "web", from, target }], now, signal);
+    };
+    /** Ticks every 5 s for `seconds`, then gives the events. */
+    const run = async (target: number, seconds: number) => {
+      for (let t = 0; t < seconds; t += 5) {
+        await tick(target);
+        clock.advance(5000);
+      }
+      events.push(...c.drainEvents());
+      return events.map((e) => e.kind);
+    };
+    return { clock, controller: c, state, calls, tick, run, start: clock.now() };
+  }
+
+  it("a key that reads but cannot scale: scales are backed off, and a working read is no recovery", async () => {
+    const { controller, state, calls, run, tick, start } = failing();
+    await tick(2);
+    state.updateError = new HerokuError("HEROKU_FORBIDDEN", "Insufficient scope (read)", { status: 403 });
+    const kinds = await run(6, 150);
+    const scales = calls.filter((c) => c.op === "update").map((c) => (c.at - start) / 1000);
+    // 1, 2, 4, 8 ticks apart, then a poll interval: not once a tick (30 calls).
+    expect(scales).toEqual([0, 5, 15, 35, 75, 135]);
+    expect(kinds.filter((k) => k === "heroku-recovered")).toEqual([]);
+    expect(kinds.filter((k) => k === "heroku-error")).toHaveLength(6);
+    expect(controller.errorCode).toBe("HEROKU_FORBIDDEN");
+    // The key is fixed: the next scale works and ends the streak.
+    state.updateError = null;
+    const after = await run(6, 60);
+    expect(after.slice(-2)).toEqual(["heroku-recovered", "scale"]);
+  });
+
+  it("with a change pending, the read before it keeps the back-off its log line announced", async () => {
+    const { state, calls, run, tick, clock, start } = failing();
+    await tick(2);
+    clock.advance(5000);
+    state.listError = new HerokuError("HEROKU_UNAVAILABLE", "Heroku failed (503)", { status: 503 });
+    await run(6, 60);
+    const reads = calls.filter((c) => c.op === "list").map((c) => (c.at - start) / 1000);
+    // The first read, then a failed one at 5 s and retries 5, 10, 20 s after (not one a tick).
+    expect(reads).toEqual([0, 5, 10, 20, 40]);
+  });
+
+  it("after a 429, waits for Heroku's Retry-After, with one error line", async () => {
+    const { state, calls, run, tick, clock, start } = failing();
+    await tick(2);
+    state.updateError = new HerokuError("HEROKU_RATE_LIMITED", "rate limit exhausted", {
+      status: 429,
+      retryAt: clock.now() + 20_000,
+    });
+    const kinds = await run(6, 15);
+    expect(kinds.filter((k) => k === "heroku-error")).toHaveLength(1);
+    state.updateError = null;
+    await run(6, 10);
+    const scales = calls.filter((c) => c.op === "update").map((c) => (c.at - start) / 1000);
+    expect(scales).toEqual([0, 20]);
+  });
+
+  it("a call abandoned because Dynosaur is stopping is no Heroku error", async () => {
+    const { controller, state, tick } = failing();
+    await tick(2);
+    const stopping = new AbortController();
+    stopping.abort(new Error("stopping"));
+    state.updateError = new DynosaurError("HEROKU_UNAVAILABLE", "stopping");
+    await tick(6, stopping.signal);
+    expect(controller.drainEvents().map((e) => e.kind)).toEqual([]);
+  });
+});
+
 describe("noticing another scaler without a database", () => {
   it("one change by hand is not another scaler; a second within the window is, and the warning names app and process type", async () => {
     const { byHand, foreign, events, read } = setup();

@@ -73,7 +73,13 @@ export class FormationController {
   readonly #types = new Map<string, TypeState>();
   #readAt: number | null = null;
   #failures = 0;
+  /** Until when every call is held back after failures (or Heroku's Retry-After). */
   #retryAt = 0;
+  /**
+   * What kind of call is failing. A read that works does not end a streak of failed scales
+   * (a read-only key reads fine and can never scale): only a call of the failing kind does.
+   */
+  #failing: "read" | "scale" | null = null;
   #errorCode: ErrorCode | null = null;
   #events: EngineEvent[] = [];
 
@@ -133,12 +139,12 @@ export class FormationController {
   /**
    * Every process type's quantity: from the cache while it is younger than the poll
    * interval, else from Heroku (always with `force`, as right before a change). While
-   * failed calls are backed off, answers unavailable without calling.
+   * failed calls are backed off, answers unavailable without calling, forced or not.
    */
   async read(now: number, signal: AbortSignal, force = false): Promise<FormationRead> {
     const cached = this.#readAt !== null && now - this.#readAt < this.#o.pollIntervalMs;
     if (!force && cached) return { ok: true, quantities: this.#quantities() };
-    if (!force && now < this.#retryAt) return { ok: false, code: this.#errorCode ?? "HEROKU_UNAVAILABLE" };
+    if (now < this.#retryAt) return { ok: false, code: this.#errorCode ?? "HEROKU_UNAVAILABLE" };
     try {
       const formations = await this.#o.formation.list(signal);
       const missing = [...this.#types.keys()].filter((t) => !formations.some((f) => f.type === t));
@@ -151,12 +157,14 @@ export class FormationController {
           },
         );
       }
-      this.#answered();
+      this.#answered("read");
       for (const f of formations) if (this.#types.has(f.type)) this.#notice(f);
       this.#readAt = now;
       return { ok: true, quantities: this.#quantities() };
     } catch (e) {
-      return { ok: false, code: this.#failed(e, now, "reading the formation") };
+      // Stopping (the user asked): not a failure of Heroku's, nothing to alert about.
+      if (signal.aborted) return { ok: false, code: this.#errorCode ?? "HEROKU_UNAVAILABLE" };
+      return { ok: false, code: this.#failed(e, now, "read", "reading the formation") };
     }
   }
 
@@ -171,12 +179,17 @@ export class FormationController {
       for (const c of changes) results.set(c.type, { kind: "standby", quantity: c.from, reason: leader.describe() });
       return results;
     }
+    if (now < this.#retryAt) {
+      const code = this.#errorCode ?? "HEROKU_UNAVAILABLE";
+      for (const c of changes) results.set(c.type, { kind: "unavailable", quantity: c.from, code });
+      return results;
+    }
     try {
       const formations = await this.#o.formation.update(
         changes.map((c) => ({ type: c.type, quantity: c.target })),
         signal,
       );
-      this.#answered();
+      this.#answered("scale");
       for (const c of changes)
         results.set(c.type, this.#applied(c, formations.find((f) => f.type === c.type)?.quantity ?? c.target, now));
       return results;
@@ -188,7 +201,9 @@ export class FormationController {
       }
       const [change] = changes;
       if (!refused || !change || change.target < change.from) {
-        const code = this.#failed(e, now, `scaling ${changes.map((c) => `${c.type} to ${c.target}`).join(", ")}`);
+        const doing = `scaling ${changes.map((c) => `${c.type} to ${c.target}`).join(", ")}`;
+        // Stopping: the change may or may not have gone through; no alert for a stop.
+        const code = signal.aborted ? (this.#errorCode ?? "HEROKU_UNAVAILABLE") : this.#failed(e, now, "scale", doing);
         for (const c of changes) {
           this.#state(c.type).asked = c.target;
           results.set(c.type, { kind: "unavailable", quantity: c.from, code });
@@ -239,8 +254,9 @@ export class FormationController {
       // First read: the blackout counts from Heroku's last change.
       s.lastChange = f.updatedAt === null ? null : Math.min(f.updatedAt, this.#o.clock.now());
     } else if (quantity !== s.current && quantity === s.asked) {
-      // A change we thought failed went through after all.
+      // A change we thought failed went through after all: scaling works.
       s.lastChange = this.#o.clock.now();
+      this.#answered("scale");
     } else if (quantity !== s.current) {
       const message = `formation changed outside Dynosaur: ${s.current} → ${quantity} (someone ran heroku ps:scale?); counting it as a change for the blackout`;
       this.#event(f.type, "manual-change", "warn", message, { from: s.current, to: quantity });
@@ -279,25 +295,31 @@ export class FormationController {
     this.#event(type, "heroku-refusal-lifted", "info", `Heroku's refusal of ${type} no longer holds`);
   }
 
-  #answered(): void {
-    if (this.#failures > 0) this.#event(null, "heroku-recovered", "info", "Heroku answers again");
+  /** A call of `kind` worked: a streak of failures of that kind (or of reads, after a scale) is over. */
+  #answered(kind: "read" | "scale"): void {
+    if (this.#failing === null || (kind === "read" && this.#failing === "scale")) return;
+    this.#event(null, "heroku-recovered", "info", "Heroku answers again");
+    this.#failing = null;
     this.#failures = 0;
     this.#retryAt = 0;
     this.#errorCode = null;
   }
 
-  #failed(e: unknown, now: number, doing: string): ErrorCode {
+  #failed(e: unknown, now: number, kind: "read" | "scale", doing: string): ErrorCode {
     this.#failures++;
+    this.#failing = kind;
     // Retry after 1, 2, 4... ticks, at most one poll interval apart: never hammer a failing API.
+    // After a 429, Heroku says when (Retry-After); the client sends nothing before then anyway.
     const backoff = Math.min(this.#o.intervalMs * 2 ** (this.#failures - 1), this.#o.pollIntervalMs);
-    this.#retryAt = now + backoff;
+    const limitedUntil = (e as { retryAt?: unknown } | null)?.retryAt;
+    this.#retryAt = typeof limitedUntil === "number" && limitedUntil > now ? limitedUntil : now + backoff;
     const code: ErrorCode = e instanceof DynosaurError ? e.code : "HEROKU_UNAVAILABLE";
     this.#errorCode = code;
     this.#event(
       null,
       "heroku-error",
       "error",
-      `Heroku: ${doing} failed: ${describeError(e)}; retrying in ${Math.round(backoff / 1000)} s`,
+      `Heroku: ${doing} failed: ${describeError(e)}; retrying in ${Math.ceil((this.#retryAt - now) / 1000)} s`,
       { code },
     );
     return code;

@@ -111,6 +111,12 @@ export class Checker {
   readonly #pending = new Map<string, number>();
   readonly #lastEmail = new Map<string, number>();
   readonly #announced = new Set<string>();
+  /**
+   * The method of the last Heroku call that failed: only a call of that kind working again
+   * proves Heroku answers again (a read-only key reads fine and never scales); a PATCH that
+   * works proves everything.
+   */
+  #failingMethod: string | null = null;
   emails = 0;
   context: () => string = () => "";
 
@@ -143,6 +149,7 @@ export class Checker {
     this.#lastEmail.clear();
     this.#announced.clear();
     this.#active.clear();
+    this.#failingMethod = null;
   }
 
   raised(p: Problem, now: number): void {
@@ -316,7 +323,15 @@ export class Checker {
         () => `problem ${key}, raised at ${iso(since)}, was not emailed by ${iso(due)} (now ${iso(now)})`,
       );
     }
-    const herokuAnswered = sent.length > 0 && herokuErrors.length === 0;
+    // A 422 is a refusal with an alert of its own, not an error of Heroku's.
+    const failing = sent.filter((r) => r.fault !== undefined && r.fault !== "low-remaining" && r.fault !== "422");
+    const worked = sent.filter((r) => r.fault === undefined || r.fault === "low-remaining");
+    const herokuAnswered =
+      herokuErrors.length === 0 &&
+      worked.some((r) => r.method === "PATCH" || this.#failingMethod === null || r.method === this.#failingMethod);
+    const lastFailing = failing.at(-1);
+    if (lastFailing) this.#failingMethod = lastFailing.method;
+    else if (herokuAnswered) this.#failingMethod = null;
     if (herokuAnswered) {
       const stuck = [...this.#active].filter((k) => k.startsWith("heroku-error"));
       this.#check(
