@@ -110,6 +110,15 @@ describe("bad input gets a clear answer and exit code 2", () => {
       expect: [/scaler\.min_dynos: min_dynos \(5\) is greater than max_dynos \(2\)/],
     },
     {
+      name: "a schedule window's max_dynos below the min_dynos in force during it",
+      config:
+        "use: [random]\nscaler: {dry_run: true, min_dynos: 2, max_dynos: 3}\nprocesses:\n  web:\n    schedule: [{from: '08:00', to: '18:00', max_dynos: 1}]\nplugins: [{type: random}]\n",
+      expect: [
+        /processes\.web\.schedule\[0\]\.max_dynos: 1 is below min_dynos \(2, from scaler\.min_dynos\)/,
+        /hint: raise the window's max_dynos to at least 2/,
+      ],
+    },
+    {
       name: "negative interval",
       config: "use: [random]\nscaler: {dry_run: true, interval: -1}\nplugins: [{type: random}]\n",
       expect: [/scaler\.interval/],
