@@ -223,6 +223,21 @@ describe("dynosaur check and schema", () => {
     expect(emailing.stdout).toContain("alerts: emailed to ops@shop.example through SendGrid");
   });
 
+  it("check blanks the passwords and keys inside URLs, in the summary and in the config dump (QA)", async () => {
+    const dir = tempDir({
+      "c.yaml":
+        "use: [random]\nscaler: {heroku_app_name: shop, heroku_api_key: hk-123456, heroku_api_url: 'https://bob:proxypass123@proxy.example.com'}\n" +
+        "plugins: [{type: random}]\nstats: [{type: otlp, endpoint: 'https://otlp.example.com/?api_key=x'}]\n",
+    });
+    const { code, stdout } = await runCli(["check", "c.yaml"], { cwd: dir });
+    expect(code).toBe(0);
+    expect(stdout).toContain("scales: shop web via https://bob:[redacted]@proxy.example.com\n");
+    expect(stdout).toContain("heroku_api_url: https://bob:[redacted]@proxy.example.com\n");
+    expect(stdout).toContain("endpoint: https://otlp.example.com/?api_key=[redacted]\n");
+    expect(stdout).not.toContain("proxypass123");
+    expect(stdout).not.toContain("api_key=x");
+  });
+
   it("schema prints the JSON Schema including the options of the config's plugins", async () => {
     const dir = tempDir({ "c.yaml": DRY });
     const { code, stdout } = await runCli(["schema", "c.yaml"], { cwd: dir });
