@@ -31,6 +31,19 @@ describe("dynosaur run", () => {
     expect(csv).toHaveLength(2);
   });
 
+  it("a later dry run with other sources in the same directory starts its rows under its own header", async () => {
+    const dir = tempDir({ "c.yaml": DRY, "d.yaml": DRY.replace("name: rnd", "name: other") });
+    expect((await runCli(["c.yaml", "--once"], { cwd: dir })).code).toBe(0);
+    expect((await runCli(["d.yaml", "--once"], { cwd: dir })).code).toBe(0);
+    const csv = readFileSync(join(dir, "stats.txt"), "utf8").trim().split("\n");
+    expect(csv.map((line) => (line.startsWith("time,") ? line.split(",").slice(9).join(",") : "row"))).toEqual([
+      "rnd.value,rnd.estimate,rnd.health",
+      "row",
+      "other.value,other.estimate,other.health",
+      "row",
+    ]);
+  });
+
   it("the same seed gives the same decisions", async () => {
     const dir = tempDir({ "c.yaml": DRY });
     const a = await runCli(["run", "c.yaml", "--once", "--log-format", "json"], { cwd: dir });
