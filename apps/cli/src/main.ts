@@ -1,6 +1,6 @@
 import { DynosaurError, describeError, type ErrorCode, inputError, type LogLevel, Redactor } from "@dynosaur/core";
 import { parseFlags, refuseExtraArguments } from "./args.js";
-import { type CliFlags, type CliIO, loadSetup, version } from "./setup.js";
+import { type CliFlags, type CliIO, loadSchemaPlugins, loadSetup, version } from "./setup.js";
 
 export type { CliFlags, CliIO, Setup } from "./setup.js";
 
@@ -71,18 +71,17 @@ export async function main(io: CliIO): Promise<number> {
       io.stdout.write(`${version()}\n`);
       return 0;
     }
-    if (command === "schema" && !configPath) return (await import("./commands/schema.js")).schemaCommand(io, null);
+    if (command === "schema") {
+      // The schema only needs the config's plugins: not its secrets, Heroku's settings nor its reporters.
+      const plugins = configPath ? await loadSchemaPlugins(configPath, io) : [];
+      return (await import("./commands/schema.js")).schemaCommand(io, plugins);
+    }
     if (!configPath)
       throw inputError("DYNO_USAGE", `\`dynosaur ${command === "run" ? "" : `${command} `}\` needs a config file`, {
         hint: "e.g. dynosaur examples/dry-run.yaml (see --help)",
       });
-    // The schema only needs the config's plugins: like a dry run, it never needs Heroku's settings, nor its reporters.
-    // Neither does doctor send stats: a reporter package need not be installed to check the connections.
-    const setup = await loadSetup(
-      configPath,
-      io,
-      command === "schema" ? { dryRun: true, reporters: false } : { ...flags, reporters: command !== "doctor" },
-    );
+    // Doctor sends no stats: a reporter package need not be installed to check the connections.
+    const setup = await loadSetup(configPath, io, { ...flags, reporters: command !== "doctor" });
     redactor = setup.redactor;
     if (command === "check") return await (await import("./commands/check.js")).checkCommand(io, setup);
     if (command === "doctor") {
@@ -92,7 +91,6 @@ export async function main(io: CliIO): Promise<number> {
       ]);
       return await doctorCommand(io, setup, flags.timeout ?? DOCTOR_TIMEOUT_S);
     }
-    if (command === "schema") return (await import("./commands/schema.js")).schemaCommand(io, setup);
     return await (await import("./commands/run.js")).runCommand(io, setup, flags);
   } catch (e) {
     io.stderr.write(`${redactor.scrub(formatError(e))}\n`);
