@@ -132,6 +132,17 @@ describe("bad input gets a clear answer and exit code 2", () => {
       ],
     },
     {
+      name: "an alerts.email that is not an email address",
+      config: "use: [random]\nscaler: {dry_run: true}\nalerts: {email: not-an-email}\nplugins: [{type: random}]\n",
+      expect: [/alerts\.email: "not-an-email" is not an email address: write an address such as ops@example\.com/],
+    },
+    {
+      name: "a DYNOSAUR_ADMIN_EMAIL that is not an email address",
+      config: "use: [random]\nscaler: {dry_run: true}\nplugins: [{type: random}]\n",
+      env: { SENDGRID_API_KEY: "SG.x", DYNOSAUR_ADMIN_EMAIL: "ops" },
+      expect: [/DYNOSAUR_ADMIN_EMAIL: "ops" is not an email address/, /hint: set DYNOSAUR_ADMIN_EMAIL to an address/],
+    },
+    {
       name: "negative interval",
       config: "use: [random]\nscaler: {dry_run: true, interval: -1}\nplugins: [{type: random}]\n",
       expect: [/scaler\.interval/],
