@@ -1,4 +1,14 @@
-import { DynosaurError, describeError, type ErrorCode, inputError, type LogLevel, Redactor } from "@dynosaur/core";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import {
+  closest,
+  DynosaurError,
+  describeError,
+  type ErrorCode,
+  inputError,
+  type LogLevel,
+  Redactor,
+} from "@dynosaur/core";
 import { parseFlags, refuseExtraArguments } from "./args.js";
 import { type CliFlags, type CliIO, loadSchemaPlugins, loadSetup, version } from "./setup.js";
 
@@ -62,7 +72,7 @@ export async function main(io: CliIO): Promise<number> {
       redactor = setup.redactor;
       return await tuneCommand(io, setup, args.options);
     }
-    const { command, configPath, flags } = parseCommandLine(io.argv);
+    const { command, configPath, flags } = parseCommandLine(io.argv, io.cwd);
     if (command === "help") {
       io.stdout.write(`${USAGE}\n`);
       return 0;
@@ -114,7 +124,13 @@ function formatError(e: unknown): string {
   return `error: unexpected failure: ${describeError(e)}${e instanceof Error && e.stack ? `\n${e.stack}` : ""}`;
 }
 
-function parseCommandLine(argv: string[]): {
+/** Every command, for the "did you mean" of a mistyped one. */
+const COMMANDS = ["run", "check", "doctor", "schema", "simulate", "tune"];
+
+function parseCommandLine(
+  argv: string[],
+  cwd: string,
+): {
   command: string;
   configPath: string | undefined;
   flags: CliFlags & { timeout: number | null };
@@ -128,6 +144,12 @@ function parseCommandLine(argv: string[]): {
       hint: "e.g. dynosaur examples/dry-run.yaml (see --help)",
     });
   if (!["run", "check", "schema", "doctor"].includes(command)) {
+    // `dynosaur chek x.yaml`: a typo of a command, not a config file, is said to be one.
+    const near = closest(command, COMMANDS);
+    if (near && !existsSync(resolve(cwd, command)))
+      throw inputError("DYNO_USAGE", `unknown command ${command} (did you mean ${near}?)`, {
+        hint: `e.g. dynosaur ${near}${configPath === undefined ? "" : ` ${configPath}`}; the commands are ${COMMANDS.join(", ")}`,
+      });
     rest = configPath === undefined ? [] : [configPath, ...rest];
     configPath = command;
     command = "run";

@@ -210,6 +210,18 @@ describe("bad input gets a clear answer and exit code 2", () => {
     });
   }
 
+  it("a mistyped command is named as one, with the command meant (QA: `chek x.yaml` said `unexpected argument`)", async () => {
+    const dir = tempDir({ "x.yaml": DRY });
+    const typo = await runCli(["chek", "x.yaml"], { cwd: dir });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain(
+      "error DYNO_USAGE: unknown command chek (did you mean check?)\n  hint: e.g. dynosaur check x.yaml",
+    );
+    expect((await runCli(["doctr"], { cwd: dir })).stderr).toContain("unknown command doctr (did you mean doctor?)");
+    // A config file of that name is still run.
+    expect((await runCli(["chek", "--once"], { cwd: tempDir({ chek: DRY }) })).code).toBe(0);
+  });
+
   it("a config naming google-analytics without the package gives the npm install line", async () => {
     const dir = tempDir({
       "c.yaml": "use: [nonexistent-ga]\nscaler: {dry_run: true}\nplugins: [{type: GoogleAnalyticsPlugin}]\n",
