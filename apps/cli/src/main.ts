@@ -1,6 +1,16 @@
-import { DynosaurError, describeError, type ErrorCode, inputError, type LogLevel, Redactor } from "@dynosaur/core";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import {
+  closest,
+  DynosaurError,
+  describeError,
+  type ErrorCode,
+  inputError,
+  type LogLevel,
+  Redactor,
+} from "@dynosaur/core";
 import { parseFlags, refuseExtraArguments } from "./args.js";
-import { type CliFlags, type CliIO, loadSetup, version } from "./setup.js";
+import { type CliFlags, type CliIO, loadSchemaPlugins, loadSetup, version } from "./setup.js";
 
 export type { CliFlags, CliIO, Setup } from "./setup.js";
 
@@ -62,7 +72,7 @@ export async function main(io: CliIO): Promise<number> {
       redactor = setup.redactor;
       return await tuneCommand(io, setup, args.options);
     }
-    const { command, configPath, flags } = parseCommandLine(io.argv);
+    const { command, configPath, flags } = parseCommandLine(io.argv, io.cwd);
     if (command === "help") {
       io.stdout.write(`${USAGE}\n`);
       return 0;
@@ -71,18 +81,17 @@ export async function main(io: CliIO): Promise<number> {
       io.stdout.write(`${version()}\n`);
       return 0;
     }
-    if (command === "schema" && !configPath) return (await import("./commands/schema.js")).schemaCommand(io, null);
+    if (command === "schema") {
+      // The schema only needs the config's plugins: not its secrets, Heroku's settings nor its reporters.
+      const plugins = configPath ? await loadSchemaPlugins(configPath, io) : [];
+      return (await import("./commands/schema.js")).schemaCommand(io, plugins);
+    }
     if (!configPath)
       throw inputError("DYNO_USAGE", `\`dynosaur ${command === "run" ? "" : `${command} `}\` needs a config file`, {
         hint: "e.g. dynosaur examples/dry-run.yaml (see --help)",
       });
-    // The schema only needs the config's plugins: like a dry run, it never needs Heroku's settings, nor its reporters.
-    // Neither does doctor send stats: a reporter package need not be installed to check the connections.
-    const setup = await loadSetup(
-      configPath,
-      io,
-      command === "schema" ? { dryRun: true, reporters: false } : { ...flags, reporters: command !== "doctor" },
-    );
+    // Doctor sends no stats: a reporter package need not be installed to check the connections.
+    const setup = await loadSetup(configPath, io, { ...flags, reporters: command !== "doctor" });
     redactor = setup.redactor;
     if (command === "check") return await (await import("./commands/check.js")).checkCommand(io, setup);
     if (command === "doctor") {
@@ -92,7 +101,6 @@ export async function main(io: CliIO): Promise<number> {
       ]);
       return await doctorCommand(io, setup, flags.timeout ?? DOCTOR_TIMEOUT_S);
     }
-    if (command === "schema") return (await import("./commands/schema.js")).schemaCommand(io, setup);
     return await (await import("./commands/run.js")).runCommand(io, setup, flags);
   } catch (e) {
     io.stderr.write(`${redactor.scrub(formatError(e))}\n`);
@@ -116,7 +124,13 @@ function formatError(e: unknown): string {
   return `error: unexpected failure: ${describeError(e)}${e instanceof Error && e.stack ? `\n${e.stack}` : ""}`;
 }
 
-function parseCommandLine(argv: string[]): {
+/** Every command, for the "did you mean" of a mistyped one. */
+const COMMANDS = ["run", "check", "doctor", "schema", "simulate", "tune"];
+
+function parseCommandLine(
+  argv: string[],
+  cwd: string,
+): {
   command: string;
   configPath: string | undefined;
   flags: CliFlags & { timeout: number | null };
@@ -130,6 +144,12 @@ function parseCommandLine(argv: string[]): {
       hint: "e.g. dynosaur examples/dry-run.yaml (see --help)",
     });
   if (!["run", "check", "schema", "doctor"].includes(command)) {
+    // `dynosaur chek x.yaml`: a typo of a command, not a config file, is said to be one.
+    const near = closest(command, COMMANDS);
+    if (near && !existsSync(resolve(cwd, command)))
+      throw inputError("DYNO_USAGE", `unknown command ${command} (did you mean ${near}?)`, {
+        hint: `e.g. dynosaur ${near}${configPath === undefined ? "" : ` ${configPath}`}; the commands are ${COMMANDS.join(", ")}`,
+      });
     rest = configPath === undefined ? [] : [configPath, ...rest];
     configPath = command;
     command = "run";

@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import {
   type Clock,
   type DynosaurConfig,
+  DynosaurError,
   type LogLevel,
   parseConfig,
   REPORTER_PACKAGES,
@@ -10,6 +11,7 @@ import {
   type ReporterLoader,
   readConfigFile,
 } from "@dynosaur/core";
+import { z } from "zod";
 import type { LogFormat } from "./log-writer.js";
 import { inferUse, type LoadedPlugin, loadPlugins, loadReporter } from "./resolve-plugins.js";
 
@@ -61,19 +63,8 @@ export async function loadSetup(
   // --dry-run is applied by parseConfig, the one path for check, run and simulate: a dry run
   // needs no Heroku credentials, and a misspelt `scaler:` is reported the same by each.
   const { config, redactor } = parseConfig(raw, io.env, { dryRun: flags.dryRun });
-  let specs: string[];
-  let paths: string[];
-  if (config.use) {
-    specs = config.use;
-    paths = config.use.map((_, i) => `use[${i}]`);
-  } else {
-    // No `use:` (the seed's layout): each plugin type names its package.
-    specs = inferUse(config.plugins.map((p) => p.type));
-    paths = specs.map((spec) => `plugins[${config.plugins.findIndex((p) => inferUse([p.type])[0] === spec)}].type`);
-  }
   // Plugin options are checked once, by the runtime, before anything starts.
-  const plugins = await loadPlugins(specs, dirname(file), paths);
-  // Plugin options are checked once, by the runtime, before anything starts.
+  const plugins = await loadConfigPlugins(config, file);
   const loadStatsReporter: ReporterLoader = (type, path) => loadReporter(type, dirname(file), path);
   if (flags.reporters !== false) {
     // A reporter package that is not installed is a config error now, as a missing plugin is.
@@ -81,6 +72,42 @@ export async function loadSetup(
       if (REPORTER_PACKAGES[entry.type]) await loadStatsReporter(entry.type, `stats[${i}].type`);
   }
   return { file, config, redactor, plugins, loadReporter: loadStatsReporter };
+}
+
+/** What a config file lists of its plugins: all `dynosaur schema` reads of it. */
+const pluginListSchema = z.looseObject({
+  use: z.array(z.string().min(1)).optional(),
+  plugins: z.array(z.looseObject({ type: z.string().min(1) })).min(1),
+});
+
+/**
+ * The plugins a config file loads, for its JSON Schema. The config is checked as a dry run
+ * checks it (Heroku's settings and reporters are not needed), but an editor's schema must not
+ * need the config's `${VAR}` secrets set: with some unset, the plugin list is read as written.
+ */
+export async function loadSchemaPlugins(configPath: string, io: Pick<CliIO, "cwd" | "env">): Promise<LoadedPlugin[]> {
+  try {
+    return (await loadSetup(configPath, io, { dryRun: true, reporters: false })).plugins;
+  } catch (e) {
+    if (!(e instanceof DynosaurError) || e.code !== "DYNO_ENV_MISSING") throw e;
+    const file = resolve(io.cwd, configPath);
+    const listed = pluginListSchema.safeParse(await readConfigFile(file));
+    if (!listed.success) throw e;
+    return loadConfigPlugins(listed.data, file);
+  }
+}
+
+/** Loads the plugins of `use:`, or, without it (the seed's layout), the package each plugin type names. */
+function loadConfigPlugins(config: { use?: string[]; plugins: { type: string }[] }, file: string) {
+  if (config.use)
+    return loadPlugins(
+      config.use,
+      dirname(file),
+      config.use.map((_, i) => `use[${i}]`),
+    );
+  const specs = inferUse(config.plugins.map((p) => p.type));
+  const paths = specs.map((spec) => `plugins[${config.plugins.findIndex((p) => inferUse([p.type])[0] === spec)}].type`);
+  return loadPlugins(specs, dirname(file), paths);
 }
 
 export function version(): string {

@@ -31,6 +31,19 @@ describe("dynosaur run", () => {
     expect(csv).toHaveLength(2);
   });
 
+  it("a later dry run with other sources in the same directory starts its rows under its own header", async () => {
+    const dir = tempDir({ "c.yaml": DRY, "d.yaml": DRY.replace("name: rnd", "name: other") });
+    expect((await runCli(["c.yaml", "--once"], { cwd: dir })).code).toBe(0);
+    expect((await runCli(["d.yaml", "--once"], { cwd: dir })).code).toBe(0);
+    const csv = readFileSync(join(dir, "stats.txt"), "utf8").trim().split("\n");
+    expect(csv.map((line) => (line.startsWith("time,") ? line.split(",").slice(9).join(",") : "row"))).toEqual([
+      "rnd.value,rnd.estimate,rnd.health",
+      "row",
+      "other.value,other.estimate,other.health",
+      "row",
+    ]);
+  });
+
   it("the same seed gives the same decisions", async () => {
     const dir = tempDir({ "c.yaml": DRY });
     const a = await runCli(["run", "c.yaml", "--once", "--log-format", "json"], { cwd: dir });
@@ -110,6 +123,26 @@ describe("bad input gets a clear answer and exit code 2", () => {
       expect: [/scaler\.min_dynos: min_dynos \(5\) is greater than max_dynos \(2\)/],
     },
     {
+      name: "a schedule window's max_dynos below the min_dynos in force during it",
+      config:
+        "use: [random]\nscaler: {dry_run: true, min_dynos: 2, max_dynos: 3}\nprocesses:\n  web:\n    schedule: [{from: '08:00', to: '18:00', max_dynos: 1}]\nplugins: [{type: random}]\n",
+      expect: [
+        /processes\.web\.schedule\[0\]\.max_dynos: 1 is below min_dynos \(2, from scaler\.min_dynos\)/,
+        /hint: raise the window's max_dynos to at least 2/,
+      ],
+    },
+    {
+      name: "an alerts.email that is not an email address",
+      config: "use: [random]\nscaler: {dry_run: true}\nalerts: {email: not-an-email}\nplugins: [{type: random}]\n",
+      expect: [/alerts\.email: "not-an-email" is not an email address: write an address such as ops@example\.com/],
+    },
+    {
+      name: "a DYNOSAUR_ADMIN_EMAIL that is not an email address",
+      config: "use: [random]\nscaler: {dry_run: true}\nplugins: [{type: random}]\n",
+      env: { SENDGRID_API_KEY: "SG.x", DYNOSAUR_ADMIN_EMAIL: "ops" },
+      expect: [/DYNOSAUR_ADMIN_EMAIL: "ops" is not an email address/, /hint: set DYNOSAUR_ADMIN_EMAIL to an address/],
+    },
+    {
       name: "negative interval",
       config: "use: [random]\nscaler: {dry_run: true, interval: -1}\nplugins: [{type: random}]\n",
       expect: [/scaler\.interval/],
@@ -177,6 +210,18 @@ describe("bad input gets a clear answer and exit code 2", () => {
     });
   }
 
+  it("a mistyped command is named as one, with the command meant (QA: `chek x.yaml` said `unexpected argument`)", async () => {
+    const dir = tempDir({ "x.yaml": DRY });
+    const typo = await runCli(["chek", "x.yaml"], { cwd: dir });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain(
+      "error DYNO_USAGE: unknown command chek (did you mean check?)\n  hint: e.g. dynosaur check x.yaml",
+    );
+    expect((await runCli(["doctr"], { cwd: dir })).stderr).toContain("unknown command doctr (did you mean doctor?)");
+    // A config file of that name is still run.
+    expect((await runCli(["chek", "--once"], { cwd: tempDir({ chek: DRY }) })).code).toBe(0);
+  });
+
   it("a config naming google-analytics without the package gives the npm install line", async () => {
     const dir = tempDir({
       "c.yaml": "use: [nonexistent-ga]\nscaler: {dry_run: true}\nplugins: [{type: GoogleAnalyticsPlugin}]\n",
@@ -212,6 +257,21 @@ describe("dynosaur check and schema", () => {
       },
     });
     expect(emailing.stdout).toContain("alerts: emailed to ops@shop.example through SendGrid");
+  });
+
+  it("check blanks the passwords and keys inside URLs, in the summary and in the config dump (QA)", async () => {
+    const dir = tempDir({
+      "c.yaml":
+        "use: [random]\nscaler: {heroku_app_name: shop, heroku_api_key: hk-123456, heroku_api_url: 'https://bob:proxypass123@proxy.example.com'}\n" +
+        "plugins: [{type: random}]\nstats: [{type: otlp, endpoint: 'https://otlp.example.com/?api_key=x'}]\n",
+    });
+    const { code, stdout } = await runCli(["check", "c.yaml"], { cwd: dir });
+    expect(code).toBe(0);
+    expect(stdout).toContain("scales: shop web via https://bob:[redacted]@proxy.example.com\n");
+    expect(stdout).toContain("heroku_api_url: https://bob:[redacted]@proxy.example.com\n");
+    expect(stdout).toContain("endpoint: https://otlp.example.com/?api_key=[redacted]\n");
+    expect(stdout).not.toContain("proxypass123");
+    expect(stdout).not.toContain("api_key=x");
   });
 
   it("schema prints the JSON Schema including the options of the config's plugins", async () => {

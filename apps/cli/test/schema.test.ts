@@ -320,6 +320,19 @@ describe("the schema documents every key", () => {
     expect(undescribed(await schemaOf(dir, "c.yaml"))).toEqual([]);
   });
 
+  it("with a config whose ${VAR}s are unset: an editor's schema needs none of its secrets (QA)", async () => {
+    const { code, stdout, stderr } = await runCli(["schema", "examples/app.yaml"], { cwd: REPO, env: {} });
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const entry = (JSON.parse(stdout) as JsonSchema).properties?.plugins?.items as JsonSchema | undefined;
+    expect(entry?.properties).toHaveProperty("rpm_per_dyno");
+    // A config error is still one, set or not.
+    const dir = tempDir({ "c.yaml": "use: [random]\nscalar: {}\nplugins: [{type: random, seed: '${SEED}'}]\n" });
+    const bad = await runCli(["schema", "c.yaml"], { cwd: dir, env: { SEED: "1" } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('unknown key "scalar"');
+  });
+
   it("lists the seed-era and short scaler names as deprecated, naming the key to write", async () => {
     const scaler = ((JSON.parse((await runCli(["schema"])).stdout) as JsonSchema).properties?.scaler?.properties ??
       {}) as Record<string, JsonSchema>;

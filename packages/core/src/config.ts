@@ -428,9 +428,70 @@ function resolveProcesses(c: z.output<typeof configSchema>): Record<string, Proc
         hint: "web needs at least 1 dyno; scale-to-zero is for worker process types",
       });
     }
+    resolved.schedule.forEach((w, i) => {
+      checkWindow(w, `${where}.schedule[${i}]`, resolved, {
+        min: p.min_dynos === undefined ? "scaler.min_dynos" : `${where}.min_dynos`,
+        max: p.max_dynos === undefined ? "scaler.max_dynos" : `${where}.max_dynos`,
+      });
+      if (type === "web" && w.min_dynos === 0) {
+        throw inputError(
+          "DYNO_CONFIG_INVALID",
+          `${where}.schedule[${i}].min_dynos: 0 would take the app offline during the window`,
+          {
+            path: `${where}.schedule[${i}].min_dynos`,
+            hint: "web needs at least 1 dyno; scale-to-zero is for worker process types",
+          },
+        );
+      }
+    });
     out[type] = resolved;
   }
   return out;
+}
+
+/**
+ * Refuses a schedule window whose limits contradict each other once the process type's own
+ * fill in what the window leaves out: the engine would otherwise scale below the minimum in
+ * force (or above the maximum) for as long as the window lasts. `from` names where the
+ * process type's own limits were set.
+ */
+function checkWindow(
+  w: ScheduleWindow,
+  where: string,
+  own: { min_dynos: number; max_dynos: number },
+  from: { min: string; max: string },
+): void {
+  const min = w.min_dynos ?? own.min_dynos;
+  const max = w.max_dynos ?? own.max_dynos;
+  if (min <= max) return;
+  if (w.min_dynos !== undefined && w.max_dynos !== undefined) {
+    throw inputError(
+      "DYNO_CONFIG_INVALID",
+      `${where}.min_dynos: ${min} is greater than the window's max_dynos (${max})`,
+      {
+        path: `${where}.min_dynos`,
+        hint: "lower the window's min_dynos or raise its max_dynos",
+      },
+    );
+  }
+  if (w.max_dynos !== undefined) {
+    throw inputError(
+      "DYNO_CONFIG_INVALID",
+      `${where}.max_dynos: ${max} is below min_dynos (${min}, from ${from.min}), which stays in force during the window`,
+      {
+        path: `${where}.max_dynos`,
+        hint: `raise the window's max_dynos to at least ${min}, or give the window its own min_dynos (at most ${max})`,
+      },
+    );
+  }
+  throw inputError(
+    "DYNO_CONFIG_INVALID",
+    `${where}.min_dynos: ${min} is greater than max_dynos (${max}, from ${from.max}), which stays in force during the window`,
+    {
+      path: `${where}.min_dynos`,
+      hint: `lower the window's min_dynos to at most ${max}, or give the window its own max_dynos (at least ${min})`,
+    },
+  );
 }
 
 /** The process type a source drives when its entry does not say: web, or the only one. */

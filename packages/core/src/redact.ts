@@ -5,6 +5,36 @@ export const SECRET_KEY = /(^|_)(key|secret|token|password)$|password|secret|^au
 /** Config keys whose every nested value is a secret (e.g. OTLP `headers` carry API tokens). */
 const SECRET_CONTAINER = /^headers$/i;
 
+/** `scheme://user:password@`: the password in a URL's userinfo (group 2). */
+const URL_PASSWORD = /\b([a-z][a-z\d+.-]*:\/\/[^\s/?#@:]*:)([^\s/?#@]+)@/gi;
+/** `?api_key=…`, `&access_token=…`: a query parameter named like a credential, and its value (group 2). */
+const URL_SECRET_PARAM =
+  /([?&;](?:[\w.-]*[_.-])?(?:apikey|key|token|secret|password|passwd|pwd|signature|sig)=)([^\s&#"'<>]+)/gi;
+
+/**
+ * Blanks the passwords and credential-named query parameters of the URLs in `text`, by their
+ * place rather than their value: `https://bob:[redacted]@proxy`, `?api_key=[redacted]`. A
+ * value too short to redact wherever it appears is still blanked inside its URL.
+ */
+export function redactUrls(text: string): string {
+  return text.replace(URL_PASSWORD, "$1[redacted]@").replace(URL_SECRET_PARAM, "$1[redacted]");
+}
+
+/** The secrets the URLs in `text` carry, as written and decoded (a message may quote either). */
+function urlSecrets(text: string): string[] {
+  const found = [...text.matchAll(URL_PASSWORD), ...text.matchAll(URL_SECRET_PARAM)].map((m) => m[2] ?? "");
+  // A query string may also write a space as `+`.
+  return found.flatMap((raw) => [raw, decoded(raw), decoded(raw.replaceAll("+", " "))]);
+}
+
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /**
  * Replaces every secret in `text` by `[redacted]`: the one way core blanks secrets out.
  * Short values are skipped: they would mangle ordinary words.
@@ -37,8 +67,9 @@ export class Redactor {
     return this.#secrets.size;
   }
 
+  /** `text` without the secrets added, nor the passwords and keys of any URL in it. */
   scrub(text: string): string {
-    return redact(text, this.#secrets);
+    return redactUrls(redact(text, this.#secrets));
   }
 
   /**
@@ -58,10 +89,14 @@ export class Redactor {
     }
   }
 
-  /** Collects the values of secret-named keys anywhere in a config tree. */
+  /**
+   * Collects the values of secret-named keys anywhere in a config tree, and the passwords and
+   * keys inside URLs (`heroku_api_url: https://bob:pass@proxy`), so they are blanked on their own too.
+   */
   collect(value: unknown, keyName = ""): void {
     if (typeof value === "string") {
       if (SECRET_KEY.test(keyName)) this.add(value);
+      for (const secret of urlSecrets(value)) this.add(secret);
     } else if (Array.isArray(value)) {
       for (const v of value) this.collect(v, keyName);
     } else if (value && typeof value === "object") {

@@ -245,6 +245,37 @@ describe("alerts config schema", () => {
     expect(alertsConfigSchema.safeParse({ min_intreval: 60 }).success).toBe(false);
     expect(alertsConfigSchema.safeParse({ heartbeat_url: "not a url" }).success).toBe(false);
   });
+
+  it("refuses what is not an email address (SendGrid would refuse every alert email for it, at the first alert)", () => {
+    const issues = (alerts: unknown) =>
+      alertsConfigSchema.safeParse(alerts).error?.issues.map((i) => `${i.path.join(".")}: ${i.message}`) ?? [];
+    expect(issues({ email: "not-an-email" })).toEqual([
+      'email: "not-an-email" is not an email address: write an address such as ops@example.com (several as a list, or separated by commas)',
+    ]);
+    expect(issues({ email: ["ops@example.com", "cto at example.com"] })).toEqual([
+      expect.stringMatching(/^email: "cto at example.com" is not an email address/),
+    ]);
+    expect(issues({ email: "ops@example.com,", from: "Dynosaur" })).toEqual([
+      expect.stringMatching(/^from: "Dynosaur" is not an email address/),
+    ]);
+    expect(issues({ email: "ops@example.com, cto+alerts@example.co.uk", from: "dyno@example.com" })).toEqual([]);
+  });
+
+  it("refuses a bad DYNOSAUR_ADMIN_EMAIL or DYNOSAUR_FROM_EMAIL at start, unless the config sets its own", () => {
+    expect(() => sink({ SENDGRID_API_KEY: KEY, DYNOSAUR_ADMIN_EMAIL: "ops@example.com, oncall" })).toThrow(
+      expect.objectContaining({
+        code: "DYNO_CONFIG_INVALID",
+        exitCode: 2,
+        path: "DYNOSAUR_ADMIN_EMAIL",
+        message: 'DYNOSAUR_ADMIN_EMAIL: "oncall" is not an email address',
+        hint: "set DYNOSAUR_ADMIN_EMAIL to an address such as ops@example.com (several separated by commas), or set alerts.email",
+      }),
+    );
+    expect(() => sink({ SENDGRID_API_KEY: KEY, DYNOSAUR_ADMIN_EMAIL: ADMIN, DYNOSAUR_FROM_EMAIL: "dynosaur" })).toThrow(
+      expect.objectContaining({ path: "DYNOSAUR_FROM_EMAIL" }),
+    );
+    expect(sink({ SENDGRID_API_KEY: KEY, DYNOSAUR_ADMIN_EMAIL: "oncall" }, { email: ADMIN }).emailing).toBe(true);
+  });
 });
 
 describe("sendgrid fake", () => {

@@ -92,6 +92,63 @@ describe("processes", () => {
     expect(e.message).toContain("9 is greater than max_dynos (8)");
   });
 
+  describe("a schedule window's limits, with what the process type fills in", () => {
+    const withWindow =
+      (web: Record<string, unknown>, s: Record<string, unknown> = scaler) =>
+      () =>
+        parseConfig({ scaler: s, processes: { web }, plugins: [{ type: "random" }] });
+
+    it("refuses a window max_dynos below the min_dynos in force during it (QA: web scaled 2 -> 1)", () => {
+      const e = configError(
+        withWindow({ schedule: [{ from: "08:00", to: "18:00", max_dynos: 1 }] }, { ...scaler, max_dynos: 3 }),
+      );
+      expect(e.path).toBe("processes.web.schedule[0].max_dynos");
+      expect(e.message).toContain(
+        "processes.web.schedule[0].max_dynos: 1 is below min_dynos (2, from scaler.min_dynos), which stays in force during the window",
+      );
+      expect(e.hint).toBe(
+        "raise the window's max_dynos to at least 2, or give the window its own min_dynos (at most 1)",
+      );
+    });
+
+    it("refuses a window min_dynos above the process type's own max_dynos", () => {
+      const e = configError(
+        withWindow({
+          max_dynos: 4,
+          schedule: [
+            { from: "00:00", to: "06:00", min_dynos: 3 },
+            { from: "08:00", to: "18:00", min_dynos: 6 },
+          ],
+        }),
+      );
+      expect(e.path).toBe("processes.web.schedule[1].min_dynos");
+      expect(e.message).toContain("6 is greater than max_dynos (4, from processes.web.max_dynos)");
+      expect(e.hint).toContain("lower the window's min_dynos to at most 4, or give the window its own max_dynos");
+    });
+
+    it("refuses a window whose own min_dynos is above its own max_dynos", () => {
+      const e = configError(withWindow({ schedule: [{ from: "08:00", to: "18:00", min_dynos: 5, max_dynos: 4 }] }));
+      expect(e.path).toBe("processes.web.schedule[0].min_dynos");
+      expect(e.message).toContain("5 is greater than the window's max_dynos (4)");
+    });
+
+    it("refuses a web window with min_dynos 0: the app would be offline during it", () => {
+      const e = configError(withWindow({ schedule: [{ from: "01:00", to: "05:00", min_dynos: 0 }] }));
+      expect(e.path).toBe("processes.web.schedule[0].min_dynos");
+      expect(e.hint).toMatch(/scale-to-zero is for worker process types/);
+    });
+
+    it("takes a window that moves both limits past the process type's own", () => {
+      const { config } = withWindow({
+        schedule: [
+          { from: "08:00", to: "18:00", min_dynos: 10, max_dynos: 12 },
+          { from: "22:00", to: "06:00", max_dynos: 2 },
+        ],
+      })();
+      expect(config.processes.web?.schedule).toHaveLength(2);
+    });
+  });
+
   it("a source naming a process type that is not configured is refused at its path, with the types there are", () => {
     const e = configError(() =>
       parseConfig({

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -105,5 +105,62 @@ describe("figures of several process types", () => {
       "time,app,process_type,dry_run,before,after,estimate,winner,reason,site.value,site.estimate,site.health,jobs.value,jobs.estimate,jobs.health",
     ]);
     expect(lines).toHaveLength(6);
+  });
+});
+
+describe("CSV file a run appends to", () => {
+  const SITE_HEADER =
+    "time,app,process_type,dry_run,before,after,estimate,winner,reason,site.value,site.estimate,site.health";
+  const siteRow = "2026-03-02T11:59:55.000Z,shop,web,true,2,2,2,site,steady,40,2,ok";
+
+  it("a run with other sources writes its own header under the earlier run's rows (QA: rows under a header they did not fit)", async () => {
+    const path = join(dir, "stats.txt");
+    await writeFile(path, `${SITE_HEADER}\n${siteRow}\n`);
+    const r = createFileReporter({ path, sources: ["jobs"] });
+    await r.report(worker());
+    await r.close?.();
+    expect((await readFile(path, "utf8")).split("\n")).toEqual([
+      SITE_HEADER,
+      siteRow,
+      "time,app,process_type,dry_run,before,after,estimate,winner,reason,jobs.value,jobs.estimate,jobs.health",
+      "2026-03-02T12:00:00.000Z,shop,worker,false,0,4,4,jobs,scale up,35,4,ok",
+      "",
+    ]);
+  });
+
+  it("a run with the same sources goes on under the file's last header", async () => {
+    const path = join(dir, "stats.txt");
+    const jobsHeader = SITE_HEADER.replaceAll("site.", "jobs.");
+    await writeFile(path, `${jobsHeader}\n${siteRow}\n${SITE_HEADER}\n${siteRow}\n`);
+    const r = createFileReporter({ path, sources: ["site"] });
+    await r.report(web());
+    await r.close?.();
+    const lines = (await readFile(path, "utf8")).trim().split("\n");
+    expect(lines.filter((l) => l.startsWith("time,"))).toEqual([jobsHeader, SITE_HEADER]);
+    expect(lines.at(-1)).toBe("2026-03-02T12:00:00.000Z,shop,web,false,2,3,3,site,scale up,40,3,ok");
+  });
+
+  it("finds the last header however far back it is, wherever it falls in the 64 KiB chunks the file is read in", async () => {
+    const path = join(dir, "stats.txt");
+    // Rows after the header of every length around one chunk: the header straddles the chunk edge in some.
+    for (let length = 65_520; length <= 65_560; length++) {
+      const row = `${siteRow}\n`;
+      const rows = row.repeat(Math.floor(length / row.length));
+      await writeFile(
+        path,
+        `time,app,other\n${"x".repeat(100)}\n${SITE_HEADER}\n${"y".repeat(length - rows.length)}${rows}`,
+      );
+      const r = createFileReporter({ path, sources: ["site"] });
+      await r.report(web());
+      await r.close?.();
+      const headers = (await readFile(path, "utf8")).split("\n").filter((l) => l.startsWith("time,"));
+      expect(headers, `${length} bytes after the header`).toEqual(["time,app,other", SITE_HEADER]);
+    }
+    // A file without any header gets one.
+    await writeFile(path, `${siteRow}\n`);
+    const r = createFileReporter({ path, sources: ["site"] });
+    await r.report(web());
+    await r.close?.();
+    expect((await readFile(path, "utf8")).split("\n")[1]).toBe(SITE_HEADER);
   });
 });

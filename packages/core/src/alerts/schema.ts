@@ -1,4 +1,16 @@
 import { z } from "zod";
+import { inputError } from "../errors.js";
+
+const EMAIL = z.email();
+
+/** The entries of an address list (`a@x.example, b@y.example`, or a YAML list) that are not email addresses. */
+export function notAddresses(list: string | readonly string[]): string[] {
+  return (typeof list === "string" ? list.split(",") : list)
+    .map((a) => a.trim())
+    .filter((a) => a.length > 0 && !EMAIL.safeParse(a).success);
+}
+
+const ADDRESS_HINT = "write an address such as ops@example.com (several as a list, or separated by commas)";
 
 /**
  * `alerts:` in the config. Every key is optional: as in the seed, alerts can be set up from
@@ -51,7 +63,34 @@ export const alertsConfigSchema = z
       .default(10)
       .describe("Seconds to wait for SendGrid or the heartbeat URL before a call is given up (and logged)."),
   })
-  .strict();
+  .strict()
+  // SendGrid refuses the whole email for one bad address: say so now, not at the first alert.
+  .superRefine((a, ctx) => {
+    for (const key of ["email", "from"] as const) {
+      const [bad] = notAddresses(a[key] ?? []);
+      if (bad !== undefined)
+        ctx.addIssue({ code: "custom", path: [key], message: `"${bad}" is not an email address: ${ADDRESS_HINT}` });
+    }
+  });
+
+/**
+ * Refuses a bad address in `DYNOSAUR_ADMIN_EMAIL` or `DYNOSAUR_FROM_EMAIL` where the config
+ * leaves the recipient or sender to them, so it shows at start (and in `check`).
+ */
+export function checkEnvAddresses(config: AlertsConfigInput, env: Record<string, string | undefined>): void {
+  const vars = [
+    ["DYNOSAUR_ADMIN_EMAIL", config.email, "alerts.email"],
+    ["DYNOSAUR_FROM_EMAIL", config.from, "alerts.from"],
+  ] as const;
+  for (const [name, set, key] of vars) {
+    const [bad] = set === undefined ? notAddresses(env[name] ?? "") : [];
+    if (bad !== undefined)
+      throw inputError("DYNO_CONFIG_INVALID", `${name}: "${bad}" is not an email address`, {
+        path: name,
+        hint: `set ${name} to an address such as ops@example.com (several separated by commas), or set ${key}`,
+      });
+  }
+}
 
 export type AlertsConfig = z.output<typeof alertsConfigSchema>;
 export type AlertsConfigInput = z.input<typeof alertsConfigSchema>;

@@ -5,7 +5,7 @@ import { redact } from "../stats/http.js";
 import { createProblemLog } from "../stats/problems.js";
 import { withTimeout } from "../timeout.js";
 import { createHeartbeat } from "./heartbeat.js";
-import type { AlertsConfigInput } from "./schema.js";
+import { type AlertsConfigInput, checkEnvAddresses } from "./schema.js";
 import { createSendGridMailer, type Email, type Mailer } from "./sendgrid.js";
 
 /** `env` gives `SENDGRID_API_KEY`, `DYNOSAUR_ADMIN_EMAIL` and `DYNOSAUR_FROM_EMAIL` when `alerts:` does not. */
@@ -58,6 +58,7 @@ interface ProblemState {
 export function createAlertSink(config: AlertsConfigInput | undefined, deps: AlertDeps): AlertSinkHandle {
   const cfg = config ?? {};
   const { logger, clock, env } = deps;
+  checkEnvAddresses(cfg, env);
   const timeoutMs = (cfg.timeout ?? 10) * 1000;
   const minIntervalMs = (cfg.min_interval ?? 900) * 1000;
   const apiKey = nonEmpty(cfg.sendgrid_api_key) ?? nonEmpty(env.SENDGRID_API_KEY);

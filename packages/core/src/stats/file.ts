@@ -1,9 +1,9 @@
-import { appendFile, mkdir, stat } from "node:fs/promises";
+import { appendFile, mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { StatsReporter, TickReport } from "../report.js";
 
 export interface FileReporterOptions {
-  /** Path of the CSV file; rows are appended, a header is written when the file is new or empty. */
+  /** Path of the CSV file; rows are appended, under a new header when the file's last one is not theirs. */
   path: string;
   /** Names of the sources to give columns from the first row (every process type's, so one header serves all). */
   sources?: readonly string[];
@@ -18,7 +18,8 @@ export interface FileReporterOptions {
  * (the second type's first row, a reconfigured config) starts a new, wider header.
  */
 export function createFileReporter(options: FileReporterOptions): StatsReporter {
-  let header: string | null = null;
+  // The header the next row would fall under: undefined until the file's own is read.
+  let header: string | null | undefined;
   let sources: string[] = [...(options.sources ?? [])];
   // Rows are written one after another, in tick order, even when ticks come faster than the disk.
   let queue: Promise<void> = Promise.resolve();
@@ -27,13 +28,13 @@ export function createFileReporter(options: FileReporterOptions): StatsReporter 
     const added = tick.sources.map((s) => s.name).filter((name) => !sources.includes(name));
     if (added.length > 0) sources = [...sources, ...added];
     const columns = csvHeader(tick, sources);
-    if (columns !== header) {
+    if (header === undefined) {
       await mkdir(dirname(options.path), { recursive: true });
-      const size = await stat(options.path).then(
-        (s) => s.size,
-        () => 0,
-      );
-      if (size === 0 || header !== null) await appendFile(options.path, `${columns}\n`);
+      // An earlier run may have left rows of other sources: rows go under a header of their own columns.
+      header = await lastHeader(options.path);
+    }
+    if (columns !== header) {
+      await appendFile(options.path, `${columns}\n`);
       header = columns;
     }
     await appendFile(options.path, `${csvRow(tick, sources)}\n`);
@@ -48,6 +49,43 @@ export function createFileReporter(options: FileReporterOptions): StatsReporter 
     },
     close: () => queue,
   };
+}
+
+const CHUNK = 64 * 1024;
+/** How a header line starts; a row starts with its ISO time instead. */
+const HEADER_START = Buffer.from("\ntime,app,");
+
+/**
+ * The last header line of the CSV file at `path`, or null when there is no file or no header.
+ * The file is read backwards a chunk at a time, so a long-kept file is not read whole; a
+ * header is assumed shorter than one chunk (64 KiB, some 2,000 sources).
+ */
+async function lastHeader(path: string): Promise<string | null> {
+  const file = await open(path, "r").catch(() => null);
+  if (!file) return null;
+  try {
+    let end = (await file.stat()).size;
+    // The start of what was read already: where a header line found in the next chunk may end.
+    let after = Buffer.alloc(0);
+    while (end > 0) {
+      const start = Math.max(0, end - CHUNK);
+      const { buffer } = await file.read(Buffer.alloc(end - start), 0, end - start, start);
+      // The file's first line has no newline before it: give it one.
+      const head = start === 0 ? Buffer.from("\n") : Buffer.alloc(0);
+      const text = Buffer.concat([head, buffer, after]);
+      const at = text.lastIndexOf(HEADER_START, head.length + buffer.length - 1);
+      if (at !== -1) {
+        const line = text.subarray(at + 1);
+        const eol = line.indexOf("\n");
+        return line.subarray(0, eol === -1 ? line.length : eol).toString("utf8");
+      }
+      after = text.subarray(head.length, head.length + CHUNK);
+      end = start;
+    }
+    return null;
+  } finally {
+    await file.close();
+  }
 }
 
 /** The header for rows with the columns of `sources` (by name; the tick's own by default). */
