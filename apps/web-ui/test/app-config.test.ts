@@ -13,6 +13,35 @@ const browserTime = () => new ManualClock(Date.now());
 
 const HEROKU_KEY = "hrku-this-secret-must-never-reach-the-page";
 
+/**
+ * An app `shop` whose config uses the example third-party plugin (with `token` when given),
+ * and its config page, logged in.
+ */
+async function exampleConfigPage(options: { token?: string; scaler?: Record<string, unknown> }) {
+  const t = await startTestServer({ pagesDir: suite.pagesDir, clock: browserTime() });
+  const config = {
+    ...dryRunConfig({ use: ["random", "dynosaur-plugin-example"], scaler: options.scaler }),
+    plugins: [
+      { type: "random", seed: 7, interval: 5 },
+      {
+        type: "example",
+        name: "queue",
+        url: "http://127.0.0.1:9/stats.json",
+        json_pointer: "/data/n",
+        per_dyno: 4,
+        ...(options.token === undefined ? {} : { token: options.token }),
+      },
+    ],
+  };
+  expect((await t.call("PUT", "/api/apps/shop/config", { body: config })).status).toBe(200);
+  const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 800 } });
+  const errors = consoleErrors(page);
+  await logIn(page, t.server.url, ADMIN_PASSWORD);
+  errors.splice(0);
+  await page.goto(`${t.server.url}/#/apps/shop/config`);
+  return { t, page, errors };
+}
+
 describe("the app and config pages, in Chromium against a real server on SQLite", () => {
   it("the app page shows the chart over the hour asked for, ticks arriving live, the event log as the API has it, and pauses and resumes scaling", async () => {
     const t = await startTestServer({ pagesDir: suite.pagesDir, clock: browserTime() });
@@ -287,29 +316,8 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
   });
 
   it("a third-party plugin's options get a form without any UI code, its declared secret write-only", async () => {
-    const t = await startTestServer({ pagesDir: suite.pagesDir, clock: browserTime() });
     const PLUGIN_TOKEN = "example-plugin-token-never-on-the-page";
-    const config = {
-      ...dryRunConfig({ use: ["random", "dynosaur-plugin-example"] }),
-      plugins: [
-        { type: "random", seed: 7, interval: 5 },
-        {
-          type: "example",
-          name: "queue",
-          url: "http://127.0.0.1:9/stats.json",
-          json_pointer: "/data/n",
-          per_dyno: 4,
-          token: PLUGIN_TOKEN,
-        },
-      ],
-    };
-    expect((await t.call("PUT", "/api/apps/shop/config", { body: config })).status).toBe(200);
-    const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 800 } });
-    const errors = consoleErrors(page);
-    await logIn(page, t.server.url, ADMIN_PASSWORD);
-    errors.splice(0);
-
-    await page.goto(`${t.server.url}/#/apps/shop/config`);
+    const { page, errors } = await exampleConfigPage({ token: PLUGIN_TOKEN });
     const perDyno = page.locator("#root_plugins_1_per_dyno");
     await perDyno.waitFor();
     expect(await perDyno.inputValue()).toBe("4");
@@ -398,21 +406,8 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
   });
 
   it("a secret typed into the form is never shown in the changes: a stored one reads 'set', a typed one '(new value)'", async () => {
-    const t = await startTestServer({ pagesDir: suite.pagesDir, clock: browserTime() });
     const PLUGIN_TOKEN = "example-plugin-token-typed-in-the-page";
-    const config = {
-      ...dryRunConfig({ use: ["random", "dynosaur-plugin-example"], scaler: { heroku_api_key: HEROKU_KEY } }),
-      plugins: [
-        { type: "random", seed: 7, interval: 5 },
-        { type: "example", name: "queue", url: "http://127.0.0.1:9/stats.json", json_pointer: "/data/n", per_dyno: 4 },
-      ],
-    };
-    expect((await t.call("PUT", "/api/apps/shop/config", { body: config })).status).toBe(200);
-    const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 800 } });
-    const errors = consoleErrors(page);
-    await logIn(page, t.server.url, ADMIN_PASSWORD);
-    errors.splice(0);
-    await page.goto(`${t.server.url}/#/apps/shop/config`);
+    const { t, page, errors } = await exampleConfigPage({ scaler: { heroku_api_key: HEROKU_KEY } });
     const key = page.locator("#root_scaler_heroku_api_key");
     await key.waitFor();
 

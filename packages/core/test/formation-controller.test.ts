@@ -27,11 +27,10 @@ class HandFormation implements FormationApi {
 const NEVER = new AbortController().signal;
 const MIN = 60_000;
 
-function setup(leading?: () => boolean) {
-  const clock = new ManualClock(Date.UTC(2026, 10, 30));
-  const formation = new HandFormation();
+/** The controller of `shop` web on `formation`, for an engine ticking every 5 s. */
+function controllerOf(formation: FormationApi, clock: ManualClock, leading?: () => boolean) {
   const leader = leading ? { isLeader: leading, describe: () => "the other one leads" } : undefined;
-  const controller = new FormationController({
+  return new FormationController({
     formation,
     app: "shop",
     processTypes: ["web"],
@@ -40,6 +39,12 @@ function setup(leading?: () => boolean) {
     clock,
     leader,
   });
+}
+
+function setup(leading?: () => boolean) {
+  const clock = new ManualClock(Date.UTC(2026, 10, 30));
+  const formation = new HandFormation();
+  const controller = controllerOf(formation, clock, leading);
   /** Applies one change to web, as the loop does. */
   const apply = async (from: number, target: number) =>
     (await controller.apply([{ type: "web", from, target }], clock.now(), NEVER)).get("web");
@@ -129,33 +134,29 @@ describe("backing off a failing Heroku", () => {
   /** A formation whose reads and scales a test makes fail, counting every call that goes out. */
   function failing() {
     const calls: { op: "list" | "update"; at: number }[] = [];
-    const { clock, events } = setup();
+    const clock = new ManualClock(Date.UTC(2026, 10, 30));
+    const events: ReturnType<FormationController["drainEvents"]> = [];
     const state = {
       quantity: 2,
       listError: null as Error | null,
       updateError: null as Error | null,
     };
-    const formation: FormationApi = {
-      list: async () => {
-        calls.push({ op: "list", at: clock.now() });
-        if (state.listError) throw state.listError;
-        return [{ type: "web", quantity: state.quantity, updatedAt: 0 }];
+    const c = controllerOf(
+      {
+        list: async () => {
+          calls.push({ op: "list", at: clock.now() });
+          if (state.listError) throw state.listError;
+          return [{ type: "web", quantity: state.quantity, updatedAt: 0 }];
+        },
+        update: async (updates) => {
+          calls.push({ op: "update", at: clock.now() });
+          if (state.updateError) throw state.updateError;
+          state.quantity = updates[0]?.quantity ?? 0;
+          return [{ type: "web", quantity: state.quantity, updatedAt: 0 }];
+        },
       },
-      update: async (updates) => {
-        calls.push({ op: "update", at: clock.now() });
-        if (state.updateError) throw state.updateError;
-        state.quantity = updates[0]?.quantity ?? 0;
-        return [{ type: "web", quantity: state.quantity, updatedAt: 0 }];
-      },
-    };
-    const c = new FormationController({
-      formation,
-      app: "shop",
-      processTypes: ["web"],
-      intervalMs: 5000,
-      pollIntervalMs: 60_000,
       clock,
-    });
+    );
     /** One tick wanting `target` dynos, as the loop runs it: read, read again before a change, scale. */
     const tick = async (target: number, signal = NEVER) => {
       const now = clock.now();
