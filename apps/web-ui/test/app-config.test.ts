@@ -13,6 +13,15 @@ const browserTime = () => new ManualClock(Date.now());
 
 const HEROKU_KEY = "hrku-this-secret-must-never-reach-the-page";
 
+/** A page logged in to `t`'s server, and the console errors from then on. */
+async function loggedIn(t: { server: { url: string } }) {
+  const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 800 } });
+  const errors = consoleErrors(page);
+  await logIn(page, t.server.url, ADMIN_PASSWORD);
+  errors.splice(0);
+  return { page, errors };
+}
+
 /**
  * An app `shop` whose config uses the example third-party plugin (with `token` when given),
  * and its config page, logged in.
@@ -34,10 +43,7 @@ async function exampleConfigPage(options: { token?: string; scaler?: Record<stri
     ],
   };
   expect((await t.call("PUT", "/api/apps/shop/config", { body: config })).status).toBe(200);
-  const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 800 } });
-  const errors = consoleErrors(page);
-  await logIn(page, t.server.url, ADMIN_PASSWORD);
-  errors.splice(0);
+  const { page, errors } = await loggedIn(t);
   await page.goto(`${t.server.url}/#/apps/shop/config`);
   return { t, page, errors };
 }
@@ -141,10 +147,7 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
       (await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig({ scaler: { heroku_api_key: HEROKU_KEY } }) }))
         .status,
     ).toBe(200);
-    const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 800 } });
-    const errors = consoleErrors(page);
-    await logIn(page, t.server.url, ADMIN_PASSWORD);
-    errors.splice(0);
+    const { page, errors } = await loggedIn(t);
 
     await page.goto(`${t.server.url}/#/apps/shop/config`);
     const minDynos = page.locator("#root_scaler_min_dynos");
@@ -238,10 +241,7 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     // A dry run never changes the formation.
     expect([quantity(), heroku.count("PATCH")]).toEqual([1, 0]);
 
-    const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 800 } });
-    const errors = consoleErrors(page);
-    await logIn(page, t.server.url, ADMIN_PASSWORD);
-    errors.splice(0);
+    const { page, errors } = await loggedIn(t);
     await page.goto(`${t.server.url}/#/apps/shop/config`);
     const controls = page.getByRole("region", { name: "Scaling" });
     await controls.getByRole("button", { name: "Pause scaling" }).waitFor();
@@ -296,10 +296,7 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     expect(
       (await t.call("PUT", "/api/apps/shop/config", { body: { ...old, scaler: { ...scaler, max: 4 } } })).status,
     ).toBe(200);
-    const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 800 } });
-    const errors = consoleErrors(page);
-    await logIn(page, t.server.url, ADMIN_PASSWORD);
-    errors.splice(0);
+    const { page, errors } = await loggedIn(t);
     await page.goto(`${t.server.url}/#/apps/shop/config`);
     const max = page.locator("#root_scaler_max");
     await max.waitFor();
@@ -339,10 +336,7 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
   it("adds an app from pasted YAML: an invalid config shows every error at its path and stores nothing; a valid one opens the app's page", async () => {
     const t = await startTestServer({ pagesDir: suite.pagesDir, clock: browserTime() });
     const yaml = readFileSync(new URL("../../../examples/dry-run.yaml", import.meta.url), "utf8");
-    const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 800 } });
-    const errors = consoleErrors(page);
-    await logIn(page, t.server.url, ADMIN_PASSWORD);
-    errors.splice(0);
+    const { page, errors } = await loggedIn(t);
 
     await page.getByRole("link", { name: "Add an app" }).click();
     await page.getByLabel(/^Name/).fill("demo");
@@ -375,10 +369,7 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     const existing = dryRunConfig({ scaler: { heroku_api_key: HEROKU_KEY } });
     expect((await t.call("PUT", "/api/apps/shop/config", { body: existing })).status).toBe(200);
     const yaml = readFileSync(new URL("../../../examples/dry-run.yaml", import.meta.url), "utf8");
-    const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 800 } });
-    const errors = consoleErrors(page);
-    await logIn(page, t.server.url, ADMIN_PASSWORD);
-    errors.splice(0);
+    const { page, errors } = await loggedIn(t);
 
     await page.getByRole("link", { name: "Add an app" }).click();
     const name = page.getByLabel(/^Name/);
