@@ -44,8 +44,74 @@ const property = (instanceLocation: string) =>
     .map((k) => `.${decodeURIComponent(k).replace(/~1/g, "/").replace(/~0/g, "~")}`)
     .join("");
 
+// Keywords whose next segment is a name or index, and those that step into the instance.
+const NAMED = new Set([
+  "properties",
+  "patternProperties",
+  "prefixItems",
+  "anyOf",
+  "oneOf",
+  "allOf",
+  "$defs",
+  "definitions",
+]);
+const STEPS_IN = new Set([
+  "properties",
+  "patternProperties",
+  "prefixItems",
+  "items",
+  "additionalProperties",
+  "contains",
+]);
+
+/**
+ * Each `anyOf`/`oneOf` branch an error went through, as `instance|…/anyOf/2`: the branch's
+ * keyword location with the instance it applied to (every `plugins[]` entry has its own).
+ */
+function branchesOf(e: OutputUnit): { branch: string; union: string }[] {
+  const steps = e.keywordLocation.replace(/^#\/?/, "").split("/");
+  const instance = e.instanceLocation.replace(/^#\/?/, "").split("/").filter(Boolean);
+  const out: { branch: string; union: string }[] = [];
+  let depth = 0;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i] ?? "";
+    if ((step === "anyOf" || step === "oneOf") && i + 1 < steps.length) {
+      const at = `${instance.slice(0, depth).join("/")}|#/${steps.slice(0, i + 1).join("/")}`;
+      out.push({ union: at, branch: `${at}/${steps[i + 1]}` });
+    }
+    if (STEPS_IN.has(step)) depth++;
+    if (NAMED.has(step)) i++;
+  }
+  return out;
+}
+
+/**
+ * The errors of the branches an entry is: a `plugins[]` entry is checked against every
+ * plugin's options (an `anyOf`), and the branches of the other plugins, whose `type` it does
+ * not have, fail too ("does not have required property url", "does not match any of
+ * [example]"). Those are dropped, with the `anyOf`'s own summary, when a branch of the
+ * entry's type is left to speak; and "False boolean schema." repeats an
+ * `additionalProperties` error of its branch.
+ */
+function ownBranches(errors: OutputUnit[]): OutputUnit[] {
+  const rejected = new Set<string>();
+  for (const e of errors) {
+    const last = branchesOf(e).at(-1);
+    if (last && /\/properties\/type\/(enum|const)$/.test(e.keywordLocation)) rejected.add(last.branch);
+  }
+  const chosen = new Set<string>();
+  for (const e of errors) for (const b of branchesOf(e)) if (!rejected.has(b.branch)) chosen.add(b.union);
+  const summary = (e: OutputUnit) => `${e.instanceLocation.replace(/^#\/?/, "")}|${e.keywordLocation}`;
+  return errors.filter(
+    (e) =>
+      e.error !== "False boolean schema." &&
+      !chosen.has(summary(e)) &&
+      !branchesOf(e).some((b) => rejected.has(b.branch) && chosen.has(b.union)),
+  );
+}
+
 function toRjsf(errors: OutputUnit[]): RJSFValidationError[] {
-  return errors
+  return ownBranches(errors)
     .filter((e) => !WRAPPERS.has(e.keyword))
     .map((e) => {
       const path = property(e.instanceLocation);
@@ -99,6 +165,10 @@ function messageOf(e: OutputUnit): string {
     case "format": {
       const format = /format "([^"]+)"/.exec(e.error)?.[1] ?? "";
       return `must be ${FORMATS[format] ?? `in the format "${format}"`}`;
+    }
+    case "additionalProperties": {
+      const key = /Property "([^"]+)"/.exec(e.error)?.[1];
+      return key === undefined ? e.error : `has a key it does not know: "${key}" (check its spelling)`;
     }
     case "type": {
       const wanted = /Expected (.*)\.$/.exec(e.error)?.[1]?.match(/[a-z]+/g) ?? [];

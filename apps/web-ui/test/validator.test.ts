@@ -30,4 +30,20 @@ describe("the config form's own errors say what is allowed", () => {
       ]),
     );
   });
+
+  it("a plugins[] entry gets the errors of its own plugin's options, not those of every other plugin's", async () => {
+    const config = {
+      ...dryRunConfig({ use: ["random", "dynosaur-plugin-example"] }),
+      plugins: [
+        { type: "random", max_value: 0 },
+        { type: "example", url: "https://example.com/n.json", json_pointer: "/n", per_dyno: 4, per_dyn: 5 },
+      ],
+    };
+    // Was also: `.plugins.0` "does not have required property url", `.plugins.0.type` "does not
+    // match any of [example]", "False boolean schema." and the anyOf's "does not match any subschemas".
+    expect(await formErrors(config)).toEqual([
+      [".plugins.0.max_value", "must be greater than 0"],
+      [".plugins.1", 'has a key it does not know: "per_dyn" (check its spelling)'],
+    ]);
+  });
 });
