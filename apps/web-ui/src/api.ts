@@ -2,6 +2,7 @@
  * The JSON API of dynosaur-web, as the pages use it: same origin, the session cookie, and the
  * session's CSRF token on every state change (the server refuses a change without it).
  */
+import type { ReplayResult, ReplayScore } from "@dynosaur/web";
 
 export type Health = "ok" | "stale" | "outage";
 
@@ -215,34 +216,9 @@ export const saveConfig = (name: string, config: unknown, version: number, comme
     { "if-match": `"${version}"` },
   );
 
-/** What one config did over the replayed minutes (see POST /api/apps/{name}/replay). */
-export interface ReplayScore {
-  cost_dyno_hours: number;
-  shortfall_percent: number;
-  scale_events: number;
-  shortfall_dyno_minutes: number;
-  needed_dyno_minutes: number;
-}
-
-export interface Replay {
-  span: { from: string; to: string; minutes: number };
-  running: ReplayScore;
-  draft: ReplayScore;
-  processes: {
-    type: string;
-    sources: { running: string[]; draft: string[] };
-    filled_minutes: number;
-    running: ReplayScore;
-    draft: ReplayScore;
-    /** `minutes` in seconds since the epoch. */
-    series: {
-      minutes: number[];
-      running: { dynos: number[]; needed: number[] };
-      draft: { dynos: number[]; needed: number[] };
-    };
-  }[];
-  skipped: { type: string; reason: string }[];
-}
+/** POST /api/apps/{name}/replay's answer, as the server types it. */
+export type Replay = ReplayResult;
+export type { ReplayScore };
 
 /** Replays the stored readings of the last `days` with the draft and the running config; nothing is saved. */
 export const replay = (name: string, config: unknown, days: number) =>

@@ -190,6 +190,19 @@ export async function dropDatabase(url: string): Promise<void> {
   }
 }
 
+/** Empties every table of the web app's schema in `url`'s database, so the next test starts from nothing. */
+export async function emptyTables(url: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(
+      "TRUNCATE apps, config_versions, ticks, minutes, latest, events, sessions, api_tokens, instances CASCADE",
+    );
+  } finally {
+    await c.end();
+  }
+}
+
 /** Spawns the built server as a user would run it; killed after the test if still running. */
 export function spawnServer(args: string[], options: { cwd: string; env: Record<string, string> }) {
   const child = spawn(process.execPath, [BIN, ...args], {

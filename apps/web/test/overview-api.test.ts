@@ -1,7 +1,6 @@
 import { ManualClock } from "@dynosaur/core";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dropDatabase, dryRunConfig, freshDatabase, onCleanup, startTestServer } from "./helpers.js";
+import { dropDatabase, dryRunConfig, emptyTables, freshDatabase, onCleanup, startTestServer } from "./helpers.js";
 
 /*
  * GET /api/overview: every app's dynos over 24 h in half-hour buckets, and its last event, in
@@ -22,15 +21,7 @@ describe.each(["sqlite", "postgres"] as const)("GET /api/overview on %s", (diale
   it("each app's most dynos per half hour (process types added up) and its newest event", async () => {
     const env = dialect === "postgres" ? { DATABASE_URL: databaseUrl, DYNOSAUR_SECRET_KEY: "0".repeat(64) } : {};
     const t = await startTestServer({ clock: new ManualClock(NOW), env });
-    if (dialect === "postgres")
-      onCleanup(async () => {
-        const c = new pg.Client({ connectionString: databaseUrl });
-        await c.connect();
-        await c.query(
-          "TRUNCATE apps, config_versions, ticks, minutes, latest, events, sessions, api_tokens, instances CASCADE",
-        );
-        await c.end();
-      });
+    if (dialect === "postgres") onCleanup(() => emptyTables(databaseUrl));
     expect(t.server.stores.store.dialect).toBe(dialect);
     expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() })).status).toBe(200);
     expect((await t.call("PUT", "/api/apps/blog/config", { body: dryRunConfig() })).status).toBe(200);

@@ -1,7 +1,15 @@
 import { startHerokuFake } from "@dynosaur/fakes/heroku";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dropDatabase, dryRunConfig, freshDatabase, nextTick, onCleanup, startTestServer } from "./helpers.js";
+import {
+  dropDatabase,
+  dryRunConfig,
+  emptyTables,
+  freshDatabase,
+  nextTick,
+  onCleanup,
+  startTestServer,
+} from "./helpers.js";
 
 /*
  * The same server on a real PostgreSQL (scripts/postgres.sh starts one; without it these
@@ -21,15 +29,8 @@ async function server(options: Parameters<typeof startTestServer>[0] = {}) {
     ...options,
     env: { DATABASE_URL: databaseUrl, DYNOSAUR_SECRET_KEY: SECRET_KEY, ...options.env },
   });
-  onCleanup(async () => {
-    // Each test starts from empty tables.
-    const c = new pg.Client({ connectionString: databaseUrl });
-    await c.connect();
-    await c.query(
-      "TRUNCATE apps, config_versions, ticks, minutes, latest, events, sessions, api_tokens, instances CASCADE",
-    );
-    await c.end();
-  });
+  // Each test starts from empty tables.
+  onCleanup(() => emptyTables(databaseUrl));
   return t;
 }
 
