@@ -104,14 +104,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const logOptions = { format: options.logFormat ?? "text", level: options.logLevel ?? "info", write } as const;
   // Secrets of the server itself: the database password, the admin password, the API token.
   const redactor = new Redactor();
-  for (const v of [
-    env.DATABASE_URL,
-    safePassword(env.DATABASE_URL),
-    env.DYNOSAUR_ADMIN_PASSWORD,
-    env.DYNOSAUR_API_TOKEN,
-    env.DYNOSAUR_SECRET_KEY,
-  ])
+  for (const v of [env.DATABASE_URL, env.DYNOSAUR_ADMIN_PASSWORD, env.DYNOSAUR_API_TOKEN, env.DYNOSAUR_SECRET_KEY])
     redactor.add(v);
+  // The URL's password on its own, as written and decoded.
+  redactor.collect(env.DATABASE_URL);
   const scrub = (t: string) => redactor.scrub(t);
   const logger: Logger = createServerLogger(logOptions, scrub);
   const instance = { id: randomUUID(), host: env.DYNO ?? hostname(), pid: process.pid, startedAt: clock.now() };
@@ -270,14 +266,5 @@ function describeHolder(file: string): string | null {
     }
   } catch {
     return null;
-  }
-}
-
-function safePassword(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  try {
-    return decodeURIComponent(new URL(url).password) || undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -377,9 +377,10 @@ class EngineRuntime implements Runtime {
     const settings = config.scaler;
     const databaseUrl = this.#env.DATABASE_URL;
     if (settings.dry_run || !databaseUrl) return undefined;
+    // The URL, and its password on its own (as written and decoded).
     this.redactor.add(databaseUrl);
-    const { startLeaderLock, urlPassword } = await import("./formation/leader-lock.js");
-    this.redactor.add(urlPassword(databaseUrl));
+    this.redactor.collect(databaseUrl);
+    const { startLeaderLock } = await import("./formation/leader-lock.js");
     const app = settings.heroku_app_name ?? "";
     // One lock for the process types this runtime scales together ("web" alone keeps the key of earlier releases).
     const processType = Object.keys(config.processes).join("+");

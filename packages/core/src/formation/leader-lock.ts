@@ -264,12 +264,3 @@ export function herokuPostgresSsl(url: string): { rejectUnauthorized: false } | 
   const local = host === "" || ["localhost", "127.0.0.1", "::1", "[::1]"].includes(host) || host.startsWith("/");
   return sslmode === null && !local ? { rejectUnauthorized: false } : undefined;
 }
-
-/** The password of a connection URL, to redact it wherever the URL might be echoed. */
-export function urlPassword(url: string): string | undefined {
-  try {
-    return decodeURIComponent(new URL(url).password) || undefined;
-  } catch {
-    return undefined;
-  }
-}
