@@ -1,12 +1,11 @@
 /** The zod that core validates options with: plugins build their option schemas with it. */
 export { z } from "zod";
 export {
-  type AlertDeps,
-  type AlertSinkHandle,
   type AlertsConfig,
+  type AlertsConfigInput,
   alertsConfigSchema,
-  createAlertSink,
-} from "./alerts/index.js";
+  checkEnvAddresses,
+} from "./alerts/schema.js";
 export { type Clock, ManualClock, systemClock } from "./clock.js";
 export {
   configInputSchema,
@@ -42,17 +41,7 @@ export {
   type FormationRead,
   type LeaderGate,
 } from "./formation/controller.js";
-export { type Formation, HerokuClient, type HerokuClientOptions, HerokuError } from "./formation/heroku-client.js";
-export {
-  describeDatabase,
-  herokuPostgresSsl,
-  type LeaderLock,
-  type LeaderLockOptions,
-  lockKey,
-  startLeaderLock,
-} from "./formation/leader-lock.js";
 export { type FormationApi, type FormationState, SimulatedFormation } from "./formation/simulated.js";
-export { createDispatcher } from "./http.js";
 export {
   createLogger,
   type LogFields,
@@ -94,10 +83,11 @@ export {
   decide,
   type PolicySettings,
 } from "./policy.js";
-export { Redactor, redactConfig } from "./redact.js";
+export { Redactor, redact, redactConfig } from "./redact.js";
 export { checkPluginShape, PluginRegistry } from "./registry.js";
 export type {
   AlertSink,
+  ChannelDeps,
   EngineEvent,
   Problem,
   SourceHealth,
@@ -115,25 +105,22 @@ export {
 } from "./schedule.js";
 export { Source } from "./source.js";
 export {
-  createConsoleReporter,
-  createFileReporter,
-  createLibratoReporter,
-  createStatsDispatcher,
-  createStatsReporters,
+  createExternalReporter,
   defineReporter,
-  type FileReporterOptions,
   HttpFailure,
-  otlpStatsSchema,
   quoteBody,
   REPORTER_PACKAGES,
   type ReporterContext,
   type ReporterDefinition,
   type ReporterLoader,
-  type StatsDeps,
-  type StatsDispatcher,
-  type StatsReporterConfig,
   safeOrigin,
+} from "./stats/external.js";
+export {
+  otlpStatsSchema,
+  type StatsReporterConfig,
+  type StatsReporterConfigInput,
   statsConfigSchema,
-} from "./stats/index.js";
+} from "./stats/schema.js";
 export { formatTick } from "./tick-format.js";
+export { withTimeout } from "./timeout.js";
 export { closest } from "./validate.js";

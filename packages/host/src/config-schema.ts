@@ -6,18 +6,6 @@ import {
   WHOLE_REFERENCE,
 } from "@dynosaur/core";
 import { z } from "zod";
-import type { LoadedPlugin } from "../resolve-plugins.js";
-import type { CliIO } from "../setup.js";
-
-/**
- * Prints the JSON Schema of a config, for editors and for reference. With a config,
- * `plugins[]` items are the options of the plugins that config loads.
- */
-export function schemaCommand(io: CliIO, plugins: readonly LoadedPlugin[]): number {
-  const schema = withEnvReferences(configJsonSchema(plugins.map((p) => p.plugin)));
-  io.stdout.write(`${JSON.stringify(schema, null, 2)}\n`);
-  return 0;
-}
 
 /** What a number or boolean key may also hold in a file: a whole `${VAR}` (check reads the variable's text as one). */
 const ENV_REFERENCE = {

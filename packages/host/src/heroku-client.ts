@@ -1,10 +1,8 @@
 import { createRequire } from "node:module";
+import type { FormationState } from "@dynosaur/core";
+import { type Clock, DynosaurError, describeError, type ErrorCode, redact, systemClock } from "@dynosaur/core";
 import type { Dispatcher } from "undici";
-import { type Clock, systemClock } from "../clock.js";
-import { DynosaurError, describeError, type ErrorCode } from "../errors.js";
-import { createDispatcher } from "../http.js";
-import { redact } from "../redact.js";
-import type { FormationState } from "./simulated.js";
+import { createDispatcher } from "./http.js";
 
 /** One process type's formation, as Heroku answers it. */
 export interface Formation extends FormationState {
@@ -480,8 +478,8 @@ let userAgent: string | undefined;
 function defaultUserAgent(): string {
   if (userAgent === undefined) {
     try {
-      // src/formation and dist/formation both sit two levels below the package.json.
-      const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
+      // src/ and dist/ both sit one level below the package.json.
+      const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
       userAgent = `dynosaur/${version}`;
     } catch {
       userAgent = "dynosaur";

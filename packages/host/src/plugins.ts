@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { registerHooks } from "node:module";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import {
   checkPluginShape,
   DynosaurError,
@@ -10,7 +10,6 @@ import {
   REPORTER_PACKAGES,
   type ReporterDefinition,
 } from "@dynosaur/core";
-import { CORE_URL } from "./core-url.js";
 
 /** First-party plugins: their short names and the seed-era type names that imply them. */
 const FIRST_PARTY: Record<string, string> = {
@@ -32,6 +31,24 @@ const FIRST_PARTY: Record<string, string> = {
   "graphile-worker": "postgres-queue",
   "delayed-job": "postgres-queue",
 };
+
+/**
+ * Where `loadPlugins` looks, and what it takes. The CLI and the server differ only here: the
+ * CLI looks from the config file's directory and takes paths; the server looks from its
+ * working directory and takes installed package names only.
+ */
+export interface PluginLookup {
+  /** Looked from first: the config file's directory (CLI) or the server's working directory. */
+  from: string;
+  /** Looked from next: where the program is installed (a global install next to its plugins). */
+  installDir: string;
+  /** The program, for errors: `the dynosaur CLI`, `dynosaur-web`. */
+  program: string;
+  /** Whether a `use:` entry may be a path (`./my-plugin`): yes for the CLI, no for a server. */
+  allowPaths: boolean;
+  /** The @dynosaur/core every plugin and reporter is made to import. @default the one this package imports */
+  coreUrl?: string;
+}
 
 export interface LoadedPlugin {
   /** The `use:` entry (or the type it was inferred from). */
@@ -71,42 +88,61 @@ export function inferUse(types: readonly string[]): string[] {
   return [...new Set(types.map((t) => FIRST_PARTY[t] ?? t))];
 }
 
-const CLI_DIR = dirname(fileURLToPath(import.meta.url));
+/** The `use:` entries of a config and the config path each one answers to; without `use:`, one per plugin type. */
+export function useOf(config: { use?: unknown; plugins?: unknown }): { specs: string[]; paths: string[] } {
+  if (Array.isArray(config.use)) return { specs: config.use.map(String), paths: config.use.map((_, i) => `use[${i}]`) };
+  const types = (Array.isArray(config.plugins) ? config.plugins : []).map((p) =>
+    String((p as { type?: unknown })?.type ?? ""),
+  );
+  const specs = inferUse(types.filter(Boolean));
+  return { specs, paths: specs.map((spec) => `plugins[${types.findIndex((t) => inferUse([t])[0] === spec)}].type`) };
+}
 
-let coreShared = false;
+let sharedCore: string | null = null;
 /**
  * Makes every plugin import the CLI's own @dynosaur/core, wherever the plugin is installed.
  * A global `npm install -g @dynosaur/cli dynosaur-plugin-foo` gives the plugin a copy of
  * its own; two cores would not recognise each other's errors and schemas.
  */
-function shareCore(): void {
-  if (coreShared) return;
-  coreShared = true;
+function shareCore(coreUrl: string | undefined): void {
+  if (sharedCore !== null) return;
+  const url = coreUrl ?? import.meta.resolve("@dynosaur/core");
+  sharedCore = url;
   registerHooks({
     resolve: (specifier, context, nextResolve) =>
-      specifier === "@dynosaur/core" ? { url: CORE_URL, shortCircuit: true } : nextResolve(specifier, context),
+      specifier === "@dynosaur/core" ? { url, shortCircuit: true } : nextResolve(specifier, context),
   });
 }
 
 /**
- * Loads the plugin packages a config names. Each is looked up from the config file's
- * directory first, then from the CLI's own install (so a global install of the CLI next
- * to its plugins works). `paths[i]` is the config path to blame for `specs[i]`.
+ * Loads the plugin packages a config names. Each is looked up from `lookup.from` first,
+ * then from the program's install (so a global install of the CLI next to its plugins
+ * works). `paths[i]` is the config path to blame for `specs[i]`.
  */
 export async function loadPlugins(
   specs: readonly string[],
-  configDir: string,
   paths: readonly string[],
+  lookup: PluginLookup,
 ): Promise<LoadedPlugin[]> {
   const loaded: LoadedPlugin[] = [];
   for (const [i, spec] of specs.entries()) {
     const path = paths[i] ?? `use[${i}]`;
-    const found = findPackage(spec, configDir);
+    if (isPathSpec(spec) && !lookup.allowPaths) {
+      throw inputError(
+        "DYNO_PLUGIN_NOT_FOUND",
+        `${path}: plugin "${spec}" is a path; ${lookup.program} loads installed packages only`,
+        {
+          path,
+          hint: `publish or install the plugin as a package next to ${lookup.program}, and name the package`,
+        },
+      );
+    }
+    const found = findPackage(spec, lookup);
     if (!found) {
       const pkg = installName(spec);
       throw inputError(
         "DYNO_PLUGIN_NOT_FOUND",
-        `${path}: plugin "${spec}" is not installed (looked for ${describeCandidates(spec)} from ${configDir} and from the dynosaur CLI's install)`,
+        `${path}: plugin "${spec}" is not installed (looked for ${describeCandidates(spec)} from ${lookup.from} and from ${lookup.program}'s install)`,
         {
           path,
           hint: `npm install ${pkg}`,
@@ -114,7 +150,7 @@ export async function loadPlugins(
       );
     }
     let mod: { default?: unknown };
-    shareCore();
+    shareCore(lookup.coreUrl);
     try {
       mod = await import(pathToFileURL(found.entry).href);
     } catch (e) {
@@ -143,21 +179,21 @@ export async function loadPlugins(
  * `REPORTER_PACKAGES`: `otlp` → @dynosaur/reporter-otlp), looked up as plugins are. `path` is
  * the entry's `stats[i].type`. Core checks that the package's default export is that reporter.
  */
-export async function loadReporter(type: string, configDir: string, path: string): Promise<ReporterDefinition> {
+export async function loadReporter(type: string, path: string, lookup: PluginLookup): Promise<ReporterDefinition> {
   const pkg = REPORTER_PACKAGES[type];
   if (!pkg) throw new Error(`core has no package for stats type "${type}": it implements it itself`);
-  const found = findPackage(pkg, configDir);
+  const found = findPackage(pkg, lookup);
   if (!found) {
     throw inputError(
       "DYNO_REPORTER_NOT_FOUND",
-      `${path}: the ${type} reporter is not installed (looked for ${pkg} from ${configDir} and from the dynosaur CLI's install)`,
+      `${path}: the ${type} reporter is not installed (looked for ${pkg} from ${lookup.from} and from ${lookup.program}'s install)`,
       {
         path,
         hint: `npm install ${pkg}`,
       },
     );
   }
-  shareCore();
+  shareCore(lookup.coreUrl);
   try {
     const mod = (await import(pathToFileURL(found.entry).href)) as { default?: unknown };
     return mod.default as ReporterDefinition;
@@ -190,14 +226,14 @@ interface FoundPackage {
   entry: string;
 }
 
-function findPackage(spec: string, configDir: string): FoundPackage | null {
+function findPackage(spec: string, lookup: PluginLookup): FoundPackage | null {
   if (isPathSpec(spec)) {
-    const target = resolve(configDir, spec);
+    const target = resolve(lookup.from, spec);
     if (!existsSync(target)) return null;
     if (statSync(target).isFile()) return { name: spec, version: null, dir: dirname(target), entry: target };
     return readPackage(target);
   }
-  for (const base of [configDir, CLI_DIR]) {
+  for (const base of [lookup.from, lookup.installDir]) {
     for (const name of candidateNames(spec)) {
       const dir = lookUp(base, name);
       if (dir) {
@@ -258,4 +294,35 @@ function pickCondition(value: unknown): string | null {
     }
   }
   return null;
+}
+
+/**
+ * `loadPlugins` for a long-lived process (the server, with many apps' configs): a package
+ * is imported once and every config naming it shares the definition.
+ */
+export class PluginLoader {
+  readonly #cache = new Map<string, Promise<LoadedPlugin>>();
+  readonly #lookup: PluginLookup;
+
+  constructor(lookup: PluginLookup) {
+    this.#lookup = lookup;
+  }
+
+  load(specs: readonly string[], paths: readonly string[]): Promise<LoadedPlugin[]> {
+    return Promise.all(specs.map((spec, i) => this.#one(spec, paths[i] ?? `use[${i}]`)));
+  }
+
+  #one(spec: string, path: string): Promise<LoadedPlugin> {
+    let found = this.#cache.get(spec);
+    if (!found) {
+      found = loadPlugins([spec], [path], this.#lookup).then(([plugin]) => {
+        if (!plugin) throw new Error(`loading plugin "${spec}" gave no plugin`);
+        return plugin;
+      });
+      this.#cache.set(spec, found);
+      // A failure is not remembered: the package may be installed by the next try.
+      found.catch(() => this.#cache.delete(spec));
+    }
+    return found;
+  }
 }

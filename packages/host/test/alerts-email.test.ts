@@ -1,10 +1,8 @@
+import { alertsConfigSchema, ManualClock, memoryLogger, type Problem, type TickReport } from "@dynosaur/core";
 import { type SendGridFake, startSendGridFake } from "@dynosaur/fakes/sendgrid";
 import { Agent, request } from "undici";
 import { beforeEach, describe, expect, it } from "vitest";
-import { alertsConfigSchema, createAlertSink } from "../src/alerts/index.js";
-import { ManualClock } from "../src/clock.js";
-import { memoryLogger } from "../src/logger.js";
-import type { Problem, TickReport } from "../src/report.js";
+import { createAlertSink } from "../src/alerts/index.js";
 import { eachTest } from "./fixtures.js";
 
 const KEY = "SG.test-key.9f8e7d6c5b4a";

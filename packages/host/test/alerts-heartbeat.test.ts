@@ -1,10 +1,8 @@
+import { ManualClock, memoryLogger, type TickReport } from "@dynosaur/core";
 import { type HeartbeatFake, startHeartbeatFake } from "@dynosaur/fakes/heartbeat";
 import { Agent } from "undici";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createAlertSink } from "../src/alerts/index.js";
-import { ManualClock } from "../src/clock.js";
-import { memoryLogger } from "../src/logger.js";
-import type { TickReport } from "../src/report.js";
 import { eachTest } from "./fixtures.js";
 
 const TOKEN = "5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278";

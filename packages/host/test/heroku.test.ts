@@ -1,9 +1,8 @@
+import { type Clock, DynosaurError, ManualClock } from "@dynosaur/core";
 import { type HerokuFake, startHerokuFake } from "@dynosaur/fakes/heroku";
 import { Agent, request } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type Clock, ManualClock } from "../src/clock.js";
-import { DynosaurError } from "../src/errors.js";
-import { HerokuClient, type HerokuClientOptions, HerokuError } from "../src/formation/heroku-client.js";
+import { HerokuClient, type HerokuClientOptions, HerokuError } from "../src/heroku-client.js";
 
 const KEY = "0c1d2e3f-heroku-secret-key-4a5b6c7d";
 const ACCEPT = "application/vnd.heroku+json; version=3";

@@ -1,11 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { ManualClock, memoryLogger } from "@dynosaur/core";
 import { Client } from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ManualClock } from "../src/clock.js";
-import { type LeaderLock, lockKey, startLeaderLock } from "../src/formation/leader-lock.js";
-import { memoryLogger } from "../src/logger.js";
-import { until } from "./helpers.js";
+import { type LeaderLock, lockKey, startLeaderLock } from "../src/locks.js";
+import { until } from "./fixtures.js";
 
 /*
  * The leader lock against a real PostgreSQL server. scripts/postgres.sh installs and starts

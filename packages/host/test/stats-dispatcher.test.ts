@@ -1,8 +1,7 @@
+import { memoryLogger, type StatsReporter, type TickReport } from "@dynosaur/core";
 import { type LibratoFake, startLibratoFake } from "@dynosaur/fakes/librato";
 import { Agent } from "undici";
 import { describe, expect, it } from "vitest";
-import { memoryLogger } from "../src/logger.js";
-import type { StatsReporter, TickReport } from "../src/report.js";
 import { createLibratoReporter, createStatsDispatcher } from "../src/stats/index.js";
 import { eachTest, gaSource, sampleTick } from "./fixtures.js";
 

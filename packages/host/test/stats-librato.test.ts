@@ -1,9 +1,7 @@
+import { ManualClock, memoryLogger, must } from "@dynosaur/core";
 import { type LibratoFake, startLibratoFake } from "@dynosaur/fakes/librato";
 import { Agent, request } from "undici";
 import { describe, expect, it } from "vitest";
-import { ManualClock } from "../src/clock.js";
-import { must } from "../src/errors.js";
-import { memoryLogger } from "../src/logger.js";
 import { createLibratoReporter, createStatsReporters, libratoGauges } from "../src/stats/index.js";
 import { eachTest, sampleTick } from "./fixtures.js";
 

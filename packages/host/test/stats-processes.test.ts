@@ -1,10 +1,9 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { formatTick, type SourceStatus, type TickReport } from "@dynosaur/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { SourceStatus, TickReport } from "../src/report.js";
 import { createFileReporter, libratoGauges, statsLine } from "../src/stats/index.js";
-import { formatTick } from "../src/tick-format.js";
 import { sampleTick } from "./fixtures.js";
 
 /** One tick of web and worker: each process type reports its own figures. */

@@ -1,22 +1,20 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Agent } from "undici";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { z } from "zod";
-import { ManualClock } from "../src/clock.js";
-import { DynosaurError } from "../src/errors.js";
-import { memoryLogger } from "../src/logger.js";
-import type { TickReport } from "../src/report.js";
 import {
-  createConsoleReporter,
-  createStatsReporters,
+  DynosaurError,
   defineReporter,
+  ManualClock,
+  memoryLogger,
   otlpStatsSchema,
   type ReporterContext,
   statsConfigSchema,
-  statsLine,
-} from "../src/stats/index.js";
+  type TickReport,
+} from "@dynosaur/core";
+import { Agent } from "undici";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { createConsoleReporter, createStatsReporters, statsLine } from "../src/stats/index.js";
 import { gaSource, nrSource, sampleTick } from "./fixtures.js";
 
 let dir: string;

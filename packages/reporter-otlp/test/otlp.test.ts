@@ -1,4 +1,5 @@
-import { createStatsReporters, ManualClock, memoryLogger, type StatsReporter } from "@dynosaur/core";
+import { ManualClock, memoryLogger, type StatsReporter } from "@dynosaur/core";
+import { createStatsReporters } from "@dynosaur/host";
 import { gaSource, nrSource, sampleTick } from "@dynosaur/core/testing";
 import { type OtlpPoint, type OtlpReceiver, startOtlpReceiver } from "@dynosaur/fakes/otlp";
 import { Agent, request } from "undici";

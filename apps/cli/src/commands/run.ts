@@ -1,5 +1,5 @@
 import { relative } from "node:path";
-import { createRuntime } from "@dynosaur/core";
+import { createHostRuntime } from "@dynosaur/host";
 import { createCliLogger } from "../log-writer.js";
 import type { CliFlags, CliIO, Setup } from "../setup.js";
 import { version } from "../setup.js";
@@ -23,7 +23,7 @@ export async function runCommand(io: CliIO, setup: Setup, flags: CliFlags): Prom
     done = resolve;
   });
   const limit = flags.once ? 1 : flags.ticks;
-  const runtime = await createRuntime(config, {
+  const runtime = await createHostRuntime(config, {
     plugins: setup.plugins,
     env: io.env,
     cwd: io.cwd,

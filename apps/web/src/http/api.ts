@@ -1,5 +1,5 @@
-import { configJsonSchema } from "@dynosaur/cli";
 import { type Clock, DynosaurError, Redactor, type SourceHealth, type TickReport } from "@dynosaur/core";
+import { configJsonSchema, type PluginLoader } from "@dynosaur/host";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -8,7 +8,6 @@ import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { problemsOf } from "../config-check.js";
 import { APP_NAME, type ConfigService } from "../configs.js";
-import type { PluginLoader } from "../plugins.js";
 import type { Recorder } from "../recorder.js";
 import { NothingToReplay, replayReadings } from "../replay.js";
 import { isSecretKey } from "../secrets.js";

@@ -1,6 +1,5 @@
+import { type Clock, describeError } from "@dynosaur/core";
 import type { Dispatcher } from "undici";
-import type { Clock } from "../clock.js";
-import { describeError } from "../errors.js";
 import { HttpFailure, httpCall, safeOrigin } from "../stats/http.js";
 import type { ProblemLog } from "../stats/problems.js";
 

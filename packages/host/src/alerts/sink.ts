@@ -1,11 +1,16 @@
-import { describeError } from "../errors.js";
-import type { Logger } from "../logger.js";
-import type { AlertSink, ChannelDeps, Problem } from "../report.js";
-import { redact } from "../stats/http.js";
+import {
+  type AlertSink,
+  type AlertsConfigInput,
+  type ChannelDeps,
+  checkEnvAddresses,
+  describeError,
+  type Logger,
+  type Problem,
+  redact,
+  withTimeout,
+} from "@dynosaur/core";
 import { createProblemLog } from "../stats/problems.js";
-import { withTimeout } from "../timeout.js";
 import { createHeartbeat } from "./heartbeat.js";
-import { type AlertsConfigInput, checkEnvAddresses } from "./schema.js";
 import { createSendGridMailer, type Email, type Mailer } from "./sendgrid.js";
 
 /** `env` gives `SENDGRID_API_KEY`, `DYNOSAUR_ADMIN_EMAIL` and `DYNOSAUR_FROM_EMAIL` when `alerts:` does not. */

@@ -1,5 +1,4 @@
-import type { Logger } from "../logger.js";
-import type { StatsReporter, TickReport } from "../report.js";
+import type { Logger, StatsReporter, TickReport } from "@dynosaur/core";
 
 export interface ConsoleReporterOptions {
   /** `log`: through the logger at info level; `stdout`: a plain line on `write`. @default "log" */

@@ -1,7 +1,4 @@
-import { describeError } from "../errors.js";
-import type { Logger } from "../logger.js";
-import type { StatsReporter, TickReport } from "../report.js";
-import { withTimeout } from "../timeout.js";
+import { describeError, type Logger, type StatsReporter, type TickReport, withTimeout } from "@dynosaur/core";
 import { createProblemLog } from "./problems.js";
 
 export interface StatsDispatcherOptions {

@@ -1,6 +1,6 @@
 import { appendFile, mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { StatsReporter, TickReport } from "../report.js";
+import type { StatsReporter, TickReport } from "@dynosaur/core";
 
 export interface FileReporterOptions {
   /** Path of the CSV file; rows are appended, under a new header when the file's last one is not theirs. */

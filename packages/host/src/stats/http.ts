@@ -1,6 +1,8 @@
+import { describeError, HttpFailure, redact, safeOrigin } from "@dynosaur/core";
 import type { Dispatcher } from "undici";
-import { describeError } from "../errors.js";
-import { redact } from "../redact.js";
+
+// Part of the reporter contract (reporter packages use them): core's, re-exported for the channels here.
+export { HttpFailure, quoteBody, safeOrigin } from "@dynosaur/core";
 
 /** What a reporter or alert channel needs to make one HTTP call. */
 export interface HttpCall {
@@ -22,23 +24,6 @@ export interface HttpReply {
   status: number;
   text: string;
 }
-
-/** An HTTP call that failed: `message` is secret-free and names the service. */
-export class HttpFailure extends Error {
-  override name = "HttpFailure";
-  constructor(
-    message: string,
-    /** The HTTP status, or null when no response came back (timeout, refused connection). */
-    readonly status: number | null,
-    /** The bare cause, without the service's name (e.g. `no answer within 200 ms`). */
-    readonly reason: string = message,
-  ) {
-    super(message);
-  }
-}
-
-/** Largest part of an error body quoted in a log line: enough to read the service's message. */
-const MAX_QUOTED = 300;
 
 /**
  * Makes one call and returns the status and body text, whatever the status. Rejects only
@@ -66,26 +51,6 @@ export async function httpCall(call: HttpCall, service: string): Promise<HttpRep
       null,
       redact(what, call.secrets),
     );
-  }
-}
-
-export { redact } from "../redact.js";
-
-/** A body worth quoting in a message: trimmed, one line, capped. */
-export function quoteBody(text: string, secrets?: readonly string[]): string {
-  const flat = redact(text, secrets).replace(/\s+/g, " ").trim();
-  return flat.length > MAX_QUOTED ? `${flat.slice(0, MAX_QUOTED)}…` : flat;
-}
-
-/**
- * The scheme, host and port of a URL, for log lines: paths and query strings of heartbeat
- * and webhook URLs often carry a token, so they are never logged.
- */
-export function safeOrigin(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return "(invalid URL)";
   }
 }
 

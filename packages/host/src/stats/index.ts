@@ -1,23 +1,18 @@
-import type { ChannelDeps, StatsReporter } from "../report.js";
+import {
+  type ChannelDeps,
+  createExternalReporter,
+  type ReporterLoader,
+  type StatsReporter,
+  type StatsReporterConfigInput,
+} from "@dynosaur/core";
 import { createConsoleReporter } from "./console.js";
-import { createExternalReporter, type ReporterLoader } from "./external.js";
 import { createFileReporter } from "./file.js";
 import { createLibratoReporter } from "./librato.js";
-import type { StatsReporterConfigInput } from "./schema.js";
 
 export { createConsoleReporter, statsLine } from "./console.js";
 export { createStatsDispatcher, type StatsDispatcher } from "./dispatcher.js";
-export {
-  defineReporter,
-  REPORTER_PACKAGES,
-  type ReporterContext,
-  type ReporterDefinition,
-  type ReporterLoader,
-} from "./external.js";
 export { createFileReporter, type FileReporterOptions } from "./file.js";
-export { HttpFailure, quoteBody, safeOrigin } from "./http.js";
 export { createLibratoReporter, libratoGauges } from "./librato.js";
-export { otlpStatsSchema, type StatsReporterConfig, statsConfigSchema } from "./schema.js";
 
 export interface StatsDeps extends ChannelDeps {
   /**

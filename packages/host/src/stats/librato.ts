@@ -1,5 +1,5 @@
+import type { StatsReporter, TickReport } from "@dynosaur/core";
 import type { Dispatcher } from "undici";
-import type { StatsReporter, TickReport } from "../report.js";
 import { HttpFailure, httpCall, joinUrl, quoteBody } from "./http.js";
 
 export interface LibratoReporterOptions {

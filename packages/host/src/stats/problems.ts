@@ -1,4 +1,4 @@
-import type { Logger } from "../logger.js";
+import type { Logger } from "@dynosaur/core";
 
 /**
  * Logs each failure of a channel (a reporter, the alert mailer, the heartbeat) once per
