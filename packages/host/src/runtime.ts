@@ -52,21 +52,25 @@ export async function createHostRuntime(config: unknown, options: HostRuntimeOpt
     ? { config, redactor: options.redactor ?? new Redactor() }
     : parseConfig(config, env, { redactor: options.redactor });
   const host = new Host(options, env, parsed.redactor);
-  const http = () => host.http;
-  await host.build(parsed.config);
-  let runtime: Runtime;
+  // The sources first: a config whose plugin options are wrong fails before a lock is
+  // taken or a reporter or alert channel is set up (and says so).
+  const runtime = await createRuntime(parsed.config, {
+    ...options,
+    env,
+    redactor: parsed.redactor,
+    http: () => host.http,
+    formation: options.formation ?? ((c) => host.heroku(c)),
+    leader: options.leader ?? host.leader,
+    stats: options.stats ?? host.stats,
+    alerts: options.alerts ?? host.alerts,
+  }).catch(async (e: unknown) => {
+    await host.close();
+    throw e;
+  });
   try {
-    runtime = await createRuntime(parsed.config, {
-      ...options,
-      env,
-      redactor: parsed.redactor,
-      http,
-      formation: options.formation ?? ((c) => host.heroku(c)),
-      leader: options.leader ?? host.leader,
-      stats: options.stats ?? host.stats,
-      alerts: options.alerts ?? host.alerts,
-    });
+    await host.build(parsed.config);
   } catch (e) {
+    await runtime.stop();
     await host.close();
     throw e;
   }
