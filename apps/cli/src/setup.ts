@@ -12,7 +12,7 @@ import {
   type ReporterLoader,
   readConfigFile,
 } from "@dynosaur/core";
-import { type LoadedPlugin, loadPlugins, loadReporter, type PluginLookup, useOf } from "@dynosaur/host";
+import { type LoadedPlugin, loadPlugins, loadReporter, type PluginLookup, useOf } from "@dynosaur/host/plugins";
 import { z } from "zod";
 import { CORE_URL } from "./core-url.js";
 import type { LogFormat } from "./log-writer.js";

@@ -6,7 +6,7 @@ import {
   redactConfig,
   systemClock,
 } from "@dynosaur/core";
-import { createHostRuntime } from "@dynosaur/host";
+import { createHostRuntime } from "@dynosaur/host/runtime";
 import { stringify } from "yaml";
 import type { CliIO, Setup } from "../setup.js";
 

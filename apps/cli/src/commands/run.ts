@@ -1,5 +1,6 @@
 import { relative } from "node:path";
-import { createHostRuntime } from "@dynosaur/host";
+// The subpath, not the package entry: a run loads the Heroku client and the locks only when it uses them.
+import { createHostRuntime } from "@dynosaur/host/runtime";
 import { createCliLogger } from "../log-writer.js";
 import type { CliFlags, CliIO, Setup } from "../setup.js";
 import { version } from "../setup.js";
