@@ -4,6 +4,11 @@ import { codeSchema, fail, messageSchema } from "../answers.js";
 import { login, logout } from "../auth.js";
 import type { Resource } from "./common.js";
 
+const sessionSchema = z.object({ user: z.string(), admin: z.boolean(), csrf_token: z.string().nullable() });
+
+/** GET /api/session's answer: who is logged in, and the CSRF token state changes need. */
+export type Session = z.infer<typeof sessionSchema>;
+
 /** Logging in and out with a password, and the session the pages start from. */
 export const authRoutes: Resource = (api, deps) => {
   api.route(
@@ -53,10 +58,7 @@ export const authRoutes: Resource = (api, deps) => {
       tag: "auth",
       access: "public",
       responses: {
-        200: {
-          description: "the session",
-          schema: z.object({ user: z.string(), admin: z.boolean(), csrf_token: z.string().nullable() }),
-        },
+        200: { description: "the session", schema: sessionSchema },
         401: {
           description:
             "nobody is logged in; `setup_needed`: no user exists yet (the server was never started with DYNOSAUR_ADMIN_PASSWORD)",
@@ -71,7 +73,12 @@ export const authRoutes: Resource = (api, deps) => {
         return fail(c, 401, "DYNO_UNAUTHENTICATED", "authentication required", {
           setup_needed: !(await deps.auth.store.hasUsers()),
         });
-      return c.json({ user: principal.name, admin: principal.admin, csrf_token: principal.csrfToken ?? null });
+      const session: Session = {
+        user: principal.name,
+        admin: principal.admin,
+        csrf_token: principal.csrfToken ?? null,
+      };
+      return c.json(session);
     },
   );
 };

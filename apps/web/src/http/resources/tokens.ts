@@ -10,6 +10,9 @@ const tokenSchema = z.object({
   last_used_at: z.string().nullable(),
 });
 
+/** One API token as GET /api/tokens lists it (never its value). */
+export type ApiToken = z.infer<typeof tokenSchema>;
+
 /** API tokens, for scripts: listed without their values, created (the value shown once), revoked. */
 export const tokenRoutes: Resource = (api, deps) => {
   api.route(
