@@ -138,6 +138,11 @@ function prefixed(e: unknown, entryPath: string): unknown {
       path: `${entryPath}.${e.path}`,
       hint: e.hint,
       exitCode: e.exitCode,
+      // Each of its problems under the entry too (a plugin may check its options with zod).
+      problems: errorProblems(e).map((p) => ({
+        path: p.path ? `${entryPath}.${p.path}` : entryPath,
+        message: p.message,
+      })),
     });
   }
   if (e instanceof DynosaurError) return e;
