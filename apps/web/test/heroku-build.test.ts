@@ -12,7 +12,8 @@ import { call, listeningUrl, TOKEN, until } from "./helpers.js";
  * `heroku-postbuild` (which the buildpack runs instead of `build` when there is one), then the
  * prune to production dependencies (`pnpm install --prod --frozen-lockfile`). The server that
  * the Procfile starts must then run every first-party plugin, and a third-party one named in
- * DYNOSAUR_PLUGINS at build time (scripts/heroku-plugins.sh).
+ * DYNOSAUR_PLUGINS at build time (scripts/heroku-plugins.sh); and the CLI, as the README's
+ * worker-dyno route runs it, must find the plugins from a config in apps/web.
  *
  * Fast because pnpm's store is warm and the build reuses turbo's cache of this checkout.
  */
@@ -74,6 +75,17 @@ describe("a Heroku build (install, heroku-postbuild, prune to production)", () =
     await run("pnpm", ["install", "--frozen-lockfile", "--reporter=append-only"], app, env);
     await run("pnpm", ["run", "heroku-postbuild"], app, env);
     await run("pnpm", ["install", "--prod", "--frozen-lockfile", "--reporter=append-only"], app, env);
+
+    // The README's worker-dyno route today: the CLI with a config next to the server's plugins.
+    writeFileSync(
+      join(app, "apps/web/dynosaur.yaml"),
+      "use: [redis-queue]\nscaler: { dry_run: true }\nplugins:\n  - { type: sidekiq, url: 'redis://127.0.0.1:9/0', jobs_per_dyno: 10 }\n",
+    );
+    const checked = execFileSync(process.execPath, ["apps/cli/dist/bin.js", "check", "apps/web/dynosaur.yaml"], {
+      cwd: app,
+      encoding: "utf8",
+    });
+    expect(checked).toContain("is valid");
 
     // The Procfile's command, on a port of its own.
     const child = spawn(process.execPath, ["apps/web/dist/bin.js", "--port", "0"], {
