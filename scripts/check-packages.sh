@@ -122,7 +122,7 @@ else
   fail "pack (scripts/pack-packages.sh)"
   show "$work/pack.log"
 fi
-for name in @dynosaur/core @dynosaur/cli @dynosaur/backtest @dynosaur/reporter-otlp @dynosaur/queue-time @dynosaur/plugin-random @dynosaur/plugin-google-analytics @dynosaur/plugin-newrelic @dynosaur/plugin-redis-queue @dynosaur/plugin-postgres-queue dynosaur-plugin-example; do
+for name in @dynosaur/core @dynosaur/cli @dynosaur/backtest @dynosaur/reporter-otlp @dynosaur/queue-time @dynosaur/plugin-heroku-router @dynosaur/plugin-random @dynosaur/plugin-google-analytics @dynosaur/plugin-newrelic @dynosaur/plugin-redis-queue @dynosaur/plugin-postgres-queue dynosaur-plugin-example; do
   [ -n "${tarball[$name]:-}" ] || abort "pack: no tarball for $name (is it still a public workspace package?)"
 done
 ok "pack ${#tarball[@]} packages: $(printf '%s\n' "${!tarball[@]}" | sort | tr '\n' ' ')"
