@@ -2,6 +2,7 @@ import type { LoadedPlugin } from "@dynosaur/cli";
 import { type Clock, type DynosaurConfig, type PluginDefinition, parseConfig, type Redactor } from "@dynosaur/core";
 import { stringify } from "yaml";
 import { type CheckResult, type ConfigProblem, checkConfig, problemsOf } from "./config-check.js";
+import { bindDrainFeeds } from "./drains.js";
 import type { PluginLoader } from "./plugins.js";
 import { useOf } from "./plugins.js";
 import { isSealed, type SecretBox } from "./secret-box.js";
@@ -211,7 +212,11 @@ export class ConfigService {
     const opened = openConfig(row.config, this.deps.box);
     const loaded = await this.#pluginsOf(opened);
     const { config } = parseConfig(opened, this.deps.env, { redactor });
-    return { version: row.version, config, plugins: loaded.map((p) => p.plugin) };
+    const plugins = bindDrainFeeds(
+      loaded.map((p) => p.plugin),
+      app.name,
+    );
+    return { version: row.version, config, plugins };
   }
 
   async #pluginsOf(config: ConfigTree): Promise<LoadedPlugin[]> {

@@ -120,6 +120,18 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // Each app's log drain URL: its token hashed (to find the app of a delivery) and sealed (to show it again).
+    "0003_drains": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("drains")
+          .addColumn("app_id", "integer", (c) => c.primaryKey().references("apps.id").onDelete("cascade"))
+          .addColumn("token_hash", "text", (c) => c.notNull().unique())
+          .addColumn("token_sealed", "text", (c) => c.notNull())
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

@@ -99,6 +99,15 @@ export interface InstancesTable {
   apps: string;
 }
 
+export interface DrainsTable {
+  app_id: number;
+  /** SHA-256 of the token in the drain URL: a delivery finds its app by it. */
+  token_hash: string;
+  /** The token, sealed with the server's key, so the URL can be shown again. */
+  token_sealed: string;
+  created_at: number;
+}
+
 export interface Database {
   apps: AppsTable;
   config_versions: ConfigVersionsTable;
@@ -110,4 +119,5 @@ export interface Database {
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
   instances: InstancesTable;
+  drains: DrainsTable;
 }

@@ -8,6 +8,7 @@ import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { problemsOf } from "../config-check.js";
 import { APP_NAME, type ConfigService } from "../configs.js";
+import type { Drains } from "../drains.js";
 import type { PluginLoader } from "../plugins.js";
 import type { Recorder } from "../recorder.js";
 import { NothingToReplay, replayReadings } from "../replay.js";
@@ -17,6 +18,7 @@ import type { InstanceStore } from "../store/instances.js";
 import type { ReadingStore } from "../store/readings.js";
 import type { Supervisor } from "../supervisor.js";
 import { type AuthDeps, authenticate, login, logout, randomToken, sha256 } from "./auth.js";
+import { registerDrainRoutes } from "./drains.js";
 import { registerPages } from "./pages.js";
 import { Api, type Env, errorsSchema, messageSchema } from "./routes.js";
 
@@ -39,6 +41,8 @@ export interface ApiDeps {
   trustProxy: boolean;
   /** The built pages (apps/web-ui/dist); none are served when absent or not built. */
   pagesDir?: string;
+  /** Apps' log drains (GET /api/apps/{name}/drain); deliveries are served ahead of the API. */
+  drains?: Drains;
 }
 
 const appParams = z.strictObject({
@@ -976,6 +980,8 @@ export function createApi(deps: ApiDeps): Hono<Env> {
         ? c.json({ revoked: params.id })
         : c.json({ error: `no token ${params.id}` }, 404),
   );
+
+  if (deps.drains) registerDrainRoutes(api, { apps: deps.apps, drains: deps.drains, trustProxy: deps.trustProxy });
 
   const document = api.openapi({ title: "Dynosaur web API", version: deps.version });
   api.route(
