@@ -266,7 +266,7 @@ export class RouterFeed {
     if (found) return found;
     const bucket: Bucket = { second, messages: 0, processes: new Map() };
     this.#buckets.push(bucket);
-    this.#buckets.sort((a, b) => a.second - b.second);
+    if (last && last.second > second) this.#buckets.sort((a, b) => a.second - b.second);
     const keepFrom = second - this.#keepMs / 1000;
     while ((this.#buckets[0]?.second ?? Number.POSITIVE_INFINITY) <= keepFrom) this.#buckets.shift();
     return bucket;

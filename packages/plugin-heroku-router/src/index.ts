@@ -46,7 +46,8 @@ export const HEROKU_ROUTER_TYPE = "heroku-router";
  */
 export default definePlugin({
   type: HEROKU_ROUTER_TYPE,
-  unit: "requests/min, or ms",
+  // One unit per plugin in the contract: the metric (requests/min or a time in ms) is in the source's options.
+  unit: "rpm or ms",
   description:
     "Heroku router log drain: requests/min (ceil(rpm / requests_per_dyno) dynos), or queue/service time p95 against target_ms.",
   options: herokuRouterOptionsSchema,
