@@ -1,0 +1,67 @@
+import type { ManualClock } from "@dynosaur/core";
+import { logplexFrame } from "@dynosaur/plugin-heroku-router";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dropDatabase, emptyTables, freshDatabase, onCleanup, startTestServer, type TestServer } from "./helpers.js";
+
+/* Drain URLs on a real PostgreSQL, shared by two server processes (scripts/postgres.sh). */
+let databaseUrl: string;
+beforeAll(async () => {
+  databaseUrl = await freshDatabase("drains");
+}, 320_000);
+afterAll(() => dropDatabase(databaseUrl));
+
+const SECRET_KEY = "fedcba9876543210".repeat(4);
+
+async function server(env: Record<string, string> = { DYNOSAUR_SECRET_KEY: SECRET_KEY }) {
+  const t = await startTestServer({ env: { DATABASE_URL: databaseUrl, ...env } });
+  onCleanup(() => emptyTables(databaseUrl));
+  return t;
+}
+
+const config = {
+  use: ["heroku-router"],
+  scaler: { dry_run: true, heroku_app_name: "my-shop", min_dynos: 1, max_dynos: 5, interval: 5 },
+  plugins: [{ type: "heroku-router", metric: "requests", requests_per_dyno: 100, interval: 5 }],
+};
+const frame = logplexFrame({
+  appName: "heroku",
+  procId: "router",
+  text: 'at=info method=GET path="/" host=my-shop.herokuapp.com request_id=1 fwd="10.0.0.1" dyno=web.1 connect=0ms service=12ms status=200 bytes=5 protocol=https',
+});
+const deliver = async (t: TestServer, path: string) => {
+  const res = await fetch(`${t.server.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/logplex-1", "logplex-msg-count": "1" },
+    body: frame,
+  });
+  await res.text();
+  return res.status;
+};
+
+describe("drains on PostgreSQL", () => {
+  it("a drain URL made by one server process is the same on another, which learns its token in the background", async () => {
+    const a = await server();
+    expect((await a.call("PUT", "/api/apps/shop/config", { body: config })).status).toBe(200);
+    const b = await server();
+    const url = (await a.call("GET", "/api/apps/shop/drain")).json.url as string;
+    const path = new URL(url).pathname;
+    expect(await deliver(a, path)).toBe(204);
+
+    // B loaded its tokens before A made this one: 404 (Logplex retries), and a refresh starts
+    // once the last one is 5 s old.
+    (b.clock as ManualClock).advance(5_000);
+    let status = await deliver(b, path);
+    expect(status).toBe(404);
+    for (let i = 0; i < 50 && status === 404; i++) status = await deliver(b, path);
+    expect(status).toBe(204);
+    expect(new URL((await b.call("GET", "/api/apps/shop/drain")).json.url).pathname).toBe(path);
+  });
+
+  it("without DYNOSAUR_SECRET_KEY there is no drain URL to keep, and the answer says what to set", async () => {
+    const t = await server({});
+    expect((await t.call("PUT", "/api/apps/shop/config", { body: config })).status).toBe(200);
+    const answer = await t.call("GET", "/api/apps/shop/drain");
+    expect(answer.status).toBe(409);
+    expect(answer.json.error).toMatch(/set DYNOSAUR_SECRET_KEY/);
+  });
+});
