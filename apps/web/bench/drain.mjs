@@ -140,7 +140,8 @@ try {
   await Promise.all(pending);
   const elapsed = (performance.now() - t0) / 1000;
   const cpuShare = (cpuSeconds(child.pid) - cpuBefore) / elapsed;
-  const counted = (await api("GET", `/api/apps/${names[0]}/drain`)).last_minute.requests;
+  const seen = await api("GET", `/api/apps/${names[0]}/drain`);
+  const counted = seen.last_minute.requests;
 
   latencies.sort((a, b) => a - b);
   const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
@@ -154,8 +155,8 @@ try {
     cpu_percent_of_one_core: round(cpuShare * 100),
     // Unlike latency, not inflated by other processes on a busy machine.
     server_cpu_per_post_ms: Math.round(((cpuShare * elapsed) / latencies.length) * 1000 * 100) / 100,
+    deliveries_of_one_app: seen.deliveries,
     last_minute_requests_of_one_app: counted,
-    expected_last_minute_requests: Math.min(SECONDS, 60) * RATE,
     targets: { drain_p99_ms: 50, cpu_percent_of_one_core: 25 },
   };
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -171,7 +172,7 @@ try {
       `  CPU                      ${result.cpu_percent_of_one_core} % of one core   (target <= 25); ${result.server_cpu_per_post_ms} ms of server CPU per POST`,
     );
     console.log(
-      `  counted                  ${counted} requests in app-000's last minute (sent ${result.expected_last_minute_requests}); load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`,
+      `  counted                  ${seen.deliveries} of ${SECONDS} deliveries to app-000, ${counted} requests in its last 60 whole seconds; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`,
     );
   }
 } finally {

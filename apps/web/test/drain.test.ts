@@ -107,6 +107,7 @@ describe("an app's log drain in dynosaur-web", () => {
     expect(await deliver(t, "/drain/dd_not-the-token", lines.slice(0, 100), "frame-x")).toBe(404);
     expect(await deliver(t, "/drain/", lines.slice(0, 100), "frame-y")).toBe(404);
     expect(await deliver(t, path, lines.slice(0, 100), "frame-z", "text/plain")).toBe(415);
+    expect(await deliver(t, path, ["9".repeat(5 * 1024 * 1024)], "frame-huge")).toBe(413);
     // Unreadable frames are skipped and counted, never a 500.
     expect(await deliver(t, path, ["12 <1>1 garbage", "x"], "frame-bad")).toBe(204);
 

@@ -129,14 +129,33 @@ export function withDrainIngest<R extends unknown[]>(next: Fetch<R>, drains: Dra
     if (!(request.headers.get("content-type") ?? "").startsWith(LOGPLEX_CONTENT_TYPE))
       return text(`expected Content-Type: ${LOGPLEX_CONTENT_TYPE}`, 415);
     if (Number(request.headers.get("content-length") ?? 0) > MAX_DELIVERY_BYTES) return text("body too large", 413);
-    const body = new Uint8Array(await request.arrayBuffer());
-    if (body.length > MAX_DELIVERY_BYTES) return text("body too large", 413);
+    const body = await readBounded(request, MAX_DELIVERY_BYTES);
+    if (body === null) return text("body too large", 413);
     drains.take(app, body, {
       msgCount: request.headers.get("logplex-msg-count"),
       frameId: request.headers.get("logplex-frame-id"),
     });
     return new Response(null, { status: 204 });
   };
+}
+
+/** The body, or null once it passes `limit` bytes (a chunked body has no Content-Length to check first). */
+async function readBounded(request: Request, limit: number): Promise<Uint8Array | null> {
+  if (!request.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body) {
+    size += chunk.length;
+    if (size > limit) return null;
+    chunks.push(chunk);
+  }
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.length;
+  }
+  return body;
 }
 
 const text = (body: string, status: number, headers: Record<string, string> = {}) =>
