@@ -14,9 +14,11 @@ import {
   type DeliveryResult,
   drainFeed,
   dropDrainFeed,
+  findDrainFeed,
   HEROKU_ROUTER_TYPE,
   type RouterFeed,
   takeDelivery,
+  type WindowStats,
 } from "@dynosaur/plugin-heroku-router";
 import type { Kysely } from "kysely";
 import type { Database } from "./db/schema.js";
@@ -30,6 +32,9 @@ export const drainFeedKey = (app: string): string => `dynosaur-web:${app}`;
 const TOKEN_PREFIX = "dd_";
 /** Background refreshes of the token map, at most this often. */
 const REFRESH_MS = 5_000;
+const MINUTE = 60_000;
+/** How long after a minute ends its figures are written. */
+const SETTLE_MS = 2_000;
 
 /**
  * Binds every `heroku-router` plugin of an app to the app's own drain feed. A config cannot
@@ -68,6 +73,10 @@ export interface DrainsDeps {
   box: SecretBox | null;
   clock: Clock;
   logger: Logger;
+  /** This server process: its per-minute rows are its own (each process aggregates what it gets). */
+  instance: string;
+  /** Days the per-minute rows are kept. */
+  retentionDays: number;
   /** The server's public URL ($DYNOSAUR_PUBLIC_URL) drain URLs start with; else the request's own. */
   publicUrl?: string;
 }
@@ -86,6 +95,8 @@ export class Drains {
   /** token hash → app name */
   #apps = new Map<string, string>();
   #lastRefresh = 0;
+  #loop: Promise<void> | null = null;
+  readonly #stopping = new AbortController();
   readonly #seen = new Set<string>();
   #refreshing: Promise<void> | null = null;
   readonly counters: DrainCounters = { deliveries: 0, messages: 0, malformed: 0, duplicates: 0, unknown: 0 };
@@ -94,6 +105,12 @@ export class Drains {
 
   get publicUrl(): string | undefined {
     return this.deps.publicUrl || undefined;
+  }
+
+  /** Loads the token map, then writes each finished minute's figures (in the background, on the clock). */
+  async start(): Promise<void> {
+    await this.load();
+    this.#loop ??= this.#persistLoop();
   }
 
   /** Loads the token map from the database. */
@@ -150,10 +167,98 @@ export class Drains {
     return drainFeed(drainFeedKey(app));
   }
 
-  /** Forgets the feeds of the apps this server saw (the server is stopping). */
-  close(): void {
-    for (const app of [...this.#seen, ...this.#apps.values()]) dropDrainFeed(drainFeedKey(app));
+  /** Stops writing minutes and forgets the feeds of the apps this server saw (the server is stopping). */
+  async close(): Promise<void> {
+    this.#stopping.abort();
+    await this.#loop;
+    await this.#refreshing;
+    for (const app of this.#names()) dropDrainFeed(drainFeedKey(app));
     this.#seen.clear();
+  }
+
+  /**
+   * Writes the figures of the minute starting at `minute` (ms) for every app whose drain
+   * delivered in it, and deletes rows older than the retention. Idempotent per process.
+   */
+  async persist(minute: number): Promise<number> {
+    const figures = new Map<string, WindowStats>();
+    for (const name of this.#names()) {
+      const stats = findDrainFeed(drainFeedKey(name))?.window(minute + MINUTE - 1, MINUTE / 1000, "web");
+      if (stats && stats.messages > 0) figures.set(name, stats);
+    }
+    let written = 0;
+    if (figures.size > 0) {
+      const apps = await this.deps.db
+        .selectFrom("apps")
+        .select(["id", "name"])
+        .where("name", "in", [...figures.keys()])
+        .execute();
+      const rows = apps.map(({ id, name }) => {
+        const s = figures.get(name) as WindowStats;
+        return {
+          app_id: id,
+          minute,
+          instance: this.deps.instance,
+          requests: s.requests,
+          service_p50: s.service?.p50 ?? null,
+          service_p95: s.service?.p95 ?? null,
+          connect_mean: s.connect?.mean ?? null,
+          queue_n: s.queue?.n ?? 0,
+          queue_p95: s.queue?.p95 ?? null,
+          statuses: JSON.stringify(s.statuses),
+          errors: JSON.stringify(s.errors),
+          messages: s.messages,
+        };
+      });
+      if (rows.length > 0) {
+        await this.deps.db
+          .insertInto("drain_minutes")
+          .values(rows)
+          .onConflict((oc) => oc.columns(["app_id", "minute", "instance"]).doNothing())
+          .execute();
+        written = rows.length;
+      }
+    }
+    await this.deps.db
+      .deleteFrom("drain_minutes")
+      .where("minute", "<", this.deps.clock.now() - this.deps.retentionDays * 24 * 60 * MINUTE)
+      .execute();
+    return written;
+  }
+
+  /** The app's per-minute rows since `since` (ms), oldest first, every process's. */
+  async minutes(appId: number, since: number, limit: number) {
+    return this.deps.db
+      .selectFrom("drain_minutes")
+      .selectAll()
+      .where("app_id", "=", appId)
+      .where("minute", ">=", since)
+      .orderBy("minute")
+      .limit(limit)
+      .execute();
+  }
+
+  #names(): Set<string> {
+    return new Set([...this.#seen, ...this.#apps.values()]);
+  }
+
+  async #persistLoop(): Promise<void> {
+    const signal = this.#stopping.signal;
+    while (!signal.aborted) {
+      const now = this.deps.clock.now();
+      // A little after the minute ends, so a delivery sent in its last second has arrived.
+      const due = (Math.floor(now / MINUTE) + 1) * MINUTE + SETTLE_MS;
+      await this.deps.clock.sleep(due - now, signal).catch(() => {});
+      if (signal.aborted) return;
+      await this.persist(due - SETTLE_MS - MINUTE).catch((e) =>
+        this.deps.logger.warn(`storing the drains' minutes failed: ${describeError(e)}`, { event: "drain-error" }),
+      );
+    }
+  }
+
+  /** The server's clock. */
+  now(): number {
+    return this.deps.clock.now();
   }
 
   /** The app's web requests of the last 60 s, as this process got them. */

@@ -91,6 +91,7 @@ export interface RunningServer {
   pruner: Pruner;
   recorder: Recorder;
   stores: Stores;
+  drains: Drains;
   /** Stops taking requests, lets every engine finish its tick, flushes, frees the locks. */
   close(): Promise<void>;
 }
@@ -183,8 +184,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       clock,
       logger,
       publicUrl: env.DYNOSAUR_PUBLIC_URL,
+      instance: instance.id,
+      retentionDays: options.retentionDays ?? (Number(env.DYNOSAUR_RETENTION_DAYS) || 14),
     });
-    await drains.load();
+    await drains.start();
     cleanups.push(() => drains.close());
     const app = createApi({
       drains,
@@ -243,6 +246,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       pruner,
       recorder,
       stores,
+      drains,
       close() {
         closing ??= (async () => {
           await pruner.stop();

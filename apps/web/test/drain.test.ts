@@ -136,6 +136,43 @@ describe("an app's log drain in dynosaur-web", () => {
     expect(report.estimate).toBe(8); // 2 dynos x 400 / 100
   });
 
+  it("stores each finished minute of the drain, and answers it per minute", async () => {
+    const t = await startTestServer();
+    const start = t.clock.now(); // 2026-01-01T00:00:00Z: a minute starts
+    expect(
+      (
+        await t.call("PUT", "/api/apps/shop/config", {
+          body: config("my-shop", { metric: "requests", requests_per_dyno: 100 }),
+        })
+      ).status,
+    ).toBe(200);
+    const { path } = await drainOf(t, "shop");
+    const h12 = logplexFrame({
+      appName: "heroku",
+      procId: "router",
+      text: 'at=error code=H12 desc="Request timeout" method=GET path="/" host=my-shop.herokuapp.com request_id=1 fwd="10.0.0.1" dyno=web.1 connect=1ms service=30000ms status=503 bytes=0 protocol=https',
+    });
+    const lines = [...Array.from({ length: 40 }, (_, i) => routerLine(i)), h12, queueLine("web.1", 30)];
+    expect(await deliver(t, path, lines, "m-1")).toBe(204);
+    while (t.clock.now() < start + 63_000) await nextTick(t, "shop");
+
+    let minutes: { minute: string; requests: number; errors: Record<string, number>; queue_p95_ms: number | null }[] =
+      [];
+    for (let i = 0; i < 100 && minutes.length === 0; i++) {
+      minutes = (await t.call("GET", "/api/apps/shop/drain/minutes?since=2026-01-01T00:00:00Z")).json.minutes;
+    }
+    expect(minutes).toHaveLength(1);
+    expect(minutes[0]).toMatchObject({
+      minute: "2026-01-01T00:00:00.000Z",
+      requests: 41,
+      errors: { H12: 1 },
+      statuses: { "2xx": 40, "5xx": 1 },
+      queue_n: 50,
+      queue_p95_ms: 30,
+      messages: 42,
+    });
+  });
+
   it("a source whose app has no drain deliveries stays stale and never reads 0", async () => {
     const t = await startTestServer();
     expect(

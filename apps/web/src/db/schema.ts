@@ -108,6 +108,28 @@ export interface DrainsTable {
   created_at: number;
 }
 
+export interface DrainMinutesTable {
+  app_id: number;
+  /** Start of the minute. */
+  minute: number;
+  /** The server process that took these deliveries (each aggregates its own). */
+  instance: string;
+  /** Web requests (router lines) in the minute. */
+  requests: number;
+  service_p50: number | null;
+  service_p95: number | null;
+  connect_mean: number | null;
+  /** Requests the app's queue-time lines summarised. */
+  queue_n: number;
+  queue_p95: number | null;
+  /** `{ "2xx": n, ... }` as JSON. */
+  statuses: string;
+  /** Router error codes, `{ "H12": n, ... }` as JSON. */
+  errors: string;
+  /** Every drain message of the minute. */
+  messages: number;
+}
+
 export interface Database {
   apps: AppsTable;
   config_versions: ConfigVersionsTable;
@@ -120,4 +142,5 @@ export interface Database {
   api_tokens: ApiTokensTable;
   instances: InstancesTable;
   drains: DrainsTable;
+  drain_minutes: DrainMinutesTable;
 }

@@ -44,8 +44,9 @@ const drainAnswer = z.object({
     .describe("web requests of the last 60 s as this process saw them"),
 });
 
-/** Registers `GET /api/apps/{name}/drain` on the API. */
+/** Registers `GET /api/apps/{name}/drain` and `GET /api/apps/{name}/drain/minutes` on the API. */
 export function registerDrainRoutes(api: Api, deps: DrainRouteDeps): void {
+  registerMinutes(api, deps);
   api.route(
     {
       method: "get",
@@ -95,6 +96,107 @@ export function registerDrainRoutes(api: Api, deps: DrainRouteDeps): void {
       });
     },
   );
+}
+
+const minuteRow = z.object({
+  minute: z.string(),
+  requests: z.number(),
+  service_p50_ms: z.number().nullable(),
+  service_p95_ms: z.number().nullable(),
+  connect_mean_ms: z.number().nullable(),
+  queue_n: z.number(),
+  queue_p95_ms: z.number().nullable(),
+  statuses: z.record(z.string(), z.number()),
+  errors: z.record(z.string(), z.number()).describe("router error codes (H12...) and their counts"),
+  messages: z.number(),
+});
+
+/** Registers `GET /api/apps/{name}/drain/minutes`: the stored per-minute figures of the app's drain. */
+function registerMinutes(api: Api, deps: DrainRouteDeps): void {
+  api.route(
+    {
+      method: "get",
+      path: "/api/apps/{name}/drain/minutes",
+      summary: "The app's drain, minute by minute: web requests, service and queue time, status classes, router errors",
+      tag: "apps",
+      access: "user",
+      params: z.strictObject({ name: z.string().regex(APP_NAME) }),
+      query: z.strictObject({
+        since: z.iso
+          .datetime({ offset: true })
+          .optional()
+          .describe("only minutes from this time (default: the last hour)"),
+        limit: z.coerce.number().int().min(1).max(20_160).default(1440).describe("at most this many minutes"),
+      }),
+      responses: {
+        200: { description: "the minutes, oldest first", schema: z.object({ minutes: z.array(minuteRow) }) },
+        404: { description: "no such app", schema: messageSchema },
+      },
+    },
+    async ({ c, params, query }) => {
+      const app = await deps.apps.get(params.name);
+      if (!app) return c.json({ error: `no app named ${params.name}` }, 404);
+      const since = query.since ? Date.parse(query.since) : deps.drains.now() - 3_600_000;
+      const rows = await deps.drains.minutes(app.id, since, query.limit);
+      return c.json({ minutes: mergeInstances(rows) });
+    },
+  );
+}
+
+type StoredMinute = Awaited<ReturnType<Drains["minutes"]>>[number];
+
+/** One row per minute: counts summed over the server processes, times weighted by their requests. */
+function mergeInstances(rows: readonly StoredMinute[]): z.infer<typeof minuteRow>[] {
+  const byMinute = new Map<number, StoredMinute[]>();
+  for (const r of rows) byMinute.set(r.minute, [...(byMinute.get(r.minute) ?? []), r]);
+  const sum = (list: Record<string, number>[]) => {
+    const out: Record<string, number> = {};
+    for (const o of list) for (const [k, v] of Object.entries(o)) out[k] = (out[k] ?? 0) + v;
+    return out;
+  };
+  const weighted = (
+    parts: StoredMinute[],
+    value: (r: StoredMinute) => number | null,
+    weight: (r: StoredMinute) => number,
+  ) => {
+    let total = 0;
+    let w = 0;
+    for (const r of parts) {
+      const v = value(r);
+      if (v === null) continue;
+      total += v * weight(r);
+      w += weight(r);
+    }
+    return w === 0 ? null : total / w;
+  };
+  return [...byMinute.entries()].map(([minute, parts]) => ({
+    minute: new Date(minute).toISOString(),
+    requests: parts.reduce((n, r) => n + r.requests, 0),
+    service_p50_ms: weighted(
+      parts,
+      (r) => r.service_p50,
+      (r) => r.requests,
+    ),
+    service_p95_ms: weighted(
+      parts,
+      (r) => r.service_p95,
+      (r) => r.requests,
+    ),
+    connect_mean_ms: weighted(
+      parts,
+      (r) => r.connect_mean,
+      (r) => r.requests,
+    ),
+    queue_n: parts.reduce((n, r) => n + r.queue_n, 0),
+    queue_p95_ms: weighted(
+      parts,
+      (r) => r.queue_p95,
+      (r) => Math.max(1, r.queue_n),
+    ),
+    statuses: sum(parts.map((r) => JSON.parse(r.statuses) as Record<string, number>)),
+    errors: sum(parts.map((r) => JSON.parse(r.errors) as Record<string, number>)),
+    messages: parts.reduce((n, r) => n + r.messages, 0),
+  }));
 }
 
 function origin(c: Context<Env>, deps: DrainRouteDeps): string {
