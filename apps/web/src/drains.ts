@@ -41,22 +41,35 @@ const SETTLE_MS = 2_000;
  * pick another app's feed (`feed` is set here) nor open a port in the server (`listen`).
  */
 export function bindDrainFeeds(plugins: readonly PluginDefinition[], app: string): PluginDefinition[] {
-  return plugins.map((plugin) =>
-    plugin.type !== HEROKU_ROUTER_TYPE
-      ? plugin
-      : {
-          ...plugin,
-          create(options, ctx) {
-            const o = options as typeof options & { listen?: unknown; feed?: unknown };
-            if (o.listen !== undefined)
-              throw inputError("DYNO_CONFIG_INVALID", "listen: dynosaur-web takes the app's drain itself", {
-                path: "listen",
-                hint: "remove listen (and feed); GET /api/apps/{name}/drain gives the drain URL to add",
-              });
-            return plugin.create({ ...options, feed: drainFeedKey(app) }, ctx);
-          },
-        },
-  );
+  return plugins.map((plugin) => (plugin.type === HEROKU_ROUTER_TYPE ? bound(plugin, app) : plugin));
+}
+
+// One wrapper per plugin and app, so a live reconfiguration hands the runtime the same definition again.
+const wrappers = new WeakMap<PluginDefinition, Map<string, PluginDefinition>>();
+
+function bound(plugin: PluginDefinition, app: string): PluginDefinition {
+  let perApp = wrappers.get(plugin);
+  if (!perApp) {
+    perApp = new Map();
+    wrappers.set(plugin, perApp);
+  }
+  let wrapper = perApp.get(app);
+  if (!wrapper) {
+    wrapper = {
+      ...plugin,
+      create(options, ctx) {
+        const o = options as typeof options & { listen?: unknown };
+        if (o.listen !== undefined)
+          throw inputError("DYNO_CONFIG_INVALID", "listen: dynosaur-web takes the app's drain itself", {
+            path: "listen",
+            hint: "remove listen (and feed); GET /api/apps/{name}/drain gives the drain URL to add",
+          });
+        return plugin.create({ ...options, feed: drainFeedKey(app) }, ctx);
+      },
+    };
+    perApp.set(app, wrapper);
+  }
+  return wrapper;
 }
 
 /** The server has no key to seal a drain token with (PostgreSQL without DYNOSAUR_SECRET_KEY). */

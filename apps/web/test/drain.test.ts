@@ -117,6 +117,13 @@ describe("an app's log drain in dynosaur-web", () => {
     expect(source.estimate).toBe(6);
     expect(report.estimate).toBe(6);
 
+    // A live config change: the new source reads the same app's drain.
+    const changed = config("my-shop", { metric: "requests", requests_per_dyno: 200 });
+    expect((await t.call("PUT", "/api/apps/shop/config", { body: changed })).status).toBe(200);
+    let after = await nextTick(t, "shop");
+    for (let i = 0; i < 20 && after.sources[0]?.estimate !== 3; i++) after = await nextTick(t, "shop");
+    expect(after.sources[0]).toMatchObject({ value: 600, estimate: 3, health: "ok" });
+
     const drain = (await t.call("GET", "/api/apps/shop/drain")).json;
     expect(drain.last_minute.requests).toBe(600);
     expect(drain).toMatchObject({ deliveries: 7, duplicates: 1, malformed: 2 });
