@@ -11,7 +11,7 @@ import { openStore, type Store } from "./db/connect.js";
 import { Drains } from "./drains.js";
 import { createApi } from "./http/api.js";
 import { ensureAdmin } from "./http/auth.js";
-import { withDrainIngest } from "./http/drains.js";
+import { withDrainIngest } from "./http/drain-ingest.js";
 import { defaultPagesDir } from "./http/pages.js";
 import { createServerLogger, type LogFormat } from "./log.js";
 import { LoginLimiter } from "./login-limiter.js";

@@ -62,5 +62,6 @@ describe("drains on PostgreSQL", () => {
     const answer = await t.call("GET", "/api/apps/shop/drain");
     expect(answer.status).toBe(409);
     expect(answer.json.error).toMatch(/set DYNOSAUR_SECRET_KEY/);
+    expect(answer.json.code).toBe("DYNO_SECRET_KEY_INVALID");
   });
 });

@@ -180,6 +180,44 @@ describe("an app's log drain in dynosaur-web", () => {
     });
   });
 
+  it("refuses what is no delivery to a drain with {error, code}, as the API answers", async () => {
+    const t = await startTestServer();
+    expect(
+      (
+        await t.call("PUT", "/api/apps/shop/config", {
+          body: config("my-shop", { metric: "requests", requests_per_dyno: 100 }),
+        })
+      ).status,
+    ).toBe(200);
+    const { path } = await drainOf(t, "shop");
+    const post = (to: string, init: RequestInit = {}) =>
+      fetch(`${t.server.url}${to}`, {
+        method: "POST",
+        headers: { "content-type": "application/logplex-1" },
+        body: routerLine(1),
+        ...init,
+      });
+    const refusals: [what: string, answer: Promise<Response>, status: number, code: string][] = [
+      ["a wrong drain URL", post("/drain/dd_not-the-token"), 404, "DYNO_NOT_FOUND"],
+      ["a GET", post(path, { method: "GET", body: null }), 405, "DYNO_REQUEST_INVALID"],
+      [
+        "no Logplex content type",
+        post(path, { headers: { "content-type": "text/plain" } }),
+        415,
+        "DYNO_REQUEST_INVALID",
+      ],
+      ["a body over 4 MiB", post(path, { body: "9".repeat(5 * 1024 * 1024) }), 413, "DYNO_REQUEST_INVALID"],
+    ];
+    for (const [what, answer, status, code] of refusals) {
+      const r = await answer;
+      const body = (await r.json()) as { error?: unknown; code?: unknown };
+      expect([what, r.status, body.code, typeof body.error]).toEqual([what, status, code, "string"]);
+    }
+    expect((await t.call("GET", "/api/apps/shop/drain")).json).toMatchObject({ deliveries: 0 });
+    const noApp = await t.call("GET", "/api/apps/nope/drain/minutes");
+    expect([noApp.status, noApp.json.code]).toEqual([404, "DYNO_APP_NOT_FOUND"]);
+  });
+
   it("a source whose app has no drain deliveries stays stale and never reads 0", async () => {
     const t = await startTestServer();
     expect(

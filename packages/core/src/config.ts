@@ -523,8 +523,10 @@ function renameKeys(
   for (const [key, value] of Object.entries(obj)) {
     const target = aliases[key] ?? key;
     if (target in out || (target !== key && target in obj)) {
-      throw inputError("DYNO_CONFIG_INVALID", `${path}: both "${key}" and "${target}" are set`, {
+      const problem = `both "${key}" and "${target}" are set`;
+      throw inputError("DYNO_CONFIG_INVALID", `${path}: ${problem}`, {
         path: `${path}.${key}`,
+        problems: [{ path, message: problem }],
         hint: `keep only "${target}" ("${key}" is its older name)`,
       });
     }

@@ -49,6 +49,7 @@ export function substituteEnv(
       missing.map((m) => `${m.path}: environment variable ${m.name} is not set`).join("\n"),
       {
         path: first.path,
+        problems: missing.map((m) => ({ path: m.path, message: `environment variable ${m.name} is not set` })),
         hint: `set ${names.length === 1 ? "it" : "them"} (${names.map((n) => `export ${n}=...`).join("; ")}, or \`heroku config:set ${first.name}=...\` on Heroku), or write \${${first.name}:-default} for a fallback`,
       },
     );

@@ -1,30 +1,17 @@
 /*
- * The log drain's HTTP side: `GET /api/apps/{name}/drain` gives an app's drain URL and the
- * `heroku drains:add` line, and `POST /drain/<token>` takes Logplex's deliveries.
- *
- * Deliveries are served before the API (see `withDrainIngest`): no session, cookie or token
- * lookup, no body limit of the JSON API, no database, so an answer takes the time to parse
- * the body. Heroku drops the logs of a drain that answers slowly (error L10).
+ * An app's Heroku log drain: `GET /api/apps/{name}/drain` gives its URL and the `heroku drains:add`
+ * line, `GET /api/apps/{name}/drain/minutes` its stored minutes. Deliveries themselves are served
+ * ahead of the API (../drain-ingest.ts). Active only when the server has drains (`deps.drains`).
  */
-import { LOGPLEX_CONTENT_TYPE } from "@dynosaur/plugin-heroku-router";
 import type { Context } from "hono";
 import { z } from "zod";
-import { APP_NAME } from "../configs.js";
-import { type Drains, NoSecretKey } from "../drains.js";
-import type { AppStore } from "../store/apps.js";
-import { type Api, type Env, messageSchema } from "./routes.js";
+import { type Drains, NoSecretKey } from "../../drains.js";
+import { fail, messageSchema } from "../answers.js";
+import { DRAIN_PATH } from "../drain-ingest.js";
+import type { Api, Env } from "../routes.js";
+import { type ApiDeps, appOr404, appParams, iso, type Resource } from "./common.js";
 
-/** Where deliveries are posted: `/drain/<token>`. */
-export const DRAIN_PATH = "/drain/";
-/** Logplex batches are far smaller; a larger body is not a delivery. */
-const MAX_DELIVERY_BYTES = 4 * 1024 * 1024;
-
-export interface DrainRouteDeps {
-  apps: AppStore;
-  drains: Drains;
-  /** Behind Heroku's router: the URL's scheme and host come from X-Forwarded-Proto and Host. */
-  trustProxy: boolean;
-}
+type DrainDeps = ApiDeps & { drains: Drains };
 
 const drainAnswer = z.object({
   url: z.string().describe("the app's drain URL: keep it secret, anyone holding it can feed the app's readings"),
@@ -44,9 +31,16 @@ const drainAnswer = z.object({
     .describe("web requests of the last 60 s as this process saw them"),
 });
 
-/** Registers `GET /api/apps/{name}/drain` and `GET /api/apps/{name}/drain/minutes` on the API. */
-export function registerDrainRoutes(api: Api, deps: DrainRouteDeps): void {
-  registerMinutes(api, deps);
+/** `GET /api/apps/{name}/drain` and `GET /api/apps/{name}/drain/minutes`, when the server has drains. */
+export const drainRoutes: Resource = (api, deps) => {
+  const { drains } = deps;
+  if (!drains) return;
+  const withDrains: DrainDeps = { ...deps, drains };
+  drainUrl(api, withDrains);
+  drainMinutes(api, withDrains);
+};
+
+function drainUrl(api: Api, deps: DrainDeps): void {
   api.route(
     {
       method: "get",
@@ -54,7 +48,7 @@ export function registerDrainRoutes(api: Api, deps: DrainRouteDeps): void {
       summary: "The app's Heroku log drain URL (made on first use) and the `heroku drains:add` line that adds it",
       tag: "apps",
       access: "admin",
-      params: z.strictObject({ name: z.string().regex(APP_NAME) }),
+      params: appParams,
       responses: {
         200: { description: "the drain", schema: drainAnswer },
         404: { description: "no such app", schema: messageSchema },
@@ -62,13 +56,13 @@ export function registerDrainRoutes(api: Api, deps: DrainRouteDeps): void {
       },
     },
     async ({ c, params }) => {
-      const app = await deps.apps.get(params.name);
-      if (!app) return c.json({ error: `no app named ${params.name}` }, 404);
+      const app = await appOr404(deps, c, params.name);
+      if (app instanceof Response) return app;
       let token: string;
       try {
         token = await deps.drains.token(app);
       } catch (e) {
-        if (e instanceof NoSecretKey) return c.json({ error: e.message }, 409);
+        if (e instanceof NoSecretKey) return fail(c, 409, "DYNO_SECRET_KEY_INVALID", e.message);
         throw e;
       }
       const config = (await deps.apps.version(app.id, app.version))?.config as
@@ -111,8 +105,8 @@ const minuteRow = z.object({
   messages: z.number(),
 });
 
-/** Registers `GET /api/apps/{name}/drain/minutes`: the stored per-minute figures of the app's drain. */
-function registerMinutes(api: Api, deps: DrainRouteDeps): void {
+/** `GET /api/apps/{name}/drain/minutes`: the stored per-minute figures of the app's drain. */
+function drainMinutes(api: Api, deps: DrainDeps): void {
   api.route(
     {
       method: "get",
@@ -120,12 +114,9 @@ function registerMinutes(api: Api, deps: DrainRouteDeps): void {
       summary: "The app's drain, minute by minute: web requests, service and queue time, status classes, router errors",
       tag: "apps",
       access: "user",
-      params: z.strictObject({ name: z.string().regex(APP_NAME) }),
+      params: appParams,
       query: z.strictObject({
-        since: z.iso
-          .datetime({ offset: true })
-          .optional()
-          .describe("only minutes from this time (default: the last hour)"),
+        since: iso.optional().describe("only minutes from this time (default: the last hour)"),
         limit: z.coerce.number().int().min(1).max(20_160).default(1440).describe("at most this many minutes"),
       }),
       responses: {
@@ -134,8 +125,8 @@ function registerMinutes(api: Api, deps: DrainRouteDeps): void {
       },
     },
     async ({ c, params, query }) => {
-      const app = await deps.apps.get(params.name);
-      if (!app) return c.json({ error: `no app named ${params.name}` }, 404);
+      const app = await appOr404(deps, c, params.name);
+      if (app instanceof Response) return app;
       const since = query.since ? Date.parse(query.since) : deps.drains.now() - 3_600_000;
       const rows = await deps.drains.minutes(app.id, since, query.limit);
       return c.json({ minutes: mergeInstances(rows) });
@@ -199,7 +190,7 @@ function mergeInstances(rows: readonly StoredMinute[]): z.infer<typeof minuteRow
   }));
 }
 
-function origin(c: Context<Env>, deps: DrainRouteDeps): string {
+function origin(c: Context<Env>, deps: DrainDeps): string {
   const publicUrl = deps.drains.publicUrl;
   if (publicUrl) return publicUrl.replace(/\/+$/, "");
   const url = new URL(c.req.url);
@@ -209,56 +200,3 @@ function origin(c: Context<Env>, deps: DrainRouteDeps): string {
   const host = c.req.header("host") ?? url.host;
   return `${proto}://${host}`;
 }
-
-type Fetch<R extends unknown[]> = (request: Request, ...rest: R) => Response | Promise<Response>;
-
-/**
- * Serves `POST /drain/<token>` ahead of `next` (the API): 204 once the delivery is counted,
- * 404 for a token that names no app (nothing counted), 405/415/413 for what is no Logplex
- * delivery. Unreadable frames are counted by the feed, never an error.
- */
-export function withDrainIngest<R extends unknown[]>(next: Fetch<R>, drains: Drains): Fetch<R> {
-  return async (request, ...rest) => {
-    const path = new URL(request.url).pathname;
-    if (!path.startsWith(DRAIN_PATH)) return next(request, ...rest);
-    const token = path.slice(DRAIN_PATH.length);
-    const app = token === "" || token.includes("/") ? null : drains.appOf(token);
-    if (app === null) {
-      drains.counters.unknown++;
-      return text("no such drain", 404);
-    }
-    if (request.method !== "POST") return text("deliveries are POSTed", 405, { allow: "POST" });
-    if (!(request.headers.get("content-type") ?? "").startsWith(LOGPLEX_CONTENT_TYPE))
-      return text(`expected Content-Type: ${LOGPLEX_CONTENT_TYPE}`, 415);
-    if (Number(request.headers.get("content-length") ?? 0) > MAX_DELIVERY_BYTES) return text("body too large", 413);
-    const body = await readBounded(request, MAX_DELIVERY_BYTES);
-    if (body === null) return text("body too large", 413);
-    drains.take(app, body, {
-      msgCount: request.headers.get("logplex-msg-count"),
-      frameId: request.headers.get("logplex-frame-id"),
-    });
-    return new Response(null, { status: 204 });
-  };
-}
-
-/** The body, or null once it passes `limit` bytes (a chunked body has no Content-Length to check first). */
-async function readBounded(request: Request, limit: number): Promise<Uint8Array | null> {
-  if (!request.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of request.body) {
-    size += chunk.length;
-    if (size > limit) return null;
-    chunks.push(chunk);
-  }
-  const body = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, at);
-    at += chunk.length;
-  }
-  return body;
-}
-
-const text = (body: string, status: number, headers: Record<string, string> = {}) =>
-  new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
