@@ -4,9 +4,11 @@
  *
  * A delivery never waits on the database: the token → app map is held in memory, loaded at
  * start and refreshed in the background (a token made by another process is learnt within
- * seconds; until then its deliveries get 404, which Logplex retries). The figures are per
- * process: with several server processes behind one URL, each aggregates the deliveries it
- * got, and an app's engine reads those of its own process only.
+ * seconds; until then its deliveries get 404, which Logplex retries). With several server
+ * processes behind one URL, Heroku spreads the deliveries over them: each aggregates what it
+ * got and stores each finished minute (drain_minutes), and an app's feed adds the other
+ * processes' latest stored minute to its own live deliveries, so the engine, wherever it runs,
+ * reads the whole app.
  */
 import type { Clock, Logger, PluginDefinition } from "@dynosaur/core";
 import { describeError, inputError } from "@dynosaur/core";
@@ -16,6 +18,7 @@ import {
   dropDrainFeed,
   findDrainFeed,
   HEROKU_ROUTER_TYPE,
+  type PeerMinute,
   type RouterFeed,
   takeDelivery,
   type WindowStats,
@@ -25,8 +28,11 @@ import type { Database } from "./db/schema.js";
 import { randomToken, sha256 } from "./passwords.js";
 import type { SecretBox } from "./secret-box.js";
 
-/** The feed an app's deliveries fill and its heroku-router sources read. */
-export const drainFeedKey = (app: string): string => `dynosaur-web:${app}`;
+/**
+ * The feed an app's deliveries fill and its heroku-router sources read: one per server process
+ * (`instance`), so two servers in one Node process (tests) keep apart what each received.
+ */
+export const drainFeedKey = (app: string, instance = ""): string => `dynosaur-web:${instance}:${app}`;
 
 /** Tokens start with this, so a drain URL is recognisable in `heroku drains`. */
 const TOKEN_PREFIX = "dd_";
@@ -35,25 +41,27 @@ const REFRESH_MS = 5_000;
 const MINUTE = 60_000;
 /** How long after a minute ends its figures are written. */
 const SETTLE_MS = 2_000;
+/** How long after a minute ends the other processes' figures of it are read (they wrote theirs at SETTLE_MS). */
+const PEERS_MS = 5_000;
 
 /**
  * Binds every `heroku-router` plugin of an app to the app's own drain feed. A config cannot
  * pick another app's feed (`feed` is set here) nor open a port in the server (`listen`).
  */
-export function bindDrainFeeds(plugins: readonly PluginDefinition[], app: string): PluginDefinition[] {
-  return plugins.map((plugin) => (plugin.type === HEROKU_ROUTER_TYPE ? bound(plugin, app) : plugin));
+export function bindDrainFeeds(plugins: readonly PluginDefinition[], feedKey: string): PluginDefinition[] {
+  return plugins.map((plugin) => (plugin.type === HEROKU_ROUTER_TYPE ? bound(plugin, feedKey) : plugin));
 }
 
 // One wrapper per plugin and app, so a live reconfiguration hands the runtime the same definition again.
 const wrappers = new WeakMap<PluginDefinition, Map<string, PluginDefinition>>();
 
-function bound(plugin: PluginDefinition, app: string): PluginDefinition {
+function bound(plugin: PluginDefinition, feedKey: string): PluginDefinition {
   let perApp = wrappers.get(plugin);
   if (!perApp) {
     perApp = new Map();
     wrappers.set(plugin, perApp);
   }
-  let wrapper = perApp.get(app);
+  let wrapper = perApp.get(feedKey);
   if (!wrapper) {
     wrapper = {
       ...plugin,
@@ -64,10 +72,10 @@ function bound(plugin: PluginDefinition, app: string): PluginDefinition {
             path: "listen",
             hint: "remove listen (and feed); GET /api/apps/{name}/drain gives the drain URL to add",
           });
-        return plugin.create({ ...options, feed: drainFeedKey(app) }, ctx);
+        return plugin.create({ ...options, feed: feedKey }, ctx);
       },
     };
-    perApp.set(app, wrapper);
+    perApp.set(feedKey, wrapper);
   }
   return wrapper;
 }
@@ -177,7 +185,11 @@ export class Drains {
   /** The feed of an app's deliveries. */
   feed(app: string): RouterFeed {
     this.#seen.add(app);
-    return drainFeed(drainFeedKey(app));
+    return drainFeed(this.#key(app));
+  }
+
+  #key(app: string): string {
+    return drainFeedKey(app, this.deps.instance);
   }
 
   /** Stops writing minutes and forgets the feeds of the apps this server saw (the server is stopping). */
@@ -185,7 +197,7 @@ export class Drains {
     this.#stopping.abort();
     await this.#loop;
     await this.#refreshing;
-    for (const app of this.#names()) dropDrainFeed(drainFeedKey(app));
+    for (const app of this.#names()) dropDrainFeed(this.#key(app));
     this.#seen.clear();
   }
 
@@ -196,7 +208,8 @@ export class Drains {
   async persist(minute: number): Promise<number> {
     const figures = new Map<string, WindowStats>();
     for (const name of this.#names()) {
-      const stats = findDrainFeed(drainFeedKey(name))?.window(minute + MINUTE - 1, MINUTE / 1000, "web");
+      // Its own deliveries only: the other processes store theirs.
+      const stats = findDrainFeed(this.#key(name))?.ownWindow(minute + MINUTE - 1, MINUTE / 1000, "web");
       if (stats && stats.messages > 0) figures.set(name, stats);
     }
     let written = 0;
@@ -215,9 +228,13 @@ export class Drains {
           requests: s.requests,
           service_p50: s.service?.p50 ?? null,
           service_p95: s.service?.p95 ?? null,
+          service_p99: s.service?.p99 ?? null,
+          service_max: s.service?.max ?? null,
           connect_mean: s.connect?.mean ?? null,
           queue_n: s.queue?.n ?? 0,
+          queue_p50: s.queue?.p50 ?? null,
           queue_p95: s.queue?.p95 ?? null,
+          queue_max: s.queue?.max ?? null,
           statuses: JSON.stringify(s.statuses),
           errors: JSON.stringify(s.errors),
           messages: s.messages,
@@ -263,10 +280,63 @@ export class Drains {
       const due = (Math.floor(now / MINUTE) + 1) * MINUTE + SETTLE_MS;
       await this.deps.clock.sleep(due - now, signal).catch(() => {});
       if (signal.aborted) return;
-      await this.persist(due - SETTLE_MS - MINUTE).catch((e) =>
+      const minute = due - SETTLE_MS - MINUTE;
+      await this.persist(minute).catch((e) =>
         this.deps.logger.warn(`storing the drains' minutes failed: ${describeError(e)}`, { event: "drain-error" }),
       );
+      const peersAt = minute + MINUTE + PEERS_MS;
+      await this.deps.clock.sleep(peersAt - this.deps.clock.now(), signal).catch(() => {});
+      if (signal.aborted) return;
+      await this.readPeers(minute).catch((e) =>
+        this.deps.logger.warn(`reading the other processes' drain minutes failed: ${describeError(e)}`, {
+          event: "drain-error",
+        }),
+      );
     }
+  }
+
+  /**
+   * Hands every app's feed the minute starting at `minute` as the other server processes stored
+   * it (none: their figures drop out). Their minute stands for their share of the drain now.
+   */
+  async readPeers(minute: number): Promise<void> {
+    const rows = await this.deps.db
+      .selectFrom("drain_minutes")
+      .innerJoin("apps", "apps.id", "drain_minutes.app_id")
+      .selectAll("drain_minutes")
+      .select("apps.name")
+      .where("drain_minutes.minute", "=", minute)
+      .where("drain_minutes.instance", "!=", this.deps.instance)
+      .execute();
+    const byApp = new Map<string, PeerMinute[]>();
+    for (const r of rows) {
+      const m = Number(r.minute);
+      const peer: PeerMinute = {
+        minute: m,
+        requests: r.requests,
+        messages: r.messages,
+        service:
+          r.service_p50 === null
+            ? null
+            : {
+                p50: r.service_p50,
+                p95: r.service_p95 ?? r.service_p50,
+                p99: r.service_p99 ?? r.service_p95 ?? r.service_p50,
+                max: r.service_max ?? r.service_p99 ?? r.service_p95 ?? r.service_p50,
+              },
+        queue:
+          r.queue_p95 === null
+            ? null
+            : {
+                n: r.queue_n,
+                p50: r.queue_p50 ?? r.queue_p95,
+                p95: r.queue_p95,
+                max: r.queue_max ?? r.queue_p95,
+              },
+      };
+      byApp.set(r.name, [...(byApp.get(r.name) ?? []), peer]);
+    }
+    for (const name of new Set([...this.#names(), ...byApp.keys()])) this.feed(name).setPeers(byApp.get(name) ?? []);
   }
 
   /** The server's clock. */
@@ -274,7 +344,7 @@ export class Drains {
     return this.deps.clock.now();
   }
 
-  /** The app's web requests of the last 60 s, as this process got them. */
+  /** The app's web requests of the last 60 s: this process's deliveries and the others' latest minute. */
   lastMinute(app: string) {
     return this.feed(app).window(this.deps.clock.now(), 60, "web");
   }

@@ -8,7 +8,7 @@ import { serve } from "@hono/node-server";
 import { Agent, type Dispatcher } from "undici";
 import { ConfigService } from "./configs.js";
 import { openStore, type Store } from "./db/connect.js";
-import { Drains } from "./drains.js";
+import { Drains, drainFeedKey } from "./drains.js";
 import { createApi } from "./http/api.js";
 import { ensureAdmin } from "./http/auth.js";
 import { withDrainIngest } from "./http/drain-ingest.js";
@@ -152,6 +152,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       box: stores.box,
       env,
       clock,
+      drainFeed: (app) => drainFeedKey(app, instance.id),
     });
     supervisor = new Supervisor({
       apps: stores.apps,

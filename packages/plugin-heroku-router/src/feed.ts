@@ -1,5 +1,6 @@
 import { type DrainLine, processOf, readDrainLine } from "./lines.js";
 import type { SyslogMessage } from "./logplex.js";
+import { currentPeers, type PeerMinute, peerServicePercentile, withPeers } from "./peers.js";
 
 /** How much a feed keeps, so its memory is bounded whatever the traffic. */
 export interface FeedLimits {
@@ -112,6 +113,7 @@ export class RouterFeed {
   readonly #maxFrameIds: number;
   #seed = 0x2545f491;
   #lastMessageAt: number | null = null;
+  #peers: readonly PeerMinute[] = [];
   /** Deliveries taken, retries counted once. */
   deliveries = 0;
   /** Deliveries whose frame id was seen before (Logplex retried): not counted again. */
@@ -125,9 +127,23 @@ export class RouterFeed {
     this.#maxFrameIds = limits.frameIds ?? 10_000;
   }
 
-  /** When the newest message arrived (ms since the epoch); null before any. */
+  /**
+   * When the newest message arrived (ms since the epoch); null before any. A peer's minute
+   * counts as ending with a message: the drain was alive then, whichever process got it.
+   */
   get lastMessageAt(): number | null {
-    return this.#lastMessageAt;
+    const peers = this.#peers.filter((p) => p.messages > 0).map((p) => p.minute + 60_000);
+    if (peers.length === 0) return this.#lastMessageAt;
+    return Math.max(this.#lastMessageAt ?? 0, ...peers);
+  }
+
+  /**
+   * The latest finished minute of each other process that takes this drain (web requests),
+   * replacing the last ones given. `window` and `servicePercentile` add them to this feed's own
+   * deliveries while they are current (see peers.ts); `ownWindow` never does.
+   */
+  setPeers(peers: readonly PeerMinute[]): void {
+    this.#peers = [...peers];
   }
 
   /**
@@ -160,8 +176,17 @@ export class RouterFeed {
     return true;
   }
 
-  /** The figures of process type `process` over the `windowSeconds` up to `now`. */
+  /**
+   * The figures of process type `process` over the `windowSeconds` up to `now`: this feed's
+   * deliveries, and for web the other processes' latest minutes (`setPeers`).
+   */
   window(now: number, windowSeconds: number, process = "web"): WindowStats {
+    const own = this.ownWindow(now, windowSeconds, process);
+    return process === "web" ? withPeers(own, currentPeers(this.#peers, now)) : own;
+  }
+
+  /** The figures of the deliveries this feed took itself (what a process stores as its minute). */
+  ownWindow(now: number, windowSeconds: number, process = "web"): WindowStats {
     const from = Math.floor((now - windowSeconds * 1000) / 1000);
     const to = Math.floor(now / 1000);
     let requests = 0;
@@ -250,11 +275,28 @@ export class RouterFeed {
       const values = b.processes.get(process)?.service.values;
       if (values) all.push(...values);
     }
-    if (all.length === 0) return null;
-    return percentile(
-      all.sort((a, b) => a - b),
-      p,
-    );
+    const own =
+      all.length === 0
+        ? null
+        : percentile(
+            all.sort((a, b) => a - b),
+            p,
+          );
+    const peers = process === "web" ? currentPeers(this.#peers, now).filter((q) => q.service && q.requests > 0) : [];
+    if (peers.length === 0) return own;
+    // Several processes: each one's percentile, weighted by its requests (see peers.ts).
+    let sum = 0;
+    let weight = 0;
+    if (own !== null) {
+      const mine = Math.max(1, this.ownWindow(now, windowSeconds, process).requests);
+      sum += own * mine;
+      weight += mine;
+    }
+    for (const q of peers) {
+      sum += peerServicePercentile(q.service as NonNullable<PeerMinute["service"]>, p) * q.requests;
+      weight += q.requests;
+    }
+    return sum / weight;
   }
 
   #bucket(now: number): Bucket {

@@ -34,6 +34,7 @@ export {
   type SyslogMessage,
 } from "./logplex.js";
 export { type HerokuRouterOptions, herokuRouterOptionsSchema } from "./options.js";
+export { currentPeers, type PeerMinute, peerServicePercentile, withPeers } from "./peers.js";
 
 /** The plugin's `type`. */
 export const HEROKU_ROUTER_TYPE = "heroku-router";

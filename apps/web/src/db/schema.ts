@@ -118,10 +118,14 @@ export interface DrainMinutesTable {
   requests: number;
   service_p50: number | null;
   service_p95: number | null;
+  service_p99: number | null;
+  service_max: number | null;
   connect_mean: number | null;
   /** Requests the app's queue-time lines summarised. */
   queue_n: number;
+  queue_p50: number | null;
   queue_p95: number | null;
+  queue_max: number | null;
   /** `{ "2xx": n, ... }` as JSON. */
   statuses: string;
   /** Router error codes, `{ "H12": n, ... }` as JSON. */

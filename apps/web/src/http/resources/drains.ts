@@ -28,7 +28,9 @@ const drainAnswer = z.object({
       queue_p95_ms: z.number().nullable(),
       errors: z.record(z.string(), z.number()),
     })
-    .describe("web requests of the last 60 s as this process saw them"),
+    .describe(
+      "web requests of the last 60 s: this process's deliveries and the other server processes' latest stored minute",
+    ),
 });
 
 /** `GET /api/apps/{name}/drain` and `GET /api/apps/{name}/drain/minutes`, when the server has drains. */
