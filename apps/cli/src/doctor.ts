@@ -3,6 +3,7 @@ import {
   type DynosaurConfig,
   DynosaurError,
   describeError,
+  ERROR_CATALOGUE,
   type FormationState,
   isParsed,
   memoryLogger,
@@ -11,6 +12,7 @@ import {
 } from "@dynosaur/core";
 import { createDispatcher, HerokuClient, type HostRuntimeOptions } from "@dynosaur/host";
 import type { Dispatcher } from "undici";
+import { oneShotHint } from "./one-shot-hint.js";
 
 /** Seconds each check may take unless told otherwise. */
 export const DOCTOR_TIMEOUT_S = 10;
@@ -202,9 +204,15 @@ function failureOf(e: unknown): DoctorFailure {
 function scrub(check: DoctorCheck, redactor: Redactor): DoctorCheck {
   if (check.ok) return check;
   const { code, message, hint } = check.failure;
+  // The catalogue's fix when the failure came without one: every failed check says what to do.
+  const fix = hint ?? (ERROR_CATALOGUE as Record<string, string | undefined>)[code];
   return {
     ...check,
-    failure: { code, message: redactor.scrub(message), hint: hint === null ? null : redactor.scrub(hint) },
+    failure: {
+      code,
+      message: redactor.scrub(message),
+      hint: fix === undefined ? null : redactor.scrub(oneShotHint(fix)),
+    },
   };
 }
 

@@ -21,6 +21,8 @@ export {
   describeError,
   ERROR_CATALOGUE,
   type ErrorCode,
+  type ErrorProblem,
+  errorProblems,
   inputError,
   isDynosaurError,
   must,

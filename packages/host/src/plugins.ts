@@ -10,6 +10,7 @@ import {
   REPORTER_PACKAGES,
   type ReporterDefinition,
 } from "@dynosaur/core";
+import { installHint, suggestUse } from "./plugin-hints.js";
 
 /** First-party plugins: their short names and the seed-era type names that imply them. */
 const FIRST_PARTY: Record<string, string> = {
@@ -30,6 +31,7 @@ const FIRST_PARTY: Record<string, string> = {
   "pg-boss": "postgres-queue",
   "graphile-worker": "postgres-queue",
   "delayed-job": "postgres-queue",
+  "heroku-router": "heroku-router",
 };
 
 /**
@@ -140,13 +142,22 @@ export async function loadPlugins(
     const found = findPackage(spec, lookup);
     if (!found) {
       const pkg = installName(spec);
+      const near = suggestUse(spec, FIRST_PARTY);
+      // A server takes installed packages only; on Heroku it installs those its
+      // DYNOSAUR_PLUGINS config var names at build time (scripts/heroku-plugins.sh).
+      const where = lookup.allowPaths ? "" : " next to the server";
+      const onHeroku = lookup.allowPaths
+        ? ""
+        : "; on Heroku, name its package in the DYNOSAUR_PLUGINS config var and deploy again";
+      const hint = !near
+        ? installHint(pkg)
+        : FIRST_PARTY[spec]
+          ? `write use: [${near}]: "${spec}" is a plugin type of that package (${installHint(pkg)}, if it is not installed)`
+          : `write use: [${near}] if you meant it; a package named "${spec}" would be installed with ${installHint(pkg)}`;
       throw inputError(
         "DYNO_PLUGIN_NOT_FOUND",
-        `${path}: plugin "${spec}" is not installed (looked for ${describeCandidates(spec)} from ${lookup.from} and from ${lookup.program}'s install)`,
-        {
-          path,
-          hint: `npm install ${pkg}`,
-        },
+        `${path}: plugin "${spec}" is not installed${where}${near ? ` (did you mean ${near}?)` : ""} (looked for ${describeCandidates(spec)} from ${lookup.from} and from ${lookup.program}'s install)`,
+        { path, hint: `${hint}${onHeroku}` },
       );
     }
     let mod: { default?: unknown };
@@ -189,7 +200,7 @@ export async function loadReporter(type: string, path: string, lookup: PluginLoo
       `${path}: the ${type} reporter is not installed (looked for ${pkg} from ${lookup.from} and from ${lookup.program}'s install)`,
       {
         path,
-        hint: `npm install ${pkg}`,
+        hint: installHint(pkg),
       },
     );
   }
