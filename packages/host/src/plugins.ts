@@ -102,11 +102,14 @@ export function useOf(config: { use?: unknown; plugins?: unknown }): { specs: st
 
 let sharedCore: string | null = null;
 /**
- * Makes every plugin import the CLI's own @dynosaur/core, wherever the plugin is installed.
+ * Makes every plugin import the program's own @dynosaur/core, wherever the plugin is installed.
  * A global `npm install -g @dynosaur/cli dynosaur-plugin-foo` gives the plugin a copy of
- * its own; two cores would not recognise each other's errors and schemas.
+ * its own; two cores would not recognise each other's errors and schemas. A program that
+ * imports a plugin itself (dynosaur-web's drains import heroku-router) calls it before that
+ * import: a plugin has core as a peer only, which a production install does not give it.
+ * The first call wins.
  */
-function shareCore(coreUrl: string | undefined): void {
+export function shareCore(coreUrl?: string): void {
   if (sharedCore !== null) return;
   const url = coreUrl ?? import.meta.resolve("@dynosaur/core");
   sharedCore = url;
