@@ -78,13 +78,7 @@ export {
   type SourceOptions,
   sourceOptionsSchema,
 } from "./plugin.js";
-export {
-  createForecaster,
-  DEFAULT_HEADROOM,
-  plannedEstimate,
-  plannedValue,
-} from "./policy/forecast.js";
-export { Forecaster, type ForecasterOptions } from "./policy/forecaster.js";
+export { BandPolicy, DEFAULT_HEADROOM, LevelBand } from "./policy/forecast.js";
 export {
   type Combined,
   clamp,

@@ -1,91 +1,102 @@
 /**
- * The `forecast` scaling policy: provision now for the load one boot time ahead.
+ * The `forecast` scaling policy (the default): a level that rises at once and eases off,
+ * plus `headroom` typical swings, held within a band (issue 26).
  *
- * Design note (issue 14). Why each rule:
+ * Why each rule:
  *
- * - **Look one horizon ahead.** A dyno asked for now serves after `boot_seconds`, and the
- *   next decision comes one poll interval later, so this decision must cover the load until
- *   `boot_seconds + interval` from now (the horizon). Following the last reading is always
- *   one horizon late on a rise; that lag is where nearly all shortfall comes from.
- * - **Margin = a quantile of the rises seen, not a multiple of the level.** Each source's
- *   forecaster (./forecaster.ts) remembers, over about a day, how far the load rose within
- *   one horizon after each reading, and plans `last reading + q-quantile of those rises`:
- *   the newsvendor answer to "how much spare is worth paying for". A smooth load (taxi:
- *   changes every 30 min) gets no margin at all, a bursty one (web, tweets) a large one,
- *   from the same rule. A multiplicative margin cannot do both.
- * - **Conditioned on the trend.** Rises are learned separately for readings taken while the
- *   load was rising, falling or flat over the previous horizon: after a drop the load often
- *   comes back (the "dip" that should not shed dynos), after a jump it often rests. This is
- *   the down-side window and the burst rule in one, learned from the source's own history
- *   instead of fixed: a dip is only bridged when dips on this source have been followed by
- *   rebounds. (Tried while designing: a fixed 3–5 min down window on top cost +13–26 % on
- *   AWS, +6–12 % on GOOG, +0.3–0.5 % on taxi, for the same shortfall.)
- * - **Risk per minute of horizon.** `headroom` sets p, the accepted chance per minute that
- *   the load outgrows the plan; the quantile is q = 1 − p × horizon minutes, so a longer
- *   boot buys proportionally more cover, and the knob means the same at any boot time.
- * - **headroom 0 is the cheapest sensible point**: the median rise (usually no margin) and
- *   dynos allowed to run up to 2 % over their nominal capacity, as Kubernetes' HPA does with
- *   its 10 % tolerance (more cheaply: ours only trims, it never holds dynos on the way down).
- *   The trim fades out by the default headroom.
- * - **Up at once, down straight to the plan.** Dynos are billed by the minute and the plan
- *   already covers a rebound within the horizon, so waiting longer only costs. `blackout`
- *   and `scale_down_step` still apply when configured, and every safety rule of the seed
- *   policy holds (bounds, no scale-down on stale or missing data, hold when every source
- *   is out, a refused quantity caps scale-ups): the decision is made by the same `decide`.
+ * - **Up at once, down gently.** The level jumps to a reading above it (a rise is served
+ *   one boot later: waiting only adds shortfall) and, below it, closes a fixed share of the
+ *   gap per reading. A dip of a minute or two barely moves it; a lasting fall brings it down
+ *   within a few minutes. One rule for step-held and per-minute noisy traffic.
+ * - **Spare in the load's own swings.** The typical swing is an exponentially weighted mean
+ *   absolute deviation of the readings from the level: large for noisy or bursty traffic,
+ *   near 0 for a smooth one. `headroom` counts swings of spare (0: the level alone), so the
+ *   knob means the same on a load of 5 or of 5,000 per minute.
+ * - **Hold within a band.** Within one swing above the plan the next reading is as likely up
+ *   as down: moving there is churn (each event boots or stops a dyno). A scale-down happens
+ *   only when even the band's top needs fewer dynos, and goes to that top.
+ * - **Never remove a dyno within `boot_seconds` of adding one**: it has barely started
+ *   serving, and the rise that asked for it is rarely over.
+ *
+ * `blackout`, `scale_down_step` and every safety rule of `decide` still apply on top.
  */
-import { Forecaster } from "./forecaster.js";
 
-/** The default `headroom`: dominates the seed policy (cost and shortfall) on the test traces. */
-export const DEFAULT_HEADROOM = 0.2;
+/** The default `headroom`: the level alone (the band and the boot hold give the calm). */
+export const DEFAULT_HEADROOM = 0;
 /** The default `boot_seconds`: a typical Heroku dyno boot. */
 export const DEFAULT_BOOT_SECONDS = 60;
 
-/** Accepted chance per minute of horizon that the load outgrows the plan, at headroom 0 (the median at 60 s boot). */
-const RISK_AT_ZERO = 0.25;
-/** How fast risk falls with headroom: e^-6 per unit, so 0.2 → 7.5 %/min, 0.5 → 1.2 %/min, 1 → 0.06 %/min. */
-const RISK_DECAY = 6;
-/** How far over nominal capacity dynos may run at headroom 0 (see the note above). */
-const TRIM_AT_ZERO = 0.02;
+/** Share of the gap the level closes per reading below it: after 5 readings of a fall, 83 %. */
+const EASE = 0.3;
+/** Weight of each new deviation in the typical swing: about the last 20 readings. */
+const SWING_WEIGHT = 0.05;
+/** A level this close to the reading, in swings, is the reading. */
+const SNAP = 0.05;
+/** Width of the hold band, in swings above the plan. */
+const BAND = 0.5;
 
-/** The quantile of learned rises that `headroom` plans for, given the horizon. */
-export function riskQuantile(headroom: number, horizonMs: number): number {
-  const perMinute = RISK_AT_ZERO * Math.exp(-RISK_DECAY * Math.max(0, headroom));
-  return Math.min(1, Math.max(0, 1 - (perMinute * horizonMs) / 60_000));
-}
+/** Level and typical swing of one source's readings. Times are ms, passed in. */
+export class LevelBand {
+  #level: number | null = null;
+  #swing = 0;
+  #last = Number.NEGATIVE_INFINITY;
 
-/** The factor on the plan: below 1 only between headroom 0 and the default. */
-export function trimFactor(headroom: number): number {
-  return 1 - TRIM_AT_ZERO * Math.max(0, 1 - Math.max(0, headroom) / DEFAULT_HEADROOM);
-}
+  /** Learns from a good reading; readings not newer than the last, not finite or negative are ignored. */
+  observe(time: number, value: number): void {
+    if (!Number.isFinite(time) || !Number.isFinite(value) || value < 0 || time <= this.#last) return;
+    this.#last = time;
+    if (this.#level === null) {
+      this.#level = value;
+      return;
+    }
+    const gap = value - this.#level;
+    this.#swing += SWING_WEIGHT * (Math.abs(gap) - this.#swing);
+    this.#level = gap > 0 ? value : this.#level + EASE * gap;
+    // Easing alone only approaches a lower load (never reaching 0 for a worker at rest): snap when the gap is noise.
+    if (this.#level - value <= SNAP * this.#swing) this.#level = value;
+  }
 
-/** The horizon a source's decisions look ahead: boot time plus the source's poll interval. */
-export function horizonMs(bootSeconds: number, intervalSeconds: number): number {
-  return (Math.max(0, bootSeconds) + Math.max(0, intervalSeconds)) * 1000;
-}
-
-/** A forecaster for one source whose dynos boot in `bootSeconds`, polled every `intervalSeconds`. */
-export function createForecaster(bootSeconds: number, intervalSeconds: number): Forecaster {
-  return new Forecaster({ horizonMs: horizonMs(bootSeconds, intervalSeconds) });
-}
-
-/** The value (in the source's unit) to provision for; null before the first reading. */
-export function plannedValue(forecaster: Forecaster, headroom: number): number | null {
-  const plan = forecaster.plan(riskQuantile(headroom, forecaster.horizonMs));
-  return plan === null ? null : plan * trimFactor(headroom);
+  /** The value to provision for (`plan`) and the top of the hold band (`hold`); null before a reading. */
+  plan(headroom: number): { plan: number; hold: number } | null {
+    if (this.#level === null) return null;
+    const k = Math.max(0, headroom);
+    return { plan: this.#level + k * this.#swing, hold: this.#level + (k + BAND) * this.#swing };
+  }
 }
 
 /**
- * A source's planned estimate: its plugin's own capacity model applied to the planned
- * value, rounded up to whole dynos. Null before the first reading. `estimateDynos` must be
- * monotone; what it throws propagates (the loop treats that as a failed reading).
+ * The policy's dynos for one source, given the formation: up to the plan at once; else
+ * hold while within the band or within `bootSeconds` of the last scale-up; else down to
+ * the band's top. Keeps the time of its last scale-up. `dynosFor` is the plugin's (monotone)
+ * capacity model; what it throws propagates.
  */
-export function plannedEstimate(
-  forecaster: Forecaster,
-  headroom: number,
-  estimateDynos: (value: number) => number,
-): number | null {
-  const value = plannedValue(forecaster, headroom);
-  if (value === null) return null;
-  const dynos = estimateDynos(value);
+export class BandPolicy {
+  readonly band = new LevelBand();
+  #upAt = Number.NEGATIVE_INFINITY;
+  #seen: number | null = null;
+
+  constructor(readonly bootSeconds: number) {}
+
+  estimate(now: number, current: number, headroom: number, dynosFor: (value: number) => number): number | null {
+    // A formation larger than at the last decision was scaled up (by us or by hand).
+    if (this.#seen !== null && current > this.#seen) this.#upAt = Math.max(this.#upAt, now);
+    this.#seen = current;
+    const p = this.band.plan(headroom);
+    if (p === null) return null;
+    const up = whole(dynosFor(p.plan));
+    if (up === null) return null;
+    if (up > current) {
+      this.#upAt = now;
+      return up;
+    }
+    if (now - this.#upAt < this.bootSeconds * 1000) return current;
+    // At rest (a plan of 0) the band would keep a dyno forever: the engine's idle rule times the way to zero.
+    if (up === 0) return 0;
+    const hold = whole(dynosFor(p.hold));
+    return hold === null || hold >= current ? current : hold;
+  }
+}
+
+function whole(dynos: number): number | null {
   return Number.isFinite(dynos) && dynos >= 0 ? Math.ceil(dynos) : null;
 }
