@@ -4,10 +4,12 @@
  *
  * Why each rule:
  *
- * - **Up at once, down gently.** The level jumps to a reading above it (a rise is served
- *   one boot later: waiting only adds shortfall) and, below it, closes a fixed share of the
- *   gap per reading. A dip of a minute or two barely moves it; a lasting fall brings it down
- *   within a few minutes. One rule for step-held and per-minute noisy traffic.
+ * - **Up at once, down gently unless the fall is clear.** The level jumps to a reading above
+ *   it (a rise is served one boot later: waiting only adds shortfall). Below it, within a few
+ *   typical swings, it closes a fixed share of the gap per reading: a dip of a minute or two
+ *   is noise and barely moves it. A fall beyond that is no noise: the level goes to the
+ *   reading, so a smooth load sheds dynos as soon as it falls. One rule for step-held,
+ *   smooth and per-minute noisy traffic.
  * - **Spare in the load's own swings.** The typical swing is an exponentially weighted mean
  *   absolute deviation of the readings from the level: large for noisy or bursty traffic,
  *   near 0 for a smooth one. `headroom` counts swings of spare (0: the level alone), so the
@@ -32,6 +34,8 @@ const EASE = 0.3;
 const SWING_WEIGHT = 0.05;
 /** A level this close to the reading, in swings, is the reading. */
 const SNAP = 0.05;
+/** A reading this many swings below the level is a clear fall: the level goes to it. */
+const FALL = 4;
 /** Width of the hold band, in swings above the plan. */
 const BAND = 0.5;
 
@@ -52,8 +56,10 @@ export class LevelBand {
     const gap = value - this.#level;
     this.#swing += SWING_WEIGHT * (Math.abs(gap) - this.#swing);
     this.#level = gap > 0 ? value : this.#level + EASE * gap;
-    // Easing alone only approaches a lower load (never reaching 0 for a worker at rest): snap when the gap is noise.
-    if (this.#level - value <= SNAP * this.#swing) this.#level = value;
+    // Easing alone only approaches a lower load (never reaching 0 for a worker at rest): snap
+    // once the gap is a trace of a swing, or at once when it is far beyond the noise.
+    const above = this.#level - value;
+    if (above <= SNAP * this.#swing || above > FALL * this.#swing) this.#level = value;
   }
 
   /** The value to provision for (`plan`) and the top of the hold band (`hold`); null before a reading. */
