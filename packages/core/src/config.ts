@@ -60,7 +60,7 @@ const scalerShape = {
     .min(0)
     .default(DEFAULT_HEADROOM)
     .describe(
-      "Spare capacity the `forecast` policy keeps, counted in the load's typical minute-to-minute swings: 0 (default) is the cheapest (dynos sized for the recent level; a sudden rise waits one boot), 1 keeps one typical swing spare, 2 or more suits an app that must rarely queue. `dynosaur tune` measures each value on your traffic.",
+      "How much spare the `forecast` policy keeps, from cheapest (0) to safest. 0.2 (default): dynos sized for the load's recent level, which rises at once and eases off after a peak. Below 0.2 dynos may run up to 2 % over their capacity (cheapest at 0). Each 0.1 above keeps a fifth of the load's typical minute-to-minute swing spare and lets the level ease off more slowly after a peak: 0.5 or more for an app that must rarely queue. `dynosaur tune` measures each value on your traffic.",
     ),
   boot_seconds: z
     .number()
@@ -179,7 +179,7 @@ export const processConfigSchema = z
       .min(0)
       .optional()
       .describe(
-        "Spare capacity the `forecast` policy keeps for this process type, in typical swings of the load (e.g. 1); scaler.headroom when left out",
+        "Spare the `forecast` policy keeps for this process type, from cheapest (0) to safest (0.2 sizes for the load's level; e.g. 0.5 for more); scaler.headroom when left out",
       ),
     hold_while_busy: z
       .boolean()

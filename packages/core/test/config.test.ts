@@ -25,7 +25,7 @@ describe("parseConfig", () => {
       max_dynos: 10,
       interval: 5,
       policy: "forecast",
-      headroom: 0,
+      headroom: 0.2,
       boot_seconds: 60,
       blackout: 0,
       scale_down_step: 0,
@@ -33,7 +33,7 @@ describe("parseConfig", () => {
       heroku_api_url: "https://api.heroku.com",
       heroku_poll_interval: 60,
     });
-    expect(config.processes.web).toMatchObject({ blackout: 0, scale_down_step: 0, headroom: 0 });
+    expect(config.processes.web).toMatchObject({ blackout: 0, scale_down_step: 0, headroom: 0.2 });
   });
 
   it("keeps the seed's pace under policy: seed, and a pace the config sets under any policy", () => {

@@ -72,7 +72,7 @@ describe("policy: forecast (the default), through the engine", () => {
       policy: "forecast",
       blackout: 0,
       scale_down_step: 0,
-      headroom: 0,
+      headroom: 0.2,
       boot_seconds: 60,
     });
     script.set("a", [35, 0]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BandPolicy, DEFAULT_HEADROOM, LevelBand } from "../src/policy/forecast.js";
+import { BandPolicy, DEFAULT_HEADROOM, LevelBand, spareSwings, trimFactor } from "../src/policy/forecast.js";
 import { decide, type PolicySettings } from "../src/policy.js";
 
 const MIN = 60_000;
@@ -75,7 +75,7 @@ function forecast(readings: number[], headroom = DEFAULT_HEADROOM, bootSeconds =
   return replay(
     readings,
     (now, value, current) => {
-      policy.band.observe(now, value);
+      policy.observe(now, value);
       return policy.estimate(now, current, headroom, perDyno10) ?? current;
     },
     settings(),
@@ -91,17 +91,34 @@ const events = (q: number[]) => q.filter((n, i) => i > 0 && n !== q[i - 1]).leng
 describe("LevelBand (hand-worked)", () => {
   it("rises at once, eases off 30 % of the gap within the noise, follows a clear fall", () => {
     const band = new LevelBand();
-    expect(band.plan(0)).toBeNull();
+    expect(band.plan()).toBeNull();
     band.observe(MIN, 10);
-    expect(band.plan(0)).toEqual({ plan: 10, hold: 10 });
+    expect(band.plan()).toEqual({ plan: 10, hold: 10 });
     band.observe(2 * MIN, 20); // up at once; swing 0.05 × 10
-    expect(band.plan(0)).toEqual({ plan: 20, hold: 20.25 });
+    expect(band.plan()).toEqual({ plan: 20, hold: 20.25 });
     band.observe(3 * MIN, 18); // gap -2: swing 0.5 + 0.05 × 1.5; level 20 - 0.6, within 4 swings: eased
-    const p = band.plan(2);
-    expect(p?.plan).toBeCloseTo(19.4 + 2 * 0.575, 10);
-    expect(p?.hold).toBeCloseTo(19.4 + 2.5 * 0.575, 10);
+    const p = band.plan();
+    expect(p?.plan).toBeCloseTo(19.4, 10);
+    expect(p?.hold).toBeCloseTo(19.4 + 0.5 * 0.575, 10);
     band.observe(4 * MIN, 5); // 14.4 below: swing 0.575 + 0.05 × 13.825; eased 15.08 is > 4 swings above 5
-    expect(band.plan(0)?.plan).toBe(5);
+    expect(band.plan()?.plan).toBe(5);
+  });
+
+  it("maps headroom to spare: a 2 % trim at 0, the level at the default, 2 swings per unit above", () => {
+    expect(trimFactor(0)).toBeCloseTo(0.98, 10);
+    expect(trimFactor(DEFAULT_HEADROOM)).toBe(1);
+    expect(spareSwings(DEFAULT_HEADROOM)).toBe(0);
+    expect(spareSwings(0)).toBe(0);
+    expect(spareSwings(DEFAULT_HEADROOM + 0.5)).toBeCloseTo(1, 10);
+    // At 1 swing of spare the level eases at a third of the pace: 20 → 18 moves it 0.2, not 0.6.
+    const band = new LevelBand(DEFAULT_HEADROOM + 0.5);
+    for (const [m, v] of [
+      [1, 10],
+      [2, 20],
+      [3, 18],
+    ] as const)
+      band.observe(m * MIN, v);
+    expect(band.plan()?.plan).toBeCloseTo(19.8 + 0.575, 10);
   });
 
   it("ignores readings that are not newer, not finite or negative", () => {
@@ -111,7 +128,7 @@ describe("LevelBand (hand-worked)", () => {
     band.observe(2 * MIN, Number.NaN);
     band.observe(3 * MIN, -5);
     band.observe(Number.POSITIVE_INFINITY, 50);
-    expect(band.plan(1)).toEqual({ plan: 10, hold: 10 });
+    expect(band.plan()).toEqual({ plan: 10, hold: 10 });
   });
 });
 
@@ -159,8 +176,9 @@ describe("BandPolicy on synthetic series", () => {
 
   it("holds while the capacity model has nothing to say", () => {
     const policy = new BandPolicy(60);
-    expect(policy.estimate(MIN, 3, 0, perDyno10)).toBeNull();
-    policy.band.observe(MIN, 10);
-    expect(policy.estimate(MIN, 3, 0, () => Number.NaN)).toBeNull();
+    expect(policy.estimate(MIN, 3, DEFAULT_HEADROOM, perDyno10)).toBeNull();
+    policy.observe(MIN, 10);
+    expect(policy.estimate(MIN, 3, DEFAULT_HEADROOM, () => Number.NaN)).toBeNull();
+    expect(policy.estimate(MIN, 3, DEFAULT_HEADROOM, perDyno10)).toBe(1);
   });
 });

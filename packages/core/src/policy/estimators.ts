@@ -56,7 +56,7 @@ class ForecastEstimator implements Estimator {
   }
 
   observe(time: number, value: number): void {
-    this.#policy.band.observe(time, value);
+    this.#policy.observe(time, value);
   }
 
   estimate({ now, current, headroom }: EstimateContext): number | null {
