@@ -78,9 +78,14 @@ describe("policy: forecast (the default), through the engine", () => {
     script.set("a", [35, 0]);
     const reports = await ticks(8);
     // 35 → 4 dynos at once; 0 is far below anything the load's swings explain: down to
-    // min_dynos, but only once a boot time has passed since the scale-up.
-    expect(after(reports)).toEqual([4, 4, 1, 1, 1, 1, 1, 1]);
-    expect(reports[1]).toMatchObject({ before: 4, after: 4, reason: "steady" });
+    // min_dynos, once a boot time (60 s: the next minute) has passed since the scale-up.
+    expect(after(reports)).toEqual([4, 1, 1, 1, 1, 1, 1, 1]);
+    // With a 180 s boot the new dynos are kept for three minutes.
+    const slow = await engine({ boot_seconds: 180 });
+    slow.script.set("a", [35, 0]);
+    const held = await slow.ticks(5);
+    expect(after(held)).toEqual([4, 4, 4, 1, 1]);
+    expect(held[1]).toMatchObject({ before: 4, after: 4, reason: "steady" });
   });
 
   it("under policy: seed the same readings keep today's blackout and one-dyno steps", async () => {

@@ -143,7 +143,7 @@ describe("found by the soak", () => {
         return scaler.tick();
       };
       const start = soakClock.now() + 600_000;
-      plugin.script.set("a", [40, 20]); // wants 4, then 2 from the next reading on
+      plugin.script.set("a", [40, 15]); // wants 4, then 2 from the next reading on
       lowBudget();
       await tickAt(start);
       lowBudget();

@@ -110,7 +110,9 @@ export class BandPolicy {
   #band: LevelBand | null = null;
   #newest: { time: number; value: number } | null = null;
   #upAt = Number.NEGATIVE_INFINITY;
+  /** The formation this policy last saw or asked for, and when. */
   #seen: number | null = null;
+  #seenAt = Number.NEGATIVE_INFINITY;
 
   constructor(readonly bootSeconds: number) {}
 
@@ -121,9 +123,11 @@ export class BandPolicy {
   }
 
   estimate(now: number, current: number, headroom: number, dynosFor: (value: number) => number): number | null {
-    // A formation larger than at the last decision was scaled up (by us or by hand).
-    if (this.#seen !== null && current > this.#seen) this.#upAt = Math.max(this.#upAt, now);
+    // A formation larger than we left it was scaled up (by hand, or a schedule's minimum) since
+    // the last decision: count the boot from then, the earliest it can have happened.
+    if (this.#seen !== null && current > this.#seen) this.#upAt = Math.max(this.#upAt, this.#seenAt);
     this.#seen = current;
+    this.#seenAt = now;
     if (this.#band?.headroom !== headroom && this.#newest) {
       this.#band = new LevelBand(headroom);
       this.#band.observe(this.#newest.time, this.#newest.value);
@@ -134,6 +138,7 @@ export class BandPolicy {
     if (up === null) return null;
     if (up > current) {
       this.#upAt = now;
+      this.#seen = up;
       return up;
     }
     if (now - this.#upAt < this.bootSeconds * 1000) return current;
