@@ -192,7 +192,8 @@ export class FormationController {
     if (alone) {
       this.#tryAlone.delete(alone.type);
       const deferred = changes.filter((c) => c !== alone);
-      for (const c of deferred) results.set(c.type, { kind: "unavailable", quantity: c.from, code: "HEROKU_UNPROCESSABLE" });
+      for (const c of deferred)
+        results.set(c.type, { kind: "unavailable", quantity: c.from, code: "HEROKU_UNPROCESSABLE" });
       for (const [type, result] of await this.apply([alone], now, signal)) results.set(type, result);
       return results;
     }
@@ -232,7 +233,12 @@ export class FormationController {
     if (over.length === 0) {
       // No limit to blame a change on: each type is tried alone at the next ticks.
       for (const c of changes) this.#tryAlone.add(c.type);
-      const code = this.#failed(e, now, "scale", `scaling ${changes.map((c) => `${c.type} to ${c.target}`).join(", ")}`);
+      const code = this.#failed(
+        e,
+        now,
+        "scale",
+        `scaling ${changes.map((c) => `${c.type} to ${c.target}`).join(", ")}`,
+      );
       for (const c of changes) results.set(c.type, { kind: "unavailable", quantity: c.from, code });
       return results;
     }

@@ -153,6 +153,7 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
     if (kind === "hang" && hangs.heroku >= budget) kind = undefined;
     return kind;
   };
+  let requestCount = 0;
   const agent = new Agent({ keepAliveTimeout: 60_000, connections: 4 });
   const dispatcher: Dispatcher = agent.compose((dispatch) => (opts, handler) => {
     const method = (opts.method ?? "GET").toUpperCase();
@@ -160,9 +161,13 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
     if (method === "PATCH" && typeof opts.body === "string")
       request.quantity = (JSON.parse(opts.body) as { updates?: { quantity?: unknown }[] }).updates?.[0]?.quantity;
     const kind = chooseHerokuFault(method);
+    // Each request's fault is bound to it by id: on a loaded machine a request the client gave
+    // up on (its 50 ms timeout) may reach the fake late, and must not take the next one's fault.
+    const requestId = `soak-${++requestCount}`;
+    opts.headers = { ...(opts.headers as Record<string, string>), "request-id": requestId };
     if (kind) {
       const fault = herokuFault(kind, faultRng, secrets.heroku);
-      fake.queueFault(fault, { times: 1 });
+      fake.queueFault(fault, { times: 1, requestId });
       request.fault = kind;
       result.herokuFaults[kind]++;
       if (kind === "hang") hangs.heroku++;
