@@ -41,6 +41,8 @@ export interface SentRequest {
   fault?: HerokuFaultKind;
   /** For a 429/0-remaining fault: the least back-off (ms) the client owes. */
   backoffMs?: number;
+  /** The client received the whole response (a request it gave up on owes no back-off). */
+  answered?: boolean;
 }
 
 export interface PluginEvent {
@@ -243,7 +245,7 @@ export class Checker {
         r.at >= this.#quietUntil,
         () => `request at ${iso(r.at)} during a back-off that lasts until ${iso(this.#quietUntil)}`,
       );
-      if (r.backoffMs !== undefined) this.#quietUntil = Math.max(this.#quietUntil, r.at + r.backoffMs);
+      if (r.backoffMs !== undefined && r.answered) this.#quietUntil = Math.max(this.#quietUntil, r.at + r.backoffMs);
     }
 
     // Logged, once per failure.

@@ -183,7 +183,20 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
     }
     result.requests[method === "PATCH" ? "PATCH" : "GET"]++;
     sent.push(request);
-    return dispatch(opts, handler);
+    // Whether the client got the whole answer: on a loaded machine its 50 ms timeout may give
+    // up first, and a 429 it never read cannot be honoured.
+    const answered = new Proxy(handler, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (typeof value !== "function") return value;
+        if (prop !== "onResponseEnd" && prop !== "onComplete") return value.bind(target);
+        return (...args: unknown[]) => {
+          request.answered = true;
+          return value.apply(target, args);
+        };
+      },
+    });
+    return dispatch(opts, answered);
   });
 
   // Readings: the daily load of each source, or a fault.
