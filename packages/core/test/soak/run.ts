@@ -369,6 +369,16 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
   try {
     while (clock.now() < end) {
       const t = clock.now();
+      // A PATCH the client gave up on (its 50 ms timeout, on a loaded machine) may reach the
+      // fake after its tick ended: it still changed the formation the next tick starts from.
+      if (fake.requests.some((r) => r.method === "PATCH")) {
+        const late = must(fake.formation(APP, TYPE), "the formation").quantity;
+        if (late !== quantity) {
+          quantity = late;
+          lastActualChange = t;
+          note(`a late PATCH set ${late}`);
+        }
+      }
 
       // The world moves: a person scales, the process restarts, dependencies fail for a while.
       if (eventRng.chance(perTick(scenario.manualChangesPerDay))) {
