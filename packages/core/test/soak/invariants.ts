@@ -326,8 +326,12 @@ export class Checker {
       );
     }
     // A 422 is a refusal with an alert of its own, not an error of Heroku's.
-    const failing = sent.filter((r) => r.fault !== undefined && r.fault !== "low-remaining" && r.fault !== "422");
-    const worked = sent.filter((r) => r.fault === undefined || r.fault === "low-remaining");
+    // A request the client gave up on (its timeout, on a loaded machine) failed as the client
+    // sees it, whatever the fake answered later.
+    const failing = sent.filter(
+      (r) => !r.answered || (r.fault !== undefined && r.fault !== "low-remaining" && r.fault !== "422"),
+    );
+    const worked = sent.filter((r) => r.answered && (r.fault === undefined || r.fault === "low-remaining"));
     const herokuAnswered =
       herokuErrors.length === 0 &&
       worked.some((r) => r.method === "PATCH" || this.#failingMethod === null || r.method === this.#failingMethod);
