@@ -65,13 +65,17 @@ export function trimFactor(headroom: number): number {
 export class LevelBand {
   readonly headroom: number;
   readonly #ease: number;
+  readonly #spare: number;
+  readonly #trim: number;
   #level: number | null = null;
   #swing = 0;
   #last = Number.NEGATIVE_INFINITY;
 
   constructor(headroom: number = DEFAULT_HEADROOM) {
     this.headroom = headroom;
-    this.#ease = EASE / (1 + EASE_SLOWDOWN * spareSwings(headroom));
+    this.#spare = spareSwings(headroom);
+    this.#trim = trimFactor(headroom);
+    this.#ease = EASE / (1 + EASE_SLOWDOWN * this.#spare);
   }
 
   /** Learns from a good reading; readings not newer than the last, not finite or negative are ignored. */
@@ -91,12 +95,14 @@ export class LevelBand {
     if (above <= SNAP * this.#swing || above > FALL * this.#swing) this.#level = value;
   }
 
-  /** The value to provision for (`plan`) and the top of the hold band (`hold`); null before a reading. */
-  plan(): { plan: number; hold: number } | null {
-    if (this.#level === null) return null;
-    const k = spareSwings(this.headroom);
-    const trim = trimFactor(this.headroom);
-    return { plan: (this.#level + k * this.#swing) * trim, hold: (this.#level + (k + BAND) * this.#swing) * trim };
+  /** The value to provision for; null before a reading. */
+  plan(): number | null {
+    return this.#level === null ? null : (this.#level + this.#spare * this.#swing) * this.#trim;
+  }
+
+  /** The top of the hold band; null before a reading. */
+  hold(): number | null {
+    return this.#level === null ? null : (this.#level + (this.#spare + BAND) * this.#swing) * this.#trim;
   }
 }
 
@@ -108,7 +114,9 @@ export class LevelBand {
  */
 export class BandPolicy {
   #band: LevelBand | null = null;
-  #newest: { time: number; value: number } | null = null;
+  // The newest reading, as two numbers (no allocation per tick).
+  #newestTime = Number.NEGATIVE_INFINITY;
+  #newestValue = 0;
   #upAt = Number.NEGATIVE_INFINITY;
   /** The formation this policy last saw or asked for, and when. */
   #seen: number | null = null;
@@ -117,8 +125,9 @@ export class BandPolicy {
   constructor(readonly bootSeconds: number) {}
 
   observe(time: number, value: number): void {
-    if (this.#newest !== null && time <= this.#newest.time) return;
-    this.#newest = { time, value };
+    if (time <= this.#newestTime) return;
+    this.#newestTime = time;
+    this.#newestValue = value;
     this.#band?.observe(time, value);
   }
 
@@ -128,13 +137,13 @@ export class BandPolicy {
     if (this.#seen !== null && current > this.#seen) this.#upAt = Math.max(this.#upAt, this.#seenAt);
     this.#seen = current;
     this.#seenAt = now;
-    if (this.#band?.headroom !== headroom && this.#newest) {
+    if (this.#band?.headroom !== headroom && this.#newestTime > Number.NEGATIVE_INFINITY) {
       this.#band = new LevelBand(headroom);
-      this.#band.observe(this.#newest.time, this.#newest.value);
+      this.#band.observe(this.#newestTime, this.#newestValue);
     }
-    const p = this.#band?.plan();
-    if (!p) return null;
-    const up = whole(dynosFor(p.plan));
+    const plan = this.#band?.plan() ?? null;
+    if (plan === null) return null;
+    const up = whole(dynosFor(plan));
     if (up === null) return null;
     if (up > current) {
       this.#upAt = now;
@@ -144,7 +153,7 @@ export class BandPolicy {
     if (now - this.#upAt < this.bootSeconds * 1000) return current;
     // At rest (a plan of 0) the band would keep a dyno forever: the engine's idle rule times the way to zero.
     if (up === 0) return 0;
-    const hold = whole(dynosFor(p.hold));
+    const hold = whole(dynosFor(this.#band?.hold() ?? plan));
     return hold === null || hold >= current ? current : hold;
   }
 }
