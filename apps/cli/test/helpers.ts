@@ -81,7 +81,7 @@ export function pluginDir(files: Record<string, string>): string {
  * A config dir for a scaler of app `shop` (web) on the Heroku fake at `herokuUrl`, fed by a
  * tiny plugin that reads its value from a file the test rewrites (`setReading`).
  */
-export function readingSetup(herokuUrl: string, options: { blackout: number; reading?: number }) {
+export function readingSetup(herokuUrl: string, options: { blackout: number; reading?: number; bootSeconds?: number }) {
   const dir = tempDir();
   // The plugin imports @dynosaur/core and zod as any plugin package would.
   symlinkSync(CLI_MODULES, join(dir, "node_modules"), "dir");
@@ -114,7 +114,7 @@ scaler:
   interval: 0.25
   heroku_poll_interval: 0.5
   blackout: ${options.blackout}
-  scale_down_step: 0
+  scale_down_step: 0${options.bootSeconds === undefined ? "" : `\n  boot_seconds: ${options.bootSeconds}`}
 plugins:
   - { type: reading, file: ${JSON.stringify(file)}, interval: 0.25 }
 `,

@@ -102,8 +102,10 @@ describe("two Dynosaurs, one app", () => {
 
   it("without a database, two scalers fighting are noticed and warned about loudly, naming app and process type", async () => {
     const env = { HEROKU_API_KEY: fake.apiKey };
-    const a = spawnCli(["c.yaml"], { cwd: instance(60), env });
-    const b = spawnCli(["c.yaml"], { cwd: instance(30), env });
+    // No boot hold: each scaler undoes the other's change at its next tick.
+    const fighter = (reading: number) => readingSetup(fake.url, { blackout: 0, reading, bootSeconds: 0 }).dir;
+    const a = spawnCli(["c.yaml"], { cwd: fighter(60), env });
+    const b = spawnCli(["c.yaml"], { cwd: fighter(30), env });
     const warning = /ANOTHER SCALER\? the web formation of app shop changed \d+ times in 15 min without this Dynosaur/;
     try {
       await until(() => warning.test(a.output()) || warning.test(b.output()), 20_000, "a warning about another scaler");

@@ -47,7 +47,9 @@ describe("dynosaur tune", () => {
       default_headroom: 0.2,
       chart: null,
     });
-    expect(json.settings.map((s) => s.headroom)).toEqual([0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1]);
+    expect(json.settings.map((s) => s.headroom)).toEqual([
+      0, 0.05, 0.1, 0.15, 0.2, 0.225, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.75, 1,
+    ]);
     expect(json.anchors.map((a) => a.name)).toEqual(["seed", "hysteresis", "hpa"]);
     expect(json.anchors.map((a) => a.policy)).toEqual(["seed", "hysteresis", "hpa"]);
     // Without --max-shortfall the target is the seed's shortfall.
@@ -70,9 +72,16 @@ describe("dynosaur tune", () => {
         .map((s) => s.name);
       expect(a.dominated_by, a.name).toEqual(by);
     }
-    // More headroom never runs fewer dynos on this trace.
-    const costs = json.settings.map((s) => s.cost_ratio);
-    expect(costs).toEqual([...costs].sort((x, y) => x - y));
+    // From cheapest to safest: headroom 0 runs the fewest dynos, 1 falls short the least, the default in between.
+    const at = (h: number) => json.settings.find((s) => s.headroom === h) as Point;
+    expect(at(0).cost_ratio).toBeLessThanOrEqual(at(0.2).cost_ratio);
+    expect(at(0.2).cost_ratio).toBeLessThanOrEqual(at(1).cost_ratio);
+    expect(at(1).shortfall_percent).toBeLessThanOrEqual(at(0.2).shortfall_percent);
+    expect(at(0.2).shortfall_percent).toBeLessThanOrEqual(at(0).shortfall_percent);
+    // Events are reported for every setting, and the recommendation states them.
+    expect(json.recommended.scale_events).toBe(
+      json.settings.find((s) => s.name === json.recommended.name)?.scale_events,
+    );
   });
 
   it("--max-shortfall sets the target; an unreachable one recommends the safest setting", async () => {
@@ -119,6 +128,10 @@ describe("dynosaur tune", () => {
     expect(stdout).toMatch(/^ +seed +\d\.\d{3} +\d+\.\d\d% /m);
     expect(stdout).toMatch(/^ +hpa +\d\.\d{3} +\d+\.\d\d% /m);
     expect(stdout).toMatch(/^ +write it as scaler\.headroom: [\d.]+$/m);
+    expect(stdout).toMatch(
+      /^Recommended: headroom [\d.]+ \(cost \d\.\d{3}, shortfall \d+\.\d\d%, \d+ scale events \(\d+\/day\)\)/m,
+    );
+    expect(stdout).toMatch(/^ +headroom 0 +\d\.\d{3} +\d+\.\d\d% +\d+ +\d+/m);
     const svg = readFileSync(join(d, "f.svg"), "utf8");
     expect(svg.startsWith("<svg")).toBe(true);
     expect(svg).toContain(">hysteresis</text>");

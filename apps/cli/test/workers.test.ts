@@ -19,7 +19,7 @@ import { spawnCli, tempDir, until } from "./helpers.js";
  * `processes` set, the process hash, its `<identity>:work` hash).
  */
 const REDIS_SH = fileURLToPath(new URL("../../../scripts/redis.sh", import.meta.url));
-/** This file's Redis database (the redis-queue plugin's own tests use 1–6). */
+/** This file's Redis database (the redis-queue plugin's own tests use 1–7). */
 const DB = 20;
 
 let redisUrl: string;

@@ -41,6 +41,8 @@ export interface BacktestMetrics {
   under_provisioned_minutes: number;
   /** Number of changes of the formation. */
   scale_events: number;
+  /** Scale events per 24 hours of trace: the churn (each event boots or stops dynos). */
+  scale_events_per_day: number;
   scale_ups: number;
   scale_downs: number;
   /** Largest single change, up or down (dynos). */
@@ -127,6 +129,7 @@ export function computeMetrics(input: MetricsInput): { metrics: BacktestMetrics;
       shortfall_percent: oracleMinutes === 0 ? 0 : (100 * shortfallMinutes) / oracleMinutes,
       under_provisioned_minutes: underPeriods * stepMinutes,
       scale_events: ups + downs,
+      scale_events_per_day: n === 0 ? 0 : ((ups + downs) * 1440) / (n * stepMinutes),
       scale_ups: ups,
       scale_downs: downs,
       largest_step: Math.max(largestUp, largestDown),

@@ -14,8 +14,13 @@ import {
   runBacktest,
 } from "./replay.js";
 
-/** The headrooms swept unless the caller lists its own: from the cheapest to a cautious app's. */
-export const TUNE_HEADROOMS: readonly number[] = [0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1];
+/**
+ * The headrooms swept unless the caller lists its own: from the cheapest to a cautious app's,
+ * finer just above the default (0.2), where a little spare buys the most.
+ */
+export const TUNE_HEADROOMS: readonly number[] = [
+  0, 0.05, 0.1, 0.15, 0.2, 0.225, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.75, 1,
+];
 /** The reference rules every sweep is measured against. */
 export const TUNE_ANCHORS = ["seed", "hysteresis", "hpa"] as const;
 
@@ -43,6 +48,8 @@ export interface TunePoint {
   dyno_minutes: number;
   shortfall_dyno_minutes: number;
   scale_events: number;
+  /** Scale events per 24 hours of trace: the churn (each one boots or stops dynos). */
+  scale_events_per_day: number;
   /** A setting no other setting beats on both cost and shortfall. */
   frontier: boolean;
   /** For an anchor: the settings that cost no more and fall short no more. */
@@ -91,6 +98,7 @@ export async function runTune(options: TuneOptions): Promise<Tune> {
     dyno_minutes: run.metrics.dyno_minutes,
     shortfall_dyno_minutes: run.metrics.shortfall_dyno_minutes,
     scale_events: run.metrics.scale_events,
+    scale_events_per_day: run.metrics.scale_events_per_day,
     frontier: false,
     dominated_by: [],
   });
@@ -157,6 +165,7 @@ const tunePointJson = z
     dyno_minutes: z.number().min(0),
     shortfall_dyno_minutes: z.number().min(0),
     scale_events: z.number().int().min(0),
+    scale_events_per_day: z.number().min(0).describe("scale events per 24 hours of trace"),
     frontier: z.boolean().describe("a setting no other setting beats on both cost and shortfall"),
     dominated_by: z.array(z.string()).describe("for an anchor: the settings that cost no more and fall short no more"),
   })
@@ -179,6 +188,8 @@ export const tuneJsonSchema = z
         headroom: z.number().min(0),
         cost_ratio: z.number().min(0),
         shortfall_percent: z.number().min(0),
+        scale_events: z.number().int().min(0),
+        scale_events_per_day: z.number().min(0),
         met: z.boolean(),
       })
       .strict()
@@ -200,6 +211,7 @@ export function tuneJson(tune: Tune, context: { config?: string; chart?: string 
     shortfall_percent: round(p.shortfall_percent, 2),
     dyno_minutes: round(p.dyno_minutes, 2),
     shortfall_dyno_minutes: round(p.shortfall_dyno_minutes, 2),
+    scale_events_per_day: round(p.scale_events_per_day, 1),
   });
   const r = tune.recommended;
   return {
@@ -216,6 +228,8 @@ export function tuneJson(tune: Tune, context: { config?: string; chart?: string 
       headroom: r.headroom ?? 0,
       cost_ratio: round(r.cost_ratio, 4),
       shortfall_percent: round(r.shortfall_percent, 2),
+      scale_events: r.scale_events,
+      scale_events_per_day: round(r.scale_events_per_day, 1),
       met: tune.met,
     },
     settings: tune.points.filter((p) => p.kind === "setting").map(json),
@@ -235,12 +249,13 @@ export function formatTune(tune: Tune, context: { config?: string; chart?: strin
   const lines = [
     `Tuned headroom on ${minutes.toLocaleString("en-US")} minutes of ${backtest.trace.file}${context.config ? ` through ${context.config}` : ""}`,
     `  each setting replayed through the engine; boot ${backtest.model.bootMs / 1000} s, dynos within [${backtest.model.minDynos}, ${backtest.model.maxDynos}]`,
-    "  cost = dyno-minutes ÷ the oracle's; shortfall = needed dyno-minutes not served, % of the oracle's",
+    "  cost = dyno-minutes ÷ the oracle's; shortfall = needed dyno-minutes not served, % of the oracle's;",
+    "  events = changes of the formation (each boots or stops dynos); ranked on cost and shortfall",
     "",
-    `  ${"setting".padEnd(16)}${"cost".padStart(8)}${"shortfall".padStart(12)}   `,
+    `  ${"setting".padEnd(16)}${"cost".padStart(8)}${"shortfall".padStart(12)}${"events".padStart(10)}${"/day".padStart(8)}   `,
   ];
   const row = (p: TunePoint, note: string) =>
-    `  ${p.name.padEnd(16)}${p.cost_ratio.toFixed(3).padStart(8)}${`${p.shortfall_percent.toFixed(2)}%`.padStart(12)}   ${note}`.trimEnd();
+    `  ${p.name.padEnd(16)}${p.cost_ratio.toFixed(3).padStart(8)}${`${p.shortfall_percent.toFixed(2)}%`.padStart(12)}${p.scale_events.toLocaleString("en-US").padStart(10)}${p.scale_events_per_day.toFixed(0).padStart(8)}   ${note}`.trimEnd();
   for (const p of tune.points.filter((q) => q.kind === "setting")) {
     const notes = [
       p.frontier ? "frontier" : "",
@@ -249,17 +264,22 @@ export function formatTune(tune: Tune, context: { config?: string; chart?: strin
     ].filter(Boolean);
     lines.push(row(p, notes.join(", ")));
   }
-  lines.push("", `  ${"anchor".padEnd(16)}${"cost".padStart(8)}${"shortfall".padStart(12)}   dominated by`);
+  lines.push(
+    "",
+    `  ${"anchor".padEnd(16)}${"cost".padStart(8)}${"shortfall".padStart(12)}${"events".padStart(10)}${"/day".padStart(8)}   dominated by`,
+  );
   for (const a of tune.points.filter((q) => q.kind === "anchor")) {
     const by = a.dominated_by.map((n) => n.replace("headroom ", ""));
     lines.push(row(a, by.length ? `headroom ${by.join(", ")}` : "no setting"));
   }
+  const figures = (p: TunePoint) =>
+    `cost ${p.cost_ratio.toFixed(3)}, shortfall ${p.shortfall_percent.toFixed(2)}%, ${p.scale_events.toLocaleString("en-US")} scale events (${p.scale_events_per_day.toFixed(0)}/day)`;
   const goal = `shortfall <= ${target.max_shortfall_percent.toFixed(2)}%${target.from === "seed" ? " (the seed rule's; --max-shortfall sets another)" : ""}`;
   lines.push(
     "",
     tune.met
-      ? `Recommended: headroom ${recommended.headroom} (cost ${recommended.cost_ratio.toFixed(3)}, shortfall ${recommended.shortfall_percent.toFixed(2)}%), the cheapest setting with ${goal}.`
-      : `No setting reaches ${goal}; the safest is headroom ${recommended.headroom} (cost ${recommended.cost_ratio.toFixed(3)}, shortfall ${recommended.shortfall_percent.toFixed(2)}%).`,
+      ? `Recommended: headroom ${recommended.headroom} (${figures(recommended)}), the cheapest setting with ${goal}.`
+      : `No setting reaches ${goal}; the safest is headroom ${recommended.headroom} (${figures(recommended)}).`,
     `  write it as scaler.headroom: ${recommended.headroom}`,
   );
   if (context.chart) lines.push("", `chart: ${context.chart}`);

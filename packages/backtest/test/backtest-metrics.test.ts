@@ -28,6 +28,7 @@ describe("computeMetrics", () => {
       shortfall_percent: 25,
       under_provisioned_minutes: 1,
       scale_events: 2,
+      scale_events_per_day: 720,
       scale_ups: 1,
       scale_downs: 1,
       largest_step: 2,

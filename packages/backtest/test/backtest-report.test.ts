@@ -80,6 +80,7 @@ describe("backtestJson", () => {
       shortfall_percent: 28.57,
       under_provisioned_minutes: 2,
       scale_events: 2,
+      scale_events_per_day: 288,
       scale_ups: 1,
       scale_downs: 1,
       largest_step: 2,
@@ -135,6 +136,8 @@ describe("formatBacktest", () => {
     expect(text).toMatch(/^ +cost ratio \(used\/oracle\) +1\.643 +1\.643 +/m);
     expect(text).toMatch(/^ +shortfall % of oracle +28\.57% +28\.57% +/m);
     expect(text).toMatch(/^ +under-provisioned minutes +2 +2 +/m);
+    // 2 events in 10 minutes: 288 a day.
+    expect(text).toMatch(/^ +scale events per day +288\.0 +288\.0 +/m);
     expect(text).toContain("follow: follow the last reading");
     expect(text).toContain("chart: out.svg");
   });

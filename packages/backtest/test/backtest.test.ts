@@ -147,7 +147,7 @@ describe("runBacktest: a spike", () => {
   });
 
   it("a blackout that is not a whole minute ends between two minute ends: 5 s ticks see it", async () => {
-    const config = { blackout: 90, scale_down_step: 0, interval: 5 };
+    const config = { policy: "seed", blackout: 90, scale_down_step: 0, interval: 5 };
     const perMinute = await runBacktest(options(spike, config));
     const perTick = await runBacktest({ ...options(spike, config), tickSeconds: 5 });
     // Down at t = 8 min (first minute end after 6 + 1.5) vs at t = 7.5 min.

@@ -52,7 +52,7 @@ const scalerShape = {
     .enum(SCALING_POLICIES)
     .default("forecast")
     .describe(
-      "How the dyno count is decided. `forecast` (default): provision now for the load one boot time ahead, with `headroom` to spare. " +
+      "How the dyno count is decided. `forecast` (default): follow the load's recent level (up at once, down gently and never within `boot_seconds` of a scale-up), with `headroom` to spare. " +
         "`seed`: follow the largest recent reading, down one dyno at a time after the blackout (Dynosaur's original rule). " +
         "`hysteresis` and `hpa`: reference rules for `dynosaur simulate --compare` (the largest of the last 5 readings; Kubernetes' HPA).",
     ),
@@ -61,21 +61,21 @@ const scalerShape = {
     .min(0)
     .default(DEFAULT_HEADROOM)
     .describe(
-      "Spare capacity the `forecast` policy keeps, as a fraction: 0 is the cheapest (dynos run close to full, more requests wait on a rise), 0.2 keeps about 20 % spare, 0.5 or more suits an app that must never queue. `dynosaur tune` measures each value on your traffic.",
+      "How much spare the `forecast` policy keeps, from cheapest (0) to safest. 0.2 (default): dynos sized for the load's recent level, which rises at once and eases off after a peak. Below 0.2 dynos may run up to 2 % over their capacity (cheapest at 0). Each 0.1 above keeps a fifth of the load's typical minute-to-minute swing spare and lets the level ease off more slowly after a peak: 0.5 or more for an app that must rarely queue. `dynosaur tune` measures each value on your traffic.",
     ),
   boot_seconds: z
     .number()
     .min(0)
     .default(DEFAULT_BOOT_SECONDS)
     .describe(
-      "Seconds from asking Heroku for a dyno to it serving requests. The `forecast` policy looks this far ahead; `dynosaur simulate` assumes it unless `--boot-seconds`.",
+      "Seconds from asking Heroku for a dyno to it serving requests. The `forecast` policy never removes a dyno this soon after adding one; `dynosaur simulate` assumes it unless `--boot-seconds`.",
     ),
   blackout: z
     .number()
     .min(0)
     .optional()
     .describe(
-      "Seconds after any change of the formation during which no scale-down happens. Default 300 under `policy: seed`, 0 under the other policies (their forecast already covers a rebound).",
+      "Seconds after any change of the formation during which no scale-down happens. Default 300 under `policy: seed`, 0 under the other policies (the forecast policy holds for `boot_seconds` after a scale-up and within its band by itself).",
     ),
   scale_down_step: z
     .number()
@@ -180,7 +180,7 @@ export const processConfigSchema = z
       .min(0)
       .optional()
       .describe(
-        "Spare capacity the `forecast` policy keeps for this process type (a fraction, e.g. 0.2); scaler.headroom when left out",
+        "Spare the `forecast` policy keeps for this process type, from cheapest (0) to safest (0.2 sizes for the load's level; e.g. 0.5 for more); scaler.headroom when left out",
       ),
     hold_while_busy: z
       .boolean()

@@ -44,8 +44,16 @@ export {
   type SourceOptions,
   sourceOptionsSchema,
 } from "./plugin.js";
-export { createForecaster, DEFAULT_HEADROOM, plannedEstimate } from "./policy/forecast.js";
-export { type Combined, clamp, combine, decide } from "./policy.js";
+export { BandPolicy, DEFAULT_HEADROOM, LevelBand } from "./policy/forecast.js";
+export {
+  type Combined,
+  clamp,
+  combine,
+  type Decision,
+  type DecisionInput,
+  decide,
+  type PolicySettings,
+} from "./policy.js";
 export { Redactor, redact, redactConfig } from "./redact.js";
 export { checkPluginShape, PluginRegistry } from "./registry.js";
 export type {

@@ -94,9 +94,15 @@ describe("scaler against the Heroku fake", () => {
     await scaler.stop();
   });
 
-  it("422 over the plan's limit: goes to the limit Heroku names, stops asking for more, reports it", async () => {
+  it("422 over the plan's limit: goes to the limit Heroku names at the next tick, stops asking for more, reports it", async () => {
     const { scaler, plugin, problems } = await scalerFor();
     plugin.script.set("a", [95]); // wants 10, the plan allows 8
+    const before = fake.formation("shop", "web")?.quantity;
+    await scaler.tick();
+    // One PATCH per tick: the refused 10 only.
+    expect(fake.requests.filter((r) => r.method === "PATCH")).toHaveLength(1);
+    expect(fake.formation("shop", "web")?.quantity).toBe(before);
+    clock.advance(5000);
     await scaler.tick();
     expect(fake.formation("shop", "web")?.quantity).toBe(8);
     for (let i = 0; i < 3; i++) {

@@ -133,7 +133,7 @@ describe("scaler tick", () => {
 
   it("never scales down while a source is failing, and keeps its last good reading", async () => {
     const { plugin, scaler, formation, clock, logger } = await setup({
-      scaler: { blackout: 0 },
+      scaler: { blackout: 0, boot_seconds: 0 },
       plugins: [
         { name: "a", type: "scripted", interval: 5 },
         { name: "b", type: "scripted", interval: 5 },

@@ -98,7 +98,7 @@ describe("formation controller", () => {
     expect(controller.drainEvents().map((e) => e.kind)).toEqual(["heroku-error", "heroku-recovered", "manual-change"]);
   });
 
-  it("remembers a refused quantity, goes to the limit Heroku names, and forgets it after an hour", async () => {
+  it("remembers a refused quantity, goes to the limit Heroku names at the next tick, and forgets it after an hour", async () => {
     const { clock, formation, controller, apply, read } = setup();
     await read();
     formation.failNextScale = new HerokuError(
@@ -106,9 +106,13 @@ describe("formation controller", () => {
       "Cannot update to more than 6 dynos per process type",
       { status: 422, limit: 6 },
     );
-    expect(await apply(2, 9)).toEqual({ kind: "refused", quantity: 6, limit: 6 });
-    expect(formation.asked).toEqual([9, 6]);
+    // One change per tick: the limit is asked for at the next tick, not in this one.
+    expect(await apply(2, 9)).toEqual({ kind: "refused", quantity: 2, limit: 6 });
+    expect(formation.asked).toEqual([9]);
     expect(controller.refusedQuantity("web", clock.now())).toBe(7);
+    clock.advance(5000);
+    expect(await apply(2, 6)).toEqual({ kind: "applied", quantity: 6 });
+    expect(formation.asked).toEqual([9, 6]);
     clock.advance(61 * MIN);
     expect(controller.refusedQuantity("web", clock.now())).toBeNull();
     expect(controller.drainEvents().map((e) => e.kind)).toEqual(["heroku-refused", "scale", "heroku-refusal-lifted"]);
@@ -119,6 +123,35 @@ describe("formation controller", () => {
     await read();
     expect(await apply(2, 5)).toEqual({ kind: "standby", quantity: 2, reason: "the other one leads" });
     expect(formation.asked).toEqual([]);
+  });
+
+  it("a refused scale-down is an error that ends at Heroku's next answer, even when no scale follows", async () => {
+    const { clock, formation, controller, apply, read } = setup();
+    await read();
+    formation.failNextScale = new HerokuError(
+      "HEROKU_UNPROCESSABLE",
+      "Cannot update to more than 4 Standard-1X size dynos per process type.",
+      { status: 422, limit: 4 },
+    );
+    expect(await apply(2, 1)).toMatchObject({ kind: "unavailable", quantity: 2, code: "HEROKU_UNPROCESSABLE" });
+    expect(controller.refusedQuantity("web", clock.now())).toBeNull();
+    clock.advance(61 * MIN);
+    expect(await read()).toEqual({ ok: true, quantity: 2 });
+    expect(controller.errorCode).toBeNull();
+    expect(controller.drainEvents().map((e) => e.kind)).toEqual(["heroku-error", "heroku-recovered"]);
+  });
+
+  it("a scale held back by the rate limit ends when the limit does, at the next read", async () => {
+    const { clock, formation, controller, apply, read } = setup();
+    await read();
+    formation.failNextScale = new HerokuError("HEROKU_RATE_LIMITED", "rate limit exhausted", {
+      retryAt: clock.now() + MIN,
+    });
+    expect(await apply(2, 5)).toMatchObject({ kind: "unavailable", code: "HEROKU_RATE_LIMITED" });
+    clock.advance(2 * MIN);
+    expect(await read()).toEqual({ ok: true, quantity: 2 });
+    expect(controller.errorCode).toBeNull();
+    expect(controller.drainEvents().map((e) => e.kind)).toEqual(["heroku-error", "heroku-recovered"]);
   });
 
   it("reports a failed change as unavailable with its code", async () => {

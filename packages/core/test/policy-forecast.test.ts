@@ -1,126 +1,184 @@
 import { describe, expect, it } from "vitest";
-import { Forecaster, SlidingQuantile } from "../src/policy/forecaster.js";
+import { BandPolicy, DEFAULT_HEADROOM, LevelBand, spareSwings, trimFactor } from "../src/policy/forecast.js";
+import { decide, type PolicySettings } from "../src/policy.js";
 
 const MIN = 60_000;
+const perDyno10 = (v: number) => v / 10;
 
-describe("SlidingQuantile", () => {
-  it("gives exact quantiles, linear between order statistics", () => {
-    const w = new SlidingQuantile(10);
-    expect(w.quantile(0.5)).toBeNull();
-    for (const x of [5, 1, 4, 2, 3]) w.add(x);
-    expect(w.quantile(0)).toBe(1);
-    expect(w.quantile(0.5)).toBe(3);
-    expect(w.quantile(1)).toBe(5);
-    expect(w.quantile(0.125)).toBe(1.5);
+/** A small deterministic generator (mulberry32): the same noise on every run. */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Per-minute web-like load: a slow wave around 100 with ±15 % noise each minute. */
+function noisy(minutes: number, seed = 1): number[] {
+  const r = random(seed);
+  return Array.from({ length: minutes }, (_, m) => (100 + 60 * Math.sin((2 * Math.PI * m) / 720)) * (0.85 + 0.3 * r()));
+}
+
+const settings = (extra: Partial<PolicySettings> = {}): PolicySettings => ({
+  minDynos: 1,
+  maxDynos: 100,
+  blackout: 0,
+  scaleDownStep: 0,
+  ...extra,
+});
+
+/** Decisions once a minute on the readings; returns the quantity after each. */
+function replay(
+  readings: number[],
+  estimate: (now: number, value: number, current: number) => number,
+  s: PolicySettings,
+) {
+  let current = s.minDynos;
+  let lastChange: number | null = null;
+  const quantities: number[] = [];
+  readings.forEach((value, i) => {
+    const now = (i + 1) * MIN;
+    const e = estimate(now, value, current);
+    const source = {
+      name: "a",
+      type: "",
+      unit: "",
+      value,
+      estimate: e,
+      health: "ok" as const,
+      busy: null,
+      lastRetrieval: now,
+      lastError: null,
+    };
+    const { target } = decide({
+      now,
+      current,
+      sources: [source],
+      combined: { estimate: e, raw: e, winner: "a" },
+      lastChange,
+      refusedQuantity: null,
+      settings: s,
+    });
+    if (target !== current) lastChange = now;
+    current = target;
+    quantities.push(current);
+  });
+  return quantities;
+}
+
+function forecast(readings: number[], headroom = DEFAULT_HEADROOM, bootSeconds = 60) {
+  const policy = new BandPolicy(bootSeconds);
+  return replay(
+    readings,
+    (now, value, current) => {
+      policy.observe(now, value);
+      return policy.estimate(now, current, headroom, perDyno10) ?? current;
+    },
+    settings(),
+  );
+}
+
+/** The seed's rule: the reading's dynos, down one at a time 300 s after any change. */
+const seed = (readings: number[]) =>
+  replay(readings, (_now, value) => Math.ceil(perDyno10(value)), settings({ blackout: 300, scaleDownStep: 1 }));
+
+const events = (q: number[]) => q.filter((n, i) => i > 0 && n !== q[i - 1]).length;
+
+describe("LevelBand (hand-worked)", () => {
+  it("rises at once, eases off 30 % of the gap within the noise, follows a clear fall", () => {
+    const band = new LevelBand();
+    expect(band.plan()).toBeNull();
+    expect(band.hold()).toBeNull();
+    band.observe(MIN, 10);
+    expect([band.plan(), band.hold()]).toEqual([10, 10]);
+    band.observe(2 * MIN, 20); // up at once; swing 0.05 × 10
+    expect([band.plan(), band.hold()]).toEqual([20, 20.25]);
+    band.observe(3 * MIN, 18); // gap -2: swing 0.5 + 0.05 × 1.5; level 20 - 0.6, within 4 swings: eased
+    expect(band.plan()).toBeCloseTo(19.4, 10);
+    expect(band.hold()).toBeCloseTo(19.4 + 0.5 * 0.575, 10);
+    band.observe(4 * MIN, 5); // 14.4 below: swing 0.575 + 0.05 × 13.825; eased 15.08 is > 4 swings above 5
+    expect(band.plan()).toBe(5);
   });
 
-  it("forgets the oldest value once full (bounded)", () => {
-    const w = new SlidingQuantile(3);
-    for (const x of [100, 1, 2, 3]) w.add(x);
-    expect(w.size).toBe(3);
-    expect(w.quantile(1)).toBe(3);
-    for (let i = 0; i < 10_000; i++) w.add(i % 7);
-    expect(w.size).toBe(3);
+  it("maps headroom to spare: a 2 % trim at 0, the level at the default, 2 swings per unit above", () => {
+    expect(trimFactor(0)).toBeCloseTo(0.98, 10);
+    expect(trimFactor(DEFAULT_HEADROOM)).toBe(1);
+    expect(spareSwings(DEFAULT_HEADROOM)).toBe(0);
+    expect(spareSwings(0)).toBe(0);
+    expect(spareSwings(DEFAULT_HEADROOM + 0.5)).toBeCloseTo(1, 10);
+    // At 1 swing of spare the level eases at a third of the pace: 20 → 18 moves it 0.2, not 0.6.
+    const band = new LevelBand(DEFAULT_HEADROOM + 0.5);
+    for (const [m, v] of [
+      [1, 10],
+      [2, 20],
+      [3, 18],
+    ] as const)
+      band.observe(m * MIN, v);
+    expect(band.plan()).toBeCloseTo(19.8 + 0.575, 10);
+  });
+
+  it("ignores readings that are not newer, not finite or negative", () => {
+    const band = new LevelBand();
+    band.observe(MIN, 10);
+    band.observe(MIN, 50);
+    band.observe(2 * MIN, Number.NaN);
+    band.observe(3 * MIN, -5);
+    band.observe(Number.POSITIVE_INFINITY, 50);
+    expect([band.plan(), band.hold()]).toEqual([10, 10]);
   });
 });
 
-describe("Forecaster (hand-worked: readings every 60 s, horizon 120 s)", () => {
-  // rise of a reading = largest reading within the next 120 s minus it; trend = against the reading 120 s before.
-  //  t(min) value  trend    rise learned when the horizon has passed
-  //  1      10     flat     @3: max(10,10)-10 = 0   (flat)
-  //  2      10     flat     @4: max(10,16)-10 = 6   (flat)
-  //  3      10     flat     @5: max(16,16)-10 = 6   (flat)
-  //  4      16     rising   @6: max(16,12)-16 = 0   (rising)
-  //  5      16     rising
-  //  6      12     falling
-  const f = () => new Forecaster({ horizonMs: 2 * MIN, minSamples: 3 });
-  const feed = (fc: Forecaster, values: number[]) => {
-    for (const [i, v] of values.entries()) fc.observe((i + 1) * MIN, v);
-  };
-
-  it("learns the rises per trend", () => {
-    const fc = f();
-    feed(fc, [10, 10, 10, 16, 16]);
-    expect(fc.samples).toEqual({ flat: 3, rising: 0, falling: 0, all: 3 });
-    expect(fc.last).toEqual({ time: 5 * MIN, value: 16, trend: "rising" });
-    fc.observe(6 * MIN, 12);
-    expect(fc.samples).toEqual({ flat: 3, rising: 1, falling: 0, all: 4 });
-    expect(fc.last?.trend).toBe("falling");
+describe("BandPolicy on synthetic series", () => {
+  it("goes up at once on a step", () => {
+    const q = forecast([...Array(30).fill(10), ...Array(10).fill(80)]);
+    expect(q[29]).toBe(1);
+    expect(q[30]).toBe(8);
   });
 
-  it("plans last reading + quantile of the rises (pooled while a trend has too few)", () => {
-    const fc = f();
-    feed(fc, [10, 10, 10, 16, 16]);
-    // rising has no samples: pooled [0, 6, 6]
-    expect(fc.plan(0)).toBe(16);
-    expect(fc.plan(0.5)).toBe(22);
-    fc.observe(6 * MIN, 12);
-    // falling has none: pooled [0, 0, 6, 6]; median = 3
-    expect(fc.plan(0.5)).toBe(15);
-    expect(fc.plan(1)).toBe(18);
+  it("follows a clear fall at once, and holds through a dip within the noise", () => {
+    expect(forecast([...Array(30).fill(80), ...Array(5).fill(25)])[30]).toBe(3);
+    // 80, 70, 80, 70, ...: a typical swing of several units; one reading of 60 is a dip, not a fall.
+    const swinging = Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? 80 : 70));
+    const q = forecast([...swinging, 60, 80, 70]);
+    expect(q.slice(10)).toEqual(q.slice(10).map(() => 8));
   });
 
-  it("uses a trend's own rises once it has enough", () => {
-    const fc = new Forecaster({ horizonMs: 2 * MIN, minSamples: 1 });
-    feed(fc, [10, 10, 10, 16, 16, 12]);
-    // now falling (own: none) → pooled; one more falling reading learns nothing yet
-    fc.observe(7 * MIN, 12); // @5 (16, rising) learns max(12,12)-16 = -4
-    expect(fc.samples.rising).toBe(2);
-    expect(fc.last?.trend).toBe("falling");
-    fc.observe(8 * MIN, 30); // @6 (12, falling) learns max(12,30)-12 = 18; @8 is rising (30 > 12)
-    expect(fc.samples.falling).toBe(1);
-    // rising's own rises are [-4, 0]: no margin at q = 1
-    expect(fc.plan(1)).toBe(30);
-  });
-
-  it("gives a smooth load no margin and a bursty one a large one", () => {
-    const smooth = new Forecaster({ horizonMs: 2 * MIN });
-    const bursty = new Forecaster({ horizonMs: 2 * MIN });
-    for (let m = 1; m <= 605; m++) {
-      smooth.observe(m * MIN, 100 + Math.floor(m / 30) * 5); // +5 every 30 min: 2 in 30 readings see it coming
-      bursty.observe(m * MIN, m % 10 < 2 ? 100 : 20); // 20, with 2 min at 100 every 10 min: 2 in 6 flat readings do
+  it("never removes a dyno within boot_seconds of adding one", () => {
+    for (const boot of [60, 180]) {
+      const readings = noisy(3000, boot);
+      const q = forecast(readings, DEFAULT_HEADROOM, boot);
+      let lastUp = Number.NEGATIVE_INFINITY;
+      q.forEach((n, i) => {
+        const previous = i === 0 ? 1 : (q[i - 1] ?? 1);
+        if (n > previous) lastUp = i;
+        if (n < previous) expect((i - lastUp) * MIN, `minute ${i}`).toBeGreaterThanOrEqual(boot * 1000);
+      });
     }
-    expect(smooth.last?.trend).toBe("flat");
-    expect(smooth.plan(0.9)).toBe(200);
-    expect(bursty.last).toMatchObject({ value: 20, trend: "flat" });
-    expect(bursty.plan(0.9)).toBe(100);
-    expect(bursty.plan(0.5)).toBe(20);
   });
 
-  it("ignores readings that are not newer, not finite or negative; plans nothing before a reading", () => {
-    const fc = f();
-    expect(fc.plan(0.9)).toBeNull();
-    fc.observe(MIN, 5);
-    fc.observe(MIN, 50);
-    fc.observe(MIN / 2, 50);
-    fc.observe(2 * MIN, Number.NaN);
-    fc.observe(2 * MIN, -1);
-    fc.observe(Number.POSITIVE_INFINITY, 3);
-    expect(fc.last).toEqual({ time: MIN, value: 5, trend: "flat" });
-    expect(fc.plan(0.9)).toBe(5);
+  it("holds within its band: fewer scale events than the seed's rule on noisy traffic", () => {
+    const readings = noisy(3000, 7);
+    const calm = events(forecast(readings));
+    expect(calm).toBeLessThan(events(seed(readings)));
+    expect(calm).toBeGreaterThan(0);
   });
 
-  it("learns nothing from a reading with no other within its horizon, and calls the trend flat after a gap", () => {
-    const fc = f();
-    feed(fc, [10, 10]);
-    fc.observe(60 * MIN, 50);
-    fc.observe(61 * MIN, 50);
-    // Only the reading at 1 min saw one (at 2 min) within its horizon; the gap taught nothing.
-    expect(fc.samples.all).toBe(1);
-    expect(fc.plan(1)).toBe(50);
-    expect(fc.last?.trend).toBe("flat");
+  it("keeps more dynos with more headroom, on the same readings", () => {
+    const readings = noisy(2000, 3);
+    const used = (h: number) => forecast(readings, h).reduce((a, b) => a + b, 0);
+    expect(used(0)).toBeLessThan(used(1));
+    expect(used(1)).toBeLessThan(used(3));
   });
 
-  it("keeps bounded state over a 30-day minute series", () => {
-    const fc = new Forecaster({ horizonMs: 2 * MIN, window: 1440 });
-    for (let m = 1; m <= 43_200; m++) fc.observe(m * MIN, 50 + 40 * Math.sin(m / 229) + ((m * 7919) % 13));
-    const s = fc.samples;
-    expect(s.all).toBe(1440);
-    expect(s.flat + s.rising + s.falling).toBeLessThanOrEqual(3 * 1440);
-    expect(fc.plan(0.9)).toBeGreaterThan(0);
-  });
-
-  it("rejects a horizon that is not > 0", () => {
-    expect(() => new Forecaster({ horizonMs: 0 })).toThrow(RangeError);
+  it("holds while the capacity model has nothing to say", () => {
+    const policy = new BandPolicy(60);
+    expect(policy.estimate(MIN, 3, DEFAULT_HEADROOM, perDyno10)).toBeNull();
+    policy.observe(MIN, 10);
+    expect(policy.estimate(MIN, 3, DEFAULT_HEADROOM, () => Number.NaN)).toBeNull();
+    expect(policy.estimate(MIN, 3, DEFAULT_HEADROOM, perDyno10)).toBe(1);
   });
 });

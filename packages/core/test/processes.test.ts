@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ManualClock } from "../src/clock.js";
-import { DynosaurError } from "../src/errors.js";
+import { HerokuError } from "../src/formation/heroku-client.js";
 import type { FormationApi, FormationState } from "../src/formation/simulated.js";
 import { memoryLogger } from "../src/logger.js";
 import { definePlugin } from "../src/plugin.js";
@@ -20,6 +20,8 @@ class RecordingFormation implements FormationApi {
   readonly batches: Array<Array<{ type: string; quantity: number }>> = [];
   /** Per type: the most dynos the plan allows. */
   readonly limits = new Map<string, number>();
+  /** Whether a refusal names the limit (Heroku's message does; the client parses it into `limit`). */
+  namesLimit = true;
 
   constructor(initial: Record<string, number>) {
     this.quantities = new Map(Object.entries(initial));
@@ -38,9 +40,10 @@ class RecordingFormation implements FormationApi {
     for (const u of updates) {
       const limit = this.limits.get(u.type);
       if (limit !== undefined && u.quantity > limit) {
-        throw new DynosaurError(
+        throw new HerokuError(
           "HEROKU_UNPROCESSABLE",
-          `Cannot update to more than ${limit} ${u.type} dynos per process type.`,
+          this.namesLimit ? `Cannot update to more than ${limit} ${u.type} dynos per process type.` : "Refused.",
+          { status: 422, ...(this.namesLimit ? { limit } : {}) },
         );
       }
     }
@@ -177,7 +180,7 @@ describe("several process types", () => {
     await runtime.stop();
   });
 
-  it("when Heroku refuses one type, tries each alone: the other is applied, the refused one is reported", async () => {
+  it("when Heroku refuses the batch for one type's limit, refuses that type and applies the other at the next tick: one PATCH per tick", async () => {
     const { traffic, queue, formation, tickAfter, problems, runtime } = await setup();
     formation.limits.set("worker", 3);
     traffic.set(300);
@@ -188,29 +191,52 @@ describe("several process types", () => {
         { type: "web", quantity: 3 },
         { type: "worker", quantity: 6 },
       ],
-      [{ type: "web", quantity: 3 }],
-      [{ type: "worker", quantity: 6 }],
     ]);
-    expect(formation.quantities.get("web")).toBe(3);
+    expect(formation.quantities.get("web")).toBe(1);
     expect(formation.quantities.get("worker")).toBe(0);
-    expect(r.web).toMatchObject({ before: 1, after: 3, reason: "scale up" });
+    expect(r.web).toMatchObject({ before: 1, after: 1 });
+    expect(r.web?.reason).toMatch(/^scale up; not applied/);
     expect(r.worker).toMatchObject({ before: 0, after: 0 });
     expect(r.worker?.reason).toMatch(/not applied \(HEROKU_UNPROCESSABLE\)/);
     expect(r.worker?.events.map((e) => e.kind)).toEqual(["heroku-refused"]);
-    expect(r.web?.events.map((e) => e.kind)).toEqual(["scale"]);
     expect(problems.map((p) => p.kind)).toContain("heroku-refused");
 
-    // The refusal is remembered for worker only: next tick asks for less, web is untouched.
+    // The refusal is remembered for worker only: next tick asks for less, and web goes with it.
     queue.set("jobs", 25);
     traffic.set(500);
     const next = await tickAfter(5);
-    expect(formation.batches.slice(3)).toEqual([
+    expect(formation.batches.slice(1)).toEqual([
       [
         { type: "web", quantity: 5 },
         { type: "worker", quantity: 3 },
       ],
     ]);
     expect(next.worker).toMatchObject({ before: 0, after: 3 });
+    await runtime.stop();
+  });
+
+  it("when Heroku refuses the batch without naming a limit, tries each type alone, one per tick", async () => {
+    const { traffic, queue, formation, tickAfter, runtime } = await setup();
+    formation.limits.set("worker", 3);
+    formation.namesLimit = false;
+    traffic.set(300);
+    queue.set("jobs", 60);
+    await tickAfter(0);
+    await tickAfter(5);
+    await tickAfter(5);
+    expect(formation.batches).toEqual([
+      [
+        { type: "web", quantity: 3 },
+        { type: "worker", quantity: 6 },
+      ],
+      [{ type: "web", quantity: 3 }],
+      [{ type: "worker", quantity: 6 }],
+    ]);
+    expect(formation.quantities.get("web")).toBe(3);
+    // worker's 6 is refused now; the next tick asks for less, in a batch again.
+    const last = await tickAfter(5);
+    expect(formation.batches.slice(3)).toEqual([[{ type: "worker", quantity: 5 }]]);
+    expect(last.worker).toMatchObject({ before: 0, after: 0 });
     await runtime.stop();
   });
 

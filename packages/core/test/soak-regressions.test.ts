@@ -143,7 +143,7 @@ describe("found by the soak", () => {
         return scaler.tick();
       };
       const start = soakClock.now() + 600_000;
-      plugin.script.set("a", [40, 20]); // wants 4, then 2 from the next reading on
+      plugin.script.set("a", [40, 15]); // wants 4, then 2 from the next reading on
       lowBudget();
       await tickAt(start);
       lowBudget();
@@ -178,6 +178,65 @@ describe("found by the soak", () => {
     }
     expect(patches()).toEqual([9]);
     expect(fake.formation("shop", "web")?.quantity).toBe(12);
+    await scaler.stop();
+  });
+
+  const heroku = () => [...fake.requests].map((r) => r.method);
+  const limit = (n: number) => ({
+    kind: "respond" as const,
+    status: 422,
+    body: { id: "invalid_params", message: `Cannot update to more than ${n} Standard-1X size dynos per process type.` },
+  });
+
+  it("seed 1793402757: a refused scale-down's Heroku alert ends when Heroku answers again, though no scale follows", async () => {
+    fake.setQuantity("shop", "web", 8);
+    clock.advance(600_000);
+    const { scaler, plugin, active } = await scalerFor({ scale_down_step: 1 });
+    plugin.script.set("a", [10]); // wants 1: a step down to 7, refused
+    fake.queueFault(limit(4), { method: "PATCH" });
+    await scaler.tick();
+    expect([...active]).toContain("heroku-error");
+    plugin.script.set("a", [80]); // wants 8 again: nothing more to change
+    for (let i = 0; i < 3; i++) {
+      clock.advance(60_000);
+      await scaler.tick();
+    }
+    expect(heroku().filter((m) => m === "PATCH")).toHaveLength(1);
+    expect([...active].filter((k) => k.startsWith("heroku-error"))).toEqual([]);
+    await scaler.stop();
+  });
+
+  it("seed 491419864: one PATCH per tick: the limit Heroku names is asked for at the next tick, not at once", async () => {
+    const { scaler, plugin } = await scalerFor();
+    plugin.script.set("a", [90]); // wants 9
+    fake.queueFault(limit(6), { method: "PATCH" });
+    fake.clearRequests();
+    const first = await scaler.tick();
+    expect(heroku().filter((m) => m === "PATCH")).toHaveLength(1);
+    expect(first.after).toBe(3);
+    clock.advance(5000);
+    fake.clearRequests();
+    const next = await scaler.tick();
+    expect(heroku().filter((m) => m === "PATCH")).toHaveLength(1);
+    expect(next.after).toBe(6);
+    await scaler.stop();
+  });
+
+  it("seed 1940335113: a change held back by the rate-limit back-off sends nothing, and its alert ends at the next answer", async () => {
+    const { scaler, plugin, active } = await scalerFor({ heroku_poll_interval: 60 });
+    plugin.script.set("a", [50]); // wants 5
+    fake.queueFault({ kind: "headers", headers: { "RateLimit-Remaining": "0" } }, { method: "GET" });
+    fake.clearRequests();
+    await scaler.tick();
+    expect(heroku()).toEqual(["GET"]); // the PATCH waits for the back-off: never sent
+    expect([...active]).toContain("heroku-error");
+    plugin.script.set("a", [30]); // wants 3: nothing to change any more
+    for (let i = 0; i < 3; i++) {
+      clock.advance(60_000);
+      await scaler.tick();
+    }
+    expect(heroku().filter((m) => m === "PATCH")).toEqual([]);
+    expect([...active].filter((k) => k.startsWith("heroku-error"))).toEqual([]);
     await scaler.stop();
   });
 });

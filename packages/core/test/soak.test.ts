@@ -13,6 +13,9 @@ import { everythingOn, scenarioArb } from "./soak/scenario.js";
  * CI uses a fixed seed. `pnpm test:soak` (DYNOSAUR_SOAK_RANDOM=1) draws a new one and
  * prints it; DYNOSAUR_SOAK_SEED=<n> replays a run. A failure prints fast-check's seed and
  * shrink path plus the shrunk scenario, the broken invariant and the events leading to it.
+ * `pnpm soak:seeds [N]` runs N random seeds and lists the failing ones. What a seed found is
+ * kept as a small fixed reproduction in soak-regressions.test.ts: the soak's real-time
+ * timeouts make a long replay depend on the machine's load, a reproduction does not.
  */
 const FIXED_SEED = 20_261_128;
 const seed = process.env.DYNOSAUR_SOAK_SEED

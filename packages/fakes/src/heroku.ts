@@ -120,8 +120,11 @@ export interface HerokuFake {
   readonly rateLimitRemaining: number;
   /** Empties or fills the bucket. */
   setRateLimitRemaining(tokens: number): void;
-  /** Applies `fault` to the next `times` requests (of `method`, when given), before any queued later. */
-  queueFault(fault: HerokuFault, options?: { times?: number; method?: string }): void;
+  /**
+   * Applies `fault` to the next `times` requests (of `method`, when given; only to the request
+   * whose `Request-Id` header is `requestId`, when given), before any queued later.
+   */
+  queueFault(fault: HerokuFault, options?: { times?: number; method?: string; requestId?: string }): void;
   /**
    * For soak tests: once the queue is empty, each request gets one of `faults` (picked
    * uniformly) with `probability`. `null` turns it off.
@@ -188,7 +191,7 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
 
   const apps = new Map<string, AppState>();
   const requests: HerokuFakeRequest[] = [];
-  const queue: { fault: HerokuFault; times: number; method?: string }[] = [];
+  const queue: { fault: HerokuFault; times: number; method?: string; requestId?: string }[] = [];
   let random: { probability: number; faults: HerokuFault[]; random: () => number } | null = null;
   const timers = new Set<NodeJS.Timeout>();
 
@@ -374,8 +377,12 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
     return { status: 200, body: serialize(app, p) };
   };
 
-  const nextFault = (method: string): HerokuFault | undefined => {
-    const i = queue.findIndex((q) => q.method === undefined || q.method === method);
+  const nextFault = (method: string, requestId: string | undefined): HerokuFault | undefined => {
+    // A fault meant for one request never goes to another (say, one its client gave up on that arrives late).
+    const i = queue.findIndex(
+      (q) =>
+        (q.method === undefined || q.method === method) && (q.requestId === undefined || q.requestId === requestId),
+    );
     const entry = queue[i];
     if (entry) {
       entry.times--;
@@ -413,7 +420,8 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
     req.on("end", () => {
       const raw = Buffer.concat(chunks).toString("utf8");
       const method = req.method ?? "GET";
-      const fault = nextFault(method);
+      const requestId = req.headers["request-id"];
+      const fault = nextFault(method, typeof requestId === "string" ? requestId : undefined);
       requests.push({
         method,
         path: req.url ?? "/",
@@ -486,7 +494,7 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
       tokens = n;
     },
     queueFault(fault, opts = {}) {
-      queue.push({ fault, times: opts.times ?? 1, method: opts.method?.toUpperCase() });
+      queue.push({ fault, times: opts.times ?? 1, method: opts.method?.toUpperCase(), requestId: opts.requestId });
     },
     setRandomFaults(opts) {
       random = opts && { probability: opts.probability, faults: opts.faults, random: opts.random ?? Math.random };

@@ -10,6 +10,8 @@ import { earliest, parseJson, type QueueLibrary, sum } from "./library.js";
  *                           a running Sidekiq moves due ones to their queue every few seconds
  *   processes               set of process identities; <identity>:work is a hash of the jobs
  *                           running there (thread id -> JSON with "queue"), expiring with the process
+ *   <identity>:workers      the same hash as Sidekiq 6 (6.4, lib/sidekiq/launcher.rb `❤`) names it;
+ *                           7.0 renamed it to :work. Both are read, so a 6.x process counts as busy
  * `enqueued_at` is float epoch seconds in Sidekiq <= 7 and integer epoch milliseconds in 8.
  */
 
@@ -72,7 +74,10 @@ export const sidekiq: QueueLibrary<Options> = {
       ),
       redis.sMembers(`${p}processes`),
     ]);
-    const works = await Promise.all(processes.map((identity) => redis.hVals(`${p}${identity}:work`)));
+    // A process has one of the two (6.x `:workers`, 7+ `:work`); reading both costs one more HVALS.
+    const works = await Promise.all(
+      processes.flatMap((identity) => [redis.hVals(`${p}${identity}:work`), redis.hVals(`${p}${identity}:workers`)]),
+    );
 
     let dueCount = 0;
     let dueSince: number | null = null;

@@ -11,8 +11,9 @@ export const TUNE_USAGE = `Usage:
 Picks scaler.headroom for the forecast policy on your own traffic: replays the trace
 through the engine once per headroom (${TUNE_HEADROOMS.join(", ")}) and once per
 anchor (seed, hysteresis, hpa), as \`dynosaur simulate\` does (no Heroku call,
-no network), prints the cost/shortfall frontier and recommends the cheapest headroom
-whose shortfall stays within the target.
+no network), prints each one's cost, shortfall and scale events (in all and per
+day), the cost/shortfall frontier, and recommends the cheapest headroom whose
+shortfall stays within the target, with its cost, shortfall and scale events.
 
 Options:
   --trace <file.csv>        the recorded load (as for simulate); required

@@ -81,6 +81,8 @@ export class FormationController {
    */
   #failing: "read" | "scale" | null = null;
   #errorCode: ErrorCode | null = null;
+  /** Process types of a batch Heroku refused without naming a limit: each goes alone at a tick of its own. */
+  readonly #tryAlone = new Set<string>();
   #events: EngineEvent[] = [];
 
   constructor(options: FormationControllerOptions) {
@@ -169,8 +171,10 @@ export class FormationController {
   }
 
   /**
-   * Makes the tick's changes in one call. When Heroku refuses the batch, each change is
-   * tried alone, so a refusal of one process type does not hold back the others.
+   * Makes the tick's changes in one call, and never more than one call per tick. Heroku
+   * refuses a batch whole (422): the changes above the limit Heroku names are refused and
+   * the others go at the next tick; when Heroku names no limit, the batch's types are tried
+   * one alone per tick from then on, so a refusal of one does not hold back the others.
    */
   async apply(changes: readonly Change[], now: number, signal: AbortSignal): Promise<Map<string, ApplyResult>> {
     const results = new Map<string, ApplyResult>();
@@ -184,6 +188,15 @@ export class FormationController {
       for (const c of changes) results.set(c.type, { kind: "unavailable", quantity: c.from, code });
       return results;
     }
+    const alone = changes.find((c) => this.#tryAlone.has(c.type));
+    if (alone) {
+      this.#tryAlone.delete(alone.type);
+      const deferred = changes.filter((c) => c !== alone);
+      for (const c of deferred)
+        results.set(c.type, { kind: "unavailable", quantity: c.from, code: "HEROKU_UNPROCESSABLE" });
+      for (const [type, result] of await this.apply([alone], now, signal)) results.set(type, result);
+      return results;
+    }
     try {
       const formations = await this.#o.formation.update(
         changes.map((c) => ({ type: c.type, quantity: c.target })),
@@ -195,10 +208,7 @@ export class FormationController {
       return results;
     } catch (e) {
       const refused = e instanceof DynosaurError && e.code === "HEROKU_UNPROCESSABLE";
-      if (refused && changes.length > 1) {
-        for (const c of changes) results.set(c.type, (await this.apply([c], now, signal)).get(c.type) as ApplyResult);
-        return results;
-      }
+      if (refused && changes.length > 1) return this.#refusedBatch(changes, e, now);
       const [change] = changes;
       if (!refused || !change || change.target < change.from) {
         const doing = `scaling ${changes.map((c) => `${c.type} to ${c.target}`).join(", ")}`;
@@ -210,16 +220,42 @@ export class FormationController {
         }
         return results;
       }
-      results.set(change.type, await this.#refused(change, e, now, signal));
+      results.set(change.type, this.#refused(change, e, now));
       return results;
     }
   }
 
+  /** A refused batch, without a second call in this tick (Heroku asks for one change at a time). */
+  #refusedBatch(changes: readonly Change[], e: DynosaurError, now: number): Map<string, ApplyResult> {
+    const results = new Map<string, ApplyResult>();
+    const limit = (e as { limit?: unknown }).limit;
+    const over = typeof limit === "number" ? changes.filter((c) => c.target > limit && c.target > c.from) : [];
+    if (over.length === 0) {
+      // No limit to blame a change on: each type is tried alone at the next ticks.
+      for (const c of changes) this.#tryAlone.add(c.type);
+      const code = this.#failed(
+        e,
+        now,
+        "scale",
+        `scaling ${changes.map((c) => `${c.type} to ${c.target}`).join(", ")}`,
+      );
+      for (const c of changes) results.set(c.type, { kind: "unavailable", quantity: c.from, code });
+      return results;
+    }
+    for (const c of changes)
+      results.set(
+        c.type,
+        over.includes(c) ? this.#refused(c, e, now) : { kind: "unavailable", quantity: c.from, code: e.code },
+      );
+    return results;
+  }
+
   /** A plan's dyno limit and the like: asking again would only fail again. */
-  async #refused(c: Change, e: DynosaurError, now: number, signal: AbortSignal): Promise<ApplyResult> {
+  #refused(c: Change, e: DynosaurError, now: number): ApplyResult {
     const limit = (e as { limit?: unknown }).limit;
     const known = typeof limit === "number" && limit < c.target ? limit : null;
-    // When Heroku said what the plan allows, nothing above that is asked for.
+    // When Heroku said what the plan allows, nothing above that is asked for: the next tick
+    // goes to the limit (not in this tick: one change per tick).
     this.#state(c.type).refused = { quantity: known === null ? c.target : known + 1, at: now };
     this.#errorCode = e.code;
     this.#event(
@@ -229,10 +265,7 @@ export class FormationController {
       `Heroku refused ${c.type}=${c.target}: ${describeError(e)}; not asking for ${c.target} or more for an hour`,
       { code: e.code },
     );
-    if (known === null || known <= c.from) return { kind: "refused", quantity: c.from, limit: known };
-    // Go to what the plan allows now, rather than one dyno per tick.
-    const next = (await this.apply([{ ...c, target: known }], now, signal)).get(c.type);
-    return { kind: "refused", quantity: next?.quantity ?? c.from, limit: known };
+    return { kind: "refused", quantity: c.from, limit: known };
   }
 
   #applied(c: Change, quantity: number, now: number): ApplyResult {
@@ -306,14 +339,17 @@ export class FormationController {
   }
 
   #failed(e: unknown, now: number, kind: "read" | "scale", doing: string): ErrorCode {
+    const code: ErrorCode = e instanceof DynosaurError ? e.code : "HEROKU_UNAVAILABLE";
     this.#failures++;
-    this.#failing = kind;
+    // Only a scale that went unanswered or was not allowed needs a scale to prove it works. A
+    // refusal (422) or the account's rate limit is Heroku answering: its next answer of any
+    // kind ends the streak, so the alert never outlives the problem when no scale follows.
+    this.#failing = code === "HEROKU_UNPROCESSABLE" || code === "HEROKU_RATE_LIMITED" ? "read" : kind;
     // Retry after 1, 2, 4... ticks, at most one poll interval apart: never hammer a failing API.
     // After a 429, Heroku says when (Retry-After); the client sends nothing before then anyway.
     const backoff = Math.min(this.#o.intervalMs * 2 ** (this.#failures - 1), this.#o.pollIntervalMs);
     const limitedUntil = (e as { retryAt?: unknown } | null)?.retryAt;
     this.#retryAt = typeof limitedUntil === "number" && limitedUntil > now ? limitedUntil : now + backoff;
-    const code: ErrorCode = e instanceof DynosaurError ? e.code : "HEROKU_UNAVAILABLE";
     this.#errorCode = code;
     this.#event(
       null,

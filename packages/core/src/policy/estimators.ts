@@ -6,7 +6,8 @@
  * whichever policy runs; a policy only changes the estimates it decides on.
  *
  * - `seed`: the source's own estimate (the largest reading of its `hysteresis_period`).
- * - `forecast`: the load one horizon ahead with `headroom` to spare (./forecast.ts).
+ * - `forecast`: a level that rises at once and eases off, plus `headroom` typical swings,
+ *   held within a band and for `boot_seconds` after a scale-up (./forecast.ts).
  * - `hysteresis` (reference): the largest of the last 5 readings.
  * - `hpa` (reference): Kubernetes' Horizontal Pod Autoscaler: a recommendation per reading,
  *   the current count when within 10 % of it; down only to the largest recommendation of
@@ -19,8 +20,7 @@
 import type { ScalingPolicy } from "../config.js";
 import type { SourceStatus } from "../report.js";
 import type { Source } from "../source.js";
-import { createForecaster, plannedEstimate } from "./forecast.js";
-import type { Forecaster } from "./forecaster.js";
+import { BandPolicy } from "./forecast.js";
 
 /** What one source's estimate may depend on at a decision. */
 export interface EstimateContext {
@@ -46,17 +46,21 @@ const HPA_TOLERANCE = 0.1;
 const HPA_WINDOW_MS = 300_000;
 
 class ForecastEstimator implements Estimator {
+  readonly #policy: BandPolicy;
+
   constructor(
     readonly source: Source,
-    readonly forecaster: Forecaster,
-  ) {}
-
-  observe(time: number, value: number): void {
-    this.forecaster.observe(time, value);
+    bootSeconds: number,
+  ) {
+    this.#policy = new BandPolicy(bootSeconds);
   }
 
-  estimate({ current, headroom }: EstimateContext): number | null {
-    return plannedEstimate(this.forecaster, headroom, (value) => this.source.dynosFor(value, current));
+  observe(time: number, value: number): void {
+    this.#policy.observe(time, value);
+  }
+
+  estimate({ now, current, headroom }: EstimateContext): number | null {
+    return this.#policy.estimate(now, current, headroom, (value) => this.source.dynosFor(value, current));
   }
 }
 
@@ -106,8 +110,7 @@ class HpaEstimator implements Estimator {
 }
 
 function createEstimator(policy: Exclude<ScalingPolicy, "seed">, source: Source, bootSeconds: number): Estimator {
-  if (policy === "forecast")
-    return new ForecastEstimator(source, createForecaster(bootSeconds, source.options.interval));
+  if (policy === "forecast") return new ForecastEstimator(source, bootSeconds);
   if (policy === "hysteresis") return new HysteresisEstimator(source);
   return new HpaEstimator(source);
 }

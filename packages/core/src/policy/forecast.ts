@@ -1,56 +1,59 @@
 /**
- * The `forecast` scaling policy: provision now for the load one boot time ahead.
+ * The `forecast` scaling policy (the default): a level that rises at once and eases off,
+ * with spare set by `headroom`, held within a band (issue 26).
  *
- * Design note (issue 14). Why each rule:
+ * Why each rule:
  *
- * - **Look one horizon ahead.** A dyno asked for now serves after `boot_seconds`, and the
- *   next decision comes one poll interval later, so this decision must cover the load until
- *   `boot_seconds + interval` from now (the horizon). Following the last reading is always
- *   one horizon late on a rise; that lag is where nearly all shortfall comes from.
- * - **Margin = a quantile of the rises seen, not a multiple of the level.** Each source's
- *   forecaster (./forecaster.ts) remembers, over about a day, how far the load rose within
- *   one horizon after each reading, and plans `last reading + q-quantile of those rises`:
- *   the newsvendor answer to "how much spare is worth paying for". A smooth load (taxi:
- *   changes every 30 min) gets no margin at all, a bursty one (web, tweets) a large one,
- *   from the same rule. A multiplicative margin cannot do both.
- * - **Conditioned on the trend.** Rises are learned separately for readings taken while the
- *   load was rising, falling or flat over the previous horizon: after a drop the load often
- *   comes back (the "dip" that should not shed dynos), after a jump it often rests. This is
- *   the down-side window and the burst rule in one, learned from the source's own history
- *   instead of fixed: a dip is only bridged when dips on this source have been followed by
- *   rebounds. (Tried while designing: a fixed 3–5 min down window on top cost +13–26 % on
- *   AWS, +6–12 % on GOOG, +0.3–0.5 % on taxi, for the same shortfall.)
- * - **Risk per minute of horizon.** `headroom` sets p, the accepted chance per minute that
- *   the load outgrows the plan; the quantile is q = 1 − p × horizon minutes, so a longer
- *   boot buys proportionally more cover, and the knob means the same at any boot time.
- * - **headroom 0 is the cheapest sensible point**: the median rise (usually no margin) and
- *   dynos allowed to run up to 2 % over their nominal capacity, as Kubernetes' HPA does with
- *   its 10 % tolerance (more cheaply: ours only trims, it never holds dynos on the way down).
- *   The trim fades out by the default headroom.
- * - **Up at once, down straight to the plan.** Dynos are billed by the minute and the plan
- *   already covers a rebound within the horizon, so waiting longer only costs. `blackout`
- *   and `scale_down_step` still apply when configured, and every safety rule of the seed
- *   policy holds (bounds, no scale-down on stale or missing data, hold when every source
- *   is out, a refused quantity caps scale-ups): the decision is made by the same `decide`.
+ * - **Up at once, down gently unless the fall is clear.** The level jumps to a reading above
+ *   it (a rise is served one boot later: waiting only adds shortfall). Below it, within a few
+ *   typical swings, it closes a share of the gap per reading: a dip of a minute or two is
+ *   noise and barely moves it. A fall beyond that is no noise: the level goes to the
+ *   reading, so a smooth load sheds dynos as soon as it falls. One rule for step-held,
+ *   smooth and per-minute noisy traffic.
+ * - **Spare in the load's own swings.** The typical swing is an exponentially weighted mean
+ *   absolute deviation of the readings from the level: large for noisy or bursty traffic,
+ *   near 0 for a smooth one, so the knob means the same on a load of 5 or of 5,000 a minute.
+ * - **Hold within a band.** Within half a swing above the plan the next reading is as likely
+ *   up as down: moving there is churn (each event boots or stops a dyno). A scale-down happens
+ *   only when even the band's top needs fewer dynos, and goes to that top.
+ * - **Never remove a dyno within `boot_seconds` of adding one**: it has barely started
+ *   serving, and the rise that asked for it is rarely over.
+ * - **One knob.** `headroom` 0.2 (the default) plans for the level. Above it, each 0.1 adds a
+ *   fifth of a swing and makes the level ease off more slowly after a peak (bursts that come
+ *   back find their dynos); below it, dynos may run up to 2 % over nominal capacity at 0, as
+ *   Kubernetes' HPA tolerates 10 %. Measured on four traces at 60 s boot, the default costs
+ *   no more and falls short no more than the seed's rule on three (per-minute web, social
+ *   volumes, taxi), with fewer scale events; bursty step-held web traffic needs about 0.45
+ *   (bench/policy-eval.md in @dynosaur/backtest).
+ *
+ * `blackout`, `scale_down_step` and every safety rule of `decide` still apply on top.
  */
-import { Forecaster } from "./forecaster.js";
 
-/** The default `headroom`: dominates the seed policy (cost and shortfall) on the test traces. */
+/** The default `headroom`: sized for the level (the band and the boot hold give the calm). */
 export const DEFAULT_HEADROOM = 0.2;
 /** The default `boot_seconds`: a typical Heroku dyno boot. */
 export const DEFAULT_BOOT_SECONDS = 60;
 
-/** Accepted chance per minute of horizon that the load outgrows the plan, at headroom 0 (the median at 60 s boot). */
-const RISK_AT_ZERO = 0.25;
-/** How fast risk falls with headroom: e^-6 per unit, so 0.2 → 7.5 %/min, 0.5 → 1.2 %/min, 1 → 0.06 %/min. */
-const RISK_DECAY = 6;
-/** How far over nominal capacity dynos may run at headroom 0 (see the note above). */
+/** Share of the gap the level closes per reading below it, at the default headroom. */
+const EASE = 0.3;
+/** Weight of each new deviation in the typical swing: about the last 20 readings. */
+const SWING_WEIGHT = 0.05;
+/** A level this close to the reading, in swings, is the reading. */
+const SNAP = 0.05;
+/** A reading this many swings below the level is a clear fall: the level goes to it. */
+const FALL = 4;
+/** Width of the hold band, in swings above the plan. */
+const BAND = 0.5;
+/** Swings of spare per unit of headroom above the default. */
+const SWINGS_PER_HEADROOM = 2;
+/** How much each swing of spare slows the easing: 1 swing → a third of the default pace. */
+const EASE_SLOWDOWN = 2;
+/** How far over nominal capacity dynos may run at headroom 0. */
 const TRIM_AT_ZERO = 0.02;
 
-/** The quantile of learned rises that `headroom` plans for, given the horizon. */
-export function riskQuantile(headroom: number, horizonMs: number): number {
-  const perMinute = RISK_AT_ZERO * Math.exp(-RISK_DECAY * Math.max(0, headroom));
-  return Math.min(1, Math.max(0, 1 - (perMinute * horizonMs) / 60_000));
+/** Swings of spare kept at a headroom (0 up to the default). */
+export function spareSwings(headroom: number): number {
+  return Math.max(0, headroom - DEFAULT_HEADROOM) * SWINGS_PER_HEADROOM;
 }
 
 /** The factor on the plan: below 1 only between headroom 0 and the default. */
@@ -58,34 +61,103 @@ export function trimFactor(headroom: number): number {
   return 1 - TRIM_AT_ZERO * Math.max(0, 1 - Math.max(0, headroom) / DEFAULT_HEADROOM);
 }
 
-/** The horizon a source's decisions look ahead: boot time plus the source's poll interval. */
-export function horizonMs(bootSeconds: number, intervalSeconds: number): number {
-  return (Math.max(0, bootSeconds) + Math.max(0, intervalSeconds)) * 1000;
-}
+/** Level and typical swing of one source's readings, at one headroom. Times are ms, passed in. */
+export class LevelBand {
+  readonly headroom: number;
+  readonly #ease: number;
+  readonly #spare: number;
+  readonly #trim: number;
+  #level: number | null = null;
+  #swing = 0;
+  #last = Number.NEGATIVE_INFINITY;
 
-/** A forecaster for one source whose dynos boot in `bootSeconds`, polled every `intervalSeconds`. */
-export function createForecaster(bootSeconds: number, intervalSeconds: number): Forecaster {
-  return new Forecaster({ horizonMs: horizonMs(bootSeconds, intervalSeconds) });
-}
+  constructor(headroom: number = DEFAULT_HEADROOM) {
+    this.headroom = headroom;
+    this.#spare = spareSwings(headroom);
+    this.#trim = trimFactor(headroom);
+    this.#ease = EASE / (1 + EASE_SLOWDOWN * this.#spare);
+  }
 
-/** The value (in the source's unit) to provision for; null before the first reading. */
-export function plannedValue(forecaster: Forecaster, headroom: number): number | null {
-  const plan = forecaster.plan(riskQuantile(headroom, forecaster.horizonMs));
-  return plan === null ? null : plan * trimFactor(headroom);
+  /** Learns from a good reading; readings not newer than the last, not finite or negative are ignored. */
+  observe(time: number, value: number): void {
+    if (!Number.isFinite(time) || !Number.isFinite(value) || value < 0 || time <= this.#last) return;
+    this.#last = time;
+    if (this.#level === null) {
+      this.#level = value;
+      return;
+    }
+    const gap = value - this.#level;
+    this.#swing += SWING_WEIGHT * (Math.abs(gap) - this.#swing);
+    this.#level = gap > 0 ? value : this.#level + this.#ease * gap;
+    // Easing alone only approaches a lower load (never reaching 0 for a worker at rest): snap
+    // once the gap is a trace of a swing, or at once when it is far beyond the noise.
+    const above = this.#level - value;
+    if (above <= SNAP * this.#swing || above > FALL * this.#swing) this.#level = value;
+  }
+
+  /** The value to provision for; null before a reading. */
+  plan(): number | null {
+    return this.#level === null ? null : (this.#level + this.#spare * this.#swing) * this.#trim;
+  }
+
+  /** The top of the hold band; null before a reading. */
+  hold(): number | null {
+    return this.#level === null ? null : (this.#level + (this.#spare + BAND) * this.#swing) * this.#trim;
+  }
 }
 
 /**
- * A source's planned estimate: its plugin's own capacity model applied to the planned
- * value, rounded up to whole dynos. Null before the first reading. `estimateDynos` must be
- * monotone; what it throws propagates (the loop treats that as a failed reading).
+ * The policy's dynos for one source, given the formation: up to the plan at once; else
+ * hold while within the band or within `bootSeconds` of the last scale-up; else down to
+ * the band's top. `dynosFor` is the plugin's (monotone) capacity model; what it throws
+ * propagates. A change of headroom starts learning again (the level's pace depends on it).
  */
-export function plannedEstimate(
-  forecaster: Forecaster,
-  headroom: number,
-  estimateDynos: (value: number) => number,
-): number | null {
-  const value = plannedValue(forecaster, headroom);
-  if (value === null) return null;
-  const dynos = estimateDynos(value);
+export class BandPolicy {
+  #band: LevelBand | null = null;
+  // The newest reading, as two numbers (no allocation per tick).
+  #newestTime = Number.NEGATIVE_INFINITY;
+  #newestValue = 0;
+  #upAt = Number.NEGATIVE_INFINITY;
+  /** The formation this policy last saw or asked for, and when. */
+  #seen: number | null = null;
+  #seenAt = Number.NEGATIVE_INFINITY;
+
+  constructor(readonly bootSeconds: number) {}
+
+  observe(time: number, value: number): void {
+    if (time <= this.#newestTime) return;
+    this.#newestTime = time;
+    this.#newestValue = value;
+    this.#band?.observe(time, value);
+  }
+
+  estimate(now: number, current: number, headroom: number, dynosFor: (value: number) => number): number | null {
+    // A formation larger than we left it was scaled up (by hand, or a schedule's minimum) since
+    // the last decision: count the boot from then, the earliest it can have happened.
+    if (this.#seen !== null && current > this.#seen) this.#upAt = Math.max(this.#upAt, this.#seenAt);
+    this.#seen = current;
+    this.#seenAt = now;
+    if (this.#band?.headroom !== headroom && this.#newestTime > Number.NEGATIVE_INFINITY) {
+      this.#band = new LevelBand(headroom);
+      this.#band.observe(this.#newestTime, this.#newestValue);
+    }
+    const plan = this.#band?.plan() ?? null;
+    if (plan === null) return null;
+    const up = whole(dynosFor(plan));
+    if (up === null) return null;
+    if (up > current) {
+      this.#upAt = now;
+      this.#seen = up;
+      return up;
+    }
+    if (now - this.#upAt < this.bootSeconds * 1000) return current;
+    // At rest (a plan of 0) the band would keep a dyno forever: the engine's idle rule times the way to zero.
+    if (up === 0) return 0;
+    const hold = whole(dynosFor(this.#band?.hold() ?? plan));
+    return hold === null || hold >= current ? current : hold;
+  }
+}
+
+function whole(dynos: number): number | null {
   return Number.isFinite(dynos) && dynos >= 0 ? Math.ceil(dynos) : null;
 }

@@ -41,6 +41,8 @@ export interface SentRequest {
   fault?: HerokuFaultKind;
   /** For a 429/0-remaining fault: the least back-off (ms) the client owes. */
   backoffMs?: number;
+  /** The client received the whole response (a request it gave up on owes no back-off). */
+  answered?: boolean;
 }
 
 export interface PluginEvent {
@@ -243,7 +245,7 @@ export class Checker {
         r.at >= this.#quietUntil,
         () => `request at ${iso(r.at)} during a back-off that lasts until ${iso(this.#quietUntil)}`,
       );
-      if (r.backoffMs !== undefined) this.#quietUntil = Math.max(this.#quietUntil, r.at + r.backoffMs);
+      if (r.backoffMs !== undefined && r.answered) this.#quietUntil = Math.max(this.#quietUntil, r.at + r.backoffMs);
     }
 
     // Logged, once per failure.
@@ -324,8 +326,12 @@ export class Checker {
       );
     }
     // A 422 is a refusal with an alert of its own, not an error of Heroku's.
-    const failing = sent.filter((r) => r.fault !== undefined && r.fault !== "low-remaining" && r.fault !== "422");
-    const worked = sent.filter((r) => r.fault === undefined || r.fault === "low-remaining");
+    // A request the client gave up on (its timeout, on a loaded machine) failed as the client
+    // sees it, whatever the fake answered later.
+    const failing = sent.filter(
+      (r) => !r.answered || (r.fault !== undefined && r.fault !== "low-remaining" && r.fault !== "422"),
+    );
+    const worked = sent.filter((r) => r.answered && (r.fault === undefined || r.fault === "low-remaining"));
     const herokuAnswered =
       herokuErrors.length === 0 &&
       worked.some((r) => r.method === "PATCH" || this.#failingMethod === null || r.method === this.#failingMethod);

@@ -152,6 +152,7 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
     if (kind === "hang" && hangs.heroku >= budget) kind = undefined;
     return kind;
   };
+  let requestCount = 0;
   const agent = new Agent({ keepAliveTimeout: 60_000, connections: 4 });
   const dispatcher: Dispatcher = agent.compose((dispatch) => (opts, handler) => {
     const method = (opts.method ?? "GET").toUpperCase();
@@ -159,9 +160,13 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
     if (method === "PATCH" && typeof opts.body === "string")
       request.quantity = (JSON.parse(opts.body) as { updates?: { quantity?: unknown }[] }).updates?.[0]?.quantity;
     const kind = chooseHerokuFault(method);
+    // Each request's fault is bound to it by id: on a loaded machine a request the client gave
+    // up on (its 50 ms timeout) may reach the fake late, and must not take the next one's fault.
+    const requestId = `soak-${++requestCount}`;
+    opts.headers = { ...(opts.headers as Record<string, string>), "request-id": requestId };
     if (kind) {
       const fault = herokuFault(kind, faultRng, secrets.heroku);
-      fake.queueFault(fault, { times: 1 });
+      fake.queueFault(fault, { times: 1, requestId });
       request.fault = kind;
       result.herokuFaults[kind]++;
       if (kind === "hang") hangs.heroku++;
@@ -177,7 +182,20 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
     }
     result.requests[method === "PATCH" ? "PATCH" : "GET"]++;
     sent.push(request);
-    return dispatch(opts, handler);
+    // Whether the client got the whole answer: on a loaded machine its 50 ms timeout may give
+    // up first, and a 429 it never read cannot be honoured.
+    const answered = new Proxy(handler, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (typeof value !== "function") return value;
+        if (prop !== "onResponseEnd" && prop !== "onComplete") return value.bind(target);
+        return (...args: unknown[]) => {
+          request.answered = true;
+          return value.apply(target, args);
+        };
+      },
+    });
+    return dispatch(opts, answered);
   });
 
   // Readings: the daily load of each source, or a fault.
@@ -350,6 +368,16 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
   try {
     while (clock.now() < end) {
       const t = clock.now();
+      // A PATCH the client gave up on (its 50 ms timeout, on a loaded machine) may reach the
+      // fake after its tick ended: it still changed the formation the next tick starts from.
+      if (fake.requests.some((r) => r.method === "PATCH")) {
+        const late = must(fake.formation(APP, TYPE), "the formation").quantity;
+        if (late !== quantity) {
+          quantity = late;
+          lastActualChange = t;
+          note(`a late PATCH set ${late}`);
+        }
+      }
 
       // The world moves: a person scales, the process restarts, dependencies fail for a while.
       if (eventRng.chance(perTick(scenario.manualChangesPerDay))) {

@@ -1,5 +1,7 @@
+// The `forecast` policy before issue 26 (rise quantiles per trend), kept only so
+// policy-eval.ts can put it beside the new default. Not part of any package.
 /**
- * Per-source load forecaster for the `forecast` policy (see ./forecast.ts for why).
+ * Per-source load forecaster of the old `forecast` policy (issue 14).
  *
  * It learns, from the source's own reading series, how much the load has risen within one
  * *horizon* (boot time + poll interval: the time until a dyno asked for at the next
@@ -13,7 +15,7 @@
  * of `window` rises each. Each observation costs O(window) at worst (one insertion into a
  * sorted array, a memmove), each plan O(1).
  */
-import { must } from "../errors.js";
+import { must } from "@dynosaur/core";
 
 /** Direction of the load over the horizon before a reading. */
 export type Trend = "flat" | "rising" | "falling";
@@ -211,4 +213,30 @@ export class Forecaster {
     const drop = Math.min(count - 1, Math.max(firstKept === -1 ? count : firstKept, count - MAX_READINGS));
     if (drop > 0) this.#readings.splice(0, drop);
   }
+}
+
+/** Accepted chance per minute of horizon that the load outgrows the plan, at headroom 0. */
+const RISK_AT_ZERO = 0.25;
+const RISK_DECAY = 6;
+const TRIM_AT_ZERO = 0.02;
+const OLD_DEFAULT_HEADROOM = 0.2;
+
+/** The old planned estimate: last reading + the q-quantile of learned rises, q from headroom and horizon. */
+export function oldPlannedEstimate(
+  forecaster: Forecaster,
+  headroom: number,
+  estimateDynos: (value: number) => number,
+): number | null {
+  const perMinute = RISK_AT_ZERO * Math.exp(-RISK_DECAY * Math.max(0, headroom));
+  const q = Math.min(1, Math.max(0, 1 - (perMinute * forecaster.horizonMs) / 60_000));
+  const trim = 1 - TRIM_AT_ZERO * Math.max(0, 1 - Math.max(0, headroom) / OLD_DEFAULT_HEADROOM);
+  const plan = forecaster.plan(q);
+  if (plan === null) return null;
+  const dynos = estimateDynos(plan * trim);
+  return Number.isFinite(dynos) && dynos >= 0 ? Math.ceil(dynos) : null;
+}
+
+/** A forecaster for a source whose dynos boot in `bootSeconds`, polled every `intervalSeconds`. */
+export function createOldForecaster(bootSeconds: number, intervalSeconds: number): Forecaster {
+  return new Forecaster({ horizonMs: (Math.max(0, bootSeconds) + Math.max(0, intervalSeconds)) * 1000 });
 }
