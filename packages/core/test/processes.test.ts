@@ -1,7 +1,7 @@
+import { HerokuError } from "@dynosaur/host";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ManualClock } from "../src/clock.js";
-import { HerokuError } from "../src/formation/heroku-client.js";
 import type { FormationApi, FormationState } from "../src/formation/simulated.js";
 import { memoryLogger } from "../src/logger.js";
 import { definePlugin } from "../src/plugin.js";

@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { createRuntime, ManualClock, SimulatedFormation, type TickReport } from "@dynosaur/core";
+import { createRuntime, ManualClock, type TickReport } from "@dynosaur/core";
+import { SimulatedFormation } from "@dynosaur/core/testing";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { celery, rq, sidekiq } from "../src/index.js";
 import { instance, read, useRedis } from "./helpers.js";

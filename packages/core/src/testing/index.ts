@@ -2,6 +2,9 @@
  * `@dynosaur/core/testing`: the conformance kit every plugin runs in its tests, and helpers
  * for a plugin's own tests. Core has no runtime dependency on a test framework.
  */
+
+/** A formation held in memory, for a plugin's engine tests that start from given quantities. */
+export { SimulatedFormation } from "../formation/simulated.js";
 export {
   checkPlugin,
   defaultSampleValues,
