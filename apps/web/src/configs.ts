@@ -8,10 +8,12 @@ import { isSealed, type SecretBox } from "./secret-box.js";
 import {
   type ConfigTree,
   getAt,
-  keepOmittedSecrets,
+  isReference,
+  keepSecrets,
   type MaskedSecret,
   MissingKeyError,
   maskConfig,
+  movedSecrets,
   openConfig,
   pathText,
   referencedSecrets,
@@ -143,20 +145,27 @@ export class ConfigService {
           },
         ],
       };
-    const merged = previous ? keepOmittedSecrets(raw as ConfigTree, previous) : (raw as ConfigTree);
+    const { config: merged, kept } = previous
+      ? keepSecrets(raw as ConfigTree, previous)
+      : { config: raw as ConfigTree, kept: [] };
     let opened: ConfigTree;
+    let openedPrevious: ConfigTree | null;
     try {
       opened = openConfig(merged, this.deps.box);
+      openedPrevious = previous && kept.length > 0 ? openConfig(previous, this.deps.box) : null;
     } catch (e) {
       return { ok: false, errors: problemsOf(e) };
     }
     const result = await this.check(opened);
     const plugins = result.ok ? result.plugins : await this.#pluginsOf(opened).catch(() => []);
     const secrets = secretPaths(opened, pluginLookup(plugins));
-    const fallbacks = secretFallbacks(merged, secrets);
+    const refused = [
+      ...secretFallbacks(merged, secrets),
+      ...(openedPrevious ? movedDestinations(opened, openedPrevious, kept, pluginLookup(plugins)) : []),
+    ];
     if (!result.ok)
-      return { ok: false, errors: [...fallbacks, ...forSecrets(result.errors, secrets, opened, this.deps.env)] };
-    return fallbacks.length > 0 ? { ok: false, errors: fallbacks } : { ok: true, merged, opened, result };
+      return { ok: false, errors: [...refused, ...forSecrets(result.errors, secrets, opened, this.deps.env)] };
+    return refused.length > 0 ? { ok: false, errors: refused } : { ok: true, merged, opened, result };
   }
 
   /** The config in force, secrets masked. */
@@ -173,12 +182,13 @@ export class ConfigService {
   } | null> {
     const row = await this.deps.apps.version(app.id, version);
     if (!row) return null;
-    const { config, secrets } = maskConfig(row.config);
     const plugins = await this.#pluginsOf(row.config).catch(() => []);
+    const paths = secretPaths(row.config, pluginLookup(plugins));
+    const { config, secrets } = maskConfig(row.config, paths);
     return {
       version: row.version,
       config,
-      secrets: [...secrets, ...referencedSecrets(row.config, secretPaths(row.config, pluginLookup(plugins)))],
+      secrets: [...secrets, ...referencedSecrets(row.config, paths)],
       author: row.author,
       comment: row.comment,
       createdAt: row.createdAt,
@@ -193,8 +203,18 @@ export class ConfigService {
     const row = await this.deps.apps.version(app.id, app.version);
     if (!row) throw new Error(`app ${app.name} has no version ${app.version}`);
     const vars: string[] = [];
+    // A secret stored in clear by an older version (neither sealed nor a `${NAME}`) is not exported either.
+    const plugins = await this.#pluginsOf(row.config).catch(() => []);
+    const clear = new Set(
+      secretPaths(row.config, pluginLookup(plugins))
+        .filter((p) => {
+          const v = getAt(row.config, p);
+          return typeof v === "string" && !isSealed(v) && !isReference(v);
+        })
+        .map(pathText),
+    );
     const walk = (value: unknown, path: (string | number)[]): unknown => {
-      if (isSealed(value)) {
+      if (isSealed(value) || (typeof value === "string" && clear.has(pathText(path)))) {
         const name = envName(path, row.config);
         vars.push(`#   ${name}  (${pathText(path)})`);
         return `\${${name}}`;
@@ -249,6 +269,24 @@ function envName(path: (string | number)[], config: ConfigTree): string {
       .join("_");
   }
   return `${prefix ? `${prefix}_` : ""}${key}`.replace(/[^A-Za-z0-9]+/g, "_").toUpperCase();
+}
+
+/**
+ * A save that keeps a secret (leaves it out) but changes where it is sent would send the stored
+ * secret to a destination nobody typed it for: refused at the secret's path, to be typed again.
+ */
+function movedDestinations(
+  opened: ConfigTree,
+  openedPrevious: ConfigTree,
+  kept: Parameters<typeof movedSecrets>[2],
+  pluginFor: (type: string) => PluginDefinition | undefined,
+): ConfigProblem[] {
+  return movedSecrets(opened, openedPrevious, kept, pluginFor).map(({ path, changed }) => ({
+    path: pathText(path),
+    message: `${changed.join(", ")} changed, so this stored secret would be sent somewhere new: it is not kept`,
+    hint: "type the secret again in this save (or change it back)",
+    code: "DYNO_CONFIG_INVALID" as const,
+  }));
 }
 
 /** `${VAR:-fallback}` with a fallback: what a secret field may not hold. */
