@@ -107,6 +107,12 @@ export async function logout(): Promise<void> {
   csrf = null;
 }
 
+/** Ends every session of this user, on every device (e.g. after a lost laptop). */
+export async function logoutEverywhere(): Promise<void> {
+  await request("POST", "/api/logout/everywhere");
+  csrf = null;
+}
+
 /** What the overview shows beside GET /api/apps: each app's last 24 h of dynos and its last event. */
 export const overview = () =>
   request<{ from: string; step_seconds: number; apps: Record<string, AppRecent> }>("GET", "/api/overview");

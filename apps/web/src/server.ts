@@ -9,7 +9,7 @@ import { Agent, type Dispatcher } from "undici";
 import { ConfigService } from "./configs.js";
 import { openStore, type Store } from "./db/connect.js";
 import { createApi } from "./http/api.js";
-import { ensureAdmin } from "./http/auth.js";
+import { ensureAdmin, loginLimit } from "./http/auth.js";
 import { defaultPagesDir } from "./http/pages.js";
 import { createServerLogger, type LogFormat } from "./log.js";
 import { LoginLimiter } from "./login-limiter.js";
@@ -186,7 +186,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       auth: {
         store: stores.auth,
         clock,
-        limiter: new LoginLimiter(clock),
+        limiter: new LoginLimiter(clock, loginLimit),
         bootstrapToken: env.DYNOSAUR_API_TOKEN || undefined,
         logger,
       },
@@ -194,7 +194,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       instanceTtlMs: 3 * pollMs + 5000,
       bodyLimit: options.bodyLimit ?? 256 * 1024,
       version: version(),
-      trustProxy: Boolean(env.DYNO),
+      trustProxy: trustProxy(env),
       pagesDir: options.pagesDir ?? (env.DYNOSAUR_PAGES_DIR || defaultPagesDir()),
     });
     const port = options.port ?? (Number(env.PORT) || 3000);
@@ -246,6 +246,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await cleanup();
     throw e;
   }
+}
+
+/**
+ * Whether X-Forwarded-For names the client: DYNOSAUR_TRUST_PROXY (1/true/yes/on, 0/false/no/off);
+ * unset, on when $DYNO says this runs on Heroku, whose router always adds the entry.
+ */
+export function trustProxy(env: Record<string, string | undefined>): boolean {
+  const said = env.DYNOSAUR_TRUST_PROXY?.trim().toLowerCase();
+  if (said && ["1", "true", "yes", "on"].includes(said)) return true;
+  if (said && ["0", "false", "no", "off"].includes(said)) return false;
+  if (said)
+    throw new Error(
+      `DYNOSAUR_TRUST_PROXY is "${env.DYNOSAUR_TRUST_PROXY}": set it to 1 (behind a proxy that sets X-Forwarded-For) or 0`,
+    );
+  return Boolean(env.DYNO);
 }
 
 /**

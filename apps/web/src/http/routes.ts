@@ -20,6 +20,8 @@ export interface Principal {
   via: "session" | "token";
   /** Session id hash, for logout. */
   session?: string;
+  /** The session's user, for "log out everywhere". */
+  userId?: number;
   csrfToken?: string;
 }
 

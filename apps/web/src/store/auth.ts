@@ -41,12 +41,26 @@ export class AuthStore {
     return (await this.db.selectFrom("users").select("id").limit(1).executeTakeFirst()) !== undefined;
   }
 
+  /**
+   * Creates the user, or sets its password; a password change ends every session of the
+   * user (in the same transaction), so a cookie taken before the change opens nothing after.
+   */
   async upsertUser(name: string, passwordHash: string, isAdmin: boolean, now: number): Promise<void> {
-    await this.db
-      .insertInto("users")
-      .values({ name, password_hash: passwordHash, is_admin: isAdmin ? 1 : 0, created_at: now })
-      .onConflict((oc) => oc.column("name").doUpdateSet({ password_hash: passwordHash }))
-      .execute();
+    await this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .insertInto("users")
+        .values({ name, password_hash: passwordHash, is_admin: isAdmin ? 1 : 0, created_at: now })
+        .onConflict((oc) => oc.column("name").doUpdateSet({ password_hash: passwordHash }))
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      await tx.deleteFrom("sessions").where("user_id", "=", row.id).execute();
+    });
+  }
+
+  /** Ends every session of a user ("log out everywhere"); how many there were. */
+  async deleteSessionsOf(userId: number): Promise<number> {
+    const r = await this.db.deleteFrom("sessions").where("user_id", "=", userId).executeTakeFirst();
+    return Number(r.numDeletedRows);
   }
 
   async createSession(
