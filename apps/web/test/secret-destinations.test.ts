@@ -129,28 +129,17 @@ describe("a kept secret is bound to where it is sent", () => {
       (await t.call("PUT", "/api/apps/shop/config", { body: config("http://127.0.0.1:9", await jsonEndpoint()) }))
         .status,
     ).toBe(200);
-    const attempts: [string, (c: Config) => void, string][] = [
-      [
-        "example url",
-        (c) => void ((c.plugins[0] as { url: string }).url = `${evil.url}/stats.json`),
-        "plugins[0].token",
-      ],
-      [
-        "another type under the same name",
-        (c) => void ((c.plugins[0] as { type: string }).type = "random"),
-        "plugins[0].token",
-      ],
-      [
-        "New Relic endpoint",
-        (c) => void ((c.plugins[1] as { endpoint: string }).endpoint = `${evil.url}/graphql`),
-        "plugins[1].api_key",
-      ],
-      ["New Relic region", (c) => void ((c.plugins[1] as { region?: string }).region = "eu"), "plugins[1].api_key"],
-      ["stats endpoint", (c) => void ((c.stats[0] as { endpoint: string }).endpoint = evil.url), "stats[0].api_key"],
+    // What each attempt changes (list, index, option, new value), and the kept secret it must refuse.
+    const attempts: [string, "plugins" | "stats", number, string, string, string][] = [
+      ["example url", "plugins", 0, "url", `${evil.url}/stats.json`, "plugins[0].token"],
+      ["another type under the same name", "plugins", 0, "type", "random", "plugins[0].token"],
+      ["New Relic endpoint", "plugins", 1, "endpoint", `${evil.url}/graphql`, "plugins[1].api_key"],
+      ["New Relic region", "plugins", 1, "region", "eu", "plugins[1].api_key"],
+      ["stats endpoint", "stats", 0, "endpoint", evil.url, "stats[0].api_key"],
     ];
-    for (const [what, change, path] of attempts) {
+    for (const [what, list, index, option, value, path] of attempts) {
       const edit = await shown(t);
-      change(edit);
+      (edit[list][index] as Record<string, unknown>)[option] = value;
       const refused = await t.call("PUT", "/api/apps/shop/config", { body: edit });
       expect([what, refused.status]).toEqual([what, 422]);
       expect([what, refused.json.errors.map((e: { path: string }) => e.path)]).toEqual([
