@@ -24,6 +24,9 @@ import {
 import { type AppRow, type AppStore, VersionConflict } from "./store/apps.js";
 import type { ReadingStore } from "./store/readings.js";
 
+/** Apps a server takes unless DYNOSAUR_MAX_APPS says otherwise (each costs memory: its engine, plugins, buffers). */
+export const DEFAULT_MAX_APPS = 500;
+
 /** Names of apps: what may stand in a URL path and a log line without quoting. */
 export const APP_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
@@ -46,6 +49,8 @@ export interface ConfigServiceDeps {
   box: SecretBox | null;
   env: Record<string, string | undefined>;
   clock: Clock;
+  /** Most apps the server takes. @default DEFAULT_MAX_APPS */
+  maxApps?: number;
   /** Told after every saved change, so the engine applies it at once. */
   changed?: (app: string) => void;
 }
@@ -73,6 +78,19 @@ export class ConfigService {
     if (meta.ifMatch !== undefined && meta.ifMatch !== null && (existing?.version ?? 0) !== meta.ifMatch) {
       return { ok: false, conflict: new VersionConflict(meta.ifMatch, existing?.version ?? null) };
     }
+    const maxApps = this.deps.maxApps ?? DEFAULT_MAX_APPS;
+    if (!existing && (await this.deps.apps.count()) >= maxApps)
+      return {
+        ok: false,
+        errors: [
+          {
+            path: "",
+            message: `this server scales ${maxApps} apps, the most it takes (DYNOSAUR_MAX_APPS): ${name} was not created`,
+            hint: "delete apps it no longer scales, or raise DYNOSAUR_MAX_APPS",
+            code: "DYNO_LIMIT_REACHED",
+          },
+        ],
+      };
     const checked = await this.#checkAgainst(raw, previous?.config ?? null);
     if (!checked.ok) return { ok: false, errors: checked.errors };
     const { merged, opened, result } = checked;
@@ -84,29 +102,23 @@ export class ConfigService {
         return { ok: false, errors: [{ path: e.path, message: e.message, code: "DYNO_SECRET_KEY_INVALID" }] };
       throw e;
     }
+    const kind = meta.kind ?? "config-changed";
     try {
       const saved = await this.deps.apps.save(name, sealed, {
         author: meta.author,
         comment: meta.comment ?? null,
         now,
         ifMatch: meta.ifMatch,
-      });
-      const kind = meta.kind ?? "config-changed";
-      const message = saved.created
-        ? `app created by ${meta.author} (version 1)`
-        : `${kind === "rollback" ? "rolled back" : "config changed"} by ${meta.author} (version ${saved.app.version})`;
-      await this.deps.readings.write({
-        ticks: [],
-        minutes: [],
-        events: [
-          {
-            appId: saved.app.id,
-            time: now,
+        event: (app, created) => {
+          const message = created
+            ? `app created by ${meta.author} (version 1)`
+            : `${kind === "rollback" ? "rolled back" : "config changed"} by ${meta.author} (version ${app.version})`;
+          return {
             kind,
             message: meta.comment ? `${message}: ${meta.comment}` : message,
-            data: { version: saved.app.version, author: meta.author },
-          },
-        ],
+            data: { version: app.version, author: meta.author },
+          };
+        },
       });
       this.deps.changed?.(name);
       return { ok: true, ...saved };

@@ -6,7 +6,7 @@ import { DatabaseSync } from "node:sqlite";
 import { type Clock, type Logger, type LogLevel, Redactor, systemClock } from "@dynosaur/core";
 import { serve } from "@hono/node-server";
 import { Agent, type Dispatcher } from "undici";
-import { ConfigService } from "./configs.js";
+import { ConfigService, DEFAULT_MAX_APPS } from "./configs.js";
 import { openStore, type Store } from "./db/connect.js";
 import { createApi } from "./http/api.js";
 import { ensureAdmin, loginLimit } from "./http/auth.js";
@@ -149,6 +149,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       box: stores.box,
       env,
       clock,
+      maxApps: positiveInt(env.DYNOSAUR_MAX_APPS, "DYNOSAUR_MAX_APPS") ?? DEFAULT_MAX_APPS,
     });
     supervisor = new Supervisor({
       apps: stores.apps,
@@ -246,6 +247,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await cleanup();
     throw e;
   }
+}
+
+/** A whole number > 0 from a variable; undefined when unset. */
+function positiveInt(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} is "${value}": set it to a whole number of at least 1`);
+  return n;
 }
 
 /**

@@ -120,6 +120,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // API tokens may expire.
+    "0003_token_expiry": {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("api_tokens").addColumn("expires_at", "bigint").execute();
+      },
+    },
   };
 }
 

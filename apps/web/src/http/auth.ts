@@ -40,7 +40,7 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<Env> {
         c.set("principal", { name: "token:DYNOSAUR_API_TOKEN", admin: true, via: "token" });
       } else {
         const token = await deps.store.useToken(hash, deps.clock.now());
-        if (!token) return fail(c, 401, "DYNO_UNAUTHENTICATED", "unknown or revoked API token");
+        if (!token) return fail(c, 401, "DYNO_UNAUTHENTICATED", "unknown, revoked or expired API token");
         c.set("principal", { name: `token:${token.name}`, admin: true, via: "token" });
       }
       return next();
