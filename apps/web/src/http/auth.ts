@@ -157,7 +157,7 @@ export async function logoutEverywhere(c: Context<Env>, deps: AuthDeps, principa
   if (principal.userId === undefined)
     return fail(
       c,
-      422,
+      400,
       "DYNO_REQUEST_INVALID",
       "an API token has no sessions to end: log in with a password to log out everywhere, or revoke the token",
     );

@@ -58,7 +58,7 @@ export const authRoutes: Resource = (api, deps) => {
       access: "user",
       responses: {
         200: { description: "logged out everywhere", schema: z.object({ ok: z.literal(true), ended: z.number() }) },
-        422: { description: "called with an API token, which has no sessions", schema: messageSchema },
+        400: { description: "called with an API token, which has no sessions", schema: messageSchema },
       },
     },
     ({ c, principal }) => logoutEverywhere(c, deps.auth, principal),
