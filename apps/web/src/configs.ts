@@ -61,10 +61,16 @@ export interface ConfigServiceDeps {
  * without a secret's value.
  */
 export class ConfigService {
-  constructor(private readonly deps: ConfigServiceDeps) {}
+  readonly #env: Record<string, string | undefined>;
+
+  constructor(private readonly deps: ConfigServiceDeps) {
+    this.#env = configEnv(deps.env);
+  }
 
   async check(raw: unknown): Promise<CheckResult> {
-    return checkConfig(raw, { loader: this.deps.loader, env: this.deps.env });
+    const refused = serverSecretReferences(raw);
+    if (refused.length > 0) return { ok: false, errors: refused };
+    return checkConfig(raw, { loader: this.deps.loader, env: this.#env });
   }
 
   async save(
@@ -176,7 +182,7 @@ export class ConfigService {
       ...(openedPrevious ? movedDestinations(opened, openedPrevious, kept, pluginLookup(plugins)) : []),
     ];
     if (!result.ok)
-      return { ok: false, errors: [...refused, ...forSecrets(result.errors, secrets, opened, this.deps.env)] };
+      return { ok: false, errors: [...refused, ...forSecrets(result.errors, secrets, opened, this.#env)] };
     return refused.length > 0 ? { ok: false, errors: refused } : { ok: true, merged, opened, result };
   }
 
@@ -253,7 +259,7 @@ export class ConfigService {
     if (!row) throw new Error(`app ${app.name} has no version ${app.version}`);
     const opened = openConfig(row.config, this.deps.box);
     const loaded = await this.#pluginsOf(opened);
-    const { config } = parseConfig(opened, this.deps.env, { redactor });
+    const { config } = parseConfig(opened, this.#env, { redactor });
     return { version: row.version, config, plugins: loaded.map((p) => p.plugin) };
   }
 
@@ -299,6 +305,39 @@ function movedDestinations(
     hint: "type the secret again in this save (or change it back)",
     code: "DYNO_CONFIG_INVALID" as const,
   }));
+}
+
+/**
+ * The server's own secrets (DATABASE_URL, DYNOSAUR_SECRET_KEY, DYNOSAUR_ADMIN_PASSWORD,
+ * DYNOSAUR_API_TOKEN...): a config may not reference them, nor does core read them as defaults. `${VAR}` is resolved from the
+ * server's environment wherever it is written, so `heroku_api_url: https://host/?k=${DATABASE_URL}`
+ * would send the database's password to any host a user chooses.
+ */
+const SERVER_VARIABLE = /^(DYNOSAUR_\w*(KEY|TOKEN|PASSWORD|SECRET)|DATABASE_URL)$/;
+
+/** The environment configs are resolved from: the server's own variables left out. */
+function configEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !SERVER_VARIABLE.test(name)));
+}
+
+/** References to the server's own variables, each refused at its path. */
+function serverSecretReferences(raw: unknown): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const walk = (value: unknown, path: Segment[]) => {
+    if (typeof value === "string") {
+      for (const [, name] of value.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g))
+        if (name !== undefined && SERVER_VARIABLE.test(name))
+          problems.push({
+            path: pathText(path),
+            message: `\${${name}} is one of dynosaur-web's own variables, which configs may not read`,
+            hint: "set the value this config needs in a variable of its own (e.g. heroku config:set MY_VALUE=...) and reference that",
+            code: "DYNO_CONFIG_INVALID",
+          });
+    } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
+    else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+  };
+  walk(raw, []);
+  return problems;
 }
 
 /** `${VAR:-fallback}` with a fallback: what a secret field may not hold. */

@@ -201,3 +201,21 @@ describe("a secret field holds a secret unless it is exactly ${NAME}", () => {
     expect(exported.out).toMatch(/heroku_api_key: \$\{HEROKU_API_KEY\}/);
   });
 });
+
+describe("the server's own secrets", () => {
+  it("a config may not reference them: ${DATABASE_URL} or ${DYNOSAUR_SECRET_KEY} in a URL is refused at its path", async () => {
+    const t = await startTestServer({ env: { DYNOSAUR_SECRET_KEY: "k".repeat(40) } });
+    const body = config("http://127.0.0.1:9/?k=${DYNOSAUR_SECRET_KEY}", await jsonEndpoint());
+    const refused = await t.call("PUT", "/api/apps/shop/config", { body });
+    expect([refused.status, refused.json.errors]).toEqual([
+      422,
+      [
+        expect.objectContaining({
+          path: "scaler.heroku_api_url",
+          message: "${DYNOSAUR_SECRET_KEY} is one of dynosaur-web's own variables, which configs may not read",
+        }),
+      ],
+    ]);
+    expect(refused.text).not.toContain("k".repeat(40));
+  });
+});
