@@ -333,7 +333,7 @@ function serverSecretReferences(raw: unknown): ConfigProblem[] {
             hint: "set the value this config needs in a variable of its own (e.g. heroku config:set MY_VALUE=...) and reference that",
             code: "DYNO_CONFIG_INVALID",
           });
-    } else if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
+    } else if (Array.isArray(value)) for (const [i, v] of value.entries()) walk(v, [...path, i]);
     else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
   };
   walk(raw, []);
