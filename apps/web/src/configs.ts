@@ -68,7 +68,7 @@ export class ConfigService {
   }
 
   async check(raw: unknown): Promise<CheckResult> {
-    const refused = serverSecretReferences(raw);
+    const refused = [...serverSecretReferences(raw), ...fileReporters(raw)];
     if (refused.length > 0) return { ok: false, errors: refused };
     return checkConfig(raw, { loader: this.deps.loader, env: this.#env });
   }
@@ -318,6 +318,27 @@ const SERVER_VARIABLE = /^(DYNOSAUR_\w*(KEY|TOKEN|PASSWORD|SECRET)|DATABASE_URL)
 /** The environment configs are resolved from: the server's own variables left out. */
 function configEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !SERVER_VARIABLE.test(name)));
+}
+
+/**
+ * `stats: [{type: file}]` appends to a path of the config's choosing: on a server, any file the
+ * server's user may write. Refused here (ticks are stored, and `console`/`otlp` report them).
+ */
+function fileReporters(raw: unknown): ConfigProblem[] {
+  const stats = raw && typeof raw === "object" ? (raw as ConfigTree).stats : undefined;
+  if (!Array.isArray(stats)) return [];
+  return stats.flatMap((entry, i) =>
+    entry && typeof entry === "object" && (entry as ConfigTree).type === "file"
+      ? [
+          {
+            path: `stats[${i}].type`,
+            message: "the file reporter writes to the server's disk, which dynosaur-web does not allow",
+            hint: "remove this entry: every tick is stored by the server already (GET /api/apps/{name}/ticks); use console or otlp to send them on",
+            code: "DYNO_CONFIG_INVALID" as const,
+          },
+        ]
+      : [],
+  );
 }
 
 /** References to the server's own variables, each refused at its path. */

@@ -5,6 +5,9 @@ import { DynosaurError } from "@dynosaur/core";
 
 const OWN_DIR = dirname(fileURLToPath(import.meta.url));
 
+/** An npm package name (optionally scoped), or a short name such as `random`: never a path or URL. */
+const PACKAGE_NAME = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/i;
+
 /** The `use:` entries of a config and the config path each one answers to. */
 export function useOf(config: { use?: unknown; plugins?: unknown }): { specs: string[]; paths: string[] } {
   if (Array.isArray(config.use)) return { specs: config.use.map(String), paths: config.use.map((_, i) => `use[${i}]`) };
@@ -34,6 +37,15 @@ export class PluginLoader {
   }
 
   #one(spec: string, path: string): Promise<LoadedPlugin> {
+    // A path (`/etc/hostname`, `./x.mjs`, `file:...`) would make the server import a file a request names.
+    if (!PACKAGE_NAME.test(spec))
+      return Promise.reject(
+        new DynosaurError(
+          "DYNO_PLUGIN_NOT_FOUND",
+          `${path}: in dynosaur-web a plugin is the name of an installed package (e.g. random, @acme/dynosaur-plugin-x); paths and URLs are for the CLI`,
+          { exitCode: 2, path, hint: "install the plugin's package where the server runs and name it here" },
+        ),
+      );
     let found = this.#cache.get(spec);
     if (!found) {
       found = this.#find(spec, path);
@@ -46,6 +58,21 @@ export class PluginLoader {
 
   async #find(spec: string, path: string): Promise<LoadedPlugin> {
     try {
+      return await this.#load(spec, path);
+    } catch (e) {
+      // What a package's import threw may quote its files or the server's folders: not for a client.
+      if (e instanceof DynosaurError && e.code === "DYNO_PLUGIN_INVALID" && / failed to load: /.test(e.message))
+        throw new DynosaurError("DYNO_PLUGIN_INVALID", `${path}: plugin package "${spec}" failed to load`, {
+          exitCode: 2,
+          path,
+          hint: "reinstall it where the server runs, or report it to its author",
+        });
+      throw e;
+    }
+  }
+
+  async #load(spec: string, path: string): Promise<LoadedPlugin> {
+    try {
       return one(await loadPlugins([spec], this.#cwd, [path]), spec);
     } catch (e) {
       if (!(e instanceof DynosaurError && e.code === "DYNO_PLUGIN_NOT_FOUND")) throw e;
@@ -55,7 +82,7 @@ export class PluginLoader {
         if (again instanceof DynosaurError && again.code === "DYNO_PLUGIN_NOT_FOUND") {
           throw new DynosaurError(
             "DYNO_PLUGIN_NOT_FOUND",
-            `${path}: plugin "${spec}" is not installed next to the server (looked from ${this.#cwd} and from dynosaur-web's install)`,
+            `${path}: plugin "${spec}" is not installed next to the server (nor with dynosaur-web)`,
             {
               exitCode: 2,
               path,
