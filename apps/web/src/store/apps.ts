@@ -121,11 +121,14 @@ export class AppStore {
         id = row.id;
         version = 1;
       } else {
+        // With If-Match, only from the version read; without, from whatever version the row has
+        // once this transaction holds it (PostgreSQL waits for a racing save, then adds one to its version).
+        const matching = meta.ifMatch !== undefined && meta.ifMatch !== null;
         const bumped = await tx
           .updateTable("apps")
           .set((eb) => ({ version: eb("version", "+", 1), updated_at: meta.now }))
           .where("id", "=", existing.id)
-          .where("version", "=", existing.version)
+          .$if(matching, (q) => q.where("version", "=", existing.version))
           .returning("version")
           .executeTakeFirst();
         if (!bumped) throw new VersionConflict(meta.ifMatch ?? existing.version, null);
