@@ -191,5 +191,10 @@ export const createApp = (name: string, config: unknown) =>
 
 export const tokens = () => request<{ tokens: ApiToken[] }>("GET", "/api/tokens").then((r) => r.tokens);
 /** The token's value is in this answer only: the server keeps its hash. */
-export const createToken = (name: string) => request<ApiToken & { token: string }>("POST", "/api/tokens", { name });
+/** A token works until revoked, or for `expiresInDays` days. */
+export const createToken = (name: string, expiresInDays?: number) =>
+  request<ApiToken & { token: string }>("POST", "/api/tokens", {
+    name,
+    ...(expiresInDays === undefined ? {} : { expires_in_days: expiresInDays }),
+  });
 export const revokeToken = (id: number) => request("DELETE", `/api/tokens/${id}`);

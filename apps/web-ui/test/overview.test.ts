@@ -224,6 +224,20 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     expect(value).toMatch(/^dyno_/);
     expect((await t.call("GET", "/api/apps", { token: value })).status).toBe(200);
     await page.locator('tr[data-token="deploy script"]').waitFor();
+    // A second one that expires: the API says when, the page shows it.
+    await page.getByLabel(/^Name/).fill("ci");
+    await page.getByLabel("Expires").selectOption("30");
+    await page.getByRole("button", { name: "Create a token" }).click();
+    await page.locator('tr[data-token="ci"]').waitFor();
+    const listed = (await t.call("GET", "/api/tokens")).json.tokens as { name: string; expires_at: string | null }[];
+    expect(listed.map((x) => [x.name, x.expires_at])).toEqual([
+      ["deploy script", null],
+      ["ci", new Date(t.clock.now() + 30 * 86_400_000).toISOString()],
+    ]);
+    expect(await page.locator('tr[data-token="deploy script"] td').nth(2).textContent()).toBe("never");
+    expect(await page.locator('tr[data-token="ci"] td').nth(2).textContent()).not.toBe("never");
+    await page.getByRole("button", { name: "Revoke ci" }).click();
+    await page.locator('tr[data-token="ci"]').waitFor({ state: "detached" });
     expect(await axeViolations(page)).toEqual([]);
 
     await page.getByRole("button", { name: "Revoke deploy script" }).click();
