@@ -9,6 +9,7 @@ import { Redactor } from "./redact.js";
 import { isTimeZone, type ScheduleWindow, scheduleWindowSchema } from "./schedule.js";
 import { statsConfigSchema } from "./stats/schema.js";
 import { parseOrThrow } from "./validate.js";
+import { describeYamlError } from "./yaml-error.js";
 
 /** The scaling policies `scaler.policy` may name (see policy/estimators.ts). */
 export const SCALING_POLICIES = ["forecast", "seed", "hysteresis", "hpa"] as const;
@@ -563,12 +564,8 @@ export function parseConfigText(text: string, file = "config"): unknown {
   const doc = parseDocument(text, { uniqueKeys: true });
   const error = doc.errors[0];
   if (error) {
-    const pos = error.linePos?.[0];
-    const where = pos ? `line ${pos.line}, column ${pos.col}` : "unknown position";
-    const reason = error.message
-      .split("\n")[0]
-      ?.replace(/ at line \d+, column \d+.*$/, "")
-      .replace(/:$/, "");
+    const { line, column, reason } = describeYamlError(text, error);
+    const where = line === null ? "an unknown position" : `line ${line}, column ${column}`;
     throw inputError("DYNO_CONFIG_SYNTAX", `${file}: YAML syntax error at ${where}: ${reason}`, {
       hint: "check the indentation and quoting on that line (YAML indents with spaces, not tabs)",
     });
