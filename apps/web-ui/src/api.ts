@@ -107,6 +107,12 @@ export async function logout(): Promise<void> {
   csrf = null;
 }
 
+/** Ends every session of this user, on every device (e.g. after a lost laptop). */
+export async function logoutEverywhere(): Promise<void> {
+  await request("POST", "/api/logout/everywhere");
+  csrf = null;
+}
+
 /** What the overview shows beside GET /api/apps: each app's last 24 h of dynos and its last event. */
 export const overview = () =>
   request<{ from: string; step_seconds: number; apps: Record<string, AppRecent> }>("GET", "/api/overview");
@@ -185,5 +191,10 @@ export const createApp = (name: string, config: unknown) =>
 
 export const tokens = () => request<{ tokens: ApiToken[] }>("GET", "/api/tokens").then((r) => r.tokens);
 /** The token's value is in this answer only: the server keeps its hash. */
-export const createToken = (name: string) => request<ApiToken & { token: string }>("POST", "/api/tokens", { name });
+/** A token works until revoked, or for `expiresInDays` days. */
+export const createToken = (name: string, expiresInDays?: number) =>
+  request<ApiToken & { token: string }>("POST", "/api/tokens", {
+    name,
+    ...(expiresInDays === undefined ? {} : { expires_in_days: expiresInDays }),
+  });
 export const revokeToken = (id: number) => request("DELETE", `/api/tokens/${id}`);

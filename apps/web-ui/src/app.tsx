@@ -1,6 +1,6 @@
 import type { ComponentType } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { logout, type Session, session } from "./api.js";
+import { logout, logoutEverywhere, type Session, session } from "./api.js";
 import { AddApp } from "./pages/add.js";
 import { Login } from "./pages/login.js";
 import { Overview } from "./pages/overview.js";
@@ -41,6 +41,13 @@ export function App() {
         <span class="who">{who.user}</span>
         <button type="button" onClick={() => logout().then(() => setWho(null))}>
           Log out
+        </button>
+        <button
+          type="button"
+          title="End every session of this user, on every device"
+          onClick={() => logoutEverywhere().then(() => setWho(null))}
+        >
+          Log out everywhere
         </button>
       </header>
       <Page route={route} />

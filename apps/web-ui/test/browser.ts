@@ -124,5 +124,5 @@ export async function logIn(page: Page, url: string, password: string): Promise<
   await page.goto(`${url}/`);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Log in" }).click();
-  await page.getByRole("button", { name: "Log out" }).waitFor();
+  await page.getByRole("button", { name: "Log out", exact: true }).waitFor();
 }

@@ -106,10 +106,26 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     expect(errors).toEqual([]);
 
     // Logging out brings the login page back, and the session no longer opens the API.
-    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByRole("button", { name: "Log out", exact: true }).click();
     await page.getByLabel("Password").waitFor();
     expect((await page.request.get(`${t.server.url}/api/apps`)).status()).toBe(401);
     await page.close();
+  });
+
+  it("log out everywhere: the button ends the sessions of the other browsers too", async () => {
+    const t = await startTestServer({ pagesDir: suite.pagesDir });
+    // Two browsers (each page its own context, so its own cookie jar): a laptop and a lost phone.
+    const laptop = await suite.chromium.newPage({ viewport: { width: 1100, height: 700 } });
+    const phone = await suite.chromium.newPage({ viewport: { width: 1100, height: 700 } });
+    await logIn(laptop, t.server.url, ADMIN_PASSWORD);
+    await logIn(phone, t.server.url, ADMIN_PASSWORD);
+    expect((await phone.request.get(`${t.server.url}/api/apps`)).status()).toBe(200);
+    await laptop.getByRole("button", { name: "Log out everywhere" }).click();
+    await laptop.getByLabel("Password").waitFor();
+    expect((await laptop.request.get(`${t.server.url}/api/apps`)).status()).toBe(401);
+    expect((await phone.request.get(`${t.server.url}/api/apps`)).status()).toBe(401);
+    await laptop.close();
+    await phone.close();
   });
 
   it("after five wrong passwords from this address, the login page says how long to wait", async () => {
@@ -156,7 +172,7 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     // The same database, started with the variable: the admin exists, the message is gone, the password works.
     const next = await startTestServer({ pagesDir: suite.pagesDir, dir: t.dir });
     await logIn(page, next.server.url, ADMIN_PASSWORD);
-    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByRole("button", { name: "Log out", exact: true }).click();
     await page.getByLabel("Password").waitFor();
     expect(await page.getByText("First run").count()).toBe(0);
     await page.close();
@@ -208,6 +224,20 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     expect(value).toMatch(/^dyno_/);
     expect((await t.call("GET", "/api/apps", { token: value })).status).toBe(200);
     await page.locator('tr[data-token="deploy script"]').waitFor();
+    // A second one that expires: the API says when, the page shows it.
+    await page.getByLabel(/^Name/).fill("ci");
+    await page.getByLabel("Expires").selectOption("30");
+    await page.getByRole("button", { name: "Create a token" }).click();
+    await page.locator('tr[data-token="ci"]').waitFor();
+    const listed = (await t.call("GET", "/api/tokens")).json.tokens as { name: string; expires_at: string | null }[];
+    expect(listed.map((x) => [x.name, x.expires_at])).toEqual([
+      ["deploy script", null],
+      ["ci", new Date(t.clock.now() + 30 * 86_400_000).toISOString()],
+    ]);
+    expect(await page.locator('tr[data-token="deploy script"] td').nth(2).textContent()).toBe("never");
+    expect(await page.locator('tr[data-token="ci"] td').nth(2).textContent()).not.toBe("never");
+    await page.getByRole("button", { name: "Revoke ci" }).click();
+    await page.locator('tr[data-token="ci"]').waitFor({ state: "detached" });
     expect(await axeViolations(page)).toEqual([]);
 
     await page.getByRole("button", { name: "Revoke deploy script" }).click();

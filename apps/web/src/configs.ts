@@ -2,24 +2,29 @@ import { type Clock, type DynosaurConfig, type PluginDefinition, parseConfig, ty
 import { type LoadedPlugin, type PluginLoader, useOf } from "@dynosaur/host";
 import { stringify } from "yaml";
 import { type CheckResult, type ConfigProblem, checkConfig, problemsOf } from "./config-check.js";
+import { configEnv, fileReporters, forSecrets, secretFallbacks, serverSecretReferences } from "./config-refusals.js";
 import { bindDrainFeeds, drainFeedKey } from "./drains.js";
 import { isSealed, type SecretBox } from "./secret-box.js";
 import {
   type ConfigTree,
   getAt,
-  keepOmittedSecrets,
+  isReference,
+  keepSecrets,
   type MaskedSecret,
   MissingKeyError,
   maskConfig,
+  movedSecrets,
   openConfig,
   pathText,
   referencedSecrets,
-  type Segment,
   sealConfig,
   secretPaths,
 } from "./secrets.js";
 import { type AppRow, type AppStore, VersionConflict } from "./store/apps.js";
 import type { ReadingStore } from "./store/readings.js";
+
+/** Apps a server takes unless DYNOSAUR_MAX_APPS says otherwise (each costs memory: its engine, plugins, buffers). */
+export const DEFAULT_MAX_APPS = 500;
 
 /** Names of apps: what may stand in a URL path and a log line without quoting. */
 export const APP_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
@@ -43,6 +48,8 @@ export interface ConfigServiceDeps {
   box: SecretBox | null;
   env: Record<string, string | undefined>;
   clock: Clock;
+  /** Most apps the server takes. @default DEFAULT_MAX_APPS */
+  maxApps?: number;
   /** Told after every saved change, so the engine applies it at once. */
   changed?: (app: string) => void;
   /** The drain feed an app's heroku-router sources read (the server's drains: drainFeedKey with its instance). */
@@ -55,10 +62,16 @@ export interface ConfigServiceDeps {
  * without a secret's value.
  */
 export class ConfigService {
-  constructor(private readonly deps: ConfigServiceDeps) {}
+  readonly #env: Record<string, string | undefined>;
+
+  constructor(private readonly deps: ConfigServiceDeps) {
+    this.#env = configEnv(deps.env);
+  }
 
   async check(raw: unknown): Promise<CheckResult> {
-    return checkConfig(raw, { loader: this.deps.loader, env: this.deps.env });
+    const refused = [...serverSecretReferences(raw), ...fileReporters(raw)];
+    if (refused.length > 0) return { ok: false, errors: refused };
+    return checkConfig(raw, { loader: this.deps.loader, env: this.#env });
   }
 
   async save(
@@ -72,6 +85,19 @@ export class ConfigService {
     if (meta.ifMatch !== undefined && meta.ifMatch !== null && (existing?.version ?? 0) !== meta.ifMatch) {
       return { ok: false, conflict: new VersionConflict(meta.ifMatch, existing?.version ?? null) };
     }
+    const maxApps = this.deps.maxApps ?? DEFAULT_MAX_APPS;
+    if (!existing && (await this.deps.apps.count()) >= maxApps)
+      return {
+        ok: false,
+        errors: [
+          {
+            path: "",
+            message: `this server scales ${maxApps} apps, the most it takes (DYNOSAUR_MAX_APPS): ${name} was not created`,
+            hint: "delete apps it no longer scales, or raise DYNOSAUR_MAX_APPS",
+            code: "DYNO_LIMIT_REACHED",
+          },
+        ],
+      };
     const checked = await this.#checkAgainst(raw, previous?.config ?? null);
     if (!checked.ok) return { ok: false, errors: checked.errors };
     const { merged, opened, result } = checked;
@@ -83,29 +109,23 @@ export class ConfigService {
         return { ok: false, errors: [{ path: e.path, message: e.message, code: "DYNO_SECRET_KEY_INVALID" }] };
       throw e;
     }
+    const kind = meta.kind ?? "config-changed";
     try {
       const saved = await this.deps.apps.save(name, sealed, {
         author: meta.author,
         comment: meta.comment ?? null,
         now,
         ifMatch: meta.ifMatch,
-      });
-      const kind = meta.kind ?? "config-changed";
-      const message = saved.created
-        ? `app created by ${meta.author} (version 1)`
-        : `${kind === "rollback" ? "rolled back" : "config changed"} by ${meta.author} (version ${saved.app.version})`;
-      await this.deps.readings.write({
-        ticks: [],
-        minutes: [],
-        events: [
-          {
-            appId: saved.app.id,
-            time: now,
+        event: (app, created) => {
+          const message = created
+            ? `app created by ${meta.author} (version 1)`
+            : `${kind === "rollback" ? "rolled back" : "config changed"} by ${meta.author} (version ${app.version})`;
+          return {
             kind,
             message: meta.comment ? `${message}: ${meta.comment}` : message,
-            data: { version: saved.app.version, author: meta.author },
-          },
-        ],
+            data: { version: app.version, author: meta.author },
+          };
+        },
       });
       this.deps.changed?.(name);
       return { ok: true, ...saved };
@@ -144,20 +164,27 @@ export class ConfigService {
           },
         ],
       };
-    const merged = previous ? keepOmittedSecrets(raw as ConfigTree, previous) : (raw as ConfigTree);
+    const { config: merged, kept } = previous
+      ? keepSecrets(raw as ConfigTree, previous)
+      : { config: raw as ConfigTree, kept: [] };
     let opened: ConfigTree;
+    let openedPrevious: ConfigTree | null;
     try {
       opened = openConfig(merged, this.deps.box);
+      openedPrevious = previous && kept.length > 0 ? openConfig(previous, this.deps.box) : null;
     } catch (e) {
       return { ok: false, errors: problemsOf(e) };
     }
     const result = await this.check(opened);
     const plugins = result.ok ? result.plugins : await this.#pluginsOf(opened).catch(() => []);
     const secrets = secretPaths(opened, pluginLookup(plugins));
-    const fallbacks = secretFallbacks(merged, secrets);
+    const refused = [
+      ...secretFallbacks(merged, secrets),
+      ...(openedPrevious ? movedDestinations(opened, openedPrevious, kept, pluginLookup(plugins)) : []),
+    ];
     if (!result.ok)
-      return { ok: false, errors: [...fallbacks, ...forSecrets(result.errors, secrets, opened, this.deps.env)] };
-    return fallbacks.length > 0 ? { ok: false, errors: fallbacks } : { ok: true, merged, opened, result };
+      return { ok: false, errors: [...refused, ...forSecrets(result.errors, secrets, opened, this.#env)] };
+    return refused.length > 0 ? { ok: false, errors: refused } : { ok: true, merged, opened, result };
   }
 
   /** The config in force, secrets masked. */
@@ -174,12 +201,13 @@ export class ConfigService {
   } | null> {
     const row = await this.deps.apps.version(app.id, version);
     if (!row) return null;
-    const { config, secrets } = maskConfig(row.config);
     const plugins = await this.#pluginsOf(row.config).catch(() => []);
+    const paths = secretPaths(row.config, pluginLookup(plugins));
+    const { config, secrets } = maskConfig(row.config, paths);
     return {
       version: row.version,
       config,
-      secrets: [...secrets, ...referencedSecrets(row.config, secretPaths(row.config, pluginLookup(plugins)))],
+      secrets: [...secrets, ...referencedSecrets(row.config, paths)],
       author: row.author,
       comment: row.comment,
       createdAt: row.createdAt,
@@ -194,8 +222,18 @@ export class ConfigService {
     const row = await this.deps.apps.version(app.id, app.version);
     if (!row) throw new Error(`app ${app.name} has no version ${app.version}`);
     const vars: string[] = [];
+    // A secret stored in clear by an older version (neither sealed nor a `${NAME}`) is not exported either.
+    const plugins = await this.#pluginsOf(row.config).catch(() => []);
+    const clear = new Set(
+      secretPaths(row.config, pluginLookup(plugins))
+        .filter((p) => {
+          const v = getAt(row.config, p);
+          return typeof v === "string" && !isSealed(v) && !isReference(v);
+        })
+        .map(pathText),
+    );
     const walk = (value: unknown, path: (string | number)[]): unknown => {
-      if (isSealed(value)) {
+      if (isSealed(value) || (typeof value === "string" && clear.has(pathText(path)))) {
         const name = envName(path, row.config);
         vars.push(`#   ${name}  (${pathText(path)})`);
         return `\${${name}}`;
@@ -222,7 +260,7 @@ export class ConfigService {
     if (!row) throw new Error(`app ${app.name} has no version ${app.version}`);
     const opened = openConfig(row.config, this.deps.box);
     const loaded = await this.#pluginsOf(opened);
-    const { config } = parseConfig(opened, this.deps.env, { redactor });
+    const { config } = parseConfig(opened, this.#env, { redactor });
     const plugins = bindDrainFeeds(
       loaded.map((p) => p.plugin),
       this.deps.drainFeed?.(app.name) ?? drainFeedKey(app.name),
@@ -256,57 +294,20 @@ function envName(path: (string | number)[], config: ConfigTree): string {
   return `${prefix ? `${prefix}_` : ""}${key}`.replace(/[^A-Za-z0-9]+/g, "_").toUpperCase();
 }
 
-/** `${VAR:-fallback}` with a fallback: what a secret field may not hold. */
-const FALLBACK = /\$\{([A-Za-z_][A-Za-z0-9_]*):-[^}]+\}/;
-
 /**
- * A `${VAR}` reference is stored as written, so a fallback in a secret field would be a secret
- * stored (and shown) in clear text: refused at its path, never quoting the fallback.
+ * A save that keeps a secret (leaves it out) but changes where it is sent would send the stored
+ * secret to a destination nobody typed it for: refused at the secret's path, to be typed again.
  */
-function secretFallbacks(config: ConfigTree, paths: readonly Segment[][]): ConfigProblem[] {
-  return paths.flatMap((path) => {
-    const value = getAt(config, path);
-    const name = typeof value === "string" ? FALLBACK.exec(value)?.[1] : undefined;
-    if (name === undefined) return [];
-    return [
-      {
-        path: pathText(path),
-        message: `a fallback in a secret (\${${name}:-...}) would be stored in clear text`,
-        hint: `set the variable ${name}, or type the secret itself, which is encrypted`,
-        code: "DYNO_CONFIG_INVALID" as const,
-      },
-    ];
-  });
-}
-
-/**
- * Core's hint for an unset variable offers `${VAR:-default}`: at a secret field that default
- * would be a secret in clear text, so the hint there says what to do instead.
- */
-function forSecrets(
-  errors: ConfigProblem[],
-  paths: readonly Segment[][],
-  config: ConfigTree,
-  env: Record<string, string | undefined>,
+function movedDestinations(
+  opened: ConfigTree,
+  openedPrevious: ConfigTree,
+  kept: Parameters<typeof movedSecrets>[2],
+  pluginFor: (type: string) => PluginDefinition | undefined,
 ): ConfigProblem[] {
-  const secret = new Map(paths.map((p) => [pathText(p), p]));
-  return errors.map((e) => {
-    const path = secret.get(e.path);
-    if (e.code !== "DYNO_ENV_MISSING" || path === undefined) return e;
-    // The variable is read from the field as written, not from the message.
-    const value = getAt(config, path);
-    const name = typeof value === "string" ? unsetVariables(value, env)[0] : undefined;
-    if (name === undefined) return e;
-    return {
-      ...e,
-      hint: `set ${name} where this server runs (\`heroku config:set ${name}=...\` on Heroku), or type the secret itself, which is encrypted`,
-    };
-  });
-}
-
-/** The `${VAR}`s in `text` (those without a fallback) that `env` does not set. */
-function unsetVariables(text: string, env: Record<string, string | undefined>): string[] {
-  return [...text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].flatMap(([, name]) =>
-    name !== undefined && env[name] === undefined ? [name] : [],
-  );
+  return movedSecrets(opened, openedPrevious, kept, pluginFor).map(({ path, changed }) => ({
+    path: pathText(path),
+    message: `${changed.join(", ")} changed, so this stored secret would be sent somewhere new: it is not kept`,
+    hint: "type the secret again in this save (or change it back)",
+    code: "DYNO_CONFIG_INVALID" as const,
+  }));
 }

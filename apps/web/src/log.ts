@@ -30,7 +30,23 @@ function textLine(r: LogRecord): string {
   const name = r.fields.web_app ?? r.fields.app;
   const app = typeof name === "string" ? `[${name}] ` : "";
   const code = typeof r.fields.code === "string" ? ` [${r.fields.code}]` : "";
-  return `${time} ${r.level.toUpperCase().padEnd(5)} ${app}${r.message}${code}`;
+  return escapeControls(`${time} ${r.level.toUpperCase().padEnd(5)} ${app}${r.message}${code}`);
+}
+
+/**
+ * A text line is one line of plain characters: a name or message holding a newline would forge
+ * a second record, an escape sequence would drive the reader's terminal. Control characters
+ * (C0, DEL, C1, line and paragraph separators) are written as escapes instead.
+ */
+export function escapeControls(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => {
+    if (ch === "\n") return "\\n";
+    if (ch === "\r") return "\\r";
+    if (ch === "\t") return "\\t";
+    const code = ch.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
 }
 
 function jsonLine(r: LogRecord): string {

@@ -11,7 +11,50 @@ const R = 8;
 const P = 5;
 const KEY_BYTES = 32;
 
+/**
+ * At most this many hashes run at once, and at most `QUEUE` wait: each costs 16 MiB and tens
+ * of milliseconds of a core, so a flood of logins (unknown names included) must not take the
+ * dyno's memory or the libuv pool the engines need. Past the queue, `HashingBusy`.
+ */
+const CONCURRENT = 2;
+const QUEUE = 32;
+let running = 0;
+let peak = 0;
+const waiting: (() => void)[] = [];
+
+/** Too many password hashes are running or waiting: the caller answers 429/503, nothing was checked. */
+export class HashingBusy extends Error {
+  constructor() {
+    super("too many logins are being checked right now");
+  }
+}
+
+/** The most hashes that ever ran at once in this process (what the cap bounds). */
+export function hashingPeak(): number {
+  return peak;
+}
+
+async function gated<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= CONCURRENT) {
+    if (waiting.length >= QUEUE) throw new HashingBusy();
+    // The finishing hash hands its slot over: `running` stays counted for this one.
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  } else running++;
+  peak = Math.max(peak, running);
+  try {
+    return await work();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
+}
+
 function derive(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
+  return gated(() => deriveNow(password, salt, n, r, p));
+}
+
+function deriveNow(password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> {
   return new Promise((resolve, reject) =>
     scrypt(password.normalize("NFC"), salt, KEY_BYTES, { N: n, r, p, maxmem: 256 * n * r + 1024 * 1024 }, (e, key) =>
       e ? reject(e) : resolve(key),

@@ -13,6 +13,8 @@ export class Recorder {
   #events: EventRow[] = [];
   #flushing: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | null = null;
+  /** The buffer holds a batch that failed once. */
+  #retrying = false;
 
   constructor(
     private readonly store: ReadingStore,
@@ -58,9 +60,25 @@ export class Recorder {
       this.#events = [];
       try {
         await this.store.write(batch);
+        this.#retrying = false;
       } catch (e) {
-        // Never let storage stop the engines: log, drop the batch, carry on.
-        this.logger.error(`storing ticks and events failed: ${describeError(e)}`, { event: "store-error" });
+        // Never let storage stop the engines: log, carry on. The batch is tried once more with
+        // the next flush (the database may be back by then); a batch that fails twice is
+        // dropped, so one row the database will never take cannot hold every later one back.
+        const keep = !this.#retrying;
+        this.#retrying = keep;
+        if (keep) {
+          this.#ticks = [...batch.ticks, ...this.#ticks];
+          this.#events = [...batch.events, ...this.#events];
+          for (const m of batch.minutes) {
+            const key = `${m.appId}:${m.processType}:${m.minute}`;
+            if (!this.#minutes.has(key)) this.#minutes.set(key, m);
+          }
+        }
+        this.logger.error(
+          `storing ticks and events failed (${keep ? "kept for the next try" : "dropped after a second try"}): ${describeError(e)}`,
+          { event: "store-error" },
+        );
       }
     });
     this.#flushing = run;

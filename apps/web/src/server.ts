@@ -8,11 +8,11 @@ import { type Clock, type Logger, type LogLevel, Redactor, systemClock } from "@
 import { localOwnership, type Ownership, PluginLoader, pgOwnership } from "@dynosaur/host";
 import { serve } from "@hono/node-server";
 import { Agent, type Dispatcher } from "undici";
-import { ConfigService } from "./configs.js";
+import { ConfigService, DEFAULT_MAX_APPS } from "./configs.js";
 import { openStore, type Store } from "./db/connect.js";
 import { Drains, drainFeedKey } from "./drains.js";
 import { createApi } from "./http/api.js";
-import { ensureAdmin } from "./http/auth.js";
+import { ensureAdmin, loginLimit } from "./http/auth.js";
 import { withDrainIngest } from "./http/drain-ingest.js";
 import { defaultPagesDir } from "./http/pages.js";
 import { createServerLogger, type LogFormat } from "./log.js";
@@ -158,6 +158,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       box: stores.box,
       env,
       clock,
+      maxApps: positiveInt(env.DYNOSAUR_MAX_APPS, "DYNOSAUR_MAX_APPS") ?? DEFAULT_MAX_APPS,
       drainFeed: (app) => drainFeedKey(app, instance.id),
     });
     supervisor = new Supervisor({
@@ -208,7 +209,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       auth: {
         store: stores.auth,
         clock,
-        limiter: new LoginLimiter(clock),
+        limiter: new LoginLimiter(clock, loginLimit),
         bootstrapToken: env.DYNOSAUR_API_TOKEN || undefined,
         logger,
       },
@@ -216,7 +217,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       instanceTtlMs: 3 * pollMs + 5000,
       bodyLimit: options.bodyLimit ?? 256 * 1024,
       version: version(),
-      trustProxy: Boolean(env.DYNO),
+      trustProxy: trustProxy(env),
       pagesDir: options.pagesDir ?? (env.DYNOSAUR_PAGES_DIR || defaultPagesDir()),
     });
     const port = options.port ?? (Number(env.PORT) || 3000);
@@ -269,6 +270,29 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await cleanup();
     throw e;
   }
+}
+
+/** A whole number > 0 from a variable; undefined when unset. */
+function positiveInt(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} is "${value}": set it to a whole number of at least 1`);
+  return n;
+}
+
+/**
+ * Whether X-Forwarded-For names the client: DYNOSAUR_TRUST_PROXY (1/true/yes/on, 0/false/no/off);
+ * unset, on when $DYNO says this runs on Heroku, whose router always adds the entry.
+ */
+export function trustProxy(env: Record<string, string | undefined>): boolean {
+  const said = env.DYNOSAUR_TRUST_PROXY?.trim().toLowerCase();
+  if (said && ["1", "true", "yes", "on"].includes(said)) return true;
+  if (said && ["0", "false", "no", "off"].includes(said)) return false;
+  if (said)
+    throw new Error(
+      `DYNOSAUR_TRUST_PROXY is "${env.DYNOSAUR_TRUST_PROXY}": set it to 1 (behind a proxy that sets X-Forwarded-For) or 0`,
+    );
+  return Boolean(env.DYNO);
 }
 
 /**

@@ -102,7 +102,7 @@ describe("auth", () => {
     const wrong = await t.call("GET", "/api/session", { token: "not-a-real-token-at-all" });
     expect([wrong.status, wrong.json]).toEqual([
       401,
-      { error: "unknown or revoked API token", code: "DYNO_UNAUTHENTICATED" },
+      { error: "unknown, revoked or expired API token", code: "DYNO_UNAUTHENTICATED" },
     ]);
   });
 

@@ -94,10 +94,14 @@ describe("a Heroku build (install, heroku-postbuild, prune to production)", () =
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
+    let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
     const exited = new Promise((done) => child.on("close", done));
     try {
-      await until(() => /listening on/.test(stdout), 30_000, `the server to listen; got:\n${stdout}`);
+      await until(() => /listening on/.test(stdout), 30_000, "the server to listen").catch((e: Error) => {
+        throw new Error(`${e.message}; got:\n${stdout}\n${stderr}`);
+      });
       const base = listeningUrl(stdout);
       const config = {
         use: ["redis-queue", "postgres-queue", "random", "newrelic", "google-analytics", "constant"],

@@ -35,6 +35,21 @@ async function server(options: Parameters<typeof startTestServer>[0] = {}) {
 }
 
 describe("on PostgreSQL", () => {
+  it("concurrent saves without If-Match all win, each as its own version (none answers 409)", async () => {
+    const t = await server();
+    expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() })).status).toBe(200);
+    const saves = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig({ scaler: { min_dynos: 1 + (i % 3) } }) }),
+      ),
+    );
+    expect(saves.map((s) => s.status)).toEqual(Array(8).fill(200));
+    expect(saves.map((s) => s.json.version).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+    // Each version has its event.
+    const events = (await t.call("GET", "/api/apps/shop/events?limit=100")).text;
+    for (let v = 1; v <= 9; v++) expect(events).toContain(`(version ${v})`);
+  });
+
   it("saves versions, applies them, stores ticks and events, and a restart keeps them", async () => {
     const t = await server();
     expect(t.server.stores.store.dialect).toBe("postgres");

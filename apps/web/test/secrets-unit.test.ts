@@ -2,7 +2,17 @@ import { randomBytes } from "node:crypto";
 import { definePlugin, z } from "@dynosaur/core";
 import { describe, expect, it } from "vitest";
 import { createSecretBox, isSealed } from "../src/secret-box.js";
-import { keepOmittedSecrets, maskConfig, openConfig, pathText, sealConfig, secretPaths } from "../src/secrets.js";
+import {
+  destinationsOf,
+  type KeptSecret,
+  keepOmittedSecrets,
+  maskConfig,
+  movedSecrets,
+  openConfig,
+  pathText,
+  sealConfig,
+  secretPaths,
+} from "../src/secrets.js";
 
 /** A plugin whose secret option is not named like one: only its `secrets` list says so. */
 const queue = definePlugin({
@@ -74,5 +84,49 @@ describe("secret handling of a config", () => {
       box,
     ) as ReturnType<typeof config>;
     expect(replaced.scaler.heroku_api_key).toBe("new-heroku-key-456");
+  });
+});
+
+describe("where kept secrets go", () => {
+  const previous = {
+    scaler: { heroku_api_key: "dynosaur-sealed:v1:x", heroku_api_url: "https://api.heroku.com", min_dynos: 1 },
+    plugins: [{ type: "queue", name: "jobs", url: "dynosaur-sealed:v1:y", token: "dynosaur-sealed:v1:z", host: "a" }],
+  };
+  const declared = definePlugin({
+    type: "declared",
+    unit: "x",
+    destinations: { token: ["endpoint"] },
+    options: z.object({ token: z.string(), endpoint: z.string(), mirror: z.string() }),
+    create: () => ({ retrieve: async () => 0, estimateDynos: () => 0 }),
+  });
+  const lookup = (type: string) => (type === "queue" ? queue : type === "declared" ? declared : undefined);
+
+  it("a plugin that declares nothing: its URL-like options and its type; core's own: the map", () => {
+    const kept = [
+      { path: ["scaler", "heroku_api_key"], from: ["scaler", "heroku_api_key"] },
+      { path: ["plugins", 0, "token"], from: ["plugins", 0, "token"] },
+    ];
+    expect(destinationsOf(previous, previous, kept[0] as KeptSecret, lookup).keys).toEqual(["heroku_api_url"]);
+    expect(destinationsOf(previous, previous, kept[1] as KeptSecret, lookup).keys.sort()).toEqual(
+      ["host", "type", "url"].sort(),
+    );
+    const moved = structuredClone(previous);
+    moved.plugins[0] = { ...moved.plugins[0], host: "b" } as never;
+    expect(movedSecrets(moved, previous, kept, lookup)).toEqual([
+      { path: ["plugins", 0, "token"], changed: ["plugins[0].host"] },
+    ]);
+  });
+
+  it("a plugin's `destinations` says which options go with a secret; the others move freely", () => {
+    const before = {
+      plugins: [{ type: "declared", token: "dynosaur-sealed:v1:t", endpoint: "https://a", mirror: "https://m" }],
+    };
+    const kept = [{ path: ["plugins", 0, "token"], from: ["plugins", 0, "token"] }];
+    const mirror = { plugins: [{ ...before.plugins[0], mirror: "https://elsewhere" }] };
+    expect(movedSecrets(mirror, before, kept, lookup)).toEqual([]);
+    const endpoint = { plugins: [{ ...before.plugins[0], endpoint: "https://evil" }] };
+    expect(movedSecrets(endpoint, before, kept, lookup)).toEqual([
+      { path: ["plugins", 0, "token"], changed: ["plugins[0].endpoint"] },
+    ]);
   });
 });

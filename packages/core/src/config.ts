@@ -205,11 +205,15 @@ export interface ProcessConfig {
   schedule: ScheduleWindow[];
 }
 
+/** Longest source name, plugin type and process type. */
+export const NAME_MAX = 100;
+
 /** One `plugins[]` entry before its plugin is known: the plugin validates the rest. */
 const pluginEntrySchema = z.looseObject({
-  name: z.string().min(1).optional(),
-  type: z.string().min(1),
-  process: z.string().min(1).optional(),
+  // Names go into every log line, stat and event of the source: kept to a sane length.
+  name: z.string().min(1).max(NAME_MAX, `at most ${NAME_MAX} characters`).optional(),
+  type: z.string().min(1).max(NAME_MAX, `at most ${NAME_MAX} characters`),
+  process: z.string().min(1).max(NAME_MAX, `at most ${NAME_MAX} characters`).optional(),
 });
 
 const topLevelShape = {
@@ -228,7 +232,13 @@ const topLevelShape = {
   ),
   alerts: alertsConfigSchema.optional().describe("Error alerts by email (SendGrid) and heartbeat pings."),
   processes: z
-    .record(z.string().regex(/^[a-z0-9_-]+$/i, "a process type as in the Procfile, e.g. worker"), processConfigSchema)
+    .record(
+      z
+        .string()
+        .max(NAME_MAX, `at most ${NAME_MAX} characters`)
+        .regex(/^[a-z0-9_-]+$/i, "a process type as in the Procfile, e.g. worker"),
+      processConfigSchema,
+    )
     .optional()
     .describe(
       "Process types and their limits, e.g. `web` and `worker`; without it, `scaler:` describes the one process type.",

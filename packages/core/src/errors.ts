@@ -44,6 +44,7 @@ export const ERROR_CATALOGUE = {
   DYNO_CSRF: "send the session's CSRF token (GET /api/session gives it) in the X-CSRF-Token header",
   DYNO_NOT_FOUND: "check the path and id (GET /api/openapi.json lists the routes)",
   DYNO_VERSION_NOT_FOUND: "list the app's versions with GET /api/apps/{name}/config/versions",
+  DYNO_LIMIT_REACHED: "delete apps this server no longer scales, or raise DYNOSAUR_MAX_APPS",
   DYNO_APP_EXISTS: "open the app's config to change it, or choose another name",
   DYNO_NOTHING_TO_REPLAY: "let the engine scale the app a while first: it stores one row a minute",
   DYNO_INTERNAL: "see the server's log (event http-error) and report it",

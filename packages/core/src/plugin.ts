@@ -89,6 +89,15 @@ export interface PluginDefinitionInput<S extends PluginOptionsSchema> {
    */
   secrets?: readonly string[];
   /**
+   * Where each secret is sent (optional, additive to v2): for a secret option, the options
+   * that decide where it travels, e.g. `{ api_key: ["endpoint", "region"] }`. The web app
+   * keeps a secret a save leaves out only while these stay as they were; changing one
+   * requires typing the secret again, so a stored key cannot be sent to a new host. A
+   * plugin that says nothing: every URL-like option (`url`, `*_url`, `endpoint`, `host`,
+   * `region`...) goes with every secret. `[]`: the secret goes nowhere the options choose.
+   */
+  destinations?: Readonly<Record<string, readonly string[]>>;
+  /**
    * The plugin's own options. Core adds the common source options (`name`, `type`,
    * `interval`, `hysteresis_period`, `outage_after`, `timeout`) and rejects unknown keys.
    * A plugin may declare `interval` itself to change its default or minimum.

@@ -64,6 +64,16 @@ export function checkPluginShape(plugin: unknown, from: string): asserts plugin 
   const problems: string[] = [];
   if (p.secrets !== undefined && !(Array.isArray(p.secrets) && p.secrets.every((k) => typeof k === "string")))
     problems.push("`secrets` is not a list of option names");
+  if (
+    p.destinations !== undefined &&
+    !(
+      p.destinations !== null &&
+      typeof p.destinations === "object" &&
+      !Array.isArray(p.destinations) &&
+      Object.values(p.destinations).every((v) => Array.isArray(v) && v.every((k) => typeof k === "string"))
+    )
+  )
+    problems.push("`destinations` is not a map of option names to lists of option names");
   if (typeof p.type !== "string" || !p.type) problems.push("no `type`");
   if (typeof p.unit !== "string") problems.push("no `unit`");
   if (typeof p.create !== "function") problems.push("no `create` function");

@@ -34,6 +34,9 @@ const FIRST_PARTY: Record<string, string> = {
   "heroku-router": "heroku-router",
 };
 
+/** An npm package name (optionally scoped), or a short name such as `random`: never a path or URL. */
+const PACKAGE_NAME = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/i;
+
 /**
  * Where `loadPlugins` looks, and what it takes. The CLI and the server differ only here: the
  * CLI looks from the config file's directory and takes paths; the server looks from its
@@ -132,10 +135,13 @@ export async function loadPlugins(
   const loaded: LoadedPlugin[] = [];
   for (const [i, spec] of specs.entries()) {
     const path = paths[i] ?? `use[${i}]`;
-    if (isPathSpec(spec) && !lookup.allowPaths) {
+    // In a server a `use:` entry may come from a request: a path (`/etc/hostname`, `./x.mjs`) or
+    // URL (`file:...`) would make it import a file the request names. The spec is not quoted: it
+    // may name the server's own folders.
+    if (!lookup.allowPaths && !PACKAGE_NAME.test(spec)) {
       throw inputError(
         "DYNO_PLUGIN_NOT_FOUND",
-        `${path}: plugin "${spec}" is a path; ${lookup.program} loads installed packages only`,
+        `${path}: in ${lookup.program} a plugin is the name of an installed package (e.g. random, @acme/dynosaur-plugin-x); paths and URLs are for the CLI`,
         {
           path,
           hint: `publish or install the plugin as a package next to ${lookup.program}, and name the package`,
@@ -159,7 +165,7 @@ export async function loadPlugins(
           : `write use: [${near}] if you meant it; a package named "${spec}" would be installed with ${installHint(pkg)}`;
       throw inputError(
         "DYNO_PLUGIN_NOT_FOUND",
-        `${path}: plugin "${spec}" is not installed${where}${near ? ` (did you mean ${near}?)` : ""} (looked for ${describeCandidates(spec)} from ${lookup.from} and from ${lookup.program}'s install)`,
+        `${path}: plugin "${spec}" is not installed${where}${near ? ` (did you mean ${near}?)` : ""} (looked for ${describeCandidates(spec)} ${lookedFrom(lookup)})`,
         { path, hint: `${hint}${onHeroku}` },
       );
     }
@@ -168,6 +174,14 @@ export async function loadPlugins(
     try {
       mod = await import(pathToFileURL(found.entry).href);
     } catch (e) {
+      // What a package's import threw may quote its files or the server's folders: a server's
+      // client is told only which package failed.
+      if (!lookup.allowPaths)
+        throw new DynosaurError("DYNO_PLUGIN_INVALID", `${path}: plugin package "${found.name}" failed to load`, {
+          exitCode: 2,
+          path,
+          hint: `reinstall it where ${lookup.program} runs, or report it to its author`,
+        });
       throw new DynosaurError(
         "DYNO_PLUGIN_INVALID",
         `${path}: plugin package ${found.name} failed to load: ${(e as Error).message}`,
@@ -200,7 +214,7 @@ export async function loadReporter(type: string, path: string, lookup: PluginLoo
   if (!found) {
     throw inputError(
       "DYNO_REPORTER_NOT_FOUND",
-      `${path}: the ${type} reporter is not installed (looked for ${pkg} from ${lookup.from} and from ${lookup.program}'s install)`,
+      `${path}: the ${type} reporter is not installed (looked for ${pkg} ${lookedFrom(lookup)})`,
       {
         path,
         hint: installHint(pkg),
@@ -212,6 +226,12 @@ export async function loadReporter(type: string, path: string, lookup: PluginLoo
     const mod = (await import(pathToFileURL(found.entry).href)) as { default?: unknown };
     return mod.default as ReporterDefinition;
   } catch (e) {
+    if (!lookup.allowPaths)
+      throw new DynosaurError("DYNO_REPORTER_INVALID", `${path}: reporter package ${found.name} failed to load`, {
+        exitCode: 2,
+        path,
+        hint: `reinstall it where ${lookup.program} runs`,
+      });
     throw new DynosaurError(
       "DYNO_REPORTER_INVALID",
       `${path}: reporter package ${found.name} failed to load: ${(e as Error).message}`,
@@ -222,6 +242,13 @@ export async function loadReporter(type: string, path: string, lookup: PluginLoo
       },
     );
   }
+}
+
+/** Where a package was looked for; a server names no folder of its own to its clients. */
+function lookedFrom(lookup: PluginLookup): string {
+  return lookup.allowPaths
+    ? `from ${lookup.from} and from ${lookup.program}'s install`
+    : `next to the server and in ${lookup.program}'s install`;
 }
 
 function describeCandidates(spec: string): string {

@@ -1,3 +1,5 @@
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -117,6 +119,32 @@ describe("file reporter", () => {
       '2026-01-01T12:00:05.000Z,shop,web,false,2,5,5,ga,"blackout, hold",312,5,ok,,,outage',
       "",
     ]);
+  });
+});
+
+describe("file reporter and hostile names", () => {
+  it("writes source names escaped: a shell sourcing the file runs nothing, a spreadsheet finds no formula", async () => {
+    const path = join(dir, "stats.csv");
+    const marker = join(dir, "ran");
+    const evil = `x$(touch ${marker})\`touch ${marker}\``;
+    const [r] = await createStatsReporters([{ type: "file", path }], deps());
+    await r?.report(
+      tick({
+        winner: evil,
+        reason: `${evil} wants 5`,
+        sources: [
+          { ...gaSource, name: evil },
+          { ...nrSource, name: "=HYPERLINK(1)" },
+        ],
+      }),
+    );
+    await r?.close?.();
+    const text = await readFile(path, "utf8");
+    expect(text).not.toMatch(/[$`]/);
+    expect(text).toContain("x%24%28touch%20");
+    expect(text).toContain("%3DHYPERLINK%281%29.value");
+    execFileSync("bash", ["-c", `source ${JSON.stringify(path)} 2>/dev/null; true`], { cwd: dir });
+    expect(existsSync(marker)).toBe(false);
   });
 });
 

@@ -18,6 +18,8 @@ export default definePlugin({
   description:
     "Web requests per minute of a New Relic APM app (NRQL via NerdGraph); needs ceil(rpm / rpm_per_dyno) dynos.",
   options: newRelicOptionsSchema,
+  // The key goes to the NerdGraph URL that `endpoint`, else `region`, names.
+  destinations: { api_key: ["endpoint", "region"], key: ["endpoint", "region"] },
   create(options, ctx) {
     const resolved = resolveOptions(options);
     if (!resolved.apiKey.startsWith("NRAK-")) {

@@ -5,6 +5,8 @@ import { type ApiToken, createToken, revokeToken, tokens } from "../api.js";
 export function Tokens() {
   const [list, setList] = useState<ApiToken[]>([]);
   const [name, setName] = useState("");
+  // Days until the token stops working; "" for never.
+  const [days, setDays] = useState("");
   const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const reload = () => tokens().then(setList, (e: Error) => setError(e.message));
@@ -16,7 +18,7 @@ export function Tokens() {
     e.preventDefault();
     setError(null);
     try {
-      const t = await createToken(name);
+      const t = await createToken(name, days === "" ? undefined : Number(days));
       setCreated({ name: t.name, token: t.token });
       setName("");
       await reload();
@@ -45,6 +47,13 @@ export function Tokens() {
       <form onSubmit={create}>
         <label for="token-name">Name (what uses it, e.g. "deploy script")</label>
         <input id="token-name" required maxLength={100} value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        <label for="token-expiry">Expires</label>
+        <select id="token-expiry" value={days} onChange={(e) => setDays(e.currentTarget.value)}>
+          <option value="">never (until revoked)</option>
+          <option value="30">in 30 days</option>
+          <option value="90">in 90 days</option>
+          <option value="365">in a year</option>
+        </select>
         <button type="submit">Create a token</button>
       </form>
       {created && (
@@ -64,6 +73,7 @@ export function Tokens() {
               <th scope="col">Name</th>
               <th scope="col">Created</th>
               <th scope="col">Last used</th>
+              <th scope="col">Expires</th>
               <th scope="col">
                 <span class="visually-hidden">Revoke</span>
               </th>
@@ -75,6 +85,7 @@ export function Tokens() {
                 <th scope="row">{t.name}</th>
                 <td>{new Date(t.created_at).toLocaleString()}</td>
                 <td>{t.last_used_at ? new Date(t.last_used_at).toLocaleString() : "never"}</td>
+                <td>{t.expires_at ? new Date(t.expires_at).toLocaleString() : "never"}</td>
                 <td>
                   <button type="button" onClick={() => revoke(t)} aria-label={`Revoke ${t.name}`}>
                     Revoke

@@ -158,6 +158,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex("drain_minutes_minute").on("drain_minutes").column("minute").execute();
       },
     },
+    // API tokens may expire.
+    "0005_token_expiry": {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("api_tokens").addColumn("expires_at", "bigint").execute();
+      },
+    },
   };
 }
 

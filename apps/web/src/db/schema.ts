@@ -87,6 +87,8 @@ export interface ApiTokensTable {
   created_by: number | null;
   created_at: number;
   last_used_at: number | null;
+  /** After this time the token opens nothing; null: it never expires. */
+  expires_at: number | null;
 }
 
 export interface InstancesTable {

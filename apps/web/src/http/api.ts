@@ -20,6 +20,8 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       // Answers are JSON: nothing in them may run or be framed, whatever a browser guesses.
       contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
       strictTransportSecurity: "max-age=31536000",
+      // For browsers that predate frame-ancestors.
+      xFrameOptions: "DENY",
     }),
   );
   app.use(async (c, next) => {

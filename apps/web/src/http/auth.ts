@@ -2,7 +2,7 @@ import type { Clock, Logger } from "@dynosaur/core";
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { LoginLimiter } from "../login-limiter.js";
-import { hashPassword, randomToken, safeEqual, sha256, verifyPassword } from "../passwords.js";
+import { HashingBusy, hashPassword, randomToken, safeEqual, sha256, verifyPassword } from "../passwords.js";
 import type { AuthStore } from "../store/auth.js";
 import { fail } from "./answers.js";
 import type { Env, Principal } from "./routes.js";
@@ -40,7 +40,7 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<Env> {
         c.set("principal", { name: "token:DYNOSAUR_API_TOKEN", admin: true, via: "token" });
       } else {
         const token = await deps.store.useToken(hash, deps.clock.now());
-        if (!token) return fail(c, 401, "DYNO_UNAUTHENTICATED", "unknown or revoked API token");
+        if (!token) return fail(c, 401, "DYNO_UNAUTHENTICATED", "unknown, revoked or expired API token");
         c.set("principal", { name: `token:${token.name}`, admin: true, via: "token" });
       }
       return next();
@@ -55,6 +55,7 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<Env> {
           admin: session.isAdmin,
           via: "session",
           session: idHash,
+          userId: session.userId,
           csrfToken: session.csrfToken,
         };
         if (UNSAFE.has(c.req.method) && !c.req.path.startsWith("/api/login")) {
@@ -70,9 +71,25 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<Env> {
 }
 
 /**
- * Logs in with a password; rate-limited per user name and client address together: failures
- * from one address never lock the user out of another (per user name alone, anyone could lock
- * the only admin out).
+ * Failed logins allowed in 15 minutes: of one user name from one address (a typo-prone user
+ * elsewhere is not locked out), of one user name from anywhere (an attacker spreading guesses
+ * over many addresses; higher, since anyone can spend it to lock the name out for a while),
+ * and from one address whatever the names (unknown names too, each costing a hash).
+ */
+export const LOGIN_LIMITS = { pair: 5, user: 20, client: 30 } as const;
+
+/** The limit of a limiter key made by `loginKeys`. */
+export function loginLimit(key: string): number {
+  return LOGIN_LIMITS[key.slice(0, key.indexOf(":")) as keyof typeof LOGIN_LIMITS] ?? LOGIN_LIMITS.pair;
+}
+
+function loginKeys(client: string, username: string): string[] {
+  return [`pair:${client} ${username}`, `user:${username}`, `client:${client}`];
+}
+
+/**
+ * Logs in with a password, rate-limited per user name at an address, per user name, and per
+ * address (`LOGIN_LIMITS`). A session id sent along is ended: the id always changes at login.
  */
 export async function login(
   c: Context<Env>,
@@ -80,23 +97,30 @@ export async function login(
   input: { username: string; password: string },
   client: string,
 ): Promise<Response> {
-  const keys = [`${client} ${input.username}`];
-  const wait = deps.limiter.retryAfter(keys);
+  const keys = loginKeys(client, input.username);
+  const { wait, key } = deps.limiter.blocking(keys);
   if (wait > 0) {
     const minutes = Math.ceil(wait / 60_000);
     c.header("Retry-After", String(Math.ceil(wait / 1000)));
+    const who = key?.startsWith("user:") ? "for this user name" : "from this address";
     return fail(
       c,
       429,
       "DYNO_RATE_LIMITED",
-      `too many failed logins from this address: try again in ${minutes === 1 ? "a minute" : `${minutes} minutes`}`,
+      `too many failed logins ${who}: try again in ${minutes === 1 ? "a minute" : `${minutes} minutes`}`,
     );
   }
   const user = await deps.store.user(input.username);
   // Hash even for an unknown user, so the answer's timing does not tell which names exist.
   let ok = false;
-  if (user) ok = await verifyPassword(input.password, user.passwordHash);
-  else await hashPassword(input.password);
+  try {
+    if (user) ok = await verifyPassword(input.password, user.passwordHash);
+    else await hashPassword(input.password);
+  } catch (e) {
+    if (!(e instanceof HashingBusy)) throw e;
+    c.header("Retry-After", "1");
+    return fail(c, 429, "DYNO_RATE_LIMITED", "too many logins are being checked right now: try again in a second");
+  }
   if (!user || !ok) {
     deps.limiter.fail(keys);
     deps.logger.warn(`failed login for user ${JSON.stringify(input.username.slice(0, 64))} from ${client}`, {
@@ -104,7 +128,10 @@ export async function login(
     });
     return fail(c, 401, "DYNO_LOGIN_FAILED", "wrong user name or password");
   }
-  deps.limiter.succeed(keys);
+  deps.limiter.succeed([keys[0] as string]);
+  // A session id planted before login (or an old one) never becomes the logged-in one.
+  const previous = getCookie(c, SESSION_COOKIE);
+  if (previous) await deps.store.deleteSession(sha256(previous));
   const id = randomToken();
   const csrf = randomToken();
   const now = deps.clock.now();
@@ -123,6 +150,21 @@ export async function logout(c: Context<Env>, deps: AuthDeps, principal: Princip
   if (principal.session) await deps.store.deleteSession(principal.session);
   deleteCookie(c, SESSION_COOKIE, { path: "/", secure: isHttps(c), httpOnly: true, sameSite: "Lax" });
   return c.json({ ok: true });
+}
+
+/** Ends every session of the caller's user, this one included. */
+export async function logoutEverywhere(c: Context<Env>, deps: AuthDeps, principal: Principal): Promise<Response> {
+  if (principal.userId === undefined)
+    return fail(
+      c,
+      400,
+      "DYNO_REQUEST_INVALID",
+      "an API token has no sessions to end: log in with a password to log out everywhere, or revoke the token",
+    );
+  const ended = await deps.store.deleteSessionsOf(principal.userId);
+  deleteCookie(c, SESSION_COOKIE, { path: "/", secure: isHttps(c), httpOnly: true, sameSite: "Lax" });
+  deps.logger.info(`${principal.name} logged out everywhere (${ended} sessions ended)`, { event: "logout-everywhere" });
+  return c.json({ ok: true, ended });
 }
 
 /** Behind Heroku's router the dyno sees plain HTTP; the router says what the browser used. */
@@ -151,7 +193,9 @@ export async function ensureAdmin(
   if (existing && (await verifyPassword(password, existing.passwordHash))) return;
   await store.upsertUser("admin", await hashPassword(password), true, clock.now());
   logger.info(
-    existing ? "admin password reset from DYNOSAUR_ADMIN_PASSWORD" : "admin user created from DYNOSAUR_ADMIN_PASSWORD",
+    existing
+      ? "admin password reset from DYNOSAUR_ADMIN_PASSWORD: every session of admin ended"
+      : "admin user created from DYNOSAUR_ADMIN_PASSWORD",
     { event: "admin" },
   );
 }

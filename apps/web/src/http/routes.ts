@@ -20,6 +20,8 @@ export interface Principal {
   via: "session" | "token";
   /** Session id hash, for logout. */
   session?: string;
+  /** The session's user, for "log out everywhere". */
+  userId?: number;
   csrfToken?: string;
 }
 
@@ -187,9 +189,41 @@ async function readJson(c: Context<Env>): Promise<unknown | Response> {
     return fail(c, 415, "DYNO_REQUEST_INVALID", "send the body as JSON (Content-Type: application/json)");
   const text = await c.req.text();
   if (text.trim() === "") return undefined;
+  const depth = jsonDepth(text);
+  if (depth > MAX_JSON_DEPTH)
+    return fail(
+      c,
+      400,
+      "DYNO_REQUEST_INVALID",
+      `the body nests more than ${MAX_JSON_DEPTH} levels of objects and lists: no config needs that many`,
+    );
   try {
     return JSON.parse(text);
   } catch (e) {
     return fail(c, 400, "DYNO_REQUEST_INVALID", `the body is not valid JSON: ${(e as Error).message}`);
   }
+}
+
+/**
+ * Deepest nesting a body may have. A config is a handful of levels; every walk over a body
+ * (secrets, replays, schemas) recurses, so 20,000 levels would overflow the stack (a 500).
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** How deep the objects and lists of a JSON text nest, read without parsing (strings skipped). */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c)
+        i++; // a backslash escapes the next character
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x7b || ch === 0x5b) deepest = Math.max(deepest, ++depth);
+    else if (ch === 0x7d || ch === 0x5d) depth--;
+  }
+  return deepest;
 }

@@ -40,6 +40,14 @@ const toApp = (r: { id: number; name: string; version: number; paused: number; u
 export class AppStore {
   constructor(private readonly db: Kysely<Database>) {}
 
+  async count(): Promise<number> {
+    const r = await this.db
+      .selectFrom("apps")
+      .select((eb) => eb.fn.countAll<number | string>().as("n"))
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
   async list(): Promise<AppRow[]> {
     const rows = await this.db
       .selectFrom("apps")
@@ -66,7 +74,31 @@ export class AppStore {
   async save(
     name: string,
     config: Record<string, unknown>,
-    meta: { author: string; comment: string | null; now: number; ifMatch?: number | null },
+    meta: {
+      author: string;
+      comment: string | null;
+      now: number;
+      ifMatch?: number | null;
+      /** The event telling of this version: written in the same transaction, so no version is without its history. */
+      event?: (app: AppRow, created: boolean) => { kind: string; message: string; data: Record<string, unknown> };
+    },
+  ): Promise<{ app: AppRow; created: boolean }> {
+    // Without If-Match a save simply wins: a race lost to another save (PostgreSQL lets both
+    // read the same version) is run again on top of the winner, never answered as a conflict.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#save(name, config, meta);
+      } catch (e) {
+        if (!(e instanceof VersionConflict) || (meta.ifMatch !== undefined && meta.ifMatch !== null) || attempt >= 5)
+          throw e;
+      }
+    }
+  }
+
+  async #save(
+    name: string,
+    config: Record<string, unknown>,
+    meta: Parameters<AppStore["save"]>[2],
   ): Promise<{ app: AppRow; created: boolean }> {
     return this.db.transaction().execute(async (tx) => {
       const existing = await tx
@@ -89,11 +121,14 @@ export class AppStore {
         id = row.id;
         version = 1;
       } else {
+        // With If-Match, only from the version read; without, from whatever version the row has
+        // once this transaction holds it (PostgreSQL waits for a racing save, then adds one to its version).
+        const matching = meta.ifMatch !== undefined && meta.ifMatch !== null;
         const bumped = await tx
           .updateTable("apps")
           .set((eb) => ({ version: eb("version", "+", 1), updated_at: meta.now }))
           .where("id", "=", existing.id)
-          .where("version", "=", existing.version)
+          .$if(matching, (q) => q.where("version", "=", existing.version))
           .returning("version")
           .executeTakeFirst();
         if (!bumped) throw new VersionConflict(meta.ifMatch ?? existing.version, null);
@@ -111,12 +146,27 @@ export class AppStore {
           created_at: meta.now,
         })
         .execute();
-      const app = await tx
-        .selectFrom("apps")
-        .select(["id", "name", "version", "paused", "updated_at"])
-        .where("id", "=", id)
-        .executeTakeFirstOrThrow();
-      return { app: toApp(app), created: !existing };
+      const app = toApp(
+        await tx
+          .selectFrom("apps")
+          .select(["id", "name", "version", "paused", "updated_at"])
+          .where("id", "=", id)
+          .executeTakeFirstOrThrow(),
+      );
+      if (meta.event) {
+        const event = meta.event(app, !existing);
+        await tx
+          .insertInto("events")
+          .values({
+            app_id: id,
+            time: meta.now,
+            kind: event.kind,
+            message: event.message,
+            data: JSON.stringify(event.data),
+          })
+          .execute();
+      }
+      return { app, created: !existing };
     });
   }
 

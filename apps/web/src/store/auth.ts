@@ -21,7 +21,22 @@ export interface TokenRow {
   name: string;
   createdAt: number;
   lastUsedAt: number | null;
+  expiresAt: number | null;
 }
+
+const toToken = (r: {
+  id: number;
+  name: string;
+  created_at: number;
+  last_used_at: number | null;
+  expires_at: number | null;
+}): TokenRow => ({
+  id: r.id,
+  name: r.name,
+  createdAt: r.created_at,
+  lastUsedAt: r.last_used_at,
+  expiresAt: r.expires_at,
+});
 
 /** Users, sessions and API tokens. Sessions and tokens are found by the SHA-256 of their value only. */
 export class AuthStore {
@@ -41,12 +56,26 @@ export class AuthStore {
     return (await this.db.selectFrom("users").select("id").limit(1).executeTakeFirst()) !== undefined;
   }
 
+  /**
+   * Creates the user, or sets its password; a password change ends every session of the
+   * user (in the same transaction), so a cookie taken before the change opens nothing after.
+   */
   async upsertUser(name: string, passwordHash: string, isAdmin: boolean, now: number): Promise<void> {
-    await this.db
-      .insertInto("users")
-      .values({ name, password_hash: passwordHash, is_admin: isAdmin ? 1 : 0, created_at: now })
-      .onConflict((oc) => oc.column("name").doUpdateSet({ password_hash: passwordHash }))
-      .execute();
+    await this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .insertInto("users")
+        .values({ name, password_hash: passwordHash, is_admin: isAdmin ? 1 : 0, created_at: now })
+        .onConflict((oc) => oc.column("name").doUpdateSet({ password_hash: passwordHash }))
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      await tx.deleteFrom("sessions").where("user_id", "=", row.id).execute();
+    });
+  }
+
+  /** Ends every session of a user ("log out everywhere"); how many there were. */
+  async deleteSessionsOf(userId: number): Promise<number> {
+    const r = await this.db.deleteFrom("sessions").where("user_id", "=", userId).executeTakeFirst();
+    return Number(r.numDeletedRows);
   }
 
   async createSession(
@@ -85,33 +114,40 @@ export class AuthStore {
     await this.db.deleteFrom("sessions").where("id_hash", "=", idHash).execute();
   }
 
-  async createToken(name: string, tokenHash: string, createdBy: number | null, now: number): Promise<TokenRow> {
+  async createToken(
+    name: string,
+    tokenHash: string,
+    createdBy: number | null,
+    now: number,
+    expiresAt: number | null = null,
+  ): Promise<TokenRow> {
     const r = await this.db
       .insertInto("api_tokens")
-      .values({ name, token_hash: tokenHash, created_by: createdBy, created_at: now })
-      .returning(["id", "name", "created_at"])
+      .values({ name, token_hash: tokenHash, created_by: createdBy, created_at: now, expires_at: expiresAt })
+      .returning(["id", "name", "created_at", "expires_at"])
       .executeTakeFirstOrThrow();
-    return { id: r.id, name: r.name, createdAt: r.created_at, lastUsedAt: null };
+    return { id: r.id, name: r.name, createdAt: r.created_at, lastUsedAt: null, expiresAt: r.expires_at };
   }
 
   async tokens(): Promise<TokenRow[]> {
     const rows = await this.db
       .selectFrom("api_tokens")
-      .select(["id", "name", "created_at", "last_used_at"])
+      .select(["id", "name", "created_at", "last_used_at", "expires_at"])
       .orderBy("id")
       .execute();
-    return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at, lastUsedAt: r.last_used_at }));
+    return rows.map(toToken);
   }
 
-  /** The token with this hash, marking it used. */
+  /** The token with this hash, marking it used; null when unknown or expired. */
   async useToken(tokenHash: string, now: number): Promise<TokenRow | null> {
     const r = await this.db
       .updateTable("api_tokens")
       .set({ last_used_at: now })
       .where("token_hash", "=", tokenHash)
-      .returning(["id", "name", "created_at", "last_used_at"])
+      .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]))
+      .returning(["id", "name", "created_at", "last_used_at", "expires_at"])
       .executeTakeFirst();
-    return r ? { id: r.id, name: r.name, createdAt: r.created_at, lastUsedAt: r.last_used_at } : null;
+    return r ? toToken(r) : null;
   }
 
   async deleteToken(id: number): Promise<boolean> {

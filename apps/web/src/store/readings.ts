@@ -32,6 +32,19 @@ export interface Retention {
   eventsMs: number;
 }
 
+/**
+ * Rows per multi-row INSERT: SQLite allows 32,766 bound values in one statement (PostgreSQL
+ * 65,535), so a batch of 8,192 four-column ticks in one statement fails. 1,000 rows of up to
+ * five columns stay far below both.
+ */
+const CHUNK_ROWS = 1000;
+
+function chunks<T>(rows: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += CHUNK_ROWS) out.push(rows.slice(i, i + CHUNK_ROWS));
+  return out;
+}
+
 /** Tick reports, per-minute series, the latest report per app, and events. */
 export class ReadingStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -41,17 +54,18 @@ export class ReadingStore {
     if (batch.ticks.length + batch.minutes.length + batch.events.length === 0) return;
     await this.db.transaction().execute(async (tx) => {
       if (batch.ticks.length > 0) {
-        await tx
-          .insertInto("ticks")
-          .values(
-            batch.ticks.map((t) => ({
-              app_id: t.appId,
-              time: t.time,
-              process_type: t.processType,
-              report: JSON.stringify(t.report),
-            })),
-          )
-          .execute();
+        for (const rows of chunks(batch.ticks))
+          await tx
+            .insertInto("ticks")
+            .values(
+              rows.map((t) => ({
+                app_id: t.appId,
+                time: t.time,
+                process_type: t.processType,
+                report: JSON.stringify(t.report),
+              })),
+            )
+            .execute();
         // The newest report per app and process type, for listing apps without scanning ticks.
         const newest = new Map<string, TickRow>();
         for (const t of batch.ticks) {
@@ -90,11 +104,11 @@ export class ReadingStore {
           )
           .execute();
       }
-      if (batch.events.length > 0) {
+      for (const rows of chunks(batch.events)) {
         await tx
           .insertInto("events")
           .values(
-            batch.events.map((e) => ({
+            rows.map((e) => ({
               app_id: e.appId,
               time: e.time,
               kind: e.kind,

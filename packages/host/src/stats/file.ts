@@ -91,7 +91,7 @@ async function lastHeader(path: string): Promise<string | null> {
 /** The header for rows with the columns of `sources` (by name; the tick's own by default). */
 export function csvHeader(tick: TickReport, sources: readonly string[] = tick.sources.map((s) => s.name)): string {
   const base = ["time", "app", "process_type", "dry_run", "before", "after", "estimate", "winner", "reason"];
-  return [...base, ...sources.flatMap((name) => [`${name}.value`, `${name}.estimate`, `${name}.health`])]
+  return [...base, ...sources.map(safeName).flatMap((name) => [`${name}.value`, `${name}.estimate`, `${name}.health`])]
     .map(csvField)
     .join(",");
 }
@@ -106,7 +106,7 @@ export function csvRow(tick: TickReport, sources: readonly string[] = tick.sourc
     tick.before,
     tick.after,
     tick.estimate,
-    tick.winner,
+    tick.winner === null ? null : safeName(tick.winner),
     tick.reason,
   ];
   const cells = sources.flatMap((name) => {
@@ -118,6 +118,23 @@ export function csvRow(tick: TickReport, sources: readonly string[] = tick.sourc
 
 function csvField(v: unknown): string {
   if (v === null || v === undefined) return "";
-  const s = String(v);
+  let s = typeof v === "string" ? v.replace(/[$`]/g, (ch) => (ch === "$" ? "%24" : "%60")) : String(v);
+  // A spreadsheet runs a cell that starts like a formula: make it text.
+  if (typeof v === "string" && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/**
+ * A source name as the file writes it: letters, digits, `.`, `_` and `-` as they are, any other
+ * byte as `%XX`. Names are the config's to choose; the file is read by spreadsheets, scripts and
+ * shells, none of which should find anything in a name but the name.
+ */
+export function safeName(name: string): string {
+  return [...Buffer.from(name, "utf8")]
+    .map((b) =>
+      /[A-Za-z0-9._-]/.test(String.fromCharCode(b))
+        ? String.fromCharCode(b)
+        : `%${b.toString(16).toUpperCase().padStart(2, "0")}`,
+    )
+    .join("");
 }

@@ -1,7 +1,7 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { z } from "zod";
 import { codeSchema, fail, messageSchema } from "../answers.js";
-import { login, logout } from "../auth.js";
+import { login, logout, logoutEverywhere } from "../auth.js";
 import type { Resource } from "./common.js";
 
 const sessionSchema = z.object({ user: z.string(), admin: z.boolean(), csrf_token: z.string().nullable() });
@@ -51,6 +51,21 @@ export const authRoutes: Resource = (api, deps) => {
 
   api.route(
     {
+      method: "post",
+      path: "/api/logout/everywhere",
+      summary: "Log out everywhere: ends every session of the logged-in user, on every device, this one included",
+      tag: "auth",
+      access: "user",
+      responses: {
+        200: { description: "logged out everywhere", schema: z.object({ ok: z.literal(true), ended: z.number() }) },
+        400: { description: "called with an API token, which has no sessions", schema: messageSchema },
+      },
+    },
+    ({ c, principal }) => logoutEverywhere(c, deps.auth, principal),
+  );
+
+  api.route(
+    {
       method: "get",
       path: "/api/session",
       summary:
@@ -83,7 +98,11 @@ export const authRoutes: Resource = (api, deps) => {
   );
 };
 
-/** The client's address: behind Heroku's router, the last X-Forwarded-For entry (the router adds it; a client cannot). */
+/**
+ * The client's address: with `trustProxy` (DYNOSAUR_TRUST_PROXY, on by default on Heroku), the
+ * last X-Forwarded-For entry (the proxy adds it; a client cannot); otherwise the connection's
+ * own address, whatever the headers say.
+ */
 function clientAddress(c: Parameters<typeof getConnInfo>[0], trustProxy: boolean): string {
   const forwarded = c.req.header("x-forwarded-for");
   // split() gives at least one entry: the last is the router's.

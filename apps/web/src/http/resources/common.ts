@@ -33,7 +33,7 @@ export interface ApiDeps {
   /** Largest body accepted, in bytes. */
   bodyLimit: number;
   version: string;
-  /** Behind Heroku's router ($DYNO is set): take the client's address from X-Forwarded-For. */
+  /** Behind a proxy that sets X-Forwarded-For (DYNOSAUR_TRUST_PROXY; by default when $DYNO is set): take the client's address from it. */
   trustProxy: boolean;
   /** The built pages (apps/web-ui/dist); none are served when absent or not built. */
   pagesDir?: string;

@@ -8,6 +8,7 @@ const tokenSchema = z.object({
   name: z.string(),
   created_at: z.string(),
   last_used_at: z.string().nullable(),
+  expires_at: z.string().nullable().describe("after this time the token opens nothing; null: never"),
 });
 
 /** One API token as GET /api/tokens lists it (never its value). */
@@ -32,6 +33,7 @@ export const tokenRoutes: Resource = (api, deps) => {
           name: t.name,
           created_at: iso8601(t.createdAt),
           last_used_at: t.lastUsedAt === null ? null : iso8601(t.lastUsedAt),
+          expires_at: t.expiresAt === null ? null : iso8601(t.expiresAt),
         })),
       });
     },
@@ -44,14 +46,32 @@ export const tokenRoutes: Resource = (api, deps) => {
       summary: "Create an API token: its value is shown once, only its hash is kept",
       tag: "auth",
       access: "admin",
-      body: z.strictObject({ name: z.string().min(1).max(100) }),
+      body: z.strictObject({
+        name: z.string().min(1).max(100),
+        expires_in_days: z
+          .number()
+          .int()
+          .min(1)
+          .max(3650)
+          .optional()
+          .describe("days until the token stops working; left out, it works until revoked"),
+      }),
       responses: { 200: { description: "the token", schema: tokenSchema.extend({ token: z.string() }) } },
     },
     async ({ c, body, principal }) => {
       const token = randomToken("dyno_");
       const user = principal.via === "session" ? ((await deps.auth.store.user(principal.name))?.id ?? null) : null;
-      const row = await deps.auth.store.createToken(body.name, sha256(token), user, deps.clock.now());
-      return c.json({ id: row.id, name: row.name, created_at: iso8601(row.createdAt), last_used_at: null, token });
+      const now = deps.clock.now();
+      const expires = body.expires_in_days === undefined ? null : now + body.expires_in_days * 86_400_000;
+      const row = await deps.auth.store.createToken(body.name, sha256(token), user, now, expires);
+      return c.json({
+        id: row.id,
+        name: row.name,
+        created_at: iso8601(row.createdAt),
+        last_used_at: null,
+        expires_at: row.expiresAt === null ? null : iso8601(row.expiresAt),
+        token,
+      });
     },
   );
 
