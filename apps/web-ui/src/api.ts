@@ -207,6 +207,20 @@ export const getConfig = (name: string) => request<StoredConfig>("GET", `${app(n
 export const configSchema = (use: string[]) =>
   request<Record<string, unknown>>("GET", `/api/schema?use=${encodeURIComponent(use.join(","))}`);
 
+/** A plugin type installed next to the server, and the `use:` entry that loads it. */
+export interface PluginType {
+  spec: string;
+  type: string;
+  description: string | null;
+  unit: string;
+}
+
+/** Every plugin type a config can use on the server (first-party ones installed, and those of `use`). */
+export const pluginTypes = (use: string[]) =>
+  request<{ plugins: PluginType[] }>("GET", `/api/plugins?use=${encodeURIComponent(use.join(","))}`).then(
+    (r) => r.plugins,
+  );
+
 /** Saves the next version; refused (409) when `version` is no longer the current one. */
 export const saveConfig = (name: string, config: unknown, version: number, comment: string) =>
   request<{ version: number }>(

@@ -22,18 +22,19 @@ export function useOf(config: { use?: unknown; plugins?: unknown }): { specs: st
  * A package is imported once per process; every app naming it shares the definition.
  */
 export class PluginLoader {
-  readonly #cache = new Map<string, Promise<LoadedPlugin>>();
+  readonly #cache = new Map<string, Promise<LoadedPlugin[]>>();
   readonly #cwd: string;
 
   constructor(cwd: string) {
     this.#cwd = cwd;
   }
 
+  /** Every plugin of the packages named: a package may export several (e.g. one per queue library). */
   async load(specs: readonly string[], paths: readonly string[]): Promise<LoadedPlugin[]> {
-    return Promise.all(specs.map((spec, i) => this.#one(spec, paths[i] ?? `use[${i}]`)));
+    return (await Promise.all(specs.map((spec, i) => this.#one(spec, paths[i] ?? `use[${i}]`)))).flat();
   }
 
-  #one(spec: string, path: string): Promise<LoadedPlugin> {
+  #one(spec: string, path: string): Promise<LoadedPlugin[]> {
     let found = this.#cache.get(spec);
     if (!found) {
       found = this.#find(spec, path);
@@ -44,13 +45,13 @@ export class PluginLoader {
     return found;
   }
 
-  async #find(spec: string, path: string): Promise<LoadedPlugin> {
+  async #find(spec: string, path: string): Promise<LoadedPlugin[]> {
     try {
-      return one(await loadPlugins([spec], this.#cwd, [path]), spec);
+      return some(await loadPlugins([spec], this.#cwd, [path]), spec);
     } catch (e) {
       if (!(e instanceof DynosaurError && e.code === "DYNO_PLUGIN_NOT_FOUND")) throw e;
       try {
-        return one(await loadPlugins([spec], OWN_DIR, [path]), spec);
+        return some(await loadPlugins([spec], OWN_DIR, [path]), spec);
       } catch (again) {
         if (again instanceof DynosaurError && again.code === "DYNO_PLUGIN_NOT_FOUND") {
           throw new DynosaurError(
@@ -69,9 +70,8 @@ export class PluginLoader {
   }
 }
 
-/** The plugin `loadPlugins` loaded for one spec (it gives one per spec, or throws). */
-function one(loaded: readonly LoadedPlugin[], spec: string): LoadedPlugin {
-  const [plugin] = loaded;
-  if (!plugin) throw new Error(`loading plugin "${spec}" gave no plugin`);
-  return plugin;
+/** The plugins `loadPlugins` loaded for one spec (at least one, or it throws). */
+function some(loaded: LoadedPlugin[], spec: string): LoadedPlugin[] {
+  if (loaded.length === 0) throw new Error(`loading plugin "${spec}" gave no plugin`);
+  return loaded;
 }

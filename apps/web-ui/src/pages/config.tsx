@@ -5,8 +5,17 @@ import getDefaultRegistry from "@rjsf/core/lib/getDefaultRegistry.js";
 import { type ErrorSchema, type RJSFSchema, toErrorSchema, type WidgetProps } from "@rjsf/utils";
 import type { ComponentType } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { ApiError, configSchema, getConfig, type StoredConfig, saveConfig } from "../api.js";
+import {
+  ApiError,
+  configSchema,
+  getConfig,
+  type PluginType,
+  pluginTypes,
+  type StoredConfig,
+  saveConfig,
+} from "../api.js";
 import { diff, fieldId, formSchema, shownChanges, usedFieldIds, writeOnlyKeys } from "../form-schema.js";
+import { labelSources, withUse } from "../sources.js";
 import { validator } from "../validator.js";
 import { makeFieldTemplate } from "./deprecated-fields.js";
 import { History } from "./history.js";
@@ -19,9 +28,10 @@ const BaseSelect = getDefaultRegistry().widgets.SelectWidget as ComponentType<Wi
 /** The chooser between a field's alternatives (`anyOf`/`oneOf`) gets no label of its own: give it one. */
 function SelectWidget(props: WidgetProps) {
   if (!/__(any|one)of_select$/.test(props.id)) return <BaseSelect {...props} />;
+  const source = /^root_plugins_(\d+)__/.exec(props.id);
   return (
     <div class="choice">
-      <label for={props.id}>{`${props.label}: kind`}</label>
+      <label for={props.id}>{source ? `Source ${Number(source[1]) + 1}: type` : `${props.label}: kind`}</label>
       <BaseSelect {...props} />
     </div>
   );
@@ -56,11 +66,15 @@ export function ConfigPage({ name }: { name: string }) {
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [comment, setComment] = useState("");
+  const [installed, setInstalled] = useState<PluginType[]>([]);
 
   const load = async () => {
     const c = await getConfig(name);
     const use = Array.isArray(c.config.use) ? (c.config.use as string[]) : [];
-    setSchema(formSchema(await configSchema(use)));
+    // Every installed plugin type is offered, not only those the config names yet.
+    const types = await pluginTypes(use);
+    setInstalled(types);
+    setSchema(labelSources(formSchema(await configSchema([...new Set([...use, ...types.map((p) => p.spec)])]))));
     setStored(c);
     setDraft(c.config);
   };
@@ -164,8 +178,10 @@ export function ConfigPage({ name }: { name: string }) {
         extraErrors={serverErrors}
         showErrorList={false}
         noHtml5Validate
-        onChange={(e) => setDraft(e.formData as Record<string, unknown>)}
-        onSubmit={(e) => save(e.formData as Record<string, unknown>)}
+        // An optional list (e.g. a queue source's `queues`) starts empty, not with a blank entry.
+        experimental_defaultFormStateBehavior={{ arrayMinItems: { populate: "requiredOnly" } }}
+        onChange={(e) => setDraft(withUse(e.formData as Record<string, unknown>, installed))}
+        onSubmit={(e) => save(withUse(e.formData as Record<string, unknown>, installed))}
         onError={() => {
           setMessage(null);
           setError("Nothing was saved: see the errors at their fields.");

@@ -18,6 +18,7 @@ import type { ReadingStore } from "../store/readings.js";
 import type { Supervisor } from "../supervisor.js";
 import { type AuthDeps, authenticate, login, logout, randomToken, sha256 } from "./auth.js";
 import { registerPages } from "./pages.js";
+import { registerPluginRoutes } from "./plugins-route.js";
 import { Api, type Env, errorsSchema, messageSchema } from "./routes.js";
 
 export interface ApiDeps {
@@ -873,6 +874,8 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       }
     },
   );
+
+  registerPluginRoutes(api, deps.loader);
 
   api.route(
     {
