@@ -4,7 +4,7 @@ import { ManualClock } from "@dynosaur/core";
 import { startHerokuFake } from "@dynosaur/fakes/heroku";
 import { describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, dryRunConfig, must, nextTick, onCleanup, startTestServer } from "../../web/test/helpers.js";
-import { axeViolations, browserSuite, consoleErrors, DOCS, logIn } from "./browser.js";
+import { axeViolations, browserSuite, consoleErrors, DOCS, inView, logIn, openAdvanced } from "./browser.js";
 
 const suite = browserSuite();
 
@@ -45,6 +45,7 @@ async function exampleConfigPage(options: { token?: string; scaler?: Record<stri
   expect((await t.call("PUT", "/api/apps/shop/config", { body: config })).status).toBe(200);
   const { page, errors } = await loggedIn(t);
   await page.goto(`${t.server.url}/#/apps/shop/config`);
+  await openAdvanced(page);
   return { t, page, errors };
 }
 
@@ -150,6 +151,7 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     const { page, errors } = await loggedIn(t);
 
     await page.goto(`${t.server.url}/#/apps/shop/config`);
+    await openAdvanced(page);
     const minDynos = page.locator("#root_scaler_min_dynos");
     await minDynos.waitFor();
     // Labelled with the config key; its description from the schema; a default shown, not filled in.
@@ -175,6 +177,10 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     const fieldError = page.locator("#root_scaler_min_dynos__error");
     await fieldError.waitFor();
     expect(await fieldError.textContent()).toMatch(/0/);
+    // The focus goes to the invalid field, marked by a red border; the answer is next to the button.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("root_scaler_min_dynos");
+    expect(await minDynos.evaluate((el) => getComputedStyle(el).borderTopColor)).toBe("rgb(207, 34, 46)");
+    expect(await page.locator("#save-note").textContent()).toBe("Nothing was saved: see the errors at their fields.");
     expect((await t.call("GET", "/api/apps/shop/config")).json.version).toBe(1);
     expect(await axeViolations(page)).toEqual([]);
 
@@ -185,6 +191,8 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     await page.getByLabel("Comment (kept with the version)").fill("busier mornings");
     await page.getByRole("button", { name: "Save as version 2" }).click();
     await page.getByRole("status").filter({ hasText: "Saved as version 2." }).waitFor();
+    // The answer is in view, next to the button clicked.
+    expect(await inView(page, "#save-note")).toBe(true);
     const saved = (await t.call("GET", "/api/apps/shop/config")).json;
     expect(saved).toMatchObject({
       version: 2,
@@ -298,6 +306,7 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     ).toBe(200);
     const { page, errors } = await loggedIn(t);
     await page.goto(`${t.server.url}/#/apps/shop/config`);
+    await openAdvanced(page);
     const max = page.locator("#root_scaler_max");
     await max.waitFor();
     expect(await max.inputValue()).toBe("4");
@@ -390,7 +399,7 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     expect(errors.splice(0)).toEqual(["Failed to load resource: the server responded with a status of 409 (Conflict)"]);
 
     await taken.getByRole("link", { name: "open its config" }).click();
-    await page.locator("#root_scaler_min_dynos").waitFor();
+    await page.locator("#limits-scaler-min_dynos").waitFor();
     expect(page.url()).toBe(`${t.server.url}/#/apps/shop/config`);
     expect(errors).toEqual([]);
     await page.close();

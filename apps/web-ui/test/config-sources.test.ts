@@ -2,26 +2,93 @@ import { join } from "node:path";
 import { ManualClock } from "@dynosaur/core";
 import { describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, dryRunConfig, startTestServer } from "../../web/test/helpers.js";
-import { axeViolations, browserSuite, consoleErrors, DOCS, logIn } from "./browser.js";
+import { axeViolations, browserSuite, consoleErrors, DOCS, logIn, openAdvanced } from "./browser.js";
 
 const suite = browserSuite();
 
-/** An app `shop` on the random source, and its config page, logged in. */
-async function configPage() {
+/** An app `shop` (on the random source unless `config` is given), and its config page, logged in. */
+async function configPage(config: unknown = dryRunConfig()) {
   const t = await startTestServer({ pagesDir: suite.pagesDir, clock: new ManualClock(Date.now()) });
-  expect((await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() })).status).toBe(200);
+  expect((await t.call("PUT", "/api/apps/shop/config", { body: config })).status).toBe(200);
   const page = await suite.chromium.newPage({ viewport: { width: 1280, height: 900 } });
   const errors = consoleErrors(page);
   await logIn(page, t.server.url, ADMIN_PASSWORD);
   errors.splice(0);
   await page.goto(`${t.server.url}/#/apps/shop/config`);
-  await page.locator("#root_plugins_0_seed").waitFor();
+  await page.getByRole("heading", { name: "Limits" }).waitFor();
   return { t, page, errors };
 }
 
-describe("adding a source through the config form, in Chromium", () => {
+/** web and worker, as examples/workers.yaml has them, on the random source. */
+const twoProcesses = () => ({
+  ...dryRunConfig(),
+  processes: {
+    web: {
+      min_dynos: 2,
+      max_dynos: 8,
+      schedule: [{ days: ["mon", "tue", "wed", "thu", "fri"], from: "08:00", to: "18:00", min_dynos: 4 }],
+    },
+    worker: { min_dynos: 0, max_dynos: 4 },
+  },
+});
+
+describe("the config form in Chromium: limits first, sources added in one go", () => {
+  it("changes web's limits from the Limits block, first on the page, in 3 interactions; fewest above most is refused in the browser", async () => {
+    const { t, page, errors } = await configPage(twoProcesses());
+    const web = page.locator('.limits fieldset[data-process="web"]');
+    expect(await web.locator("legend").textContent()).toBe("web: 2–8 dynos");
+    expect(await page.locator('.limits fieldset[data-process="worker"] legend').textContent()).toBe(
+      "worker: 0–4 dynos",
+    );
+    // Plain words, the key beside; the schedule in words.
+    expect(await web.getByLabel(/^Fewest dynos/).inputValue()).toBe("2");
+    expect(await web.locator('label[for="limits-processes-web-max_dynos"]').textContent()).toBe("Most dynos max_dynos");
+    expect(await web.locator(".schedule").textContent()).toContain("mon–fri 08:00–18:00: at least 4");
+    // The rest of the config is under "Advanced", closed.
+    expect(await page.locator("details.advanced").evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+
+    // Fewest above most: said at the field, in red, before any request; Save sends nothing.
+    await web.getByLabel(/^Fewest dynos/).fill("9");
+    const problem = web.locator(".error-detail");
+    expect(await problem.textContent()).toBe(
+      "web: fewest (9) is more than most (8): lower min_dynos or raise max_dynos",
+    );
+    expect(await web.getByLabel(/^Fewest dynos/).getAttribute("aria-invalid")).toBe("true");
+    await page.getByRole("button", { name: "Save as version 2" }).click();
+    await page.getByRole("alert").filter({ hasText: "Nothing was saved" }).waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("limits-processes-web-min_dynos");
+    expect((await t.call("GET", "/api/apps/shop/config")).json.version).toBe(1);
+
+    // Discard: back to the running version.
+    await page.getByRole("button", { name: "Discard changes" }).click();
+    expect(await web.getByLabel(/^Fewest dynos/).inputValue()).toBe("2");
+    expect(await problem.count()).toBe(0);
+
+    // The common task: web between 3 and 12, three interactions.
+    const interactions = [
+      () => web.getByLabel(/^Fewest dynos/).fill("3"),
+      () => web.getByLabel(/^Most dynos/).fill("12"),
+      () => page.getByRole("button", { name: "Save as version 2" }).click(),
+    ];
+    for (const step of interactions) await step();
+    expect(interactions.length).toBeLessThanOrEqual(5);
+    await page.getByRole("status").filter({ hasText: "Saved as version 2." }).waitFor();
+    const saved = (await t.call("GET", "/api/apps/shop/config")).json.config;
+    expect(saved.processes).toEqual({
+      ...twoProcesses().processes,
+      web: { ...twoProcesses().processes.web, min_dynos: 3, max_dynos: 12 },
+    });
+    expect(await web.locator("legend").textContent()).toBe("web: 3–12 dynos");
+
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(DOCS, "web-config.png") });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it("a Sidekiq source and a good-job source, added and typed into (filled and typed key by key), save in one go", async () => {
     const { t, page, errors } = await configPage();
+    await openAdvanced(page);
     const add = page.locator("#root_plugins__add");
 
     // Every installed plugin type is offered by its name, not only the config's own (random).
