@@ -129,6 +129,19 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
       })
       .toBeGreaterThan(0);
     expect(await page.evaluate(() => "sameDocument" in globalThis)).toBe(true);
+    // It says why: the winning source, its reading and what it asks for.
+    expect(await page.locator('.events li[data-kind^="scale-"]').first().textContent()).toMatch(
+      /\[dry run\] web \d+ → \d+: random read \d+(\.\d+)? [^,]+, needs \d+/,
+    );
+    // The time zone of the times is said; the log narrows to a process type.
+    expect(await page.getByText(/^Times in /).textContent()).toBe(
+      `Times in ${await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone)}.`,
+    );
+    await page.getByLabel("Process type").selectOption("web");
+    expect(await page.locator('.events li[data-kind^="scale-"]').count()).toBeGreaterThan(0);
+    // App-wide events (a config change) stay: they are every process type's context.
+    expect(await page.locator('.events li[data-kind="config-changed"]').count()).toBe(2);
+    await page.getByLabel("Process type").selectOption("");
     const later = await drawn();
     expect(later.to - later.from).toBeLessThan(3600 + 120);
 

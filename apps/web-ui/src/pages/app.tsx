@@ -29,6 +29,8 @@ export function AppPage({ name }: { name: string }) {
   const [paused, setPausedState] = useState<boolean | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [since, setSince] = useState(() => Date.now() - RANGES[range]);
+  /** The process type the event log is narrowed to ("" for all). */
+  const [only, setOnly] = useState("");
 
   useEffect(() => {
     const since = new Date(Date.now() - RANGES[range]);
@@ -149,20 +151,46 @@ export function AppPage({ name }: { name: string }) {
       )}
 
       <h2>Events</h2>
+      <div class="actions">
+        <label>
+          Process type{" "}
+          <select value={only} onChange={(e) => setOnly(e.currentTarget.value)}>
+            <option value="">all</option>
+            {processTypes(log).map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </label>
+        <p class="muted">Times in {TIME_ZONE}.</p>
+      </div>
       {log.length === 0 ? (
         <p class="muted">Nothing happened in the last {range}.</p>
       ) : (
         <ol class="events" reversed>
-          {[...log].reverse().map((e) => (
-            <li key={`${e.at}-${e.kind}-${e.message}`} data-kind={e.kind}>
-              <time dateTime={e.at}>{new Date(e.at).toLocaleString()}</time>{" "}
-              <span class={`kind ${e.kind}`}>{e.kind}</span> {e.message}
-            </li>
-          ))}
+          {[...log]
+            .reverse()
+            // An app-wide event (a config change, Heroku not answering) is every process type's.
+            .filter((e) => only === "" || typeof e.data.process !== "string" || e.data.process === only)
+            .map((e) => (
+              <li key={`${e.at}-${e.kind}-${e.message}`} data-kind={e.kind}>
+                <time dateTime={e.at}>{new Date(e.at).toLocaleString()}</time>{" "}
+                <span class={`kind ${e.kind}`}>{e.kind}</span> {e.message}
+              </li>
+            ))}
         </ol>
       )}
     </main>
   );
+}
+
+/** The browser's time zone, which every time on the page is shown in. */
+const TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+/** The process types the events are about, in order of first appearance. */
+function processTypes(log: AppEvent[]): string[] {
+  return [...new Set(log.map((e) => e.data.process).filter((p): p is string => typeof p === "string"))];
 }
 
 /** `now`'s rows in place of those of the same name, the others kept, in a stable order. */

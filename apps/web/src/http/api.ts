@@ -6,6 +6,7 @@ import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
+import { appState, appStateShape, processState, processStateShape } from "../app-state.js";
 import { problemsOf } from "../config-check.js";
 import { APP_NAME, type ConfigService } from "../configs.js";
 import type { PluginLoader } from "../plugins.js";
@@ -59,6 +60,7 @@ const processSchema = z.object({
   sources: z
     .array(z.object({ name: z.string(), health: z.enum(["ok", "stale", "outage"]) }))
     .describe("each source of this process type and its health"),
+  ...processStateShape,
 });
 const appSummary = z.object({
   name: z.string(),
@@ -70,6 +72,7 @@ const appSummary = z.object({
   reason: z.string().nullable(),
   problem: z.string().nullable(),
   processes: z.array(processSchema),
+  ...appStateShape,
 });
 const secretList = z.array(z.object({ path: z.string(), state: z.enum(["set", "reference"]) }));
 const configAnswer = z.object({
@@ -91,6 +94,7 @@ function summary(
   estimate: number | null,
   winner: string | null,
   sources: readonly { name: string; health: SourceHealth }[],
+  limits: { min: number | null; max: number | null } = { min: null, max: null },
 ): z.infer<typeof processSchema> {
   return {
     type,
@@ -99,6 +103,9 @@ function summary(
     health: worst(sources.map((s) => s.health)),
     winner,
     sources: sources.map((s) => ({ name: s.name, health: s.health })),
+    min_dynos: limits.min,
+    max_dynos: limits.max,
+    ...processState({ type, current, estimate, sources, ...limits }),
   };
 }
 
@@ -242,27 +249,32 @@ export function createApi(deps: ApiDeps): Hono<Env> {
           const local = deps.supervisor.status(a.name);
           const reports = (latest.get(a.id) ?? []) as TickReport[];
           const time = local?.time ?? reports[0]?.time ?? null;
+          const problem = deps.supervisor.problem(a.name);
+          const dryRun = local?.dryRun ?? dryRuns.get(a.id) ?? null;
+          // Scaled here: what the runtime sees now. Elsewhere: the newest stored tick.
+          const processes = local
+            ? local.processes.map((p) =>
+                summary(
+                  p.processType,
+                  p.current,
+                  p.estimate,
+                  p.winner,
+                  local.sources.filter((s) => s.process === p.processType),
+                  { min: p.minDynos, max: p.maxDynos },
+                ),
+              )
+            : reports.map((r) => summary(r.processType, r.after, r.estimate, r.winner, r.sources));
           return {
+            ...appState({ paused: a.paused, dryRun, problem, processes }),
             name: a.name,
             version: a.version,
             paused: a.paused,
-            dry_run: local?.dryRun ?? dryRuns.get(a.id) ?? null,
+            dry_run: dryRun,
             scaled_here: local !== null,
             last_tick: reports[0] ? iso8601(reports[0].time) : time === null ? null : iso8601(time),
             reason: local?.reason ?? reports[0]?.reason ?? null,
-            problem: deps.supervisor.problem(a.name),
-            // Scaled here: what the runtime sees now. Elsewhere: the newest stored tick.
-            processes: local
-              ? local.processes.map((p) =>
-                  summary(
-                    p.processType,
-                    p.current,
-                    p.estimate,
-                    p.winner,
-                    local.sources.filter((s) => s.process === p.processType),
-                  ),
-                )
-              : reports.map((r) => summary(r.processType, r.after, r.estimate, r.winner, r.sources)),
+            problem,
+            processes,
           };
         }),
       });
