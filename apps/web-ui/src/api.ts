@@ -14,6 +14,12 @@ export interface ProcessSummary {
   winner: string | null;
   /** Each source of this process type and its health. */
   sources: { name: string; health: Health }[];
+  /** The limits in force (null when another process scales the app). */
+  min_dynos: number | null;
+  max_dynos: number | null;
+  /** In words, e.g. "at max (12 of 12)", "outage: site has no reading". */
+  state: string;
+  attention: boolean;
 }
 
 export interface AppSummary {
@@ -26,6 +32,10 @@ export interface AppSummary {
   reason: string | null;
   problem: string | null;
   processes: ProcessSummary[];
+  /** In words, e.g. "paused · dry run · web: at max (8 of 8)". */
+  state: string;
+  /** Something needs a look (an outage, at max, a config that cannot run): such apps come first. */
+  attention: boolean;
 }
 
 export interface SourceStatus {

@@ -1,7 +1,9 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import {
   type AppEvent,
+  type AppSummary,
   appStatus,
+  listApps,
   events as loadEvents,
   readings,
   type SourceStatus,
@@ -10,6 +12,7 @@ import {
 } from "../api.js";
 import { Chart } from "../chart.js";
 import { chartData, fromMinute, fromTick, type Point } from "../series.js";
+import { AppState } from "./overview.js";
 
 const RANGES = { "1 h": 3_600_000, "24 h": 86_400_000, "7 d": 7 * 86_400_000 } as const;
 type Range = keyof typeof RANGES;
@@ -29,6 +32,16 @@ export function AppPage({ name }: { name: string }) {
   const [paused, setPausedState] = useState<boolean | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [since, setSince] = useState(() => Date.now() - RANGES[range]);
+  /** The app as the overview sees it: its state in words. */
+  const [summary, setSummary] = useState<AppSummary | null>(null);
+  const loadSummary = () =>
+    listApps().then(
+      (apps) => setSummary(apps.find((a) => a.name === name) ?? null),
+      () => {},
+    );
+  useEffect(() => {
+    loadSummary();
+  }, [name, paused]);
   /** The process type the event log is narrowed to ("" for all). */
   const [only, setOnly] = useState("");
 
@@ -54,6 +67,8 @@ export function AppPage({ name }: { name: string }) {
           (evs) => alive && setLog(evs),
           () => {},
         );
+      // Scaling or a source going out changes the state in words.
+      if (tick.events.length > 0 || healthChanged(latest.current, tick.sources)) loadSummary();
       // A tick reports one process type's sources: the other types' rows stay.
       setSources((before) => mergeSources(before, tick.sources));
     });
@@ -81,6 +96,11 @@ export function AppPage({ name }: { name: string }) {
         <a href="#/">Apps</a> / <a href={`#/apps/${encodeURIComponent(name)}/config`}>Config</a>
       </p>
       <h1>{name}</h1>
+      {summary && (
+        <p class="app-state" role="status">
+          <AppState app={summary} />
+        </p>
+      )}
       {error && (
         <p role="alert" class="error">
           {error}
@@ -120,7 +140,7 @@ export function AppPage({ name }: { name: string }) {
       {sources.length === 0 ? (
         <p class="muted">No reading yet.</p>
       ) : (
-        <table class="apps sources">
+        <table class="apps sources cards">
           <thead>
             <tr>
               <th scope="col">Source</th>
@@ -135,15 +155,17 @@ export function AppPage({ name }: { name: string }) {
             {sources.map((s) => (
               <tr key={s.name}>
                 <th scope="row">{s.name}</th>
-                <td class="num">
+                <td class="num" data-label="Value">
                   {s.value ?? "–"} {s.unit}
                 </td>
-                <td class="num">{s.estimate ?? "–"}</td>
-                <td>
+                <td class="num" data-label="Estimate">
+                  {s.estimate ?? "–"}
+                </td>
+                <td data-label="Health">
                   <span class={`dot ${s.health}`} role="img" aria-label={s.health} /> {s.health}
                 </td>
-                <td>{s.lastRetrieval ? new Date(s.lastRetrieval).toLocaleString() : "–"}</td>
-                <td>{s.lastError ?? ""}</td>
+                <td data-label="Last reading">{s.lastRetrieval ? new Date(s.lastRetrieval).toLocaleString() : "–"}</td>
+                <td data-label="Last error">{s.lastError ?? ""}</td>
               </tr>
             ))}
           </tbody>

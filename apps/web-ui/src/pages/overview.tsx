@@ -16,7 +16,8 @@ export function Overview() {
       try {
         const list = await listApps();
         if (!alive) return;
-        setApps(list);
+        // Problem apps first, each group in name order (the server's).
+        setApps([...list.filter((a) => a.attention), ...list.filter((a) => !a.attention)]);
         setError(null);
         // The sparklines and last events come in one answer, after the table is on screen.
         overview().then(
@@ -59,37 +60,55 @@ export function Overview() {
           /api/apps/&#123;name&#125;/config.
         </p>
       ) : (
-        <table class="apps">
+        <table class="apps overview cards">
           <thead>
             <tr>
               <th scope="col">App</th>
+              <th scope="col">State</th>
               <th scope="col">Process</th>
               <th scope="col">Dynos now</th>
               <th scope="col">Estimate</th>
               <th scope="col">Sources</th>
               <th scope="col">Dynos, 24 h</th>
               <th scope="col">Last event</th>
-              <th scope="col">State</th>
+              <th scope="col">Why</th>
             </tr>
           </thead>
           <tbody>
             {apps.flatMap((a) =>
               rowsOf(a).map((p, i, rows) => (
-                <tr key={`${a.name}/${p.type}`} data-app={a.name}>
+                <tr
+                  key={`${a.name}/${p.type}`}
+                  data-app={a.name}
+                  class={`${a.attention ? "attention" : ""}${i === 0 ? " first" : ""}`}
+                >
                   {i === 0 && (
                     <th scope="row" rowSpan={rows.length}>
                       <a href={`#/apps/${encodeURIComponent(a.name)}`}>{a.name}</a>
                       <span class="version">v{a.version}</span>
                     </th>
                   )}
-                  <td>{p.type}</td>
-                  <td class="num">{p.current ?? "–"}</td>
-                  <td class="num">{p.estimate ?? "–"}</td>
-                  <td>
+                  {i === 0 && (
+                    <td rowSpan={rows.length} class="state" data-label="State">
+                      <AppState app={a} />
+                    </td>
+                  )}
+                  <td data-label="Process">
+                    {p.type}
+                    {rows.length > 1 && <span class="process-state"> {p.state}</span>}
+                  </td>
+                  <td class="num" data-label="Dynos now">
+                    {p.current ?? "–"}
+                    {p.max_dynos !== null && <span class="muted"> of {p.max_dynos}</span>}
+                  </td>
+                  <td class="num" data-label="Estimate">
+                    {p.estimate ?? "–"}
+                  </td>
+                  <td data-label="Sources">
                     <SourceDots sources={p.sources} />
                   </td>
                   {i === 0 && (
-                    <td rowSpan={rows.length}>
+                    <td rowSpan={rows.length} data-label="Dynos, 24 h">
                       {recent[a.name] && (
                         <Sparkline
                           values={recent[a.name]?.dynos ?? []}
@@ -99,19 +118,12 @@ export function Overview() {
                     </td>
                   )}
                   {i === 0 && (
-                    <td rowSpan={rows.length} class="last-event">
+                    <td rowSpan={rows.length} class="last-event" data-label="Last event">
                       <LastEvent event={recent[a.name]?.last_event ?? null} />
                     </td>
                   )}
                   {i === 0 && (
-                    <td rowSpan={rows.length}>
-                      {a.paused && <span class="badge paused">paused</span>}
-                      {a.dry_run && <span class="badge dry">dry run</span>}
-                      {a.problem && (
-                        <span class="badge problem" title={a.problem}>
-                          problem
-                        </span>
-                      )}
+                    <td rowSpan={rows.length} data-label="Why">
                       <span class="reason">{a.problem ?? a.reason ?? ""}</span>
                     </td>
                   )}
@@ -122,6 +134,18 @@ export function Overview() {
         </table>
       )}
     </main>
+  );
+}
+
+/** The app's state in words, its badges first: what a look at the overview must tell. */
+export function AppState({ app: a }: { app: AppSummary }) {
+  return (
+    <>
+      {a.attention && <span class="badge problem">needs a look</span>}
+      {a.paused && <span class="badge paused">paused</span>}
+      {a.dry_run && <span class="badge dry">dry run</span>}
+      <span class="state-text">{a.state}</span>
+    </>
   );
 }
 
@@ -159,5 +183,18 @@ function Dot({ health, label }: { health: Health; label: string }) {
 function rowsOf(a: AppSummary): ProcessSummary[] {
   return a.processes.length > 0
     ? a.processes
-    : [{ type: "–", current: null, estimate: null, health: null, winner: null, sources: [] }];
+    : [
+        {
+          type: "–",
+          current: null,
+          estimate: null,
+          health: null,
+          winner: null,
+          sources: [],
+          min_dynos: null,
+          max_dynos: null,
+          state: "no tick yet",
+          attention: false,
+        },
+      ];
 }
