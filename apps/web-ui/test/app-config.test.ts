@@ -268,7 +268,13 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     await controls.getByRole("button", { name: "Pause scaling" }).waitFor();
     expect(await controls.locator(".badge.dry").count()).toBe(1);
 
+    // One click does not start calling Heroku: it asks first; Cancel leaves the dry run on.
     await controls.getByRole("button", { name: /^Scale for real/ }).click();
+    await controls.getByRole("button", { name: "Cancel" }).click();
+    expect((await t.call("GET", "/api/apps/shop/config")).json.version).toBe(1);
+    await controls.getByRole("button", { name: /^Scale for real/ }).click();
+    expect(await axeViolations(page)).toEqual([]);
+    await controls.getByRole("button", { name: "Yes, scale for real" }).click();
     await controls.getByRole("status").filter({ hasText: "Dry run off: saved as version 2." }).waitFor();
     const saved = (await t.call("GET", "/api/apps/shop/config")).json;
     expect(saved).toMatchObject({ version: 2, comment: "dry run off", config: { scaler: { dry_run: false } } });

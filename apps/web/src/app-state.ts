@@ -60,8 +60,9 @@ export function appState(a: {
   if (a.paused) parts.push("paused");
   if (a.dryRun) parts.push("dry run");
   for (const p of a.processes) parts.push(a.processes.length === 1 ? p.state : `${p.type}: ${p.state}`);
+  if (a.processes.length === 0 && !a.problem) parts.push("no tick yet");
   return {
-    state: parts.join(" · ") || "no tick yet",
+    state: parts.join(" · "),
     attention: a.problem !== null || a.processes.some((p) => p.attention),
   };
 }

@@ -7,6 +7,9 @@ export function Tokens() {
   const [name, setName] = useState("");
   const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
+  /** The token a Revoke was clicked for: it asks once more before revoking. */
+  const [confirming, setConfirming] = useState<number | null>(null);
+  const [copied, setCopied] = useState<string | null>(null);
   const reload = () => tokens().then(setList, (e: Error) => setError(e.message));
   useEffect(() => {
     reload();
@@ -18,6 +21,7 @@ export function Tokens() {
     try {
       const t = await createToken(name);
       setCreated({ name: t.name, token: t.token });
+      setCopied(null);
       setName("");
       await reload();
     } catch (err) {
@@ -28,6 +32,7 @@ export function Tokens() {
     setError(null);
     try {
       await revokeToken(t.id);
+      setConfirming(null);
       await reload();
     } catch (err) {
       setError((err as Error).message);
@@ -52,7 +57,19 @@ export function Tokens() {
           <p>
             Token <strong>{created.name}</strong>: copy it now, it is not shown again.
           </p>
-          <code class="token">{created.token}</code>
+          <code class="token">{created.token}</code>{" "}
+          <button
+            type="button"
+            onClick={() =>
+              navigator.clipboard.writeText(created.token).then(
+                () => setCopied("Copied."),
+                () => setCopied("Could not copy: select the token and copy it by hand."),
+              )
+            }
+          >
+            Copy
+          </button>{" "}
+          {copied && <span class="muted">{copied}</span>}
         </div>
       )}
       {list.length === 0 ? (
@@ -76,9 +93,21 @@ export function Tokens() {
                 <td>{new Date(t.created_at).toLocaleString()}</td>
                 <td>{t.last_used_at ? new Date(t.last_used_at).toLocaleString() : "never"}</td>
                 <td>
-                  <button type="button" onClick={() => revoke(t)} aria-label={`Revoke ${t.name}`}>
-                    Revoke
-                  </button>
+                  {confirming === t.id ? (
+                    <span class="confirm">
+                      Revoke {t.name}? What uses it stops working.{" "}
+                      <button type="button" class="danger" onClick={() => revoke(t)}>
+                        Yes, revoke {t.name}
+                      </button>{" "}
+                      <button type="button" onClick={() => setConfirming(null)}>
+                        Cancel
+                      </button>
+                    </span>
+                  ) : (
+                    <button type="button" onClick={() => setConfirming(t.id)} aria-label={`Revoke ${t.name}`}>
+                      Revoke
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}
