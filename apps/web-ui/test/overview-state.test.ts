@@ -80,5 +80,11 @@ describe("the overview says each app's state in words, problem apps first, in Ch
       expect(errors).toEqual([]);
       await page.close();
     }
+
+    // The build wrote brotli copies of the scripts: the page's own script goes compressed.
+    const html = await (await fetch(`${t.server.url}/`)).text();
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    const r = await fetch(`${t.server.url}${script}`, { headers: { "accept-encoding": "br" } });
+    expect(r.headers.get("content-encoding")).toBe("br");
   }, 120_000);
 });
