@@ -87,7 +87,7 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
 
     await page.getByRole("link", { name: "shop" }).click();
     await page.getByRole("heading", { name: "shop" }).waitFor();
-    const chart = page.getByRole("img", { name: /^shop: dynos, estimate/ });
+    const chart = page.getByRole("img", { name: /^shop web: dynos, estimate/ });
     await chart.locator("canvas").waitFor();
     const events = (await t.call("GET", "/api/apps/shop/events")).json.events as { kind: string; message: string }[];
     expect(events.map((e) => e.message)).toEqual([

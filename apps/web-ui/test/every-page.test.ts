@@ -44,6 +44,15 @@ describe("every page at 1280 and at 390 px, in Chromium", () => {
 
       await page.getByRole("link", { name: "shop" }).click();
       await page.locator(".events li").first().waitFor();
+      // One chart per process type, each with its min and max.
+      await page
+        .getByRole("img", { name: /^shop web: dynos, estimate, min 2 and max 8/ })
+        .locator("canvas")
+        .waitFor();
+      await page
+        .getByRole("img", { name: /^shop worker: dynos, estimate, min 0 and max 4/ })
+        .locator("canvas")
+        .waitFor();
       await check("app");
       await page.screenshot({ path: join(DOCS, `web-app${suffix}.png`), fullPage: true });
 

@@ -11,7 +11,7 @@ import {
   streamTicks,
 } from "../api.js";
 import { Chart } from "../chart.js";
-import { chartData, fromMinute, fromTick, type Point } from "../series.js";
+import { chartsByProcess, fromMinute, fromTick, type Point } from "../series.js";
 import { AppState } from "./overview.js";
 
 const RANGES = { "1 h": 3_600_000, "24 h": 86_400_000, "7 d": 7 * 86_400_000 } as const;
@@ -79,7 +79,18 @@ export function AppPage({ name }: { name: string }) {
   }, [name, range]);
 
   // The window ends now, by the page's clock: it moves on as live points arrive.
-  const data = useMemo(() => chartData(points, log, since, Date.now()), [points, log, since]);
+  const limits = useMemo(
+    () =>
+      new Map(
+        (summary?.processes ?? []).flatMap((p) =>
+          p.min_dynos !== null && p.max_dynos !== null
+            ? [[p.type, { min: p.min_dynos, max: p.max_dynos }] as const]
+            : [],
+        ),
+      ),
+    [summary],
+  );
+  const charts = useMemo(() => chartsByProcess(points, log, since, Date.now(), limits), [points, log, since, limits]);
 
   const toggle = async () => {
     try {
@@ -130,11 +141,16 @@ export function AppPage({ name }: { name: string }) {
         </fieldset>
       </div>
       {/* Each choice of a range is a new chart: a drag-to-zoom does not outlive it, even choosing the same range. */}
-      <Chart
-        key={chosen}
-        data={data}
-        label={`${name}: dynos, estimate and each source's value over the last ${range}; drag to zoom, double-click to zoom out`}
-      />
+      {charts.map((c) => (
+        <section key={c.type} class="process-chart" aria-label={`${c.type} chart`}>
+          {charts.length > 1 && <h2>{c.type}</h2>}
+          <Chart
+            key={`${chosen}-${c.type}`}
+            data={c.data}
+            label={`${name} ${c.type}: dynos, estimate${c.data.limits ? `, min ${c.data.limits.min} and max ${c.data.limits.max}` : ""} and each source's value over the last ${range}; drag to zoom, double-click to zoom out`}
+          />
+        </section>
+      ))}
 
       <h2>Sources</h2>
       {sources.length === 0 ? (
