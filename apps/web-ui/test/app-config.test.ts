@@ -392,6 +392,29 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     await page.close();
   });
 
+  it("adds an app from the guided start: a few answers write a starter config, dry run on, added as is", async () => {
+    const t = await startTestServer({ pagesDir: suite.pagesDir, clock: browserTime() });
+    const { page, errors } = await loggedIn(t);
+    await page.getByRole("link", { name: "Add an app" }).click();
+    await page.getByLabel(/^Heroku app/).fill("demo");
+    await page.getByLabel("web: fewest dynos").fill("2");
+    await page.getByLabel("web: most dynos").fill("8");
+    await page.getByRole("button", { name: "Write the starter config" }).click();
+    expect(await page.getByLabel(/^Name/).inputValue()).toBe("demo");
+    expect(await page.getByLabel(/^Config/).inputValue()).toContain("dry_run: true");
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByRole("button", { name: "Add the app" }).click();
+    await page.getByRole("heading", { name: "demo" }).waitFor();
+    const stored = (await t.call("GET", "/api/apps/demo/config")).json;
+    expect(stored.config).toMatchObject({
+      use: ["random"],
+      scaler: { dry_run: true, heroku_app_name: "demo" },
+      processes: { web: { min_dynos: 2, max_dynos: 8 } },
+    });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it("adding an app under a name that is taken is refused at the name field, with the way to its config; the app is untouched", async () => {
     const t = await startTestServer({ pagesDir: suite.pagesDir, clock: browserTime() });
     const existing = dryRunConfig({ scaler: { heroku_api_key: HEROKU_KEY } });
