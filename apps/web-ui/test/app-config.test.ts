@@ -233,7 +233,6 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     expect(await minDynos.inputValue()).toBe("1");
 
     expect(await axeViolations(page)).toEqual([]);
-    await page.screenshot({ path: join(DOCS, "web-config.png"), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -38,7 +38,6 @@ describe("every page at 1280 and at 390 px, in Chromium", () => {
       await page.goto(`${t.server.url}/`);
       await page.getByLabel("Password").waitFor();
       await check("login");
-      await page.screenshot({ path: join(DOCS, `web-login${suffix}.png`) });
       await logIn(page, t.server.url, ADMIN_PASSWORD);
       errors.splice(0); // the anonymous session probe's 401
 
@@ -54,12 +53,14 @@ describe("every page at 1280 and at 390 px, in Chromium", () => {
         .locator("canvas")
         .waitFor();
       await check("app");
-      await page.screenshot({ path: join(DOCS, `web-app${suffix}.png`), fullPage: true });
+      // docs/web-app.png is app-config.test.ts's (an hour of history); this is the phone's.
+      if (suffix) await page.screenshot({ path: join(DOCS, `web-app${suffix}.png`), fullPage: true });
 
       await page.goto(`${t.server.url}/#/apps/shop/config`);
       await page.getByRole("heading", { name: "Limits" }).waitFor();
       await check("config");
-      await page.screenshot({ path: join(DOCS, `web-config${suffix}.png`), fullPage: true });
+      // docs/web-config.png is config-sources.test.ts's (the Limits block); this is the phone's.
+      if (suffix) await page.screenshot({ path: join(DOCS, `web-config${suffix}.png`), fullPage: true });
       await openAdvanced(page);
       await check("config, advanced");
       if (width < 500) {

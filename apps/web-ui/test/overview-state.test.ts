@@ -73,10 +73,7 @@ describe("the overview says each app's state in words, problem apps first, in Ch
       expect(await page.locator(".app-state .state-text").textContent()).toBe("dry run · outage: site has no reading");
       expect(await page.locator(".app-state .badge.dry").count()).toBe(1);
       expect(await axeViolations(page)).toEqual([]);
-      await page.screenshot({
-        path: join(DOCS, width < 500 ? "web-app-phone.png" : "web-app-outage.png"),
-        fullPage: true,
-      });
+
       expect(errors).toEqual([]);
       await page.close();
     }

@@ -1,7 +1,6 @@
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, dryRunConfig, must, nextTick, startTestServer } from "../../web/test/helpers.js";
-import { axeViolations, browserSuite, consoleErrors, DOCS, logIn } from "./browser.js";
+import { axeViolations, browserSuite, consoleErrors, logIn } from "./browser.js";
 
 const suite = browserSuite();
 
@@ -111,7 +110,6 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     expect(await blog.locator(".last-event").textContent()).toMatch(/^paused paused by token:DYNOSAUR_API_TOKEN /);
 
     expect(await axeViolations(page)).toEqual([]);
-    await page.screenshot({ path: join(DOCS, "web-overview.png"), fullPage: true });
     expect(errors).toEqual([]);
 
     // Logging out brings the login page back, and the session no longer opens the API.
@@ -198,7 +196,6 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
 
     expect(await axeViolations(page)).toEqual([]);
-    await page.screenshot({ path: join(DOCS, "web-overview-phone.png") });
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);
