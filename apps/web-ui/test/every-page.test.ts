@@ -52,6 +52,10 @@ describe("every page at 1280 and at 390 px, in Chromium", () => {
         .getByRole("img", { name: /^shop worker: dynos, estimate, min 0 and max 4/ })
         .locator("canvas")
         .waitFor();
+      // web's scale events of the last minutes are one burst, folded under the newest.
+      expect(await page.locator(".events details.burst summary").first().textContent()).toMatch(
+        /^\d+ more scale events? just before$/,
+      );
       await check("app");
       // docs/web-app.png is app-config.test.ts's (an hour of history); this is the phone's.
       if (suffix) await page.screenshot({ path: join(DOCS, `web-app${suffix}.png`), fullPage: true });

@@ -10,6 +10,7 @@ import {
   setPaused,
   streamTicks,
 } from "../api.js";
+import { groupBursts } from "../bursts.js";
 import { Chart } from "../chart.js";
 import { chartsByProcess, fromMinute, fromTick, type Point } from "../series.js";
 import { AppState } from "./overview.js";
@@ -207,16 +208,31 @@ export function AppPage({ name }: { name: string }) {
         <p class="muted">Nothing happened in the last {range}.</p>
       ) : (
         <ol class="events" reversed>
-          {[...log]
-            .reverse()
-            // An app-wide event (a config change, Heroku not answering) is every process type's.
-            .filter((e) => only === "" || typeof e.data.process !== "string" || e.data.process === only)
-            .map((e) => (
-              <li key={`${e.at}-${e.kind}-${e.message}`} data-kind={e.kind}>
-                <time dateTime={e.at}>{new Date(e.at).toLocaleString()}</time>{" "}
-                <span class={`kind ${e.kind}`}>{e.kind}</span> {e.message}
-              </li>
-            ))}
+          {groupBursts(
+            [...log]
+              .reverse()
+              // An app-wide event (a config change, Heroku not answering) is every process type's.
+              .filter((e) => only === "" || typeof e.data.process !== "string" || e.data.process === only),
+          ).map(({ head: e, rest }) => (
+            <li key={`${e.at}-${e.kind}-${e.message}`} data-kind={e.kind}>
+              <time dateTime={e.at}>{new Date(e.at).toLocaleString()}</time>{" "}
+              <span class={`kind ${e.kind}`}>{e.kind}</span> {e.message}
+              {rest.length > 0 && (
+                <details class="burst">
+                  <summary>
+                    {rest.length} more scale {rest.length === 1 ? "event" : "events"} just before
+                  </summary>
+                  <ol>
+                    {rest.map((r) => (
+                      <li key={`${r.at}-${r.kind}-${r.message}`} data-kind={r.kind}>
+                        <time dateTime={r.at}>{new Date(r.at).toLocaleString()}</time> {r.message}
+                      </li>
+                    ))}
+                  </ol>
+                </details>
+              )}
+            </li>
+          ))}
         </ol>
       )}
     </main>
