@@ -2,65 +2,48 @@
  * The JSON API of dynosaur-web, as the pages use it: same origin, the session cookie, and the
  * session's CSRF token on every state change (the server refuses a change without it).
  */
-import type { ReplayResult, ReplayScore } from "@dynosaur/web";
+import type {
+  ApiToken,
+  AppEvent,
+  AppRecent,
+  AppStatus,
+  AppSummary,
+  MinuteReading,
+  PluginType,
+  Problem,
+  ProcessSummary,
+  ReplayResult,
+  ReplayScore,
+  Session,
+  SourceHealth,
+  SourceStatus,
+  StoredConfig,
+  Tick,
+} from "@dynosaur/web";
 
-export type Health = "ok" | "stale" | "outage";
-
-export interface ProcessSummary {
-  type: string;
-  current: number | null;
-  estimate: number | null;
-  health: Health | null;
-  winner: string | null;
-  /** Each source of this process type and its health. */
-  sources: { name: string; health: Health }[];
-  /** The limits in force (null when another process scales the app). */
-  min_dynos: number | null;
-  max_dynos: number | null;
-  /** In words, e.g. "at max (12 of 12)", "outage: site has no reading". */
-  state: string;
-  attention: boolean;
-}
-
-export interface AppSummary {
-  name: string;
-  version: number;
-  paused: boolean;
-  dry_run: boolean | null;
-  scaled_here: boolean;
-  last_tick: string | null;
-  reason: string | null;
-  problem: string | null;
-  processes: ProcessSummary[];
-  /** In words, e.g. "paused · dry run · web: at max (8 of 8)". */
-  state: string;
-  /** Something needs a look (an outage, at max, a config that cannot run): such apps come first. */
-  attention: boolean;
-}
-
-export interface SourceStatus {
-  name: string;
-  type: string;
-  unit: string;
-  value: number | null;
-  estimate: number | null;
-  health: Health;
-  lastRetrieval: number | null;
-  lastError: string | null;
-}
-
-export interface Session {
-  user: string;
-  admin: boolean;
-  csrf_token: string | null;
-}
+// The answers' types are the server's own (type-only: nothing of the server is bundled).
+export type {
+  ApiToken,
+  AppEvent,
+  AppRecent,
+  AppSummary,
+  MinuteReading,
+  PluginType,
+  ProcessSummary,
+  Session,
+  SourceStatus,
+  StoredConfig,
+  /** A tick as the event stream sends it: the tick report with its time as ISO text. */
+  Tick,
+};
+export type Health = SourceHealth;
 
 /** An answer other than 2xx: the server's message, and its per-path errors when it gave them (422). */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly errors: { path: string; message: string; hint?: string }[] = [],
+    readonly errors: Problem[] = [],
     /** The answer's JSON, when it had one. */
     readonly body: Record<string, unknown> | null = null,
   ) {
@@ -126,55 +109,16 @@ export async function logout(): Promise<void> {
   csrf = null;
 }
 
-export interface AppRecent {
-  /** The most dynos in each half hour of the last 24 h, oldest first; null: no data. */
-  dynos: (number | null)[];
-  last_event: { at: string; kind: string; message: string } | null;
-}
-
 /** What the overview shows beside GET /api/apps: each app's last 24 h of dynos and its last event. */
 export const overview = () =>
   request<{ from: string; step_seconds: number; apps: Record<string, AppRecent> }>("GET", "/api/overview");
 
 export const listApps = () => request<{ apps: AppSummary[] }>("GET", "/api/apps").then((r) => r.apps);
 
-/** Whether an app is paused, and its sources as the engine last saw them (live, or from the last stored tick). */
+/** Whether an app is paused, and its sources as the engine last saw them (live, or from the last stored ticks). */
 export async function appStatus(name: string): Promise<{ paused: boolean; sources: SourceStatus[] }> {
-  const s = await request<{
-    paused?: boolean;
-    sources?: SourceStatus[];
-    last_tick?: { sources?: SourceStatus[] } | null;
-  }>("GET", `/api/apps/${encodeURIComponent(name)}/status`);
-  return { paused: s.paused ?? false, sources: s.sources ?? s.last_tick?.sources ?? [] };
-}
-
-export interface MinuteReading {
-  minute: string;
-  process_type: string;
-  dynos: number | null;
-  estimate: number | null;
-  sources: { name: string; value: number | null; estimate: number | null; health: string }[];
-}
-
-export interface AppEvent {
-  at: string;
-  kind: string;
-  message: string;
-  data: Record<string, unknown>;
-}
-
-/** A tick as the event stream sends it: the tick report with its time as ISO text. */
-export interface Tick {
-  at: string;
-  time: number;
-  processType: string;
-  after: number | null;
-  estimate: number | null;
-  winner: string | null;
-  reason: string;
-  sources: SourceStatus[];
-  /** What the engine did or saw in this tick (scaling, a manual change, Heroku's refusals...). */
-  events: { kind: string; message: string }[];
+  const s = await request<AppStatus>("GET", `/api/apps/${encodeURIComponent(name)}/status`);
+  return { paused: s.paused, sources: s.scaled_here ? s.sources : s.last_ticks.flatMap((t) => t.sources) };
 }
 
 const app = (name: string) => `/api/apps/${encodeURIComponent(name)}`;
@@ -200,30 +144,11 @@ export function streamTicks(name: string, onTick: (t: Tick) => void): () => void
   return () => source.close();
 }
 
-export interface StoredConfig {
-  name: string;
-  version: number;
-  author: string;
-  comment: string | null;
-  created_at: string;
-  config: Record<string, unknown>;
-  /** Secret fields: `set` ones are stored encrypted and never sent back. */
-  secrets: { path: string; state: "set" | "reference" }[];
-}
-
 export const getConfig = (name: string) => request<StoredConfig>("GET", `${app(name)}/config`);
 
 /** The JSON Schema of a config using these plugins; secret fields are `writeOnly`. */
 export const configSchema = (use: string[]) =>
   request<Record<string, unknown>>("GET", `/api/schema?use=${encodeURIComponent(use.join(","))}`);
-
-/** A plugin type installed next to the server, and the `use:` entry that loads it. */
-export interface PluginType {
-  spec: string;
-  type: string;
-  description: string | null;
-  unit: string;
-}
 
 /** Every plugin type a config can use on the server (first-party ones installed, and those of `use`). */
 export const pluginTypes = (use: string[]) =>
@@ -265,13 +190,6 @@ export const createApp = (name: string, config: unknown) =>
   request<{ name: string; version: number; created: boolean }>("PUT", `${app(name)}/config`, config, {
     "if-match": '"0"',
   });
-
-export interface ApiToken {
-  id: number;
-  name: string;
-  created_at: string;
-  last_used_at: string | null;
-}
 
 export const tokens = () => request<{ tokens: ApiToken[] }>("GET", "/api/tokens").then((r) => r.tokens);
 /** The token's value is in this answer only: the server keeps its hash. */

@@ -1,14 +1,25 @@
+import { DynosaurError } from "@dynosaur/core";
 import { z } from "zod";
-import { installedPlugins } from "../installed-plugins.js";
-import type { PluginLoader } from "../plugins.js";
-import { type Api, errorsSchema } from "./routes.js";
+import { installedPlugins } from "../../installed-plugins.js";
+import { errorsSchema, invalid } from "../answers.js";
+import type { Resource } from "./common.js";
+
+const pluginType = z.object({
+  spec: z.string().describe("the `use:` entry that loads it"),
+  type: z.string().describe("what `plugins[].type` names"),
+  description: z.string().nullable(),
+  unit: z.string(),
+});
+
+/** A plugin type installed next to the server, and the `use:` entry that loads it. */
+export type PluginType = z.infer<typeof pluginType>;
 
 /**
  * GET /api/plugins: the plugin types a config can use on this server, each with the `use:`
  * entry that loads it, so the config form offers every one (not only those the config
  * already names) and can add the `use:` entry a new source needs.
  */
-export function registerPluginRoutes(api: Api, loader: PluginLoader): void {
+export const pluginRoutes: Resource = (api, deps) => {
   api.route(
     {
       method: "get",
@@ -24,14 +35,7 @@ export function registerPluginRoutes(api: Api, loader: PluginLoader): void {
           .describe("comma-separated `use:` entries to include, e.g. a third-party one"),
       }),
       responses: {
-        200: {
-          description: "the plugin types",
-          schema: z.object({
-            plugins: z.array(
-              z.object({ spec: z.string(), type: z.string(), description: z.string().nullable(), unit: z.string() }),
-            ),
-          }),
-        },
+        200: { description: "the plugin types", schema: z.object({ plugins: z.array(pluginType) }) },
         422: { description: "a plugin could not be loaded", schema: errorsSchema },
       },
     },
@@ -41,10 +45,12 @@ export function registerPluginRoutes(api: Api, loader: PluginLoader): void {
         .map((s) => s.trim())
         .filter(Boolean);
       try {
-        return c.json({ plugins: await installedPlugins(loader, extra) });
+        const plugins: PluginType[] = await installedPlugins(deps.loader, extra);
+        return c.json({ plugins });
       } catch (e) {
-        return c.json({ errors: [{ path: "use", message: (e as Error).message }] }, 422);
+        const code = e instanceof DynosaurError ? e.code : "DYNO_PLUGIN_INVALID";
+        return invalid(c, [{ path: "use", message: (e as Error).message, code }]);
       }
     },
   );
-}
+};
