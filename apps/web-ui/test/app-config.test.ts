@@ -167,9 +167,10 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     await openAdvanced(page);
     const minDynos = page.locator("#root_scaler_min_dynos");
     await minDynos.waitFor();
-    // Labelled with the config key; its description from the schema; a default shown, not filled in.
-    expect(await page.locator('label[for="root_scaler_min_dynos"]').textContent()).toMatch(/^min_dynos/);
-    expect(await page.getByLabel(/^min_dynos/).inputValue()).toBe("1");
+    // Labelled in words with the config key beside; its description from the schema; a default shown, not filled in.
+    expect(await page.locator('label[for="root_scaler_min_dynos"]').textContent()).toMatch(/^Fewest dynos min_dynos/);
+    expect(await page.locator('label[for="root_scaler_min_dynos"] code').textContent()).toBe("min_dynos");
+    expect(await minDynos.inputValue()).toBe("1");
     expect(await page.locator("#root_scaler_min_dynos__description").textContent()).not.toBe("");
     expect(await page.locator("#root_plugins_0_hysteresis_period__description").textContent()).toContain("Default: 0.");
     expect(await page.locator("#root_plugins_0_hysteresis_period").inputValue()).toBe("");
@@ -345,7 +346,9 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     const perDyno = page.locator("#root_plugins_1_per_dyno");
     await perDyno.waitFor();
     expect(await perDyno.inputValue()).toBe("4");
-    expect(await page.locator('label[for="root_plugins_1_per_dyno"]').textContent()).toMatch(/^per_dyno/);
+    expect(await page.locator('label[for="root_plugins_1_per_dyno"]').textContent()).toMatch(/^Per dyno per_dyno/);
+    // A list's entry is named in words with its path, not the form library's "use-1".
+    expect(await page.locator('label[for="root_use_0"]').textContent()).toMatch(/^Package 1 use\[0\]/);
     expect(await page.locator("#root_plugins_1_per_dyno__description").textContent()).toContain(
       "ceil(value / per_dyno)",
     );

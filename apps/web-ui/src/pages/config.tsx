@@ -14,11 +14,12 @@ import {
   type StoredConfig,
   saveConfig,
 } from "../api.js";
+import { plainLabel } from "../field-labels.js";
 import { diff, fieldId, formSchema, shownChanges, usedFieldIds, writeOnlyKeys } from "../form-schema.js";
 import { limitProblems } from "../limits.js";
 import { labelSources, withUse } from "../sources.js";
 import { validator } from "../validator.js";
-import { makeFieldTemplate } from "./deprecated-fields.js";
+import { makeFieldTemplate, TitleFieldTemplate } from "./deprecated-fields.js";
 import { History } from "./history.js";
 import { LimitsBlock } from "./limits-block.js";
 import { ReplayPanel } from "./replay-panel.js";
@@ -33,7 +34,9 @@ function SelectWidget(props: WidgetProps) {
   const source = /^root_plugins_(\d+)__/.exec(props.id);
   return (
     <div class="choice">
-      <label for={props.id}>{source ? `Source ${Number(source[1]) + 1}: type` : `${props.label}: kind`}</label>
+      <label for={props.id}>
+        {source ? `Source ${Number(source[1]) + 1}: type` : `${plainLabel(props.label)?.words ?? props.label}: kind`}
+      </label>
       <BaseSelect {...props} />
     </div>
   );
@@ -117,7 +120,10 @@ export function ConfigPage({ name }: { name: string }) {
     }),
     [stored],
   );
-  const templates = useMemo(() => ({ FieldTemplate: makeFieldTemplate(usedFieldIds(stored?.config)) }), [stored]);
+  const templates = useMemo(
+    () => ({ FieldTemplate: makeFieldTemplate(usedFieldIds(stored?.config)), TitleFieldTemplate }),
+    [stored],
+  );
   const secretKeys = useMemo(() => writeOnlyKeys(schema), [schema]);
   // Secrets typed into the form are compared like any field, but never shown in the table.
   const changes = useMemo(
