@@ -2,6 +2,7 @@ import { appRoutes } from "./apps.js";
 import { authRoutes } from "./auth.js";
 import type { Resource } from "./common.js";
 import { configRoutes } from "./config.js";
+import { drainRoutes } from "./drains.js";
 import { instanceRoutes } from "./instances.js";
 import { pluginRoutes } from "./plugins.js";
 import { replayRoutes } from "./replay.js";
@@ -25,4 +26,5 @@ export const RESOURCES: readonly Resource[] = [
   schemaRoutes,
   pluginRoutes,
   tokenRoutes,
+  drainRoutes,
 ];
