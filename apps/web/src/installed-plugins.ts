@@ -2,7 +2,14 @@ import { DynosaurError } from "@dynosaur/core";
 import type { PluginLoader } from "./plugins.js";
 
 /** The first-party plugin packages, by their `use:` names; the server offers those installed. */
-export const FIRST_PARTY_SPECS = ["random", "newrelic", "google-analytics", "redis-queue", "postgres-queue"] as const;
+export const FIRST_PARTY_SPECS = [
+  "random",
+  "newrelic",
+  "google-analytics",
+  "redis-queue",
+  "postgres-queue",
+  "heroku-router",
+] as const;
 
 export interface InstalledPlugin {
   /** The `use:` entry that loads it. */

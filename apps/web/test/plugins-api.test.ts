@@ -9,13 +9,16 @@ describe("GET /api/plugins", () => {
     const specOf = new Map((r.json.plugins as { spec: string; type: string }[]).map((p) => [p.type, p.spec]));
     // A package exporting several plugins gives each (one per queue library), not only its first.
     expect(
-      Object.fromEntries(["random", "sidekiq", "celery", "good-job", "solid-queue"].map((k) => [k, specOf.get(k)])),
+      Object.fromEntries(
+        ["random", "sidekiq", "celery", "good-job", "solid-queue", "heroku-router"].map((k) => [k, specOf.get(k)]),
+      ),
     ).toEqual({
       random: "random",
       sidekiq: "redis-queue",
       celery: "redis-queue",
       "good-job": "postgres-queue",
       "solid-queue": "postgres-queue",
+      "heroku-router": "heroku-router",
     });
   });
 
