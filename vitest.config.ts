@@ -10,6 +10,8 @@ export default defineConfig({
     alias: [
       { find: /^@dynosaur\/core$/, replacement: src("./packages/core/src/index.ts") },
       { find: /^@dynosaur\/core\/testing$/, replacement: src("./packages/core/src/testing/index.ts") },
+      { find: /^@dynosaur\/host$/, replacement: src("./packages/host/src/index.ts") },
+      { find: /^@dynosaur\/host\/(runtime|plugins)$/, replacement: src("./packages/host/src/$1.ts") },
       { find: /^@dynosaur\/backtest$/, replacement: src("./packages/backtest/src/index.ts") },
     ],
   },

@@ -8,8 +8,8 @@
 #    `pnpm pack` (which rewrites `workspace:` ranges; scripts/pack-packages.sh), into a temp
 #    dir outside the repo.
 # 2. Lints each tarball: contents, `publint --strict`, `attw --profile esm-only`.
-# 3. In an empty directory, installs with plain `npm` only the CLI (with @dynosaur/backtest,
-#    its dependency), core and the random plugin from those tarballs (everything else comes
+# 3. In an empty directory, installs with plain `npm` only the CLI (with @dynosaur/backtest
+#    and @dynosaur/host, its dependencies), core and the random plugin from those tarballs (everything else comes
 #    from the npm registry; our own packages are not on it, so npm cannot quietly fetch them
 #    from there), then: its size is measured (target 10 MB); `dynosaur --once`
 #    on the README's dry-run config prints a tick; no Google, New Relic or OpenTelemetry
@@ -122,7 +122,7 @@ else
   fail "pack (scripts/pack-packages.sh)"
   show "$work/pack.log"
 fi
-for name in @dynosaur/core @dynosaur/cli @dynosaur/backtest @dynosaur/reporter-otlp @dynosaur/queue-time @dynosaur/plugin-heroku-router @dynosaur/plugin-random @dynosaur/plugin-google-analytics @dynosaur/plugin-newrelic @dynosaur/plugin-redis-queue @dynosaur/plugin-postgres-queue dynosaur-plugin-example; do
+for name in @dynosaur/core @dynosaur/host @dynosaur/cli @dynosaur/backtest @dynosaur/reporter-otlp @dynosaur/queue-time @dynosaur/plugin-heroku-router @dynosaur/plugin-random @dynosaur/plugin-google-analytics @dynosaur/plugin-newrelic @dynosaur/plugin-redis-queue @dynosaur/plugin-postgres-queue dynosaur-plugin-example; do
   [ -n "${tarball[$name]:-}" ] || abort "pack: no tarball for $name (is it still a public workspace package?)"
 done
 ok "pack ${#tarball[@]} packages: $(printf '%s\n' "${!tarball[@]}" | sort | tr '\n' ' ')"
@@ -238,8 +238,9 @@ size_target() {
 }
 
 base="$work/base"
-# The CLI depends on @dynosaur/backtest (`dynosaur simulate`): from its tarball too.
-base_tarballs=("${tarball[@dynosaur/cli]}" "${tarball[@dynosaur/backtest]}" "${tarball[@dynosaur/core]}" "${tarball[@dynosaur/plugin-random]}")
+# The CLI depends on @dynosaur/backtest (`dynosaur simulate`) and @dynosaur/host (Heroku,
+# the leader lock, reporters, alerts, plugin lookup): from their tarballs too.
+base_tarballs=("${tarball[@dynosaur/cli]}" "${tarball[@dynosaur/backtest]}" "${tarball[@dynosaur/host]}" "${tarball[@dynosaur/core]}" "${tarball[@dynosaur/plugin-random]}")
 if npm_install_into "$base" "${base_tarballs[@]}"; then
   ok "npm install @dynosaur/cli @dynosaur/core @dynosaur/plugin-random (from tarballs)"
 else

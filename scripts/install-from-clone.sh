@@ -6,7 +6,7 @@
 #
 # A plugin is a first-party short name (random, google-analytics, newrelic) or a workspace
 # package name (e.g. dynosaur-plugin-example). The script builds with the repo's pinned
-# toolchain, packs core, the CLI and the plugins (scripts/pack-packages.sh) and runs
+# toolchain, packs core, host, the CLI and the plugins (scripts/pack-packages.sh) and runs
 # `npm install -g @dynosaur/cli <plugins>` against a loopback registry that serves those
 # tarballs (a global install resolves our packages by name, and they are not on npm yet);
 # every other dependency comes from your npm registry.
@@ -51,8 +51,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say "packing @dynosaur/core @dynosaur/backtest @dynosaur/cli ${packages[*]}"
-if ! bash "$repo/scripts/pack-packages.sh" "$work/tarballs" @dynosaur/core @dynosaur/backtest @dynosaur/cli "${packages[@]}" >"$work/packed.tsv" 2>"$work/pack.log"; then
+say "packing @dynosaur/core @dynosaur/host @dynosaur/backtest @dynosaur/cli ${packages[*]}"
+if ! bash "$repo/scripts/pack-packages.sh" "$work/tarballs" @dynosaur/core @dynosaur/host @dynosaur/backtest @dynosaur/cli "${packages[@]}" >"$work/packed.tsv" 2>"$work/pack.log"; then
   grep -E '^pack-packages:' "$work/pack.log" >&2 || cat "$work/pack.log" >&2
   # An unknown name is the caller's mistake; anything else is a failure.
   if grep -q 'no workspace package named' "$work/pack.log"; then exit 2; fi

@@ -1,4 +1,4 @@
-// Bundles the `dynosaur` bin (run after tsc, which emits the library and its types).
+// Bundles the `dynosaur` bin and the library entry (run after tsc, which emits only the types).
 //
 // Why: a start of `dynosaur` loaded ~230 ES modules (core, zod, yaml and the CLI's own), and
 // finding and reading them, more than running them, was most of the start-up time. Bundled,
@@ -16,11 +16,14 @@ import { build } from "esbuild";
 const dist = new URL("./dist/", import.meta.url);
 // Chunk names carry a hash: those of an earlier build must not pile up.
 for (const name of readdirSync(dist))
-  if (name === "bin.js" || name.startsWith("bundle-")) rmSync(new URL(name, dist), { force: true });
+  if (name === "bin.js" || name === "index.js" || name.startsWith("bundle-"))
+    rmSync(new URL(name, dist), { force: true });
 
 await build({
   absWorkingDir: new URL(".", import.meta.url).pathname,
-  entryPoints: { bin: "src/bin.ts", "bundle-core": "@dynosaur/core" },
+  // The library entry (index.js, `main`) is a bundle entry too: it shares the bin's chunks
+  // rather than shipping a second, unbundled copy of every module.
+  entryPoints: { bin: "src/bin.ts", index: "src/index.ts", "bundle-core": "@dynosaur/core" },
   // Packages resolve as Node resolves them (their built dist), not through the dev `paths`.
   tsconfig: "tsconfig.build.json",
   // Chunks sit next to the entry: `../package.json` from any of them is the CLI's own.

@@ -1,26 +1,23 @@
 import {
-  createDispatcher,
   createRuntime,
   type DynosaurConfig,
   DynosaurError,
   describeError,
   ERROR_CATALOGUE,
   type FormationState,
-  HerokuClient,
   isParsed,
   memoryLogger,
   parseConfig,
   Redactor,
-  type RuntimeOptions,
 } from "@dynosaur/core";
+import { createDispatcher, HerokuClient, type HostRuntimeOptions } from "@dynosaur/host";
+import type { Dispatcher } from "undici";
 import { oneShotHint } from "./one-shot-hint.js";
-
-type Dispatcher = NonNullable<RuntimeOptions["http"]>;
 
 /** Seconds each check may take unless told otherwise. */
 export const DOCTOR_TIMEOUT_S = 10;
 
-export interface DoctorOptions extends Pick<RuntimeOptions, "plugins" | "env" | "redactor" | "userAgent"> {
+export interface DoctorOptions extends Pick<HostRuntimeOptions, "plugins" | "env" | "redactor" | "userAgent"> {
   /** Seconds a source or Heroku may take to answer; a source's own shorter `timeout` stands. @default 10 */
   timeout?: number;
   /** Every HTTP call goes through it. @default a dispatcher made (and closed) for the checks */
@@ -85,7 +82,6 @@ export async function runDoctor(config: unknown, options: DoctorOptions): Promis
       http,
       logger,
       redactor,
-      userAgent: options.userAgent,
       // Checking sends no stats or alerts, takes no lock and never scales.
       stats: { report() {} },
       alerts: { raise() {}, clear() {} },

@@ -1,3 +1,3 @@
-export { configJsonSchema } from "./commands/schema.js";
+// What the CLI's package has exported since its first release; plugin lookup now lives in @dynosaur/host.
+export { candidateNames, inferUse, installName, type LoadedPlugin } from "@dynosaur/host/plugins";
 export { type CliIO, main } from "./main.js";
-export { candidateNames, inferUse, installName, type LoadedPlugin, loadPlugins } from "./resolve-plugins.js";

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   type Clock,
   type DynosaurConfig,
@@ -11,9 +12,10 @@ import {
   type ReporterLoader,
   readConfigFile,
 } from "@dynosaur/core";
+import { type LoadedPlugin, loadPlugins, loadReporter, type PluginLookup, useOf } from "@dynosaur/host/plugins";
 import { z } from "zod";
+import { CORE_URL } from "./core-url.js";
 import type { LogFormat } from "./log-writer.js";
-import { inferUse, type LoadedPlugin, loadPlugins, loadReporter } from "./resolve-plugins.js";
 
 /** Where the CLI reads and writes: the real process in `bin.ts`, buffers in tests. */
 export interface CliIO {
@@ -65,7 +67,7 @@ export async function loadSetup(
   const { config, redactor } = parseConfig(raw, io.env, { dryRun: flags.dryRun });
   // Plugin options are checked once, by the runtime, before anything starts.
   const plugins = await loadConfigPlugins(config, file);
-  const loadStatsReporter: ReporterLoader = (type, path) => loadReporter(type, dirname(file), path);
+  const loadStatsReporter: ReporterLoader = (type, path) => loadReporter(type, path, lookupFrom(file));
   if (flags.reporters !== false) {
     // A reporter package that is not installed is a config error now, as a missing plugin is.
     for (const [i, entry] of config.stats.entries())
@@ -99,15 +101,19 @@ export async function loadSchemaPlugins(configPath: string, io: Pick<CliIO, "cwd
 
 /** Loads the plugins of `use:`, or, without it (the seed's layout), the package each plugin type names. */
 function loadConfigPlugins(config: { use?: string[]; plugins: { type: string }[] }, file: string) {
-  if (config.use)
-    return loadPlugins(
-      config.use,
-      dirname(file),
-      config.use.map((_, i) => `use[${i}]`),
-    );
-  const specs = inferUse(config.plugins.map((p) => p.type));
-  const paths = specs.map((spec) => `plugins[${config.plugins.findIndex((p) => inferUse([p.type])[0] === spec)}].type`);
-  return loadPlugins(specs, dirname(file), paths);
+  const { specs, paths } = useOf(config);
+  return loadPlugins(specs, paths, lookupFrom(file));
+}
+
+/** The CLI looks for plugins from the config file's directory, then from its own install, and takes paths. */
+function lookupFrom(file: string): PluginLookup {
+  return {
+    from: dirname(file),
+    installDir: dirname(fileURLToPath(import.meta.url)),
+    program: "the dynosaur CLI",
+    allowPaths: true,
+    coreUrl: CORE_URL,
+  };
 }
 
 export function version(): string {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { oneShotHint } from "../src/one-shot-hint.js";
-import { installHint, suggestUse } from "../src/plugin-hints.js";
 import { runCli, tempDir } from "./helpers.js";
 
 /** The messages a new user meets in the first hour (issue 25), each saying what to do. */
@@ -55,21 +54,6 @@ describe("first-hour messages", () => {
     expect((await runCli(["check", "c.yaml"], { cwd: tab })).stderr).toContain(
       "line 3, column 1: this line is indented with a tab; YAML indents with spaces",
     );
-  });
-
-  it("suggestions and install hints", () => {
-    const firstParty = { random: "random", sidekiq: "redis-queue", "redis-queue": "redis-queue" };
-    expect(suggestUse("randon", firstParty)).toBe("random");
-    expect(suggestUse("sidekiq", firstParty)).toBe("redis-queue");
-    expect(suggestUse("random", firstParty)).toBeUndefined();
-    expect(suggestUse("acme-metrics", firstParty)).toBeUndefined();
-    expect(installHint("@dynosaur/plugin-newrelic")).toBe(
-      "npm install @dynosaur/plugin-newrelic (until it is on npm, from a clone of Dynosaur: bash scripts/install-from-clone.sh newrelic)",
-    );
-    expect(installHint("@dynosaur/reporter-otlp")).toContain(
-      "bash scripts/install-from-clone.sh @dynosaur/reporter-otlp",
-    );
-    expect(installHint("dynosaur-plugin-foo")).toBe("npm install dynosaur-plugin-foo");
   });
 
   it("a live run's hint reworded for a one-shot check", () => {

@@ -1,8 +1,8 @@
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { candidateNames, installName } from "@dynosaur/host";
 import { describe, expect, it } from "vitest";
-import { candidateNames, installName } from "../src/resolve-plugins.js";
 import { spawnCli, tempDir } from "./helpers.js";
 
 const CORE = fileURLToPath(new URL("../../../packages/core", import.meta.url));

@@ -1,8 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { createRuntime, ManualClock, type TickReport } from "@dynosaur/core";
+import { ManualClock, type TickReport } from "@dynosaur/core";
 import { type HerokuFake, startHerokuFake } from "@dynosaur/fakes/heroku";
+import { createHostRuntime } from "@dynosaur/host";
 import random from "@dynosaur/plugin-random";
 import { createClient } from "@redis/client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -236,7 +237,7 @@ describe("a schedule window through the engine against the Heroku fake", () => {
     const clock = new ManualClock(Date.UTC(2026, 2, 6, 6, 59, 0));
     heroku.setApp("shop", { formation: { web: { quantity: 1 }, worker: { quantity: 0 } } });
     heroku.clearRequests();
-    const runtime = await createRuntime(
+    const runtime = await createHostRuntime(
       {
         scaler: {
           heroku_app_name: "shop",

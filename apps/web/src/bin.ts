@@ -9,6 +9,10 @@ if ((major ?? 0) < 24) {
 }
 const { enableCompileCache } = await import("node:module");
 enableCompileCache?.();
+// Before main's imports: the drains import @dynosaur/plugin-heroku-router, whose core is a
+// peer that a production install (Heroku's prune) leaves out; the server's core stands in.
+const { shareCore } = await import("@dynosaur/host/plugins");
+shareCore();
 const { main } = await import("./main.js");
 const code = await main({
   argv: process.argv.slice(2),

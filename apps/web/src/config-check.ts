@@ -1,4 +1,3 @@
-import type { LoadedPlugin } from "@dynosaur/cli";
 import {
   type DynosaurConfig,
   DynosaurError,
@@ -14,9 +13,8 @@ import {
   substituteEnv,
   systemClock,
 } from "@dynosaur/core";
+import { type LoadedPlugin, type PluginLoader, useOf } from "@dynosaur/host";
 import { Agent } from "undici";
-import type { PluginLoader } from "./plugins.js";
-import { useOf } from "./plugins.js";
 
 /** One thing wrong with a config, at its path (`plugins[0].per_dyno`; "" for the whole config). */
 export interface ConfigProblem {

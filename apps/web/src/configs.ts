@@ -1,10 +1,8 @@
-import type { LoadedPlugin } from "@dynosaur/cli";
 import { type Clock, type DynosaurConfig, type PluginDefinition, parseConfig, type Redactor } from "@dynosaur/core";
+import { type LoadedPlugin, type PluginLoader, useOf } from "@dynosaur/host";
 import { stringify } from "yaml";
 import { type CheckResult, type ConfigProblem, checkConfig, problemsOf } from "./config-check.js";
 import { bindDrainFeeds, drainFeedKey } from "./drains.js";
-import type { PluginLoader } from "./plugins.js";
-import { useOf } from "./plugins.js";
 import { isSealed, type SecretBox } from "./secret-box.js";
 import {
   type ConfigTree,

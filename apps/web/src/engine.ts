@@ -1,32 +1,27 @@
 /*
- * The one place that builds a scaling engine from a config: core's `createRuntime`, with
+ * The one place that builds a scaling engine from a config: host's `createHostRuntime`, with
  * what the server owns passed in (its HTTP dispatcher, clock, logger, the app's redactor, and
  * a leader gate that says whether this process may change the formation now). Nothing else
  * in apps/web touches the runtime.
  *
  * Live reconfiguration is `runtime.reconfigure(config, { plugins })`: unchanged sources keep
- * their readings, the formation controller (so the blackout and refusals) is kept, and a
- * `use:` change brings its plugin types along. `stats:` and `alerts:` are the server's to
- * swap: the runtime builds its sinks once, so it gets proxies here whose targets are rebuilt
- * when those sections change.
+ * their readings, the formation controller (so the blackout and refusals) is kept, a `use:`
+ * change brings its plugin types along, and the reporters and alert sink are rebuilt when
+ * `stats:` or `alerts:` change.
  */
-import {
-  type AlertSink,
-  type Clock,
-  createAlertSink,
-  createRuntime,
-  createStatsDispatcher,
-  createStatsReporters,
-  type DynosaurConfig,
-  type LeaderGate,
-  type Logger,
-  type PluginDefinition,
-  type Redactor,
-  type Runtime,
-  type RuntimeStatus,
-  type SourceHealth,
-  type TickReport,
+import type {
+  Clock,
+  DynosaurConfig,
+  LeaderGate,
+  Logger,
+  PluginDefinition,
+  Redactor,
+  Runtime,
+  RuntimeStatus,
+  SourceHealth,
+  TickReport,
 } from "@dynosaur/core";
+import { createHostRuntime } from "@dynosaur/host";
 import type { Dispatcher } from "undici";
 import { whyScaled } from "./why.js";
 
@@ -134,44 +129,24 @@ export async function createAppEngine(deps: EngineDeps): Promise<AppEngine> {
     for (const l of tickListeners) l(reports);
   };
 
-  // Proxies the runtime holds for good; their targets change with the `stats:`/`alerts:` sections.
-  let sinks = await createSinks(deps.config, deps);
-  const stats = { report: (t: TickReport) => sinks.stats.report(t), close: async () => {} };
-  const alerts: AlertSink = {
-    raise: (p) => sinks.alerts.raise(p),
-    clear: (k) => sinks.alerts.clear(k),
-    tick: (r, healthy) => sinks.alerts.tick?.(r, healthy),
-  };
-
-  let config = deps.config;
-  const build = (c: DynosaurConfig, plugins: readonly PluginDefinition[]) =>
-    createRuntime(c, {
-      plugins,
-      clock: deps.clock,
-      http: deps.http,
-      logger: deps.logger,
-      env: deps.env,
-      redactor: deps.redactor,
-      userAgent: deps.userAgent,
-      // Always given: without it, a server on Postgres (DATABASE_URL) would take a second lock per app.
-      leader: deps.gate,
-      stats,
-      alerts,
-      onTick,
-    });
-  const runtime: Runtime = await build(config, deps.plugins);
+  const runtime: Runtime = await createHostRuntime(deps.config, {
+    plugins: deps.plugins,
+    clock: deps.clock,
+    http: deps.http,
+    logger: deps.logger,
+    env: deps.env,
+    redactor: deps.redactor,
+    userAgent: deps.userAgent,
+    // Always given: without it, a server on Postgres (DATABASE_URL) would take a second lock per app.
+    leader: deps.gate,
+    // Every tick is stored in the database: no dry-run CSV file.
+    dryRunStatsFile: false,
+    onTick,
+  });
   // Reconfigurations run one at a time, in the order they were asked for.
   let queue: Promise<unknown> = Promise.resolve();
-
-  const reconfigure = async (next: DynosaurConfig, plugins: readonly PluginDefinition[]): Promise<void> => {
-    await runtime.reconfigure(next, { plugins });
-    if (!same(config.stats, next.stats) || !same(config.alerts, next.alerts)) {
-      const old = sinks;
-      sinks = await createSinks(next, deps);
-      await closeSinks(old);
-    }
-    config = next;
-  };
+  const reconfigure = (next: DynosaurConfig, plugins: readonly PluginDefinition[]) =>
+    runtime.reconfigure(next, { plugins });
 
   return {
     start() {
@@ -180,7 +155,6 @@ export async function createAppEngine(deps: EngineDeps): Promise<AppEngine> {
     async stop(options) {
       await queue.catch(() => {});
       await runtime.stop(options);
-      await closeSinks(sinks);
     },
     status: () => runtime.status(),
     get lastReports() {
@@ -200,20 +174,4 @@ export async function createAppEngine(deps: EngineDeps): Promise<AppEngine> {
       return () => eventListeners.delete(listener);
     },
   };
-}
-
-async function createSinks(config: DynosaurConfig, deps: EngineDeps) {
-  const app = config.scaler.heroku_app_name ?? "dry-run";
-  const ctx = { app, logger: deps.logger, http: deps.http, env: deps.env, clock: deps.clock };
-  // A dry run's CSV stats file is the CLI's record of decisions; here every tick is stored.
-  const stats = createStatsDispatcher(await createStatsReporters(config.stats, ctx), { logger: deps.logger });
-  return { stats, alerts: createAlertSink(config.alerts, ctx) };
-}
-
-async function closeSinks(sinks: Awaited<ReturnType<typeof createSinks>>): Promise<void> {
-  await Promise.allSettled([sinks.stats.close(), sinks.alerts.close()]);
-}
-
-function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }

@@ -1,5 +1,5 @@
 import { DynosaurError } from "@dynosaur/core";
-import type { PluginLoader } from "./plugins.js";
+import type { PluginLoader } from "@dynosaur/host";
 
 /** The first-party plugin packages, by their `use:` names; the server offers those installed. */
 export const FIRST_PARTY_SPECS = [

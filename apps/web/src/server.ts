@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { fileURLToPath } from "node:url";
 import { type Clock, type Logger, type LogLevel, Redactor, systemClock } from "@dynosaur/core";
+import { localOwnership, type Ownership, PluginLoader, pgOwnership } from "@dynosaur/host";
 import { serve } from "@hono/node-server";
 import { Agent, type Dispatcher } from "undici";
 import { ConfigService } from "./configs.js";
@@ -15,8 +17,6 @@ import { withDrainIngest } from "./http/drain-ingest.js";
 import { defaultPagesDir } from "./http/pages.js";
 import { createServerLogger, type LogFormat } from "./log.js";
 import { LoginLimiter } from "./login-limiter.js";
-import { localOwnership, type Ownership, pgOwnership } from "./ownership.js";
-import { PluginLoader } from "./plugins.js";
 import { Pruner, retention } from "./pruner.js";
 import { Recorder } from "./recorder.js";
 import { createSecretBox, loadSecretKey, type SecretBox } from "./secret-box.js";
@@ -79,7 +79,13 @@ export async function openStores(options: Pick<ServerOptions, "env" | "cwd" | "d
     auth: new AuthStore(store.db),
     instances: new InstanceStore(store.db),
     box: key ? createSecretBox(key) : null,
-    loader: new PluginLoader(options.cwd),
+    // Installed packages only, from the working directory, then from where dynosaur-web is installed.
+    loader: new PluginLoader({
+      from: options.cwd,
+      installDir: dirname(fileURLToPath(import.meta.url)),
+      program: "dynosaur-web",
+      allowPaths: false,
+    }),
   };
 }
 

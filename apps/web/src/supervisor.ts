@@ -1,8 +1,8 @@
 import { type Clock, describeError, type Logger, Redactor, type TickReport } from "@dynosaur/core";
+import type { Ownership } from "@dynosaur/host";
 import type { Dispatcher } from "undici";
 import type { ConfigService } from "./configs.js";
 import { type AppEngine, createAppEngine, type EngineEvent, type EngineStatus } from "./engine.js";
-import type { Ownership } from "./ownership.js";
 import type { Recorder } from "./recorder.js";
 import type { AppRow, AppStore } from "./store/apps.js";
 import type { InstanceStore } from "./store/instances.js";

@@ -1,7 +1,7 @@
 import { definePlugin, inputError, z } from "@dynosaur/core";
+import type { PluginLoader } from "@dynosaur/host";
 import { describe, expect, it } from "vitest";
 import { checkConfig } from "../src/config-check.js";
-import type { PluginLoader } from "../src/plugins.js";
 
 /** A plugin whose own start-up check (in `create`) finds two problems in its options. */
 const picky = definePlugin({

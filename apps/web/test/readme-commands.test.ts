@@ -27,6 +27,8 @@ const NOT_RUN: Record<string, string> = {
     "needs a Heroku and a New Relic account: apps/cli/test/readme-doctor.test.ts runs it against their fakes",
   "dynosaur dynosaur.yaml --dry-run --ticks 3      # decides, scales nothing":
     "needs the previous block's config of a real app; the Quick start runs the same dry run",
+  'curl -H "Authorization: Bearer $TOKEN" https://my-dynosaur.herokuapp.com/api/apps/my-shop/drain':
+    "needs a deployed dynosaur-web and a Heroku app: apps/web/test/drain.test.ts asks for the drain URL and posts deliveries to it",
 };
 /** Blocks run here, by their first line. */
 const RUN = {

@@ -2,7 +2,7 @@ import type { Clock } from "./clock.js";
 import type { DynosaurConfig } from "./config.js";
 import type { ApplyResult, Change, FormationController } from "./formation/controller.js";
 import { limitsFor, type Plan, Planner } from "./plan.js";
-import { type Outcome, type TickReport, tickReports } from "./report.js";
+import type { EngineEvent, TickReport } from "./report.js";
 import type { Source } from "./source.js";
 import { Ticker } from "./ticker.js";
 
@@ -147,5 +147,32 @@ async function act(
     else if (result && result.kind !== "applied" && result.quantity === from)
       reason = `${reason}; not applied (${controller.errorCode ?? "refused"})`;
     return { plan, outcome: { before: before.get(plan.type) ?? null, after: result?.quantity ?? from, reason } };
+  });
+}
+
+/** What a tick did to one process type's formation. */
+type Outcome = Pick<TickReport, "before" | "after" | "reason">;
+
+/** One report per process type, with its outcome and events. */
+function tickReports(
+  config: DynosaurConfig,
+  time: number,
+  outcomes: ReadonlyArray<{ plan: Plan; outcome: Outcome }>,
+  events: readonly EngineEvent[],
+): TickReport[] {
+  return outcomes.map(({ plan, outcome }, i): TickReport => {
+    const { sources, combined } = plan.view();
+    return {
+      time,
+      app: config.scaler.heroku_app_name ?? "(dry run)",
+      processType: plan.type,
+      dryRun: config.scaler.dry_run,
+      ...outcome,
+      estimate: combined.estimate,
+      winner: combined.winner,
+      sources,
+      // Events about the whole app (Heroku not answering) go with the first process type.
+      events: events.filter((e) => e.processType === plan.type || (i === 0 && e.processType === null)),
+    };
   });
 }

@@ -1,9 +1,7 @@
 /** What the scaler reports after every tick: to the log, stats reporters and the status API. */
 import type { Dispatcher } from "undici";
 import type { Clock } from "./clock.js";
-import type { DynosaurConfig } from "./config.js";
 import type { Logger } from "./logger.js";
-import type { Plan } from "./plan.js";
 
 /** `ok`: last reading succeeded within its interval; `stale`: newest good reading is older
  * than that; `outage`: no good reading for `outage_after` seconds. */
@@ -110,31 +108,4 @@ export interface AlertSink {
   /** Called after every tick, with whether it was healthy (for heartbeats). */
   tick?(report: TickReport, healthy: boolean): void;
   close?(): Promise<void>;
-}
-
-/** What a tick did to one process type's formation. */
-export type Outcome = Pick<TickReport, "before" | "after" | "reason">;
-
-/** One report per process type, with its outcome and events. */
-export function tickReports(
-  config: DynosaurConfig,
-  time: number,
-  outcomes: ReadonlyArray<{ plan: Plan; outcome: Outcome }>,
-  events: readonly EngineEvent[],
-): TickReport[] {
-  return outcomes.map(({ plan, outcome }, i): TickReport => {
-    const { sources, combined } = plan.view();
-    return {
-      time,
-      app: config.scaler.heroku_app_name ?? "(dry run)",
-      processType: plan.type,
-      dryRun: config.scaler.dry_run,
-      ...outcome,
-      estimate: combined.estimate,
-      winner: combined.winner,
-      sources,
-      // Events about the whole app (Heroku not answering) go with the first process type.
-      events: events.filter((e) => e.processType === plan.type || (i === 0 && e.processType === null)),
-    };
-  });
 }

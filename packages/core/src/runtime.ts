@@ -1,12 +1,9 @@
-import { resolve } from "node:path";
 import type { Dispatcher } from "undici";
-import { type AlertSinkHandle, createAlertSink } from "./alerts/index.js";
 import { type Clock, systemClock } from "./clock.js";
 import { type DynosaurConfig, defaultProcess, envReferences, isParsed, parseConfig } from "./config.js";
 import { DynosaurError, describeError, inputError } from "./errors.js";
 import { FormationController, type LeaderGate } from "./formation/controller.js";
 import { type FormationApi, SimulatedFormation } from "./formation/simulated.js";
-import { createDispatcher } from "./http.js";
 import { alertListener, logListener } from "./listeners.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { Loop, type TickListener } from "./loop.js";
@@ -14,9 +11,8 @@ import { limitsFor } from "./plan.js";
 import { type PluginDefinition, parsePluginOptions } from "./plugin.js";
 import { Redactor } from "./redact.js";
 import { PluginRegistry } from "./registry.js";
-import type { AlertSink, SourceStatus, StatsReporter, TickReport } from "./report.js";
+import type { AlertSink, SourceStatus, TickReport } from "./report.js";
 import { Source } from "./source.js";
-import { createFileReporter, createStatsDispatcher, createStatsReporters, type ReporterLoader } from "./stats/index.js";
 
 /** A plugin, and the package it came from when known (for `status()` and logs). */
 export interface RuntimePlugin {
@@ -30,30 +26,31 @@ export interface RuntimeOptions {
   plugins: ReadonlyArray<PluginDefinition | RuntimePlugin>;
   /** @default systemClock */
   clock?: Clock;
-  /** Every HTTP call (plugins, Heroku, reporters, alerts) goes through it. @default a keep-alive undici Agent, made on first use */
-  http?: Dispatcher;
+  /**
+   * What plugins make their HTTP calls through (`ctx.http`); a function is called on first
+   * use. Core makes none: without it, a plugin that asks for one fails to start.
+   * `createHostRuntime` (@dynosaur/host) gives a keep-alive undici Agent, made on first use.
+   */
+  http?: Dispatcher | (() => Dispatcher);
   /** @default silentLogger */
   logger?: Logger;
-  /** For `${VAR}` in a raw config, `DATABASE_URL` (the leader lock) and the alert defaults. @default process.env */
+  /** For `${VAR}` in a raw config. @default process.env */
   env?: Record<string, string | undefined>;
   /** Secrets already known (from `parseConfig`): plugin-declared secrets are added to it. */
   redactor?: Redactor;
-  /** Where a dry run's stats file is written relative to. @default process.cwd() */
-  cwd?: string;
-  /** Where the quantities live. @default Heroku per the config (simulated in a dry run) */
-  formation?: (config: DynosaurConfig) => FormationApi;
-  /** Who may scale. @default a PostgreSQL advisory lock when `DATABASE_URL` is set (never in a dry run), else this process */
+  /**
+   * The formation port: where the quantities live. Asked again when the app or the process
+   * types change. Required unless the config is a dry run (then simulated in memory).
+   */
+  formation?: (config: DynosaurConfig) => FormationApi | Promise<FormationApi>;
+  /** Who may scale; stopped after the last tick. @default this process */
   leader?: LeaderGate & { stop?(): Promise<void> };
-  /** Replaces the reporters of `stats:` (tests, embedders). */
+  /** Receives every tick's reports; closed on stop. @default none */
   stats?: { report(tick: TickReport): void; close?(): Promise<void> };
-  /** Loads reporters core does not carry (`otlp`): the CLI finds their packages as it finds plugins. */
-  loadReporter?: ReporterLoader;
-  /** Replaces the alert sink of `alerts:`. */
-  alerts?: AlertSink;
+  /** Receives problems and recoveries; closed on stop. @default none */
+  alerts?: AlertSink & { describe?(): string };
   /** Called once per tick with every process type's report, after the log, stats and alerts. */
   onTick?: (reports: readonly TickReport[]) => void;
-  /** Heroku's `User-Agent`. */
-  userAgent?: string;
 }
 
 /** What the engine sees of one process type now. */
@@ -105,7 +102,11 @@ export interface Runtime {
   reconfigure(config: unknown, options?: { plugins?: RuntimeOptions["plugins"] }): Promise<void>;
 }
 
-/** Builds the whole engine (sources, formation controller, reporters, alerts, leader lock) from a config. */
+/**
+ * Builds the engine (sources, formation controller, loop) from a config. It builds nothing
+ * that talks to the outside world: the formation, leader gate, stats and alerts are given
+ * (`createHostRuntime` in @dynosaur/host gives Heroku, the lock, reporters and alerts).
+ */
 export async function createRuntime(config: unknown, options: RuntimeOptions): Promise<Runtime> {
   const env = options.env ?? process.env;
   const parsed = isParsed(config)
@@ -128,11 +129,12 @@ class EngineRuntime implements Runtime {
   #registry!: PluginRegistry;
   readonly #packages = new Map<PluginDefinition, RuntimePlugin>();
   #http: Dispatcher | undefined;
+  readonly #makeHttp: (() => Dispatcher) | undefined;
   readonly #closing = new AbortController();
   #loop!: Loop;
   #leader: RuntimeOptions["leader"];
-  #stats!: NonNullable<RuntimeOptions["stats"]>;
-  #alerts!: AlertSink | AlertSinkHandle;
+  #stats: NonNullable<RuntimeOptions["stats"]>;
+  #alerts: NonNullable<RuntimeOptions["alerts"]>;
 
   constructor(
     config: DynosaurConfig,
@@ -147,7 +149,11 @@ class EngineRuntime implements Runtime {
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
     this.#usePlugins(options.plugins);
-    this.#http = options.http;
+    if (typeof options.http === "function") this.#makeHttp = options.http;
+    else this.#http = options.http;
+    this.#stats = options.stats ?? { report() {} };
+    this.#alerts = options.alerts ?? { raise() {}, clear() {} };
+    this.#leader = options.leader;
   }
 
   #usePlugins(plugins: RuntimeOptions["plugins"]): void {
@@ -158,20 +164,21 @@ class EngineRuntime implements Runtime {
     this.#registry = new PluginRegistry([...this.#packages.keys()]);
   }
 
-  /** Made on first use: a config whose plugins and reporters call no HTTP API never loads undici. */
+  /** Made on first use: a config whose plugins call no HTTP API never loads undici. */
   get http(): Dispatcher {
-    this.#http ??= createDispatcher(this.#env);
+    this.#http ??= this.#makeHttp?.();
+    if (this.#http === undefined)
+      throw new DynosaurError("DYNO_USAGE", "a plugin needs HTTP, and createRuntime was given no `http` dispatcher", {
+        hint: "pass `http` to createRuntime, or use createHostRuntime from @dynosaur/host",
+      });
     return this.#http;
   }
 
   async init(): Promise<void> {
-    const settings = this.config.scaler;
     const sources = await this.#createSources(this.config, []);
+    let controller: FormationController;
     try {
-      this.#leader = this.#o.leader ?? (await this.#startLeaderLock(this.config));
-      const app = settings.heroku_app_name ?? "dry-run";
-      this.#stats = this.#o.stats ?? (await this.#createStats(this.config, app));
-      this.#alerts = this.#o.alerts ?? createAlertSink(this.config.alerts, this.#deps(app));
+      controller = await this.#controller(this.config);
     } catch (e) {
       await Promise.all(sources.map((s) => s.close()));
       throw e;
@@ -182,7 +189,7 @@ class EngineRuntime implements Runtime {
       alertListener(() => this.#alerts),
     ];
     this.#loop = new Loop(
-      { config: this.config, sources, controller: await this.#controller(this.config) },
+      { config: this.config, sources, controller },
       { clock: this.#clock, listeners, onTick: this.#o.onTick, onUnexpected: (e) => this.#unexpected(e) },
     );
   }
@@ -192,7 +199,8 @@ class EngineRuntime implements Runtime {
   }
 
   describeAlerts(): string {
-    return "describe" in this.#alerts ? this.#alerts.describe() : "handed to the embedding program";
+    if (this.#alerts.describe) return this.#alerts.describe();
+    return this.#o.alerts ? "handed to the embedding program" : "none";
   }
 
   start(): void {
@@ -213,7 +221,6 @@ class EngineRuntime implements Runtime {
     await Promise.all(flushes);
     // Only after the last tick: a standby takes over as soon as the lock is free.
     await this.#leader?.stop?.();
-    if (this.#o.http === undefined) await this.#http?.close().catch(() => {});
   }
 
   status(): RuntimeStatus {
@@ -360,65 +367,9 @@ class EngineRuntime implements Runtime {
       );
     }
     if (this.#o.formation) return this.#o.formation(config);
-    const { HerokuClient } = await import("./formation/heroku-client.js");
-    return new HerokuClient({
-      app: settings.heroku_app_name ?? "",
-      apiKey: settings.heroku_api_key ?? "",
-      processType: settings.process_type,
-      baseUrl: settings.heroku_api_url,
-      dispatcher: this.http,
-      timeoutMs: settings.heroku_timeout * 1000,
-      clock: this.#clock,
-      userAgent: this.#o.userAgent,
+    throw new DynosaurError("DYNO_USAGE", "createRuntime was given no formation for a config that is not a dry run", {
+      hint: "pass `formation`, or use createHostRuntime from @dynosaur/host (it adds Heroku's)",
     });
-  }
-
-  async #startLeaderLock(config: DynosaurConfig): Promise<RuntimeOptions["leader"]> {
-    const settings = config.scaler;
-    const databaseUrl = this.#env.DATABASE_URL;
-    if (settings.dry_run || !databaseUrl) return undefined;
-    // The URL, and its password on its own (as written and decoded).
-    this.redactor.add(databaseUrl);
-    this.redactor.collect(databaseUrl);
-    const { startLeaderLock } = await import("./formation/leader-lock.js");
-    const app = settings.heroku_app_name ?? "";
-    // One lock for the process types this runtime scales together ("web" alone keeps the key of earlier releases).
-    const processType = Object.keys(config.processes).join("+");
-    return startLeaderLock({
-      databaseUrl,
-      app,
-      processType,
-      logger: this.#logger,
-      instance: this.#env.DYNO,
-      clock: this.#clock,
-    });
-  }
-
-  async #createStats(config: DynosaurConfig, app: string) {
-    const sources = config.plugins.map((p) => p.name ?? p.type);
-    // Object.assign, not a spread: a spread would read the `http` getter and load undici.
-    const deps = Object.assign(this.#deps(app), { loadReporter: this.#o.loadReporter, sources });
-    const reporters: StatsReporter[] = await createStatsReporters(config.stats, deps);
-    // A dry run always keeps its decisions in the stats file, as the seed's stats.txt did.
-    if (config.scaler.dry_run)
-      reporters.push(
-        createFileReporter({ path: resolve(this.#o.cwd ?? process.cwd(), config.scaler.stats_file), sources }),
-      );
-    return createStatsDispatcher(reporters, { logger: this.#logger });
-  }
-
-  /** What reporters and alerts need; `http` is only made when one of them sends something. */
-  #deps(app: string) {
-    const runtime = this;
-    return {
-      app,
-      logger: this.#logger,
-      env: this.#env,
-      clock: this.#clock,
-      get http() {
-        return runtime.http;
-      },
-    };
   }
 
   #unexpected(e: unknown): void {

@@ -1,8 +1,8 @@
+import { HerokuError } from "@dynosaur/host";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../src/clock.js";
 import { DynosaurError } from "../src/errors.js";
 import { FormationController } from "../src/formation/controller.js";
-import { HerokuError } from "../src/formation/heroku-client.js";
 import type { FormationApi, FormationState } from "../src/formation/simulated.js";
 
 /** A formation that a test scales "by hand" and that records what Dynosaur asked. */

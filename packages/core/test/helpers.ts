@@ -46,19 +46,6 @@ export function scriptedPlugin(type = "scripted"): PluginDefinition & {
 }
 
 /**
- * Waits until `check()` holds, polling every 25 ms of real time, for what only a real
- * server decides (a PostgreSQL lock changing hands); `ms` bounds the wait.
- */
-export async function until(check: () => boolean, ms: number, what: string): Promise<number> {
-  const started = performance.now();
-  while (!check()) {
-    if (performance.now() - started > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return performance.now() - started;
-}
-
-/**
  * A runtime for a config with one process type, whose `tick()` resolves with that one
  * report: what most engine tests look at.
  */

@@ -1,8 +1,8 @@
 import { type HerokuFake, startHerokuFake } from "@dynosaur/fakes/heroku";
+import { HerokuClient } from "@dynosaur/host";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../src/clock.js";
 import { must } from "../src/errors.js";
-import { HerokuClient } from "../src/formation/heroku-client.js";
 import { memoryLogger } from "../src/logger.js";
 import { createScaler, scriptedPlugin } from "./helpers.js";
 import { SoakClock } from "./soak/clock.js";

@@ -1,4 +1,4 @@
-import type { WindowStats } from "./feed.js";
+import type { WindowStats } from "./window.js";
 
 /*
  * Other processes that take the same drain. Heroku spreads an app's deliveries over every dyno

@@ -1,6 +1,7 @@
-import { createStatsReporters, ManualClock, memoryLogger, type StatsReporter } from "@dynosaur/core";
+import { ManualClock, memoryLogger, type StatsReporter } from "@dynosaur/core";
 import { gaSource, nrSource, sampleTick } from "@dynosaur/core/testing";
 import { type OtlpPoint, type OtlpReceiver, startOtlpReceiver } from "@dynosaur/fakes/otlp";
+import { createStatsReporters } from "@dynosaur/host";
 import { Agent, request } from "undici";
 import { afterEach, assert, describe, expect, it } from "vitest";
 import otlpReporter, { createOtlpReporter, parseKeyValueList, resolveOtlpTarget } from "../src/index.js";

@@ -1,5 +1,4 @@
 import {
-  createRuntime,
   type DynosaurConfig,
   limitsAt,
   nextChange,
@@ -7,6 +6,7 @@ import {
   redactConfig,
   systemClock,
 } from "@dynosaur/core";
+import { createHostRuntime } from "@dynosaur/host/runtime";
 import { stringify } from "yaml";
 import type { CliIO, Setup } from "../setup.js";
 
@@ -18,7 +18,7 @@ import type { CliIO, Setup } from "../setup.js";
 export async function checkCommand(io: CliIO, setup: Setup): Promise<number> {
   const { config, plugins } = setup;
   const clock = io.clock ?? systemClock;
-  const runtime = await createRuntime(config, {
+  const runtime = await createHostRuntime(config, {
     plugins,
     env: io.env,
     redactor: setup.redactor,

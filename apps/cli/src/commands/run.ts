@@ -1,5 +1,6 @@
 import { relative } from "node:path";
-import { createRuntime } from "@dynosaur/core";
+// The subpath, not the package entry: a run loads the Heroku client and the locks only when it uses them.
+import { createHostRuntime } from "@dynosaur/host/runtime";
 import { createCliLogger } from "../log-writer.js";
 import type { CliFlags, CliIO, Setup } from "../setup.js";
 import { version } from "../setup.js";
@@ -23,7 +24,7 @@ export async function runCommand(io: CliIO, setup: Setup, flags: CliFlags): Prom
     done = resolve;
   });
   const limit = flags.once ? 1 : flags.ticks;
-  const runtime = await createRuntime(config, {
+  const runtime = await createHostRuntime(config, {
     plugins: setup.plugins,
     env: io.env,
     cwd: io.cwd,

@@ -1,4 +1,4 @@
-import { describeDatabase, herokuPostgresSsl } from "@dynosaur/core";
+import { describeDatabase, herokuPostgresSsl } from "@dynosaur/host";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import pg from "pg";
 import { type Dialect, migrate } from "./migrations.js";

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { DynosaurError, inputError } from "../errors.js";
-
+import { redact } from "../redact.js";
 import type { ChannelDeps, StatsReporter } from "../report.js";
 import { parseOrThrow } from "../validate.js";
 
@@ -79,5 +79,40 @@ function checkReporterShape(value: unknown, type: string, pkg: string): asserts 
         hint: `reinstall it (npm install ${pkg}) in the version that matches @dynosaur/core`,
       },
     );
+  }
+}
+
+/** An HTTP call that failed: `message` is secret-free and names the service. */
+export class HttpFailure extends Error {
+  override name = "HttpFailure";
+  constructor(
+    message: string,
+    /** The HTTP status, or null when no response came back (timeout, refused connection). */
+    readonly status: number | null,
+    /** The bare cause, without the service's name (e.g. `no answer within 200 ms`). */
+    readonly reason: string = message,
+  ) {
+    super(message);
+  }
+}
+
+/** Largest part of an error body quoted in a log line: enough to read the service's message. */
+const MAX_QUOTED = 300;
+
+/** A body worth quoting in a message: trimmed, one line, capped. */
+export function quoteBody(text: string, secrets?: readonly string[]): string {
+  const flat = redact(text, secrets).replace(/\s+/g, " ").trim();
+  return flat.length > MAX_QUOTED ? `${flat.slice(0, MAX_QUOTED)}…` : flat;
+}
+
+/**
+ * The scheme, host and port of a URL, for log lines: paths and query strings of heartbeat
+ * and webhook URLs often carry a token, so they are never logged.
+ */
+export function safeOrigin(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return "(invalid URL)";
   }
 }

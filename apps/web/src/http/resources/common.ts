@@ -1,9 +1,9 @@
 import type { Clock } from "@dynosaur/core";
+import type { PluginLoader } from "@dynosaur/host";
 import type { Context } from "hono";
 import { z } from "zod";
 import { APP_NAME, type ConfigService } from "../../configs.js";
 import type { Drains } from "../../drains.js";
-import type { PluginLoader } from "../../plugins.js";
 import type { Recorder } from "../../recorder.js";
 import type { AppRow, AppStore } from "../../store/apps.js";
 import type { InstanceStore } from "../../store/instances.js";

@@ -1,5 +1,5 @@
-import { configJsonSchema } from "@dynosaur/cli";
 import { DynosaurError } from "@dynosaur/core";
+import { configJsonSchema } from "@dynosaur/host";
 import { z } from "zod";
 import { isSecretKey } from "../../secrets.js";
 import { errorsSchema, invalid } from "../answers.js";

@@ -1,0 +1,1 @@
+export { type AlertDeps, type AlertSinkHandle, createAlertSink } from "./sink.js";

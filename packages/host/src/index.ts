@@ -1,0 +1,44 @@
+// @dynosaur/host: what a Dynosaur runtime needs of the outside world. Core (@dynosaur/core)
+// is the engine and its ports; these are the adapters behind them.
+export { type AlertDeps, type AlertSinkHandle, createAlertSink } from "./alerts/index.js";
+export { configJsonSchema, withEnvReferences } from "./config-schema.js";
+export { type Formation, HerokuClient, type HerokuClientOptions, HerokuError } from "./heroku-client.js";
+export { createDispatcher } from "./http.js";
+export {
+  AdvisorySession,
+  appLockKey,
+  describeDatabase,
+  herokuPostgresSsl,
+  type LeaderLock,
+  type LeaderLockOptions,
+  localOwnership,
+  lockKey,
+  type Ownership,
+  type PgOwnershipOptions,
+  pgOwnership,
+  startLeaderLock,
+} from "./locks.js";
+export {
+  candidateNames,
+  inferUse,
+  installName,
+  type LoadedPlugin,
+  loadPlugins,
+  loadReporter,
+  PluginLoader,
+  type PluginLookup,
+  useOf,
+} from "./plugins.js";
+export { createHostRuntime, type HostRuntimeOptions } from "./runtime.js";
+export {
+  createConsoleReporter,
+  createFileReporter,
+  createLibratoReporter,
+  createStatsDispatcher,
+  createStatsReporters,
+  type FileReporterOptions,
+  libratoGauges,
+  type StatsDeps,
+  type StatsDispatcher,
+  statsLine,
+} from "./stats/index.js";

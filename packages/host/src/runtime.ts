@@ -1,0 +1,261 @@
+import { resolve } from "node:path";
+import {
+  type AlertSink,
+  createRuntime,
+  type DynosaurConfig,
+  isParsed,
+  parseConfig,
+  Redactor,
+  type ReporterLoader,
+  type Runtime,
+  type RuntimeOptions,
+  type StatsReporter,
+  silentLogger,
+  systemClock,
+  type TickReport,
+} from "@dynosaur/core";
+import type { Dispatcher } from "undici";
+import { type AlertSinkHandle, createAlertSink } from "./alerts/index.js";
+import { createDispatcher } from "./http.js";
+import {
+  createFileReporter,
+  createStatsDispatcher,
+  createStatsReporters,
+  type StatsDispatcher,
+} from "./stats/index.js";
+
+export interface HostRuntimeOptions extends Omit<RuntimeOptions, "http"> {
+  /** Every HTTP call (plugins, Heroku, reporters, alerts) goes through it. @default a keep-alive undici Agent, made on first use */
+  http?: Dispatcher;
+  /** For `${VAR}` in a raw config, `DATABASE_URL` (the leader lock) and the alert defaults. @default process.env */
+  env?: Record<string, string | undefined>;
+  /** Where a dry run's stats file is written relative to. @default process.cwd() */
+  cwd?: string;
+  /** Loads reporters core does not carry (`otlp`): found as plugins are (`loadReporter`). */
+  loadReporter?: ReporterLoader;
+  /** Heroku's `User-Agent`. */
+  userAgent?: string;
+  /** Whether a dry run appends its ticks to `scaler.stats_file`, as the seed's stats.txt did (a server stores them itself). @default true */
+  dryRunStatsFile?: boolean;
+}
+
+/**
+ * Core's runtime with what talks to the outside world: Heroku's formation (simulated in a
+ * dry run), the leader lock when `DATABASE_URL` is set (never in a dry run), the reporters
+ * of `stats:` and the alert sink of `alerts:`. Each of these can be replaced by an option.
+ * A reconfiguration rebuilds what its sections changed: the reporters, the alert sink, the
+ * leader lock (another app or other process types).
+ */
+export async function createHostRuntime(config: unknown, options: HostRuntimeOptions): Promise<Runtime> {
+  const env = options.env ?? process.env;
+  const parsed = isParsed(config)
+    ? { config, redactor: options.redactor ?? new Redactor() }
+    : parseConfig(config, env, { redactor: options.redactor });
+  const host = new Host(options, env, parsed.redactor);
+  // The sources first: a config whose plugin options are wrong fails before a lock is
+  // taken or a reporter or alert channel is set up (and says so).
+  const runtime = await createRuntime(parsed.config, {
+    ...options,
+    env,
+    redactor: parsed.redactor,
+    http: () => host.http,
+    formation: options.formation ?? ((c) => host.heroku(c)),
+    leader: options.leader ?? host.leader,
+    stats: options.stats ?? host.stats,
+    alerts: options.alerts ?? host.alerts,
+  }).catch(async (e: unknown) => {
+    await host.close();
+    throw e;
+  });
+  try {
+    await host.build(parsed.config);
+  } catch (e) {
+    await runtime.stop();
+    await host.close();
+    throw e;
+  }
+  return {
+    get config() {
+      return runtime.config;
+    },
+    get redactor() {
+      return runtime.redactor;
+    },
+    get lastReports() {
+      return runtime.lastReports;
+    },
+    describeAlerts: () => runtime.describeAlerts(),
+    start: () => runtime.start(),
+    tick: () => runtime.tick(),
+    status: () => runtime.status(),
+    async stop(stopOptions) {
+      // The runtime flushes the stats and alerts and gives the lock up after its last tick.
+      await runtime.stop(stopOptions);
+      await host.close();
+    },
+    async reconfigure(raw, reconfigureOptions) {
+      const next = isParsed(raw) ? raw : parseConfig(raw, env, { redactor: runtime.redactor }).config;
+      await runtime.reconfigure(next, reconfigureOptions);
+      await host.rebuild(next);
+    },
+  };
+}
+
+/** The parts that talk to the outside world, behind fixed proxies the runtime keeps. */
+class Host {
+  readonly #o: HostRuntimeOptions;
+  readonly #env: Record<string, string | undefined>;
+  readonly #redactor: Redactor;
+  #http: Dispatcher | undefined;
+  #config!: DynosaurConfig;
+  #stats: StatsDispatcher | null = null;
+  #alerts: AlertSinkHandle | null = null;
+  #lock: { isLeader(): boolean; describe(): string; stop(): Promise<void> } | null = null;
+
+  constructor(options: HostRuntimeOptions, env: Record<string, string | undefined>, redactor: Redactor) {
+    this.#o = options;
+    this.#env = env;
+    this.#redactor = redactor;
+    this.#http = options.http;
+  }
+
+  /** Made on first use: a config whose plugins and reporters call no HTTP API never loads undici. */
+  get http(): Dispatcher {
+    this.#http ??= createDispatcher(this.#env);
+    return this.#http;
+  }
+
+  readonly leader = {
+    isLeader: () => this.#lock?.isLeader() ?? true,
+    describe: () => this.#lock?.describe() ?? "this process scales",
+    stop: async () => {
+      const lock = this.#lock;
+      this.#lock = null;
+      await lock?.stop();
+    },
+  };
+
+  // Closing is idempotent: the runtime closes them after its last tick, and `close` again.
+  readonly stats = {
+    report: (tick: TickReport) => this.#stats?.report(tick),
+    close: async () => {
+      const stats = this.#stats;
+      this.#stats = null;
+      await stats?.close();
+    },
+  };
+
+  readonly alerts: AlertSink & { describe(): string } = {
+    raise: (p) => this.#alerts?.raise(p),
+    clear: (k) => this.#alerts?.clear(k),
+    tick: (r, healthy) => this.#alerts?.tick?.(r, healthy),
+    close: async () => {
+      const alerts = this.#alerts;
+      this.#alerts = null;
+      await alerts?.close();
+    },
+    describe: () => this.#alerts?.describe() ?? "none",
+  };
+
+  async build(config: DynosaurConfig): Promise<void> {
+    this.#config = config;
+    try {
+      if (!this.#o.leader) this.#lock = await this.#startLock(config);
+      if (!this.#o.stats) this.#stats = await this.#createStats(config);
+      if (!this.#o.alerts) this.#alerts = createAlertSink(config.alerts, this.#deps(config));
+    } catch (e) {
+      await this.close();
+      throw e;
+    }
+  }
+
+  /** After a reconfiguration: rebuilds what the changed sections need. */
+  async rebuild(next: DynosaurConfig): Promise<void> {
+    const old = this.#config;
+    this.#config = next;
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    const app = (c: DynosaurConfig) => [c.scaler.heroku_app_name, c.scaler.dry_run, Object.keys(c.processes)];
+    if (!this.#o.stats && (!same(old.stats, next.stats) || old.scaler.dry_run !== next.scaler.dry_run)) {
+      const was = this.#stats;
+      this.#stats = await this.#createStats(next);
+      await was?.close().catch(() => {});
+    }
+    if (!this.#o.alerts && (!same(old.alerts, next.alerts) || !same(app(old), app(next)))) {
+      const was = this.#alerts;
+      this.#alerts = createAlertSink(next.alerts, this.#deps(next));
+      await was?.close().catch(() => {});
+    }
+    if (!this.#o.leader && !same(app(old), app(next))) {
+      const was = this.#lock;
+      this.#lock = await this.#startLock(next);
+      await was?.stop();
+    }
+  }
+
+  /** What the runtime does not close itself: the dispatcher it made. */
+  async close(): Promise<void> {
+    await Promise.allSettled([this.stats.close(), this.alerts.close?.(), this.leader.stop()]);
+    if (this.#o.http === undefined) await this.#http?.close().catch(() => {});
+  }
+
+  async heroku(config: DynosaurConfig) {
+    const settings = config.scaler;
+    const { HerokuClient } = await import("./heroku-client.js");
+    return new HerokuClient({
+      app: settings.heroku_app_name ?? "",
+      apiKey: settings.heroku_api_key ?? "",
+      processType: settings.process_type,
+      baseUrl: settings.heroku_api_url,
+      dispatcher: this.http,
+      timeoutMs: settings.heroku_timeout * 1000,
+      clock: this.#o.clock,
+      userAgent: this.#o.userAgent,
+    });
+  }
+
+  async #startLock(config: DynosaurConfig) {
+    const settings = config.scaler;
+    const databaseUrl = this.#env.DATABASE_URL;
+    if (settings.dry_run || !databaseUrl) return null;
+    // The URL, and its password on its own (as written and decoded).
+    this.#redactor.add(databaseUrl);
+    this.#redactor.collect(databaseUrl);
+    const { startLeaderLock } = await import("./locks.js");
+    return startLeaderLock({
+      databaseUrl,
+      app: settings.heroku_app_name ?? "",
+      // One lock for the process types scaled together ("web" alone keeps the key of earlier releases).
+      processType: Object.keys(config.processes).join("+"),
+      logger: this.#o.logger ?? this.#deps(config).logger,
+      instance: this.#env.DYNO,
+      clock: this.#o.clock,
+    });
+  }
+
+  async #createStats(config: DynosaurConfig): Promise<StatsDispatcher> {
+    const sources = config.plugins.map((p) => p.name ?? p.type);
+    // Object.assign, not a spread: a spread would read the `http` getter and load undici.
+    const deps = Object.assign(this.#deps(config), { loadReporter: this.#o.loadReporter, sources });
+    const reporters: StatsReporter[] = await createStatsReporters(config.stats, deps);
+    // A dry run always keeps its decisions in the stats file, as the seed's stats.txt did.
+    if (config.scaler.dry_run && this.#o.dryRunStatsFile !== false)
+      reporters.push(
+        createFileReporter({ path: resolve(this.#o.cwd ?? process.cwd(), config.scaler.stats_file), sources }),
+      );
+    return createStatsDispatcher(reporters, { logger: deps.logger });
+  }
+
+  /** What reporters and alerts need; `http` is only made when one of them sends something. */
+  #deps(config: DynosaurConfig) {
+    const host = this;
+    return {
+      app: config.scaler.heroku_app_name ?? "dry-run",
+      logger: this.#o.logger ?? silentLogger,
+      env: this.#env,
+      clock: this.#o.clock ?? systemClock,
+      get http() {
+        return host.http;
+      },
+    };
+  }
+}
