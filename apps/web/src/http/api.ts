@@ -12,16 +12,20 @@ import type { PluginLoader } from "../plugins.js";
 import type { Recorder } from "../recorder.js";
 import { NothingToReplay, replayReadings } from "../replay.js";
 import { isSecretKey } from "../secrets.js";
+import type { AppDirectory } from "../store/app-directory.js";
 import type { AppRow, AppStore } from "../store/apps.js";
 import type { InstanceStore } from "../store/instances.js";
 import type { ReadingStore } from "../store/readings.js";
 import type { Supervisor } from "../supervisor.js";
+import { appPage, appPageQuery, pageFields } from "./app-page.js";
 import { type AuthDeps, authenticate, login, logout, randomToken, sha256 } from "./auth.js";
 import { registerPages } from "./pages.js";
 import { Api, type Env, errorsSchema, messageSchema } from "./routes.js";
 
 export interface ApiDeps {
   apps: AppStore;
+  /** The apps in overview order, for paging. */
+  directory: AppDirectory;
   configs: ConfigService;
   readings: ReadingStore;
   recorder: Recorder;
@@ -225,18 +229,24 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     {
       method: "get",
       path: "/api/apps",
-      summary: "Every app with its processes (dynos now, estimate, health), paused and dry run",
+      summary:
+        "A page of the apps, erroring ones first, with their processes (dynos now, estimate, health), paused and dry run",
       tag: "apps",
       access: "user",
-      responses: { 200: { description: "the apps", schema: z.object({ apps: z.array(appSummary) }) } },
+      query: appPageQuery,
+      responses: {
+        200: { description: "the apps", schema: z.object({ apps: z.array(appSummary), ...pageFields }) },
+        422: { description: "a bad query", schema: errorsSchema },
+      },
     },
-    async ({ c }) => {
-      const [apps, latest, dryRuns] = await Promise.all([
-        deps.apps.list(),
-        deps.readings.latest(),
-        deps.apps.dryRuns(),
-      ]);
+    async ({ c, query }) => {
+      const page = await appPage(deps.directory, deps.apps, query);
+      if ("errors" in page) return c.json(page, 422);
+      const ids = page.apps.map((a) => a.id);
+      const [apps, latest, dryRuns] = await Promise.all([page.apps, deps.readings.latest(ids), deps.apps.dryRuns(ids)]);
       return c.json({
+        next_cursor: page.next_cursor,
+        total: page.total,
         apps: apps.map((a) => {
           const local = deps.supervisor.status(a.name);
           const reports = (latest.get(a.id) ?? []) as TickReport[];
@@ -274,13 +284,17 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     {
       method: "get",
       path: "/api/overview",
-      summary: "What the overview adds to GET /api/apps for every app: its dynos over the last 24 h, its last event",
+      summary:
+        "What the overview adds to GET /api/apps for a page of apps (same query): its dynos over the last 24 h, its last event",
       tag: "apps",
       access: "user",
+      query: appPageQuery,
       responses: {
+        422: { description: "a bad query", schema: errorsSchema },
         200: {
           description: "per app name",
           schema: z.object({
+            ...pageFields,
             from: z.string().describe("start of the first bucket"),
             step_seconds: z.number(),
             apps: z.record(
@@ -296,16 +310,21 @@ export function createApi(deps: ApiDeps): Hono<Env> {
         },
       },
     },
-    async ({ c }) => {
+    async ({ c, query }) => {
       await deps.recorder.flush();
       // The buckets end with the current minute, so the newest stored minute is in the last one.
       const from = Math.floor(deps.clock.now() / 60_000) * 60_000 + 60_000 - SPARK_STEP_MS * SPARK_BUCKETS;
+      const page = await appPage(deps.directory, deps.apps, query);
+      if ("errors" in page) return c.json(page, 422);
+      const ids = page.apps.map((a) => a.id);
       const [apps, series, last] = await Promise.all([
-        deps.apps.list(),
-        deps.readings.dynosSeries(from, SPARK_STEP_MS, SPARK_BUCKETS),
-        deps.readings.lastEvents(),
+        page.apps,
+        deps.readings.dynosSeries(ids, from, SPARK_STEP_MS, SPARK_BUCKETS),
+        deps.readings.lastEvents(ids),
       ]);
       return c.json({
+        next_cursor: page.next_cursor,
+        total: page.total,
         from: iso8601(from),
         step_seconds: SPARK_STEP_MS / 1000,
         apps: Object.fromEntries(
