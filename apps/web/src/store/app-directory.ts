@@ -112,13 +112,14 @@ export class AppDirectory {
 
   async #fresh(): Promise<void> {
     // Apps added, removed, paused or edited show at once; the health of ticks within healthTtlMs.
+    // Which apps are paused is in `sum(paused * id)`: a pause and a resume in the same millisecond still change it.
     const m = await this.db
       .selectFrom("apps")
-      .select((eb) => [
-        eb.fn.countAll().as("n"),
-        eb.fn.max("updated_at").as("updated"),
-        eb.fn.sum<number>("paused").as("paused"),
-        eb.fn.max("id").as("id"),
+      .select([
+        sql<number>`count(*)`.as("n"),
+        sql<number>`max(updated_at)`.as("updated"),
+        sql<number>`sum(paused * id)`.as("paused"),
+        sql<number>`max(id)`.as("id"),
       ])
       .executeTakeFirstOrThrow();
     const marker = `${m.n}:${m.updated}:${m.paused}:${m.id}`;
