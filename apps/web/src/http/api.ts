@@ -642,7 +642,7 @@ export function createApi(deps: ApiDeps): Hono<Env> {
     {
       method: "get",
       path: "/api/apps/{name}/ticks",
-      summary: "Tick reports at full resolution (kept 48 h)",
+      summary: "Tick reports at full resolution: every one for the last hour, those where something happened for 48 h",
       tag: "history",
       access: "user",
       params: appParams,
