@@ -626,7 +626,7 @@ export function createApi(deps: ApiDeps): Hono<Env> {
       if (!a) return noApp(c, params.name);
       const local = deps.supervisor.status(a.name);
       if (local) return c.json({ name: a.name, scaled_here: true, problem: null, ...local });
-      const reports = ((await deps.readings.latest()).get(a.id) ?? []) as TickReport[];
+      const reports = ((await deps.readings.latest([a.id])).get(a.id) ?? []) as TickReport[];
       return c.json({
         name: a.name,
         scaled_here: false,
