@@ -1,6 +1,6 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { ManualClock } from "@dynosaur/core";
+import { ManualClock, type SourceStatus, type TickReport } from "@dynosaur/core";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import { Migrator } from "kysely/migration";
 import pg from "pg";
@@ -10,6 +10,8 @@ import { migrations } from "../src/db/migrations.js";
 import type { Database } from "../src/db/schema.js";
 import { openSqlite } from "../src/db/sqlite.js";
 import { retention } from "../src/pruner.js";
+import { isNotable } from "../src/recorder.js";
+import { packBlock, unpackBlock } from "../src/store/minute-blocks.js";
 import { type MinuteRow, ReadingStore as Readings } from "../src/store/readings.js";
 import { dropDatabase, dryRunConfig, emptyTables, freshDatabase, onCleanup, startTestServer } from "./helpers.js";
 
@@ -225,5 +227,65 @@ describe.each(["sqlite", "postgres"] as const)("compact storage on %s", (dialect
     } finally {
       await store.close();
     }
+  });
+});
+
+describe("what is kept", () => {
+  const report = (over: Partial<TickReport> = {}): TickReport => ({
+    time: NOW,
+    app: "shop",
+    processType: "web",
+    dryRun: false,
+    before: 2,
+    after: 2,
+    estimate: 2,
+    winner: "random",
+    reason: "no change",
+    sources: [
+      {
+        name: "random",
+        type: "random",
+        unit: "random units",
+        value: 3,
+        estimate: 2,
+        health: "ok",
+        busy: null,
+        lastRetrieval: NOW,
+        lastError: null,
+      },
+    ] as TickReport["sources"],
+    events: [],
+    ...over,
+  });
+
+  it("a tick is notable when the dynos change or cannot be read, an event happens, or a source is not ok", () => {
+    expect(isNotable(report())).toBe(false);
+    expect(isNotable(report({ after: 3 }))).toBe(true);
+    expect(isNotable(report({ before: null, after: null }))).toBe(true);
+    const refused = { kind: "heroku-refused", level: "warn", message: "m", processType: "web", fields: {} } as const;
+    expect(isNotable(report({ events: [refused] }))).toBe(true);
+    const [source] = report().sources;
+    expect(isNotable(report({ sources: [{ ...(source as SourceStatus), health: "stale" }] }))).toBe(true);
+    expect(isNotable(report({ sources: [{ ...(source as SourceStatus), lastError: "timeout" }] }))).toBe(true);
+  });
+
+  it("a packed hour unpacks to the same minutes, a health it does not know included", () => {
+    const start = Math.floor(NOW / HOUR) * HOUR;
+    const minutes = [
+      { minute: start, dynos: 1, estimate: null, sources: [] },
+      {
+        minute: start + 59 * MINUTE,
+        dynos: null,
+        estimate: 4,
+        sources: [
+          { name: "b", value: 0.1 + 0.2, estimate: null, health: "outage" },
+          { name: "a", value: null, estimate: 4, health: "warming" },
+        ],
+      },
+    ];
+    expect(unpackBlock(start, packBlock(start, minutes))).toEqual(minutes);
+    expect(() => packBlock(start, [{ ...minutes[0], minute: start + HOUR } as (typeof minutes)[0]])).toThrow(
+      /not in the hour/,
+    );
   });
 });
