@@ -73,7 +73,7 @@ export class AppDirectory {
     private readonly db: Kysely<Database>,
     /** Why an app cannot run (its config), when it cannot: such an app is erroring. */
     private readonly problem: (name: string) => string | null,
-    private readonly healthTtlMs = 2000,
+    private readonly healthTtlMs = 5000,
   ) {}
 
   /** One page of the apps matching `query`, in order (erroring, paused, scaling; by name within). */
