@@ -22,8 +22,10 @@ describe.each(["sqlite", "postgres"] as const)("paging the apps on %s", (dialect
     const names = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf"];
     for (const name of names)
       expect((await t.call("PUT", `/api/apps/${name}/config`, { body: dryRunConfig() })).status).toBe(200);
-    // Nothing scales here from now on: the listing shows what is stored.
+    // Nothing scales here from now on, and no tick is stored: the listing shows only what is written below.
     await t.server.supervisor.stop();
+    await t.server.recorder.flush();
+    for (const table of ["latest", "ticks"] as const) await t.server.stores.store.db.deleteFrom(table).execute();
     expect((await t.call("POST", "/api/apps/delta/pause")).status).toBe(200);
     expect((await t.call("POST", "/api/apps/bravo/pause")).status).toBe(200);
     // golf's newest tick: its source is down.
