@@ -9,8 +9,9 @@
 set -euo pipefail
 say() { echo "chromium.sh: $*" >&2; }
 
-# Test files run in parallel and may all call this at once: one at a time.
-exec 9>/tmp/dynosaur-chromium.lock
+# Test files run in parallel and may all call this at once: one at a time (locking this
+# script itself, so no lock file is left anywhere).
+exec 9<"${BASH_SOURCE[0]}"
 flock 9
 
 bin="${DYNOSAUR_CHROMIUM:-/usr/bin/chromium}"

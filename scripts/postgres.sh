@@ -11,16 +11,18 @@
 #
 # The server listens on 127.0.0.1 only, on a free port, with trust authentication and
 # fsync off: it is for tests, never for data anyone wants to keep.
-# DYNOSAUR_PG_DIR moves it (default /tmp/dynosaur-postgres).
+# DYNOSAUR_PG_DIR moves it (default /tmp/dynosaur-postgres; a test run gives it a folder of its
+# own, removed when the run ends: scripts/test-servers.ts).
 set -euo pipefail
 
 dir="${DYNOSAUR_PG_DIR:-/tmp/dynosaur-postgres}"
 data="$dir/data"
 say() { echo "postgres.sh: $*" >&2; }
 
-# Test files run in parallel and may all call this at once: one at a time.
-mkdir -p "$(dirname "$dir")"
-exec 9>"$dir.lock"
+# Test files run in parallel and may all call this at once: one at a time. The lock file
+# lives inside the server's folder, so removing that folder leaves nothing behind.
+mkdir -p "$dir"
+exec 9>"$dir/.lock"
 flock 9
 
 find_bin() {

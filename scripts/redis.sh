@@ -9,7 +9,8 @@
 #
 # The server listens on 127.0.0.1 only, on a free port, without persistence and without a
 # password (tests add ACL users of their own): it is for tests, never for data anyone
-# wants to keep. DYNOSAUR_REDIS_DIR moves it (default /tmp/dynosaur-redis).
+# wants to keep. DYNOSAUR_REDIS_DIR moves it (default /tmp/dynosaur-redis; a test run gives it
+# a folder of its own, removed when the run ends: scripts/test-servers.ts).
 set -euo pipefail
 
 dir="${DYNOSAUR_REDIS_DIR:-/tmp/dynosaur-redis}"
@@ -17,7 +18,7 @@ say() { echo "redis.sh: $*" >&2; }
 
 # Test files run in parallel and may all call this at once: one at a time.
 mkdir -p "$dir"
-exec 9>"$dir.lock"
+exec 9>"$dir/.lock"
 flock 9
 
 pid_alive() { [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; }

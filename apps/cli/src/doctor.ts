@@ -4,6 +4,7 @@ import {
   type DynosaurConfig,
   DynosaurError,
   describeError,
+  ERROR_CATALOGUE,
   type FormationState,
   HerokuClient,
   isParsed,
@@ -12,6 +13,7 @@ import {
   Redactor,
   type RuntimeOptions,
 } from "@dynosaur/core";
+import { oneShotHint } from "./one-shot-hint.js";
 
 type Dispatcher = NonNullable<RuntimeOptions["http"]>;
 
@@ -206,9 +208,15 @@ function failureOf(e: unknown): DoctorFailure {
 function scrub(check: DoctorCheck, redactor: Redactor): DoctorCheck {
   if (check.ok) return check;
   const { code, message, hint } = check.failure;
+  // The catalogue's fix when the failure came without one: every failed check says what to do.
+  const fix = hint ?? (ERROR_CATALOGUE as Record<string, string | undefined>)[code];
   return {
     ...check,
-    failure: { code, message: redactor.scrub(message), hint: hint === null ? null : redactor.scrub(hint) },
+    failure: {
+      code,
+      message: redactor.scrub(message),
+      hint: fix === undefined ? null : redactor.scrub(oneShotHint(fix)),
+    },
   };
 }
 

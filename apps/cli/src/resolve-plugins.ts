@@ -11,6 +11,7 @@ import {
   type ReporterDefinition,
 } from "@dynosaur/core";
 import { CORE_URL } from "./core-url.js";
+import { installHint, suggestUse } from "./plugin-hints.js";
 
 /** First-party plugins: their short names and the seed-era type names that imply them. */
 const FIRST_PARTY: Record<string, string> = {
@@ -104,12 +105,17 @@ export async function loadPlugins(
     const found = findPackage(spec, configDir);
     if (!found) {
       const pkg = installName(spec);
+      const near = suggestUse(spec, FIRST_PARTY);
       throw inputError(
         "DYNO_PLUGIN_NOT_FOUND",
-        `${path}: plugin "${spec}" is not installed (looked for ${describeCandidates(spec)} from ${configDir} and from the dynosaur CLI's install)`,
+        `${path}: plugin "${spec}" is not installed${near ? ` (did you mean ${near}?)` : ""} (looked for ${describeCandidates(spec)} from ${configDir} and from the dynosaur CLI's install)`,
         {
           path,
-          hint: `npm install ${pkg}`,
+          hint: !near
+            ? installHint(pkg)
+            : FIRST_PARTY[spec]
+              ? `write use: [${near}]: "${spec}" is a plugin type of that package (${installHint(pkg)}, if it is not installed)`
+              : `write use: [${near}] if you meant it; a package named "${spec}" would be installed with ${installHint(pkg)}`,
         },
       );
     }
@@ -153,7 +159,7 @@ export async function loadReporter(type: string, configDir: string, path: string
       `${path}: the ${type} reporter is not installed (looked for ${pkg} from ${configDir} and from the dynosaur CLI's install)`,
       {
         path,
-        hint: `npm install ${pkg}`,
+        hint: installHint(pkg),
       },
     );
   }

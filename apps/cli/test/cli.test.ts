@@ -170,8 +170,8 @@ describe("bad input gets a clear answer and exit code 2", () => {
       config: "use: [random, google-analytics-typo]\nscaler: {dry_run: true}\nplugins: [{type: random}]\n",
       expect: [
         /DYNO_PLUGIN_NOT_FOUND/,
-        /use\[1\]: plugin "google-analytics-typo" is not installed/,
-        /hint: npm install dynosaur-plugin-google-analytics-typo/,
+        /use\[1\]: plugin "google-analytics-typo" is not installed \(did you mean google-analytics\?\)/,
+        /hint: write use: \[google-analytics\] if you meant it; .*npm install dynosaur-plugin-google-analytics-typo/,
       ],
     },
     {

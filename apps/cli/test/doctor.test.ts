@@ -30,6 +30,17 @@ export default [
     }),
   }),
   definePlugin({
+    type: "broken",
+    unit: "requests/min",
+    options: z.object({}),
+    create: () => ({
+      retrieve: async () => {
+        throw new Error("the metrics service answered 500");
+      },
+      estimateDynos: (v) => v,
+    }),
+  }),
+  definePlugin({
     type: "silent",
     unit: "requests/min",
     options: z.object({ url: z.string() }),
@@ -90,6 +101,16 @@ async function doctor(yaml: string, args: string[] = [], key: string | null = fa
 }
 
 describe("dynosaur doctor", () => {
+  it("fixes speak of this one check, not of a next tick or a last good reading (a one-shot check has neither)", async () => {
+    const yaml = config({ plugins: ["{ type: broken }"] }).replace(fake.url, "http://127.0.0.1:9");
+    const { code, stdout } = await doctor(yaml);
+    expect(code).toBe(1);
+    expect(stdout).toContain("FAIL  source broken");
+    expect(stdout).toContain("fix: check the source's service and the plugin's options\n");
+    expect(stdout).toMatch(/fix: .*status\.heroku\.com.*; run `dynosaur doctor` again to check once more/);
+    expect(stdout).not.toMatch(/next tick|last good reading/i);
+  });
+
   it("all checks pass: prints each source's value and estimate and the formation, exits 0, and only reads Heroku once", async () => {
     const { code, stdout, stderr } = await doctor(
       config({

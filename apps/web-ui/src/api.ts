@@ -2,55 +2,46 @@
  * The JSON API of dynosaur-web, as the pages use it: same origin, the session cookie, and the
  * session's CSRF token on every state change (the server refuses a change without it).
  */
-import type { ReplayResult, ReplayScore } from "@dynosaur/web";
+import type {
+  ApiToken,
+  AppEvent,
+  AppRecent,
+  AppStatus,
+  AppSummary,
+  MinuteReading,
+  Problem,
+  ProcessSummary,
+  ReplayResult,
+  ReplayScore,
+  Session,
+  SourceHealth,
+  SourceStatus,
+  StoredConfig,
+  Tick,
+} from "@dynosaur/web";
 
-export type Health = "ok" | "stale" | "outage";
-
-export interface ProcessSummary {
-  type: string;
-  current: number | null;
-  estimate: number | null;
-  health: Health | null;
-  winner: string | null;
-  /** Each source of this process type and its health. */
-  sources: { name: string; health: Health }[];
-}
-
-export interface AppSummary {
-  name: string;
-  version: number;
-  paused: boolean;
-  dry_run: boolean | null;
-  scaled_here: boolean;
-  last_tick: string | null;
-  reason: string | null;
-  problem: string | null;
-  processes: ProcessSummary[];
-}
-
-export interface SourceStatus {
-  name: string;
-  type: string;
-  unit: string;
-  value: number | null;
-  estimate: number | null;
-  health: Health;
-  lastRetrieval: number | null;
-  lastError: string | null;
-}
-
-export interface Session {
-  user: string;
-  admin: boolean;
-  csrf_token: string | null;
-}
+// The answers' types are the server's own (type-only: nothing of the server is bundled).
+export type {
+  ApiToken,
+  AppEvent,
+  AppRecent,
+  AppSummary,
+  MinuteReading,
+  ProcessSummary,
+  Session,
+  SourceStatus,
+  StoredConfig,
+  /** A tick as the event stream sends it: the tick report with its time as ISO text. */
+  Tick,
+};
+export type Health = SourceHealth;
 
 /** An answer other than 2xx: the server's message, and its per-path errors when it gave them (422). */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly errors: { path: string; message: string; hint?: string }[] = [],
+    readonly errors: Problem[] = [],
     /** The answer's JSON, when it had one. */
     readonly body: Record<string, unknown> | null = null,
   ) {
@@ -116,12 +107,6 @@ export async function logout(): Promise<void> {
   csrf = null;
 }
 
-export interface AppRecent {
-  /** The most dynos in each half hour of the last 24 h, oldest first; null: no data. */
-  dynos: (number | null)[];
-  last_event: { at: string; kind: string; message: string } | null;
-}
-
 /** A page of apps as the server orders them (erroring, paused, then scaling; by name within). */
 export interface AppPageQuery {
   limit: number;
@@ -147,43 +132,10 @@ export const overview = (query: AppPageQuery) =>
 export const listApps = (query: AppPageQuery) =>
   request<{ apps: AppSummary[]; next_cursor: string | null; total: number }>("GET", `/api/apps?${pageQuery(query)}`);
 
-/** Whether an app is paused, and its sources as the engine last saw them (live, or from the last stored tick). */
+/** Whether an app is paused, and its sources as the engine last saw them (live, or from the last stored ticks). */
 export async function appStatus(name: string): Promise<{ paused: boolean; sources: SourceStatus[] }> {
-  const s = await request<{
-    paused?: boolean;
-    sources?: SourceStatus[];
-    last_tick?: { sources?: SourceStatus[] } | null;
-  }>("GET", `/api/apps/${encodeURIComponent(name)}/status`);
-  return { paused: s.paused ?? false, sources: s.sources ?? s.last_tick?.sources ?? [] };
-}
-
-export interface MinuteReading {
-  minute: string;
-  process_type: string;
-  dynos: number | null;
-  estimate: number | null;
-  sources: { name: string; value: number | null; estimate: number | null; health: string }[];
-}
-
-export interface AppEvent {
-  at: string;
-  kind: string;
-  message: string;
-  data: Record<string, unknown>;
-}
-
-/** A tick as the event stream sends it: the tick report with its time as ISO text. */
-export interface Tick {
-  at: string;
-  time: number;
-  processType: string;
-  after: number | null;
-  estimate: number | null;
-  winner: string | null;
-  reason: string;
-  sources: SourceStatus[];
-  /** What the engine did or saw in this tick (scaling, a manual change, Heroku's refusals...). */
-  events: { kind: string; message: string }[];
+  const s = await request<AppStatus>("GET", `/api/apps/${encodeURIComponent(name)}/status`);
+  return { paused: s.paused, sources: s.scaled_here ? s.sources : s.last_ticks.flatMap((t) => t.sources) };
 }
 
 const app = (name: string) => `/api/apps/${encodeURIComponent(name)}`;
@@ -207,17 +159,6 @@ export function streamTicks(name: string, onTick: (t: Tick) => void): () => void
   const source = new EventSource(`${app(name)}/stream`);
   source.addEventListener("tick", (e) => onTick(JSON.parse((e as MessageEvent<string>).data) as Tick));
   return () => source.close();
-}
-
-export interface StoredConfig {
-  name: string;
-  version: number;
-  author: string;
-  comment: string | null;
-  created_at: string;
-  config: Record<string, unknown>;
-  /** Secret fields: `set` ones are stored encrypted and never sent back. */
-  secrets: { path: string; state: "set" | "reference" }[];
 }
 
 export const getConfig = (name: string) => request<StoredConfig>("GET", `${app(name)}/config`);
@@ -260,13 +201,6 @@ export const createApp = (name: string, config: unknown) =>
   request<{ name: string; version: number; created: boolean }>("PUT", `${app(name)}/config`, config, {
     "if-match": '"0"',
   });
-
-export interface ApiToken {
-  id: number;
-  name: string;
-  created_at: string;
-  last_used_at: string | null;
-}
 
 export const tokens = () => request<{ tokens: ApiToken[] }>("GET", "/api/tokens").then((r) => r.tokens);
 /** The token's value is in this answer only: the server keeps its hash. */

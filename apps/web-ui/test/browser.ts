@@ -18,12 +18,13 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CHROMIUM_SH = fileURLToPath(new URL("../../../scripts/chromium.sh", import.meta.url));
 /**
  * Where the pages' screenshots go: docs/ when DYNOSAUR_SCREENSHOTS=docs (to refresh the README's
- * pictures), else a temporary folder, so a test run never changes the checkout.
+ * pictures), else the test run's own temporary folder (scripts/test-servers.ts removes it), so a
+ * test run never changes the checkout and leaves nothing behind.
  */
 export const DOCS =
   process.env.DYNOSAUR_SCREENSHOTS === "docs"
     ? fileURLToPath(new URL("../../../docs/", import.meta.url))
-    : join(tmpdir(), "dynosaur-screenshots");
+    : join(process.env.DYNOSAUR_TEST_TMP || tmpdir(), "dynosaur-screenshots");
 mkdirSync(DOCS, { recursive: true });
 
 /**

@@ -18,7 +18,10 @@ const minute = (at: number, over: Partial<MinuteReading> = {}): MinuteReading =>
 const tick = (time: number, over: Partial<Tick> = {}): Tick => ({
   at: new Date(time).toISOString(),
   time,
+  app: "shop",
+  dryRun: false,
   processType: "web",
+  before: 3,
   after: 3,
   estimate: 3,
   winner: "queue",
@@ -32,6 +35,7 @@ const tick = (time: number, over: Partial<Tick> = {}): Tick => ({
       value: 50,
       estimate: 3,
       health: "ok",
+      busy: null,
       lastRetrieval: time,
       lastError: null,
     },

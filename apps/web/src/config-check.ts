@@ -3,6 +3,8 @@ import {
   type DynosaurConfig,
   DynosaurError,
   describeError,
+  type ErrorCode,
+  errorProblems,
   type PluginDefinition,
   PluginRegistry,
   parseConfig,
@@ -21,24 +23,26 @@ export interface ConfigProblem {
   path: string;
   message: string;
   hint?: string;
+  /** What kind of problem, from core's catalogue: what a program maps, never the message. */
+  code: ErrorCode;
 }
 
 export type CheckResult =
   | { ok: true; config: DynosaurConfig; redactor: Redactor; plugins: LoadedPlugin[] }
   | { ok: false; errors: ConfigProblem[] };
 
-/** The hint core gives every schema error: it names the CLI, which is no help here. */
-const GENERIC_HINT = /dynosaur schema/;
-
-/** Splits an error of core's (one `path: message` line per problem) into problems. */
-export function problemsOf(e: unknown): ConfigProblem[] {
-  if (!(e instanceof DynosaurError)) return [{ path: "", message: describeError(e) }];
-  const hint = e.hint && !GENERIC_HINT.test(e.hint) ? e.hint : undefined;
-  return e.message.split("\n").map((line) => {
-    const [, where, message] = /^(\(top level\)|[\w$-]+(?:\[\d+\]|\.[\w$-]+)*): ([\s\S]*)$/.exec(line) ?? [];
-    const path = where === undefined ? (e.path ?? "") : where === "(top level)" ? "" : where;
-    return { path, message: message ?? line, ...(hint ? { hint } : {}) };
-  });
+/**
+ * An error's problems, each at its path (core's errors list them: `DynosaurError.problems`).
+ * `code`: the code of anything else thrown, which says nothing of itself.
+ */
+export function problemsOf(e: unknown, code: ErrorCode = "DYNO_CONFIG_INVALID"): ConfigProblem[] {
+  if (!(e instanceof DynosaurError)) return [{ path: "", message: describeError(e), code }];
+  return errorProblems(e).map((p) => ({
+    path: p.path,
+    message: p.message,
+    ...(e.hint ? { hint: e.hint } : {}),
+    code: e.code,
+  }));
 }
 
 /**
@@ -68,7 +72,7 @@ export async function checkConfig(
     try {
       loaded.push(...(await deps.loader.load([spec], [paths[i] ?? `use[${i}]`])));
     } catch (e) {
-      errors.push(...problemsOf(e));
+      errors.push(...problemsOf(atPath(e, paths[i] ?? `use[${i}]`), "DYNO_PLUGIN_INVALID"));
     }
   }
   const registry = new PluginRegistry(loaded.map((p) => p.plugin));
@@ -121,6 +125,12 @@ async function tryCreate(plugin: PluginDefinition, options: ReturnType<typeof pa
   }
 }
 
+/** A loader's error that names no path (a package that throws on import) is about the `use:` entry. */
+function atPath(e: unknown, path: string): unknown {
+  if (!(e instanceof DynosaurError) || e.path !== undefined) return e;
+  return new DynosaurError(e.code, e.message, { path, hint: e.hint, exitCode: e.exitCode, cause: e });
+}
+
 /** A plugin's error names its option (`json_pointer`): place it under the entry, as core does. */
 function prefixed(e: unknown, entryPath: string): unknown {
   if (e instanceof DynosaurError && e.path && !e.path.startsWith("plugins[")) {
@@ -128,6 +138,11 @@ function prefixed(e: unknown, entryPath: string): unknown {
       path: `${entryPath}.${e.path}`,
       hint: e.hint,
       exitCode: e.exitCode,
+      // Each of its problems under the entry too (a plugin may check its options with zod).
+      problems: errorProblems(e).map((p) => ({
+        path: p.path ? `${entryPath}.${p.path}` : entryPath,
+        message: p.message,
+      })),
     });
   }
   if (e instanceof DynosaurError) return e;

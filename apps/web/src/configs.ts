@@ -78,7 +78,8 @@ export class ConfigService {
     try {
       sealed = sealConfig(merged, secretPaths(opened, pluginLookup(result.plugins)), this.deps.box);
     } catch (e) {
-      if (e instanceof MissingKeyError) return { ok: false, errors: [{ path: e.path, message: e.message }] };
+      if (e instanceof MissingKeyError)
+        return { ok: false, errors: [{ path: e.path, message: e.message, code: "DYNO_SECRET_KEY_INVALID" }] };
       throw e;
     }
     try {
@@ -132,7 +133,16 @@ export class ConfigService {
     | { ok: false; errors: ConfigProblem[] }
   > {
     if (!raw || typeof raw !== "object" || Array.isArray(raw))
-      return { ok: false, errors: [{ path: "", message: "the config must be an object with `scaler` and `plugins`" }] };
+      return {
+        ok: false,
+        errors: [
+          {
+            path: "",
+            message: "the config must be an object with `scaler` and `plugins`",
+            code: "DYNO_CONFIG_INVALID",
+          },
+        ],
+      };
     const merged = previous ? keepOmittedSecrets(raw as ConfigTree, previous) : (raw as ConfigTree);
     let opened: ConfigTree;
     try {
@@ -144,7 +154,8 @@ export class ConfigService {
     const plugins = result.ok ? result.plugins : await this.#pluginsOf(opened).catch(() => []);
     const secrets = secretPaths(opened, pluginLookup(plugins));
     const fallbacks = secretFallbacks(merged, secrets);
-    if (!result.ok) return { ok: false, errors: [...fallbacks, ...forSecrets(result.errors, secrets)] };
+    if (!result.ok)
+      return { ok: false, errors: [...fallbacks, ...forSecrets(result.errors, secrets, opened, this.deps.env)] };
     return fallbacks.length > 0 ? { ok: false, errors: fallbacks } : { ok: true, merged, opened, result };
   }
 
@@ -257,6 +268,7 @@ function secretFallbacks(config: ConfigTree, paths: readonly Segment[][]): Confi
         path: pathText(path),
         message: `a fallback in a secret (\${${name}:-...}) would be stored in clear text`,
         hint: `set the variable ${name}, or type the secret itself, which is encrypted`,
+        code: "DYNO_CONFIG_INVALID" as const,
       },
     ];
   });
@@ -266,14 +278,30 @@ function secretFallbacks(config: ConfigTree, paths: readonly Segment[][]): Confi
  * Core's hint for an unset variable offers `${VAR:-default}`: at a secret field that default
  * would be a secret in clear text, so the hint there says what to do instead.
  */
-function forSecrets(errors: ConfigProblem[], paths: readonly Segment[][]): ConfigProblem[] {
-  const secret = new Set(paths.map(pathText));
+function forSecrets(
+  errors: ConfigProblem[],
+  paths: readonly Segment[][],
+  config: ConfigTree,
+  env: Record<string, string | undefined>,
+): ConfigProblem[] {
+  const secret = new Map(paths.map((p) => [pathText(p), p]));
   return errors.map((e) => {
-    const name = /environment variable ([A-Za-z_][A-Za-z0-9_]*) is not set/.exec(e.message)?.[1];
-    if (!secret.has(e.path) || name === undefined) return e;
+    const path = secret.get(e.path);
+    if (e.code !== "DYNO_ENV_MISSING" || path === undefined) return e;
+    // The variable is read from the field as written, not from the message.
+    const value = getAt(config, path);
+    const name = typeof value === "string" ? unsetVariables(value, env)[0] : undefined;
+    if (name === undefined) return e;
     return {
       ...e,
       hint: `set ${name} where this server runs (\`heroku config:set ${name}=...\` on Heroku), or type the secret itself, which is encrypted`,
     };
   });
+}
+
+/** The `${VAR}`s in `text` (those without a fallback) that `env` does not set. */
+function unsetVariables(text: string, env: Record<string, string | undefined>): string[] {
+  return [...text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].flatMap(([, name]) =>
+    name !== undefined && env[name] === undefined ? [name] : [],
+  );
 }

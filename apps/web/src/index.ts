@@ -1,4 +1,11 @@
+export type { SourceHealth, SourceStatus } from "@dynosaur/core";
 export type { AppEngine, EngineEvent, EngineStatus } from "./engine.js";
+export type { Problem } from "./http/answers.js";
+export type { AppRecent, AppSummary, ProcessSummary } from "./http/resources/apps.js";
+export type { Session } from "./http/resources/auth.js";
+export type { StoredConfig } from "./http/resources/config.js";
+export type { AppEvent, AppStatus, LiveStatus, MinuteReading, StoredStatus, Tick } from "./http/resources/status.js";
+export type { ApiToken } from "./http/resources/tokens.js";
 export { main, type WebIO } from "./main.js";
 export type { ReplayedProcess, ReplayResult, ReplayScore } from "./replay.js";
 export { openStores, type RunningServer, type ServerOptions, startServer } from "./server.js";

@@ -4,6 +4,7 @@ import { DynosaurError, describeError, inputError, type LogLevel, readConfigFile
 import { ConfigService } from "./configs.js";
 import type { LogFormat } from "./log.js";
 import { openStores, type ServerOptions, startServer, version } from "./server.js";
+import { checkDatabaseUrl, startupError } from "./startup-errors.js";
 
 export interface WebIO {
   argv: string[];
@@ -113,7 +114,18 @@ export async function main(io: WebIO): Promise<number> {
 }
 
 async function serveCommand(io: WebIO, options: ServerOptions): Promise<number> {
-  const server = await startServer({ ...options, write: (line) => io.stdout.write(`${line}\n`) });
+  checkDatabaseUrl(io.env.DATABASE_URL);
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer({ ...options, write: (line) => io.stdout.write(`${line}\n`) });
+  } catch (e) {
+    throw (
+      startupError(e, {
+        databaseUrl: io.env.DATABASE_URL,
+        port: { flag: options.port, env: io.env.PORT, host: options.host },
+      }) ?? e
+    );
+  }
   await new Promise<void>((done) => {
     io.signals?.once("SIGTERM", done);
     io.signals?.once("SIGINT", done);
@@ -134,7 +146,7 @@ async function importCommand(
     basename(path, extname(path))
       .toLowerCase()
       .replace(/[^a-z0-9._-]+/g, "-");
-  const stores = await openStores({ env: io.env, cwd: io.cwd, db: values.db });
+  const stores = await openStoresOrSay(io, values.db);
   try {
     const configs = new ConfigService({
       apps: stores.apps,
@@ -163,7 +175,7 @@ async function importCommand(
 }
 
 async function exportCommand(io: WebIO, name: string, values: { db?: string }): Promise<number> {
-  const stores = await openStores({ env: io.env, cwd: io.cwd, db: values.db });
+  const stores = await openStoresOrSay(io, values.db);
   try {
     const app = await stores.apps.get(name);
     if (!app) throw inputError("DYNO_APP_NOT_FOUND", `no app named ${name}`, { hint: "GET /api/apps lists them" });
@@ -179,6 +191,16 @@ async function exportCommand(io: WebIO, name: string, values: { db?: string }): 
     return 0;
   } finally {
     await stores.store.close();
+  }
+}
+
+/** The database of `import`/`export`, a bad DATABASE_URL said as the serve command says it. */
+async function openStoresOrSay(io: WebIO, db: string | undefined): ReturnType<typeof openStores> {
+  checkDatabaseUrl(io.env.DATABASE_URL);
+  try {
+    return await openStores({ env: io.env, cwd: io.cwd, db });
+  } catch (e) {
+    throw startupError(e, { databaseUrl: io.env.DATABASE_URL }) ?? e;
   }
 }
 

@@ -59,7 +59,8 @@ export class PluginLoader {
             {
               exitCode: 2,
               path,
-              hint: again.hint,
+              // The server's own way to add a plugin on Heroku (scripts/heroku-plugins.sh).
+              hint: `${again.hint ?? `install ${spec}`}; on Heroku, name its package in the DYNOSAUR_PLUGINS config var and deploy again`,
             },
           );
         }

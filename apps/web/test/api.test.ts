@@ -188,7 +188,7 @@ describe("the JSON API on SQLite", () => {
     });
     expect(again.status).toBe(422);
     expect(again.json.errors).toEqual([
-      { path: "scaler.max_dynos", message: expect.stringMatching(/expected a number/) },
+      { path: "scaler.max_dynos", message: expect.stringMatching(/expected a number/), code: "DYNO_CONFIG_INVALID" },
     ]);
     expect((await t.call("GET", "/api/apps/shop/config/versions")).json.versions).toHaveLength(1);
   });
@@ -234,7 +234,7 @@ describe("the JSON API on SQLite", () => {
     });
     expect([again.status, again.json]).toEqual([
       409,
-      { error: "an app named shop exists: open its config to change it", version: 1 },
+      { error: "an app named shop exists: open its config to change it", code: "DYNO_APP_EXISTS", version: 1 },
     ]);
     expect((await t.call("GET", "/api/apps/shop/config")).json).toMatchObject({ version: 1, config: dryRunConfig() });
     // Changing an app is a PUT based on its version (or none), as the config page and the CLI do.

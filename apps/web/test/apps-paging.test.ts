@@ -100,7 +100,16 @@ describe.each(["sqlite", "postgres"] as const)("paging the apps on %s", (dialect
 
     const forged = await t.call("GET", "/api/apps?cursor=not-a-cursor");
     expect(forged.status).toBe(422);
-    expect(forged.json.errors[0].path).toBe("cursor");
+    expect(forged.json.errors).toEqual([
+      {
+        path: "cursor",
+        message: expect.stringContaining("start again without `cursor`"),
+        code: "DYNO_REQUEST_INVALID",
+      },
+    ]);
+    const forgedOverview = await t.call("GET", "/api/overview?cursor=not-a-cursor");
+    expect(forgedOverview.status).toBe(422);
+    expect(forgedOverview.json.errors[0]).toMatchObject({ path: "cursor", code: "DYNO_REQUEST_INVALID" });
     const bad = await t.call("GET", "/api/apps?state=sleeping&limit=0");
     expect(bad.status).toBe(422);
     expect(bad.json.errors.map((e: { path: string }) => e.path).sort()).toEqual(["limit", "state"]);

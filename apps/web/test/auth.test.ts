@@ -86,15 +86,24 @@ describe("auth", () => {
   it("without a session, GET /api/session says only whether a first admin is still to be set up", async () => {
     const fresh = await startTestServer({ env: { DYNOSAUR_ADMIN_PASSWORD: undefined } });
     const none = await fresh.call("GET", "/api/session", { token: null });
-    expect([none.status, none.json]).toEqual([401, { error: "authentication required", setup_needed: true }]);
+    expect([none.status, none.json]).toEqual([
+      401,
+      { error: "authentication required", code: "DYNO_UNAUTHENTICATED", setup_needed: true },
+    ]);
     expect(fresh.lines.join("\n")).toContain("set DYNOSAUR_ADMIN_PASSWORD");
 
     const t = await startTestServer();
     const set = await t.call("GET", "/api/session", { token: null });
-    expect([set.status, set.json]).toEqual([401, { error: "authentication required", setup_needed: false }]);
+    expect([set.status, set.json]).toEqual([
+      401,
+      { error: "authentication required", code: "DYNO_UNAUTHENTICATED", setup_needed: false },
+    ]);
     // A wrong token is refused before anything is said.
     const wrong = await t.call("GET", "/api/session", { token: "not-a-real-token-at-all" });
-    expect([wrong.status, wrong.json]).toEqual([401, { error: "unknown or revoked API token" }]);
+    expect([wrong.status, wrong.json]).toEqual([
+      401,
+      { error: "unknown or revoked API token", code: "DYNO_UNAUTHENTICATED" },
+    ]);
   });
 
   it("the session cookie is Secure behind HTTPS (X-Forwarded-Proto), and sessions expire", async () => {
@@ -119,7 +128,7 @@ describe("auth", () => {
     expect([limited.status, limited.headers.get("retry-after"), limited.json]).toEqual([
       429,
       "900",
-      { error: "too many failed logins from this address: try again in 15 minutes" },
+      { error: "too many failed logins from this address: try again in 15 minutes", code: "DYNO_RATE_LIMITED" },
     ]);
     // Entries a client writes itself come before the router's: they do not change who it is.
     expect((await from("203.0.113.9", ADMIN_PASSWORD, "198.51.100.7, ")).status).toBe(429);

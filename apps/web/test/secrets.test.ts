@@ -187,6 +187,7 @@ describe("secrets", () => {
             path: "scaler.heroku_api_key",
             message: "a fallback in a secret (${NOPE_KEY:-...}) would be stored in clear text",
             hint: "set the variable NOPE_KEY, or type the secret itself, which is encrypted",
+            code: "DYNO_CONFIG_INVALID",
           },
         ],
       },

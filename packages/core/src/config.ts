@@ -9,6 +9,7 @@ import { Redactor } from "./redact.js";
 import { isTimeZone, type ScheduleWindow, scheduleWindowSchema } from "./schedule.js";
 import { statsConfigSchema } from "./stats/schema.js";
 import { parseOrThrow } from "./validate.js";
+import { describeYamlError } from "./yaml-error.js";
 
 /** The scaling policies `scaler.policy` may name (see policy/estimators.ts). */
 export const SCALING_POLICIES = ["forecast", "seed", "hysteresis", "hpa"] as const;
@@ -523,8 +524,10 @@ function renameKeys(
   for (const [key, value] of Object.entries(obj)) {
     const target = aliases[key] ?? key;
     if (target in out || (target !== key && target in obj)) {
-      throw inputError("DYNO_CONFIG_INVALID", `${path}: both "${key}" and "${target}" are set`, {
+      const problem = `both "${key}" and "${target}" are set`;
+      throw inputError("DYNO_CONFIG_INVALID", `${path}: ${problem}`, {
         path: `${path}.${key}`,
+        problems: [{ path, message: problem }],
         hint: `keep only "${target}" ("${key}" is its older name)`,
       });
     }
@@ -551,12 +554,8 @@ export function parseConfigText(text: string, file = "config"): unknown {
   const doc = parseDocument(text, { uniqueKeys: true });
   const error = doc.errors[0];
   if (error) {
-    const pos = error.linePos?.[0];
-    const where = pos ? `line ${pos.line}, column ${pos.col}` : "unknown position";
-    const reason = error.message
-      .split("\n")[0]
-      ?.replace(/ at line \d+, column \d+.*$/, "")
-      .replace(/:$/, "");
+    const { line, column, reason } = describeYamlError(text, error);
+    const where = line === null ? "an unknown position" : `line ${line}, column ${column}`;
     throw inputError("DYNO_CONFIG_SYNTAX", `${file}: YAML syntax error at ${where}: ${reason}`, {
       hint: "check the indentation and quoting on that line (YAML indents with spaces, not tabs)",
     });

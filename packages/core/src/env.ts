@@ -33,7 +33,7 @@ export function substituteEnv(
   secrets: Set<string>,
   options: SubstituteEnvOptions = {},
 ): unknown {
-  const missing: { path: string; name: string }[] = [];
+  const missing: { path: string; name: string; empty: boolean }[] = [];
   const out = substitute(value, "", {
     env,
     secrets,
@@ -46,10 +46,19 @@ export function substituteEnv(
     const names = [...new Set(missing.map((m) => m.name))];
     throw inputError(
       "DYNO_ENV_MISSING",
-      missing.map((m) => `${m.path}: environment variable ${m.name} is not set`).join("\n"),
+      missing
+        .map(
+          (m) =>
+            `${m.path}: environment variable ${m.name} ${m.empty ? "is set but empty (a command that gave nothing, e.g. $(heroku ...) without the Heroku CLI?)" : "is not set"}`,
+        )
+        .join("\n"),
       {
         path: first.path,
-        hint: `set ${names.length === 1 ? "it" : "them"} (${names.map((n) => `export ${n}=...`).join("; ")}, or \`heroku config:set ${first.name}=...\` on Heroku), or write \${${first.name}:-default} for a fallback`,
+        problems: missing.map((m) => ({
+          path: m.path,
+          message: `environment variable ${m.name} ${m.empty ? "is set but empty" : "is not set"}`,
+        })),
+        hint: `set ${names.length === 1 ? "it" : "them"} to a value (${names.map((n) => `export ${n}=...`).join("; ")}, or \`heroku config:set ${first.name}=...\` on Heroku), or write \${${first.name}:-default} for a fallback`,
       },
     );
   }
@@ -59,7 +68,7 @@ export function substituteEnv(
 interface Walk {
   env: Record<string, string | undefined>;
   secrets: Set<string>;
-  missing: { path: string; name: string }[];
+  missing: { path: string; name: string; empty: boolean }[];
   mayBeUnset: (path: string) => boolean;
   whole: Set<string> | undefined;
 }
@@ -84,10 +93,12 @@ function substituteString(text: string, path: string, walk: Walk): string | unde
       // Only the escape `$${` leaves `name` undefined.
       if (name === undefined) return "${";
       const found = walk.env[name];
-      if (found === undefined || (found === "" && fallback !== undefined)) {
+      // An empty value counts as unset: `export KEY=$(cmd)` with a failing command gives one,
+      // and the user learns more from "set but empty" than from the option's own check.
+      if (found === undefined || found === "") {
         if (fallback !== undefined) return fallback;
         unset = true;
-        if (!walk.mayBeUnset(path)) walk.missing.push({ path, name });
+        if (!walk.mayBeUnset(path)) walk.missing.push({ path, name, empty: found === "" });
         return "";
       }
       if (SECRET_VAR.test(name) && found.length >= 4) walk.secrets.add(found);

@@ -28,10 +28,25 @@ export const ERROR_CATALOGUE = {
     "a simulation never calls a service: a plugin that needs the network at start cannot be replayed",
   DYNO_USAGE: "check how the command or function is called",
   DYNO_DB_IN_USE: "stop the other process using this database, or give each its own (--db)",
+  DYNO_PORT_IN_USE: "choose another port with --port or PORT",
+  DYNO_DATABASE_URL_INVALID: "set DATABASE_URL to a PostgreSQL URL, or unset it to use SQLite",
+  DYNO_DATABASE_UNREACHABLE: "check the host, port, user and password in DATABASE_URL and that PostgreSQL is up",
   DYNO_CONFLICT: "reload the config and apply your change again",
   DYNO_APP_NOT_FOUND: "list the apps with GET /api/apps",
   DYNO_SECRET_KEY_INVALID: "DYNOSAUR_SECRET_KEY must be 32 random bytes, base64 or hex (openssl rand -base64 32)",
   DYNO_SECRET_KEY_WRONG: "use the DYNOSAUR_SECRET_KEY the secrets were stored with",
+  // What the web app's API answers with, beside the codes above (every answer other than 2xx carries one).
+  DYNO_REQUEST_INVALID: "check the request against the API's description (GET /api/openapi.json)",
+  DYNO_UNAUTHENTICATED: "log in (POST /api/login) or send an API token (Authorization: Bearer <token>)",
+  DYNO_LOGIN_FAILED: "check the user name and password (the first admin's is DYNOSAUR_ADMIN_PASSWORD)",
+  DYNO_RATE_LIMITED: "wait as long as the Retry-After header says, then try again",
+  DYNO_FORBIDDEN: "ask an admin, or use an API token",
+  DYNO_CSRF: "send the session's CSRF token (GET /api/session gives it) in the X-CSRF-Token header",
+  DYNO_NOT_FOUND: "check the path and id (GET /api/openapi.json lists the routes)",
+  DYNO_VERSION_NOT_FOUND: "list the app's versions with GET /api/apps/{name}/config/versions",
+  DYNO_APP_EXISTS: "open the app's config to change it, or choose another name",
+  DYNO_NOTHING_TO_REPLAY: "let the engine scale the app a while first: it stores one row a minute",
+  DYNO_INTERNAL: "see the server's log (event http-error) and report it",
   HEROKU_UNAUTHORIZED: "create a long-lived key with `heroku authorizations:create` and set heroku_api_key to it",
   HEROKU_FORBIDDEN: "the key's account must be able to scale the app (heroku access -a <app>)",
   HEROKU_NOT_FOUND: "check the app name and that every process type is in the released Procfile (heroku ps -a <app>)",
@@ -43,6 +58,13 @@ export const ERROR_CATALOGUE = {
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 
+/** One problem an error reports, at its config path ("" for the whole config). */
+export interface ErrorProblem {
+  path: string;
+  /** The problem without its path. */
+  message: string;
+}
+
 export interface DynosaurErrorOptions {
   /** What the user can do about it. */
   hint?: string;
@@ -51,6 +73,11 @@ export interface DynosaurErrorOptions {
   /** 2 = bad input, 1 = failure. @default 1 */
   exitCode?: 1 | 2;
   cause?: unknown;
+  /**
+   * Each problem on its own, when the message lists several (one `path: problem` line each).
+   * Without it, the error is one problem: at `path`, the message less its `path: ` prefix.
+   */
+  problems?: readonly ErrorProblem[];
 }
 
 /**
@@ -73,6 +100,8 @@ export class DynosaurError extends Error {
   readonly hint: string | undefined;
   readonly path: string | undefined;
   readonly exitCode: 1 | 2;
+  /** What a program shows per path (the web app's 422 answers): the message, split. */
+  readonly problems: readonly ErrorProblem[];
 
   constructor(code: ErrorCode, message: string, options: DynosaurErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -80,6 +109,7 @@ export class DynosaurError extends Error {
     this.hint = options.hint;
     this.path = options.path;
     this.exitCode = options.exitCode ?? 1;
+    this.problems = options.problems ?? [oneProblem(message, options.path)];
     Object.defineProperty(this, DYNOSAUR_ERROR, { value: true });
   }
 
@@ -89,6 +119,21 @@ export class DynosaurError extends Error {
     const hint = this.hint ?? ERROR_CATALOGUE[this.code];
     return `${this.code}: ${this.message}${hint ? `\n  hint: ${hint}` : ""}`;
   }
+}
+
+/** A message written `path: problem` (the convention for config errors), as one problem at `path`. */
+function oneProblem(message: string, path: string | undefined): ErrorProblem {
+  if (path === undefined) return { path: "", message };
+  const prefix = `${path || "(top level)"}: `;
+  return { path, message: message.startsWith(prefix) ? message.slice(prefix.length) : message };
+}
+
+/**
+ * `e`'s problems, each at its path: `e.problems`, or for an error made by an older copy of
+ * @dynosaur/core (a plugin's own), which has none, the message as one problem.
+ */
+export function errorProblems(e: DynosaurError): readonly ErrorProblem[] {
+  return (e.problems as readonly ErrorProblem[] | undefined) ?? [oneProblem(e.message, e.path)];
 }
 
 /** A user-input error (exit code 2). */

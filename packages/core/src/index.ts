@@ -30,6 +30,8 @@ export {
   describeError,
   ERROR_CATALOGUE,
   type ErrorCode,
+  type ErrorProblem,
+  errorProblems,
   inputError,
   isDynosaurError,
   must,

@@ -1,4 +1,4 @@
-import { DynosaurError } from "./errors.js";
+import { DynosaurError, errorProblems } from "./errors.js";
 
 /** Config keys whose values are secrets, whatever their text. */
 export const SECRET_KEY = /(^|_)(key|secret|token|password)$|password|secret|^authorization$|^heartbeat_url$/i;
@@ -85,6 +85,7 @@ export class Redactor {
         path: e.path,
         exitCode: e.exitCode,
         hint: e.hint === undefined ? undefined : this.scrub(e.hint),
+        problems: errorProblems(e).map((p) => ({ path: p.path, message: this.scrub(p.message) })),
       });
     }
   }

@@ -24,7 +24,9 @@ export class PluginRegistry {
       `${path}: unknown plugin type "${type}"${near ? ` (did you mean "${near}"?)` : ""}; known types: ${known.join(", ") || "none"}`,
       {
         path,
-        hint: `add the package that provides "${type}" to the config's \`use:\` list (e.g. use: [${type}]) and install it`,
+        hint: near
+          ? `write type: ${near} if you meant it; a type of another package needs that package in the config's \`use:\` list, installed`
+          : `add the package that provides "${type}" to the config's \`use:\` list (e.g. use: [${type}]) and install it`,
       },
     );
   }

@@ -1,12 +1,16 @@
 import type { z } from "zod";
-import { inputError, must } from "./errors.js";
+import { type ErrorProblem, inputError, must } from "./errors.js";
 
 /**
  * Turns a zod error into one message listing each problem as `path: message`. A required
  * key that an unknown key's "did you mean" already names is not reported again: `scalar:`
  * is one problem, not two.
  */
-export function formatZodIssues(error: z.ZodError, prefix = "", schema?: z.ZodType): { message: string; path: string } {
+export function formatZodIssues(
+  error: z.ZodError,
+  prefix = "",
+  schema?: z.ZodType,
+): { message: string; path: string; problems: ErrorProblem[] } {
   const suggested = new Set<string>();
   const texts = new Map<z.core.$ZodIssue, string>();
   for (const issue of error.issues) {
@@ -23,9 +27,13 @@ export function formatZodIssues(error: z.ZodError, prefix = "", schema?: z.ZodTy
     .filter((issue) => !(isMissing(issue) && suggested.has(joinPath(prefix, issue.path))))
     .map((issue) => {
       const path = joinPath(prefix, issue.path);
-      return { path, text: `${path || "(top level)"}: ${texts.get(issue) ?? describeIssue(issue)}` };
+      return { path, message: texts.get(issue) ?? describeIssue(issue) };
     });
-  return { message: lines.map((l) => l.text).join("\n"), path: lines[0]?.path ?? prefix };
+  return {
+    message: lines.map((l) => `${l.path || "(top level)"}: ${l.message}`).join("\n"),
+    path: lines[0]?.path ?? prefix,
+    problems: lines,
+  };
 }
 
 /**
@@ -47,8 +55,8 @@ export function parseOrThrow<S extends z.ZodType>(
     if (typed !== value) result = schema.safeParse(typed, { reportInput: true });
   }
   if (result.success) return result.data;
-  const { message, path } = formatZodIssues(result.error, prefix, schema);
-  return throwConfig(message, path, hint);
+  const { message, path, problems } = formatZodIssues(result.error, prefix, schema);
+  throw inputError("DYNO_CONFIG_INVALID", message, { path, hint, problems });
 }
 
 /** `value` with each variable's text that stands where a number or boolean belongs read as one (a copy if any). */
@@ -83,10 +91,6 @@ function setAt(tree: unknown, path: readonly PropertyKey[], value: unknown): voi
   let node = tree;
   for (const key of path.slice(0, -1)) node = (node as Record<PropertyKey, unknown>)[key];
   if (last !== undefined && node && typeof node === "object") (node as Record<PropertyKey, unknown>)[last] = value;
-}
-
-function throwConfig(message: string, path: string, hint?: string): never {
-  throw inputError("DYNO_CONFIG_INVALID", message, { path, hint });
 }
 
 export function joinPath(prefix: string, path: readonly PropertyKey[]): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig, parseConfigText } from "../src/config.js";
-import { DynosaurError } from "../src/errors.js";
+import { DynosaurError, errorProblems } from "../src/errors.js";
 import { redactConfig } from "../src/redact.js";
 
 const plugins = [{ type: "random" }];
@@ -303,5 +303,44 @@ describe("redactConfig", () => {
       plugins: [{ key: "[redacted]", client_email: "a@b" }],
       stats: [{ type: "otlp", headers: { "x-honeycomb-team": "[redacted]" } }],
     });
+  });
+});
+
+describe("a config error's problems, each at its path (what the web app answers per path)", () => {
+  it("lists every problem of a schema error and of unset variables without its path in the message", () => {
+    const schema = configError(() =>
+      parseConfig({ scaler: { min_dynos: "two", intervall: 5 }, plugins }, {}, { dryRun: true }),
+    );
+    expect(schema.code).toBe("DYNO_CONFIG_INVALID");
+    expect(schema.problems).toEqual([
+      { path: "scaler.min_dynos", message: 'expected a number, got the string "two"' },
+      { path: "scaler", message: 'unknown key "intervall" (did you mean "interval"?)' },
+    ]);
+    // The message still lists them, one `path: problem` line each, for a terminal.
+    expect(schema.message.split("\n")).toEqual(schema.problems.map((p) => `${p.path}: ${p.message}`));
+
+    const env = configError(() =>
+      parseConfig({ scaler: { heroku_app: "${APP}", heroku_api_key: "${KEY}" }, plugins }, {}),
+    );
+    expect(env.code).toBe("DYNO_ENV_MISSING");
+    expect(env.problems).toEqual([
+      { path: "scaler.heroku_app", message: "environment variable APP is not set" },
+      { path: "scaler.heroku_api_key", message: "environment variable KEY is not set" },
+    ]);
+
+    const top = configError(() => parseConfig({ scaler: {}, plugins, extra: 1 }, {}, { dryRun: true }));
+    expect(top.problems).toEqual([{ path: "", message: 'unknown key "extra"' }]);
+  });
+
+  it("makes one problem of an error written `path: problem`, and of one from a copy of core that lists none", () => {
+    const one = configError(() =>
+      parseConfig({ scaler: {}, plugins: [{ type: "random" }, { type: "random" }] }, {}, { dryRun: true }),
+    );
+    expect(one.problems).toEqual([{ path: "plugins[1].name", message: '"random" is already the name of plugins[0]' }]);
+    expect(new DynosaurError("DYNO_USAGE", "no path here").problems).toEqual([{ path: "", message: "no path here" }]);
+    const older = Object.assign(new DynosaurError("DYNO_CONFIG_INVALID", "a.b: bad", { path: "a.b" }), {
+      problems: undefined,
+    }) as unknown as DynosaurError;
+    expect(errorProblems(older)).toEqual([{ path: "a.b", message: "bad" }]);
   });
 });

@@ -12,6 +12,7 @@ import {
 import { inputError } from "@dynosaur/core";
 import { numberFlag, parseFlags, traceArguments } from "../args.js";
 import type { CliIO, Setup } from "../setup.js";
+import { compareConclusion } from "./compare-conclusion.js";
 
 export const SIMULATE_USAGE = `Usage:
   dynosaur simulate <config> --trace <file.csv> [options]
@@ -116,7 +117,10 @@ export async function simulateCommand(io: CliIO, setup: Setup, options: Simulate
     }
   }
   const context = { config: relativeOrSame(io.cwd, setup.file), chart: options.chart };
-  const out = options.json ? `${JSON.stringify(backtestJson(backtest, context))}\n` : formatBacktest(backtest, context);
+  const conclusion = options.json ? null : compareConclusion(backtest);
+  const out = options.json
+    ? `${JSON.stringify(backtestJson(backtest, context))}\n`
+    : `${formatBacktest(backtest, context)}${conclusion ? `\n${conclusion}\n` : ""}`;
   io.stdout.write(setup.redactor.scrub(out));
   return 0;
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { APP_STATES, type AppDirectory, type AppPageQuery, BadCursor } from "../store/app-directory.js";
 import type { AppRow, AppStore } from "../store/apps.js";
+import type { Problem } from "./answers.js";
 
 /*
  * The query GET /api/apps and GET /api/overview share, and the page of apps it selects: the
@@ -30,14 +31,12 @@ export const pageFields = {
   total: z.number().describe("apps matching the query, on all pages"),
 };
 
-/** The page's apps in page order, or the cursor's problem (a 422 with its path). */
+/** The page's apps in page order, or the cursor's problem (for `invalid()`: a 422 with its path and code). */
 export async function appPage(
   directory: AppDirectory,
   apps: AppStore,
   query: AppPageQuery,
-): Promise<
-  { apps: AppRow[]; next_cursor: string | null; total: number } | { errors: { path: string; message: string }[] }
-> {
+): Promise<{ apps: AppRow[]; next_cursor: string | null; total: number } | { errors: Problem[] }> {
   try {
     const page = await directory.page(query);
     const rows = new Map((await apps.list(page.entries.map((e) => e.id))).map((a) => [a.id, a]));
@@ -47,7 +46,8 @@ export async function appPage(
       total: page.total,
     };
   } catch (e) {
-    if (e instanceof BadCursor) return { errors: [{ path: "cursor", message: e.message }] };
+    if (e instanceof BadCursor)
+      return { errors: [{ path: "cursor", message: e.message, code: "DYNO_REQUEST_INVALID" }] };
     throw e;
   }
 }

@@ -4,6 +4,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { LoginLimiter } from "../login-limiter.js";
 import { hashPassword, randomToken, safeEqual, sha256, verifyPassword } from "../passwords.js";
 import type { AuthStore } from "../store/auth.js";
+import { fail } from "./answers.js";
 import type { Env, Principal } from "./routes.js";
 
 export const SESSION_COOKIE = "dynosaur_session";
@@ -32,13 +33,14 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<Env> {
     const header = c.req.header("authorization");
     if (header !== undefined) {
       const [, sent] = /^Bearer\s+(\S+)$/i.exec(header) ?? [];
-      if (sent === undefined) return c.json({ error: "the Authorization header must be `Bearer <token>`" }, 401);
+      if (sent === undefined)
+        return fail(c, 401, "DYNO_UNAUTHENTICATED", "the Authorization header must be `Bearer <token>`");
       const hash = sha256(sent);
       if (bootstrap && safeEqual(hash, bootstrap)) {
         c.set("principal", { name: "token:DYNOSAUR_API_TOKEN", admin: true, via: "token" });
       } else {
         const token = await deps.store.useToken(hash, deps.clock.now());
-        if (!token) return c.json({ error: "unknown or revoked API token" }, 401);
+        if (!token) return fail(c, 401, "DYNO_UNAUTHENTICATED", "unknown or revoked API token");
         c.set("principal", { name: `token:${token.name}`, admin: true, via: "token" });
       }
       return next();
@@ -58,7 +60,7 @@ export function authenticate(deps: AuthDeps): MiddlewareHandler<Env> {
         if (UNSAFE.has(c.req.method) && !c.req.path.startsWith("/api/login")) {
           const sent = c.req.header("x-csrf-token");
           if (!sent || !safeEqual(sent, session.csrfToken))
-            return c.json({ error: "missing or wrong X-CSRF-Token header (GET /api/session gives it)" }, 403);
+            return fail(c, 403, "DYNO_CSRF", "missing or wrong X-CSRF-Token header (GET /api/session gives it)");
         }
         c.set("principal", principal);
       }
@@ -83,11 +85,11 @@ export async function login(
   if (wait > 0) {
     const minutes = Math.ceil(wait / 60_000);
     c.header("Retry-After", String(Math.ceil(wait / 1000)));
-    return c.json(
-      {
-        error: `too many failed logins from this address: try again in ${minutes === 1 ? "a minute" : `${minutes} minutes`}`,
-      },
+    return fail(
+      c,
       429,
+      "DYNO_RATE_LIMITED",
+      `too many failed logins from this address: try again in ${minutes === 1 ? "a minute" : `${minutes} minutes`}`,
     );
   }
   const user = await deps.store.user(input.username);
@@ -100,7 +102,7 @@ export async function login(
     deps.logger.warn(`failed login for user ${JSON.stringify(input.username.slice(0, 64))} from ${client}`, {
       event: "login-failed",
     });
-    return c.json({ error: "wrong user name or password" }, 401);
+    return fail(c, 401, "DYNO_LOGIN_FAILED", "wrong user name or password");
   }
   deps.limiter.succeed(keys);
   const id = randomToken();

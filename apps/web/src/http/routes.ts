@@ -1,6 +1,7 @@
 import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { pathText } from "../secrets.js";
+import { fail, invalid, type Problem } from "./answers.js";
 
 /*
  * Each API route is declared once, with zod schemas for its path parameters, query, body
@@ -46,12 +47,6 @@ export interface Input<P, Q, B> {
   principal: Principal;
 }
 
-/** The shape of every validation error: one entry per problem, at its path. */
-export const errorsSchema = z.object({
-  errors: z.array(z.object({ path: z.string(), message: z.string(), hint: z.string().optional() })),
-});
-export const messageSchema = z.object({ error: z.string() });
-
 export class Api {
   readonly #paths: Record<string, Record<string, unknown>> = {};
 
@@ -69,9 +64,11 @@ export class Api {
     const honoPath = spec.path.replace(/\{(\w+)\}/g, ":$1");
     this.app[spec.method](honoPath, async (c) => {
       const principal = c.get("principal");
-      if (spec.access !== "public" && !principal) return c.json({ error: "authentication required" }, 401);
-      if (spec.access === "admin" && !principal?.admin) return c.json({ error: "only an admin may do this" }, 403);
-      const errors: { path: string; message: string }[] = [];
+      if (spec.access !== "public" && !principal)
+        return fail(c, 401, "DYNO_UNAUTHENTICATED", "authentication required");
+      if (spec.access === "admin" && !principal?.admin)
+        return fail(c, 403, "DYNO_FORBIDDEN", "only an admin may do this");
+      const errors: Problem[] = [];
       const parse = <S extends z.ZodType>(
         schema: S | undefined,
         value: unknown,
@@ -86,6 +83,7 @@ export class Api {
               [where, ...issue.path.map((k) => (typeof k === "number" ? k : String(k)))].filter((k) => k !== ""),
             ),
             message: issue.message,
+            code: "DYNO_REQUEST_INVALID",
           });
         return undefined;
       };
@@ -97,7 +95,7 @@ export class Api {
         if (raw instanceof Response) return raw;
         body = parse(spec.body, raw, "");
       }
-      if (errors.length > 0) return c.json({ errors }, 422);
+      if (errors.length > 0) return invalid(c, errors);
       return handler({
         c,
         params: params as z.output<P>,
@@ -186,12 +184,12 @@ async function readJson(c: Context<Env>): Promise<unknown | Response> {
   const type = c.req.header("content-type") ?? "";
   // Only JSON: a cross-site HTML form cannot send it without a CORS preflight this server never grants.
   if (!/^application\/json\s*(;|$)/i.test(type))
-    return c.json({ error: "send the body as JSON (Content-Type: application/json)" }, 415);
+    return fail(c, 415, "DYNO_REQUEST_INVALID", "send the body as JSON (Content-Type: application/json)");
   const text = await c.req.text();
   if (text.trim() === "") return undefined;
   try {
     return JSON.parse(text);
   } catch (e) {
-    return c.json({ error: `the body is not valid JSON: ${(e as Error).message}` }, 400);
+    return fail(c, 400, "DYNO_REQUEST_INVALID", `the body is not valid JSON: ${(e as Error).message}`);
   }
 }

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import type { Database } from "../db/schema.js";
-import { blockDynos, HOUR_MS, hourOf, type PackedMinute, packBlock, unpackBlock } from "./minute-blocks.js";
+import { blockDynos, HOUR_MS, unpackBlock } from "./minute-blocks.js";
+import { packFinishedHours, trimHourAt } from "./packed-hours.js";
 
 export interface TickRow {
   appId: number;
@@ -203,67 +204,11 @@ export class ReadingStore {
   }
 
   /**
-   * Packs the minute rows of finished hours (before the hour holding `before`) into blocks,
-   * merged with any block already stored for the hour, and deletes the rows: a batch of rows
-   * per transaction, so a first run over an upgraded database never holds a long lock.
-   * Returns how many minute rows were packed.
+   * Packs the minute rows of finished hours (before the hour holding `before`) into blocks, a
+   * batch of rows per transaction; returns how many minute rows were packed (see packed-hours).
    */
-  async compact(before: number, batchRows = 5000): Promise<number> {
-    const cutoff = hourOf(before);
-    let packed = 0;
-    for (;;) {
-      const done = await this.db.transaction().execute(async (tx) => {
-        const rows = await tx
-          .selectFrom("minutes")
-          .select(["app_id", "process_type", "minute", "dynos", "estimate", "sources"])
-          .where("minute", "<", cutoff)
-          .orderBy("app_id")
-          .orderBy("process_type")
-          .orderBy("minute")
-          .limit(batchRows)
-          .execute();
-        const groups = new Map<string, { appId: number; type: string; start: number; minutes: PackedMinute[] }>();
-        for (const r of rows) {
-          const start = hourOf(r.minute);
-          const key = `${r.app_id}:${r.process_type}:${start}`;
-          const g = groups.get(key) ?? { appId: r.app_id, type: r.process_type, start, minutes: [] };
-          groups.set(key, g);
-          g.minutes.push({ minute: r.minute, dynos: r.dynos, estimate: r.estimate, sources: JSON.parse(r.sources) });
-        }
-        for (const g of groups.values()) {
-          const existing = await tx
-            .selectFrom("minute_blocks")
-            .select(["names", "dynos", "estimate", "sources"])
-            .where("app_id", "=", g.appId)
-            .where("process_type", "=", g.type)
-            .where("start", "=", g.start)
-            .executeTakeFirst();
-          const block = packBlock(g.start, [...(existing ? unpackBlock(g.start, existing) : []), ...g.minutes]);
-          await tx
-            .insertInto("minute_blocks")
-            .values({ app_id: g.appId, process_type: g.type, start: g.start, ...block })
-            .onConflict((oc) =>
-              oc.columns(["app_id", "process_type", "start"]).doUpdateSet((eb) => ({
-                names: eb.ref("excluded.names"),
-                dynos: eb.ref("excluded.dynos"),
-                estimate: eb.ref("excluded.estimate"),
-                sources: eb.ref("excluded.sources"),
-              })),
-            )
-            .execute();
-          await tx
-            .deleteFrom("minutes")
-            .where("app_id", "=", g.appId)
-            .where("process_type", "=", g.type)
-            .where("minute", ">=", g.start)
-            .where("minute", "<", g.start + HOUR_MS)
-            .execute();
-        }
-        packed += rows.length;
-        return rows.length < batchRows;
-      });
-      if (done) return packed;
-    }
+  compact(before: number, batchRows = 5000): Promise<number> {
+    return packFinishedHours(this.db, before, batchRows);
   }
 
   async events(appId: number, since: number, limit: number): Promise<Omit<EventRow, "appId">[]> {
@@ -378,29 +323,7 @@ export class ReadingStore {
       .deleteFrom("minute_blocks")
       .where("start", "<=", cutoff - HOUR_MS)
       .executeTakeFirst();
-    // The hour the cutoff falls in: keep only its minutes from the cutoff on.
-    const straddling = await this.db
-      .selectFrom("minute_blocks")
-      .select(["app_id", "process_type", "start", "names", "dynos", "estimate", "sources"])
-      .where("start", ">", cutoff - HOUR_MS)
-      .where("start", "<", cutoff)
-      .execute();
-    for (const b of straddling) {
-      const kept = unpackBlock(b.start, b).filter((m) => m.minute >= cutoff);
-      const where = this.db
-        .updateTable("minute_blocks")
-        .where("app_id", "=", b.app_id)
-        .where("process_type", "=", b.process_type)
-        .where("start", "=", b.start);
-      if (kept.length > 0) await where.set(packBlock(b.start, kept)).execute();
-      else
-        await this.db
-          .deleteFrom("minute_blocks")
-          .where("app_id", "=", b.app_id)
-          .where("process_type", "=", b.process_type)
-          .where("start", "=", b.start)
-          .execute();
-    }
+    await trimHourAt(this.db, cutoff);
     const events = await this.db
       .deleteFrom("events")
       .where("time", "<", now - retention.eventsMs)

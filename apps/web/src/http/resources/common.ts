@@ -1,0 +1,58 @@
+import type { Clock } from "@dynosaur/core";
+import type { Context } from "hono";
+import { z } from "zod";
+import { APP_NAME, type ConfigService } from "../../configs.js";
+import type { PluginLoader } from "../../plugins.js";
+import type { Recorder } from "../../recorder.js";
+import type { AppDirectory } from "../../store/app-directory.js";
+import type { AppRow, AppStore } from "../../store/apps.js";
+import type { InstanceStore } from "../../store/instances.js";
+import type { ReadingStore } from "../../store/readings.js";
+import type { Supervisor } from "../../supervisor.js";
+import { fail } from "../answers.js";
+import type { AuthDeps } from "../auth.js";
+import type { Api } from "../routes.js";
+
+/*
+ * What the resource modules share: the server's parts they answer from, the path and query
+ * parameters several of them take, and finding the app a path names.
+ */
+
+export interface ApiDeps {
+  apps: AppStore;
+  /** The apps in overview order, for paging. */
+  directory: AppDirectory;
+  configs: ConfigService;
+  readings: ReadingStore;
+  recorder: Recorder;
+  supervisor: Supervisor;
+  instances: InstanceStore;
+  loader: PluginLoader;
+  auth: AuthDeps;
+  clock: Clock;
+  /** Instances not seen for this long are not live. */
+  instanceTtlMs: number;
+  /** Largest body accepted, in bytes. */
+  bodyLimit: number;
+  version: string;
+  /** Behind Heroku's router ($DYNO is set): take the client's address from X-Forwarded-For. */
+  trustProxy: boolean;
+  /** The built pages (apps/web-ui/dist); none are served when absent or not built. */
+  pagesDir?: string;
+}
+
+/** One resource's routes: a module declares them on `api`, answering from `deps`. */
+export type Resource = (api: Api, deps: ApiDeps) => void;
+
+export const appParams = z.strictObject({
+  name: z.string().regex(APP_NAME, "app names are lower-case letters, digits, '.', '_' and '-', at most 63"),
+});
+
+export const iso = z.iso.datetime({ offset: true }).describe("an ISO 8601 time, e.g. 2026-01-01T00:00:00Z");
+
+export const iso8601 = (ms: number) => new Date(ms).toISOString();
+
+/** The app `name` names, or the 404 answer saying there is none. */
+export async function appOr404(deps: ApiDeps, c: Context, name: string): Promise<AppRow | Response> {
+  return (await deps.apps.get(name)) ?? fail(c, 404, "DYNO_APP_NOT_FOUND", `no app named ${name}`);
+}
