@@ -32,6 +32,7 @@ const FIRST_PARTY: Record<string, string> = {
   "pg-boss": "postgres-queue",
   "graphile-worker": "postgres-queue",
   "delayed-job": "postgres-queue",
+  "heroku-router": "heroku-router",
 };
 
 export interface LoadedPlugin {

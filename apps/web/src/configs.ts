@@ -2,6 +2,7 @@ import type { LoadedPlugin } from "@dynosaur/cli";
 import { type Clock, type DynosaurConfig, type PluginDefinition, parseConfig, type Redactor } from "@dynosaur/core";
 import { stringify } from "yaml";
 import { type CheckResult, type ConfigProblem, checkConfig, problemsOf } from "./config-check.js";
+import { bindDrainFeeds, drainFeedKey } from "./drains.js";
 import type { PluginLoader } from "./plugins.js";
 import { useOf } from "./plugins.js";
 import { isSealed, type SecretBox } from "./secret-box.js";
@@ -46,6 +47,8 @@ export interface ConfigServiceDeps {
   clock: Clock;
   /** Told after every saved change, so the engine applies it at once. */
   changed?: (app: string) => void;
+  /** The drain feed an app's heroku-router sources read (the server's drains: drainFeedKey with its instance). */
+  drainFeed?: (app: string) => string;
 }
 
 /**
@@ -222,7 +225,11 @@ export class ConfigService {
     const opened = openConfig(row.config, this.deps.box);
     const loaded = await this.#pluginsOf(opened);
     const { config } = parseConfig(opened, this.deps.env, { redactor });
-    return { version: row.version, config, plugins: loaded.map((p) => p.plugin) };
+    const plugins = bindDrainFeeds(
+      loaded.map((p) => p.plugin),
+      this.deps.drainFeed?.(app.name) ?? drainFeedKey(app.name),
+    );
+    return { version: row.version, config, plugins };
   }
 
   async #pluginsOf(config: ConfigTree): Promise<LoadedPlugin[]> {

@@ -8,8 +8,10 @@ import { serve } from "@hono/node-server";
 import { Agent, type Dispatcher } from "undici";
 import { ConfigService } from "./configs.js";
 import { openStore, type Store } from "./db/connect.js";
+import { Drains, drainFeedKey } from "./drains.js";
 import { createApi } from "./http/api.js";
 import { ensureAdmin } from "./http/auth.js";
+import { withDrainIngest } from "./http/drain-ingest.js";
 import { defaultPagesDir } from "./http/pages.js";
 import { createServerLogger, type LogFormat } from "./log.js";
 import { LoginLimiter } from "./login-limiter.js";
@@ -90,6 +92,7 @@ export interface RunningServer {
   pruner: Pruner;
   recorder: Recorder;
   stores: Stores;
+  drains: Drains;
   /** Stops taking requests, lets every engine finish its tick, flushes, frees the locks. */
   close(): Promise<void>;
 }
@@ -150,6 +153,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       box: stores.box,
       env,
       clock,
+      drainFeed: (app) => drainFeedKey(app, instance.id),
     });
     supervisor = new Supervisor({
       apps: stores.apps,
@@ -176,7 +180,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       retention: retention(options.retentionDays ?? (Number(env.DYNOSAUR_RETENTION_DAYS) || 14)),
     });
 
+    const drains = new Drains({
+      db: stores.store.db,
+      box: stores.box,
+      clock,
+      logger,
+      publicUrl: env.DYNOSAUR_PUBLIC_URL,
+      instance: instance.id,
+      retentionDays: options.retentionDays ?? (Number(env.DYNOSAUR_RETENTION_DAYS) || 14),
+    });
+    await drains.start();
+    cleanups.push(() => drains.close());
     const app = createApi({
+      drains,
       apps: stores.apps,
       directory: new AppDirectory(stores.store.db, (name) => supervisor.problem(name)),
       configs,
@@ -202,7 +218,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const port = options.port ?? (Number(env.PORT) || 3000);
     const host = options.host ?? (env.PORT ? "0.0.0.0" : "127.0.0.1");
     const server = await new Promise<ReturnType<typeof serve>>((resolveListen, reject) => {
-      const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolveListen(s));
+      const s = serve({ fetch: withDrainIngest(app.fetch, drains), port, hostname: host }, () => resolveListen(s));
       s.once("error", reject);
     });
     cleanups.push(
@@ -233,6 +249,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       pruner,
       recorder,
       stores,
+      drains,
       close() {
         closing ??= (async () => {
           await pruner.stop();

@@ -146,6 +146,44 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex("minute_blocks_start").on("minute_blocks").column("start").execute();
       },
     },
+    // Each app's log drain URL: its token hashed (to find the app of a delivery) and sealed (to show it again).
+    "0003_drains": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("drains")
+          .addColumn("app_id", "integer", (c) => c.primaryKey().references("apps.id").onDelete("cascade"))
+          .addColumn("token_hash", "text", (c) => c.notNull().unique())
+          .addColumn("token_sealed", "text", (c) => c.notNull())
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .execute();
+      },
+    },
+    // Each minute of each app's drain, as one server process aggregated it (written after the minute).
+    "0004_drain_minutes": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("drain_minutes")
+          .addColumn("app_id", "integer", (c) => c.notNull().references("apps.id").onDelete("cascade"))
+          .addColumn("minute", "bigint", (c) => c.notNull())
+          .addColumn("instance", "text", (c) => c.notNull())
+          .addColumn("requests", "integer", (c) => c.notNull())
+          .addColumn("service_p50", "real")
+          .addColumn("service_p95", "real")
+          .addColumn("service_p99", "real")
+          .addColumn("service_max", "real")
+          .addColumn("connect_mean", "real")
+          .addColumn("queue_n", "integer", (c) => c.notNull())
+          .addColumn("queue_p50", "real")
+          .addColumn("queue_p95", "real")
+          .addColumn("queue_max", "real")
+          .addColumn("statuses", "text", (c) => c.notNull())
+          .addColumn("errors", "text", (c) => c.notNull())
+          .addColumn("messages", "integer", (c) => c.notNull())
+          .addPrimaryKeyConstraint("drain_minutes_pk", ["app_id", "minute", "instance"])
+          .execute();
+        await db.schema.createIndex("drain_minutes_minute").on("drain_minutes").column("minute").execute();
+      },
+    },
   };
 }
 

@@ -120,6 +120,41 @@ export interface InstancesTable {
   apps: string;
 }
 
+export interface DrainsTable {
+  app_id: number;
+  /** SHA-256 of the token in the drain URL: a delivery finds its app by it. */
+  token_hash: string;
+  /** The token, sealed with the server's key, so the URL can be shown again. */
+  token_sealed: string;
+  created_at: number;
+}
+
+export interface DrainMinutesTable {
+  app_id: number;
+  /** Start of the minute. */
+  minute: number;
+  /** The server process that took these deliveries (each aggregates its own). */
+  instance: string;
+  /** Web requests (router lines) in the minute. */
+  requests: number;
+  service_p50: number | null;
+  service_p95: number | null;
+  service_p99: number | null;
+  service_max: number | null;
+  connect_mean: number | null;
+  /** Requests the app's queue-time lines summarised. */
+  queue_n: number;
+  queue_p50: number | null;
+  queue_p95: number | null;
+  queue_max: number | null;
+  /** `{ "2xx": n, ... }` as JSON. */
+  statuses: string;
+  /** Router error codes, `{ "H12": n, ... }` as JSON. */
+  errors: string;
+  /** Every drain message of the minute. */
+  messages: number;
+}
+
 export interface Database {
   apps: AppsTable;
   config_versions: ConfigVersionsTable;
@@ -132,4 +167,6 @@ export interface Database {
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
   instances: InstancesTable;
+  drains: DrainsTable;
+  drain_minutes: DrainMinutesTable;
 }

@@ -185,7 +185,16 @@ export class AppStore {
   async delete(appId: number): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
       // Explicitly, not by cascade alone: SQLite enforces foreign keys only per connection setting.
-      for (const table of ["ticks", "minutes", "minute_blocks", "latest", "events", "config_versions"] as const)
+      for (const table of [
+        "ticks",
+        "minutes",
+        "minute_blocks",
+        "latest",
+        "events",
+        "config_versions",
+        "drains",
+        "drain_minutes",
+      ] as const)
         await tx.deleteFrom(table).where("app_id", "=", appId).execute();
       await tx.deleteFrom("apps").where("id", "=", appId).execute();
     });

@@ -2,6 +2,7 @@ import type { Clock } from "@dynosaur/core";
 import type { Context } from "hono";
 import { z } from "zod";
 import { APP_NAME, type ConfigService } from "../../configs.js";
+import type { Drains } from "../../drains.js";
 import type { PluginLoader } from "../../plugins.js";
 import type { Recorder } from "../../recorder.js";
 import type { AppDirectory } from "../../store/app-directory.js";
@@ -39,6 +40,8 @@ export interface ApiDeps {
   trustProxy: boolean;
   /** The built pages (apps/web-ui/dist); none are served when absent or not built. */
   pagesDir?: string;
+  /** Apps' log drains (GET /api/apps/{name}/drain); deliveries are served ahead of the API. */
+  drains?: Drains;
 }
 
 /** One resource's routes: a module declares them on `api`, answering from `deps`. */

@@ -2,6 +2,7 @@ import { appRoutes } from "./apps.js";
 import { authRoutes } from "./auth.js";
 import type { Resource } from "./common.js";
 import { configRoutes } from "./config.js";
+import { drainRoutes } from "./drains.js";
 import { instanceRoutes } from "./instances.js";
 import { replayRoutes } from "./replay.js";
 import { schemaRoutes } from "./schema.js";
@@ -23,4 +24,5 @@ export const RESOURCES: readonly Resource[] = [
   statusRoutes,
   schemaRoutes,
   tokenRoutes,
+  drainRoutes,
 ];
