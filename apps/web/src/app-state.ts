@@ -68,3 +68,31 @@ export function appState(a: {
 }
 
 const list = (names: string[]) => names.join(", ");
+
+/**
+ * Whether an app scaled by this process needs a look now (a process type at its max, a source
+ * down or stale), from its engine's status: the app directory lists such apps right after the
+ * erroring ones, so the overview's first page shows them.
+ */
+export function statusNeedsAttention(status: {
+  processes: readonly {
+    processType: string;
+    current: number | null;
+    estimate: number | null;
+    minDynos: number | null;
+    maxDynos: number | null;
+  }[];
+  sources: readonly { process: string; name: string; health: Health }[];
+}): boolean {
+  return status.processes.some(
+    (p) =>
+      processState({
+        type: p.processType,
+        current: p.current,
+        estimate: p.estimate,
+        sources: status.sources.filter((s) => s.process === p.processType),
+        min: p.minDynos,
+        max: p.maxDynos,
+      }).attention,
+  );
+}

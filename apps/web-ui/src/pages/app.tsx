@@ -36,8 +36,9 @@ export function AppPage({ name }: { name: string }) {
   /** The app as the overview sees it: its state in words. */
   const [summary, setSummary] = useState<AppSummary | null>(null);
   const loadSummary = () =>
-    listApps().then(
-      (apps) => setSummary(apps.find((a) => a.name === name) ?? null),
+    // The apps whose name contains this one's (the server pages): this one is among them.
+    listApps({ limit: 1000, q: name }).then(
+      (page) => setSummary(page.apps.find((a) => a.name === name) ?? null),
       () => {},
     );
   useEffect(() => {

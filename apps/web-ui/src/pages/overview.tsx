@@ -3,24 +3,35 @@ import { type AppRecent, type AppSummary, type Health, listApps, overview, type 
 import { Sparkline, sparkText } from "../sparkline.js";
 
 const REFRESH_MS = 15_000;
+/** Apps per page: the server pages, erroring apps first. */
+const PAGE = 100;
 
 /** Every app at a glance: its processes, dynos now, the estimate, each source's health, badges. */
 export function Overview() {
   const [apps, setApps] = useState<AppSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [recent, setRecent] = useState<Record<string, AppRecent>>({});
+  const [q, setQ] = useState("");
+  /** The cursors of the pages before this one, and this one's (undefined: the first page). */
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const [next, setNext] = useState<string | null>(null);
+  const [total, setTotal] = useState(0);
+  const cursor = cursors.at(-1);
 
   useEffect(() => {
     let alive = true;
     const load = async () => {
+      const query = { limit: PAGE, cursor, q: q.trim() || undefined };
       try {
-        const list = await listApps();
+        const page = await listApps(query);
         if (!alive) return;
-        // Problem apps first, each group in name order (the server's).
-        setApps([...list.filter((a) => a.attention), ...list.filter((a) => !a.attention)]);
+        // The server's order: apps that need attention first, each group in name order.
+        setApps(page.apps);
+        setNext(page.next_cursor);
+        setTotal(page.total);
         setError(null);
         // The sparklines and last events come in one answer, after the table is on screen.
-        overview().then(
+        overview(query).then(
           (o) => alive && setRecent(o.apps),
           () => {},
         );
@@ -34,7 +45,7 @@ export function Overview() {
       alive = false;
       clearInterval(timer);
     };
-  }, []);
+  }, [cursor, q]);
 
   useEffect(() => {
     // For the page-weight test: when the first list of apps is on screen.
@@ -47,6 +58,33 @@ export function Overview() {
       <p>
         <a href="#/add">Add an app</a>
       </p>
+      <p class="paging">
+        <label>
+          Search apps{" "}
+          <input
+            type="search"
+            value={q}
+            onInput={(e) => {
+              setQ((e.target as HTMLInputElement).value);
+              setCursors([undefined]);
+            }}
+          />
+        </label>{" "}
+        {total > PAGE && (
+          <>
+            <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
+              Previous
+            </button>{" "}
+            <button type="button" disabled={next === null} onClick={() => next && setCursors([...cursors, next])}>
+              Next
+            </button>{" "}
+            <span class="muted">
+              apps {(cursors.length - 1) * PAGE + 1}–{(cursors.length - 1) * PAGE + (apps?.length ?? 0)} of {total},
+              those that need attention first
+            </span>
+          </>
+        )}
+      </p>
       {error && (
         <p role="alert" class="error">
           Could not load the apps: {error}
@@ -54,6 +92,8 @@ export function Overview() {
       )}
       {apps === null ? (
         <p aria-busy="true">Loading…</p>
+      ) : apps.length === 0 && q.trim() ? (
+        <p>No app's name contains “{q.trim()}”.</p>
       ) : apps.length === 0 ? (
         <p>
           No apps yet. Store a config with <code>dynosaur-web import dynosaur.yaml --name shop</code> or PUT

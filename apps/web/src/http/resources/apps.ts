@@ -1,7 +1,8 @@
 import type { SourceHealth, TickReport } from "@dynosaur/core";
 import { z } from "zod";
 import { appState, appStateShape, processState, processStateShape } from "../../app-state.js";
-import { messageSchema } from "../answers.js";
+import { errorsSchema, invalid, messageSchema } from "../answers.js";
+import { appPage, appPageQuery, pageFields } from "../app-page.js";
 import { appOr404, appParams, iso8601, type Resource } from "./common.js";
 
 const health = z.enum(["ok", "stale", "outage"]);
@@ -49,19 +50,25 @@ export const appRoutes: Resource = (api, deps) => {
     {
       method: "get",
       path: "/api/apps",
-      summary: "Every app with its processes (dynos now, estimate, health), paused and dry run",
+      summary:
+        "A page of the apps, erroring ones first, with their processes (dynos now, estimate, health), paused and dry run",
       tag: "apps",
       access: "user",
-      responses: { 200: { description: "the apps", schema: z.object({ apps: z.array(appSummary) }) } },
+      query: appPageQuery,
+      responses: {
+        200: { description: "the apps", schema: z.object({ apps: z.array(appSummary), ...pageFields }) },
+        422: { description: "a bad query", schema: errorsSchema },
+      },
     },
-    async ({ c }) => {
-      const [apps, latest, dryRuns] = await Promise.all([
-        deps.apps.list(),
-        deps.readings.latest(),
-        deps.apps.dryRuns(),
-      ]);
+    async ({ c, query }) => {
+      const page = await appPage(deps.directory, deps.apps, query);
+      if ("errors" in page) return invalid(c, page.errors);
+      const ids = page.apps.map((a) => a.id);
+      const [latest, dryRuns] = await Promise.all([deps.readings.latest(ids), deps.apps.dryRuns(ids)]);
       return c.json({
-        apps: apps.map((a): AppSummary => {
+        next_cursor: page.next_cursor,
+        total: page.total,
+        apps: page.apps.map((a): AppSummary => {
           const local = deps.supervisor.status(a.name);
           const reports = (latest.get(a.id) ?? []) as TickReport[];
           const time = local?.time ?? reports[0]?.time ?? null;
@@ -101,13 +108,17 @@ export const appRoutes: Resource = (api, deps) => {
     {
       method: "get",
       path: "/api/overview",
-      summary: "What the overview adds to GET /api/apps for every app: its dynos over the last 24 h, its last event",
+      summary:
+        "What the overview adds to GET /api/apps for a page of apps (same query): its dynos over the last 24 h, its last event",
       tag: "apps",
       access: "user",
+      query: appPageQuery,
       responses: {
+        422: { description: "a bad query", schema: errorsSchema },
         200: {
           description: "per app name",
           schema: z.object({
+            ...pageFields,
             from: z.string().describe("start of the first bucket"),
             step_seconds: z.number(),
             apps: z.record(z.string(), appRecent),
@@ -115,20 +126,24 @@ export const appRoutes: Resource = (api, deps) => {
         },
       },
     },
-    async ({ c }) => {
+    async ({ c, query }) => {
       await deps.recorder.flush();
       // The buckets end with the current minute, so the newest stored minute is in the last one.
       const from = Math.floor(deps.clock.now() / 60_000) * 60_000 + 60_000 - SPARK_STEP_MS * SPARK_BUCKETS;
-      const [apps, series, last] = await Promise.all([
-        deps.apps.list(),
-        deps.readings.dynosSeries(from, SPARK_STEP_MS, SPARK_BUCKETS),
-        deps.readings.lastEvents(),
+      const page = await appPage(deps.directory, deps.apps, query);
+      if ("errors" in page) return invalid(c, page.errors);
+      const ids = page.apps.map((a) => a.id);
+      const [series, last] = await Promise.all([
+        deps.readings.dynosSeries(ids, from, SPARK_STEP_MS, SPARK_BUCKETS),
+        deps.readings.lastEvents(ids),
       ]);
       return c.json({
+        next_cursor: page.next_cursor,
+        total: page.total,
         from: iso8601(from),
         step_seconds: SPARK_STEP_MS / 1000,
         apps: Object.fromEntries(
-          apps.map((a) => {
+          page.apps.map((a) => {
             const e = last.get(a.id);
             const recent: AppRecent = {
               dynos: series.get(a.id) ?? Array.from({ length: SPARK_BUCKETS }, () => null),
