@@ -9,6 +9,7 @@ import type {
   AppStatus,
   AppSummary,
   MinuteReading,
+  PluginType,
   Problem,
   ProcessSummary,
   ReplayResult,
@@ -27,6 +28,7 @@ export type {
   AppRecent,
   AppSummary,
   MinuteReading,
+  PluginType,
   ProcessSummary,
   Session,
   SourceStatus,
@@ -113,11 +115,30 @@ export async function logoutEverywhere(): Promise<void> {
   csrf = null;
 }
 
-/** What the overview shows beside GET /api/apps: each app's last 24 h of dynos and its last event. */
-export const overview = () =>
-  request<{ from: string; step_seconds: number; apps: Record<string, AppRecent> }>("GET", "/api/overview");
+/** A page of apps as the server orders them (erroring, paused, then scaling; by name within). */
+export interface AppPageQuery {
+  limit: number;
+  cursor?: string | undefined;
+  /** Part of the name. */
+  q?: string | undefined;
+}
 
-export const listApps = () => request<{ apps: AppSummary[] }>("GET", "/api/apps").then((r) => r.apps);
+const pageQuery = (query: AppPageQuery) => {
+  const params = new URLSearchParams({ limit: String(query.limit) });
+  if (query.cursor) params.set("cursor", query.cursor);
+  if (query.q) params.set("q", query.q);
+  return params.toString();
+};
+
+/** What the overview shows beside GET /api/apps, for the same page: each app's last 24 h of dynos and its last event. */
+export const overview = (query: AppPageQuery) =>
+  request<{ from: string; step_seconds: number; apps: Record<string, AppRecent> }>(
+    "GET",
+    `/api/overview?${pageQuery(query)}`,
+  );
+
+export const listApps = (query: AppPageQuery) =>
+  request<{ apps: AppSummary[]; next_cursor: string | null; total: number }>("GET", `/api/apps?${pageQuery(query)}`);
 
 /** Whether an app is paused, and its sources as the engine last saw them (live, or from the last stored ticks). */
 export async function appStatus(name: string): Promise<{ paused: boolean; sources: SourceStatus[] }> {
@@ -153,6 +174,12 @@ export const getConfig = (name: string) => request<StoredConfig>("GET", `${app(n
 /** The JSON Schema of a config using these plugins; secret fields are `writeOnly`. */
 export const configSchema = (use: string[]) =>
   request<Record<string, unknown>>("GET", `/api/schema?use=${encodeURIComponent(use.join(","))}`);
+
+/** Every plugin type a config can use on the server (first-party ones installed, and those of `use`). */
+export const pluginTypes = (use: string[]) =>
+  request<{ plugins: PluginType[] }>("GET", `/api/plugins?use=${encodeURIComponent(use.join(","))}`).then(
+    (r) => r.plugins,
+  );
 
 /** Saves the next version; refused (409) when `version` is no longer the current one. */
 export const saveConfig = (name: string, config: unknown, version: number, comment: string) =>

@@ -12,6 +12,8 @@ export interface ChartData {
   marks: number[];
   /** The time range (s) shown when not zoomed; the data's own range when absent. */
   window?: { from: number; to: number };
+  /** The process type's limits in force, drawn as level lines. */
+  limits?: { min: number; max: number };
 }
 
 const SOURCE_COLOURS = ["#8250df", "#bf3989", "#1a7f37", "#9a6700", "#0a3069"];
@@ -33,7 +35,7 @@ export function Chart({ data, label }: { data: ChartData; label: string }) {
   const window_ = useRef(data.window);
   window_.current = data.window;
   const zoomed = useRef(false);
-  const shape = data.sources.map((s) => s.name).join("\u0000");
+  const shape = [...data.sources.map((s) => s.name), data.limits ? "limits" : ""].join("\u0000");
 
   useEffect(() => {
     const el = box.current;
@@ -66,6 +68,12 @@ export function Chart({ data, label }: { data: ChartData; label: string }) {
           scale: "value",
           stroke: SOURCE_COLOURS[i % SOURCE_COLOURS.length],
         })),
+        ...(data.limits
+          ? [
+              { label: "min", scale: "dynos", stroke: "#1a7f37", dash: [2, 4], width: 1 },
+              { label: "max", scale: "dynos", stroke: "#9a6700", dash: [2, 4], width: 1 },
+            ]
+          : []),
       ],
       hooks: {
         setSelect: [
@@ -129,5 +137,7 @@ function extent(xs: ArrayLike<number>): { from: number; to: number } | null {
 }
 
 function toAligned(d: ChartData): uPlot.AlignedData {
-  return [d.x, d.dynos, d.estimate, ...d.sources.map((s) => s.values)] as uPlot.AlignedData;
+  const level = (v: number) => d.x.map(() => v);
+  const limits = d.limits ? [level(d.limits.min), level(d.limits.max)] : [];
+  return [d.x, d.dynos, d.estimate, ...d.sources.map((s) => s.values), ...limits] as uPlot.AlignedData;
 }

@@ -23,12 +23,47 @@ function walk(node: unknown): unknown {
           ? v
           : walk(v);
   }
+  // The chooser between alternatives names each by what it takes, not "Option 1".
+  for (const k of ["anyOf", "oneOf"] as const)
+    if (Array.isArray(out[k]))
+      out[k] = (out[k] as unknown[]).map((b) =>
+        b && typeof b === "object" && !("title" in b) ? { ...b, title: kindOf(b as Kind) } : b,
+      );
   const d = (node as { default?: unknown }).default;
   if (d !== undefined && !(Array.isArray(d) && d.length === 0)) {
     const text = typeof out.description === "string" ? out.description : "";
     out.description = `${text}${text ? " " : ""}Default: ${JSON.stringify(d)}.`;
   }
   return out;
+}
+
+interface Kind {
+  type?: unknown;
+  const?: unknown;
+  enum?: unknown[];
+}
+
+/** What an alternative of a field takes, in words: "One value", "A list", "A number"... */
+function kindOf(branch: Kind): string {
+  if (branch.const !== undefined) return JSON.stringify(branch.const);
+  if (Array.isArray(branch.enum)) return `One of ${branch.enum.map((v) => JSON.stringify(v)).join(", ")}`;
+  switch (branch.type) {
+    case "string":
+      return "One value";
+    case "array":
+      return "A list";
+    case "object":
+      return "Several settings";
+    case "number":
+    case "integer":
+      return "A number";
+    case "boolean":
+      return "Yes or no";
+    case "null":
+      return "None";
+    default:
+      return "Other";
+  }
 }
 
 /** `plugins[0].api_key` → the form's field id `root_plugins_0_api_key`. */

@@ -38,6 +38,32 @@ const sum = (values: (number | null)[]): number | null =>
   values.some((v) => v !== null) ? values.reduce<number>((a, v) => a + (v ?? 0), 0) : null;
 
 /**
+ * The charts of an app: one per process type (their dyno counts are not added together), each
+ * with that type's points, its scale events (and the app-wide ones), and its limits in force.
+ */
+export function chartsByProcess(
+  points: readonly Point[],
+  log: readonly AppEvent[],
+  since: number,
+  now: number,
+  limits: ReadonlyMap<string, { min: number; max: number }>,
+): { type: string; data: Required<Omit<ChartData, "limits">> & Pick<ChartData, "limits"> }[] {
+  const types = [...new Set([...points.map((p) => p.process), ...limits.keys()])];
+  return types.map((type) => ({
+    type,
+    data: {
+      ...chartData(
+        points.filter((p) => p.process === type),
+        log.filter((e) => typeof e.data.process !== "string" || e.data.process === type),
+        since,
+        now,
+      ),
+      limits: limits.get(type),
+    },
+  }));
+}
+
+/**
  * The chart's series: one x per time (the app's process types at that time added up: dynos
  * and estimates are dyno counts; each source belongs to one process), sorted, as uPlot needs.
  * `since` and `now` are in ms (the page's clock); scale events become marks.
@@ -47,7 +73,7 @@ export function chartData(
   log: readonly AppEvent[],
   since: number,
   now: number,
-): Required<ChartData> {
+): Required<Omit<ChartData, "limits">> {
   const byTime = new Map<number, Map<string, Point>>();
   for (const p of points) {
     const at = byTime.get(p.t) ?? new Map<string, Point>();

@@ -1,5 +1,14 @@
 import { type OutputUnit, type Schema, Validator } from "@cfworker/json-schema";
-import { type RJSFSchema, type RJSFValidationError, toErrorSchema, type ValidatorType } from "@rjsf/utils";
+import {
+  createErrorHandler,
+  mergeObjects,
+  type RJSFSchema,
+  type RJSFValidationError,
+  toErrorList,
+  toErrorSchema,
+  unwrapErrorHandler,
+  type ValidatorType,
+} from "@rjsf/utils";
 
 /*
  * The form library's validator, on @cfworker/json-schema: it interprets the schema, where
@@ -180,9 +189,17 @@ function messageOf(e: OutputUnit): string {
 }
 
 export const validator: ValidatorType = {
-  validateFormData(formData, schema) {
-    const errors = toRjsf(validatorFor(schema).validate(formData ?? {}).errors);
-    return { errors, errorSchema: toErrorSchema(errors) };
+  // The page's own checks (`customValidate`, e.g. fewest dynos above most) join the schema's.
+  validateFormData(formData, schema, customValidate, transformErrors, uiSchema) {
+    let errors = toRjsf(validatorFor(schema).validate(formData ?? {}).errors);
+    if (transformErrors) errors = transformErrors(errors, uiSchema);
+    let errorSchema = toErrorSchema(errors);
+    if (customValidate) {
+      const own = unwrapErrorHandler(customValidate(formData, createErrorHandler(formData), uiSchema));
+      errorSchema = mergeObjects(errorSchema, own, true) as typeof errorSchema;
+      errors = toErrorList(errorSchema);
+    }
+    return { errors, errorSchema };
   },
   isValid(schema, formData, rootSchema) {
     return validatorFor(schema, rootSchema).validate(formData).valid;

@@ -31,7 +31,7 @@ describe("the app page's chart, in Chromium against a real server on SQLite", ()
     errors.splice(0); // the anonymous session probe's 401 (see overview.test.ts)
 
     await page.goto(`${t.server.url}/#/apps/shop`);
-    const chart = page.getByRole("img", { name: /^shop: dynos, estimate/ });
+    const chart = page.getByRole("img", { name: /^shop web: dynos, estimate/ });
     await chart.locator("canvas").waitFor();
     // The chart says what it drew: data-from / data-to in seconds.
     const span = async () =>

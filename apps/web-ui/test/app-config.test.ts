@@ -4,7 +4,7 @@ import { ManualClock } from "@dynosaur/core";
 import { startHerokuFake } from "@dynosaur/fakes/heroku";
 import { describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, dryRunConfig, must, nextTick, onCleanup, startTestServer } from "../../web/test/helpers.js";
-import { axeViolations, browserSuite, consoleErrors, DOCS, logIn } from "./browser.js";
+import { axeViolations, browserSuite, consoleErrors, DOCS, inView, logIn, openAdvanced } from "./browser.js";
 
 const suite = browserSuite();
 
@@ -45,6 +45,7 @@ async function exampleConfigPage(options: { token?: string; scaler?: Record<stri
   expect((await t.call("PUT", "/api/apps/shop/config", { body: config })).status).toBe(200);
   const { page, errors } = await loggedIn(t);
   await page.goto(`${t.server.url}/#/apps/shop/config`);
+  await openAdvanced(page);
   return { t, page, errors };
 }
 
@@ -86,7 +87,7 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
 
     await page.getByRole("link", { name: "shop" }).click();
     await page.getByRole("heading", { name: "shop" }).waitFor();
-    const chart = page.getByRole("img", { name: /^shop: dynos, estimate/ });
+    const chart = page.getByRole("img", { name: /^shop web: dynos, estimate/ });
     await chart.locator("canvas").waitFor();
     const events = (await t.call("GET", "/api/apps/shop/events")).json.events as { kind: string; message: string }[];
     expect(events.map((e) => e.message)).toEqual([
@@ -128,6 +129,19 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
       })
       .toBeGreaterThan(0);
     expect(await page.evaluate(() => "sameDocument" in globalThis)).toBe(true);
+    // It says why: the winning source, its reading and what it asks for.
+    expect(await page.locator('.events li[data-kind^="scale-"]').first().textContent()).toMatch(
+      /\[dry run\] web \d+ → \d+: random read \d+(\.\d+)? [^,]+, needs \d+/,
+    );
+    // The time zone of the times is said; the log narrows to a process type.
+    expect(await page.getByText(/^Times in /).textContent()).toBe(
+      `Times in ${await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone)}.`,
+    );
+    await page.getByLabel("Process type").selectOption("web");
+    expect(await page.locator('.events li[data-kind^="scale-"]').count()).toBeGreaterThan(0);
+    // App-wide events (a config change) stay: they are every process type's context.
+    expect(await page.locator('.events li[data-kind="config-changed"]').count()).toBe(2);
+    await page.getByLabel("Process type").selectOption("");
     const later = await drawn();
     expect(later.to - later.from).toBeLessThan(3600 + 120);
 
@@ -150,11 +164,13 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     const { page, errors } = await loggedIn(t);
 
     await page.goto(`${t.server.url}/#/apps/shop/config`);
+    await openAdvanced(page);
     const minDynos = page.locator("#root_scaler_min_dynos");
     await minDynos.waitFor();
-    // Labelled with the config key; its description from the schema; a default shown, not filled in.
-    expect(await page.locator('label[for="root_scaler_min_dynos"]').textContent()).toMatch(/^min_dynos/);
-    expect(await page.getByLabel(/^min_dynos/).inputValue()).toBe("1");
+    // Labelled in words with the config key beside; its description from the schema; a default shown, not filled in.
+    expect(await page.locator('label[for="root_scaler_min_dynos"]').textContent()).toMatch(/^Fewest dynos min_dynos/);
+    expect(await page.locator('label[for="root_scaler_min_dynos"] code').textContent()).toBe("min_dynos");
+    expect(await minDynos.inputValue()).toBe("1");
     expect(await page.locator("#root_scaler_min_dynos__description").textContent()).not.toBe("");
     expect(await page.locator("#root_plugins_0_hysteresis_period__description").textContent()).toContain("Default: 0.");
     expect(await page.locator("#root_plugins_0_hysteresis_period").inputValue()).toBe("");
@@ -175,6 +191,10 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     const fieldError = page.locator("#root_scaler_min_dynos__error");
     await fieldError.waitFor();
     expect(await fieldError.textContent()).toMatch(/0/);
+    // The focus goes to the invalid field, marked by a red border; the answer is next to the button.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("root_scaler_min_dynos");
+    expect(await minDynos.evaluate((el) => getComputedStyle(el).borderTopColor)).toBe("rgb(207, 34, 46)");
+    expect(await page.locator("#save-note").textContent()).toBe("Nothing was saved: see the errors at their fields.");
     expect((await t.call("GET", "/api/apps/shop/config")).json.version).toBe(1);
     expect(await axeViolations(page)).toEqual([]);
 
@@ -185,6 +205,8 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     await page.getByLabel("Comment (kept with the version)").fill("busier mornings");
     await page.getByRole("button", { name: "Save as version 2" }).click();
     await page.getByRole("status").filter({ hasText: "Saved as version 2." }).waitFor();
+    // The answer is in view, next to the button clicked.
+    expect(await inView(page, "#save-note")).toBe(true);
     const saved = (await t.call("GET", "/api/apps/shop/config")).json;
     expect(saved).toMatchObject({
       version: 2,
@@ -212,7 +234,6 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     expect(await minDynos.inputValue()).toBe("1");
 
     expect(await axeViolations(page)).toEqual([]);
-    await page.screenshot({ path: join(DOCS, "web-config.png"), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -247,7 +268,13 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     await controls.getByRole("button", { name: "Pause scaling" }).waitFor();
     expect(await controls.locator(".badge.dry").count()).toBe(1);
 
+    // One click does not start calling Heroku: it asks first; Cancel leaves the dry run on.
     await controls.getByRole("button", { name: /^Scale for real/ }).click();
+    await controls.getByRole("button", { name: "Cancel" }).click();
+    expect((await t.call("GET", "/api/apps/shop/config")).json.version).toBe(1);
+    await controls.getByRole("button", { name: /^Scale for real/ }).click();
+    expect(await axeViolations(page)).toEqual([]);
+    await controls.getByRole("button", { name: "Yes, scale for real" }).click();
     await controls.getByRole("status").filter({ hasText: "Dry run off: saved as version 2." }).waitFor();
     const saved = (await t.call("GET", "/api/apps/shop/config")).json;
     expect(saved).toMatchObject({ version: 2, comment: "dry run off", config: { scaler: { dry_run: false } } });
@@ -298,6 +325,7 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     ).toBe(200);
     const { page, errors } = await loggedIn(t);
     await page.goto(`${t.server.url}/#/apps/shop/config`);
+    await openAdvanced(page);
     const max = page.locator("#root_scaler_max");
     await max.waitFor();
     expect(await max.inputValue()).toBe("4");
@@ -318,7 +346,9 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     const perDyno = page.locator("#root_plugins_1_per_dyno");
     await perDyno.waitFor();
     expect(await perDyno.inputValue()).toBe("4");
-    expect(await page.locator('label[for="root_plugins_1_per_dyno"]').textContent()).toMatch(/^per_dyno/);
+    expect(await page.locator('label[for="root_plugins_1_per_dyno"]').textContent()).toMatch(/^Per dyno per_dyno/);
+    // A list's entry is named in words with its path, not the form library's "use-1".
+    expect(await page.locator('label[for="root_use_0"]').textContent()).toMatch(/^Package 1 use\[0\]/);
     expect(await page.locator("#root_plugins_1_per_dyno__description").textContent()).toContain(
       "ceil(value / per_dyno)",
     );
@@ -364,6 +394,29 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     await page.close();
   });
 
+  it("adds an app from the guided start: a few answers write a starter config, dry run on, added as is", async () => {
+    const t = await startTestServer({ pagesDir: suite.pagesDir, clock: browserTime() });
+    const { page, errors } = await loggedIn(t);
+    await page.getByRole("link", { name: "Add an app" }).click();
+    await page.getByLabel(/^Heroku app/).fill("demo");
+    await page.getByLabel("web: fewest dynos").fill("2");
+    await page.getByLabel("web: most dynos").fill("8");
+    await page.getByRole("button", { name: "Write the starter config" }).click();
+    expect(await page.getByLabel(/^Name/).inputValue()).toBe("demo");
+    expect(await page.getByLabel(/^Config/).inputValue()).toContain("dry_run: true");
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByRole("button", { name: "Add the app" }).click();
+    await page.getByRole("heading", { name: "demo" }).waitFor();
+    const stored = (await t.call("GET", "/api/apps/demo/config")).json;
+    expect(stored.config).toMatchObject({
+      use: ["random"],
+      scaler: { dry_run: true, heroku_app_name: "demo" },
+      processes: { web: { min_dynos: 2, max_dynos: 8 } },
+    });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it("adding an app under a name that is taken is refused at the name field, with the way to its config; the app is untouched", async () => {
     const t = await startTestServer({ pagesDir: suite.pagesDir, clock: browserTime() });
     const existing = dryRunConfig({ scaler: { heroku_api_key: HEROKU_KEY } });
@@ -390,7 +443,7 @@ describe("the app and config pages, in Chromium against a real server on SQLite"
     expect(errors.splice(0)).toEqual(["Failed to load resource: the server responded with a status of 409 (Conflict)"]);
 
     await taken.getByRole("link", { name: "open its config" }).click();
-    await page.locator("#root_scaler_min_dynos").waitFor();
+    await page.locator("#limits-scaler-min_dynos").waitFor();
     expect(page.url()).toBe(`${t.server.url}/#/apps/shop/config`);
     expect(errors).toEqual([]);
     await page.close();

@@ -126,3 +126,19 @@ export async function logIn(page: Page, url: string, password: string): Promise<
   await page.getByRole("button", { name: "Log in" }).click();
   await page.getByRole("button", { name: "Log out", exact: true }).waitFor();
 }
+
+/** Opens the config page's "Advanced" part (every key of the config, the generated form). */
+export async function openAdvanced(page: Page): Promise<void> {
+  const details = page.locator("details.advanced");
+  await details.waitFor();
+  if (!(await details.evaluate((d) => (d as HTMLDetailsElement).open))) await details.locator("summary").click();
+  await page.locator("#root_plugins").waitFor();
+}
+
+/** Whether an element is in the viewport now, wholly (the answer next to a button is in view). */
+export async function inView(page: Page, selector: string): Promise<boolean> {
+  return page.locator(selector).evaluate((el) => {
+    const r = el.getBoundingClientRect();
+    return r.top >= 0 && r.bottom <= window.innerHeight && r.height > 0;
+  });
+}

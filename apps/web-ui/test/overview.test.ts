@@ -1,7 +1,6 @@
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ADMIN_PASSWORD, dryRunConfig, must, nextTick, startTestServer } from "../../web/test/helpers.js";
-import { axeViolations, browserSuite, consoleErrors, DOCS, logIn } from "./browser.js";
+import { axeViolations, browserSuite, consoleErrors, logIn } from "./browser.js";
 
 const suite = browserSuite();
 
@@ -73,7 +72,15 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     const shop = page.locator('tr[data-app="shop"]');
     await shop.waitFor();
     const cells = await shop.locator("td").allTextContents();
-    expect(cells.slice(0, 3)).toEqual([shopApi.type, String(shopApi.current ?? "–"), String(shopApi.estimate ?? "–")]);
+    // The state in words first, then the process, its dynos of its max, its estimate.
+    expect(cells.slice(0, 4)).toEqual([
+      expect.stringContaining(
+        `dry run · ${(api.find((a) => a.name === "shop") as unknown as { processes: { state: string }[] }).processes[0]?.state}`,
+      ),
+      shopApi.type,
+      `${shopApi.current ?? "–"} of 5`,
+      String(shopApi.estimate ?? "–"),
+    ]);
     if (sources.length === 0) await shop.getByText("no reading yet").waitFor();
     for (const s of sources) await shop.getByRole("img", { name: `${s.name}: ${s.health}` }).waitFor();
     expect(await shop.locator(".badge.dry").count()).toBe(1);
@@ -82,7 +89,8 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     expect(await blog.locator(".badge.paused").count()).toBe(1);
     expect(await page.getByRole("link", { name: "shop" }).getAttribute("href")).toBe("#/apps/shop");
     const quiet = page.locator('tr[data-app="quiet"]');
-    expect(await quiet.locator("td").first().textContent()).toBe("–");
+    expect(await quiet.locator(".state-text").textContent()).toBe("dry run · no tick yet");
+    expect(await quiet.locator("td").nth(1).textContent()).toBe("–");
     await quiet.getByText("no reading yet").waitFor();
 
     // The last 24 h of dynos as a sparkline, and the last event, as GET /api/overview has them.
@@ -102,7 +110,6 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     expect(await blog.locator(".last-event").textContent()).toMatch(/^paused paused by token:DYNOSAUR_API_TOKEN /);
 
     expect(await axeViolations(page)).toEqual([]);
-    await page.screenshot({ path: join(DOCS, "web-overview.png"), fullPage: true });
     expect(errors).toEqual([]);
 
     // Logging out brings the login page back, and the session no longer opens the API.
@@ -178,7 +185,7 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     await page.close();
   });
 
-  it("a hundred apps: every one is listed, on a phone too (the table scrolls sideways), axe finds nothing serious", async ({
+  it("a hundred apps: every one is listed, on a phone too (as cards), axe finds nothing serious", async ({
     annotate,
   }) => {
     const t = await startTestServer({ pagesDir: suite.pagesDir });
@@ -201,16 +208,15 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     expect(
       await page.locator("tr[data-app]").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-app"))),
     ).toEqual(names);
-    // On a phone the page itself does not scroll sideways: only the table does.
+    // On a phone nothing scrolls sideways: each app is a card.
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
 
     expect(await axeViolations(page)).toEqual([]);
-    await page.screenshot({ path: join(DOCS, "web-overview-phone.png") });
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);
 
-  it("API tokens: created with a name, its value shown once and working against the API, revoked in one click", async () => {
+  it("API tokens: created with a name, its value shown once (with a Copy button) and working against the API, revoked after a confirmation", async () => {
     const t = await startTestServer({ pagesDir: suite.pagesDir });
     const page = await suite.chromium.newPage({ viewport: { width: 1100, height: 700 } });
     const errors = consoleErrors(page);
@@ -240,7 +246,19 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     await page.locator('tr[data-token="ci"]').waitFor({ state: "detached" });
     expect(await axeViolations(page)).toEqual([]);
 
+    // Copy puts the value on the clipboard.
+    await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
+    await page.getByRole("button", { name: "Copy" }).click();
+    await page.getByText("Copied.").waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(value);
+
+    // Revoke asks first: Cancel keeps the token.
     await page.getByRole("button", { name: "Revoke deploy script" }).click();
+    await page.getByRole("button", { name: "Cancel" }).click();
+    expect((await t.call("GET", "/api/apps", { token: value })).status).toBe(200);
+    await page.getByRole("button", { name: "Revoke deploy script" }).click();
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByRole("button", { name: "Yes, revoke deploy script" }).click();
     await page.getByText("No API token yet.").waitFor();
     expect((await t.call("GET", "/api/apps", { token: value })).status).toBe(401);
     expect(errors).toEqual([]);

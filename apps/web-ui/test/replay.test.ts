@@ -45,7 +45,8 @@ describe("Try it first, in Chromium against a real server on SQLite", () => {
     errors.splice(0); // the anonymous session probe's 401 (see overview.test.ts)
 
     await page.goto(`${t.server.url}/#/apps/shop/config`);
-    const minDynos = page.locator("#root_scaler_min_dynos");
+    // The Limits block, first on the page.
+    const minDynos = page.locator("#limits-scaler-min_dynos");
     await minDynos.waitFor();
     await minDynos.fill("3");
     await page.getByLabel("Days to replay (1 to 14)").fill("1");

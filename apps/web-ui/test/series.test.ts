@@ -118,3 +118,30 @@ describe("the app chart's series", () => {
     expect(d.window).toEqual({ from: S0 - 3600, to: S0 + 180 });
   });
 });
+
+describe("one chart per process type", () => {
+  it("each type's own dynos and sources, its scale events and the app-wide ones, its limits", async () => {
+    const { chartsByProcess } = await import("../src/series.js");
+    const points = [
+      fromMinute(minute(T0, { process_type: "web", dynos: 3 })),
+      fromMinute(
+        minute(T0, {
+          process_type: "worker",
+          dynos: 9,
+          estimate: 9,
+          sources: [{ name: "jobs", value: 400, estimate: 9, health: "ok" }],
+        }),
+      ),
+    ];
+    const log = [
+      { at: new Date(T0).toISOString(), kind: "scale-up", message: "", data: { process: "worker" } },
+      { at: new Date(T0 + 60_000).toISOString(), kind: "scale-up", message: "", data: { process: null } },
+    ];
+    const charts = chartsByProcess(points, log, T0 - 3_600_000, T0, new Map([["web", { min: 2, max: 8 }]]));
+    expect(charts.map((c) => [c.type, c.data.dynos, c.data.sources.map((s) => s.name), c.data.limits])).toEqual([
+      ["web", [3], ["queue"], { min: 2, max: 8 }],
+      ["worker", [9], ["jobs"], undefined],
+    ]);
+    expect(charts.map((c) => c.data.marks)).toEqual([[S0 + 60], [S0, S0 + 60]]);
+  });
+});

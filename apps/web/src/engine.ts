@@ -23,6 +23,7 @@ import type {
 } from "@dynosaur/core";
 import { createHostRuntime } from "@dynosaur/host";
 import type { Dispatcher } from "undici";
+import { whyScaled } from "./why.js";
 
 /** Something the engine did or saw that belongs in the app's history. */
 export interface EngineEvent {
@@ -97,7 +98,11 @@ export async function createAppEngine(deps: EngineDeps): Promise<AppEngine> {
           e.kind === "scale" ? (Number(e.fields.to) > Number(e.fields.from) ? "scale-up" : "scale-down") : e.kind;
         // An app-wide event (Heroku not answering) rides on the first report: it is no process's.
         // A dry run's simulated scaling is history too, and says so.
-        const message = report.dryRun && e.kind === "scale" ? `[dry run] ${e.message}` : e.message;
+        // A scale says why (the winning source, its reading, the limits): see why.ts.
+        const message =
+          e.kind === "scale"
+            ? `${report.dryRun ? "[dry run] " : ""}${whyScaled(report, Number(e.fields.from), Number(e.fields.to))}`
+            : e.message;
         emit({
           time: report.time,
           kind,

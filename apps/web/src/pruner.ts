@@ -6,10 +6,16 @@ import type { ReadingStore, Retention } from "./store/readings.js";
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** Ticks at full resolution for 48 h, the per-minute series for `retention_days`, events for 90 days. */
+/**
+ * Every tick for the last hour, the notable ones (a change, a refusal, an error, a source not
+ * ok) for 48 h, the per-minute series for `retention_days`, events for 90 days.
+ */
 export function retention(days: number): Retention {
-  return { ticksMs: 48 * HOUR, minutesMs: days * DAY, eventsMs: 90 * DAY };
+  return { recentTicksMs: HOUR, ticksMs: 48 * HOUR, minutesMs: days * DAY, eventsMs: 90 * DAY };
 }
+
+/** Minute rows stay unpacked this long past their hour: a late write of the hour's last minute still lands in a row. */
+const PACK_AFTER_MS = 10 * 60_000;
 
 /** Deletes old rows in the background, on the injected clock (tests move time, never wait). */
 export class Pruner {
@@ -31,6 +37,7 @@ export class Pruner {
   async runOnce(): Promise<{ ticks: number; minutes: number; events: number; sessions: number }> {
     const now = this.deps.clock.now();
     const rows = await this.deps.readings.prune(now, this.deps.retention);
+    await this.deps.readings.compact(now - PACK_AFTER_MS);
     const sessions = await this.deps.auth.pruneSessions(now);
     await this.deps.instances.prune(now - DAY);
     if (rows.ticks + rows.minutes + rows.events + sessions > 0)

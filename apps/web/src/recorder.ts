@@ -3,9 +3,9 @@ import type { EngineEvent } from "./engine.js";
 import type { EventRow, MinuteRow, ReadingStore, TickRow } from "./store/readings.js";
 
 /**
- * Buffers what the engines report and writes it in batches: every tick at full resolution,
- * the last tick of each minute per process type (the series charts and replays read), and
- * events. One transaction a second for all apps keeps a hundred apps cheap on SQLite.
+ * Buffers what the engines report and writes it in batches: every tick at full resolution
+ * (marked notable when something happened: only those are kept past the recent window), the
+ * last tick of each minute per process type (the series charts and replays read), and events. One transaction a second for all apps keeps a hundred apps cheap on SQLite.
  */
 export class Recorder {
   #ticks: TickRow[] = [];
@@ -28,7 +28,7 @@ export class Recorder {
   }
 
   tick(appId: number, report: TickReport): void {
-    this.#ticks.push({ appId, time: report.time, processType: report.processType, report });
+    this.#ticks.push({ appId, time: report.time, processType: report.processType, report, notable: isNotable(report) });
     const minute = Math.floor(report.time / 60_000) * 60_000;
     this.#minutes.set(`${appId}:${report.processType}:${minute}`, {
       appId,
@@ -90,4 +90,14 @@ export class Recorder {
     this.#timer = null;
     await this.flush();
   }
+}
+
+/** A tick worth keeping at full resolution: the formation changed or could not be read, an event, a source not ok. */
+export function isNotable(report: TickReport): boolean {
+  return (
+    report.before !== report.after ||
+    report.before === null ||
+    report.events.length > 0 ||
+    report.sources.some((s) => s.health !== "ok" || s.lastError !== null)
+  );
 }

@@ -21,6 +21,7 @@ import { Pruner, retention } from "./pruner.js";
 import { Recorder } from "./recorder.js";
 import { createSecretBox, loadSecretKey, type SecretBox } from "./secret-box.js";
 import { holdSqliteLock } from "./single-process.js";
+import { AppDirectory } from "./store/app-directory.js";
 import { AppStore } from "./store/apps.js";
 import { AuthStore } from "./store/auth.js";
 import { InstanceStore } from "./store/instances.js";
@@ -200,6 +201,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const app = createApi({
       drains,
       apps: stores.apps,
+      directory: new AppDirectory(
+        stores.store.db,
+        (name) => supervisor.problem(name),
+        (name) => supervisor.needsAttention(name),
+      ),
       configs,
       readings: stores.readings,
       recorder,

@@ -1,6 +1,7 @@
 import { type Clock, describeError, type Logger, Redactor, type TickReport } from "@dynosaur/core";
 import type { Ownership } from "@dynosaur/host";
 import type { Dispatcher } from "undici";
+import { statusNeedsAttention } from "./app-state.js";
 import type { ConfigService } from "./configs.js";
 import { type AppEngine, createAppEngine, type EngineEvent, type EngineStatus } from "./engine.js";
 import type { Recorder } from "./recorder.js";
@@ -15,6 +16,8 @@ interface Running {
   version: number;
   /** Every secret of the versions it ran (config, `${VAR}` values, plugin-declared options). */
   redactor: Redactor;
+  /** The last status text scrubbed, with the number of secrets it was scrubbed of, and the result. */
+  scrubbedStatus?: { text: string; secrets: number; clean: string };
 }
 
 export interface SupervisorDeps {
@@ -189,9 +192,23 @@ export class Supervisor {
   /** Status of an app scaled here; null when another process (or none) scales it. */
   status(name: string): (EngineStatus & { version: number; paused: boolean }) | null {
     const r = this.#running.get(name);
-    return r
-      ? { ...scrubbed(r.engine.status(), (t) => r.redactor.scrub(t)), version: r.version, paused: r.paused }
-      : null;
+    if (!r) return null;
+    // GET /api/apps asks this of every app of its page, and a status changes little between ticks:
+    // the scrub (a pass per secret and one for URLs) runs again only when the text or the secrets changed.
+    const status = r.engine.status();
+    const text = JSON.stringify(status);
+    const memo = r.scrubbedStatus;
+    const secrets = r.redactor.size;
+    const clean = memo?.text === text && memo.secrets === secrets ? memo.clean : r.redactor.scrub(text);
+    r.scrubbedStatus = { text, secrets, clean };
+    return { ...(clean === text ? status : (JSON.parse(clean) as EngineStatus)), version: r.version, paused: r.paused };
+  }
+
+  /** Whether an app scaled here needs a look (a process type at its max, a source down or stale). */
+  needsAttention(name: string): boolean {
+    const r = this.#running.get(name);
+    // Its engine's own status: nothing of it leaves the process, so no scrub.
+    return r ? statusNeedsAttention(r.engine.status()) : false;
   }
 
   /** Why an app is not running here, when its config cannot run. */

@@ -44,8 +44,14 @@ describe("the JSON API on SQLite", () => {
         health: "ok",
         winner: "random",
         sources: [{ name: "random", health: "ok" }],
+        // The limits in force, and the state in words they give.
+        min_dynos: 1,
+        max_dynos: 5,
+        state: `steady at ${tick.after}${tick.after === 1 ? " (at min 1)" : ""}`,
+        attention: false,
       },
     ]);
+    expect(app).toMatchObject({ state: `dry run · ${app.processes[0].state}`, attention: false });
 
     const ticks = await t.call(
       "GET",
@@ -114,6 +120,10 @@ describe("the JSON API on SQLite", () => {
         health: "ok",
         winner: "requests",
         sources: [{ name: "requests", health: "ok" }],
+        min_dynos: 1,
+        max_dynos: 5,
+        state: expect.any(String),
+        attention: expect.any(Boolean),
       },
       {
         type: "worker",
@@ -122,6 +132,10 @@ describe("the JSON API on SQLite", () => {
         health: "ok",
         winner: "jobs",
         sources: [{ name: "jobs", health: "ok" }],
+        min_dynos: 2,
+        max_dynos: 3,
+        state: expect.any(String),
+        attention: expect.any(Boolean),
       },
     ]);
 
@@ -130,7 +144,16 @@ describe("the JSON API on SQLite", () => {
     await t.server.supervisor.stop();
     const stored = (await t.call("GET", "/api/apps")).json.apps[0];
     expect(stored.scaled_here).toBe(false);
-    expect(stored.processes).toEqual(live);
+    // The same figures; the limits in force are known only where the app is scaled.
+    const figures = (p: Record<string, unknown>) => ({
+      ...p,
+      min_dynos: null,
+      max_dynos: null,
+      state: "",
+      attention: false,
+    });
+    expect(stored.processes.map(figures)).toEqual(live.map(figures));
+    expect(stored.processes.map((p: { min_dynos: unknown }) => p.min_dynos)).toEqual([null, null]);
     const ticks = (await t.call("GET", "/api/apps/shop/ticks")).json.ticks as {
       time: number;
       processType: string;

@@ -101,6 +101,7 @@ describe("every API error answer carries a code", () => {
       ["no such token", t.call("DELETE", "/api/tokens/999"), 404, ["DYNO_NOT_FOUND"]],
       // apps
       ["no such app", t.call("POST", "/api/apps/nope/pause"), 404, ["DYNO_APP_NOT_FOUND"]],
+      ["a cursor this server never gave", t.call("GET", "/api/apps?cursor=forged"), 422, ["DYNO_REQUEST_INVALID"]],
       // config
       [
         "a taken name",

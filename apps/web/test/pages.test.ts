@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { brotliCompressSync, gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { startTestServer, tempDir } from "./helpers.js";
 
@@ -29,6 +30,30 @@ describe("the pages", () => {
     expect(asset.headers.get("content-type")).toMatch(/^text\/javascript/);
     expect(asset.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
     expect(asset.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+
+  it("sends an asset's precompressed copy (brotli, else gzip) to a browser that accepts it, the plain file to one that does not", async () => {
+    const dir = builtPages();
+    const big = `console.log(${JSON.stringify("x".repeat(5000))});`;
+    writeFileSync(join(dir, "assets", "config-def456.js"), big);
+    writeFileSync(join(dir, "assets", "config-def456.js.br"), brotliCompressSync(big));
+    writeFileSync(join(dir, "assets", "config-def456.js.gz"), gzipSync(big));
+    const t = await startTestServer({ pagesDir: dir });
+    const get = (encoding: string) =>
+      fetch(`${t.server.url}/assets/config-def456.js`, { headers: { "accept-encoding": encoding } });
+    for (const [accept, sent] of [
+      ["br, gzip", "br"],
+      ["gzip", "gzip"],
+      ["identity", null],
+    ] as const) {
+      const r = await get(accept);
+      expect(r.status).toBe(200);
+      expect(r.headers.get("content-encoding")).toBe(sent);
+      expect(r.headers.get("content-type")).toMatch(/^text\/javascript/);
+      expect(r.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+      // fetch decodes what it was sent: the same script whichever copy went.
+      expect(await r.text()).toBe(big);
+    }
   });
 
   it("answers nothing outside the pages: missing assets, other paths and the API stay locked", async () => {

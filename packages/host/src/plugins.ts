@@ -342,23 +342,24 @@ function pickCondition(value: unknown): string | null {
  * is imported once and every config naming it shares the definition.
  */
 export class PluginLoader {
-  readonly #cache = new Map<string, Promise<LoadedPlugin>>();
+  readonly #cache = new Map<string, Promise<LoadedPlugin[]>>();
   readonly #lookup: PluginLookup;
 
   constructor(lookup: PluginLookup) {
     this.#lookup = lookup;
   }
 
-  load(specs: readonly string[], paths: readonly string[]): Promise<LoadedPlugin[]> {
-    return Promise.all(specs.map((spec, i) => this.#one(spec, paths[i] ?? `use[${i}]`)));
+  /** Every plugin of the packages named: a package may export several (e.g. one per queue library). */
+  async load(specs: readonly string[], paths: readonly string[]): Promise<LoadedPlugin[]> {
+    return (await Promise.all(specs.map((spec, i) => this.#one(spec, paths[i] ?? `use[${i}]`)))).flat();
   }
 
-  #one(spec: string, path: string): Promise<LoadedPlugin> {
+  #one(spec: string, path: string): Promise<LoadedPlugin[]> {
     let found = this.#cache.get(spec);
     if (!found) {
-      found = loadPlugins([spec], [path], this.#lookup).then(([plugin]) => {
-        if (!plugin) throw new Error(`loading plugin "${spec}" gave no plugin`);
-        return plugin;
+      found = loadPlugins([spec], [path], this.#lookup).then((plugins) => {
+        if (plugins.length === 0) throw new Error(`loading plugin "${spec}" gave no plugin`);
+        return plugins;
       });
       this.#cache.set(spec, found);
       // A failure is not remembered: the package may be installed by the next try.

@@ -1,15 +1,19 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import {
   type AppEvent,
+  type AppSummary,
   appStatus,
+  listApps,
   events as loadEvents,
   readings,
   type SourceStatus,
   setPaused,
   streamTicks,
 } from "../api.js";
+import { groupBursts } from "../bursts.js";
 import { Chart } from "../chart.js";
-import { chartData, fromMinute, fromTick, type Point } from "../series.js";
+import { chartsByProcess, fromMinute, fromTick, type Point } from "../series.js";
+import { AppState } from "./overview.js";
 
 const RANGES = { "1 h": 3_600_000, "24 h": 86_400_000, "7 d": 7 * 86_400_000 } as const;
 type Range = keyof typeof RANGES;
@@ -29,6 +33,19 @@ export function AppPage({ name }: { name: string }) {
   const [paused, setPausedState] = useState<boolean | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [since, setSince] = useState(() => Date.now() - RANGES[range]);
+  /** The app as the overview sees it: its state in words. */
+  const [summary, setSummary] = useState<AppSummary | null>(null);
+  const loadSummary = () =>
+    // The apps whose name contains this one's (the server pages): this one is among them.
+    listApps({ limit: 1000, q: name }).then(
+      (page) => setSummary(page.apps.find((a) => a.name === name) ?? null),
+      () => {},
+    );
+  useEffect(() => {
+    loadSummary();
+  }, [name, paused]);
+  /** The process type the event log is narrowed to ("" for all). */
+  const [only, setOnly] = useState("");
 
   useEffect(() => {
     const since = new Date(Date.now() - RANGES[range]);
@@ -52,6 +69,8 @@ export function AppPage({ name }: { name: string }) {
           (evs) => alive && setLog(evs),
           () => {},
         );
+      // Scaling or a source going out changes the state in words.
+      if (tick.events.length > 0 || healthChanged(latest.current, tick.sources)) loadSummary();
       // A tick reports one process type's sources: the other types' rows stay.
       setSources((before) => mergeSources(before, tick.sources));
     });
@@ -62,7 +81,18 @@ export function AppPage({ name }: { name: string }) {
   }, [name, range]);
 
   // The window ends now, by the page's clock: it moves on as live points arrive.
-  const data = useMemo(() => chartData(points, log, since, Date.now()), [points, log, since]);
+  const limits = useMemo(
+    () =>
+      new Map(
+        (summary?.processes ?? []).flatMap((p) =>
+          p.min_dynos !== null && p.max_dynos !== null
+            ? [[p.type, { min: p.min_dynos, max: p.max_dynos }] as const]
+            : [],
+        ),
+      ),
+    [summary],
+  );
+  const charts = useMemo(() => chartsByProcess(points, log, since, Date.now(), limits), [points, log, since, limits]);
 
   const toggle = async () => {
     try {
@@ -79,6 +109,11 @@ export function AppPage({ name }: { name: string }) {
         <a href="#/">Apps</a> / <a href={`#/apps/${encodeURIComponent(name)}/config`}>Config</a>
       </p>
       <h1>{name}</h1>
+      {summary && (
+        <p class="app-state" role="status">
+          <AppState app={summary} />
+        </p>
+      )}
       {error && (
         <p role="alert" class="error">
           {error}
@@ -108,17 +143,22 @@ export function AppPage({ name }: { name: string }) {
         </fieldset>
       </div>
       {/* Each choice of a range is a new chart: a drag-to-zoom does not outlive it, even choosing the same range. */}
-      <Chart
-        key={chosen}
-        data={data}
-        label={`${name}: dynos, estimate and each source's value over the last ${range}; drag to zoom, double-click to zoom out`}
-      />
+      {charts.map((c) => (
+        <section key={c.type} class="process-chart" aria-label={`${c.type} chart`}>
+          {charts.length > 1 && <h2>{c.type}</h2>}
+          <Chart
+            key={`${chosen}-${c.type}`}
+            data={c.data}
+            label={`${name} ${c.type}: dynos, estimate${c.data.limits ? `, min ${c.data.limits.min} and max ${c.data.limits.max}` : ""} and each source's value over the last ${range}; drag to zoom, double-click to zoom out`}
+          />
+        </section>
+      ))}
 
       <h2>Sources</h2>
       {sources.length === 0 ? (
         <p class="muted">No reading yet.</p>
       ) : (
-        <table class="apps sources">
+        <table class="apps sources cards">
           <thead>
             <tr>
               <th scope="col">Source</th>
@@ -133,15 +173,17 @@ export function AppPage({ name }: { name: string }) {
             {sources.map((s) => (
               <tr key={s.name}>
                 <th scope="row">{s.name}</th>
-                <td class="num">
+                <td class="num" data-label="Value">
                   {s.value ?? "–"} {s.unit}
                 </td>
-                <td class="num">{s.estimate ?? "–"}</td>
-                <td>
+                <td class="num" data-label="Estimate">
+                  {s.estimate ?? "–"}
+                </td>
+                <td data-label="Health">
                   <span class={`dot ${s.health}`} role="img" aria-label={s.health} /> {s.health}
                 </td>
-                <td>{s.lastRetrieval ? new Date(s.lastRetrieval).toLocaleString() : "–"}</td>
-                <td>{s.lastError ?? ""}</td>
+                <td data-label="Last reading">{s.lastRetrieval ? new Date(s.lastRetrieval).toLocaleString() : "–"}</td>
+                <td data-label="Last error">{s.lastError ?? ""}</td>
               </tr>
             ))}
           </tbody>
@@ -149,20 +191,61 @@ export function AppPage({ name }: { name: string }) {
       )}
 
       <h2>Events</h2>
+      <div class="actions">
+        <label>
+          Process type{" "}
+          <select value={only} onChange={(e) => setOnly(e.currentTarget.value)}>
+            <option value="">all</option>
+            {processTypes(log).map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </label>
+        <p class="muted">Times in {TIME_ZONE}.</p>
+      </div>
       {log.length === 0 ? (
         <p class="muted">Nothing happened in the last {range}.</p>
       ) : (
         <ol class="events" reversed>
-          {[...log].reverse().map((e) => (
+          {groupBursts(
+            [...log]
+              .reverse()
+              // An app-wide event (a config change, Heroku not answering) is every process type's.
+              .filter((e) => only === "" || typeof e.data.process !== "string" || e.data.process === only),
+          ).map(({ head: e, rest }) => (
             <li key={`${e.at}-${e.kind}-${e.message}`} data-kind={e.kind}>
               <time dateTime={e.at}>{new Date(e.at).toLocaleString()}</time>{" "}
               <span class={`kind ${e.kind}`}>{e.kind}</span> {e.message}
+              {rest.length > 0 && (
+                <details class="burst">
+                  <summary>
+                    {rest.length} more scale {rest.length === 1 ? "event" : "events"} just before
+                  </summary>
+                  <ol>
+                    {rest.map((r) => (
+                      <li key={`${r.at}-${r.kind}-${r.message}`} data-kind={r.kind}>
+                        <time dateTime={r.at}>{new Date(r.at).toLocaleString()}</time> {r.message}
+                      </li>
+                    ))}
+                  </ol>
+                </details>
+              )}
             </li>
           ))}
         </ol>
       )}
     </main>
   );
+}
+
+/** The browser's time zone, which every time on the page is shown in. */
+const TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+/** The process types the events are about, in order of first appearance. */
+function processTypes(log: AppEvent[]): string[] {
+  return [...new Set(log.map((e) => e.data.process).filter((p): p is string => typeof p === "string"))];
 }
 
 /** `now`'s rows in place of those of the same name, the others kept, in a stable order. */

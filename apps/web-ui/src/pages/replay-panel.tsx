@@ -3,6 +3,7 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { ApiError, type Replay, type ReplayScore, replay } from "../api.js";
 import { sideBySide } from "../side-by-side.js";
+import { verdict } from "../verdict.js";
 
 type Problem = ApiError["errors"][number];
 
@@ -89,6 +90,9 @@ export function ReplayPanel({
             <time dateTime={r.span.from}>{new Date(r.span.from).toLocaleString()}</time> to{" "}
             <time dateTime={r.span.to}>{new Date(r.span.to).toLocaleString()}</time>.
             {result.draft !== JSON.stringify(draft) && <strong> The draft has changed since: replay again.</strong>}
+          </p>
+          <p class="verdict" role="status">
+            <strong>{verdict(r.running, r.draft)}</strong>
           </p>
           <ScoreTable running={r.running} draft={r.draft} version={version} />
           {r.skipped.map((s) => (

@@ -20,6 +20,8 @@ export function ScalingControls({
   const [paused, setPausedState] = useState<boolean | null>(null);
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState<{ text: string; failed: boolean } | null>(null);
+  /** "Scale for real" asks once more: from then on the engine calls Heroku. */
+  const [confirming, setConfirming] = useState(false);
   useEffect(() => {
     appStatus(name).then(
       (s) => setPausedState(s.paused),
@@ -50,6 +52,7 @@ export function ScalingControls({
     });
   const toggleDryRun = () =>
     run(async () => {
+      setConfirming(false);
       const config = { ...stored.config, scaler: { ...scaler, dry_run: !dryRun } };
       const r = await saveConfig(name, config, stored.version, dryRun ? "dry run off" : "dry run on");
       onSaved(r.version);
@@ -67,10 +70,30 @@ export function ScalingControls({
         <button type="button" disabled={busy || paused === null} onClick={togglePause}>
           {paused ? "Resume scaling" : "Pause scaling"}
         </button>
-        <button type="button" disabled={busy || dirty} onClick={toggleDryRun} aria-describedby="dry-run-note">
+        <button
+          type="button"
+          disabled={busy || dirty || confirming}
+          onClick={dryRun ? () => setConfirming(true) : toggleDryRun}
+          aria-describedby="dry-run-note"
+        >
           {dryRun ? "Scale for real (dry run off)" : "Dry run (decide, change nothing)"}
         </button>
       </div>
+      {confirming && (
+        <div class="confirm">
+          <p id="confirm-real">
+            Scale {name} for real? From the next tick the engine changes its dynos on Heroku, within the limits above.
+          </p>
+          <div class="actions">
+            <button type="button" class="danger" disabled={busy} onClick={toggleDryRun}>
+              Yes, scale for real
+            </button>
+            <button type="button" onClick={() => setConfirming(false)}>
+              Cancel
+            </button>
+          </div>
+        </div>
+      )}
       <p id="dry-run-note" class="muted">
         {dirty
           ? "Save or undo the changes below first: switching dry run saves a version."

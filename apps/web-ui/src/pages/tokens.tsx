@@ -9,6 +9,9 @@ export function Tokens() {
   const [days, setDays] = useState("");
   const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
+  /** The token a Revoke was clicked for: it asks once more before revoking. */
+  const [confirming, setConfirming] = useState<number | null>(null);
+  const [copied, setCopied] = useState<string | null>(null);
   const reload = () => tokens().then(setList, (e: Error) => setError(e.message));
   useEffect(() => {
     reload();
@@ -20,6 +23,7 @@ export function Tokens() {
     try {
       const t = await createToken(name, days === "" ? undefined : Number(days));
       setCreated({ name: t.name, token: t.token });
+      setCopied(null);
       setName("");
       await reload();
     } catch (err) {
@@ -30,6 +34,7 @@ export function Tokens() {
     setError(null);
     try {
       await revokeToken(t.id);
+      setConfirming(null);
       await reload();
     } catch (err) {
       setError((err as Error).message);
@@ -61,7 +66,19 @@ export function Tokens() {
           <p>
             Token <strong>{created.name}</strong>: copy it now, it is not shown again.
           </p>
-          <code class="token">{created.token}</code>
+          <code class="token">{created.token}</code>{" "}
+          <button
+            type="button"
+            onClick={() =>
+              navigator.clipboard.writeText(created.token).then(
+                () => setCopied("Copied."),
+                () => setCopied("Could not copy: select the token and copy it by hand."),
+              )
+            }
+          >
+            Copy
+          </button>{" "}
+          {copied && <span class="muted">{copied}</span>}
         </div>
       )}
       {list.length === 0 ? (
@@ -87,9 +104,21 @@ export function Tokens() {
                 <td>{t.last_used_at ? new Date(t.last_used_at).toLocaleString() : "never"}</td>
                 <td>{t.expires_at ? new Date(t.expires_at).toLocaleString() : "never"}</td>
                 <td>
-                  <button type="button" onClick={() => revoke(t)} aria-label={`Revoke ${t.name}`}>
-                    Revoke
-                  </button>
+                  {confirming === t.id ? (
+                    <span class="confirm">
+                      Revoke {t.name}? What uses it stops working.{" "}
+                      <button type="button" class="danger" onClick={() => revoke(t)}>
+                        Yes, revoke {t.name}
+                      </button>{" "}
+                      <button type="button" onClick={() => setConfirming(null)}>
+                        Cancel
+                      </button>
+                    </span>
+                  ) : (
+                    <button type="button" onClick={() => setConfirming(t.id)} aria-label={`Revoke ${t.name}`}>
+                      Revoke
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}

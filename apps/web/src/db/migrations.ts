@@ -8,7 +8,7 @@ export type Dialect = "sqlite" | "postgres";
  * `serial` in PostgreSQL, SQLite's `integer primary key` (an alias of the rowid).
  * Migrations are append-only: never edit one that has shipped, add the next.
  */
-function migrations(dialect: Dialect): Record<string, Migration> {
+export function migrations(dialect: Dialect): Record<string, Migration> {
   const id = dialect === "postgres" ? "serial" : "integer";
   return {
     "0001_initial": {
@@ -162,6 +162,32 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     "0005_token_expiry": {
       async up(db: Kysely<unknown>) {
         await db.schema.alterTable("api_tokens").addColumn("expires_at", "bigint").execute();
+      },
+    },
+    // Compact storage (issue 27; 0005 is the tokens' expiry): most ticks only for a recent window, finished hours of the
+    // per-minute series packed into one row per app, process type and hour.
+    "0006_compact_readings": {
+      async up(db: Kysely<unknown>) {
+        // Ticks stored before kept their 48 h: they count as notable.
+        await db.schema
+          .alterTable("ticks")
+          .addColumn("notable", "integer", (c) => c.notNull().defaultTo(1))
+          .execute();
+        // Pruning deletes by (notable, time): one index range per kind, never a scan of the kept ones.
+        await db.schema.createIndex("ticks_notable_time").on("ticks").columns(["notable", "time"]).execute();
+        await db.schema.dropIndex("ticks_time").execute();
+        await db.schema
+          .createTable("minute_blocks")
+          .addColumn("app_id", "integer", (c) => c.notNull().references("apps.id").onDelete("cascade"))
+          .addColumn("process_type", "text", (c) => c.notNull())
+          .addColumn("start", "bigint", (c) => c.notNull())
+          .addColumn("names", "text", (c) => c.notNull())
+          .addColumn("dynos", "text", (c) => c.notNull())
+          .addColumn("estimate", "text", (c) => c.notNull())
+          .addColumn("sources", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("minute_blocks_pk", ["app_id", "process_type", "start"])
+          .execute();
+        await db.schema.createIndex("minute_blocks_start").on("minute_blocks").column("start").execute();
       },
     },
   };

@@ -32,6 +32,8 @@ export interface TicksTable {
   process_type: string;
   /** The tick report (the `--log-format json` fields) as JSON. */
   report: string;
+  /** 1: something happened (a change, a refusal, an error, a source not ok): kept 48 h, not only the recent window. */
+  notable: Generated<number>;
 }
 
 export interface MinutesTable {
@@ -42,6 +44,25 @@ export interface MinutesTable {
   dynos: number | null;
   estimate: number | null;
   /** `[{ name, value, estimate, health }]` of the last tick in the minute, as JSON. */
+  sources: string;
+}
+
+/**
+ * A finished hour of one app's per-minute series, packed: the minute rows of the last hour
+ * or so stay in `minutes`, the pruner packs older ones here (see store/minute-blocks.ts).
+ */
+export interface MinuteBlocksTable {
+  app_id: number;
+  process_type: string;
+  /** Start of the hour. */
+  start: number;
+  /** The source names the minutes refer to by index, as JSON. */
+  names: string;
+  /** 60 entries as JSON: dynos of each minute, null where none. */
+  dynos: string;
+  /** 60 entries as JSON: the estimate of each minute, null where none. */
+  estimate: string;
+  /** 60 entries as JSON: null (no row that minute) or `[nameIndex, value, estimate, healthIndex, ...]`. */
   sources: string;
 }
 
@@ -141,6 +162,7 @@ export interface Database {
   config_versions: ConfigVersionsTable;
   ticks: TicksTable;
   minutes: MinutesTable;
+  minute_blocks: MinuteBlocksTable;
   latest: LatestTable;
   events: EventsTable;
   users: UsersTable;

@@ -1,4 +1,4 @@
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type { SqliteDatabase, SqliteStatement } from "kysely";
 
 /*
@@ -8,6 +8,8 @@ import type { SqliteDatabase, SqliteStatement } from "kysely";
  * which node:sqlite's StatementSync has under other names. Nothing to compile, nothing to
  * install: the embedded default really is embedded.
  */
+
+const PREPARED_CAP = 500;
 
 export interface OpenSqliteOptions {
   /** Milliseconds a writer waits for another connection's lock (import/export while serving). */
@@ -21,12 +23,25 @@ export function openSqlite(
   const raw = new DatabaseSync(file, { timeout: options.busyTimeoutMs ?? 5000, enableForeignKeyConstraints: true });
   // WAL: readers never wait for the writer, and a crash loses at most the last commit.
   raw.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+  // Kysely prepares every query it runs; the server runs the same few hundred texts (each tick's
+  // writes, each page of the overview), so each is compiled once. Oldest dropped past the cap.
+  const prepared = new Map<string, { statement: StatementSync; reader: boolean }>();
   const database: SqliteDatabase = {
-    close: () => raw.close(),
+    close: () => {
+      prepared.clear();
+      raw.close();
+    },
     prepare(text: string): SqliteStatement {
-      const statement = raw.prepare(text);
+      let entry = prepared.get(text);
+      if (!entry) {
+        const statement = raw.prepare(text);
+        entry = { statement, reader: statement.columns().length > 0 };
+        if (prepared.size >= PREPARED_CAP) prepared.delete(prepared.keys().next().value as string);
+        prepared.set(text, entry);
+      }
+      const { statement, reader } = entry;
       return {
-        reader: statement.columns().length > 0,
+        reader,
         all: (parameters) => statement.all(...toInputs(parameters)),
         run: (parameters) => statement.run(...toInputs(parameters)),
         iterate: (parameters) => statement.iterate(...toInputs(parameters)),

@@ -48,10 +48,13 @@ export class AppStore {
     return Number(r.n);
   }
 
-  async list(): Promise<AppRow[]> {
+  /** Every app by name, or only those of `ids` (a page of the overview). */
+  async list(ids?: readonly number[]): Promise<AppRow[]> {
+    if (ids?.length === 0) return [];
     const rows = await this.db
       .selectFrom("apps")
       .select(["id", "name", "version", "paused", "updated_at"])
+      .$if(ids !== undefined, (q) => q.where("id", "in", ids ?? []))
       .orderBy("name")
       .execute();
     return rows.map(toApp);
@@ -170,14 +173,16 @@ export class AppStore {
     });
   }
 
-  /** `scaler.dry_run` of each app's version in force. */
-  async dryRuns(): Promise<Map<number, boolean>> {
+  /** `scaler.dry_run` of each app's version in force (of the apps of `ids` when given). */
+  async dryRuns(ids?: readonly number[]): Promise<Map<number, boolean>> {
+    if (ids?.length === 0) return new Map();
     const rows = await this.db
       .selectFrom("apps")
       .innerJoin("config_versions", (j) =>
         j.onRef("config_versions.app_id", "=", "apps.id").onRef("config_versions.version", "=", "apps.version"),
       )
       .select(["apps.id", "config_versions.config"])
+      .$if(ids !== undefined, (q) => q.where("apps.id", "in", ids ?? []))
       .execute();
     return new Map(
       rows.map((r) => [r.id, (JSON.parse(r.config) as { scaler?: { dry_run?: unknown } }).scaler?.dry_run === true]),
@@ -233,6 +238,7 @@ export class AppStore {
       for (const table of [
         "ticks",
         "minutes",
+        "minute_blocks",
         "latest",
         "events",
         "config_versions",

@@ -1,11 +1,15 @@
 import { type Kysely, sql } from "kysely";
 import type { Database } from "../db/schema.js";
+import { blockDynos, HOUR_MS, unpackBlock } from "./minute-blocks.js";
+import { packFinishedHours, trimHourAt } from "./packed-hours.js";
 
 export interface TickRow {
   appId: number;
   time: number;
   processType: string;
   report: unknown;
+  /** Something happened (see isNotable): kept `ticksMs`; the others only `recentTicksMs`. Default true. */
+  notable?: boolean;
 }
 
 export interface MinuteRow {
@@ -27,6 +31,9 @@ export interface EventRow {
 
 /** How long each kind of row is kept. */
 export interface Retention {
+  /** Every tick, notable or not, is kept this long (the live view's catch-up, the recent ticks). */
+  recentTicksMs: number;
+  /** Notable ticks (a change, a refusal, an error, a source not ok). */
   ticksMs: number;
   minutesMs: number;
   eventsMs: number;
@@ -63,6 +70,7 @@ export class ReadingStore {
                 time: t.time,
                 process_type: t.processType,
                 report: JSON.stringify(t.report),
+                notable: t.notable === false ? 0 : 1,
               })),
             )
             .execute();
@@ -122,13 +130,15 @@ export class ReadingStore {
   }
 
   /**
-   * Each app's newest tick: one report per process type (by name). A type
+   * Each app's (or each of `appIds`') newest tick: one report per process type (by name). A type
    * whose report is older than the app's newest tick is no longer in its config, and left out.
    */
-  async latest(): Promise<Map<number, unknown[]>> {
+  async latest(appIds?: readonly number[]): Promise<Map<number, unknown[]>> {
+    if (appIds?.length === 0) return new Map();
     const rows = await this.db
       .selectFrom("latest")
       .select(["app_id", "time", "report"])
+      .$if(appIds !== undefined, (q) => q.where("app_id", "in", appIds ?? []))
       .orderBy("app_id")
       .orderBy("process_type")
       .execute();
@@ -154,7 +164,11 @@ export class ReadingStore {
     return rows.map((r) => ({ time: r.time, report: JSON.parse(r.report) }));
   }
 
-  /** An app's per-minute rows in `[since, until)`, oldest first; only those of `processTypes` when given. */
+  /**
+   * An app's per-minute rows in `[since, until)`, oldest first (process types by name within a
+   * minute); only those of `processTypes` when given. Finished hours come from the packed
+   * blocks, the last hour or so from the minute rows; a minute in both is the row's.
+   */
   async minutes(
     appId: number,
     since: number,
@@ -163,23 +177,52 @@ export class ReadingStore {
     processTypes?: readonly string[],
   ): Promise<Omit<MinuteRow, "appId">[]> {
     if (processTypes?.length === 0) return [];
-    const rows = await this.db
-      .selectFrom("minutes")
-      .select(["process_type", "minute", "dynos", "estimate", "sources"])
-      .where("app_id", "=", appId)
-      .where("minute", ">=", since)
-      .where("minute", "<", until)
-      .$if(processTypes !== undefined, (q) => q.where("process_type", "in", processTypes ?? []))
-      .orderBy("minute")
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({
-      processType: r.process_type,
-      minute: r.minute,
-      dynos: r.dynos,
-      estimate: r.estimate,
-      sources: JSON.parse(r.sources),
-    }));
+    const [blocks, rows] = await Promise.all([
+      this.db
+        .selectFrom("minute_blocks")
+        .select(["process_type", "start", "names", "dynos", "estimate", "sources"])
+        .where("app_id", "=", appId)
+        .where("start", ">", since - HOUR_MS)
+        .where("start", "<", until)
+        .$if(processTypes !== undefined, (q) => q.where("process_type", "in", processTypes ?? []))
+        .execute(),
+      this.db
+        .selectFrom("minutes")
+        .select(["process_type", "minute", "dynos", "estimate", "sources"])
+        .where("app_id", "=", appId)
+        .where("minute", ">=", since)
+        .where("minute", "<", until)
+        .$if(processTypes !== undefined, (q) => q.where("process_type", "in", processTypes ?? []))
+        .orderBy("minute")
+        .limit(limit)
+        .execute(),
+    ]);
+    const byKey = new Map<string, Omit<MinuteRow, "appId">>();
+    for (const b of blocks)
+      for (const m of unpackBlock(b.start, b))
+        if (m.minute >= since && m.minute < until)
+          byKey.set(`${m.minute}:${b.process_type}`, { processType: b.process_type, ...m });
+    for (const r of rows)
+      byKey.set(`${r.minute}:${r.process_type}`, {
+        processType: r.process_type,
+        minute: r.minute,
+        dynos: r.dynos,
+        estimate: r.estimate,
+        sources: JSON.parse(r.sources),
+      });
+    return [...byKey.values()]
+      .sort(
+        (a, b) => a.minute - b.minute || (a.processType < b.processType ? -1 : a.processType > b.processType ? 1 : 0),
+      )
+      .slice(0, limit);
+  }
+
+  /**
+   * Packs the minute rows of finished hours (before the hour holding `before`) into blocks, a
+   * batch of rows per transaction; returns how many minute rows were packed (see packed-hours).
+   */
+  compact(before: number, batchRows = 5000): Promise<number> {
+    return packFinishedHours(this.db, before, batchRows);
   }
 
   async events(appId: number, since: number, limit: number): Promise<Omit<EventRow, "appId">[]> {
@@ -196,39 +239,78 @@ export class ReadingStore {
   }
 
   /**
-   * Each app's dynos since `since`, in `count` buckets of `stepMs`: the most dynos (all process
-   * types added up) in each bucket, null where nothing was stored. One query for every app: the
-   * overview's sparklines.
+   * The apps' dynos since `since`, in `count` buckets of `stepMs`: the most dynos (all process
+   * types added up) in each bucket, null where nothing was stored. Two queries for the apps
+   * asked for (a page of the overview): their packed hours and their recent minute rows.
    */
-  async dynosSeries(since: number, stepMs: number, count: number): Promise<Map<number, (number | null)[]>> {
-    // Literals, not parameters: integers both dialects divide as integers (they are computed, never input).
-    const bucket = sql<number>`(m.minute - ${sql.lit(Math.trunc(since))}) / ${sql.lit(Math.trunc(stepMs))}`;
-    const perMinute = this.db
-      .selectFrom("minutes")
-      .select((eb) => ["app_id", "minute", eb.fn.sum<number | null>("dynos").as("total")])
-      .where("minute", ">=", since)
-      .where("minute", "<", since + stepMs * count)
-      .groupBy(["app_id", "minute"]);
-    const rows = await this.db
-      .selectFrom(perMinute.as("m"))
-      .select((eb) => ["m.app_id", bucket.as("bucket"), eb.fn.max("m.total").as("dynos")])
-      .groupBy(["m.app_id", bucket])
-      .execute();
+  async dynosSeries(
+    appIds: readonly number[],
+    since: number,
+    stepMs: number,
+    count: number,
+  ): Promise<Map<number, (number | null)[]>> {
     const out = new Map<number, (number | null)[]>();
-    for (const r of rows) {
-      const series = out.get(r.app_id) ?? Array.from({ length: count }, () => null);
-      if (r.dynos !== null) series[Number(r.bucket)] = Number(r.dynos);
-      out.set(r.app_id, series);
+    if (appIds.length === 0) return out;
+    const until = since + stepMs * count;
+    const [blocks, rows] = await Promise.all([
+      this.db
+        .selectFrom("minute_blocks")
+        .select(["app_id", "process_type", "start", "dynos"])
+        .where("app_id", "in", appIds)
+        .where("start", ">", since - HOUR_MS)
+        .where("start", "<", until)
+        .execute(),
+      this.db
+        .selectFrom("minutes")
+        .select(["app_id", "process_type", "minute", "dynos"])
+        .where("app_id", "in", appIds)
+        .where("minute", ">=", since)
+        .where("minute", "<", until)
+        .execute(),
+    ]);
+    // Per app and minute, per process type (a row overrides its packed copy), then summed.
+    const perMinute = new Map<number, Map<number, Map<string, number | null>>>();
+    const put = (app: number, minute: number, type: string, dynos: number | null) => {
+      if (minute < since || minute >= until) return;
+      const minutes = perMinute.get(app) ?? new Map<number, Map<string, number | null>>();
+      perMinute.set(app, minutes);
+      const types = minutes.get(minute) ?? new Map<string, number | null>();
+      minutes.set(minute, types);
+      types.set(type, dynos);
+    };
+    for (const b of blocks) {
+      // A minute without dynos adds nothing to a total, stored or not.
+      blockDynos(b).forEach((d, i) => {
+        if (d !== null) put(b.app_id, b.start + i * 60_000, b.process_type, d);
+      });
+    }
+    for (const r of rows) put(r.app_id, r.minute, r.process_type, r.dynos);
+    for (const [app, minutes] of perMinute) {
+      const series: (number | null)[] = Array.from({ length: count }, () => null);
+      for (const [minute, types] of minutes) {
+        let total: number | null = null;
+        for (const d of types.values()) if (d !== null) total = (total ?? 0) + d;
+        if (total === null) continue;
+        const i = Math.floor((minute - since) / stepMs);
+        series[i] = Math.max(series[i] ?? total, total);
+      }
+      out.set(app, series);
     }
     return out;
   }
 
-  /** Each app's newest event. */
-  async lastEvents(): Promise<Map<number, Omit<EventRow, "appId" | "data">>> {
+  /** The newest event of each app of `appIds` (one indexed look-up each, by the events' (app_id, time) index). */
+  async lastEvents(appIds: readonly number[]): Promise<Map<number, Omit<EventRow, "appId" | "data">>> {
+    if (appIds.length === 0) return new Map();
+    // Per app, the top of its (app_id, time) index: never a scan of its 90 days of events.
     const newest = this.db
-      .selectFrom("events")
-      .select((eb) => eb.fn.max("id").as("id"))
-      .groupBy("app_id");
+      .selectFrom("apps")
+      .select(
+        sql<number>`(select e.id from events e where e.app_id = apps.id order by e.time desc, e.id desc limit 1)`.as(
+          "id",
+        ),
+      )
+      .where("apps.id", "in", appIds);
     const rows = await this.db
       .selectFrom("events")
       .select(["app_id", "time", "kind", "message"])
@@ -237,23 +319,32 @@ export class ReadingStore {
     return new Map(rows.map((r) => [r.app_id, { time: r.time, kind: r.kind, message: r.message }]));
   }
 
-  /** Deletes what is older than its retention; returns how many rows of each kind went. */
+  /** Deletes what is older than its retention; returns how many rows of each kind went (a packed hour is one). */
   async prune(now: number, retention: Retention): Promise<{ ticks: number; minutes: number; events: number }> {
+    const recent = await this.db
+      .deleteFrom("ticks")
+      .where("notable", "=", 0)
+      .where("time", "<", now - retention.recentTicksMs)
+      .executeTakeFirst();
     const ticks = await this.db
       .deleteFrom("ticks")
+      .where("notable", "=", 1)
       .where("time", "<", now - retention.ticksMs)
       .executeTakeFirst();
-    const minutes = await this.db
-      .deleteFrom("minutes")
-      .where("minute", "<", now - retention.minutesMs)
+    const cutoff = now - retention.minutesMs;
+    const minutes = await this.db.deleteFrom("minutes").where("minute", "<", cutoff).executeTakeFirst();
+    const blocks = await this.db
+      .deleteFrom("minute_blocks")
+      .where("start", "<=", cutoff - HOUR_MS)
       .executeTakeFirst();
+    await trimHourAt(this.db, cutoff);
     const events = await this.db
       .deleteFrom("events")
       .where("time", "<", now - retention.eventsMs)
       .executeTakeFirst();
     return {
-      ticks: Number(ticks.numDeletedRows),
-      minutes: Number(minutes.numDeletedRows),
+      ticks: Number(recent.numDeletedRows) + Number(ticks.numDeletedRows),
+      minutes: Number(minutes.numDeletedRows) + Number(blocks.numDeletedRows),
       events: Number(events.numDeletedRows),
     };
   }

@@ -1,6 +1,8 @@
 import type { SourceHealth, TickReport } from "@dynosaur/core";
 import { z } from "zod";
-import { messageSchema } from "../answers.js";
+import { appState, appStateShape, processState, processStateShape } from "../../app-state.js";
+import { errorsSchema, invalid, messageSchema } from "../answers.js";
+import { appPage, appPageQuery, pageFields } from "../app-page.js";
 import { appOr404, appParams, iso8601, type Resource } from "./common.js";
 
 const health = z.enum(["ok", "stale", "outage"]);
@@ -11,6 +13,7 @@ const processSchema = z.object({
   health: health.nullable(),
   winner: z.string().nullable(),
   sources: z.array(z.object({ name: z.string(), health })).describe("each source of this process type and its health"),
+  ...processStateShape,
 });
 const appSummary = z.object({
   name: z.string(),
@@ -22,6 +25,7 @@ const appSummary = z.object({
   reason: z.string().nullable(),
   problem: z.string().nullable(),
   processes: z.array(processSchema),
+  ...appStateShape,
 });
 const appRecent = z.object({
   dynos: z
@@ -46,43 +50,54 @@ export const appRoutes: Resource = (api, deps) => {
     {
       method: "get",
       path: "/api/apps",
-      summary: "Every app with its processes (dynos now, estimate, health), paused and dry run",
+      summary:
+        "A page of the apps, erroring ones first, with their processes (dynos now, estimate, health), paused and dry run",
       tag: "apps",
       access: "user",
-      responses: { 200: { description: "the apps", schema: z.object({ apps: z.array(appSummary) }) } },
+      query: appPageQuery,
+      responses: {
+        200: { description: "the apps", schema: z.object({ apps: z.array(appSummary), ...pageFields }) },
+        422: { description: "a bad query", schema: errorsSchema },
+      },
     },
-    async ({ c }) => {
-      const [apps, latest, dryRuns] = await Promise.all([
-        deps.apps.list(),
-        deps.readings.latest(),
-        deps.apps.dryRuns(),
-      ]);
+    async ({ c, query }) => {
+      const page = await appPage(deps.directory, deps.apps, query);
+      if ("errors" in page) return invalid(c, page.errors);
+      const ids = page.apps.map((a) => a.id);
+      const [latest, dryRuns] = await Promise.all([deps.readings.latest(ids), deps.apps.dryRuns(ids)]);
       return c.json({
-        apps: apps.map((a): AppSummary => {
+        next_cursor: page.next_cursor,
+        total: page.total,
+        apps: page.apps.map((a): AppSummary => {
           const local = deps.supervisor.status(a.name);
           const reports = (latest.get(a.id) ?? []) as TickReport[];
           const time = local?.time ?? reports[0]?.time ?? null;
+          const problem = deps.supervisor.problem(a.name);
+          const dryRun = local?.dryRun ?? dryRuns.get(a.id) ?? null;
+          // Scaled here: what the runtime sees now. Elsewhere: the newest stored tick.
+          const processes = local
+            ? local.processes.map((p) =>
+                summary(
+                  p.processType,
+                  p.current,
+                  p.estimate,
+                  p.winner,
+                  local.sources.filter((s) => s.process === p.processType),
+                  { min: p.minDynos, max: p.maxDynos },
+                ),
+              )
+            : reports.map((r) => summary(r.processType, r.after, r.estimate, r.winner, r.sources));
           return {
+            ...appState({ paused: a.paused, dryRun, problem, processes }),
             name: a.name,
             version: a.version,
             paused: a.paused,
-            dry_run: local?.dryRun ?? dryRuns.get(a.id) ?? null,
+            dry_run: dryRun,
             scaled_here: local !== null,
             last_tick: reports[0] ? iso8601(reports[0].time) : time === null ? null : iso8601(time),
             reason: local?.reason ?? reports[0]?.reason ?? null,
-            problem: deps.supervisor.problem(a.name),
-            // Scaled here: what the runtime sees now. Elsewhere: the newest stored tick.
-            processes: local
-              ? local.processes.map((p) =>
-                  summary(
-                    p.processType,
-                    p.current,
-                    p.estimate,
-                    p.winner,
-                    local.sources.filter((s) => s.process === p.processType),
-                  ),
-                )
-              : reports.map((r) => summary(r.processType, r.after, r.estimate, r.winner, r.sources)),
+            problem,
+            processes,
           };
         }),
       });
@@ -93,13 +108,17 @@ export const appRoutes: Resource = (api, deps) => {
     {
       method: "get",
       path: "/api/overview",
-      summary: "What the overview adds to GET /api/apps for every app: its dynos over the last 24 h, its last event",
+      summary:
+        "What the overview adds to GET /api/apps for a page of apps (same query): its dynos over the last 24 h, its last event",
       tag: "apps",
       access: "user",
+      query: appPageQuery,
       responses: {
+        422: { description: "a bad query", schema: errorsSchema },
         200: {
           description: "per app name",
           schema: z.object({
+            ...pageFields,
             from: z.string().describe("start of the first bucket"),
             step_seconds: z.number(),
             apps: z.record(z.string(), appRecent),
@@ -107,20 +126,24 @@ export const appRoutes: Resource = (api, deps) => {
         },
       },
     },
-    async ({ c }) => {
+    async ({ c, query }) => {
       await deps.recorder.flush();
       // The buckets end with the current minute, so the newest stored minute is in the last one.
       const from = Math.floor(deps.clock.now() / 60_000) * 60_000 + 60_000 - SPARK_STEP_MS * SPARK_BUCKETS;
-      const [apps, series, last] = await Promise.all([
-        deps.apps.list(),
-        deps.readings.dynosSeries(from, SPARK_STEP_MS, SPARK_BUCKETS),
-        deps.readings.lastEvents(),
+      const page = await appPage(deps.directory, deps.apps, query);
+      if ("errors" in page) return invalid(c, page.errors);
+      const ids = page.apps.map((a) => a.id);
+      const [series, last] = await Promise.all([
+        deps.readings.dynosSeries(ids, from, SPARK_STEP_MS, SPARK_BUCKETS),
+        deps.readings.lastEvents(ids),
       ]);
       return c.json({
+        next_cursor: page.next_cursor,
+        total: page.total,
         from: iso8601(from),
         step_seconds: SPARK_STEP_MS / 1000,
         apps: Object.fromEntries(
-          apps.map((a) => {
+          page.apps.map((a) => {
             const e = last.get(a.id);
             const recent: AppRecent = {
               dynos: series.get(a.id) ?? Array.from({ length: SPARK_BUCKETS }, () => null),
@@ -204,6 +227,7 @@ function summary(
   estimate: number | null,
   winner: string | null,
   sources: readonly { name: string; health: SourceHealth }[],
+  limits: { min: number | null; max: number | null } = { min: null, max: null },
 ): ProcessSummary {
   return {
     type,
@@ -212,6 +236,9 @@ function summary(
     health: worst(sources.map((s) => s.health)),
     winner,
     sources: sources.map((s) => ({ name: s.name, health: s.health })),
+    min_dynos: limits.min,
+    max_dynos: limits.max,
+    ...processState({ type, current, estimate, sources, ...limits }),
   };
 }
 

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { APP_NAME, type ConfigService } from "../../configs.js";
 import type { Drains } from "../../drains.js";
 import type { Recorder } from "../../recorder.js";
+import type { AppDirectory } from "../../store/app-directory.js";
 import type { AppRow, AppStore } from "../../store/apps.js";
 import type { InstanceStore } from "../../store/instances.js";
 import type { ReadingStore } from "../../store/readings.js";
@@ -20,6 +21,8 @@ import type { Api } from "../routes.js";
 
 export interface ApiDeps {
   apps: AppStore;
+  /** The apps in overview order, for paging. */
+  directory: AppDirectory;
   configs: ConfigService;
   readings: ReadingStore;
   recorder: Recorder;

@@ -4,6 +4,7 @@ import type { Resource } from "./common.js";
 import { configRoutes } from "./config.js";
 import { drainRoutes } from "./drains.js";
 import { instanceRoutes } from "./instances.js";
+import { pluginRoutes } from "./plugins.js";
 import { replayRoutes } from "./replay.js";
 import { schemaRoutes } from "./schema.js";
 import { statusRoutes } from "./status.js";
@@ -23,6 +24,7 @@ export const RESOURCES: readonly Resource[] = [
   replayRoutes,
   statusRoutes,
   schemaRoutes,
+  pluginRoutes,
   tokenRoutes,
   drainRoutes,
 ];

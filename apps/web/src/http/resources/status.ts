@@ -68,7 +68,7 @@ export const statusRoutes: Resource = (api, deps) => {
       if (a instanceof Response) return a;
       const local = deps.supervisor.status(a.name);
       if (local) return c.json({ name: a.name, scaled_here: true, problem: null, ...local } satisfies LiveStatus);
-      const reports = ((await deps.readings.latest()).get(a.id) ?? []) as TickReport[];
+      const reports = ((await deps.readings.latest([a.id])).get(a.id) ?? []) as TickReport[];
       return c.json({
         name: a.name,
         scaled_here: false,
@@ -84,7 +84,7 @@ export const statusRoutes: Resource = (api, deps) => {
     {
       method: "get",
       path: "/api/apps/{name}/ticks",
-      summary: "Tick reports at full resolution (kept 48 h)",
+      summary: "Tick reports at full resolution: every one for the last hour, those where something happened for 48 h",
       tag: "history",
       access: "user",
       params: appParams,
