@@ -230,6 +230,12 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     expect(value).toMatch(/^dyno_/);
     expect((await t.call("GET", "/api/apps", { token: value })).status).toBe(200);
     await page.locator('tr[data-token="deploy script"]').waitFor();
+    // Copy puts the value on the clipboard.
+    await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
+    await page.getByRole("button", { name: "Copy" }).click();
+    await page.getByText("Copied.").waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(value);
+
     // A second one that expires: the API says when, the page shows it.
     await page.getByLabel(/^Name/).fill("ci");
     await page.getByLabel("Expires").selectOption("30");
@@ -243,14 +249,9 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     expect(await page.locator('tr[data-token="deploy script"] td').nth(2).textContent()).toBe("never");
     expect(await page.locator('tr[data-token="ci"] td').nth(2).textContent()).not.toBe("never");
     await page.getByRole("button", { name: "Revoke ci" }).click();
+    await page.getByRole("button", { name: "Yes, revoke ci" }).click();
     await page.locator('tr[data-token="ci"]').waitFor({ state: "detached" });
     expect(await axeViolations(page)).toEqual([]);
-
-    // Copy puts the value on the clipboard.
-    await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
-    await page.getByRole("button", { name: "Copy" }).click();
-    await page.getByText("Copied.").waitFor();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(value);
 
     // Revoke asks first: Cancel keeps the token.
     await page.getByRole("button", { name: "Revoke deploy script" }).click();
@@ -263,5 +264,5 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     expect((await t.call("GET", "/api/apps", { token: value })).status).toBe(401);
     expect(errors).toEqual([]);
     await page.close();
-  });
+  }, 60_000);
 });
