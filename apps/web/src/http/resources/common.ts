@@ -51,6 +51,17 @@ export const appParams = z.strictObject({
   name: z.string().regex(APP_NAME, "app names are lower-case letters, digits, '.', '_' and '-', at most 63"),
 });
 
+/** `?use=a,b`: the `use:` entries a query names, for the routes that load plugins (at most 1,000 characters). */
+export const useQuery = (example: string) =>
+  z.string().max(1000).optional().describe(`comma-separated \`use:\` entries, e.g. ${example}`);
+
+/** The entries of a `?use=` query, in order, blanks dropped. */
+export const useEntries = (use: string | undefined): string[] =>
+  (use ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+
 export const iso = z.iso.datetime({ offset: true }).describe("an ISO 8601 time, e.g. 2026-01-01T00:00:00Z");
 
 export const iso8601 = (ms: number) => new Date(ms).toISOString();

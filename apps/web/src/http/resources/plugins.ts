@@ -2,7 +2,7 @@ import { DynosaurError } from "@dynosaur/core";
 import { z } from "zod";
 import { installedPlugins } from "../../installed-plugins.js";
 import { errorsSchema, invalid } from "../answers.js";
-import type { Resource } from "./common.js";
+import { type Resource, useEntries, useQuery } from "./common.js";
 
 const pluginType = z.object({
   spec: z.string().describe("the `use:` entry that loads it"),
@@ -28,11 +28,7 @@ export const pluginRoutes: Resource = (api, deps) => {
       tag: "config",
       access: "user",
       query: z.strictObject({
-        use: z
-          .string()
-          .max(1000)
-          .optional()
-          .describe("comma-separated `use:` entries to include, e.g. a third-party one"),
+        use: useQuery("a third-party one"),
       }),
       responses: {
         200: { description: "the plugin types", schema: z.object({ plugins: z.array(pluginType) }) },
@@ -40,10 +36,7 @@ export const pluginRoutes: Resource = (api, deps) => {
       },
     },
     async ({ c, query }) => {
-      const extra = (query.use ?? "")
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean);
+      const extra = useEntries(query.use);
       try {
         const plugins: PluginType[] = await installedPlugins(deps.loader, extra);
         return c.json({ plugins });

@@ -3,7 +3,7 @@ import { configJsonSchema } from "@dynosaur/host";
 import { z } from "zod";
 import { isSecretKey } from "../../secrets.js";
 import { errorsSchema, invalid } from "../answers.js";
-import type { Resource } from "./common.js";
+import { type Resource, useEntries, useQuery } from "./common.js";
 
 /** The JSON Schema of a config with given plugins: what the config form is generated from. */
 export const schemaRoutes: Resource = (api, deps) => {
@@ -16,11 +16,7 @@ export const schemaRoutes: Resource = (api, deps) => {
       tag: "config",
       access: "user",
       query: z.strictObject({
-        use: z
-          .string()
-          .max(1000)
-          .optional()
-          .describe("comma-separated `use:` entries, e.g. random,dynosaur-plugin-example"),
+        use: useQuery("random,dynosaur-plugin-example"),
       }),
       responses: {
         200: { description: "JSON Schema", schema: z.record(z.string(), z.unknown()) },
@@ -28,10 +24,7 @@ export const schemaRoutes: Resource = (api, deps) => {
       },
     },
     async ({ c, query }) => {
-      const specs = (query.use ?? "")
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean);
+      const specs = useEntries(query.use);
       try {
         const loaded = await deps.loader.load(
           specs,
