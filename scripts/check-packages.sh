@@ -290,7 +290,7 @@ plugins:
 EOF
   rc=0
   (cd "$base" && clean_env ./node_modules/.bin/dynosaur "needs-$plugin.yaml" --once) >"$work/out" 2>"$work/err" || rc=$?
-  if [ "$rc" -eq 2 ] && grep -qE "(^|[ :])npm install @dynosaur/plugin-$plugin\$" "$work/err"; then
+  if [ "$rc" -eq 2 ] && grep -qE "(^|[ :])npm install @dynosaur/plugin-$plugin( \(|\$)" "$work/err"; then
     ok "use: [$plugin] without its plugin exits 2 with: npm install @dynosaur/plugin-$plugin"
   else
     fail "use: [$plugin] without its plugin (exit $rc; expected 2 and a line ending 'npm install @dynosaur/plugin-$plugin')"
@@ -309,7 +309,7 @@ plugins:
 EOF
 rc=0
 (cd "$base" && clean_env ./node_modules/.bin/dynosaur otlp.yaml --once) >"$work/out" 2>"$work/err" || rc=$?
-if [ "$rc" -eq 2 ] && grep -q 'DYNO_REPORTER_NOT_FOUND: stats\[0\]\.type: ' "$work/err" && grep -qE '(^|[ :])npm install @dynosaur/reporter-otlp$' "$work/err"; then
+if [ "$rc" -eq 2 ] && grep -q 'DYNO_REPORTER_NOT_FOUND: stats\[0\]\.type: ' "$work/err" && grep -qE '(^|[ :])npm install @dynosaur/reporter-otlp( \(|$)' "$work/err"; then
   ok "stats: [{type: otlp}] without its reporter exits 2 naming stats[0].type, with: npm install @dynosaur/reporter-otlp"
 else
   fail "stats: [{type: otlp}] without its reporter (exit $rc; expected 2, 'stats[0].type' and a line ending 'npm install @dynosaur/reporter-otlp')"
