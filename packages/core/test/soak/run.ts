@@ -146,7 +146,11 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
     if (herokuIncident && clock.now() < herokuIncident.until) kind = herokuIncident.kind;
     else if (faultRng.chance(scenario.heroku.rate)) {
       const fits = scenario.heroku.kinds.filter((k) => faultFits(k, method));
-      kind = fits.length ? faultRng.pick(fits) : undefined;
+      // A kind not injected yet goes first: a run that scales rarely (few PATCHes) still meets
+      // every kind it was given (a 422 answers only a PATCH), whatever the seed.
+      const unseen = fits.filter((k) => result.herokuFaults[k] === 0);
+      const pool = unseen.length ? unseen : fits;
+      kind = pool.length ? faultRng.pick(pool) : undefined;
     }
     if (kind && !faultFits(kind, method)) kind = undefined;
     if (kind === "hang" && hangs.heroku >= budget) kind = undefined;
