@@ -27,8 +27,9 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-# Test files run in parallel and may all call this at once: one apt-get at a time.
-exec 9>/tmp/dynosaur-job-libraries.lock
+# Test files run in parallel and may all call this at once: one apt-get at a time (the lock is
+# this script itself, so nothing is left in the temp folder).
+exec 9<"${BASH_SOURCE[0]}"
 flock 9
 if have; then exit 0; fi
 packages=(ruby-sidekiq python3-rq python3-celery python3-redis)
