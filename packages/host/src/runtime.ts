@@ -172,8 +172,8 @@ class Host {
         this.#notifier?.report(tick);
         inner.report(tick);
       },
+      // The notifier outlives the reporters (core closes them on some reconfigurations): `close` ends it.
       close: async () => {
-        await this.#closeNotifier();
         await inner.close?.();
       },
     };

@@ -28,7 +28,7 @@ const WHSEC = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
 
 const slackTarget = z
   .object({
-    type: z.literal("slack"),
+    type: z.literal("slack").describe("A Slack incoming webhook."),
     // The URL of an incoming webhook is its credential: never logged beyond its origin.
     url: targetUrl.describe("The Slack incoming webhook URL (https://hooks.slack.com/services/...)."),
     events,
@@ -37,7 +37,7 @@ const slackTarget = z
 
 const webhookTarget = z
   .object({
-    type: z.literal("webhook"),
+    type: z.literal("webhook").describe("A JSON POST signed as Standard Webhooks does."),
     url: targetUrl.describe("Where the signed JSON is POSTed."),
     secret: z
       .string()
