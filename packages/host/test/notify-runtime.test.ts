@@ -64,4 +64,46 @@ describe("notify: in the host runtime (the CLI's and the web server's)", () => {
     // The Slack URL is a credential: scrubbed like any secret.
     expect(runtime.redactor.scrub(`posting to ${slack.url}`)).not.toContain("runtimeSlackToken");
   });
+
+  it("tells of a source's outage once, and of its recovery once", async () => {
+    let failing = false;
+    const flaky = definePlugin({
+      type: "flaky",
+      unit: "units",
+      options: z.object({}),
+      create: () => ({
+        retrieve: async () => {
+          if (failing) throw new Error("source down");
+          return 30;
+        },
+        estimateDynos: (v: number) => Math.ceil(v / 10),
+      }),
+    });
+    const clock = new ManualClock(0);
+    const runtime = await createHostRuntime(
+      {
+        scaler: { heroku_app_name: "shop", dry_run: true, max_dynos: 10, blackout: 0, stats_file: join(dir, "d.txt") },
+        plugins: [{ type: "flaky", name: "f" }],
+        notify: [{ type: "webhook", url: hook.url, secret: SECRET, events: ["outage", "recovered"] }],
+      },
+      { plugins: [flaky], clock, env: {} },
+    );
+    await runtime.tick();
+    failing = true;
+    for (let i = 0; i < 40; i++) {
+      clock.advance(60_000);
+      await runtime.tick();
+    }
+    failing = false;
+    clock.advance(60_000);
+    await runtime.tick();
+    clock.advance(60_000);
+    await runtime.tick();
+    await runtime.stop();
+    const events = hook.received.flatMap((r) =>
+      (r.json as { data: { type: string; reason: string }[] }).data.map((e) => `${e.type}: ${e.reason}`),
+    );
+    expect(events.filter((e) => e.startsWith("outage") && e.includes("source f"))).toHaveLength(1);
+    expect(events.filter((e) => e.startsWith("recovered") && e.includes("source-outage:f"))).toHaveLength(1);
+  });
 });
