@@ -4,6 +4,7 @@ import { z } from "zod";
 import { alertsConfigSchema } from "./alerts/schema.js";
 import { substituteEnv } from "./env.js";
 import { ERROR_CATALOGUE, inputError } from "./errors.js";
+import { notifyConfigSchema } from "./notify/schema.js";
 import { DEFAULT_BOOT_SECONDS, DEFAULT_HEADROOM } from "./policy/forecast.js";
 import { Redactor } from "./redact.js";
 import { isTimeZone, type ScheduleWindow, scheduleWindowSchema } from "./schedule.js";
@@ -231,6 +232,7 @@ const topLevelShape = {
     "Stats reporters every tick's figures go to (`librato`, `otlp`, `console`, `file`).",
   ),
   alerts: alertsConfigSchema.optional().describe("Error alerts by email (SendGrid) and heartbeat pings."),
+  notify: notifyConfigSchema.optional(),
   processes: z
     .record(
       z

@@ -32,6 +32,14 @@ export type { LeaderGate } from "./formation/controller.js";
 export type { FormationApi, FormationState } from "./formation/simulated.js";
 export { createLogger, type Logger, type LogLevel, type LogRecord, memoryLogger, silentLogger } from "./logger.js";
 export {
+  DEFAULT_NOTIFY_EVENTS,
+  NOTIFY_EVENTS,
+  type NotifyConfig,
+  type NotifyEventKind,
+  type NotifyTarget,
+  notifyConfigSchema,
+} from "./notify/schema.js";
+export {
   definePlugin,
   type EstimateContext,
   PLUGIN_API_VERSION,

@@ -18,6 +18,7 @@ export {
   pgOwnership,
   startLeaderLock,
 } from "./locks.js";
+export { createNotifier, type Notifier, type NotifierDeps, type NotifyEvent } from "./notify/index.js";
 export {
   candidateNames,
   inferUse,

@@ -17,6 +17,7 @@ import {
 import type { Dispatcher } from "undici";
 import { type AlertSinkHandle, createAlertSink } from "./alerts/index.js";
 import { createDispatcher } from "./http.js";
+import { createNotifier, type Notifier } from "./notify/index.js";
 import {
   createFileReporter,
   createStatsDispatcher,
@@ -61,8 +62,9 @@ export async function createHostRuntime(config: unknown, options: HostRuntimeOpt
     http: () => host.http,
     formation: options.formation ?? ((c) => host.heroku(c)),
     leader: options.leader ?? host.leader,
-    stats: options.stats ?? host.stats,
-    alerts: options.alerts ?? host.alerts,
+    // `notify:` hears every tick and every problem, whoever reports and alerts.
+    stats: host.notifying(options.stats ?? host.stats),
+    alerts: host.notifyingAlerts(options.alerts ?? host.alerts),
   }).catch(async (e: unknown) => {
     await host.close();
     throw e;
@@ -101,6 +103,9 @@ export async function createHostRuntime(config: unknown, options: HostRuntimeOpt
   };
 }
 
+/** What the runtime hands each tick to (the stats reporters, or the ones given). */
+type TickSink = NonNullable<RuntimeOptions["stats"]>;
+
 /** The parts that talk to the outside world, behind fixed proxies the runtime keeps. */
 class Host {
   readonly #o: HostRuntimeOptions;
@@ -111,6 +116,9 @@ class Host {
   #stats: StatsDispatcher | null = null;
   #alerts: AlertSinkHandle | null = null;
   #lock: { isLeader(): boolean; describe(): string; stop(): Promise<void> } | null = null;
+  #notifier: Notifier | null = null;
+  /** Problems currently raised: an outage is announced once, and its recovery once. */
+  readonly #outages = new Set<string>();
 
   constructor(options: HostRuntimeOptions, env: Record<string, string | undefined>, redactor: Redactor) {
     this.#o = options;
@@ -157,9 +165,92 @@ class Host {
     describe: () => this.#alerts?.describe() ?? "none",
   };
 
+  /** The reporter the runtime is given: `inner`, and the notifier told what each tick did. */
+  notifying(inner: TickSink): TickSink {
+    return {
+      report: (tick) => {
+        this.#notifier?.report(tick);
+        inner.report(tick);
+      },
+      // The notifier outlives the reporters (core closes them on some reconfigurations): `close` ends it.
+      close: async () => {
+        await inner.close?.();
+      },
+    };
+  }
+
+  /** The alert sink the runtime is given: `inner`, and outages and recoveries told to `notify:`. */
+  notifyingAlerts(inner: AlertSink & { describe?(): string }): AlertSink & { describe?(): string } {
+    const config = () => this.#config;
+    return {
+      ...inner,
+      raise: (p) => {
+        // A refusal is told from the tick (with its figures); a dead notify target only alerts.
+        if (p.kind !== "heroku-refused" && !p.key.startsWith("notify:") && !this.#outages.has(p.key)) {
+          this.#outages.add(p.key);
+          this.#notifier?.notify(this.#problemEvent(config(), "outage", p.message));
+        }
+        inner.raise(p);
+      },
+      clear: (key) => {
+        if (this.#outages.delete(key))
+          this.#notifier?.notify(this.#problemEvent(config(), "recovered", `${key} cleared`));
+        inner.clear(key);
+      },
+      tick: (r, healthy) => inner.tick?.(r, healthy),
+      close: async () => {
+        await inner.close?.();
+      },
+    };
+  }
+
+  #problemEvent(config: DynosaurConfig, kind: "outage" | "recovered" | "config-changed", reason: string) {
+    const clock = this.#o.clock ?? systemClock;
+    return {
+      kind,
+      time: clock.now(),
+      app: config.scaler.heroku_app_name ?? "dry-run",
+      processType: null,
+      from: null,
+      to: null,
+      reason,
+      winner: null,
+    };
+  }
+
+  #createNotifier(config: DynosaurConfig): Notifier | null {
+    if (!config.notify?.length) return null;
+    // A Slack webhook URL is its own credential (its path is the token): never printed either.
+    for (const t of config.notify) if (t.type === "slack") this.#redactor.add(t.url);
+    const deps = this.#deps(config);
+    const host = this;
+    return createNotifier(config.notify, {
+      get http() {
+        return host.http;
+      },
+      clock: deps.clock,
+      logger: deps.logger,
+      // The dead-target alert goes where every other problem goes, not back into `notify:`.
+      alerts: { raise: (p) => this.alertTarget.raise(p), clear: (k) => this.alertTarget.clear(k) },
+      publicUrl: this.#env.DYNOSAUR_PUBLIC_URL || undefined,
+    });
+  }
+
+  /** The sink a dead notify target is reported to (the runtime's own, or the one given). */
+  get alertTarget(): AlertSink {
+    return this.#o.alerts ?? this.alerts;
+  }
+
+  async #closeNotifier(): Promise<void> {
+    const n = this.#notifier;
+    this.#notifier = null;
+    await n?.close();
+  }
+
   async build(config: DynosaurConfig): Promise<void> {
     this.#config = config;
     try {
+      this.#notifier = this.#createNotifier(config);
       if (!this.#o.leader) this.#lock = await this.#startLock(config);
       if (!this.#o.stats) this.#stats = await this.#createStats(config);
       if (!this.#o.alerts) this.#alerts = createAlertSink(config.alerts, this.#deps(config));
@@ -185,6 +276,13 @@ class Host {
       this.#alerts = createAlertSink(next.alerts, this.#deps(next));
       await was?.close().catch(() => {});
     }
+    if (!same(old.notify, next.notify) || !same(app(old), app(next))) {
+      const was = this.#notifier;
+      this.#notifier = this.#createNotifier(next);
+      await was?.close().catch(() => {});
+    }
+    if (!same({ ...old, notify: undefined }, { ...next, notify: undefined }))
+      this.#notifier?.notify(this.#problemEvent(next, "config-changed", "the config was changed"));
     if (!this.#o.leader && !same(app(old), app(next))) {
       const was = this.#lock;
       this.#lock = await this.#startLock(next);
@@ -194,7 +292,7 @@ class Host {
 
   /** What the runtime does not close itself: the dispatcher it made. */
   async close(): Promise<void> {
-    await Promise.allSettled([this.stats.close(), this.alerts.close?.(), this.leader.stop()]);
+    await Promise.allSettled([this.#closeNotifier(), this.stats.close(), this.alerts.close?.(), this.leader.stop()]);
     if (this.#o.http === undefined) await this.#http?.close().catch(() => {});
   }
 
