@@ -17,6 +17,11 @@ dir="${DYNOSAUR_REDIS_DIR:-/tmp/dynosaur-redis}"
 say() { echo "redis.sh: $*" >&2; }
 
 # Test files run in parallel and may all call this at once: one at a time.
+# Nothing was started here, so there is nothing to stop or report: make no folder for it.
+if [ ! -d "$dir" ] && { [ "${1:-}" = stop ] || [ "${1:-}" = status ]; }; then
+  [ "${1:-}" = stop ] && say "not running"
+  [ "${1:-}" = stop ]; exit
+fi
 mkdir -p "$dir"
 exec 9>"$dir/.lock"
 flock 9
