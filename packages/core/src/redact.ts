@@ -101,9 +101,18 @@ export class Redactor {
     } else if (Array.isArray(value)) {
       for (const v of value) this.collect(v, keyName);
     } else if (value && typeof value === "object") {
-      for (const [k, v] of Object.entries(value)) this.collect(v, SECRET_CONTAINER.test(keyName) ? "secret" : k);
+      for (const [k, v] of Object.entries(value)) this.collect(v, childKey(value, keyName, k));
     }
   }
+}
+
+/**
+ * The name a value counts under: the children of a secret container count as secrets, and so
+ * does a Slack incoming webhook's `url` (`notify: [{type: slack, url}]`), which is its credential.
+ */
+function childKey(parent: object, keyName: string, key: string): string {
+  if (SECRET_CONTAINER.test(keyName)) return "secret";
+  return key === "url" && (parent as { type?: unknown }).type === "slack" ? "secret" : key;
 }
 
 /** A deep copy of a config with secret-named values replaced by `[redacted]`, for `dynosaur check`. */
@@ -111,9 +120,7 @@ export function redactConfig(value: unknown, keyName = ""): unknown {
   if (typeof value === "string") return SECRET_KEY.test(keyName) ? "[redacted]" : value;
   if (Array.isArray(value)) return value.map((v) => redactConfig(v, keyName));
   if (value && typeof value === "object") {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, redactConfig(v, SECRET_CONTAINER.test(keyName) ? "secret" : k)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactConfig(v, childKey(value, keyName, k))]));
   }
   return value;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../src/config.js";
-import { Redactor } from "../src/redact.js";
+import { Redactor, redactConfig } from "../src/redact.js";
 
 describe("URL secrets in a config become secrets of its Redactor", () => {
   const { redactor } = parseConfig({
@@ -37,5 +37,29 @@ describe("Redactor.scrub", () => {
     // A user without a password, a port, and parameters that only end in "key"-like letters stay as they are.
     for (const text of ["https://bob@host.example:8443/a", "https://host.example/?monkey=1&keys=2", "a: b:c d@e"])
       expect(scrub(text)).toBe(text);
+  });
+});
+
+describe("a Slack incoming webhook's URL is its credential", () => {
+  const config = {
+    notify: [
+      { type: "slack", url: "https://hooks.slack.com/services/T0/B0/abcdefSECRET" },
+      { type: "webhook", url: "https://example.com/hooks", secret: "whsec_c2VjcmV0c2VjcmV0c2VjcmV0" },
+    ],
+  };
+
+  it("is redacted in a config (so the web app seals it) while a signed webhook's URL is not", () => {
+    const redacted = redactConfig(config) as typeof config;
+    expect(redacted.notify[0]?.url).toBe("[redacted]");
+    expect(redacted.notify[1]?.url).toBe("https://example.com/hooks");
+    expect(redacted.notify[1]?.secret).toBe("[redacted]");
+  });
+
+  it("is blanked wherever a log or error quotes it", () => {
+    const redactor = new Redactor();
+    redactor.collect(config);
+    expect(redactor.scrub("POST https://hooks.slack.com/services/T0/B0/abcdefSECRET failed")).not.toContain(
+      "abcdefSECRET",
+    );
   });
 });

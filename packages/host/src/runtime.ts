@@ -220,8 +220,8 @@ class Host {
 
   #createNotifier(config: DynosaurConfig): Notifier | null {
     if (!config.notify?.length) return null;
-    // A Slack webhook URL is its own credential (its path is the token): never printed either.
-    for (const t of config.notify) if (t.type === "slack") this.#redactor.add(t.url);
+    // Core's rule knows a Slack webhook URL is a credential; a config parsed elsewhere was not collected.
+    this.#redactor.collect({ notify: config.notify });
     const deps = this.#deps(config);
     const host = this;
     return createNotifier(config.notify, {
