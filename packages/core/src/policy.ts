@@ -77,7 +77,10 @@ export function decide(input: DecisionInput): Decision {
   const floor = Math.min(settings.minDynos, cap);
 
   // Bounds come from the config, not from data, so they hold whatever the sources say.
-  if (current < floor) return { target: floor, reason: `below min_dynos (${floor})` };
+  if (current < floor) {
+    const short = floor < settings.minDynos ? `; Heroku refused ${input.refusedQuantity}: up to ${floor} only` : "";
+    return { target: floor, reason: `below min_dynos (${settings.minDynos})${short}` };
+  }
   if (current > settings.maxDynos)
     return { target: settings.maxDynos, reason: `above max_dynos (${settings.maxDynos})` };
 

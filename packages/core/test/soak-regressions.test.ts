@@ -97,6 +97,34 @@ describe("found by the soak", () => {
     await scaler.stop();
   });
 
+  it("when Heroku refuses min_dynos itself, an app below it goes up as far as the plan allows, and no further", async () => {
+    // A person scaled to 1; the plan allows 2 of this size, min_dynos asks for 3.
+    fake.setQuantity("shop", "web", 1);
+    const { scaler, plugin } = await scalerFor({ min_dynos: 3 });
+    plugin.script.set("a", [10]);
+    fake.queueFault(
+      {
+        kind: "respond",
+        status: 422,
+        body: { id: "invalid_params", message: "Cannot update to more than 2 Basic size dynos per process type." },
+      },
+      { method: "PATCH" },
+    );
+    const refused = await scaler.tick();
+    expect(refused.reason).toMatch(/below min_dynos/);
+    clock.advance(60_000);
+    const upToLimit = await scaler.tick();
+    expect(upToLimit.reason).toBe("below min_dynos (3); Heroku refused 3: up to 2 only");
+    for (let i = 0; i < 4; i++) {
+      clock.advance(60_000);
+      await scaler.tick();
+    }
+    // 3 was refused; 2 is what the plan allows, asked once, and 3 is not asked again within the hour.
+    expect(patches()).toEqual([2]);
+    expect(fake.formation("shop", "web")?.quantity).toBe(2);
+    await scaler.stop();
+  });
+
   it("the blackout counts from when a change happened, not from the start of a tick that waited for the rate budget", async () => {
     // A clock that jumps over the Heroku client's waits, as time would pass in production.
     const soakClock = new SoakClock(Date.UTC(2026, 10, 28));

@@ -5,7 +5,8 @@ import type { HerokuFaultKind, PluginFaultKind } from "./scenario.js";
 /** Every property the soak checks, each counted every time it is checked. */
 export const INVARIANTS = {
   "tick-resolves": "every tick resolves (never rejects, never hangs)",
-  "quantity-whole-in-bounds": "every quantity asked of Heroku is a whole number within [min, max]",
+  "quantity-whole-in-bounds":
+    "every quantity asked of Heroku is a whole number within [min, max], or, after Heroku refused min_dynos, the most it allows on the way up to min",
   "no-drop-while-unhealthy": "no PATCH lower than the running quantity while any source is stale or out",
   "blackout-holds":
     "no PATCH lower than the running quantity within `blackout` of any change (ours, a person's, or before a restart)",
@@ -119,6 +120,8 @@ export class Checker {
    * works proves everything.
    */
   #failingMethod: string | null = null;
+  /** The last quantity Heroku refused (422) and when: the engine may stop short of min_dynos below it for an hour. */
+  #refused: { quantity: number; at: number } | null = null;
   emails = 0;
   context: () => string = () => "";
 
@@ -152,6 +155,7 @@ export class Checker {
     this.#announced.clear();
     this.#active.clear();
     this.#failingMethod = null;
+    this.#refused = null;
   }
 
   raised(p: Problem, now: number): void {
@@ -204,10 +208,14 @@ export class Checker {
     this.#check("one-change-per-tick", patches.length <= 1, () => `${patches.length} PATCHes in one tick`);
     for (const p of patches) {
       const q = p.quantity;
+      // Heroku refused min_dynos itself (a plan's limit): going up as far as it allows beats staying put.
+      const refused = this.#refused !== null && now - this.#refused.at < 60 * 60 * 1000 ? this.#refused.quantity : null;
+      const shortOfMin = typeof q === "number" && refused !== null && refused <= s.min && q < refused && q > o.before;
       this.#check(
         "quantity-whole-in-bounds",
-        typeof q === "number" && Number.isSafeInteger(q) && q >= s.min && q <= s.max,
-        () => `asked Heroku for ${JSON.stringify(q)} (bounds [${s.min}, ${s.max}])`,
+        typeof q === "number" && Number.isSafeInteger(q) && (q >= s.min || shortOfMin) && q <= s.max,
+        () =>
+          `asked Heroku for ${JSON.stringify(q)} (bounds [${s.min}, ${s.max}], at ${o.before}, last refused ${refused ?? "none"})`,
       );
       this.#check("leader-only", o.leader, () => `PATCH ${q} while another scaler leads`);
       const quantity = q as number;
@@ -236,6 +244,7 @@ export class Checker {
         this.counts["blackout-holds"]++;
         this.counts["step-holds"]++;
       }
+      if (p.fault === "422" && p.answered && typeof q === "number") this.#refused = { quantity: q, at: now };
     }
 
     // The rate budget and back-off, as the client sent them.

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { type HerokuFake, startHerokuFake } from "@dynosaur/fakes/heroku";
+import { type HerokuFake, type HerokuFakeRequest, startHerokuFake } from "@dynosaur/fakes/heroku";
 import { createAlertSink, HerokuClient } from "@dynosaur/host";
 import { Agent, type Dispatcher } from "undici";
 import { must } from "../../src/errors.js";
@@ -157,6 +157,8 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
     return kind;
   };
   let requestCount = 0;
+  /** Requests sent that the fake has not received yet (a request the client gave up on travels on). */
+  const inFlight = new Set<string>();
   const agent = new Agent({ keepAliveTimeout: 60_000, connections: 4 });
   const dispatcher: Dispatcher = agent.compose((dispatch) => (opts, handler) => {
     const method = (opts.method ?? "GET").toUpperCase();
@@ -167,6 +169,7 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
     // Each request's fault is bound to it by id: on a loaded machine a request the client gave
     // up on (its 50 ms timeout) may reach the fake late, and must not take the next one's fault.
     const requestId = `soak-${++requestCount}`;
+    inFlight.add(requestId);
     opts.headers = { ...(opts.headers as Record<string, string>), "request-id": requestId };
     if (kind) {
       const fault = herokuFault(kind, faultRng, secrets.heroku);
@@ -371,6 +374,9 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
   let nextDay = clock.now() + DAY;
   try {
     while (clock.now() < end) {
+      // On a loaded machine a request the client gave up on may still be on its way: the tick
+      // starts from what Heroku holds once it has arrived, or the checks judge a stale quantity.
+      await arrived(inFlight, fake);
       const t = clock.now();
       // A PATCH the client gave up on (its 50 ms timeout, on a loaded machine) may reach the
       // fake after its tick ended: it still changed the formation the next tick starts from.
@@ -472,6 +478,7 @@ export async function runSoak(scenario: Scenario, options: SoakOptions = {}): Pr
         fake.rateLimitRemaining,
       );
       result.requests.received += fake.requests.length;
+      forgetArrived(inFlight, fake.requests);
       fake.clearRequests();
       if (unhandled.length > 0)
         checker.fail(
@@ -527,6 +534,25 @@ function checkHeap(samples: readonly number[], checker: Checker): void {
       `invariant "memory-flat" violated: heap after GC grew from ${baseline.toFixed(1)} MB (days 2-4) to ${worst.toFixed(1)} MB (later): ${samples.map((m) => m.toFixed(1)).join(", ")}`,
     );
   }
+}
+
+function forgetArrived(inFlight: Set<string>, requests: readonly HerokuFakeRequest[]): void {
+  for (const r of requests) {
+    const id = r.headers["request-id"];
+    if (typeof id === "string") inFlight.delete(id);
+  }
+}
+
+/** Waits (at most 1 s of real time) for the requests still in flight to reach the fake. */
+async function arrived(inFlight: Set<string>, fake: HerokuFake): Promise<void> {
+  const deadline = performance.now() + 1000;
+  forgetArrived(inFlight, fake.requests);
+  while (inFlight.size > 0 && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    forgetArrived(inFlight, fake.requests);
+  }
+  // A request whose body never left the client never arrives: nothing more to wait for.
+  inFlight.clear();
 }
 
 async function withWatchdog<T>(promise: Promise<T>, ms: number): Promise<T> {
