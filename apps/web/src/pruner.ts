@@ -16,6 +16,8 @@ export function retention(days: number): Retention {
 
 /** Minute rows stay unpacked this long past their hour: a late write of the hour's last minute still lands in a row. */
 const PACK_AFTER_MS = 10 * 60_000;
+/** Events stay rows for a day past their day: the days the pages show most stay plain rows. */
+const PACK_EVENTS_AFTER_MS = DAY;
 
 /** Deletes old rows in the background, on the injected clock (tests move time, never wait). */
 export class Pruner {
@@ -38,6 +40,7 @@ export class Pruner {
     const now = this.deps.clock.now();
     const rows = await this.deps.readings.prune(now, this.deps.retention);
     await this.deps.readings.compact(now - PACK_AFTER_MS);
+    await this.deps.readings.packEvents(now - PACK_EVENTS_AFTER_MS);
     const sessions = await this.deps.auth.pruneSessions(now);
     await this.deps.instances.prune(now - DAY);
     if (rows.ticks + rows.minutes + rows.events + sessions > 0)

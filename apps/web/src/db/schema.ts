@@ -84,6 +84,17 @@ export interface EventsTable {
   data: string;
 }
 
+/** One app's events of one finished UTC day, packed (see store/event-days.ts). */
+export interface EventDaysTable {
+  app_id: number;
+  /** Start of the UTC day. */
+  day: number;
+  /** How many events the block holds. */
+  count: number;
+  /** The events as a JSON array, deflated and base64-encoded. */
+  packed: string;
+}
+
 export interface UsersTable {
   id: Generated<number>;
   name: string;
@@ -165,6 +176,7 @@ export interface Database {
   minute_blocks: MinuteBlocksTable;
   latest: LatestTable;
   events: EventsTable;
+  event_days: EventDaysTable;
   users: UsersTable;
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;

@@ -241,6 +241,7 @@ export class AppStore {
         "minute_blocks",
         "latest",
         "events",
+        "event_days",
         "config_versions",
         "drains",
         "drain_minutes",

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import type { Database } from "../db/schema.js";
+import { DAY_MS, packedEventsSince, packFinishedDays } from "./event-days.js";
 import { blockDynos, HOUR_MS, unpackBlock } from "./minute-blocks.js";
 import { packFinishedHours, trimHourAt } from "./packed-hours.js";
 
@@ -225,17 +226,31 @@ export class ReadingStore {
     return packFinishedHours(this.db, before, batchRows);
   }
 
+  /** Packs the events of days that ended before the day holding `before` (see event-days.ts). */
+  packEvents(before: number, batchRows = 5000): Promise<number> {
+    return packFinishedDays(this.db, before, batchRows);
+  }
+
+  /** An app's events after `since`, oldest first: packed days, then rows. */
   async events(appId: number, since: number, limit: number): Promise<Omit<EventRow, "appId">[]> {
-    const rows = await this.db
-      .selectFrom("events")
-      .select(["time", "kind", "message", "data"])
-      .where("app_id", "=", appId)
-      .where("time", ">", since)
-      .orderBy("time")
-      .orderBy("id")
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({ time: r.time, kind: r.kind, message: r.message, data: JSON.parse(r.data) }));
+    // Rows first: a day packed between the two reads then shows up twice (and is deduplicated),
+    // never not at all.
+    const rows = (
+      await this.db
+        .selectFrom("events")
+        .select(["time", "kind", "message", "data"])
+        .where("app_id", "=", appId)
+        .where("time", ">", since)
+        .orderBy("time")
+        .orderBy("id")
+        .limit(limit)
+        .execute()
+    ).map((r) => ({ time: r.time, kind: r.kind, message: r.message, data: JSON.parse(r.data) }));
+    const seen = new Set(rows.map((r) => `${r.time}|${r.kind}|${r.message}`));
+    const packed = (await packedEventsSince(this.db, appId, since, limit)).filter(
+      (e) => !seen.has(`${e.time}|${e.kind}|${e.message}`),
+    );
+    return [...packed, ...rows].slice(0, limit);
   }
 
   /**
@@ -342,10 +357,15 @@ export class ReadingStore {
       .deleteFrom("events")
       .where("time", "<", now - retention.eventsMs)
       .executeTakeFirst();
+    // A packed day goes once all of it is past retention (a day's events live up to a day longer).
+    const days = await this.db
+      .deleteFrom("event_days")
+      .where("day", "<=", now - retention.eventsMs - DAY_MS)
+      .executeTakeFirst();
     return {
       ticks: Number(recent.numDeletedRows) + Number(ticks.numDeletedRows),
       minutes: Number(minutes.numDeletedRows) + Number(blocks.numDeletedRows),
-      events: Number(events.numDeletedRows),
+      events: Number(events.numDeletedRows) + Number(days.numDeletedRows),
     };
   }
 }
