@@ -1,8 +1,8 @@
 import { createHmac } from "node:crypto";
 import { join } from "node:path";
 import { ManualClock, memoryLogger, type NotifyTarget, type TickReport } from "@dynosaur/core";
-import { type NotifyReceiver, startNotifyReceiver } from "@dynosaur/fakes/notify";
 import { sampleTick } from "@dynosaur/core/testing";
+import { type NotifyReceiver, startNotifyReceiver } from "@dynosaur/fakes/notify";
 import { createNotifier } from "@dynosaur/host";
 import { sql } from "kysely";
 import { Agent } from "undici";
@@ -100,7 +100,12 @@ describe.each(dialects)("the notify outbox on $name", (dialect) => {
     });
 
   /** Moves the clock a second at a time, letting each delivery and database write finish. */
-  async function seconds(n: ReturnType<typeof notifier>, clock: ManualClock, count: number, each?: (s: number) => void) {
+  async function seconds(
+    n: ReturnType<typeof notifier>,
+    clock: ManualClock,
+    count: number,
+    each?: (s: number) => void,
+  ) {
     for (let s = 0; s < count; s++) {
       each?.(s);
       clock.advance(1000);
@@ -151,6 +156,34 @@ describe.each(dialects)("the notify outbox on $name", (dialect) => {
     await second.close();
   });
 
+  it("a burst of 20 scale events in 2 s still goes as at most 3 messages, none lost, none left stored", async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const http = new Agent();
+    onCleanup(() => http.close());
+    const hook = await receiver();
+    const { store, appId } = await database(tempDir());
+    onCleanup(() => store.close());
+    const n = notifier(
+      store,
+      appId,
+      { type: "webhook", url: hook.url, secret: SECRET, events: ["scale"] },
+      clock,
+      http,
+    );
+    for (let i = 0; i < 20; i++) {
+      n.report(tick(clock, i, i + 1));
+      clock.advance(100);
+      await new Promise((r) => setImmediate(r));
+      await n.settled();
+    }
+    await seconds(n, clock, 2);
+    expect(hook.received.length).toBeGreaterThan(0);
+    expect(hook.received.length).toBeLessThanOrEqual(3);
+    expect(sent(hook).map((e) => e.to)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect((await sql`select * from notify_outbox`.execute(store.db)).rows).toHaveLength(0);
+    await n.close();
+  });
+
   it("the server: what the receiver missed while down, and across a restart, arrives when it is back", async () => {
     const hook = await receiver();
     const config = (minDynos: number) => ({
@@ -173,9 +206,9 @@ describe.each(dialects)("the notify outbox on $name", (dialect) => {
     await t.close();
 
     const db = await dialect.open(t.dir);
-    const rows = (
-      await db.db.selectFrom("notify_outbox").select(["event", "created_at"]).orderBy("seq").execute()
-    ).map((r) => JSON.parse(r.event) as { kind: string; to: number | null; time: number });
+    const rows = (await db.db.selectFrom("notify_outbox").select(["event", "created_at"]).orderBy("seq").execute()).map(
+      (r) => JSON.parse(r.event) as { kind: string; to: number | null; time: number },
+    );
     await db.close();
     expect(rows.map((r) => r.kind)).toContain("config-changed");
     expect(rows.map((r) => r.kind)).toContain("scale");
@@ -192,5 +225,63 @@ describe.each(dialects)("the notify outbox on $name", (dialect) => {
     expect(got.slice(0, wanted.length)).toEqual(wanted);
     for (const r of hook.received) expect(verifies(r)).toBe(true);
     for (const r of hook.received) expect(r.raw).not.toContain(KEY.toString("base64"));
+  });
+});
+
+describe("the notify outbox with two server processes on one PostgreSQL", () => {
+  it("each message goes out once, from the process scaling the app; the other takes what is left over", async () => {
+    const hook = await receiver();
+    const body = {
+      ...dryRunConfig({ scaler: { min_dynos: 1, max_dynos: 8 } }),
+      notify: [{ type: "webhook", url: hook.url, secret: SECRET, events: ["scale", "config-changed"] }],
+    };
+    const env = { DATABASE_URL: databaseUrl, DYNOSAUR_SECRET_KEY: SECRET_KEY };
+    const a = await startTestServer({ env });
+    onCleanup(() => emptyTables(databaseUrl));
+    hook.mode = "down";
+    expect((await a.call("PUT", "/api/apps/shop/config", { body })).status).toBe(200);
+    await a.server.supervisor.sync();
+    const b = await startTestServer({ env, clock: a.clock });
+    await b.server.supervisor.sync();
+    expect(a.server.supervisor.scaling).toEqual(["shop"]);
+    expect(b.server.supervisor.scaling).toEqual([]);
+
+    const pending = async () =>
+      (await b.server.stores.store.db.selectFrom("notify_outbox").select("event").orderBy("seq").execute()).map(
+        (r) => JSON.parse(r.event) as { kind: string; to: number | null; time: number },
+      );
+    // Down, then back while both run: every message arrives once (b never sends the app's rows).
+    await nextTick(a, "shop", 20);
+    const missed = await pending();
+    expect(missed.length).toBeGreaterThan(0);
+    hook.mode = "ok";
+    await nextTick(a, "shop", 40);
+    const once = sent(hook);
+    expect(new Set(once.map((e) => JSON.stringify(e))).size).toBe(once.length);
+    expect(new Set(hook.received.map((r) => r.headers["webhook-id"])).size).toBe(hook.received.length);
+    const key = (e: { kind: string; to: number | null; time: number }) =>
+      JSON.stringify({ type: e.kind, to: e.to, time: new Date(e.time).toISOString() });
+    for (const e of missed) expect(once.map((x) => JSON.stringify(x))).toContain(key(e));
+
+    // Down again; the scaling process stops: the other takes the app, and its messages, over.
+    hook.mode = "down";
+    const before = hook.received.length;
+    expect(
+      (await a.call("PUT", "/api/apps/shop/config", { body: { ...body, scaler: { ...body.scaler, min_dynos: 4 } } }))
+        .status,
+    ).toBe(200);
+    await a.server.supervisor.sync();
+    await nextTick(a, "shop", 10);
+    await a.close();
+    const left = await pending();
+    expect(left.map((e) => e.kind)).toContain("config-changed");
+    hook.mode = "ok";
+    await b.server.supervisor.sync();
+    expect(b.server.supervisor.scaling).toEqual(["shop"]);
+    await nextTick(b, "shop", 70);
+    const after = sent({ ...hook, received: hook.received.slice(before) });
+    expect(after.slice(0, left.length).map((x) => JSON.stringify(x))).toEqual(left.map(key));
+    expect(new Set(after.map((e) => JSON.stringify(e))).size).toBe(after.length);
+    expect(await pending()).toEqual([]);
   });
 });

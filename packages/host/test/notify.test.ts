@@ -197,7 +197,8 @@ describe("notify targets", () => {
 });
 
 describe("undelivered messages kept in the outbox", () => {
-  const tos = (r: NotifyReceiver) => r.received.flatMap((m) => (m.json as { data: { to: number }[] }).data.map((e) => e.to));
+  const tos = (r: NotifyReceiver) =>
+    r.received.flatMap((m) => (m.json as { data: { to: number }[] }).data.map((e) => e.to));
 
   it("a notifier started on what another left (a restart) delivers every message, the retried one with its id", async () => {
     const outbox = memoryOutbox();

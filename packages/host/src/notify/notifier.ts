@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import {
   type AlertSink,
   type Clock,
@@ -9,7 +10,6 @@ import {
   type NotifyTarget,
   type TickReport,
 } from "@dynosaur/core";
-import { randomUUID } from "node:crypto";
 import type { Dispatcher } from "undici";
 import { HttpFailure, httpCall, safeOrigin } from "../stats/http.js";
 import { messageId, type NotifyEvent, signedHeaders, slackMessage, webhookBody } from "./messages.js";
