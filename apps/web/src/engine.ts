@@ -21,7 +21,7 @@ import type {
   SourceHealth,
   TickReport,
 } from "@dynosaur/core";
-import { createHostRuntime } from "@dynosaur/host";
+import { createHostRuntime, type NotifyOutbox } from "@dynosaur/host";
 import type { Dispatcher } from "undici";
 import { whyScaled } from "./why.js";
 
@@ -74,6 +74,8 @@ export interface EngineDeps {
   userAgent: string;
   /** Whether this engine may change the formation now (holds the app's lock, app not paused), and why not. */
   gate: LeaderGate;
+  /** Where `notify:` keeps what it has not delivered yet (the app's rows in the database). @default in memory */
+  notifyOutbox?: NotifyOutbox;
 }
 
 export async function createAppEngine(deps: EngineDeps): Promise<AppEngine> {
@@ -141,6 +143,7 @@ export async function createAppEngine(deps: EngineDeps): Promise<AppEngine> {
     leader: deps.gate,
     // Every tick is stored in the database: no dry-run CSV file.
     dryRunStatsFile: false,
+    notifyOutbox: deps.notifyOutbox,
     onTick,
   });
   // Reconfigurations run one at a time, in the order they were asked for.

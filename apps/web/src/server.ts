@@ -25,6 +25,7 @@ import { AppDirectory } from "./store/app-directory.js";
 import { AppStore } from "./store/apps.js";
 import { AuthStore } from "./store/auth.js";
 import { InstanceStore } from "./store/instances.js";
+import { NotifyOutboxStore } from "./store/notify-outbox.js";
 import { ReadingStore } from "./store/readings.js";
 import { Supervisor } from "./supervisor.js";
 
@@ -177,6 +178,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       userAgent: `dynosaur-web/${version()} (${instance.id})`,
       pollMs,
       graceMs: options.graceMs ?? 7000,
+      notifyOutbox: (appId) => new NotifyOutboxStore(stores.store.db, appId),
     });
     const pruner = new Pruner({
       readings: stores.readings,

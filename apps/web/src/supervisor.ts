@@ -1,5 +1,5 @@
 import { type Clock, describeError, type Logger, Redactor, type TickReport } from "@dynosaur/core";
-import type { Ownership } from "@dynosaur/host";
+import type { NotifyOutbox, Ownership } from "@dynosaur/host";
 import type { Dispatcher } from "undici";
 import { statusNeedsAttention } from "./app-state.js";
 import type { ConfigService } from "./configs.js";
@@ -39,6 +39,8 @@ export interface SupervisorDeps {
   pollMs: number;
   /** Milliseconds a stopping engine may finish its tick. */
   graceMs: number;
+  /** An app's undelivered `notify:` messages (in the database): only the process scaling the app sends them. */
+  notifyOutbox?: (appId: number) => NotifyOutbox;
 }
 
 /**
@@ -124,6 +126,7 @@ export class Supervisor {
         logger,
         env: this.deps.env,
         userAgent: this.deps.userAgent,
+        notifyOutbox: this.deps.notifyOutbox?.(app.id),
         // A paused app reads and reports, but never changes the formation; nor does a process without the app's lock.
         gate: {
           isLeader: () => !entry?.paused && this.deps.ownership.owns(app.name),

@@ -18,7 +18,16 @@ export {
   pgOwnership,
   startLeaderLock,
 } from "./locks.js";
-export { createNotifier, type Notifier, type NotifierDeps, type NotifyEvent } from "./notify/index.js";
+export {
+  createNotifier,
+  memoryOutbox,
+  type Notifier,
+  type NotifierDeps,
+  type NotifyEvent,
+  type NotifyOutbox,
+  type PendingNotification,
+  targetKeys,
+} from "./notify/index.js";
 export {
   candidateNames,
   inferUse,

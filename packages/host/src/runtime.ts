@@ -17,7 +17,7 @@ import {
 import type { Dispatcher } from "undici";
 import { type AlertSinkHandle, createAlertSink } from "./alerts/index.js";
 import { createDispatcher } from "./http.js";
-import { createNotifier, type Notifier } from "./notify/index.js";
+import { createNotifier, memoryOutbox, type Notifier, type NotifyOutbox } from "./notify/index.js";
 import {
   createFileReporter,
   createStatsDispatcher,
@@ -38,6 +38,8 @@ export interface HostRuntimeOptions extends Omit<RuntimeOptions, "http"> {
   userAgent?: string;
   /** Whether a dry run appends its ticks to `scaler.stats_file`, as the seed's stats.txt did (a server stores them itself). @default true */
   dryRunStatsFile?: boolean;
+  /** Where `notify:` keeps the messages it has not delivered yet (the server: its database). @default in memory */
+  notifyOutbox?: NotifyOutbox;
 }
 
 /**
@@ -117,6 +119,8 @@ class Host {
   #alerts: AlertSinkHandle | null = null;
   #lock: { isLeader(): boolean; describe(): string; stop(): Promise<void> } | null = null;
   #notifier: Notifier | null = null;
+  /** Outlives the notifiers: one rebuilt by a reconfiguration takes up what the last one left. */
+  readonly #outbox: NotifyOutbox;
   /** Problems currently raised: an outage is announced once, and its recovery once. */
   readonly #outages = new Set<string>();
 
@@ -125,6 +129,7 @@ class Host {
     this.#env = env;
     this.#redactor = redactor;
     this.#http = options.http;
+    this.#outbox = options.notifyOutbox ?? memoryOutbox();
   }
 
   /** Made on first use: a config whose plugins and reporters call no HTTP API never loads undici. */
@@ -218,7 +223,9 @@ class Host {
     };
   }
 
-  #createNotifier(config: DynosaurConfig): Notifier | null {
+  /** `after`: the notifier being replaced closes first, so the two never send the same messages. */
+  #createNotifier(config: DynosaurConfig, after?: Promise<unknown>): Notifier | null {
+    // Without targets, what waits in the outbox is kept for when some come back (or dropped then).
     if (!config.notify?.length) return null;
     // Core's rule knows a Slack webhook URL is a credential; a config parsed elsewhere was not collected.
     this.#redactor.collect({ notify: config.notify });
@@ -233,6 +240,9 @@ class Host {
       // The dead-target alert goes where every other problem goes, not back into `notify:`.
       alerts: { raise: (p) => this.alertTarget.raise(p), clear: (k) => this.alertTarget.clear(k) },
       publicUrl: this.#env.DYNOSAUR_PUBLIC_URL || undefined,
+      outbox: this.#outbox,
+      after,
+      scrub: (text) => this.#redactor.scrub(text),
     });
   }
 
@@ -278,8 +288,9 @@ class Host {
     }
     if (!same(old.notify, next.notify) || !same(app(old), app(next))) {
       const was = this.#notifier;
-      this.#notifier = this.#createNotifier(next);
-      await was?.close().catch(() => {});
+      const closing = was?.close().catch(() => {});
+      this.#notifier = this.#createNotifier(next, closing);
+      await closing;
     }
     if (!same({ ...old, notify: undefined }, { ...next, notify: undefined }))
       this.#notifier?.notify(this.#problemEvent(next, "config-changed", "the config was changed"));

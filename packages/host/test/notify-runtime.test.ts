@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { definePlugin, ManualClock, z } from "@dynosaur/core";
+import { startHerokuFake } from "@dynosaur/fakes/heroku";
 import { type NotifyReceiver, startNotifyReceiver } from "@dynosaur/fakes/notify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createHostRuntime } from "../src/runtime.js";
@@ -105,5 +106,79 @@ describe("notify: in the host runtime (the CLI's and the web server's)", () => {
     );
     expect(events.filter((e) => e.startsWith("outage") && e.includes("source f"))).toHaveLength(1);
     expect(events.filter((e) => e.startsWith("recovered") && e.includes("source-outage:f"))).toHaveLength(1);
+  });
+
+  it("tells of a change made by hand and of Heroku refusing a scale, from the real engine against Heroku", async () => {
+    const heroku = await startHerokuFake({ maxQuantity: 3, apps: { shop: { formation: { web: { quantity: 1 } } } } });
+    let value = 10;
+    const load = definePlugin({
+      type: "load",
+      unit: "units",
+      options: z.object({}),
+      create: () => ({ retrieve: async () => value, estimateDynos: (v: number) => Math.ceil(v / 10) }),
+    });
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const runtime = await createHostRuntime(
+      {
+        scaler: {
+          heroku_app_name: "shop",
+          heroku_api_key: heroku.apiKey,
+          heroku_api_url: heroku.url,
+          max_dynos: 10,
+          heroku_poll_interval: 5,
+        },
+        plugins: [{ type: "load", name: "l" }],
+        notify: [{ type: "webhook", url: hook.url, secret: SECRET, events: ["manual-change", "refused"] }],
+      },
+      { plugins: [load], clock, env: {} },
+    );
+    try {
+      await runtime.tick();
+      heroku.setQuantity("shop", "web", 2);
+      clock.advance(60_000);
+      await runtime.tick();
+      value = 80;
+      for (let i = 0; i < 3; i++) {
+        clock.advance(60_000);
+        await runtime.tick();
+      }
+    } finally {
+      await runtime.stop();
+      await heroku.close();
+    }
+    const events = hook.received.flatMap((r) =>
+      (r.json as { data: { type: string; from: number | null; to: number | null }[] }).data.map((e) => e),
+    );
+    expect(events.find((e) => e.type === "manual-change")).toMatchObject({ from: 1, to: 2 });
+    expect(events.map((e) => e.type)).toContain("refused");
+    for (const r of hook.received) expect(r.raw).not.toContain(heroku.apiKey);
+  });
+
+  it("a reconfiguration that rebuilds the notifier keeps what was not delivered yet, and sends it once", async () => {
+    const clock = new ManualClock(0);
+    const withEvents = (events: string[], value = 30) => ({
+      ...config(value),
+      notify: [{ type: "webhook", url: hook.url, secret: SECRET, events }],
+    });
+    hook.mode = "down";
+    const runtime = await createHostRuntime(withEvents(["scale"]), { plugins: [steady], clock, env: {} });
+    await runtime.tick();
+    clock.advance(5000);
+    // Another events list: the notifier is rebuilt, and told of the (other) change.
+    await runtime.reconfigure(withEvents(["scale", "config-changed"], 20));
+    hook.mode = "ok";
+    for (let i = 0; i < 10; i++) {
+      clock.advance(60_000);
+      await runtime.tick();
+    }
+    await runtime.stop();
+    const events = hook.received.flatMap((r) => (r.json as { data: { type: string; to: number }[] }).data);
+    // The scale to 3 the first notifier could not deliver, once; then the change and its scale to 2.
+    expect(events.map((e) => (e.type === "scale" ? `scale to ${e.to}` : e.type))).toEqual([
+      "scale to 3",
+      "config-changed",
+      "scale to 2",
+    ]);
+    expect(new Set(hook.received.map((r) => r.headers["webhook-id"])).size).toBe(hook.received.length);
   });
 });

@@ -10,7 +10,7 @@ import {
 import { type NotifyReceiver, startNotifyReceiver } from "@dynosaur/fakes/notify";
 import { Agent } from "undici";
 import { beforeEach, describe, expect, it } from "vitest";
-import { createNotifier, DEAD_AFTER } from "../src/notify/index.js";
+import { createNotifier, DEAD_AFTER, memoryOutbox, type NotifyOutbox } from "../src/notify/index.js";
 import { eachTest, sampleTick } from "./fixtures.js";
 
 const KEY = Buffer.from("0123456789abcdef0123456789abcdef");
@@ -44,7 +44,7 @@ function scaleTick(from: number, to: number, over: Partial<TickReport> = {}): Ti
   });
 }
 
-function notifier(targets: NotifyTarget[], publicUrl?: string) {
+function notifier(targets: NotifyTarget[], publicUrl?: string, outbox?: NotifyOutbox) {
   const raised: Problem[] = [];
   const cleared: string[] = [];
   const logger = memoryLogger();
@@ -53,6 +53,7 @@ function notifier(targets: NotifyTarget[], publicUrl?: string) {
     clock,
     logger,
     publicUrl,
+    outbox,
     alerts: { raise: (p) => raised.push(p), clear: (k) => cleared.push(k) },
   });
   return Object.assign(n, { raised, cleared, logger });
@@ -191,6 +192,122 @@ describe("notify targets", () => {
     for (const r of hook.received) expect(verifies(r.headers, r.raw, SECRET)).toBe(true);
     expect(n.cleared).toHaveLength(1);
     expect(n.pending()).toEqual([0]);
+    await n.close();
+  });
+});
+
+describe("undelivered messages kept in the outbox", () => {
+  const tos = (r: NotifyReceiver) =>
+    r.received.flatMap((m) => (m.json as { data: { to: number }[] }).data.map((e) => e.to));
+
+  it("a notifier started on what another left (a restart) delivers every message, the retried one with its id", async () => {
+    const outbox = memoryOutbox();
+    const first = notifier([hookTarget()], undefined, outbox);
+    hook.mode = "down";
+    first.report(scaleTick(2, 3));
+    await first.settled();
+    for (let s = 0; s < 300; s++) {
+      if (s === 100) first.report(scaleTick(3, 4));
+      if (s === 200) first.report(scaleTick(4, 6));
+      await advance(first, 1000);
+    }
+    expect(hook.received).toHaveLength(0);
+    await first.close();
+    // Kept: each event once, the one being retried with its message id, attempts and next try.
+    const rows = [...outbox.rows.values()];
+    expect(rows.map((r) => r.event.to)).toEqual([3, 4, 6]);
+    const retried = rows.find((r) => r.messageId !== null);
+    expect(retried?.attempts).toBeGreaterThanOrEqual(DEAD_AFTER);
+    expect(retried?.nextAt).toBeGreaterThan(clock.now() - 300_000);
+    // Nothing of the target's secret is stored.
+    expect(JSON.stringify(rows)).not.toContain(KEY.toString("base64"));
+    expect(JSON.stringify(rows)).not.toContain(hook.url);
+
+    hook.mode = "ok";
+    const second = notifier([hookTarget()], undefined, outbox);
+    await second.settled();
+    for (let s = 0; s < 301; s++) await advance(second, 1000);
+    expect(tos(hook)).toEqual([3, 4, 6]);
+    // The message that was being retried keeps its webhook-id, so a receiver can tell a repeat.
+    expect(hook.received[0]?.headers["webhook-id"]).toBe(retried?.messageId);
+    for (const r of hook.received) expect(verifies(r.headers, r.raw, SECRET)).toBe(true);
+    expect(outbox.rows.size).toBe(0);
+    expect(second.pending()).toEqual([0]);
+    await second.close();
+  });
+
+  it("drops a message undelivered for a day, saying so in one line, and goes on", async () => {
+    const outbox = memoryOutbox();
+    const first = notifier([hookTarget()], undefined, outbox);
+    hook.mode = "fail";
+    first.report(scaleTick(2, 3));
+    first.report(scaleTick(3, 4));
+    await advance(first, 1000);
+    await first.close();
+    expect(outbox.rows.size).toBe(2);
+
+    clock.advance(24 * 3600_000 + 5000);
+    hook.mode = "ok";
+    const second = notifier([hookTarget()], undefined, outbox);
+    await advance(second, 1000);
+    expect(hook.received).toHaveLength(0);
+    const dropped = second.logger.records.filter((l) => l.message.includes("more than a day"));
+    expect(dropped).toHaveLength(1);
+    expect(dropped[0]?.level).toBe("warn");
+    expect(dropped[0]?.message).toContain("2 message(s)");
+    expect(outbox.rows.size).toBe(0);
+    second.report(scaleTick(4, 5));
+    await advance(second, 1000);
+    expect(tos(hook)).toEqual([5]);
+    await second.close();
+  });
+
+  it("drops, with a line, what waits for a target whose URL or secret changed; other targets keep theirs", async () => {
+    const outbox = memoryOutbox();
+    const first = notifier([hookTarget(), slackTarget()], undefined, outbox);
+    hook.mode = "down";
+    slack.mode = "down";
+    first.report(scaleTick(2, 3));
+    await first.settled();
+    await first.close();
+    expect(outbox.rows.size).toBe(2);
+    hook.mode = "ok";
+    slack.mode = "ok";
+    const otherKey = `whsec_${Buffer.from("another key of 32 bytes, 32 byte").toString("base64")}`;
+    // The Slack target moved to the front, the webhook's secret changed.
+    const second = notifier(
+      [slackTarget(), { type: "webhook", url: hook.url, secret: otherKey, events: ["scale"] }],
+      undefined,
+      outbox,
+    );
+    await advance(second, 2000);
+    expect(hook.received).toHaveLength(0);
+    expect(slack.received).toHaveLength(1);
+    expect(second.logger.records.filter((l) => l.message.includes("no longer in the config"))).toHaveLength(1);
+    expect(outbox.rows.size).toBe(0);
+    await second.close();
+  });
+
+  it("goes on from memory when the outbox fails, saying so once", async () => {
+    const broken: NotifyOutbox = {
+      where: "the database",
+      durable: true,
+      load: async () => [],
+      add: async () => {
+        throw new Error("database down");
+      },
+      failed: async () => {},
+      remove: async () => {
+        throw new Error("database down");
+      },
+    };
+    const n = notifier([hookTarget()], undefined, broken);
+    for (let i = 0; i < 5; i++) {
+      n.report(scaleTick(i, i + 1));
+      await advance(n, 1000);
+    }
+    expect(tos(hook)).toEqual([1, 2, 3, 4, 5]);
+    expect(n.logger.records.filter((l) => l.message.includes("database down"))).toHaveLength(1);
     await n.close();
   });
 });

@@ -190,6 +190,25 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex("minute_blocks_start").on("minute_blocks").column("start").execute();
       },
     },
+    // `notify:` messages not delivered yet (issue 23), so a restart loses none: one row per event and
+    // target, kept until delivered or a day old. The target is its hash (host's targetKeys), never its URL.
+    "0009_notify_outbox": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("notify_outbox")
+          .addColumn("seq", id, (c) => c.primaryKey())
+          .addColumn("app_id", "integer", (c) => c.notNull().references("apps.id").onDelete("cascade"))
+          .addColumn("event_id", "text", (c) => c.notNull().unique())
+          .addColumn("target", "text", (c) => c.notNull())
+          .addColumn("event", "text", (c) => c.notNull())
+          .addColumn("message_id", "text")
+          .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("next_at", "bigint", (c) => c.notNull().defaultTo(0))
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex("notify_outbox_app_seq").on("notify_outbox").columns(["app_id", "seq"]).execute();
+      },
+    },
     "0011_event_days": {
       async up(db: Kysely<unknown>) {
         // Events of finished days, one row per app and day: a busy app's 90 days of history fit in

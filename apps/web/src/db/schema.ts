@@ -168,6 +168,25 @@ export interface DrainMinutesTable {
   messages: number;
 }
 
+/** One `notify:` event not yet delivered to one target (see host's NotifyOutbox). */
+export interface NotifyOutboxTable {
+  /** Insertion order: messages go out in it. */
+  seq: Generated<number>;
+  app_id: number;
+  /** The notifier's id of the row. */
+  event_id: string;
+  /** The target's identity: a hash of its type, URL and secret, never the URL itself. */
+  target: string;
+  /** The event (kind, time, app, process type, from, to, reason, winner) as JSON. */
+  event: string;
+  /** The message it was last sent in (a retry keeps its webhook-id); null before a first try. */
+  message_id: string | null;
+  attempts: number;
+  /** Not retried before this time. */
+  next_at: number;
+  created_at: number;
+}
+
 export interface Database {
   apps: AppsTable;
   config_versions: ConfigVersionsTable;
@@ -183,4 +202,5 @@ export interface Database {
   instances: InstancesTable;
   drains: DrainsTable;
   drain_minutes: DrainMinutesTable;
+  notify_outbox: NotifyOutboxTable;
 }

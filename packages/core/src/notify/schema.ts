@@ -1,7 +1,15 @@
 import { z } from "zod";
 
 /** What a `notify:` target can be told about. */
-export const NOTIFY_EVENTS = ["scale", "refused", "outage", "recovered", "manual-change", "config-changed"] as const;
+export const NOTIFY_EVENTS = [
+  "scale",
+  "refused",
+  "outage",
+  "recovered",
+  "manual-change",
+  "config-changed",
+  "budget",
+] as const;
 export type NotifyEventKind = (typeof NOTIFY_EVENTS)[number];
 /** What a target hears about when its `events:` is left out. */
 export const DEFAULT_NOTIFY_EVENTS: readonly NotifyEventKind[] = ["scale", "refused", "outage", "recovered"];

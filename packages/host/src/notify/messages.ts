@@ -24,6 +24,7 @@ const TITLES: Record<NotifyEventKind, string> = {
   recovered: "recovered",
   "manual-change": "scaled by hand",
   "config-changed": "config changed",
+  budget: "Heroku API budget",
 };
 
 /** One line a phone can show on its own: `shop web scaled 2 → 5 (scale up, winner ga)`. */

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import {
   type AlertSink,
   type Clock,
@@ -12,6 +13,7 @@ import {
 import type { Dispatcher } from "undici";
 import { HttpFailure, httpCall, safeOrigin } from "../stats/http.js";
 import { messageId, type NotifyEvent, signedHeaders, slackMessage, webhookBody } from "./messages.js";
+import { memoryOutbox, type NotifyOutbox, type PendingNotification, targetKeys } from "./outbox.js";
 
 export interface NotifierDeps {
   http: Dispatcher;
@@ -23,6 +25,15 @@ export interface NotifierDeps {
   publicUrl?: string;
   /** Seconds before a delivery is given up as failed. @default 10 */
   timeoutSeconds?: number;
+  /** Where undelivered messages are kept (the server's database). @default in memory */
+  outbox?: NotifyOutbox;
+  /**
+   * Loading the outbox waits for it: the notifier this one replaces must have closed
+   * (finished its deliveries and writes) first, or both would send the same messages.
+   */
+  after?: Promise<unknown>;
+  /** Blanks secrets out of an event's texts before it is queued, stored or sent. @default none */
+  scrub?: (text: string) => string;
 }
 
 export interface Notifier {
@@ -45,6 +56,8 @@ const backoffMs = (failures: number) => Math.min(300_000, 1000 * 2 ** Math.max(0
 export const DEAD_AFTER = 5;
 /** Events kept per target while it is down; the oldest are dropped beyond (and counted). */
 const QUEUE_MAX = 10_000;
+/** How long an undelivered message is retried: older ones are dropped, with a log line. */
+export const KEEP_MS = 24 * 3600_000;
 
 /** Engine events and the notification they are. */
 const FROM_ENGINE: Partial<Record<EngineEvent["kind"], NotifyEventKind>> = {
@@ -55,11 +68,13 @@ const FROM_ENGINE: Partial<Record<EngineEvent["kind"], NotifyEventKind>> = {
 
 interface TargetState {
   target: NotifyTarget;
+  /** Its identity in the outbox (`targetKeys`). */
+  key: string;
   wants: ReadonlySet<NotifyEventKind>;
   name: string;
-  queue: NotifyEvent[];
-  /** The message being (re)tried keeps its id across retries. */
-  retry: { id: string; events: NotifyEvent[] } | null;
+  queue: PendingNotification[];
+  /** The message being (re)tried keeps its id across retries, and restarts. */
+  retry: { id: string; events: PendingNotification[] } | null;
   lastSentAt: number | null;
   notBefore: number;
   failures: number;
@@ -70,16 +85,22 @@ interface TargetState {
 
 /**
  * Sends `notify:` messages: at most one a second per target (a burst waiting in between goes
- * as one message), retried with back-off while the target fails, kept in memory meanwhile.
- * A target that keeps failing raises one alert and clears it when it answers again. Nothing
- * here blocks the tick that called it.
+ * as one message), retried with back-off while the target fails, for a day. What is not
+ * delivered yet is kept in the outbox (the server's database), so a restart loses none: a new
+ * notifier loads it first. A target that keeps failing raises one alert and clears it when
+ * it answers again. Nothing here blocks the tick that called it.
  */
 export function createNotifier(targets: readonly NotifyTarget[], deps: NotifierDeps): Notifier {
   const { clock, logger } = deps;
   const timeoutMs = (deps.timeoutSeconds ?? 10) * 1000;
+  const outbox = deps.outbox ?? memoryOutbox();
+  const scrub = deps.scrub ?? ((text: string) => text);
   let closed = false;
+  let ready = false;
+  const keys = targetKeys(targets);
   const states: TargetState[] = targets.map((target, i) => ({
     target,
+    key: keys[i] ?? String(i),
     wants: new Set(target.events ?? DEFAULT_NOTIFY_EVENTS),
     name: `notify[${i}] (${target.type} to ${safeOrigin(target.url)})`,
     queue: [],
@@ -93,6 +114,67 @@ export function createNotifier(targets: readonly NotifyTarget[], deps: NotifierD
   }));
   // The secret and the Slack URL (its path is the credential) must not leak through an error.
   const secretsOf = (t: NotifyTarget) => [t.url, new URL(t.url).pathname, ...(t.type === "webhook" ? [t.secret] : [])];
+
+  // The outbox's calls run one at a time, in the order made, after the load: a delivery's
+  // removal never overtakes its rows' insertion, and the load never sees rows added since.
+  // A failing outbox is said once, and the notifier goes on from memory (scaling never waits for it).
+  let outboxFailing = false;
+  // Set to the load just below, before anything can be written.
+  let writes: Promise<void> = Promise.resolve();
+  const write = (op: () => Promise<void>) => {
+    writes = writes.then(op).then(
+      () => {
+        if (outboxFailing) logger.info(`notify: the outbox (${outbox.where}) works again`);
+        outboxFailing = false;
+      },
+      (e: unknown) => {
+        if (!outboxFailing)
+          logger.warn(`notify: keeping undelivered messages in ${outbox.where} failed: ${describeError(e)}`);
+        outboxFailing = true;
+      },
+    );
+  };
+
+  // The messages a previous notifier (this process's, or one before a restart) left.
+  const loaded = (async () => {
+    await deps.after?.catch(() => {});
+    let rows: PendingNotification[];
+    try {
+      rows = await outbox.load();
+    } catch (e) {
+      logger.warn(`notify: undelivered messages in ${outbox.where} could not be read: ${describeError(e)}`);
+      return;
+    }
+    const byKey = new Map(states.map((s) => [s.key, s]));
+    const orphans: string[] = [];
+    const restored = new Map<TargetState, PendingNotification[]>();
+    for (const row of rows) {
+      const s = byKey.get(row.target);
+      if (!s) orphans.push(row.id);
+      else restored.set(s, [...(restored.get(s) ?? []), row]);
+    }
+    if (orphans.length > 0) {
+      logger.warn(
+        `notify: ${orphans.length} undelivered message(s) for a target no longer in the config dropped (its URL or secret changed, or it was removed)`,
+      );
+      write(() => outbox.remove(orphans));
+    }
+    for (const [s, own] of restored) {
+      // The message that was being retried goes first, with its id; the rest after, then what came meanwhile.
+      const retryId = own.find((r) => r.messageId !== null)?.messageId ?? null;
+      const retried = own.filter((r) => retryId !== null && r.messageId === retryId);
+      if (retryId !== null && retried.length > 0) s.retry = { id: retryId, events: retried };
+      s.queue.unshift(...own.filter((r) => !retried.includes(r)));
+      s.failures = Math.max(0, ...retried.map((r) => r.attempts));
+      s.notBefore = Math.max(0, ...retried.map((r) => r.nextAt));
+    }
+    const count = rows.length - orphans.length;
+    if (count > 0) logger.info(`notify: ${count} undelivered message(s) from ${outbox.where} taken up again`);
+  })().finally(() => {
+    ready = true;
+    for (const s of states) pump(s);
+  });
+  writes = loaded;
 
   const deliver = async (s: TargetState, id: string, events: NotifyEvent[]) => {
     const t = s.target;
@@ -122,21 +204,44 @@ export function createNotifier(targets: readonly NotifyTarget[], deps: NotifierD
     );
   };
 
+  /** Drops what has waited more than a day, saying so (a receiver gone that long is told nothing of it). */
+  const dropExpired = (s: TargetState, now: number) => {
+    const old = (r: PendingNotification) => now - r.createdAt > KEEP_MS;
+    const dropped = [...(s.retry?.events.filter(old) ?? []), ...s.queue.filter(old)];
+    if (dropped.length === 0) return;
+    if (s.retry) s.retry.events = s.retry.events.filter((r) => !old(r));
+    if (s.retry?.events.length === 0) s.retry = null;
+    s.queue = s.queue.filter((r) => !old(r));
+    logger.warn(`${s.name}: ${dropped.length} message(s) undelivered for more than a day dropped`, {
+      event: "notify-dropped",
+      dropped: dropped.length,
+    });
+    write(() => outbox.remove(dropped.map((r) => r.id)));
+  };
+
   const pump = (s: TargetState) => {
-    if (closed || s.inFlight || (s.queue.length === 0 && !s.retry)) return;
+    if (closed || !ready || s.inFlight || (s.queue.length === 0 && !s.retry)) return;
     const now = clock.now();
+    dropExpired(s, now);
+    if (s.queue.length === 0 && !s.retry) return;
     const due = Math.max(s.notBefore, s.lastSentAt === null ? 0 : s.lastSentAt + MIN_GAP_MS);
     if (now < due) return schedule(s, due);
     // A retry goes as it was (same id); what came meanwhile follows in the next message.
     const message = s.retry ?? { id: messageId(), events: s.queue.splice(0) };
     s.retry = message;
     s.lastSentAt = now;
-    s.inFlight = deliver(s, message.id, message.events)
+    const ids = message.events.map((r) => r.id);
+    s.inFlight = deliver(
+      s,
+      message.id,
+      message.events.map((r) => r.event),
+    )
       .then(
         () => {
           s.retry = null;
           s.failures = 0;
           s.notBefore = 0;
+          write(() => outbox.remove(ids));
           if (s.dead) {
             s.dead = false;
             logger.info(`${s.name} answers again`);
@@ -146,6 +251,9 @@ export function createNotifier(targets: readonly NotifyTarget[], deps: NotifierD
         (e: unknown) => {
           s.failures++;
           s.notBefore = clock.now() + backoffMs(s.failures);
+          const update = { messageId: message.id, attempts: s.failures, nextAt: s.notBefore };
+          for (const r of message.events) Object.assign(r, update);
+          write(() => outbox.failed(ids, update));
           const reason = e instanceof HttpFailure ? e.reason : describeError(e);
           logger.info(`${s.name}: delivery failed, retried later`, { failures: s.failures, reason });
           if (s.failures >= DEAD_AFTER && !s.dead) {
@@ -153,7 +261,7 @@ export function createNotifier(targets: readonly NotifyTarget[], deps: NotifierD
             deps.alerts.raise({
               key: alertKey(s),
               kind: "unexpected",
-              message: `${s.name} has refused ${s.failures} deliveries in a row (last: ${reason}); its messages are kept and retried`,
+              message: `${s.name} has refused ${s.failures} deliveries in a row (last: ${reason}); its messages are kept in ${outbox.where} and retried for a day`,
             });
           }
         },
@@ -164,18 +272,29 @@ export function createNotifier(targets: readonly NotifyTarget[], deps: NotifierD
       });
   };
 
-  const enqueue = (event: NotifyEvent) => {
+  const enqueue = (raw: NotifyEvent) => {
     if (closed) return;
+    const event = { ...raw, reason: scrub(raw.reason), winner: raw.winner === null ? null : scrub(raw.winner) };
+    const added: PendingNotification[] = [];
+    const now = clock.now();
     for (const s of states) {
       if (!s.wants.has(event.kind)) continue;
-      s.queue.push(event);
+      const row = { id: randomUUID(), target: s.key, event, messageId: null, attempts: 0, nextAt: 0, createdAt: now };
+      s.queue.push(row);
+      added.push(row);
       if (s.queue.length > QUEUE_MAX) {
-        s.queue.shift();
+        const gone = s.queue.shift();
+        if (gone) write(() => outbox.remove([gone.id]));
         logger.warn(`${s.name}: more than ${QUEUE_MAX} messages waiting; the oldest is dropped`);
       }
-      pump(s);
     }
+    if (added.length === 0) return;
+    // Stored before it can be delivered (the write queue keeps that order), never waited for.
+    write(() => outbox.add(added));
+    for (const s of states) pump(s);
   };
+
+  const waiting = () => states.reduce((n, s) => n + s.queue.length + (s.retry?.events.length ?? 0), 0);
 
   return {
     report(tick) {
@@ -199,16 +318,23 @@ export function createNotifier(targets: readonly NotifyTarget[], deps: NotifierD
     notify: enqueue,
     pending: () => states.map((s) => s.queue.length + (s.retry?.events.length ?? 0)),
     settled: async () => {
+      await loaded;
       // A delivery that ends may start the next one (a burst queued meanwhile): wait for those too.
       while (states.some((s) => s.inFlight)) await Promise.all(states.map((s) => s.inFlight));
+      await writes;
     },
     async close() {
       if (closed) return;
       closed = true;
       for (const s of states) s.wake?.abort();
+      await loaded;
       await Promise.all(states.map((s) => s.inFlight));
-      const left = states.reduce((n, s) => n + s.queue.length + (s.retry?.events.length ?? 0), 0);
-      if (left > 0) logger.warn(`notify: ${left} message(s) not delivered at shutdown (kept in memory only)`);
+      await writes;
+      const left = waiting();
+      if (left > 0)
+        logger[outbox.durable ? "info" : "warn"](
+          `notify: ${left} message(s) not delivered yet, kept in ${outbox.where}${outbox.durable ? " and sent after the next start" : " (lost if the process exits)"}`,
+        );
     },
   };
 }
