@@ -103,6 +103,8 @@ export class HerokuWebhooks {
   readonly #starting = new Map<number, Map<string, number>>();
   /** app id → process type → boot seconds */
   readonly #boots = new Map<number, Map<string, number[]>>();
+  /** `app id:type` → the newest formation `updated_at` (ms) a delivery told: an older one arriving late is stale. */
+  readonly #formationAt = new Map<string, number>();
 
   constructor(private readonly deps: HerokuWebhooksDeps) {}
 
@@ -253,14 +255,15 @@ export class HerokuWebhooks {
       const type = str(data.type);
       const quantity = data.quantity;
       const previous = event.previous_data.quantity;
-      if (type && typeof quantity === "number" && typeof previous === "number" && previous !== quantity)
-        engines.observe(app.name, {
-          kind: "formation",
-          type,
-          quantity,
-          from: previous,
-          actor: str(event.actor?.email),
-        });
+      if (!type || typeof quantity !== "number" || typeof previous !== "number" || previous === quantity) return;
+      // Heroku does not promise order: a change older than one already told is no news.
+      const at = Date.parse(str(data.updated_at) ?? "");
+      const key = `${app.id}:${type}`;
+      if (Number.isFinite(at)) {
+        if (at < (this.#formationAt.get(key) ?? Number.NEGATIVE_INFINITY)) return;
+        this.#formationAt.set(key, at);
+      }
+      engines.observe(app.name, { kind: "formation", type, quantity, from: previous, actor: str(event.actor?.email) });
       return;
     }
     if (event.resource === "release") return this.#release(app, event);

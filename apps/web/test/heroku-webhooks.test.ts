@@ -1,6 +1,6 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { TickReport } from "@dynosaur/core";
+import { ManualClock, type TickReport } from "@dynosaur/core";
 import { type HerokuFake, signHerokuWebhook, startHerokuFake } from "@dynosaur/fakes/heroku";
 import { describe, expect, it } from "vitest";
 import { must, nextTick, onCleanup, startTestServer, type TestServer } from "./helpers.js";
@@ -26,9 +26,12 @@ interface Setup {
 }
 
 /** A server scaling the fake's `example` app from a gauge, its webhook made (and subscribed, unless `subscribe` is false). */
-async function setUp(options: { features?: string[]; subscribe?: boolean; web?: number } = {}): Promise<Setup> {
+async function setUp(
+  options: { features?: string[]; subscribe?: boolean; web?: number; herokuNow?: () => number } = {},
+): Promise<Setup> {
   const heroku = await startHerokuFake({
     apiKey: HEROKU_KEY,
+    now: options.herokuNow,
     apps: { example: { formation: { web: { quantity: options.web ?? 2 } }, features: options.features } },
   });
   onCleanup(() => heroku.close());
@@ -127,6 +130,30 @@ describe("Heroku app webhooks in", () => {
     const held = await nextTick(t, "shop");
     expect([held.before, held.after]).toEqual([5, 5]);
     expect(held.reason).toMatch(/blackout/);
+  });
+
+  it("a formation change that arrives after a newer one is stale: no event, the newer quantity stands", async () => {
+    const herokuClock = new ManualClock(Date.UTC(2026, 0, 1));
+    const { t, heroku } = await setUp({ herokuNow: () => herokuClock.now() });
+    heroku.setQuantity("example", "web", 4, "ann@example.com");
+    await heroku.webhooksSettled();
+    const [older] = heroku.webhookDeliveries;
+    herokuClock.advance(3_000);
+    heroku.setQuantity("example", "web", 6, "bob@example.com");
+    await heroku.webhooksSettled();
+    // Ann's change again, as a new event that Heroku sent late (its formation's updated_at is older).
+    const late = JSON.parse(must(older, "ann's delivery").body) as { data: Record<string, unknown> };
+    const [stale] = await heroku.sendWebhook("example", {
+      resource: "formation",
+      action: "update",
+      data: late.data,
+      previous_data: { quantity: 6 },
+      actor: { email: "ann@example.com" },
+    });
+    expect(stale?.status).toBe(200);
+    const manual = (await eventsOf(t)).filter((e) => e.kind === "manual-change").map((e) => e.data.to);
+    expect(manual).toEqual([4, 6]);
+    expect((await status(t)).current).toBe(6);
   });
 
   it("the server's own scaling, told back by the webhook, is no manual change", async () => {
@@ -271,7 +298,7 @@ describe("Heroku app webhooks in", () => {
 
   it("dyno deliveries measure real boot time per process type, shown next to boot_seconds", async () => {
     const { t, heroku } = await setUp();
-    const clock = t.clock as import("@dynosaur/core").ManualClock;
+    const clock = t.clock as ManualClock;
     await heroku.sendDyno("example", { name: "web.3", state: "starting" });
     clock.advance(42_000);
     await heroku.sendDyno("example", { name: "web.3", state: "up" });
