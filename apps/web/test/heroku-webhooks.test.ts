@@ -100,6 +100,23 @@ describe("Heroku app webhooks in", () => {
     const second = (await t.call("POST", "/api/apps/shop/heroku-webhook")).json as Setup["hook"];
     expect(second.url).toBe(hook.url);
     expect(second.secret).not.toBe(hook.secret);
+    expect(t.lines.join("\n")).not.toContain(hook.secret);
+    expect(t.lines.join("\n")).not.toContain(second.secret);
+  });
+
+  it("a dry run cannot subscribe itself, and says to run the command", async () => {
+    const t = await startTestServer();
+    const config = {
+      use: ["random"],
+      scaler: { dry_run: true, heroku_app_name: "example" },
+      plugins: [{ type: "random" }],
+    };
+    expect((await t.call("PUT", "/api/apps/shop/config", { body: config })).status).toBe(200);
+    const made = await t.call("POST", "/api/apps/shop/heroku-webhook?subscribe=true");
+    expect(made.status).toBe(200);
+    expect(made.json).toMatchObject({ subscribed: false, subscribe_error: expect.stringMatching(/dry run/) });
+    expect(made.json.command).toMatch(/ -a example$/);
+    expect(made.headers.get("cache-control")).toBe("no-store");
   });
 
   it("a signed formation change by someone else is an event naming them at once, and restarts the blackout", async () => {
