@@ -141,9 +141,24 @@ export const listApps = (query: AppPageQuery) =>
   request<{ apps: AppSummary[]; next_cursor: string | null; total: number }>("GET", `/api/apps?${pageQuery(query)}`);
 
 /** Whether an app is paused, and its sources as the engine last saw them (live, or from the last stored ticks). */
-export async function appStatus(name: string): Promise<{ paused: boolean; sources: SourceStatus[] }> {
+/** What Heroku's webhook told of an app, when this server scales it: a hold on changes, boot times measured. */
+export interface WebhookView {
+  hold: { reason: string; until: number } | null;
+  /** The config's `boot_seconds`. */
+  bootSeconds: number;
+  /** Per process type, the boot time measured from its dynos (`starting` → `up`). */
+  measured: Record<string, { last_seconds: number; median_seconds: number; samples: number }>;
+}
+
+export async function appStatus(
+  name: string,
+): Promise<{ paused: boolean; sources: SourceStatus[]; webhook: WebhookView | null }> {
   const s = await request<AppStatus>("GET", `/api/apps/${encodeURIComponent(name)}/status`);
-  return { paused: s.paused, sources: s.scaled_here ? s.sources : s.last_ticks.flatMap((t) => t.sources) };
+  return {
+    paused: s.paused,
+    sources: s.scaled_here ? s.sources : s.last_ticks.flatMap((t) => t.sources),
+    webhook: s.scaled_here ? { hold: s.hold, bootSeconds: s.bootSeconds, measured: s.measured_boot } : null,
+  };
 }
 
 const app = (name: string) => `/api/apps/${encodeURIComponent(name)}`;

@@ -12,6 +12,7 @@
 import type {
   Clock,
   DynosaurConfig,
+  FormationNews,
   LeaderGate,
   Logger,
   PluginDefinition,
@@ -39,7 +40,11 @@ export interface EngineEvent {
     | "heroku-error"
     | "heroku-recovered"
     | "source-outage"
-    | "source-recovered";
+    | "source-recovered"
+    /** A Heroku release, told by the app's webhook. */
+    | "release"
+    /** Formation changes held (Heroku prebooting a release). */
+    | "formation-held";
   message: string;
   /** `process` (the process type, null for the app as a whole) and the event's figures. */
   data: Record<string, unknown>;
@@ -59,6 +64,8 @@ export interface AppEngine {
   /** Called once per tick with every process type's report. */
   onTick(listener: (reports: readonly TickReport[]) => void): () => void;
   onEvent(listener: (event: EngineEvent) => void): () => void;
+  /** What Heroku's app webhook told (heroku-webhooks.ts), taken at once: its events go out now, not at the next tick. */
+  observe(news: FormationNews): void;
 }
 
 export interface EngineDeps {
@@ -175,6 +182,16 @@ export async function createAppEngine(deps: EngineDeps): Promise<AppEngine> {
     onEvent(listener) {
       eventListeners.add(listener);
       return () => eventListeners.delete(listener);
+    },
+    observe(news) {
+      const time = deps.clock.now();
+      for (const e of runtime.observe(news))
+        emit({
+          time,
+          kind: e.kind === "scale" ? "scale-up" : e.kind,
+          message: e.message,
+          data: { ...e.fields, process: e.processType },
+        });
     },
   };
 }

@@ -11,9 +11,12 @@ import { Agent, type Dispatcher } from "undici";
 import { ConfigService, DEFAULT_MAX_APPS } from "./configs.js";
 import { openStore, type Store } from "./db/connect.js";
 import { Drains, drainFeedKey } from "./drains.js";
+import { herokuAppCalls } from "./heroku-app-calls.js";
+import { HerokuWebhooks } from "./heroku-webhooks.js";
 import { createApi } from "./http/api.js";
 import { ensureAdmin, loginLimit } from "./http/auth.js";
 import { withDrainIngest } from "./http/drain-ingest.js";
+import { withHerokuWebhookIngest } from "./http/heroku-webhook-ingest.js";
 import { defaultPagesDir } from "./http/pages.js";
 import { createServerLogger, type LogFormat } from "./log.js";
 import { LoginLimiter } from "./login-limiter.js";
@@ -100,6 +103,7 @@ export interface RunningServer {
   recorder: Recorder;
   stores: Stores;
   drains: Drains;
+  webhooks: HerokuWebhooks;
   /** Stops taking requests, lets every engine finish its tick, flushes, frees the locks. */
   close(): Promise<void>;
 }
@@ -163,6 +167,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       maxApps: positiveInt(env.DYNOSAUR_MAX_APPS, "DYNOSAUR_MAX_APPS") ?? DEFAULT_MAX_APPS,
       drainFeed: (app) => drainFeedKey(app, instance.id),
     });
+    const userAgent = `dynosaur-web/${version()} (${instance.id})`;
     supervisor = new Supervisor({
       apps: stores.apps,
       configs,
@@ -175,7 +180,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       appLogger: (app, scrubApp) => createServerLogger(logOptions, (t) => scrubApp(scrub(t)), { web_app: app }),
       env,
       instance,
-      userAgent: `dynosaur-web/${version()} (${instance.id})`,
+      userAgent,
       pollMs,
       graceMs: options.graceMs ?? 7000,
       notifyOutbox: (appId) => new NotifyOutboxStore(stores.store.db, appId),
@@ -200,8 +205,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     await drains.start();
     cleanups.push(() => drains.close());
+    const running = supervisor;
+    const webhooks = new HerokuWebhooks({
+      db: stores.store.db,
+      box: stores.box,
+      clock,
+      logger,
+      engines: {
+        observe: (app, news) => running.observe(app, news),
+        note: (appId, event) => running.note(appId, event),
+      },
+      heroku: herokuAppCalls({ apps: stores.apps, configs, http, userAgent }),
+    });
     const app = createApi({
       drains,
+      webhooks,
       apps: stores.apps,
       directory: new AppDirectory(
         stores.store.db,
@@ -231,7 +249,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const port = options.port ?? (Number(env.PORT) || 3000);
     const host = options.host ?? (env.PORT ? "0.0.0.0" : "127.0.0.1");
     const server = await new Promise<ReturnType<typeof serve>>((resolveListen, reject) => {
-      const s = serve({ fetch: withDrainIngest(app.fetch, drains), port, hostname: host }, () => resolveListen(s));
+      const fetch = withHerokuWebhookIngest(withDrainIngest(app.fetch, drains), webhooks);
+      const s = serve({ fetch, port, hostname: host }, () => resolveListen(s));
       s.once("error", reject);
     });
     cleanups.push(
@@ -263,6 +282,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       recorder,
       stores,
       drains,
+      webhooks,
       close() {
         closing ??= (async () => {
           await pruner.stop();

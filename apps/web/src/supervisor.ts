@@ -1,4 +1,4 @@
-import { type Clock, describeError, type Logger, Redactor, type TickReport } from "@dynosaur/core";
+import { type Clock, describeError, type FormationNews, type Logger, Redactor, type TickReport } from "@dynosaur/core";
 import type { NotifyOutbox, Ownership } from "@dynosaur/host";
 import type { Dispatcher } from "undici";
 import { statusNeedsAttention } from "./app-state.js";
@@ -205,6 +205,20 @@ export class Supervisor {
     const clean = memo?.text === text && memo.secrets === secrets ? memo.clean : r.redactor.scrub(text);
     r.scrubbedStatus = { text, secrets, clean };
     return { ...(clean === text ? status : (JSON.parse(clean) as EngineStatus)), version: r.version, paused: r.paused };
+  }
+
+  /** Hands what a Heroku webhook told to the app's engine (its events are recorded at once); false when the app is not scaled here. */
+  observe(name: string, news: FormationNews): boolean {
+    const r = this.#running.get(name);
+    if (!r) return false;
+    r.engine.observe(news);
+    return true;
+  }
+
+  /** Records an event of an app (from its webhook), scrubbed of the app's secrets when it is scaled here. */
+  note(appId: number, event: EngineEvent): void {
+    const r = [...this.#running.values()].find((x) => x.app.id === appId);
+    this.deps.recorder.event(appId, r ? scrubbed(event, (t) => r.redactor.scrub(t)) : event);
   }
 
   /** Whether an app scaled here needs a look (a process type at its max, a source down or stale). */

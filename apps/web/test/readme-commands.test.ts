@@ -29,6 +29,8 @@ const NOT_RUN: Record<string, string> = {
     "needs the previous block's config of a real app; the Quick start runs the same dry run",
   'curl -H "Authorization: Bearer $TOKEN" https://my-dynosaur.herokuapp.com/api/apps/my-shop/drain':
     "needs a deployed dynosaur-web and a Heroku app: apps/web/test/drain.test.ts asks for the drain URL and posts deliveries to it",
+  'curl -X POST -H "Authorization: Bearer $TOKEN" https://my-dynosaur.herokuapp.com/api/apps/my-shop/heroku-webhook':
+    "needs a deployed dynosaur-web and a Heroku app: apps/web/test/heroku-webhooks.test.ts makes the webhook and delivers to it from the Heroku fake",
 };
 /** Blocks run here, by their first line. */
 const RUN = {

@@ -28,7 +28,8 @@ export {
   must,
   PluginError,
 } from "./errors.js";
-export type { LeaderGate } from "./formation/controller.js";
+export type { FormationHold, FormationNews, LeaderGate } from "./formation/controller.js";
+export { WEBHOOK_SAFETY_READ_MS } from "./formation/controller.js";
 export type { FormationApi, FormationState } from "./formation/simulated.js";
 export { createLogger, type Logger, type LogLevel, type LogRecord, memoryLogger, silentLogger } from "./logger.js";
 export {

@@ -144,6 +144,7 @@ async function act(
     const result = results.get(plan.type);
     let reason = decision.reason;
     if (result?.kind === "standby") reason = `${reason}; standing by: ${result.reason}`;
+    else if (result?.kind === "held") reason = `${reason}; held: ${result.reason}`;
     else if (result && result.kind !== "applied" && result.quantity === from)
       reason = `${reason}; not applied (${controller.errorCode ?? "refused"})`;
     return { plan, outcome: { before: before.get(plan.type) ?? null, after: result?.quantity ?? from, reason } };

@@ -2,7 +2,12 @@ import type { Dispatcher } from "undici";
 import { type Clock, systemClock } from "./clock.js";
 import { type DynosaurConfig, defaultProcess, envReferences, isParsed, parseConfig } from "./config.js";
 import { DynosaurError, describeError, inputError } from "./errors.js";
-import { FormationController, type LeaderGate } from "./formation/controller.js";
+import {
+  FormationController,
+  type FormationHold,
+  type FormationNews,
+  type LeaderGate,
+} from "./formation/controller.js";
 import { type FormationApi, SimulatedFormation } from "./formation/simulated.js";
 import { alertListener, logListener } from "./listeners.js";
 import { type Logger, silentLogger } from "./logger.js";
@@ -11,7 +16,7 @@ import { limitsFor } from "./plan.js";
 import { type PluginDefinition, parsePluginOptions } from "./plugin.js";
 import { Redactor } from "./redact.js";
 import { PluginRegistry } from "./registry.js";
-import type { AlertSink, SourceStatus, TickReport } from "./report.js";
+import type { AlertSink, EngineEvent, SourceStatus, TickReport } from "./report.js";
 import { Source } from "./source.js";
 
 /** A plugin, and the package it came from when known (for `status()` and logs). */
@@ -76,6 +81,14 @@ export interface RuntimeStatus extends ProcessStatus {
   dryRun: boolean;
   running: boolean;
   processes: ProcessStatus[];
+  /** Formation changes held (Heroku prebooting a release), and why; null when none. */
+  hold: FormationHold | null;
+  /** Milliseconds a formation read stays good: longer while Heroku's webhooks tell the changes. */
+  formationPollMs: number;
+  /** Whether Heroku's app webhooks tell the formation's changes. */
+  webhooks: boolean;
+  /** The config's `boot_seconds`: what the policy assumes a dyno takes to boot. */
+  bootSeconds: number;
   /** Each source, with the process type it drives, its poll interval (s) and the package its plugin came from. */
   sources: Array<SourceStatus & { process: string; interval: number; package: string | null; version: string | null }>;
 }
@@ -100,6 +113,11 @@ export interface Runtime {
    * process type changed. Validated first: an invalid config changes nothing.
    */
   reconfigure(config: unknown, options?: { plugins?: RuntimeOptions["plugins"] }): Promise<void>;
+  /**
+   * What Heroku's app webhooks told (a formation change, a hold while a release preboots):
+   * taken at once, between ticks. Returns the events it made, which no tick report carries.
+   */
+  observe(news: FormationNews): EngineEvent[];
 }
 
 /**
@@ -252,6 +270,10 @@ class EngineRuntime implements Runtime {
       running: this.#loop.running,
       ...(processes[0] as ProcessStatus),
       processes,
+      hold: controller.held(now),
+      formationPollMs: controller.pollIntervalMs,
+      webhooks: controller.webhooksFlowing,
+      bootSeconds: config.scaler.boot_seconds,
       sources: sources.map((source) => {
         const from = this.#packages.get(source.plugin);
         const status = source.status(now);
@@ -265,6 +287,10 @@ class EngineRuntime implements Runtime {
         };
       }),
     };
+  }
+
+  observe(news: FormationNews): EngineEvent[] {
+    return this.#loop.parts.controller.observe(news);
   }
 
   async reconfigure(raw: unknown, options: { plugins?: RuntimeOptions["plugins"] } = {}): Promise<void> {

@@ -5,13 +5,23 @@
  * `RateLimit-Remaining` and its token bucket) and refuses what Heroku refuses, so a client
  * that passes against it has been checked, not just answered.
  *
- * Endpoints: GET/PATCH `/apps/{app}/formation/{type}` (info, update) and GET/PATCH
- * `/apps/{app}/formation` (list, batch update). `{app}` may be the app's name or id, `{type}`
+ * Endpoints: GET/PATCH `/apps/{app}/formation/{type}` (info, update), GET/PATCH
+ * `/apps/{app}/formation` (list, batch update) and GET/POST `/apps/{app}/webhooks` (app
+ * webhooks: see heroku-webhooks.ts). A formation change, by the API or by `setQuantity`, is
+ * delivered to the app's webhooks that include `api:formation`, as Heroku does. `{app}` may be the app's name or id, `{type}`
  * the process type or the formation's id, as on Heroku.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import {
+  FakeWebhooks,
+  type HerokuFakeWebhook,
+  type HerokuWebhookDelivery,
+  type HerokuWebhookEvent,
+} from "./heroku-webhooks.js";
+
+export { type HerokuFakeWebhook, type HerokuWebhookDelivery, signHerokuWebhook } from "./heroku-webhooks.js";
 
 export interface HerokuFakeProcessType {
   /** @default 1 for `web`, 0 otherwise */
@@ -27,11 +37,15 @@ export interface HerokuFakeApp {
   id?: string;
   /** Process types by name. @default { web: { quantity: 1 } } */
   formation?: Record<string, HerokuFakeProcessType>;
+  /** App features turned on (`heroku features:enable`), e.g. `preboot`. @default [] */
+  features?: string[];
 }
 
 export interface HerokuFakeOptions {
   /** The key that may read and scale every app. @default "heroku-fake-0123456789abcdef" */
   apiKey?: string;
+  /** The email of `apiKey`'s account: the actor of its changes in webhook deliveries. @default "scaler@example.com" */
+  accountEmail?: string;
   /**
    * Keys of other accounts: key → names of the apps they can reach. Using one on another
    * existing app answers 403 `forbidden`, as Heroku does for non-collaborators.
@@ -110,10 +124,49 @@ export interface HerokuFake {
   count(method?: string): number;
   /** The formation as Heroku would return it, or undefined when the app or type does not exist. */
   formation(app: string, type: string): HerokuFakeFormation | undefined;
-  /** Sets a quantity as a human running `heroku ps:scale` would (updates `updated_at`). */
-  setQuantity(app: string, type: string, quantity: number): void;
+  /**
+   * Sets a quantity as a human running `heroku ps:scale` would (updates `updated_at`), and
+   * delivers the change to the app's `api:formation` webhooks in the background, naming `by`.
+   */
+  setQuantity(app: string, type: string, quantity: number, by?: string): void;
+  /** The app's webhook subscriptions, as `GET /apps/{app}/webhooks` shows them. */
+  webhooks(app: string): HerokuFakeWebhook[];
+  /** Subscribes a webhook as `heroku webhooks:add` does (the same checks as the API); throws what Heroku answers. */
+  addWebhook(
+    app: string,
+    subscription: { include: string[]; level: string; url: string; secret?: string },
+  ): HerokuFakeWebhook;
+  /** Delivers an event of `app` to its subscriptions now; resolves with each delivery and its answer. */
+  sendWebhook(app: string, event: HerokuWebhookEvent): Promise<HerokuWebhookDelivery[]>;
+  /** An `api:release` event: a release of `app` made or finished. */
+  sendRelease(
+    app: string,
+    release: {
+      version: number;
+      status: "pending" | "succeeded" | "failed";
+      description?: string;
+      action?: "create" | "update";
+    },
+  ): Promise<HerokuWebhookDelivery[]>;
+  /** An `api:dyno` event: dyno `name` (e.g. `web.3`) is in `state` now. */
+  sendDyno(
+    app: string,
+    dyno: {
+      name: string;
+      state: "starting" | "up" | "down" | "crashed" | "idle";
+      action?: "create" | "update" | "destroy";
+    },
+  ): Promise<HerokuWebhookDelivery[]>;
+  /** Sends a delivery's event again, as Heroku's retry does: same event id, new delivery id. */
+  redeliver(delivery: HerokuWebhookDelivery): Promise<HerokuWebhookDelivery>;
+  /** Every webhook delivery sent, in order. */
+  readonly webhookDeliveries: readonly HerokuWebhookDelivery[];
+  /** Resolves once the deliveries sent in the background (after formation changes) are answered. */
+  webhooksSettled(): Promise<void>;
   /** Adds (or replaces) an app. */
   setApp(name: string, app: HerokuFakeApp): void;
+  /** Turns an app feature on or off, as `heroku features:enable`/`disable` does. */
+  setFeature(app: string, feature: string, enabled: boolean): void;
   /** Changes the plan limit. */
   setMaxQuantity(max: number): void;
   /** Tokens left in the bucket now (after refill). */
@@ -171,7 +224,16 @@ interface AppState {
   id: string;
   name: string;
   formation: Map<string, ProcessState>;
+  features: Set<string>;
 }
+
+/** App features the fake knows (`GET /apps/{app}/features/{name}`); another name answers 404. */
+const APP_FEATURES: Record<string, string> = {
+  preboot: "Provide seamless web dyno deploys",
+  "http-session-affinity": "Enable session affinity for all requests",
+  "runtime-dyno-metadata": "Provide dyno metadata in the environment",
+  "log-runtime-metrics": "Emit dyno resource usage information into app logs",
+};
 
 interface Answer {
   status: number;
@@ -182,6 +244,8 @@ interface Answer {
 export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<HerokuFake> {
   const now = options.now ?? Date.now;
   const apiKey = options.apiKey ?? DEFAULT_KEY;
+  const accountEmail = options.accountEmail ?? "scaler@example.com";
+  const hooks = new FakeWebhooks(now);
   const otherKeys = new Map(Object.entries(options.otherKeys ?? {}));
   let maxQuantity = options.maxQuantity ?? 100;
   const capacity = options.rateLimit?.capacity ?? 4500;
@@ -209,7 +273,7 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
         updatedAt: created,
       });
     }
-    apps.set(name, { id: app.id ?? randomUUID(), name, formation });
+    apps.set(name, { id: app.id ?? randomUUID(), name, formation, features: new Set(app.features ?? []) });
   };
   for (const [name, app] of Object.entries(
     options.apps ?? { example: { formation: { web: { quantity: 1 }, worker: { quantity: 0 } } } },
@@ -315,8 +379,48 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
     tokens -= 1;
 
     const path = (req.url ?? "/").split("?")[0] ?? "/";
-    const route = /^\/apps\/([^/]+)\/formation(?:\/([^/]+))?\/?$/.exec(path);
     const method = req.method ?? "GET";
+    const hookRoute = /^\/apps\/([^/]+)\/webhooks\/?$/.exec(path);
+    if (hookRoute && (method === "GET" || method === "POST")) {
+      const app = findApp(safeDecode(hookRoute[1] ?? "") ?? "");
+      if (!app) return { status: 404, body: { resource: "app", id: "not_found", message: "Couldn't find that app." } };
+      if (key !== apiKey && !(otherKeys.get(key) ?? []).includes(app.name))
+        return error(403, "forbidden", `You do not have access to the app ${app.name}.`);
+      if (method === "GET") return { status: 200, body: hooks.list(app.name) };
+      if (!/^application\/json\s*(;|$)/i.test(req.headers["content-type"] ?? ""))
+        return invalid("Request body must be JSON: send `Content-Type: application/json`.");
+      const body = parseBody(raw);
+      if (typeof body === "string") return error(400, "bad_request", "Invalid JSON in the request body.");
+      return hooks.create({ id: app.id, name: app.name }, body);
+    }
+    const featureRoute = /^\/apps\/([^/]+)\/features\/([^/]+)\/?$/.exec(path);
+    if (featureRoute && method === "GET") {
+      const app = findApp(safeDecode(featureRoute[1] ?? "") ?? "");
+      if (!app) return { status: 404, body: { resource: "app", id: "not_found", message: "Couldn't find that app." } };
+      if (key !== apiKey && !(otherKeys.get(key) ?? []).includes(app.name))
+        return error(403, "forbidden", `You do not have access to the app ${app.name}.`);
+      const name = safeDecode(featureRoute[2] ?? "") ?? "";
+      const description = APP_FEATURES[name];
+      if (description === undefined)
+        return { status: 404, body: { resource: "feature", id: "not_found", message: "Couldn't find that feature." } };
+      const at = isoSeconds(now());
+      return {
+        status: 200,
+        body: {
+          created_at: at,
+          description,
+          display_name: name,
+          doc_url: `https://devcenter.heroku.com/articles/${name}`,
+          enabled: app.features.has(name),
+          feedback_email: "",
+          id: sizeId(`feature:${name}`),
+          name,
+          state: "general",
+          updated_at: at,
+        },
+      };
+    }
+    const route = /^\/apps\/([^/]+)\/formation(?:\/([^/]+))?\/?$/.exec(path);
     if (!route || (method !== "GET" && method !== "PATCH")) {
       return error(
         404,
@@ -364,7 +468,10 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
         apply.push(check);
         touched.push(p);
       }
+      const before = touched.map((p) => ({ quantity: p.quantity, size: p.size }));
       for (const a of apply) a();
+      for (const [i, p] of touched.entries())
+        announce(app, p, before[i] as { quantity: number; size: string }, actorOf(key));
       return { status: 200, body: touched.map((p) => serialize(app, p)) };
     }
 
@@ -373,8 +480,34 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
     if (method === "GET") return { status: 200, body: serialize(app, p) };
     const check = validateUpdate(p, parsed as Record<string, unknown>);
     if (typeof check !== "function") return check;
+    const before = { quantity: p.quantity, size: p.size };
     check();
+    announce(app, p, before, actorOf(key));
     return { status: 200, body: serialize(app, p) };
+  };
+
+  const actorOf = (key: string) => (key === apiKey ? accountEmail : `collaborator-${key.slice(-6)}@example.com`);
+  /** A formation that changed goes to the app's `api:formation` webhooks, with what it was. */
+  const announce = (app: AppState, p: ProcessState, before: { quantity: number; size: string }, by: string) => {
+    const previous: Record<string, unknown> = {};
+    if (before.quantity !== p.quantity) previous.quantity = before.quantity;
+    if (before.size !== p.size) previous.size = before.size;
+    if (Object.keys(previous).length === 0) return;
+    hooks.background(
+      { id: app.id, name: app.name },
+      {
+        resource: "formation",
+        action: "update",
+        data: { ...serialize(app, p) },
+        previous_data: previous,
+        actor: { email: by },
+      },
+    );
+  };
+  const appRef = (name: string) => {
+    const a = findApp(name);
+    if (!a) throw new Error(`heroku fake: no app ${name}`);
+    return a;
   };
 
   const nextFault = (method: string, requestId: string | undefined): HerokuFault | undefined => {
@@ -475,13 +608,87 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
       const p = a && findProcess(a, type);
       return a && p ? serialize(a, p) : undefined;
     },
-    setQuantity(app, type, quantity) {
-      const p = findApp(app)?.formation.get(type);
-      if (!p) throw new Error(`heroku fake: no process type ${type} in app ${app}`);
+    setQuantity(app, type, quantity, by = "developer@example.com") {
+      const a = findApp(app);
+      const p = a?.formation.get(type);
+      if (!a || !p) throw new Error(`heroku fake: no process type ${type} in app ${app}`);
+      const before = { quantity: p.quantity, size: p.size };
       p.quantity = quantity;
       p.updatedAt = now();
+      announce(a, p, before, by);
     },
+    webhooks: (app) => hooks.list(app),
+    addWebhook(app, subscription) {
+      const a = appRef(app);
+      const answer = hooks.create({ id: a.id, name: a.name }, subscription);
+      if (answer.status !== 201) throw new Error(`heroku fake: ${JSON.stringify(answer.body)}`);
+      return answer.body as HerokuFakeWebhook;
+    },
+    sendWebhook(app, event) {
+      const a = appRef(app);
+      return hooks.deliver({ id: a.id, name: a.name }, event);
+    },
+    sendRelease(app, release) {
+      const a = appRef(app);
+      const at = isoSeconds(now());
+      return hooks.deliver(
+        { id: a.id, name: a.name },
+        {
+          resource: "release",
+          action: release.action ?? (release.status === "pending" ? "create" : "update"),
+          data: {
+            addon_plan_names: [],
+            app: { id: a.id, name: a.name },
+            created_at: at,
+            current: release.status === "succeeded",
+            description: release.description ?? `Deploy ${randomUUID().slice(0, 8)}`,
+            id: randomUUID(),
+            output_stream_url: null,
+            slug: { id: randomUUID() },
+            status: release.status,
+            updated_at: at,
+            user: { email: "developer@example.com", id: randomUUID() },
+            version: release.version,
+          },
+          previous_data: release.status === "pending" ? {} : { status: "pending" },
+        },
+      );
+    },
+    sendDyno(app, dyno) {
+      const a = appRef(app);
+      const type = dyno.name.split(".")[0] ?? dyno.name;
+      const p = a.formation.get(type);
+      const at = isoSeconds(now());
+      return hooks.deliver(
+        { id: a.id, name: a.name },
+        {
+          resource: "dyno",
+          action: dyno.action ?? (dyno.state === "starting" ? "create" : "update"),
+          data: {
+            app: { id: a.id, name: a.name },
+            attach_url: null,
+            command: p?.command ?? `npm run ${type}`,
+            created_at: at,
+            id: randomUUID(),
+            name: dyno.name,
+            release: { id: randomUUID(), version: 1 },
+            size: p?.size ?? "Standard-1X",
+            state: dyno.state,
+            type,
+            updated_at: at,
+          },
+        },
+      );
+    },
+    redeliver: (delivery) => hooks.redeliver(delivery),
+    webhookDeliveries: hooks.sent,
+    webhooksSettled: () => hooks.settled(),
     setApp,
+    setFeature(app, feature, enabled) {
+      const a = appRef(app);
+      if (enabled) a.features.add(feature);
+      else a.features.delete(feature);
+    },
     setMaxQuantity(max) {
       maxQuantity = max;
     },

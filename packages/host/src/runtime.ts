@@ -92,6 +92,7 @@ export async function createHostRuntime(config: unknown, options: HostRuntimeOpt
     start: () => runtime.start(),
     tick: () => runtime.tick(),
     status: () => runtime.status(),
+    observe: (news) => runtime.observe(news),
     async stop(stopOptions) {
       // The runtime flushes the stats and alerts and gives the lock up after its last tick.
       await runtime.stop(stopOptions);

@@ -9,6 +9,7 @@ import {
   type SourceStatus,
   setPaused,
   streamTicks,
+  type WebhookView,
 } from "../api.js";
 import { groupBursts } from "../bursts.js";
 import { Chart } from "../chart.js";
@@ -44,6 +45,10 @@ export function AppPage({ name }: { name: string }) {
   useEffect(() => {
     loadSummary();
   }, [name, paused]);
+  /** A hold on formation changes and the boot times Heroku's webhook measured. */
+  const [webhook, setWebhook] = useState<WebhookView | null>(null);
+  const held = useRef(false);
+  held.current = webhook?.hold != null;
   /** The process type the event log is narrowed to ("" for all). */
   const [only, setOnly] = useState("");
 
@@ -58,6 +63,7 @@ export function AppPage({ name }: { name: string }) {
         setLog(evs);
         setSources(status.sources);
         setPausedState(status.paused);
+        setWebhook(status.webhook);
       },
       (e: Error) => alive && setError(e.message),
     );
@@ -71,6 +77,12 @@ export function AppPage({ name }: { name: string }) {
         );
       // Scaling or a source going out changes the state in words.
       if (tick.events.length > 0 || healthChanged(latest.current, tick.sources)) loadSummary();
+      // A hold comes from a webhook, between ticks: a tick held (or one after the hold) says to look again.
+      if (held.current || /; held: /.test(tick.reason))
+        appStatus(name).then(
+          (s) => alive && setWebhook(s.webhook),
+          () => {},
+        );
       // A tick reports one process type's sources: the other types' rows stay.
       setSources((before) => mergeSources(before, tick.sources));
     });
@@ -112,6 +124,23 @@ export function AppPage({ name }: { name: string }) {
       {summary && (
         <p class="app-state" role="status">
           <AppState app={summary} />
+        </p>
+      )}
+      {webhook?.hold && (
+        <p class="hold" role="status">
+          Formation changes held: {webhook.hold.reason}
+        </p>
+      )}
+      {webhook && Object.keys(webhook.measured).length > 0 && (
+        <p class="boot">
+          Boot time measured (Heroku webhook):{" "}
+          {Object.entries(webhook.measured)
+            .map(
+              ([type, b]) =>
+                `${type} ${b.median_seconds} s (median of ${b.samples}${b.samples > 1 ? `, last ${b.last_seconds} s` : ""})`,
+            )
+            .join("; ")}{" "}
+          · <code>boot_seconds</code> {webhook.bootSeconds} s
         </p>
       )}
       {error && (

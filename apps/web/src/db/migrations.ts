@@ -190,6 +190,32 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex("minute_blocks_start").on("minute_blocks").column("start").execute();
       },
     },
+    // Each app's Heroku webhook: its URL's token (hashed to find the app, sealed to show the URL again) and
+    // the secret deliveries are signed with (sealed); and the events taken, so a retried one counts once.
+    "0007_heroku_webhooks": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("heroku_webhooks")
+          .addColumn("app_id", "integer", (c) => c.primaryKey().references("apps.id").onDelete("cascade"))
+          .addColumn("token_hash", "text", (c) => c.notNull().unique())
+          .addColumn("token_sealed", "text", (c) => c.notNull())
+          .addColumn("secret_sealed", "text", (c) => c.notNull())
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("heroku_webhook_events")
+          .addColumn("app_id", "integer", (c) => c.notNull().references("apps.id").onDelete("cascade"))
+          .addColumn("event_id", "text", (c) => c.notNull())
+          .addColumn("received_at", "bigint", (c) => c.notNull())
+          .addPrimaryKeyConstraint("heroku_webhook_events_pk", ["app_id", "event_id"])
+          .execute();
+        await db.schema
+          .createIndex("heroku_webhook_events_received")
+          .on("heroku_webhook_events")
+          .column("received_at")
+          .execute();
+      },
+    },
     // `notify:` messages not delivered yet (issue 23), so a restart loses none: one row per event and
     // target, kept until delivered or a day old. The target is its hash (host's targetKeys), never its URL.
     "0009_notify_outbox": {

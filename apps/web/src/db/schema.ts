@@ -142,6 +142,24 @@ export interface DrainsTable {
   created_at: number;
 }
 
+export interface HerokuWebhooksTable {
+  app_id: number;
+  /** SHA-256 of the token in the webhook URL: a delivery finds its app by it. */
+  token_hash: string;
+  /** The token, sealed with the server's key, so the URL can be shown again. */
+  token_sealed: string;
+  /** The secret Heroku signs deliveries with, sealed; shown once, when made. */
+  secret_sealed: string;
+  created_at: number;
+}
+
+/** Events taken from an app's webhook (Heroku's event id): a retry or a replay counts once. */
+export interface HerokuWebhookEventsTable {
+  app_id: number;
+  event_id: string;
+  received_at: number;
+}
+
 export interface DrainMinutesTable {
   app_id: number;
   /** Start of the minute. */
@@ -203,4 +221,6 @@ export interface Database {
   drains: DrainsTable;
   drain_minutes: DrainMinutesTable;
   notify_outbox: NotifyOutboxTable;
+  heroku_webhooks: HerokuWebhooksTable;
+  heroku_webhook_events: HerokuWebhookEventsTable;
 }

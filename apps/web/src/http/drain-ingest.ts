@@ -47,7 +47,7 @@ export function withDrainIngest<R extends unknown[]>(next: Fetch<R>, drains: Dra
 }
 
 /** The body, or null once it passes `limit` bytes (a chunked body has no Content-Length to check first). */
-async function readBounded(request: Request, limit: number): Promise<Uint8Array | null> {
+export async function readBounded(request: Request, limit: number): Promise<Uint8Array | null> {
   if (!request.body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
   let size = 0;

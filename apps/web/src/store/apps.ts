@@ -245,6 +245,9 @@ export class AppStore {
         "config_versions",
         "drains",
         "drain_minutes",
+        "notify_outbox",
+        "heroku_webhooks",
+        "heroku_webhook_events",
       ] as const)
         await tx.deleteFrom(table).where("app_id", "=", appId).execute();
       await tx.deleteFrom("apps").where("id", "=", appId).execute();

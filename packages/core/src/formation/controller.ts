@@ -7,6 +7,11 @@ import type { FormationApi, FormationState } from "./simulated.js";
 const REFUSAL_MEMORY_MS = 60 * 60 * 1000;
 /** Two changes nobody here made within this window look like another scaler. */
 const FOREIGN_WINDOW_MS = 15 * 60 * 1000;
+/**
+ * The formation is read at least this often while Heroku's app webhooks tell every change:
+ * a safety read for a delivery that got lost.
+ */
+export const WEBHOOK_SAFETY_READ_MS = 10 * 60 * 1000;
 
 /** Who may change the formation when several scalers watch one app (the leader lock). */
 export interface LeaderGate {
@@ -46,7 +51,26 @@ export type ApplyResult =
   | { kind: "refused"; quantity: number; limit: number | null }
   | { kind: "unavailable"; quantity: number; code: ErrorCode }
   /** Another scaler holds the lead. */
-  | { kind: "standby"; quantity: number; reason: string };
+  | { kind: "standby"; quantity: number; reason: string }
+  /** Changes are held (Heroku is prebooting a release and refuses them). */
+  | { kind: "held"; quantity: number; reason: string };
+
+/** What Heroku's app webhooks told (the web server's ingest), handled at once rather than at the next tick. */
+export type FormationNews =
+  /** An `api:formation` update: `type` runs `quantity` now, changed by `actor` (an email), if named. */
+  | { kind: "formation"; type: string; quantity: number; from?: number | null; actor: string | null }
+  /** No formation change until `until` (ms) or until lifted, and why (Heroku prebooting a release). */
+  | { kind: "hold"; reason: string; until: number }
+  /** The hold is over (the release finished or failed). */
+  | { kind: "lift" }
+  /** A verified delivery arrived: webhooks flow, so reads drop to a safety read. */
+  | { kind: "webhook" };
+
+/** A hold on formation changes: why, and until when (ms). */
+export interface FormationHold {
+  reason: string;
+  until: number;
+}
 
 /** What the controller remembers of one process type. */
 interface TypeState {
@@ -55,6 +79,8 @@ interface TypeState {
   refused: { quantity: number; at: number } | null;
   /** A change whose response was lost may still have been applied: seeing it later is no foreign change. */
   asked: number | null;
+  /** The quantity of a change under way: its webhook may come before its answer. */
+  applying: number | null;
   foreignChanges: number[];
   warnedForeignAt: number | null;
 }
@@ -84,6 +110,9 @@ export class FormationController {
   /** Process types of a batch Heroku refused without naming a limit: each goes alone at a tick of its own. */
   readonly #tryAlone = new Set<string>();
   #events: EngineEvent[] = [];
+  /** Heroku's webhooks tell every change: reads drop to a safety read. */
+  #webhooks = false;
+  #hold: FormationHold | null = null;
 
   constructor(options: FormationControllerOptions) {
     this.#o = options;
@@ -93,6 +122,7 @@ export class FormationController {
         lastChange: null,
         refused: null,
         asked: null,
+        applying: null,
         foreignChanges: [],
         warnedForeignAt: null,
       });
@@ -138,13 +168,86 @@ export class FormationController {
     return events;
   }
 
+  /** Milliseconds a read stays good now: the configured interval, or the safety read's while webhooks flow. */
+  get pollIntervalMs(): number {
+    return this.#webhooks ? Math.max(this.#o.pollIntervalMs, WEBHOOK_SAFETY_READ_MS) : this.#o.pollIntervalMs;
+  }
+
+  /** Whether Heroku's webhooks tell the changes (reads are safety reads). */
+  get webhooksFlowing(): boolean {
+    return this.#webhooks;
+  }
+
+  /** The hold on formation changes in force at `now`, or null. */
+  held(now: number): FormationHold | null {
+    if (this.#hold && now >= this.#hold.until) this.#hold = null;
+    return this.#hold;
+  }
+
+  /**
+   * Takes what a webhook told, at the clock's now, and returns the events it made (they do not
+   * wait for the next tick, nor go out with it). A formation change nobody here asked for is a
+   * manual change as one seen by a read: the blackout restarts.
+   */
+  observe(news: FormationNews): EngineEvent[] {
+    const now = this.#o.clock.now();
+    const before = this.#events.length;
+    switch (news.kind) {
+      case "webhook":
+        this.#webhooks = true;
+        break;
+      case "hold":
+        this.#hold = { reason: news.reason, until: news.until };
+        break;
+      case "lift":
+        this.#hold = null;
+        break;
+      case "formation":
+        this.#webhooks = true;
+        if (this.#types.has(news.type)) this.#observed(news, now);
+        break;
+    }
+    return this.#events.splice(before);
+  }
+
+  #observed(news: Extract<FormationNews, { kind: "formation" }>, now: number): void {
+    const { type, quantity, actor } = news;
+    const s = this.#state(type);
+    // Our own change (its answer came first, or is on its way), or nothing new: no event.
+    if (s.current === null || quantity === s.current || quantity === s.asked || quantity === s.applying) return;
+    const from = news.from ?? s.current;
+    this.#event(
+      type,
+      "manual-change",
+      "warn",
+      `formation changed outside Dynosaur by ${actor ?? "someone"}: ${type} ${from} → ${quantity} (Heroku webhook); counting it as a change for the blackout`,
+      { from, to: quantity, actor, via: "webhook" },
+    );
+    s.lastChange = now;
+    if (this.#o.leader?.isLeader() ?? true) this.#noticeForeign(type, s, quantity);
+    s.current = quantity;
+    if (s.refused && quantity >= s.refused.quantity) this.#liftRefusal(type);
+  }
+
+  /** A read found changes no webhook told: webhooks do not reach this server, so reads go back to the configured interval. */
+  #webhooksMissed(events: readonly EngineEvent[]): void {
+    const missed = events.filter((e) => e.kind === "manual-change");
+    if (missed.length === 0) return;
+    this.#webhooks = false;
+    const every = Math.round(this.#o.pollIntervalMs / 1000);
+    for (const e of missed) {
+      e.message += `; no Heroku webhook told it, so reading every ${every} s again until one arrives`;
+      e.fields.webhooks = false;
+    }
+  }
+
   /**
    * Every process type's quantity: from the cache while it is younger than the poll
    * interval, else from Heroku (always with `force`, as right before a change). While
    * failed calls are backed off, answers unavailable without calling, forced or not.
    */
   async read(now: number, signal: AbortSignal, force = false): Promise<FormationRead> {
-    const cached = this.#readAt !== null && now - this.#readAt < this.#o.pollIntervalMs;
+    const cached = this.#readAt !== null && now - this.#readAt < this.pollIntervalMs;
     if (!force && cached) return { ok: true, quantities: this.#quantities() };
     if (now < this.#retryAt) return { ok: false, code: this.#errorCode ?? "HEROKU_UNAVAILABLE" };
     try {
@@ -160,7 +263,9 @@ export class FormationController {
         );
       }
       this.#answered("read");
+      const before = this.#events.length;
       for (const f of formations) if (this.#types.has(f.type)) this.#notice(f);
+      if (this.#webhooks) this.#webhooksMissed(this.#events.slice(before));
       this.#readAt = now;
       return { ok: true, quantities: this.#quantities() };
     } catch (e) {
@@ -188,6 +293,11 @@ export class FormationController {
       for (const c of changes) results.set(c.type, { kind: "unavailable", quantity: c.from, code });
       return results;
     }
+    const hold = this.held(now);
+    if (hold) {
+      for (const c of changes) results.set(c.type, { kind: "held", quantity: c.from, reason: hold.reason });
+      return results;
+    }
     const alone = changes.find((c) => this.#tryAlone.has(c.type));
     if (alone) {
       this.#tryAlone.delete(alone.type);
@@ -198,10 +308,7 @@ export class FormationController {
       return results;
     }
     try {
-      const formations = await this.#o.formation.update(
-        changes.map((c) => ({ type: c.type, quantity: c.target })),
-        signal,
-      );
+      const formations = await this.#update(changes, signal);
       this.#answered("scale");
       for (const c of changes)
         results.set(c.type, this.#applied(c, formations.find((f) => f.type === c.type)?.quantity ?? c.target, now));
@@ -222,6 +329,19 @@ export class FormationController {
       }
       results.set(change.type, this.#refused(change, e, now));
       return results;
+    }
+  }
+
+  /** The batch call, with each change marked under way (its webhook may arrive before the answer). */
+  async #update(changes: readonly Change[], signal: AbortSignal): Promise<FormationState[]> {
+    for (const c of changes) this.#state(c.type).applying = c.target;
+    try {
+      return await this.#o.formation.update(
+        changes.map((c) => ({ type: c.type, quantity: c.target })),
+        signal,
+      );
+    } finally {
+      for (const c of changes) this.#state(c.type).applying = null;
     }
   }
 

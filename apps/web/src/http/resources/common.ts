@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { z } from "zod";
 import { APP_NAME, type ConfigService } from "../../configs.js";
 import type { Drains } from "../../drains.js";
+import type { HerokuWebhooks } from "../../heroku-webhooks.js";
 import type { Recorder } from "../../recorder.js";
 import type { AppDirectory } from "../../store/app-directory.js";
 import type { AppRow, AppStore } from "../../store/apps.js";
@@ -42,6 +43,8 @@ export interface ApiDeps {
   pagesDir?: string;
   /** Apps' log drains (GET /api/apps/{name}/drain); deliveries are served ahead of the API. */
   drains?: Drains;
+  /** Apps' Heroku webhooks (/api/apps/{name}/heroku-webhook); deliveries are served ahead of the API. */
+  webhooks?: HerokuWebhooks;
 }
 
 /** One resource's routes: a module declares them on `api`, answering from `deps`. */

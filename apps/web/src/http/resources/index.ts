@@ -3,6 +3,7 @@ import { authRoutes } from "./auth.js";
 import type { Resource } from "./common.js";
 import { configRoutes } from "./config.js";
 import { drainRoutes } from "./drains.js";
+import { herokuWebhookRoutes } from "./heroku-webhooks.js";
 import { instanceRoutes } from "./instances.js";
 import { pluginRoutes } from "./plugins.js";
 import { replayRoutes } from "./replay.js";
@@ -27,4 +28,5 @@ export const RESOURCES: readonly Resource[] = [
   pluginRoutes,
   tokenRoutes,
   drainRoutes,
+  herokuWebhookRoutes,
 ];

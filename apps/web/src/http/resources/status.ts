@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { MinuteRow } from "../../store/readings.js";
 import type { Supervisor } from "../../supervisor.js";
 import { appOr404, appParams, iso, iso8601, type Resource } from "./common.js";
+import { bootAnswer } from "./heroku-webhooks.js";
 
 const sinceQuery = z.strictObject({
   since: iso.optional().describe("only rows after this time (default: the last hour)"),
@@ -17,9 +18,13 @@ const eventSchema = z.object({
 });
 
 /** GET /api/apps/{name}/status: what the engine sees now, when it runs here. */
-export type LiveStatus = { name: string; scaled_here: true; problem: null } & NonNullable<
-  ReturnType<Supervisor["status"]>
->;
+export type LiveStatus = {
+  name: string;
+  scaled_here: true;
+  problem: null;
+  /** Boot time per process type as the app's Heroku webhook measured it (none without webhooks). */
+  measured_boot: ReturnType<typeof bootAnswer>;
+} & NonNullable<ReturnType<Supervisor["status"]>>;
 /** GET /api/apps/{name}/status when another process scales the app: the last stored ticks. */
 export interface StoredStatus {
   name: string;
@@ -67,7 +72,16 @@ export const statusRoutes: Resource = (api, deps) => {
       const a = await appOr404(deps, c, params.name);
       if (a instanceof Response) return a;
       const local = deps.supervisor.status(a.name);
-      if (local) return c.json({ name: a.name, scaled_here: true, problem: null, ...local } satisfies LiveStatus);
+      if (local) {
+        const measured = deps.webhooks ? bootAnswer(deps.webhooks, a.id) : {};
+        return c.json({
+          name: a.name,
+          scaled_here: true,
+          problem: null,
+          measured_boot: measured,
+          ...local,
+        } satisfies LiveStatus);
+      }
       const reports = ((await deps.readings.latest([a.id])).get(a.id) ?? []) as TickReport[];
       return c.json({
         name: a.name,
