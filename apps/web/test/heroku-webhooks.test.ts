@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { ManualClock, type TickReport } from "@dynosaur/core";
 import { type HerokuFake, signHerokuWebhook, startHerokuFake } from "@dynosaur/fakes/heroku";
 import { describe, expect, it } from "vitest";
-import { must, nextTick, onCleanup, startTestServer, type TestServer } from "./helpers.js";
+import { dryRunConfig, must, nextTick, onCleanup, startTestServer, type TestServer } from "./helpers.js";
 
 const HEROKU_KEY = "heroku-fake-0123456789abcdef";
 
@@ -245,6 +245,26 @@ describe("Heroku app webhooks in", () => {
       method: "POST",
       headers: { "content-type": "application/json", "heroku-webhook-hmac-sha256": "x" },
       body: "{}",
+    });
+    expect(res.status).toBe(404);
+  });
+
+  it("a deleted app's webhook dies with it: a new app (which SQLite may give the same id) does not inherit it", async () => {
+    const { t, hook } = await setUp({ subscribe: false });
+    expect((await t.call("DELETE", "/api/apps/shop")).status).toBe(200);
+    // Its sealed secret is gone with it, not left behind for a row id SQLite may hand out again.
+    const db = t.server.stores.store.db;
+    expect(await db.selectFrom("heroku_webhooks").selectAll().execute()).toEqual([]);
+    expect(await db.selectFrom("heroku_webhook_events").selectAll().execute()).toEqual([]);
+    expect((await t.call("PUT", "/api/apps/other/config", { body: dryRunConfig() })).status).toBe(200);
+    const body = JSON.stringify({ id: "evt-after-delete", resource: "formation", action: "update", data: {} });
+    const res = await fetch(hook.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "heroku-webhook-hmac-sha256": signHerokuWebhook(hook.secret, body),
+      },
+      body,
     });
     expect(res.status).toBe(404);
   });
