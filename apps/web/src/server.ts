@@ -137,10 +137,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await ensureAdmin(stores.auth, env.DYNOSAUR_ADMIN_PASSWORD, clock, logger);
 
     const pollMs = options.pollMs ?? 2000;
+    // Past this without a heartbeat an instance is gone (one killed outright is gone at once: its lock is).
+    const instanceTtlMs = 3 * pollMs + 5000;
     const ownership: Ownership = databaseUrl
       ? pgOwnership({
           databaseUrl,
           instance: `${instance.host} pid ${instance.pid}`,
+          instanceId: instance.id,
           logger,
           clock,
           leaseMs: Math.max(3 * pollMs, 15_000),
@@ -177,6 +180,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       userAgent: `dynosaur-web/${version()} (${instance.id})`,
       pollMs,
       graceMs: options.graceMs ?? 7000,
+      instanceTtlMs,
     });
     const pruner = new Pruner({
       readings: stores.readings,
@@ -220,7 +224,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         logger,
       },
       clock,
-      instanceTtlMs: 3 * pollMs + 5000,
+      instanceTtlMs,
       bodyLimit: options.bodyLimit ?? 256 * 1024,
       version: version(),
       trustProxy: trustProxy(env),

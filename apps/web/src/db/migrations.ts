@@ -190,6 +190,12 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex("minute_blocks_start").on("minute_blocks").column("start").execute();
       },
     },
+    // Apps spread across server processes (issue 27): each instance says its fair share.
+    "0010_instance_share": {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("instances").addColumn("share", "integer").execute();
+      },
+    },
   };
 }
 
