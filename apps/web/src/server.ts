@@ -224,7 +224,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         logger,
       },
       clock,
-      instanceTtlMs,
       bodyLimit: options.bodyLimit ?? 256 * 1024,
       version: version(),
       trustProxy: trustProxy(env),

@@ -7,7 +7,7 @@ import { type AppEngine, createAppEngine, type EngineEvent, type EngineStatus } 
 import type { Recorder } from "./recorder.js";
 import { planShare } from "./share.js";
 import type { AppRow, AppStore } from "./store/apps.js";
-import type { InstanceStore } from "./store/instances.js";
+import type { InstanceRow, InstanceStore } from "./store/instances.js";
 
 interface Running {
   app: AppRow;
@@ -158,17 +158,29 @@ export class Supervisor {
   }
 
   /**
-   * Ids of the instances sharing the apps (this one included): those that sent a heartbeat
-   * lately and still hold their instance lock, so one killed outright stops counting at
-   * once. Null when this process is the only one there can be (SQLite).
+   * Ids of the instances sharing the apps (this one included); null when this process is
+   * the only one there can be (SQLite).
    */
   async #liveInstances(): Promise<string[] | null> {
     const self = this.deps.instance.id;
+    const { rows, shared } = await this.#live();
+    if (!shared) return null;
+    return [...new Set([self, ...rows.map((r) => r.id)])];
+  }
+
+  async #live(): Promise<{ rows: InstanceRow[]; shared: boolean }> {
     const rows = await this.deps.instances.live(this.deps.clock.now() - this.deps.instanceTtlMs);
-    const ids = [...new Set([self, ...rows.map((r) => r.id)])];
-    const running = await this.deps.ownership.live(ids);
-    if (running === null) return null;
-    return ids.filter((id) => id === self || running.has(id));
+    const running = await this.deps.ownership.live(rows.map((r) => r.id));
+    if (running === null) return { rows, shared: false };
+    return { rows: rows.filter((r) => r.id === this.deps.instance.id || running.has(r.id)), shared: true };
+  }
+
+  /**
+   * The server processes running now: those that sent a heartbeat lately and, on
+   * PostgreSQL, still hold their instance lock, so one killed outright leaves the list at once.
+   */
+  async liveInstances(): Promise<InstanceRow[]> {
+    return (await this.#live()).rows;
   }
 
   async #start(app: AppRow): Promise<void> {
@@ -250,6 +262,16 @@ export class Supervisor {
     await running.engine.stop({ graceMs: this.deps.graceMs });
     await this.deps.ownership.release(name);
     this.deps.logger.info(`stopped scaling ${name}: ${why}`, { event: "app-stop", web_app: name });
+  }
+
+  /** Resolves when the round under way (if any) has ended; starts none. */
+  idle(): Promise<void> {
+    return this.#round;
+  }
+
+  /** This process's fair share of the apps, as of its last round. */
+  get share(): number {
+    return this.#share;
   }
 
   /** Status of an app scaled here; null when another process (or none) scales it. */

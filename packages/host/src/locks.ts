@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { type Clock, describeError, type Logger, systemClock } from "@dynosaur/core";
-import type { Client, ClientConfig } from "pg";
+import type { Client, ClientConfig, QueryResult, QueryResultRow } from "pg";
 
 /*
  * The PostgreSQL advisory locks that keep two processes from scaling one thing: the
@@ -96,9 +96,17 @@ function keyOf(text: string): bigint {
  */
 export class AdvisorySession {
   readonly #client: Client;
+  /** The statement under way: one at a time on the connection (pg no longer queues them itself). */
+  #last: Promise<unknown> = Promise.resolve();
 
   private constructor(client: Client) {
     this.#client = client;
+  }
+
+  #query<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
+    const run = this.#last.catch(() => {}).then(() => this.#client.query<R>(text, values));
+    this.#last = run;
+    return run;
   }
 
   static async open(
@@ -134,7 +142,7 @@ export class AdvisorySession {
   /** Tries every key in one statement; `true` where this session holds the lock now. */
   async tryLock(keys: readonly bigint[]): Promise<boolean[]> {
     if (keys.length === 0) return [];
-    const { rows } = await this.#client.query<{ i: number; locked: boolean }>(
+    const { rows } = await this.#query<{ i: number; locked: boolean }>(
       "SELECT k.i::int AS i, pg_try_advisory_lock(k.key) AS locked FROM unnest($1::bigint[]) WITH ORDINALITY AS k(key, i)",
       [keys.map(String)],
     );
@@ -151,7 +159,7 @@ export class AdvisorySession {
    */
   async tryLockFree(keys: readonly bigint[], limit: number): Promise<boolean[]> {
     if (keys.length === 0 || limit <= 0) return keys.map(() => false);
-    const { rows } = await this.#client.query<{ i: number; locked: boolean }>(
+    const { rows } = await this.#query<{ i: number; locked: boolean }>(
       `WITH held AS MATERIALIZED (${HELD_KEYS}),
        free AS MATERIALIZED (
          SELECT k.key, k.i FROM unnest($1::bigint[]) WITH ORDINALITY AS k(key, i)
@@ -168,7 +176,7 @@ export class AdvisorySession {
   /** Which of `keys` some session of this database (this one included) holds now. */
   async held(keys: readonly bigint[]): Promise<boolean[]> {
     if (keys.length === 0) return [];
-    const { rows } = await this.#client.query<{ i: number }>(
+    const { rows } = await this.#query<{ i: number }>(
       `WITH held AS MATERIALIZED (${HELD_KEYS})
        SELECT k.i::int AS i FROM unnest($1::bigint[]) WITH ORDINALITY AS k(key, i) WHERE k.key IN (SELECT key FROM held)`,
       [keys.map(String)],
@@ -179,19 +187,19 @@ export class AdvisorySession {
   }
 
   async unlock(key: bigint): Promise<void> {
-    await this.#client.query("SELECT pg_advisory_unlock($1::bigint)", [key.toString()]);
+    await this.#query("SELECT pg_advisory_unlock($1::bigint)", [key.toString()]);
   }
 
   /** A round trip: proves the session (and so its locks) is alive. */
   async ping(): Promise<void> {
-    await this.#client.query("SELECT 1");
+    await this.#query("SELECT 1");
   }
 
   /** Who holds `key` (its application name, server pid and address), or null when nobody does. */
   async holder(key: bigint): Promise<string | null> {
     const high = Number((BigInt.asUintN(64, key) >> 32n) & 0xffffffffn);
     const low = Number(BigInt.asUintN(64, key) & 0xffffffffn);
-    const { rows } = await this.#client.query<{ pid: number; application_name: string | null; addr: string | null }>(
+    const { rows } = await this.#query<{ pid: number; application_name: string | null; addr: string | null }>(
       `SELECT a.pid, a.application_name, host(a.client_addr) AS addr FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
        WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = $1 AND l.objid::bigint = $2 AND l.objsubid = 1`,
       [high, low],

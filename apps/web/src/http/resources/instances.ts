@@ -46,7 +46,7 @@ export const instanceRoutes: Resource = (api, deps) => {
       },
     },
     async ({ c }) => {
-      const rows = await deps.instances.live(deps.clock.now() - deps.instanceTtlMs);
+      const rows = await deps.supervisor.liveInstances();
       return c.json({
         instances: rows.map((r) => ({
           id: r.id,
