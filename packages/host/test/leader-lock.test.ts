@@ -198,7 +198,7 @@ describe("server processes sharing apps on PostgreSQL", () => {
     );
     expect(rows).toHaveLength(1);
     // The server ends the backend a moment after it is asked to.
-    for (let i = 0; i < 100 && (await first.live([one, two])).has(two); i++)
+    for (let i = 0; i < 100 && (await first.live([one, two]))?.has(two); i++)
       await new Promise((r) => setTimeout(r, 20));
     expect(await first.live([one, two])).toEqual(new Set([one]));
     expect(await localOwnership().live([one])).toBeNull();
