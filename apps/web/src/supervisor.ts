@@ -269,11 +269,6 @@ export class Supervisor {
     return this.#round;
   }
 
-  /** This process's fair share of the apps, as of its last round. */
-  get share(): number {
-    return this.#share;
-  }
-
   /** Status of an app scaled here; null when another process (or none) scales it. */
   status(name: string): (EngineStatus & { version: number; paused: boolean }) | null {
     const r = this.#running.get(name);
