@@ -142,10 +142,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await ensureAdmin(stores.auth, env.DYNOSAUR_ADMIN_PASSWORD, clock, logger);
 
     const pollMs = options.pollMs ?? 2000;
+    // Past this without a heartbeat an instance is gone (one killed outright is gone at once: its lock is).
+    const instanceTtlMs = 3 * pollMs + 5000;
     const ownership: Ownership = databaseUrl
       ? pgOwnership({
           databaseUrl,
           instance: `${instance.host} pid ${instance.pid}`,
+          instanceId: instance.id,
           logger,
           clock,
           leaseMs: Math.max(3 * pollMs, 15_000),
@@ -184,6 +187,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       pollMs,
       graceMs: options.graceMs ?? 7000,
       notifyOutbox: (appId) => new NotifyOutboxStore(stores.store.db, appId),
+      instanceTtlMs,
     });
     const pruner = new Pruner({
       readings: stores.readings,
@@ -240,7 +244,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         logger,
       },
       clock,
-      instanceTtlMs: 3 * pollMs + 5000,
       bodyLimit: options.bodyLimit ?? 256 * 1024,
       version: version(),
       trustProxy: trustProxy(env),

@@ -5,8 +5,9 @@ import { statusNeedsAttention } from "./app-state.js";
 import type { ConfigService } from "./configs.js";
 import { type AppEngine, createAppEngine, type EngineEvent, type EngineStatus } from "./engine.js";
 import type { Recorder } from "./recorder.js";
+import { planShare } from "./share.js";
 import type { AppRow, AppStore } from "./store/apps.js";
-import type { InstanceStore } from "./store/instances.js";
+import type { InstanceRow, InstanceStore } from "./store/instances.js";
 
 interface Running {
   app: AppRow;
@@ -41,13 +42,21 @@ export interface SupervisorDeps {
   graceMs: number;
   /** An app's undelivered `notify:` messages (in the database): only the process scaling the app sends them. */
   notifyOutbox?: (appId: number) => NotifyOutbox;
+  /** Milliseconds after its last heartbeat an instance no longer counts as live. */
+  instanceTtlMs: number;
 }
+
+/** Rounds an app this process let go of is left for the others before it may claim it again. */
+const RELEASE_COOLDOWN_ROUNDS = 3;
 
 /**
  * Runs one engine per app this process owns, and keeps each in step with the database:
  * every round it reads the apps' versions (so a change saved through any process reaches
  * the scaling one within a round), claims apps nobody holds (taking over from a process
- * that died), applies new versions live, and stops engines of deleted apps.
+ * that died), applies new versions live, and stops engines of deleted apps. Processes on one
+ * PostgreSQL share the apps (share.ts): each claims only about its share, and lets a few go
+ * each round while it holds more (a process joined): their engines finish the tick in
+ * progress, then the lock is freed, and the next owner claims the app within its next round.
  */
 export class Supervisor {
   readonly #running = new Map<string, Running>();
@@ -55,6 +64,11 @@ export class Supervisor {
   readonly #broken = new Map<string, { version: number; error: string }>();
   readonly #tickListeners = new Set<(app: string, report: TickReport) => void>();
   #round: Promise<void> = Promise.resolve();
+  #rounds = 0;
+  /** Apps this process let go of to even the load, and the round it did. */
+  readonly #released = new Map<string, number>();
+  /** This process's fair share, as of the last round. */
+  #share = 0;
   #loop: Promise<void> | null = null;
   readonly #stopping = new AbortController();
 
@@ -102,12 +116,73 @@ export class Supervisor {
       const broken = this.#broken.get(app.name);
       if (!broken || broken.version !== app.version) free.push(app);
     }
-    if (free.length > 0) {
-      const claimed = await ownership.claim(free.map((a) => a.name));
-      for (const app of free) if (claimed.has(app.name)) await this.#start(app);
+    const round = ++this.#rounds;
+    for (const [name, at] of this.#released) if (round - at > RELEASE_COOLDOWN_ROUNDS) this.#released.delete(name);
+    const live = await this.#liveInstances();
+    if (live === null) {
+      // The only process: it scales every app.
+      this.#share = apps.length;
+      if (free.length > 0) {
+        const claimed = await ownership.claim(free.map((a) => a.name));
+        for (const app of free) if (claimed.has(app.name)) await this.#start(app);
+      }
+    } else {
+      const byName = new Map(free.map((a) => [a.name, a]));
+      const plan = planShare({
+        self: this.deps.instance.id,
+        live,
+        apps: apps.length,
+        held: [...this.#running.keys()],
+        candidates: free.filter((a) => !this.#released.has(a.name)).map((a) => a.name),
+      });
+      this.#share = plan.share;
+      if (plan.release.length > 0) {
+        const why = `evening the load (${this.#running.size} apps here, a share of ${plan.share} among ${live.length} processes)`;
+        for (const name of plan.release) this.#released.set(name, round);
+        // Each engine finishes its tick before its lock is freed: in parallel, so a batch costs one tick at most.
+        await Promise.all(plan.release.map((name) => this.#stop(name, why)));
+      }
+      if (plan.claim.length > 0 && plan.claimLimit > 0) {
+        const claimed = await ownership.claim(plan.claim, plan.claimLimit);
+        for (const name of plan.claim) {
+          const app = byName.get(name);
+          if (app && claimed.has(name)) await this.#start(app);
+        }
+      }
     }
     const now = this.deps.clock.now();
-    await this.deps.instances.heartbeat({ ...this.deps.instance, seenAt: now, apps: [...this.#running.keys()].sort() });
+    await this.deps.instances.heartbeat({
+      ...this.deps.instance,
+      seenAt: now,
+      apps: [...this.#running.keys()].sort(),
+      share: this.#share,
+    });
+  }
+
+  /**
+   * Ids of the instances sharing the apps (this one included); null when this process is
+   * the only one there can be (SQLite).
+   */
+  async #liveInstances(): Promise<string[] | null> {
+    const self = this.deps.instance.id;
+    const { rows, shared } = await this.#live();
+    if (!shared) return null;
+    return [...new Set([self, ...rows.map((r) => r.id)])];
+  }
+
+  async #live(): Promise<{ rows: InstanceRow[]; shared: boolean }> {
+    const rows = await this.deps.instances.live(this.deps.clock.now() - this.deps.instanceTtlMs);
+    const running = await this.deps.ownership.live(rows.map((r) => r.id));
+    if (running === null) return { rows, shared: false };
+    return { rows: rows.filter((r) => r.id === this.deps.instance.id || running.has(r.id)), shared: true };
+  }
+
+  /**
+   * The server processes running now: those that sent a heartbeat lately and, on
+   * PostgreSQL, still hold their instance lock, so one killed outright leaves the list at once.
+   */
+  async liveInstances(): Promise<InstanceRow[]> {
+    return (await this.#live()).rows;
   }
 
   async #start(app: AppRow): Promise<void> {
@@ -190,6 +265,11 @@ export class Supervisor {
     await running.engine.stop({ graceMs: this.deps.graceMs });
     await this.deps.ownership.release(name);
     this.deps.logger.info(`stopped scaling ${name}: ${why}`, { event: "app-stop", web_app: name });
+  }
+
+  /** Resolves when the round under way (if any) has ended; starts none. */
+  idle(): Promise<void> {
+    return this.#round;
   }
 
   /** Status of an app scaled here; null when another process (or none) scales it. */

@@ -9,6 +9,7 @@ export {
   appLockKey,
   describeDatabase,
   herokuPostgresSsl,
+  instanceLockKey,
   type LeaderLock,
   type LeaderLockOptions,
   localOwnership,

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { type Clock, describeError, type Logger, systemClock } from "@dynosaur/core";
-import type { Client, ClientConfig } from "pg";
+import type { Client, ClientConfig, QueryResult, QueryResultRow } from "pg";
 
 /*
  * The PostgreSQL advisory locks that keep two processes from scaling one thing: the
@@ -73,6 +73,15 @@ export function appLockKey(app: string): bigint {
   return keyOf(`dynosaur-web:app:${app}`);
 }
 
+/**
+ * The advisory-lock key a dynosaur-web process holds for as long as it runs: the others
+ * count it live while the lock is held, so a process killed outright stops counting at once
+ * (its heartbeat row lingers for the heartbeat timeout).
+ */
+export function instanceLockKey(instanceId: string): bigint {
+  return keyOf(`dynosaur-web:instance:${instanceId}`);
+}
+
 function keyOf(text: string): bigint {
   // Loaded here, not at the top: node:crypto at start-up would cost every dry run (and the
   // web app's pages) for a lock most never take.
@@ -87,9 +96,17 @@ function keyOf(text: string): bigint {
  */
 export class AdvisorySession {
   readonly #client: Client;
+  /** The statement under way: one at a time on the connection (pg no longer queues them itself). */
+  #last: Promise<unknown> = Promise.resolve();
 
   private constructor(client: Client) {
     this.#client = client;
+  }
+
+  #query<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
+    const run = this.#last.catch(() => {}).then(() => this.#client.query<R>(text, values));
+    this.#last = run;
+    return run;
   }
 
   static async open(
@@ -125,7 +142,7 @@ export class AdvisorySession {
   /** Tries every key in one statement; `true` where this session holds the lock now. */
   async tryLock(keys: readonly bigint[]): Promise<boolean[]> {
     if (keys.length === 0) return [];
-    const { rows } = await this.#client.query<{ i: number; locked: boolean }>(
+    const { rows } = await this.#query<{ i: number; locked: boolean }>(
       "SELECT k.i::int AS i, pg_try_advisory_lock(k.key) AS locked FROM unnest($1::bigint[]) WITH ORDINALITY AS k(key, i)",
       [keys.map(String)],
     );
@@ -135,20 +152,54 @@ export class AdvisorySession {
     return held;
   }
 
+  /**
+   * Tries, in the order given, the first `limit` keys no session of this database holds:
+   * one statement that never asks for a lock another process has, so a process that may
+   * take only a few more apps spends its few tries on free ones.
+   */
+  async tryLockFree(keys: readonly bigint[], limit: number): Promise<boolean[]> {
+    if (keys.length === 0 || limit <= 0) return keys.map(() => false);
+    const { rows } = await this.#query<{ i: number; locked: boolean }>(
+      `WITH held AS MATERIALIZED (${HELD_KEYS}),
+       free AS MATERIALIZED (
+         SELECT k.key, k.i FROM unnest($1::bigint[]) WITH ORDINALITY AS k(key, i)
+         WHERE k.key NOT IN (SELECT key FROM held) ORDER BY k.i LIMIT $2
+       )
+       SELECT f.i::int AS i, pg_try_advisory_lock(f.key) AS locked FROM free f`,
+      [keys.map(String), limit],
+    );
+    const held = keys.map(() => false);
+    for (const row of rows) if (row.locked) held[row.i - 1] = true;
+    return held;
+  }
+
+  /** Which of `keys` some session of this database (this one included) holds now. */
+  async held(keys: readonly bigint[]): Promise<boolean[]> {
+    if (keys.length === 0) return [];
+    const { rows } = await this.#query<{ i: number }>(
+      `WITH held AS MATERIALIZED (${HELD_KEYS})
+       SELECT k.i::int AS i FROM unnest($1::bigint[]) WITH ORDINALITY AS k(key, i) WHERE k.key IN (SELECT key FROM held)`,
+      [keys.map(String)],
+    );
+    const held = keys.map(() => false);
+    for (const row of rows) held[row.i - 1] = true;
+    return held;
+  }
+
   async unlock(key: bigint): Promise<void> {
-    await this.#client.query("SELECT pg_advisory_unlock($1::bigint)", [key.toString()]);
+    await this.#query("SELECT pg_advisory_unlock($1::bigint)", [key.toString()]);
   }
 
   /** A round trip: proves the session (and so its locks) is alive. */
   async ping(): Promise<void> {
-    await this.#client.query("SELECT 1");
+    await this.#query("SELECT 1");
   }
 
   /** Who holds `key` (its application name, server pid and address), or null when nobody does. */
   async holder(key: bigint): Promise<string | null> {
     const high = Number((BigInt.asUintN(64, key) >> 32n) & 0xffffffffn);
     const low = Number(BigInt.asUintN(64, key) & 0xffffffffn);
-    const { rows } = await this.#client.query<{ pid: number; application_name: string | null; addr: string | null }>(
+    const { rows } = await this.#query<{ pid: number; application_name: string | null; addr: string | null }>(
       `SELECT a.pid, a.application_name, host(a.client_addr) AS addr FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
        WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = $1 AND l.objid::bigint = $2 AND l.objsubid = 1`,
       [high, low],
@@ -164,6 +215,15 @@ export class AdvisorySession {
     await this.#client.end().catch(() => {});
   }
 }
+
+/**
+ * Every single-key advisory lock granted in this database, as the bigint it was taken
+ * with: PostgreSQL shows it split into classid (high 32 bits) and objid (low 32 bits).
+ * pg_locks is read once per statement (it is a snapshot of the whole lock table).
+ */
+const HELD_KEYS = `SELECT (l.classid::bigint << 32) | l.objid::bigint AS key FROM pg_locks l
+  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
 
 /** `host:port/db` of a connection URL: enough to tell which database, never the password. */
 export function describeDatabase(url: string): string {
@@ -314,8 +374,16 @@ export async function startLeaderLock(options: LeaderLockOptions): Promise<Leade
  * next `claim` of another process takes them over.
  */
 export interface Ownership {
-  /** Tries to own each of `apps` (one round trip for all); returns those this process owns now. */
-  claim(apps: readonly string[]): Promise<Set<string>>;
+  /**
+   * Tries to own each of `apps` (one round trip for all); returns those this process owns
+   * now. With `limit`, takes at most that many more: the first free ones in the order given.
+   */
+  claim(apps: readonly string[], limit?: number): Promise<Set<string>>;
+  /**
+   * Which of these server instances (ids) run now, for sharing the apps among them; null
+   * when this process is the only one (SQLite), so it owns every app.
+   */
+  live(instanceIds: readonly string[]): Promise<Set<string> | null>;
   release(app: string): Promise<void>;
   /** Whether this process owns `app` now (confirmed within the lease). */
   owns(app: string): boolean;
@@ -329,10 +397,16 @@ export interface Ownership {
 export function localOwnership(): Ownership {
   const owned = new Set<string>();
   return {
-    claim: async (apps) => {
-      for (const app of apps) owned.add(app);
-      return new Set(apps);
+    claim: async (apps, limit = Number.POSITIVE_INFINITY) => {
+      let taken = 0;
+      for (const app of apps) {
+        if (owned.has(app) || taken >= limit) continue;
+        owned.add(app);
+        taken++;
+      }
+      return new Set(apps.filter((a) => owned.has(a)));
     },
+    live: async () => null,
     release: async (app) => {
       owned.delete(app);
     },
@@ -345,7 +419,10 @@ export function localOwnership(): Ownership {
 
 export interface PgOwnershipOptions {
   databaseUrl: string;
+  /** Names the session in `pg_stat_activity`. */
   instance: string;
+  /** This process's instance id: its session holds `instanceLockKey(instanceId)`, which tells the others it runs. */
+  instanceId: string;
   logger: Logger;
   clock: Clock;
   /** Milliseconds the locks count as held after the last good heartbeat. */
@@ -376,6 +453,13 @@ export function pgOwnership(options: PgOwnershipOptions): Ownership {
     const s = await AdvisorySession.open(options.databaseUrl, `dynosaur-web locks ${options.instance}`, (why) => {
       if (session === s) lose(why);
     });
+    try {
+      // Held for the session's life: the others count this process live while it is.
+      await s.tryLock([instanceLockKey(options.instanceId)]);
+    } catch (e) {
+      await s.close();
+      throw e;
+    }
     session = s;
     confirmedAt = clock.now();
     return s;
@@ -400,16 +484,24 @@ export function pgOwnership(options: PgOwnershipOptions): Ownership {
   };
 
   return {
-    claim: (apps) =>
+    claim: (apps, limit) =>
       guard(async () => {
         const wanted = apps.filter((a) => !held.has(a));
-        if (wanted.length > 0) {
+        if (wanted.length > 0 && (limit === undefined || limit > 0)) {
           // One statement for every free app: a standby with 100 apps to watch sends one query a round.
-          const locked = await (await connection()).tryLock(wanted.map(appLockKey));
+          const c = await connection();
+          const keys = wanted.map(appLockKey);
+          const locked = limit === undefined ? await c.tryLock(keys) : await c.tryLockFree(keys, limit);
           for (const [i, app] of wanted.entries()) if (locked[i]) held.add(app);
         }
         return new Set(apps.filter((a) => held.has(a)));
       }, new Set<string>()),
+    live: (ids) =>
+      // Without an answer every instance counts as live: a smaller share, never a grab of more apps.
+      guard(async () => {
+        const running = await (await connection()).held(ids.map(instanceLockKey));
+        return new Set(ids.filter((_, i) => running[i]));
+      }, new Set(ids)),
     release: (app) =>
       guard(async () => {
         if (!held.delete(app) || !session) return;

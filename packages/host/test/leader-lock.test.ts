@@ -3,7 +3,14 @@ import { fileURLToPath } from "node:url";
 import { ManualClock, memoryLogger } from "@dynosaur/core";
 import { Client } from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type LeaderLock, lockKey, startLeaderLock } from "../src/locks.js";
+import {
+  type LeaderLock,
+  localOwnership,
+  lockKey,
+  type Ownership,
+  pgOwnership,
+  startLeaderLock,
+} from "../src/locks.js";
 import { until } from "./fixtures.js";
 
 /*
@@ -145,5 +152,55 @@ describe("leader lock on PostgreSQL", () => {
     clock.advance(16_000);
     expect(l.isLeader()).toBe(false);
     expect(l.describe()).toMatch(/not confirmed for 16 s/);
+  });
+});
+
+describe("server processes sharing apps on PostgreSQL", () => {
+  const owners: Ownership[] = [];
+  afterEach(async () => {
+    await Promise.all(owners.splice(0).map((o) => o.close()));
+  });
+  const ownership = (instanceId: string) => {
+    const o = pgOwnership({
+      databaseUrl,
+      instance: `share-test ${instanceId}`,
+      instanceId,
+      logger: memoryLogger(),
+      clock: new ManualClock(),
+      leaseMs: 15_000,
+    });
+    owners.push(o);
+    return o;
+  };
+
+  it("a claim with a limit takes only that many free apps, in the order asked, skipping apps another holds", async () => {
+    const run = freshApp();
+    const apps = ["a", "b", "c", "d", "e"].map((x) => `${run}-${x}`);
+    const first = ownership(`${run}-1`);
+    const second = ownership(`${run}-2`);
+    expect(await first.claim([apps[0], apps[2]] as string[])).toEqual(new Set([apps[0], apps[2]]));
+    // The first two free ones in this order: b and d (a and c are held by the first).
+    expect(await second.claim(apps, 2)).toEqual(new Set([apps[1], apps[3]]));
+    expect(await second.claim(apps, 0)).toEqual(new Set([apps[1], apps[3]]));
+    expect(await second.claim(apps, 5)).toEqual(new Set([apps[1], apps[3], apps[4]]));
+  });
+
+  it("tells which instances run by their session's lock: one whose session ends stops counting at once", async () => {
+    const run = freshApp();
+    const [one, two, gone] = [`${run}-1`, `${run}-2`, `${run}-never`];
+    const first = ownership(one);
+    const second = ownership(two);
+    await second.heartbeat();
+    expect(await first.live([one, two, gone])).toEqual(new Set([one, two]));
+    const { rows } = await admin.query(
+      "SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE application_name = $1",
+      [`dynosaur-web locks share-test ${two}`],
+    );
+    expect(rows).toHaveLength(1);
+    // The server ends the backend a moment after it is asked to.
+    for (let i = 0; i < 100 && (await first.live([one, two]))?.has(two); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(await first.live([one, two])).toEqual(new Set([one]));
+    expect(await localOwnership().live([one])).toBeNull();
   });
 });

@@ -235,6 +235,12 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex("notify_outbox_app_seq").on("notify_outbox").columns(["app_id", "seq"]).execute();
       },
     },
+    // Apps spread across server processes (issue 27): each instance says its fair share.
+    "0010_instance_share": {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("instances").addColumn("share", "integer").execute();
+      },
+    },
     "0011_event_days": {
       async up(db: Kysely<unknown>) {
         // Events of finished days, one row per app and day: a busy app's 90 days of history fit in

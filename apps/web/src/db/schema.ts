@@ -131,6 +131,8 @@ export interface InstancesTable {
   seen_at: number;
   /** Names of the apps this instance scales, as JSON. */
   apps: string;
+  /** Its fair share of the apps (ceil(apps / live instances)); null in rows of older versions. */
+  share: number | null;
 }
 
 export interface DrainsTable {

@@ -8,6 +8,8 @@ export interface InstanceRow {
   startedAt: number;
   seenAt: number;
   apps: string[];
+  /** The process's fair share of the apps, as it saw it (null from a version that did not say). */
+  share: number | null;
 }
 
 /** Server processes sharing the database, each saying which apps it scales. */
@@ -24,8 +26,11 @@ export class InstanceStore {
         started_at: row.startedAt,
         seen_at: row.seenAt,
         apps: JSON.stringify(row.apps),
+        share: row.share,
       })
-      .onConflict((oc) => oc.column("id").doUpdateSet({ seen_at: row.seenAt, apps: JSON.stringify(row.apps) }))
+      .onConflict((oc) =>
+        oc.column("id").doUpdateSet({ seen_at: row.seenAt, apps: JSON.stringify(row.apps), share: row.share }),
+      )
       .execute();
   }
 
@@ -43,6 +48,7 @@ export class InstanceStore {
       startedAt: r.started_at,
       seenAt: r.seen_at,
       apps: JSON.parse(r.apps),
+      share: r.share ?? null,
     }));
   }
 

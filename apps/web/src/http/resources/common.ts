@@ -32,8 +32,6 @@ export interface ApiDeps {
   loader: PluginLoader;
   auth: AuthDeps;
   clock: Clock;
-  /** Instances not seen for this long are not live. */
-  instanceTtlMs: number;
   /** Largest body accepted, in bytes. */
   bodyLimit: number;
   version: string;

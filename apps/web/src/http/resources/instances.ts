@@ -19,7 +19,7 @@ export const instanceRoutes: Resource = (api, deps) => {
     {
       method: "get",
       path: "/api/instances",
-      summary: "Live server processes and the apps each one scales",
+      summary: "Live server processes, the apps each one scales and its fair share",
       tag: "server",
       access: "user",
       responses: {
@@ -34,6 +34,11 @@ export const instanceRoutes: Resource = (api, deps) => {
                 started_at: z.string(),
                 seen_at: z.string(),
                 apps: z.array(z.string()),
+                owned: z.number().describe("How many apps the instance scales"),
+                share: z
+                  .number()
+                  .nullable()
+                  .describe("Its fair share of the apps: ceil(apps / live instances); null from an older version"),
               }),
             ),
           }),
@@ -41,7 +46,7 @@ export const instanceRoutes: Resource = (api, deps) => {
       },
     },
     async ({ c }) => {
-      const rows = await deps.instances.live(deps.clock.now() - deps.instanceTtlMs);
+      const rows = await deps.supervisor.liveInstances();
       return c.json({
         instances: rows.map((r) => ({
           id: r.id,
@@ -50,6 +55,8 @@ export const instanceRoutes: Resource = (api, deps) => {
           started_at: iso8601(r.startedAt),
           seen_at: iso8601(r.seenAt),
           apps: r.apps,
+          owned: r.apps.length,
+          share: r.share,
         })),
       });
     },
