@@ -128,11 +128,11 @@ describe("LevelBand (hand-worked)", () => {
     expect(band.plan()).toBeCloseTo(19.8 + 0.575, 10);
   });
 
-  it("widens the band for a bursty load: from a spread of 45 % of the mean, up to 2.4 swings, less below the default", () => {
+  it("widens the band for a bursty load: from a spread of 30 % of the mean, up to 2.4 swings, less below the default", () => {
+    expect(burstSwings(0.2, DEFAULT_HEADROOM)).toBe(0);
     expect(burstSwings(0.3, DEFAULT_HEADROOM)).toBe(0);
-    expect(burstSwings(0.45, DEFAULT_HEADROOM)).toBe(0);
-    expect(burstSwings(0.55, DEFAULT_HEADROOM)).toBeCloseTo(0.8, 10);
-    expect(burstSwings(0.75, DEFAULT_HEADROOM)).toBeCloseTo(2.4, 10);
+    expect(burstSwings(0.4, DEFAULT_HEADROOM)).toBeCloseTo(0.8, 10);
+    expect(burstSwings(0.6, DEFAULT_HEADROOM)).toBeCloseTo(2.4, 10);
     expect(burstSwings(3, DEFAULT_HEADROOM)).toBeCloseTo(2.4, 10);
     expect(burstSwings(3, 1)).toBeCloseTo(2.4, 10);
     expect(burstSwings(3, DEFAULT_HEADROOM / 2)).toBeCloseTo(1.2, 10);
@@ -187,7 +187,7 @@ describe("BandPolicy on synthetic series", () => {
 
   it("keeps dynos between bursts that keep coming back, and sheds them at headroom 0", () => {
     // 10 a minute (2 dynos at most), with 3 minutes at 80 (8 dynos) every quarter of an hour:
-    // the load's spread is about its mean, far above the 45 % of a bursty load.
+    // the load's spread is near its mean, far above the 30 % of a bursty load.
     const bursty = Array.from({ length: 600 }, (_, m) => (m % 15 < 3 ? 80 : 10));
     const beforeBursts = (q: number[]) => q.filter((_, i) => i >= 300 && i % 15 === 14);
     // Once it has seen a few bursts, each finds more than the quiet load's dynos running...

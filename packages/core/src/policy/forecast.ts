@@ -16,10 +16,11 @@
  * - **Hold within a band.** Within half a swing above the plan the next reading is as likely
  *   up as down: moving there is churn (each event boots or stops a dyno). A scale-down happens
  *   only when even the band's top needs fewer dynos, and goes to that top.
- * - **A wider band for bursty loads.** When the load's spread around its mean of about the last
- *   50 readings exceeds 45 % of that mean, its falls are mostly the end of a burst, and bursts
- *   come back: the band widens with the spread, up to 2.4 more swings at 75 %. A smooth or
- *   steadily noisy load keeps the half-swing band (and its cost).
+ * - **A wider band for bursty loads.** When the load, smoothed over about 3 readings, strays
+ *   from its mean of about the last 50 by more than 30 % of that mean on average, its falls are
+ *   mostly the end of a burst, and bursts come back: the band widens with that spread, up to
+ *   2.4 more swings at 60 %. The smoothing keeps a low count's minute-to-minute noise from
+ *   passing for bursts. A smooth or steadily noisy load keeps the half-swing band (and its cost).
  * - **Never remove a dyno within `boot_seconds` of adding one**: it has barely started
  *   serving, and the rise that asked for it is rarely over.
  * - **One knob.** `headroom` 0.2 (the default) plans for the level. Above it, each 0.1 adds a
@@ -54,13 +55,15 @@ const SWINGS_PER_HEADROOM = 2;
 const EASE_SLOWDOWN = 2;
 /** How far over nominal capacity dynos may run at headroom 0. */
 const TRIM_AT_ZERO = 0.02;
+/** Weight of each reading in the smoothed load: about the last 3 readings. */
+const SMOOTH_WEIGHT = 0.35;
 /** Weight of each reading in the load's mean and spread: about the last 50 readings. */
 const MEAN_WEIGHT = 0.02;
 /** Spread, as a share of the mean, above which the load counts as bursty. */
-const BURSTY = 0.45;
+const BURSTY = 0.3;
 /** Swings the band widens by per unit of spread share above `BURSTY`... */
 const BURST_BAND = 8;
-/** ...up to this many (reached at a spread of 75 % of the mean). */
+/** ...up to this many (reached at a spread of 60 % of the mean). */
 const MAX_BURST_BAND = 2.4;
 
 /** Swings of spare kept at a headroom (0 up to the default). */
@@ -90,7 +93,8 @@ export class LevelBand {
   readonly #trim: number;
   #level: number | null = null;
   #swing = 0;
-  /** The load's slower mean, and its spread around it (mean absolute deviation). */
+  /** The load smoothed over a few readings, its slower mean, and the smoothed load's mean absolute deviation from that mean. */
+  #smooth = 0;
   #mean = 0;
   #spread = 0;
   #last = Number.NEGATIVE_INFINITY;
@@ -108,10 +112,12 @@ export class LevelBand {
     this.#last = time;
     if (this.#level === null) {
       this.#level = value;
+      this.#smooth = value;
       this.#mean = value;
       return;
     }
-    this.#spread += MEAN_WEIGHT * (Math.abs(value - this.#mean) - this.#spread);
+    this.#smooth += SMOOTH_WEIGHT * (value - this.#smooth);
+    this.#spread += MEAN_WEIGHT * (Math.abs(this.#smooth - this.#mean) - this.#spread);
     this.#mean += MEAN_WEIGHT * (value - this.#mean);
     const gap = value - this.#level;
     this.#swing += SWING_WEIGHT * (Math.abs(gap) - this.#swing);
