@@ -96,7 +96,7 @@ const seed = (readings: number[]) =>
 const events = (q: number[]) => q.filter((n, i) => i > 0 && n !== q[i - 1]).length;
 
 describe("LevelBand (hand-worked)", () => {
-  it("rises at once, eases off 30 % of the gap within the noise, follows a clear fall", () => {
+  it("rises at once (half way within half a swing), eases off 30 % of the gap within the noise, follows a clear fall", () => {
     const band = new LevelBand();
     expect(band.plan()).toBeNull();
     expect(band.hold()).toBeNull();
@@ -109,6 +109,10 @@ describe("LevelBand (hand-worked)", () => {
     expect(band.hold()).toBeCloseTo(19.4 + 0.5 * 0.575, 10);
     band.observe(4 * MIN, 5); // 14.4 below: swing 0.575 + 0.05 × 13.825; eased 15.08 is > 4 swings above 5
     expect(band.plan()).toBe(5);
+    band.observe(5 * MIN, 5.4); // 0.4 above: within half a swing (1.223), noise: half way
+    expect(band.plan()).toBeCloseTo(5.2, 10);
+    band.observe(6 * MIN, 7); // 1.8 above: beyond half a swing, a rise: at once
+    expect(band.plan()).toBe(7);
   });
 
   it("maps headroom to spare: a 2 % trim at 0, the level at the default, 2 swings per unit above", () => {

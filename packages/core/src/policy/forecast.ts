@@ -4,10 +4,11 @@
  *
  * Why each rule:
  *
- * - **Up at once, down gently unless the fall is clear.** The level jumps to a reading above
- *   it (a rise is served one boot later: waiting only adds shortfall). Below it, within a few
- *   typical swings, it closes a share of the gap per reading: a dip of a minute or two is
- *   noise and barely moves it. A fall beyond that is no noise: the level goes to the
+ * - **Up at once, down gently unless the fall is clear.** The level jumps to a reading more
+ *   than half a typical swing above it (a rise is served one boot later: waiting only adds
+ *   shortfall); a reading above it by less is as likely noise, and moves it half way. Below
+ *   it, within a few typical swings, it closes a share of the gap per reading: a dip of a
+ *   minute or two is noise and barely moves it. A fall beyond that is no noise: the level goes to the
  *   reading, so a smooth load sheds dynos as soon as it falls. One rule for step-held,
  *   smooth and per-minute noisy traffic.
  * - **Spare in the load's own swings.** The typical swing is an exponentially weighted mean
@@ -43,6 +44,10 @@ export const DEFAULT_BOOT_SECONDS = 60;
 const EASE = 0.3;
 /** Weight of each new deviation in the typical swing: about the last 20 readings. */
 const SWING_WEIGHT = 0.05;
+/** A reading up to this many swings above the level is noise: the level goes only part way... */
+const NOISE_RISE = 0.5;
+/** ...this share of the way. */
+const NOISE_RISE_SHARE = 0.5;
 /** A level this close to the reading, in swings, is the reading. */
 const SNAP = 0.05;
 /** A reading this many swings below the level is a clear fall: the level goes to it. */
@@ -121,11 +126,13 @@ export class LevelBand {
     this.#mean += MEAN_WEIGHT * (value - this.#mean);
     const gap = value - this.#level;
     this.#swing += SWING_WEIGHT * (Math.abs(gap) - this.#swing);
-    this.#level = gap > 0 ? value : this.#level + this.#ease * gap;
+    if (gap > NOISE_RISE * this.#swing) this.#level = value;
+    else if (gap > 0) this.#level += NOISE_RISE_SHARE * gap;
+    else this.#level += this.#ease * gap;
     // Easing alone only approaches a lower load (never reaching 0 for a worker at rest): snap
     // once the gap is a trace of a swing, or at once when it is far beyond the noise.
     const above = this.#level - value;
-    if (above <= SNAP * this.#swing || above > FALL * this.#swing) this.#level = value;
+    if ((above >= 0 && above <= SNAP * this.#swing) || above > FALL * this.#swing) this.#level = value;
   }
 
   /** The value to provision for; null before a reading. */
