@@ -8,9 +8,9 @@
  *   than half a typical swing above it (a rise is served one boot later: waiting only adds
  *   shortfall); a reading above it by less is as likely noise, and moves it half way. Below
  *   it, within a few typical swings, it closes a share of the gap per reading: a dip of a
- *   minute or two is noise and barely moves it. A fall beyond that is no noise: the level goes to the
- *   reading, so a smooth load sheds dynos as soon as it falls. One rule for step-held,
- *   smooth and per-minute noisy traffic.
+ *   minute or two is noise and barely moves it. A fall beyond that is no noise: the level
+ *   goes to the reading, so a smooth load sheds dynos as soon as it falls. One rule for
+ *   step-held, smooth and per-minute noisy traffic.
  * - **Spare in the load's own swings.** The typical swing is an exponentially weighted mean
  *   absolute deviation of the readings from the level: large for noisy or bursty traffic,
  *   near 0 for a smooth one, so the knob means the same on a load of 5 or of 5,000 a minute.
@@ -98,7 +98,7 @@ export class LevelBand {
   readonly #trim: number;
   #level: number | null = null;
   #swing = 0;
-  /** The load smoothed over a few readings, its slower mean, and the smoothed load's mean absolute deviation from that mean. */
+  /** The load smoothed over a few readings, its slower mean, and the smoothed load's spread around that mean. */
   #smooth = 0;
   #mean = 0;
   #spread = 0;
