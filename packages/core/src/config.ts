@@ -62,7 +62,7 @@ const scalerShape = {
     .min(0)
     .default(DEFAULT_HEADROOM)
     .describe(
-      "How much spare the `forecast` policy keeps, from cheapest (0) to safest. 0.2 (default): dynos sized for the load's recent level, which rises at once and eases off after a peak. Below 0.2 dynos may run up to 2 % over their capacity (cheapest at 0). Each 0.1 above keeps a fifth of the load's typical minute-to-minute swing spare and lets the level ease off more slowly after a peak: 0.5 or more for an app that must rarely queue. `dynosaur tune` measures each value on your traffic.",
+      "How much spare the `forecast` policy keeps, from cheapest (0) to safest. 0.2 (default): dynos sized for the load's recent level, which rises at once and eases off after a peak; a bursty load steps down slowly between bursts. Below 0.2 dynos may run up to 2 % over their capacity and drop at once after a burst (cheapest at 0). Each 0.1 above keeps a fifth of the load's typical minute-to-minute swing spare and lets the level ease off more slowly after a peak: 0.5 or more for an app that must rarely queue. `dynosaur tune` measures each value on your traffic.",
     ),
   boot_seconds: z
     .number()

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { BandPolicy, DEFAULT_HEADROOM, LevelBand, spareSwings, trimFactor } from "../src/policy/forecast.js";
+import {
+  BandPolicy,
+  burstSwings,
+  DEFAULT_HEADROOM,
+  LevelBand,
+  spareSwings,
+  trimFactor,
+} from "../src/policy/forecast.js";
 import { decide, type PolicySettings } from "../src/policy.js";
 
 const MIN = 60_000;
@@ -89,7 +96,7 @@ const seed = (readings: number[]) =>
 const events = (q: number[]) => q.filter((n, i) => i > 0 && n !== q[i - 1]).length;
 
 describe("LevelBand (hand-worked)", () => {
-  it("rises at once, eases off 30 % of the gap within the noise, follows a clear fall", () => {
+  it("rises at once (half way within half a swing), eases off 30 % of the gap within the noise, follows a clear fall", () => {
     const band = new LevelBand();
     expect(band.plan()).toBeNull();
     expect(band.hold()).toBeNull();
@@ -102,6 +109,10 @@ describe("LevelBand (hand-worked)", () => {
     expect(band.hold()).toBeCloseTo(19.4 + 0.5 * 0.575, 10);
     band.observe(4 * MIN, 5); // 14.4 below: swing 0.575 + 0.05 × 13.825; eased 15.08 is > 4 swings above 5
     expect(band.plan()).toBe(5);
+    band.observe(5 * MIN, 5.4); // 0.4 above: within half a swing (1.223), noise: half way
+    expect(band.plan()).toBeCloseTo(5.2, 10);
+    band.observe(6 * MIN, 7); // 1.8 above: beyond half a swing, a rise: at once
+    expect(band.plan()).toBe(7);
   });
 
   it("maps headroom to spare: a 2 % trim at 0, the level at the default, 2 swings per unit above", () => {
@@ -119,6 +130,17 @@ describe("LevelBand (hand-worked)", () => {
     ] as const)
       band.observe(m * MIN, v);
     expect(band.plan()).toBeCloseTo(19.8 + 0.575, 10);
+  });
+
+  it("widens the band for a bursty load: from a spread of 30 % of the mean, up to 2.4 swings, less below the default", () => {
+    expect(burstSwings(0.2, DEFAULT_HEADROOM)).toBe(0);
+    expect(burstSwings(0.3, DEFAULT_HEADROOM)).toBe(0);
+    expect(burstSwings(0.4, DEFAULT_HEADROOM)).toBeCloseTo(0.8, 10);
+    expect(burstSwings(0.6, DEFAULT_HEADROOM)).toBeCloseTo(2.4, 10);
+    expect(burstSwings(3, DEFAULT_HEADROOM)).toBeCloseTo(2.4, 10);
+    expect(burstSwings(3, 1)).toBeCloseTo(2.4, 10);
+    expect(burstSwings(3, DEFAULT_HEADROOM / 2)).toBeCloseTo(1.2, 10);
+    expect(burstSwings(3, 0)).toBe(0);
   });
 
   it("ignores readings that are not newer, not finite or negative", () => {
@@ -165,6 +187,20 @@ describe("BandPolicy on synthetic series", () => {
     const calm = events(forecast(readings));
     expect(calm).toBeLessThan(events(seed(readings)));
     expect(calm).toBeGreaterThan(0);
+  });
+
+  it("keeps dynos between bursts that keep coming back, and sheds them at headroom 0", () => {
+    // 10 a minute (2 dynos at most), with 3 minutes at 80 (8 dynos) every quarter of an hour:
+    // the load's spread is near its mean, far above the 30 % of a bursty load.
+    const bursty = Array.from({ length: 600 }, (_, m) => (m % 15 < 3 ? 80 : 10));
+    const beforeBursts = (q: number[]) => q.filter((_, i) => i >= 300 && i % 15 === 14);
+    // Once it has seen a few bursts, each finds more than the quiet load's dynos running...
+    for (const n of beforeBursts(forecast(bursty))) expect(n).toBeGreaterThanOrEqual(3);
+    // ...and the formation steps down between them rather than dropping at once.
+    const late = forecast(bursty).slice(300, 315);
+    expect(new Set(late).size).toBeGreaterThan(3);
+    // At headroom 0 the band stays narrow: straight back to the quiet load's dynos after each burst.
+    for (const n of beforeBursts(forecast(bursty, 0))) expect(n).toBe(2);
   });
 
   it("keeps more dynos with more headroom, on the same readings", () => {

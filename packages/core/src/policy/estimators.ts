@@ -7,7 +7,8 @@
  *
  * - `seed`: the source's own estimate (the largest reading of its `hysteresis_period`).
  * - `forecast`: a level that rises at once and eases off, plus `headroom` typical swings,
- *   held within a band and for `boot_seconds` after a scale-up (./forecast.ts).
+ *   held within a band (wider for a bursty load) and for `boot_seconds` after a scale-up
+ *   (./forecast.ts).
  * - `hysteresis` (reference): the largest of the last 5 readings.
  * - `hpa` (reference): Kubernetes' Horizontal Pod Autoscaler: a recommendation per reading,
  *   the current count when within 10 % of it; down only to the largest recommendation of

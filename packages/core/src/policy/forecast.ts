@@ -4,27 +4,33 @@
  *
  * Why each rule:
  *
- * - **Up at once, down gently unless the fall is clear.** The level jumps to a reading above
- *   it (a rise is served one boot later: waiting only adds shortfall). Below it, within a few
- *   typical swings, it closes a share of the gap per reading: a dip of a minute or two is
- *   noise and barely moves it. A fall beyond that is no noise: the level goes to the
- *   reading, so a smooth load sheds dynos as soon as it falls. One rule for step-held,
- *   smooth and per-minute noisy traffic.
+ * - **Up at once, down gently unless the fall is clear.** The level jumps to a reading more
+ *   than half a typical swing above it (a rise is served one boot later: waiting only adds
+ *   shortfall); a reading above it by less is as likely noise, and moves it half way. Below
+ *   it, within a few typical swings, it closes a share of the gap per reading: a dip of a
+ *   minute or two is noise and barely moves it. A fall beyond that is no noise: the level
+ *   goes to the reading, so a smooth load sheds dynos as soon as it falls. One rule for
+ *   step-held, smooth and per-minute noisy traffic.
  * - **Spare in the load's own swings.** The typical swing is an exponentially weighted mean
  *   absolute deviation of the readings from the level: large for noisy or bursty traffic,
  *   near 0 for a smooth one, so the knob means the same on a load of 5 or of 5,000 a minute.
  * - **Hold within a band.** Within half a swing above the plan the next reading is as likely
  *   up as down: moving there is churn (each event boots or stops a dyno). A scale-down happens
  *   only when even the band's top needs fewer dynos, and goes to that top.
+ * - **A wider band for bursty loads.** When the load, smoothed over about 3 readings, strays
+ *   from its mean of about the last 50 by more than 30 % of that mean on average, its falls are
+ *   mostly the end of a burst, and bursts come back: the band widens with that spread, up to
+ *   2.4 more swings at 60 %. The smoothing keeps a low count's minute-to-minute noise from
+ *   passing for bursts. A smooth or steadily noisy load keeps the half-swing band (and its cost).
  * - **Never remove a dyno within `boot_seconds` of adding one**: it has barely started
  *   serving, and the rise that asked for it is rarely over.
  * - **One knob.** `headroom` 0.2 (the default) plans for the level. Above it, each 0.1 adds a
  *   fifth of a swing and makes the level ease off more slowly after a peak (bursts that come
- *   back find their dynos); below it, dynos may run up to 2 % over nominal capacity at 0, as
- *   Kubernetes' HPA tolerates 10 %. Measured on four traces at 60 s boot, the default costs
- *   no more and falls short no more than the seed's rule on three (per-minute web, social
- *   volumes, taxi), with fewer scale events; bursty step-held web traffic needs about 0.45
- *   (bench/policy-eval.md in @dynosaur/backtest).
+ *   back find their dynos); below it, the bursty band narrows back to half a swing and dynos
+ *   may run up to 2 % over nominal capacity at 0, as Kubernetes' HPA tolerates 10 %. Measured
+ *   on four traces at 60 s boot (per-minute web, bursty 5-minute web, social volumes, taxi),
+ *   the default costs no more, falls short no more and scales less often than the seed's rule
+ *   on each (bench/policy-eval.md in @dynosaur/backtest).
  *
  * `blackout`, `scale_down_step` and every safety rule of `decide` still apply on top.
  */
@@ -38,6 +44,10 @@ export const DEFAULT_BOOT_SECONDS = 60;
 const EASE = 0.3;
 /** Weight of each new deviation in the typical swing: about the last 20 readings. */
 const SWING_WEIGHT = 0.05;
+/** A reading up to this many swings above the level is noise: the level goes only part way... */
+const NOISE_RISE = 0.5;
+/** ...this share of the way. */
+const NOISE_RISE_SHARE = 0.5;
 /** A level this close to the reading, in swings, is the reading. */
 const SNAP = 0.05;
 /** A reading this many swings below the level is a clear fall: the level goes to it. */
@@ -50,6 +60,16 @@ const SWINGS_PER_HEADROOM = 2;
 const EASE_SLOWDOWN = 2;
 /** How far over nominal capacity dynos may run at headroom 0. */
 const TRIM_AT_ZERO = 0.02;
+/** Weight of each reading in the smoothed load: about the last 3 readings. */
+const SMOOTH_WEIGHT = 0.35;
+/** Weight of each reading in the load's mean and spread: about the last 50 readings. */
+const MEAN_WEIGHT = 0.02;
+/** Spread, as a share of the mean, above which the load counts as bursty. */
+const BURSTY = 0.3;
+/** Swings the band widens by per unit of spread share above `BURSTY`... */
+const BURST_BAND = 8;
+/** ...up to this many (reached at a spread of 60 % of the mean). */
+const MAX_BURST_BAND = 2.4;
 
 /** Swings of spare kept at a headroom (0 up to the default). */
 export function spareSwings(headroom: number): number {
@@ -61,6 +81,15 @@ export function trimFactor(headroom: number): number {
   return 1 - TRIM_AT_ZERO * Math.max(0, 1 - Math.max(0, headroom) / DEFAULT_HEADROOM);
 }
 
+/**
+ * Swings the hold band widens by for a load whose spread is `share` of its mean: 0 up to
+ * `BURSTY`, then growing to `MAX_BURST_BAND`; scaled down to 0 between the default headroom and 0.
+ */
+export function burstSwings(share: number, headroom: number): number {
+  const scale = Math.min(1, Math.max(0, headroom) / DEFAULT_HEADROOM);
+  return scale * Math.min(MAX_BURST_BAND, BURST_BAND * Math.max(0, share - BURSTY));
+}
+
 /** Level and typical swing of one source's readings, at one headroom. Times are ms, passed in. */
 export class LevelBand {
   readonly headroom: number;
@@ -69,6 +98,10 @@ export class LevelBand {
   readonly #trim: number;
   #level: number | null = null;
   #swing = 0;
+  /** The load smoothed over a few readings, its slower mean, and the smoothed load's spread around that mean. */
+  #smooth = 0;
+  #mean = 0;
+  #spread = 0;
   #last = Number.NEGATIVE_INFINITY;
 
   constructor(headroom: number = DEFAULT_HEADROOM) {
@@ -84,15 +117,22 @@ export class LevelBand {
     this.#last = time;
     if (this.#level === null) {
       this.#level = value;
+      this.#smooth = value;
+      this.#mean = value;
       return;
     }
+    this.#smooth += SMOOTH_WEIGHT * (value - this.#smooth);
+    this.#spread += MEAN_WEIGHT * (Math.abs(this.#smooth - this.#mean) - this.#spread);
+    this.#mean += MEAN_WEIGHT * (value - this.#mean);
     const gap = value - this.#level;
     this.#swing += SWING_WEIGHT * (Math.abs(gap) - this.#swing);
-    this.#level = gap > 0 ? value : this.#level + this.#ease * gap;
+    if (gap > NOISE_RISE * this.#swing) this.#level = value;
+    else if (gap > 0) this.#level += NOISE_RISE_SHARE * gap;
+    else this.#level += this.#ease * gap;
     // Easing alone only approaches a lower load (never reaching 0 for a worker at rest): snap
     // once the gap is a trace of a swing, or at once when it is far beyond the noise.
     const above = this.#level - value;
-    if (above <= SNAP * this.#swing || above > FALL * this.#swing) this.#level = value;
+    if ((above >= 0 && above <= SNAP * this.#swing) || above > FALL * this.#swing) this.#level = value;
   }
 
   /** The value to provision for; null before a reading. */
@@ -102,7 +142,10 @@ export class LevelBand {
 
   /** The top of the hold band; null before a reading. */
   hold(): number | null {
-    return this.#level === null ? null : (this.#level + (this.#spare + BAND) * this.#swing) * this.#trim;
+    if (this.#level === null) return null;
+    const share = this.#mean > 0 ? this.#spread / this.#mean : 0;
+    const band = BAND + burstSwings(share, this.headroom);
+    return (this.#level + (this.#spare + band) * this.#swing) * this.#trim;
   }
 }
 
