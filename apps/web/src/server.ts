@@ -11,6 +11,7 @@ import { Agent, type Dispatcher } from "undici";
 import { ConfigService, DEFAULT_MAX_APPS } from "./configs.js";
 import { openStore, type Store } from "./db/connect.js";
 import { Drains, drainFeedKey } from "./drains.js";
+import { pgFormationNewsRelay } from "./formation-news-relay.js";
 import { herokuAppCalls } from "./heroku-app-calls.js";
 import { HerokuWebhooks } from "./heroku-webhooks.js";
 import { createApi } from "./http/api.js";
@@ -210,13 +211,27 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await drains.start();
     cleanups.push(() => drains.close());
     const running = supervisor;
+    // Several processes: a delivery taken by one reaches the engine wherever it runs.
+    const relay = databaseUrl
+      ? await pgFormationNewsRelay({
+          databaseUrl,
+          instance: instance.id,
+          logger,
+          deliver: (app, news) => running.observe(app, news),
+        })
+      : null;
+    if (relay) cleanups.push(() => relay.close());
     const webhooks = new HerokuWebhooks({
       db: stores.store.db,
       box: stores.box,
       clock,
       logger,
       engines: {
-        observe: (app, news) => running.observe(app, news),
+        observe: (app, news) => {
+          if (running.observe(app, news)) return true;
+          relay?.publish(app, news);
+          return false;
+        },
         note: (appId, event) => running.note(appId, event),
       },
       heroku: herokuAppCalls({ apps: stores.apps, configs, http, userAgent }),

@@ -49,4 +49,51 @@ describe("Heroku webhooks on PostgreSQL", () => {
     });
     expect(forged.status).toBe(401);
   });
+
+  it("a formation change delivered to a process that does not scale the app reaches the one that does, at once", async () => {
+    const heroku = await startHerokuFake({ apps: { example: { formation: { web: { quantity: 2 } } } } });
+    onCleanup(() => heroku.close());
+    const a = await server();
+    const config = {
+      use: ["random"],
+      scaler: {
+        heroku_app_name: "example",
+        heroku_api_key: heroku.apiKey,
+        heroku_api_url: heroku.url,
+        min_dynos: 1,
+        max_dynos: 5,
+        interval: 5,
+        heroku_poll_interval: 5,
+      },
+      plugins: [{ type: "random", seed: 1 }],
+    };
+    expect((await a.call("PUT", "/api/apps/shop/config", { body: config })).status).toBe(200);
+    await a.server.supervisor.sync();
+    const b = await server();
+    await b.server.supervisor.sync();
+    expect([a.server.supervisor.scaling, b.server.supervisor.scaling]).toEqual([["shop"], []]);
+    const status = async () => (await a.call("GET", "/api/apps/shop/status")).json as Record<string, unknown>;
+    expect((await status()).webhooks).toBe(false);
+
+    // Heroku delivers to b (one URL, several processes behind it).
+    const hook = (await a.call("POST", "/api/apps/shop/heroku-webhook")).json as { url: string; secret: string };
+    const atB = `${b.server.url}${new URL(hook.url).pathname}`;
+    heroku.addWebhook("example", { include: ["api:formation"], level: "notify", url: atB, secret: hook.secret });
+    heroku.setQuantity("example", "web", 4, "alice@example.com");
+    await heroku.webhooksSettled();
+    expect(heroku.webhookDeliveries.map((d) => d.status)).toEqual([200]);
+
+    // No tick of a's: its engine heard it from b, through PostgreSQL.
+    const at = a.clock.now();
+    let seen = await status();
+    for (let i = 0; i < 200 && seen.current !== 4; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      seen = await status();
+    }
+    expect([seen.current, seen.webhooks, a.clock.now()]).toEqual([4, true, at]);
+    const events = (await a.call("GET", "/api/apps/shop/events")).json.events as { kind: string; message: string }[];
+    expect(events.filter((e) => e.kind === "manual-change").map((e) => e.message)).toEqual([
+      expect.stringContaining("alice@example.com"),
+    ]);
+  });
 });
