@@ -131,6 +131,11 @@ export class FormationController {
     return this.#readAt === now;
   }
 
+  /** Milliseconds a read stays good now: the configured poll interval, or longer when the formation port asks (an API budget). */
+  pollIntervalMs(): number {
+    return Math.max(this.#o.pollIntervalMs, this.#o.formation.minPollIntervalMs?.() ?? 0);
+  }
+
   /** What happened since the last call (scales, manual changes, refusals, errors). */
   drainEvents(): EngineEvent[] {
     const events = this.#events;
@@ -144,7 +149,7 @@ export class FormationController {
    * failed calls are backed off, answers unavailable without calling, forced or not.
    */
   async read(now: number, signal: AbortSignal, force = false): Promise<FormationRead> {
-    const cached = this.#readAt !== null && now - this.#readAt < this.#o.pollIntervalMs;
+    const cached = this.#readAt !== null && now - this.#readAt < this.pollIntervalMs();
     if (!force && cached) return { ok: true, quantities: this.#quantities() };
     if (now < this.#retryAt) return { ok: false, code: this.#errorCode ?? "HEROKU_UNAVAILABLE" };
     try {
@@ -347,7 +352,7 @@ export class FormationController {
     this.#failing = code === "HEROKU_UNPROCESSABLE" || code === "HEROKU_RATE_LIMITED" ? "read" : kind;
     // Retry after 1, 2, 4... ticks, at most one poll interval apart: never hammer a failing API.
     // After a 429, Heroku says when (Retry-After); the client sends nothing before then anyway.
-    const backoff = Math.min(this.#o.intervalMs * 2 ** (this.#failures - 1), this.#o.pollIntervalMs);
+    const backoff = Math.min(this.#o.intervalMs * 2 ** (this.#failures - 1), this.pollIntervalMs());
     const limitedUntil = (e as { retryAt?: unknown } | null)?.retryAt;
     this.#retryAt = typeof limitedUntil === "number" && limitedUntil > now ? limitedUntil : now + backoff;
     this.#errorCode = code;
