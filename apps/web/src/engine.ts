@@ -21,7 +21,7 @@ import type {
   SourceHealth,
   TickReport,
 } from "@dynosaur/core";
-import { createHostRuntime } from "@dynosaur/host";
+import { type ApiBudgets, createHostRuntime } from "@dynosaur/host";
 import type { Dispatcher } from "undici";
 import { whyScaled } from "./why.js";
 
@@ -74,6 +74,8 @@ export interface EngineDeps {
   userAgent: string;
   /** Whether this engine may change the formation now (holds the app's lock, app not paused), and why not. */
   gate: LeaderGate;
+  /** The process's Platform API budgets: apps on one Heroku key share one. @default one per engine */
+  apiBudgets?: ApiBudgets;
 }
 
 export async function createAppEngine(deps: EngineDeps): Promise<AppEngine> {
@@ -141,6 +143,7 @@ export async function createAppEngine(deps: EngineDeps): Promise<AppEngine> {
     leader: deps.gate,
     // Every tick is stored in the database: no dry-run CSV file.
     dryRunStatsFile: false,
+    apiBudgets: deps.apiBudgets,
     onTick,
   });
   // Reconfigurations run one at a time, in the order they were asked for.

@@ -190,6 +190,22 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex("minute_blocks_start").on("minute_blocks").column("start").execute();
       },
     },
+    // One Platform API budget per Heroku key (issue 23): each server process's use of each key (its hash, never
+    // the key), so the processes sharing a database space their formation reads to one budget.
+    "0008_api_budget": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("api_budgets")
+          .addColumn("instance", "text", (c) => c.notNull())
+          .addColumn("account", "text", (c) => c.notNull())
+          .addColumn("apps", "integer", (c) => c.notNull())
+          .addColumn("wanted_per_hour", "real", (c) => c.notNull())
+          .addColumn("changes_per_hour", "integer", (c) => c.notNull())
+          .addColumn("seen_at", "bigint", (c) => c.notNull())
+          .addPrimaryKeyConstraint("api_budgets_pk", ["instance", "account"])
+          .execute();
+      },
+    },
   };
 }
 
