@@ -40,7 +40,7 @@ describe("the overview's Heroku API budget notice, in Chromium against a real se
     errors.splice(0); // the anonymous session probe's 401
     const notice = page.locator(".budget-notice");
     await notice.waitFor();
-    const text = await notice.innerText();
+    const text = (await notice.textContent()) ?? "";
     expect(text).toMatch(
       /^Heroku API budget: 12 apps on this key need 4320 formation reads\/h; the budget allows 3645 /,
     );
