@@ -3,6 +3,7 @@
  * session's CSRF token on every state change (the server refuses a change without it).
  */
 import type {
+  ApiBudgetSummary,
   ApiToken,
   AppEvent,
   AppRecent,
@@ -23,6 +24,7 @@ import type {
 
 // The answers' types are the server's own (type-only: nothing of the server is bundled).
 export type {
+  ApiBudgetSummary,
   ApiToken,
   AppEvent,
   AppRecent,
@@ -132,7 +134,7 @@ const pageQuery = (query: AppPageQuery) => {
 
 /** What the overview shows beside GET /api/apps, for the same page: each app's last 24 h of dynos and its last event. */
 export const overview = (query: AppPageQuery) =>
-  request<{ from: string; step_seconds: number; apps: Record<string, AppRecent> }>(
+  request<{ from: string; step_seconds: number; apps: Record<string, AppRecent>; api_budgets: ApiBudgetSummary[] }>(
     "GET",
     `/api/overview?${pageQuery(query)}`,
   );

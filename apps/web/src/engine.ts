@@ -22,7 +22,7 @@ import type {
   SourceHealth,
   TickReport,
 } from "@dynosaur/core";
-import { createHostRuntime, type NotifyOutbox } from "@dynosaur/host";
+import { type ApiBudgets, createHostRuntime, type NotifyOutbox } from "@dynosaur/host";
 import type { Dispatcher } from "undici";
 import { whyScaled } from "./why.js";
 
@@ -83,6 +83,8 @@ export interface EngineDeps {
   gate: LeaderGate;
   /** Where `notify:` keeps what it has not delivered yet (the app's rows in the database). @default in memory */
   notifyOutbox?: NotifyOutbox;
+  /** The process's Platform API budgets: apps on one Heroku key share one. @default one per engine */
+  apiBudgets?: ApiBudgets;
 }
 
 export async function createAppEngine(deps: EngineDeps): Promise<AppEngine> {
@@ -151,6 +153,7 @@ export async function createAppEngine(deps: EngineDeps): Promise<AppEngine> {
     // Every tick is stored in the database: no dry-run CSV file.
     dryRunStatsFile: false,
     notifyOutbox: deps.notifyOutbox,
+    apiBudgets: deps.apiBudgets,
     onTick,
   });
   // Reconfigurations run one at a time, in the order they were asked for.

@@ -1,7 +1,7 @@
 export type { SourceHealth, SourceStatus } from "@dynosaur/core";
 export type { AppEngine, EngineEvent, EngineStatus } from "./engine.js";
 export type { Problem } from "./http/answers.js";
-export type { AppRecent, AppSummary, ProcessSummary } from "./http/resources/apps.js";
+export type { ApiBudgetSummary, AppRecent, AppSummary, ProcessSummary } from "./http/resources/apps.js";
 export type { Session } from "./http/resources/auth.js";
 export type { StoredConfig } from "./http/resources/config.js";
 export type { PluginType } from "./http/resources/plugins.js";

@@ -5,7 +5,7 @@ import { dirname, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 import { type Clock, type Logger, type LogLevel, Redactor, systemClock } from "@dynosaur/core";
-import { localOwnership, type Ownership, PluginLoader, pgOwnership } from "@dynosaur/host";
+import { ApiBudgets, localOwnership, type Ownership, PluginLoader, pgOwnership } from "@dynosaur/host";
 import { serve } from "@hono/node-server";
 import { Agent, type Dispatcher } from "undici";
 import { ConfigService, DEFAULT_MAX_APPS } from "./configs.js";
@@ -25,6 +25,7 @@ import { Pruner, retention } from "./pruner.js";
 import { Recorder } from "./recorder.js";
 import { createSecretBox, loadSecretKey, type SecretBox } from "./secret-box.js";
 import { holdSqliteLock } from "./single-process.js";
+import { ApiBudgetStore } from "./store/api-budgets.js";
 import { AppDirectory } from "./store/app-directory.js";
 import { AppStore } from "./store/apps.js";
 import { AuthStore } from "./store/auth.js";
@@ -171,6 +172,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       maxApps: positiveInt(env.DYNOSAUR_MAX_APPS, "DYNOSAUR_MAX_APPS") ?? DEFAULT_MAX_APPS,
       drainFeed: (app) => drainFeedKey(app, instance.id),
     });
+    // One Platform API budget per Heroku key, for every app of this process and shared with the other processes.
+    const budgetShare = new ApiBudgetStore(stores.store.db, instance.id, clock, 3 * pollMs + 5000);
+    const apiBudgets = new ApiBudgets({ clock, share: budgetShare });
     const userAgent = `dynosaur-web/${version()} (${instance.id})`;
     supervisor = new Supervisor({
       apps: stores.apps,
@@ -189,6 +193,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       graceMs: options.graceMs ?? 7000,
       notifyOutbox: (appId) => new NotifyOutboxStore(stores.store.db, appId),
       instanceTtlMs,
+      apiBudgets,
+      budgetShare,
     });
     const pruner = new Pruner({
       readings: stores.readings,

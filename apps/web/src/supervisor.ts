@@ -1,5 +1,13 @@
-import { type Clock, describeError, type FormationNews, type Logger, Redactor, type TickReport } from "@dynosaur/core";
-import type { NotifyOutbox, Ownership } from "@dynosaur/host";
+import {
+  type Clock,
+  type DynosaurConfig,
+  describeError,
+  type FormationNews,
+  type Logger,
+  Redactor,
+  type TickReport,
+} from "@dynosaur/core";
+import { type ApiBudgets, accountOf, type BudgetNotice, type NotifyOutbox, type Ownership } from "@dynosaur/host";
 import type { Dispatcher } from "undici";
 import { statusNeedsAttention } from "./app-state.js";
 import type { ConfigService } from "./configs.js";
@@ -17,6 +25,8 @@ interface Running {
   version: number;
   /** Every secret of the versions it ran (config, `${VAR}` values, plugin-declared options). */
   redactor: Redactor;
+  /** The hash of the app's Heroku key (its API budget), null in a dry run. */
+  account: string | null;
   /** The last status text scrubbed, with the number of secrets it was scrubbed of, and the result. */
   scrubbedStatus?: { text: string; secrets: number; clean: string };
 }
@@ -44,6 +54,10 @@ export interface SupervisorDeps {
   notifyOutbox?: (appId: number) => NotifyOutbox;
   /** Milliseconds after its last heartbeat an instance no longer counts as live. */
   instanceTtlMs: number;
+  /** The Platform API budgets every engine shares (one per Heroku key), shared with the other processes each round. */
+  apiBudgets?: ApiBudgets;
+  /** Where this process's use of each key is published: it leaves when the process stops. */
+  budgetShare?: { remove(): Promise<void> };
 }
 
 /** Rounds an app this process let go of is left for the others before it may claim it again. */
@@ -157,6 +171,7 @@ export class Supervisor {
       apps: [...this.#running.keys()].sort(),
       share: this.#share,
     });
+    await this.deps.apiBudgets?.sync();
   }
 
   /**
@@ -207,8 +222,16 @@ export class Supervisor {
           isLeader: () => !entry?.paused && this.deps.ownership.owns(app.name),
           describe: () => (entry?.paused ? "the app is paused" : this.deps.ownership.describe(app.name)),
         },
+        apiBudgets: this.deps.apiBudgets,
       });
-      const running: Running = { app, engine, paused: app.paused, version: runnable.version, redactor };
+      const running: Running = {
+        app,
+        engine,
+        paused: app.paused,
+        version: runnable.version,
+        redactor,
+        account: accountFor(runnable.config),
+      };
       entry = running;
       // A plugin's error text may quote what a service answered, secrets included: scrubbed
       // before anything is stored or shown.
@@ -243,6 +266,7 @@ export class Supervisor {
       const runnable = await this.deps.configs.runnable(app, running.redactor);
       await running.engine.reconfigure(runnable.config, runnable.plugins);
       running.version = runnable.version;
+      running.account = accountFor(runnable.config);
       this.deps.logger.info(`${app.name}: config version ${runnable.version} applied (live)`, {
         event: "app-reconfigured",
         web_app: app.name,
@@ -273,7 +297,7 @@ export class Supervisor {
   }
 
   /** Status of an app scaled here; null when another process (or none) scales it. */
-  status(name: string): (EngineStatus & { version: number; paused: boolean }) | null {
+  status(name: string): (EngineStatus & { version: number; paused: boolean; apiBudget: BudgetNotice | null }) | null {
     const r = this.#running.get(name);
     if (!r) return null;
     // GET /api/apps asks this of every app of its page, and a status changes little between ticks:
@@ -284,7 +308,17 @@ export class Supervisor {
     const secrets = r.redactor.size;
     const clean = memo?.text === text && memo.secrets === secrets ? memo.clean : r.redactor.scrub(text);
     r.scrubbedStatus = { text, secrets, clean };
-    return { ...(clean === text ? status : (JSON.parse(clean) as EngineStatus)), version: r.version, paused: r.paused };
+    return {
+      ...(clean === text ? status : (JSON.parse(clean) as EngineStatus)),
+      version: r.version,
+      paused: r.paused,
+      apiBudget: r.account === null ? null : (this.deps.apiBudgets?.notice(r.account) ?? null),
+    };
+  }
+
+  /** The Platform API budget of each Heroku key the apps scaled here use, the most stretched first. */
+  apiBudgets(): BudgetNotice[] {
+    return this.deps.apiBudgets?.notices() ?? [];
   }
 
   /** Hands what a Heroku webhook told to the app's engine (its events are recorded at once); false when the app is not scaled here. */
@@ -329,7 +363,14 @@ export class Supervisor {
     await this.#round;
     await Promise.all([...this.#running.keys()].map((name) => this.#stop(name, "the server is stopping")));
     await this.deps.instances.remove(this.deps.instance.id).catch(() => {});
+    await this.deps.budgetShare?.remove().catch(() => {});
   }
+}
+
+/** The budget an app's Heroku calls count against: its key's hash (a dry run calls no Heroku). */
+function accountFor(config: DynosaurConfig): string | null {
+  const key = config.scaler.heroku_api_key;
+  return config.scaler.dry_run || !key ? null : accountOf(key);
 }
 
 function scrubbed<T>(value: T, scrub: (text: string) => string): T {

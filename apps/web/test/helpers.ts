@@ -196,7 +196,7 @@ export async function emptyTables(url: string): Promise<void> {
   await c.connect();
   try {
     await c.query(
-      "TRUNCATE apps, config_versions, ticks, minutes, minute_blocks, latest, events, sessions, api_tokens, instances CASCADE",
+      "TRUNCATE apps, config_versions, ticks, minutes, minute_blocks, latest, events, sessions, api_tokens, instances, api_budgets CASCADE",
     );
   } finally {
     await c.end();

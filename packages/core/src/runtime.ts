@@ -271,7 +271,7 @@ class EngineRuntime implements Runtime {
       ...(processes[0] as ProcessStatus),
       processes,
       hold: controller.held(now),
-      formationPollMs: controller.pollIntervalMs,
+      formationPollMs: controller.pollIntervalMs(),
       webhooks: controller.webhooksFlowing,
       bootSeconds: config.scaler.boot_seconds,
       sources: sources.map((source) => {

@@ -317,3 +317,38 @@ describe("noticing another scaler without a database", () => {
     expect(foreign()).toHaveLength(1);
   });
 });
+
+describe("a formation port that asks for a longer poll interval (an API budget)", () => {
+  it("reads no more often than the longer of the two, and still reads at once before a change", async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 30));
+    let asked = 5 * MIN;
+    let reads = 0;
+    const hand = new HandFormation();
+    const formation: FormationApi = {
+      list: async () => {
+        reads++;
+        return hand.list();
+      },
+      update: (u) => hand.update(u),
+      minPollIntervalMs: () => asked,
+    };
+    const controller = controllerOf(formation, clock);
+    await controller.read(clock.now(), NEVER);
+    expect(controller.pollIntervalMs()).toBe(5 * MIN);
+    clock.advance(4 * MIN);
+    await controller.read(clock.now(), NEVER);
+    expect(reads).toBe(1);
+    // A read right before a change is never held back.
+    await controller.read(clock.now(), NEVER, true);
+    expect(reads).toBe(2);
+    clock.advance(5 * MIN);
+    await controller.read(clock.now(), NEVER);
+    expect(reads).toBe(3);
+    // Asking for less than the configured interval changes nothing: the longer one holds.
+    asked = 10_000;
+    expect(controller.pollIntervalMs()).toBe(MIN);
+    clock.advance(30_000);
+    await controller.read(clock.now(), NEVER);
+    expect(reads).toBe(3);
+  });
+});

@@ -82,9 +82,9 @@ describe("the formation controller and Heroku's webhooks", () => {
 
   it("while webhooks flow, reads are safety reads; a change only a read found turns them back", async () => {
     const { clock, formation, controller } = await setup();
-    expect(controller.pollIntervalMs).toBe(60_000);
+    expect(controller.pollIntervalMs()).toBe(60_000);
     controller.observe({ kind: "webhook" });
-    expect([controller.webhooksFlowing, controller.pollIntervalMs]).toEqual([true, WEBHOOK_SAFETY_READ_MS]);
+    expect([controller.webhooksFlowing, controller.pollIntervalMs()]).toEqual([true, WEBHOOK_SAFETY_READ_MS]);
     const reads = formation.reads;
     clock.advance(5 * 60_000);
     await controller.read(clock.now(), NEVER);
@@ -96,7 +96,7 @@ describe("the formation controller and Heroku's webhooks", () => {
     const [missed] = controller.drainEvents();
     expect(missed?.kind).toBe("manual-change");
     expect(missed?.message).toMatch(/no Heroku webhook told it, so reading every 60 s again/);
-    expect([controller.webhooksFlowing, controller.pollIntervalMs]).toEqual([false, 60_000]);
+    expect([controller.webhooksFlowing, controller.pollIntervalMs()]).toEqual([false, 60_000]);
   });
 
   it("a hold answers every change held, with its reason, until it ends or is lifted", async () => {

@@ -56,7 +56,7 @@ export interface HerokuFakeOptions {
   apps?: Record<string, HerokuFakeApp>;
   /** Plan limit: a quantity above it answers 422 `invalid_params`. @default 100 */
   maxQuantity?: number;
-  /** The account's request-token bucket (Heroku: 4500, refilled over an hour). */
+  /** The account's request-token bucket (Heroku: 4500, refilled continuously at 75 a minute; empty, it answers 429). */
   rateLimit?: {
     /** Bucket size. @default 4500 */
     capacity?: number;
@@ -99,6 +99,8 @@ export interface HerokuFakeRequest {
   fault?: HerokuFault["kind"];
   /** Client port of the connection it came on: equal ports mean a reused connection. */
   remotePort: number | undefined;
+  /** The status it was answered with, once answered (a 429 when the account's bucket was empty). */
+  status?: number;
 }
 
 export interface HerokuFakeFormation {
@@ -528,7 +530,8 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
     return undefined;
   };
 
-  const send = (res: ServerResponse, answer: Answer, truncate: boolean) => {
+  const send = (res: ServerResponse, answer: Answer, truncate: boolean, request?: HerokuFakeRequest) => {
+    if (request) request.status = answer.status;
     let text =
       typeof answer.body === "string" ? answer.body : answer.body === undefined ? "" : JSON.stringify(answer.body);
     const headers: Record<string, string> = {
@@ -555,7 +558,7 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
       const method = req.method ?? "GET";
       const requestId = req.headers["request-id"];
       const fault = nextFault(method, typeof requestId === "string" ? requestId : undefined);
-      requests.push({
+      const request: HerokuFakeRequest = {
         method,
         path: req.url ?? "/",
         headers: req.headers,
@@ -564,7 +567,8 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
         at: now(),
         fault: fault?.kind,
         remotePort: req.socket.remotePort,
-      });
+      };
+      requests.push(request);
       switch (fault?.kind) {
         case "hang":
           return;
@@ -572,21 +576,21 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
           req.socket.destroy();
           return;
         case "respond":
-          return send(res, { status: fault.status, body: fault.body, headers: fault.headers }, false);
+          return send(res, { status: fault.status, body: fault.body, headers: fault.headers }, false, request);
         case "delay": {
           const timer = setTimeout(() => {
             timers.delete(timer);
-            send(res, handle(req, raw), false);
+            send(res, handle(req, raw), false, request);
           }, fault.ms);
           timers.add(timer);
           return;
         }
         case "headers": {
           const answer = handle(req, raw);
-          return send(res, { ...answer, headers: { ...answer.headers, ...fault.headers } }, false);
+          return send(res, { ...answer, headers: { ...answer.headers, ...fault.headers } }, false, request);
         }
         default:
-          return send(res, handle(req, raw), fault?.kind === "truncate");
+          return send(res, handle(req, raw), fault?.kind === "truncate", request);
       }
     });
   });

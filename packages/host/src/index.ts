@@ -1,6 +1,17 @@
 // @dynosaur/host: what a Dynosaur runtime needs of the outside world. Core (@dynosaur/core)
 // is the engine and its ports; these are the adapters behind them.
 export { type AlertDeps, type AlertSinkHandle, createAlertSink } from "./alerts/index.js";
+export {
+  type AccountUse,
+  ApiBudgets,
+  type ApiBudgetsOptions,
+  accountOf,
+  type BudgetMember,
+  type BudgetNotice,
+  type BudgetShare,
+  budgetedFormation,
+  HEROKU_RATE_LIMIT,
+} from "./api-budget.js";
 export { configJsonSchema, withEnvReferences } from "./config-schema.js";
 export { type Formation, HerokuClient, type HerokuClientOptions, HerokuError } from "./heroku-client.js";
 export { createDispatcher } from "./http.js";

@@ -16,6 +16,7 @@ import {
 } from "@dynosaur/core";
 import type { Dispatcher } from "undici";
 import { type AlertSinkHandle, createAlertSink } from "./alerts/index.js";
+import { ApiBudgets, type BudgetMember, budgetedFormation } from "./api-budget.js";
 import { createDispatcher } from "./http.js";
 import { createNotifier, memoryOutbox, type Notifier, type NotifyOutbox } from "./notify/index.js";
 import {
@@ -40,6 +41,12 @@ export interface HostRuntimeOptions extends Omit<RuntimeOptions, "http"> {
   dryRunStatsFile?: boolean;
   /** Where `notify:` keeps the messages it has not delivered yet (the server: its database). @default in memory */
   notifyOutbox?: NotifyOutbox;
+  /**
+   * The Platform API budgets of the process: the apps on one Heroku key share one, and their
+   * formation reads are spaced to fit it. A server passes the same to every app's runtime.
+   * @default one of this runtime's own
+   */
+  apiBudgets?: ApiBudgets;
 }
 
 /**
@@ -124,6 +131,11 @@ class Host {
   readonly #outbox: NotifyOutbox;
   /** Problems currently raised: an outage is announced once, and its recovery once. */
   readonly #outages = new Set<string>();
+  readonly #budgets: ApiBudgets;
+  /** This app's place in its key's budget, while it talks to Heroku. */
+  #budget: BudgetMember | null = null;
+  /** The app's own poll interval (ms), which the budget may stretch. */
+  #pollMs = 60_000;
 
   constructor(options: HostRuntimeOptions, env: Record<string, string | undefined>, redactor: Redactor) {
     this.#o = options;
@@ -131,6 +143,7 @@ class Host {
     this.#redactor = redactor;
     this.#http = options.http;
     this.#outbox = options.notifyOutbox ?? memoryOutbox();
+    this.#budgets = options.apiBudgets ?? new ApiBudgets({ clock: options.clock });
   }
 
   /** Made on first use: a config whose plugins and reporters call no HTTP API never loads undici. */
@@ -295,6 +308,7 @@ class Host {
     }
     if (!same({ ...old, notify: undefined }, { ...next, notify: undefined }))
       this.#notifier?.notify(this.#problemEvent(next, "config-changed", "the config was changed"));
+    this.#pollMs = next.scaler.heroku_poll_interval * 1000;
     if (!this.#o.leader && !same(app(old), app(next))) {
       const was = this.#lock;
       this.#lock = await this.#startLock(next);
@@ -304,6 +318,8 @@ class Host {
 
   /** What the runtime does not close itself: the dispatcher it made. */
   async close(): Promise<void> {
+    this.#budget?.leave();
+    this.#budget = null;
     await Promise.allSettled([this.#closeNotifier(), this.stats.close(), this.alerts.close?.(), this.leader.stop()]);
     if (this.#o.http === undefined) await this.#http?.close().catch(() => {});
   }
@@ -311,7 +327,7 @@ class Host {
   async heroku(config: DynosaurConfig) {
     const settings = config.scaler;
     const { HerokuClient } = await import("./heroku-client.js");
-    return new HerokuClient({
+    const client = new HerokuClient({
       app: settings.heroku_app_name ?? "",
       apiKey: settings.heroku_api_key ?? "",
       processType: settings.process_type,
@@ -321,6 +337,11 @@ class Host {
       clock: this.#o.clock,
       userAgent: this.#o.userAgent,
     });
+    // Asked again when the app or the key changes: the app leaves the old key's budget.
+    this.#budget?.leave();
+    this.#pollMs = settings.heroku_poll_interval * 1000;
+    this.#budget = this.#budgets.join(settings.heroku_api_key ?? "", () => this.#pollMs);
+    return budgetedFormation(client, this.#budget);
   }
 
   async #startLock(config: DynosaurConfig) {

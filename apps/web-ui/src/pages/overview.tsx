@@ -1,5 +1,13 @@
 import { useEffect, useState } from "preact/hooks";
-import { type AppRecent, type AppSummary, type Health, listApps, overview, type ProcessSummary } from "../api.js";
+import {
+  type ApiBudgetSummary,
+  type AppRecent,
+  type AppSummary,
+  type Health,
+  listApps,
+  overview,
+  type ProcessSummary,
+} from "../api.js";
 import { Sparkline, sparkText } from "../sparkline.js";
 
 const REFRESH_MS = 15_000;
@@ -11,6 +19,7 @@ export function Overview() {
   const [apps, setApps] = useState<AppSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [recent, setRecent] = useState<Record<string, AppRecent>>({});
+  const [budgets, setBudgets] = useState<ApiBudgetSummary[]>([]);
   const [q, setQ] = useState("");
   /** The cursors of the pages before this one, and this one's (undefined: the first page). */
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
@@ -32,7 +41,11 @@ export function Overview() {
         setError(null);
         // The sparklines and last events come in one answer, after the table is on screen.
         overview(query).then(
-          (o) => alive && setRecent(o.apps),
+          (o) => {
+            if (!alive) return;
+            setRecent(o.apps);
+            setBudgets(o.api_budgets ?? []);
+          },
           () => {},
         );
       } catch (e) {
@@ -90,6 +103,14 @@ export function Overview() {
           Could not load the apps: {error}
         </p>
       )}
+      {budgets
+        .filter((b) => b.notice !== null)
+        .map((b) => (
+          // The Heroku key's API budget cannot cover the apps' poll intervals: reads are spaced.
+          <p key={b.account} class="budget-notice" role="status">
+            Heroku API budget: {b.notice}
+          </p>
+        ))}
       {apps === null ? (
         <p aria-busy="true">Loading…</p>
       ) : apps.length === 0 && q.trim() ? (

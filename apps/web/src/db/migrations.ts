@@ -216,6 +216,22 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // One Platform API budget per Heroku key (issue 23): each server process's use of each key (its hash, never
+    // the key), so the processes sharing a database space their formation reads to one budget.
+    "0008_api_budget": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("api_budgets")
+          .addColumn("instance", "text", (c) => c.notNull())
+          .addColumn("account", "text", (c) => c.notNull())
+          .addColumn("apps", "integer", (c) => c.notNull())
+          .addColumn("wanted_per_hour", "real", (c) => c.notNull())
+          .addColumn("changes_per_hour", "integer", (c) => c.notNull())
+          .addColumn("seen_at", "bigint", (c) => c.notNull())
+          .addPrimaryKeyConstraint("api_budgets_pk", ["instance", "account"])
+          .execute();
+      },
+    },
     // `notify:` messages not delivered yet (issue 23), so a restart loses none: one row per event and
     // target, kept until delivered or a day old. The target is its hash (host's targetKeys), never its URL.
     "0009_notify_outbox": {

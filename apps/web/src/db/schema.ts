@@ -207,6 +207,21 @@ export interface NotifyOutboxTable {
   created_at: number;
 }
 
+/** One server process's use of one Heroku key's API budget (issue 23), as last published. */
+export interface ApiBudgetsTable {
+  /** The server process (its instance id). */
+  instance: string;
+  /** A hash of the Heroku API key (host's `accountOf`), never the key. */
+  account: string;
+  /** Apps of this process on the key. */
+  apps: number;
+  /** Formation reads an hour their own poll intervals ask for. */
+  wanted_per_hour: number;
+  /** Requests their changes made in the last hour. */
+  changes_per_hour: number;
+  seen_at: number;
+}
+
 export interface Database {
   apps: AppsTable;
   config_versions: ConfigVersionsTable;
@@ -225,4 +240,5 @@ export interface Database {
   notify_outbox: NotifyOutboxTable;
   heroku_webhooks: HerokuWebhooksTable;
   heroku_webhook_events: HerokuWebhookEventsTable;
+  api_budgets: ApiBudgetsTable;
 }

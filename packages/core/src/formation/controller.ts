@@ -161,16 +161,25 @@ export class FormationController {
     return this.#readAt === now;
   }
 
+  /**
+   * Milliseconds a read stays good now: the configured poll interval, or longer when the
+   * formation port asks (an API budget), or the safety read's while webhooks flow.
+   */
+  pollIntervalMs(): number {
+    const spacing = this.#readSpacingMs();
+    return this.#webhooks ? Math.max(spacing, WEBHOOK_SAFETY_READ_MS) : spacing;
+  }
+
+  /** The configured poll interval, or longer when the formation port asks: also the longest retry wait. */
+  #readSpacingMs(): number {
+    return Math.max(this.#o.pollIntervalMs, this.#o.formation.minPollIntervalMs?.() ?? 0);
+  }
+
   /** What happened since the last call (scales, manual changes, refusals, errors). */
   drainEvents(): EngineEvent[] {
     const events = this.#events;
     this.#events = [];
     return events;
-  }
-
-  /** Milliseconds a read stays good now: the configured interval, or the safety read's while webhooks flow. */
-  get pollIntervalMs(): number {
-    return this.#webhooks ? Math.max(this.#o.pollIntervalMs, WEBHOOK_SAFETY_READ_MS) : this.#o.pollIntervalMs;
   }
 
   /** Whether Heroku's webhooks tell the changes (reads are safety reads). */
@@ -234,7 +243,7 @@ export class FormationController {
     const missed = events.filter((e) => e.kind === "manual-change");
     if (missed.length === 0) return;
     this.#webhooks = false;
-    const every = Math.round(this.#o.pollIntervalMs / 1000);
+    const every = Math.round(this.#readSpacingMs() / 1000);
     for (const e of missed) {
       e.message += `; no Heroku webhook told it, so reading every ${every} s again until one arrives`;
       e.fields.webhooks = false;
@@ -247,7 +256,7 @@ export class FormationController {
    * failed calls are backed off, answers unavailable without calling, forced or not.
    */
   async read(now: number, signal: AbortSignal, force = false): Promise<FormationRead> {
-    const cached = this.#readAt !== null && now - this.#readAt < this.pollIntervalMs;
+    const cached = this.#readAt !== null && now - this.#readAt < this.pollIntervalMs();
     if (!force && cached) return { ok: true, quantities: this.#quantities() };
     if (now < this.#retryAt) return { ok: false, code: this.#errorCode ?? "HEROKU_UNAVAILABLE" };
     try {
@@ -467,7 +476,7 @@ export class FormationController {
     this.#failing = code === "HEROKU_UNPROCESSABLE" || code === "HEROKU_RATE_LIMITED" ? "read" : kind;
     // Retry after 1, 2, 4... ticks, at most one poll interval apart: never hammer a failing API.
     // After a 429, Heroku says when (Retry-After); the client sends nothing before then anyway.
-    const backoff = Math.min(this.#o.intervalMs * 2 ** (this.#failures - 1), this.#o.pollIntervalMs);
+    const backoff = Math.min(this.#o.intervalMs * 2 ** (this.#failures - 1), this.#readSpacingMs());
     const limitedUntil = (e as { retryAt?: unknown } | null)?.retryAt;
     this.#retryAt = typeof limitedUntil === "number" && limitedUntil > now ? limitedUntil : now + backoff;
     this.#errorCode = code;

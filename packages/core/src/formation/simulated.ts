@@ -15,6 +15,12 @@ export interface FormationApi {
   list(signal?: AbortSignal): Promise<FormationState[]>;
   /** Sets several process types in one call; returns their new formation. */
   update(updates: ReadonlyArray<{ type: string; quantity: number }>, signal?: AbortSignal): Promise<FormationState[]>;
+  /**
+   * The fewest milliseconds this port wants between two reads now, if it wants any (an API
+   * budget shared by several apps stretches the poll interval). The controller reads no more
+   * often than the largest of this and its own poll interval; a read before a change is never held back.
+   */
+  minPollIntervalMs?(): number;
 }
 
 /**

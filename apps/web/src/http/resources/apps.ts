@@ -34,6 +34,20 @@ const appRecent = z.object({
   last_event: z.object({ at: z.string(), kind: z.string(), message: z.string() }).nullable(),
 });
 
+const apiBudget = z.object({
+  account: z.string().describe("a hash of the Heroku API key (never the key)"),
+  apps: z.number().describe("apps on the key, every server process"),
+  wanted_per_hour: z.number().describe("formation reads an hour the apps' own `heroku_poll_interval` asks for"),
+  allowed_per_hour: z.number().describe("formation reads an hour the key's budget allows now"),
+  reserved_for_changes: z.number().describe("requests an hour kept for scaling"),
+  read_every_seconds: z.number().describe("seconds between two formation reads of one app now"),
+  rate_limit_remaining: z.number().nullable().describe("the last `RateLimit-Remaining` Heroku sent"),
+  spaced: z.boolean().describe("reads are spaced beyond the apps' poll interval to fit the budget"),
+  notice: z.string().nullable().describe("what the overview says when reads are spaced"),
+});
+
+/** One Heroku key's Platform API budget in GET /api/overview. */
+export type ApiBudgetSummary = z.infer<typeof apiBudget>;
 /** One process type's line in GET /api/apps. */
 export type ProcessSummary = z.infer<typeof processSchema>;
 /** One app in GET /api/apps. */
@@ -122,6 +136,11 @@ export const appRoutes: Resource = (api, deps) => {
             from: z.string().describe("start of the first bucket"),
             step_seconds: z.number(),
             apps: z.record(z.string(), appRecent),
+            api_budgets: z
+              .array(apiBudget)
+              .describe(
+                "the Platform API budget of each Heroku key the apps scaled by this process use (4500 requests an hour per account, shared): the most stretched first",
+              ),
           }),
         },
       },
@@ -142,6 +161,19 @@ export const appRoutes: Resource = (api, deps) => {
         total: page.total,
         from: iso8601(from),
         step_seconds: SPARK_STEP_MS / 1000,
+        api_budgets: deps.supervisor.apiBudgets().map(
+          (b): ApiBudgetSummary => ({
+            account: b.account,
+            apps: b.apps,
+            wanted_per_hour: b.wantedPerHour,
+            allowed_per_hour: b.allowedPerHour,
+            reserved_for_changes: b.reservedForChanges,
+            read_every_seconds: b.readEverySeconds,
+            rate_limit_remaining: b.rateLimitRemaining,
+            spaced: b.spaced,
+            notice: b.message,
+          }),
+        ),
         apps: Object.fromEntries(
           page.apps.map((a) => {
             const e = last.get(a.id);
