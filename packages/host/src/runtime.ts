@@ -131,6 +131,8 @@ class Host {
   readonly #outbox: NotifyOutbox;
   /** Problems currently raised: an outage is announced once, and its recovery once. */
   readonly #outages = new Set<string>();
+  /** Whether the key's budget spaces this app's reads (told to `notify:` when it starts). */
+  #budgetSpaced = false;
   readonly #budgets: ApiBudgets;
   /** This app's place in its key's budget, while it talks to Heroku. */
   #budget: BudgetMember | null = null;
@@ -189,6 +191,7 @@ class Host {
     return {
       report: (tick) => {
         this.#notifier?.report(tick);
+        this.#tellBudget();
         inner.report(tick);
       },
       // The notifier outlives the reporters (core closes them on some reconfigurations): `close` ends it.
@@ -223,7 +226,16 @@ class Host {
     };
   }
 
-  #problemEvent(config: DynosaurConfig, kind: "outage" | "recovered" | "config-changed", reason: string) {
+  /** Once when the key's budget starts spacing this app's reads beyond its poll interval (the `budget` event). */
+  #tellBudget(): void {
+    const notice = this.#budget ? this.#budgets.notice(this.#budget.account) : null;
+    const spaced = notice?.spaced ?? false;
+    if (spaced === this.#budgetSpaced) return;
+    this.#budgetSpaced = spaced;
+    if (spaced && notice?.message) this.#notifier?.notify(this.#problemEvent(this.#config, "budget", notice.message));
+  }
+
+  #problemEvent(config: DynosaurConfig, kind: "outage" | "recovered" | "config-changed" | "budget", reason: string) {
     const clock = this.#o.clock ?? systemClock;
     return {
       kind,

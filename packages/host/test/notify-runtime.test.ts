@@ -5,6 +5,7 @@ import { definePlugin, ManualClock, z } from "@dynosaur/core";
 import { startHerokuFake } from "@dynosaur/fakes/heroku";
 import { type NotifyReceiver, startNotifyReceiver } from "@dynosaur/fakes/notify";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ApiBudgets } from "../src/api-budget.js";
 import { createHostRuntime } from "../src/runtime.js";
 
 const SECRET = `whsec_${Buffer.from("0123456789abcdef0123456789abcdef").toString("base64")}`;
@@ -151,6 +152,35 @@ describe("notify: in the host runtime (the CLI's and the web server's)", () => {
     );
     expect(events.find((e) => e.type === "manual-change")).toMatchObject({ from: 1, to: 2 });
     expect(events.map((e) => e.type)).toContain("refused");
+    for (const r of hook.received) expect(r.raw).not.toContain(heroku.apiKey);
+  });
+
+  it("tells once when the key's API budget starts spacing the app's formation reads", async () => {
+    const heroku = await startHerokuFake({ apps: { shop: { formation: { web: { quantity: 1 } } } } });
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    // 149 other apps of this server on the same key: 150 reading every 60 s need 9,000 reads an hour.
+    const apiBudgets = new ApiBudgets({ clock });
+    for (let i = 0; i < 149; i++) apiBudgets.join(heroku.apiKey, () => 60_000);
+    const runtime = await createHostRuntime(
+      {
+        scaler: { heroku_app_name: "shop", heroku_api_key: heroku.apiKey, heroku_api_url: heroku.url, max_dynos: 10 },
+        plugins: [{ type: "steady", name: "s", value: 10 }],
+        notify: [{ type: "webhook", url: hook.url, secret: SECRET, events: ["budget"] }],
+      },
+      { plugins: [steady], clock, env: {}, apiBudgets },
+    );
+    try {
+      for (let i = 0; i < 3; i++) {
+        await runtime.tick();
+        clock.advance(60_000);
+      }
+    } finally {
+      await runtime.stop();
+      await heroku.close();
+    }
+    const events = hook.received.flatMap((r) => (r.json as { data: { type: string; reason: string }[] }).data);
+    expect(events.map((e) => e.type)).toEqual(["budget"]);
+    expect(events[0]?.reason).toMatch(/150 apps on this key need 9000 formation reads\/h; .*Use Heroku webhooks/);
     for (const r of hook.received) expect(r.raw).not.toContain(heroku.apiKey);
   });
 
