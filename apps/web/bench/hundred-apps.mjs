@@ -44,7 +44,13 @@ const heroku = await startHerokuFake({
 });
 const child = spawn(process.execPath, [bin, "--port", "0"], {
   cwd: dir,
-  env: { PATH: process.env.PATH, DYNOSAUR_API_TOKEN: TOKEN, HEROKU_API_KEY: heroku.apiKey },
+  // Past the default cap of 500 apps when asked for more.
+  env: {
+    PATH: process.env.PATH,
+    DYNOSAUR_API_TOKEN: TOKEN,
+    HEROKU_API_KEY: heroku.apiKey,
+    DYNOSAUR_MAX_APPS: String(Math.max(500, APPS)),
+  },
   stdio: ["ignore", "pipe", "pipe"],
 });
 // The server logs every tick at info, as on Heroku; only the start is kept here.

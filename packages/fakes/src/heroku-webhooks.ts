@@ -76,7 +76,12 @@ export class FakeWebhooks {
   /** Every delivery sent, in order. */
   readonly sent: HerokuWebhookDelivery[] = [];
 
-  constructor(private readonly now: () => number) {}
+  // A plain field, not a parameter property: benchmarks load the fakes with node's type stripping.
+  readonly now: () => number;
+
+  constructor(now: () => number) {
+    this.now = now;
+  }
 
   /** `POST /apps/{app}/webhooks`: refuses what Heroku refuses (422 `invalid_params`). */
   create(app: { id: string; name: string }, body: unknown): Answer {

@@ -19,9 +19,9 @@ import {
   type HerokuFakeWebhook,
   type HerokuWebhookDelivery,
   type HerokuWebhookEvent,
-} from "./heroku-webhooks.js";
+} from "./heroku-webhooks.ts";
 
-export { type HerokuFakeWebhook, type HerokuWebhookDelivery, signHerokuWebhook } from "./heroku-webhooks.js";
+export { type HerokuFakeWebhook, type HerokuWebhookDelivery, signHerokuWebhook } from "./heroku-webhooks.ts";
 
 export interface HerokuFakeProcessType {
   /** @default 1 for `web`, 0 otherwise */
