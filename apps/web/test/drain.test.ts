@@ -240,3 +240,39 @@ describe("an app's log drain in dynosaur-web", () => {
     expect(t.server.supervisor.problem("shop")).toMatch(/listen: dynosaur-web takes the app's drain itself/);
   });
 });
+
+describe("drain minutes past the retention", () => {
+  it("are deleted, an hour at a time, however many days of them there are; the kept ones stay", async () => {
+    const t = await startTestServer({ retentionDays: 1 });
+    expect(
+      (
+        await t.call("PUT", "/api/apps/shop/config", {
+          body: config("my-shop", { metric: "requests", requests_per_dyno: 100 }),
+        })
+      ).status,
+    ).toBe(200);
+    const shop = must(await t.server.stores.apps.get("shop"), "shop in the store");
+    const db = t.server.stores.store.db;
+    const now = t.clock.now();
+    // Three days of minutes, as a server back after a long stop finds them.
+    const rows = Array.from({ length: 3 * 24 * 60 }, (_, i) => ({
+      app_id: shop.id,
+      minute: now - (i + 1) * 60_000,
+      instance: "another-process",
+      requests: 1,
+      queue_n: 0,
+      statuses: "{}",
+      errors: "{}",
+      messages: 1,
+    }));
+    for (let i = 0; i < rows.length; i += 500)
+      await db
+        .insertInto("drain_minutes")
+        .values(rows.slice(i, i + 500))
+        .execute();
+    await t.server.drains.persist(now - 60_000);
+    const left = await db.selectFrom("drain_minutes").select("minute").orderBy("minute").execute();
+    expect(left).toHaveLength(24 * 60);
+    expect(Number(left[0]?.minute)).toBe(now - 24 * 60 * 60_000);
+  });
+});
