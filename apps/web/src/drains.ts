@@ -284,6 +284,29 @@ export class Drains {
       .execute();
   }
 
+  /** Whether the app has a drain URL (one was asked for: GET /api/apps/{name}/drain). */
+  async hasDrain(appId: number): Promise<boolean> {
+    const row = await this.deps.db.selectFrom("drains").select("app_id").where("app_id", "=", appId).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /**
+   * When the app's drain last sent a line (ms), as this server knows it: this process's
+   * deliveries and the other processes' minutes (the feed); with none (after a restart the feed
+   * starts empty), the end of the newest stored minute. Null when it never sent one.
+   */
+  async lastLineAt(app: { id: number; name: string }): Promise<number | null> {
+    const live = this.feed(app.name).lastMessageAt;
+    if (live !== null) return live;
+    const stored = await this.deps.db
+      .selectFrom("drain_minutes")
+      .select((eb) => eb.fn.max("minute").as("minute"))
+      .where("app_id", "=", app.id)
+      .where("messages", ">", 0)
+      .executeTakeFirst();
+    return stored?.minute === null || stored?.minute === undefined ? null : Number(stored.minute) + MINUTE;
+  }
+
   #names(): Set<string> {
     return new Set([...this.#seen, ...this.#apps.values()]);
   }

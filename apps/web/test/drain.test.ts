@@ -1,4 +1,4 @@
-import type { TickReport } from "@dynosaur/core";
+import type { ManualClock, TickReport } from "@dynosaur/core";
 import { logplexFrame } from "@dynosaur/plugin-heroku-router";
 import { describe, expect, it } from "vitest";
 import { must, nextTick, startTestServer, type TestServer } from "./helpers.js";
@@ -238,6 +238,26 @@ describe("an app's log drain in dynosaur-web", () => {
     await t.call("PUT", "/api/apps/shop/config", { body });
     await t.server.supervisor.sync();
     expect(t.server.supervisor.problem("shop")).toMatch(/listen: dynosaur-web takes the app's drain itself/);
+  });
+});
+
+describe("the drain chart's answer (GET /api/apps/{name}/drain/chart)", () => {
+  it("no drain: says so and nothing else; a drain that never sent a line is silent; lines end the silence until 5 minutes pass", async () => {
+    const t = await startTestServer();
+    const body = config("my-shop", { metric: "requests", requests_per_dyno: 100 });
+    expect((await t.call("PUT", "/api/apps/shop/config", { body })).status).toBe(200);
+    const chart = async () => (await t.call("GET", "/api/apps/shop/drain/chart")).json;
+    expect(await chart()).toMatchObject({ drain: false, silent: false, minutes: [], bursts: [] });
+    expect((await t.call("GET", "/api/apps/nope/drain/chart")).status).toBe(404);
+
+    const { path } = await drainOf(t, "shop");
+    expect(await chart()).toMatchObject({ drain: true, silent: true, last_line_at: null, silent_after_seconds: 300 });
+    expect(await deliver(t, path, [routerLine(1)], "c-1")).toBe(204);
+    expect(await chart()).toMatchObject({ silent: false, last_line_at: new Date(t.clock.now()).toISOString() });
+    (t.clock as ManualClock).advance(5 * 60_000);
+    expect((await chart()).silent).toBe(false);
+    (t.clock as ManualClock).advance(1000);
+    expect((await chart()).silent).toBe(true);
   });
 });
 

@@ -2,6 +2,7 @@ import { appRoutes } from "./apps.js";
 import { authRoutes } from "./auth.js";
 import type { Resource } from "./common.js";
 import { configRoutes } from "./config.js";
+import { drainChartRoutes } from "./drain-chart.js";
 import { drainRoutes } from "./drains.js";
 import { instanceRoutes } from "./instances.js";
 import { pluginRoutes } from "./plugins.js";
@@ -27,4 +28,5 @@ export const RESOURCES: readonly Resource[] = [
   pluginRoutes,
   tokenRoutes,
   drainRoutes,
+  drainChartRoutes,
 ];
