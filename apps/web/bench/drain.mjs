@@ -242,7 +242,7 @@ try {
         `                           worst ${server.worst_stalls.map(stall).join(", ")}; ran longest ${stall(server.most_running_stall)}`,
       );
     console.log(
-      `  server GC                ${server.gc.pauses} pauses (${server.gc.major} major), ${server.gc.total_ms} ms in all, longest ${server.gc.max_ms} ms`,
+      `  server GC                ${server.gc.pauses} pauses (${server.gc.major} major), ${server.gc.total_ms} ms in all, longest ${server.gc.max_ms} ms; heap ${server.gc.heap_used_mb} MB in use`,
     );
     console.log(
       `  server SQLite            ${sql.calls} statements, ${sql.total_ms} ms in all, longest ${sql.max_ms} ms (${sql.max_statement})`,

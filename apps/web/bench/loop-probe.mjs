@@ -7,7 +7,7 @@
 //    of the minute they ended in (the drain minutes are written at :02, the peers read at :05) and
 //    how much of the stall the main thread ran (process.threadCpuUsage): a stall the thread
 //    spent running is work blocking the loop; one it spent waiting is a busy machine's scheduler
-//  - garbage collection: pauses, total and longest
+//  - garbage collection: pauses (major ones), total and longest; the heap in use at the report
 //  - SQLite (node:sqlite runs every statement on the event loop): calls, total time, the longest
 //    call and the statements that took the most time
 import { constants, monitorEventLoopDelay, PerformanceObserver, performance } from "node:perf_hooks";
@@ -101,7 +101,13 @@ process.on("message", (message) => {
       .sort((a, b) => b.ms - a.ms)
       .slice(0, 5)
       .map((s) => ({ ms: round(s.ms), ran_ms: round(s.ran), second: s.second })),
-    gc: { pauses: gc.count, major: gc.major, total_ms: round(gc.totalMs), max_ms: round(gc.maxMs) },
+    gc: {
+      pauses: gc.count,
+      major: gc.major,
+      total_ms: round(gc.totalMs),
+      max_ms: round(gc.maxMs),
+      heap_used_mb: round(process.memoryUsage().heapUsed / 2 ** 20),
+    },
     sqlite: {
       calls: sql.calls,
       total_ms: round(sql.totalMs),

@@ -44,7 +44,7 @@ const MAX_CACHED_TOKENS = 10_000;
 /** Rows per INSERT of drain minutes: PostgreSQL takes at most 65,535 parameters in one statement. */
 const ROWS_PER_INSERT = 500;
 /** Apps whose minute is summed up between two turns of the event loop. */
-const APPS_PER_SLICE = 100;
+const APPS_PER_SLICE = 20;
 /** How long after a minute ends its figures are written. */
 const SETTLE_MS = 2_000;
 /** How long after a minute ends the other processes' figures of it are read (they wrote theirs at SETTLE_MS). */
