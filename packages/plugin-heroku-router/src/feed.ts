@@ -328,7 +328,10 @@ export class RouterFeed {
     if (!p) {
       p = new ProcessBucket(this.#cap, this.#sample);
       if (name === "web") bucket.web = p;
-      else (bucket.others ??= new Map()).set(name, p);
+      else {
+        bucket.others ??= new Map();
+        bucket.others.set(name, p);
+      }
     }
     return p;
   }
@@ -348,7 +351,10 @@ export class RouterFeed {
           const c = Math.floor(line.status / 100);
           p.statusClasses[c] = (p.statusClasses[c] ?? 0) + 1;
         }
-        if (line.code !== null) bump((p.errors ??= new Map()), line.code);
+        if (line.code !== null) {
+          p.errors ??= new Map();
+          bump(p.errors, line.code);
+        }
         if (line.dyno !== null) bump(p.dynos, line.dyno);
         return;
       }
