@@ -398,6 +398,11 @@ export class Drains {
     return result;
   }
 
+  /** A delivery that could not be taken (a bug, never the body's content): logged; answered 500. */
+  deliveryFailed(app: string, e: unknown): void {
+    this.deps.logger.error(`taking a delivery to ${app}'s drain failed: ${describeError(e)}`, { event: "http-error" });
+  }
+
   /** Waits for a background refresh in progress (tests, shutdown). */
   async settled(): Promise<void> {
     await this.#refreshing;

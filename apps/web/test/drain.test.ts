@@ -218,6 +218,21 @@ describe("an app's log drain in dynosaur-web", () => {
     expect([noApp.status, noApp.json.code]).toEqual([404, "DYNO_APP_NOT_FOUND"]);
   });
 
+  it("a delivery that cannot be taken (a bug) is answered 500 and logged; the server goes on", async () => {
+    const t = await startTestServer();
+    const body = config("my-shop", { metric: "requests", requests_per_dyno: 100 });
+    expect((await t.call("PUT", "/api/apps/shop/config", { body })).status).toBe(200);
+    const { path } = await drainOf(t, "shop");
+    const take = t.server.drains.take;
+    t.server.drains.take = () => {
+      throw new Error("broken feed");
+    };
+    expect(await deliver(t, path, [routerLine(1)], "b-1")).toBe(500);
+    expect(t.lines.some((l) => l.includes("taking a delivery to shop's drain failed: broken feed"))).toBe(true);
+    t.server.drains.take = take;
+    expect(await deliver(t, path, [routerLine(2)], "b-2")).toBe(204);
+  });
+
   it("a source whose app has no drain deliveries stays stale and never reads 0", async () => {
     const t = await startTestServer();
     expect(

@@ -42,10 +42,16 @@ export function withDrainIngest(next: RequestListener, drains: Drains): RequestL
     if (Number(req.headers["content-length"] ?? 0) > MAX_DELIVERY_BYTES) return tooLarge();
     readBounded(req, MAX_DELIVERY_BYTES, (body) => {
       if (body === null) return tooLarge();
-      drains.take(app, body, {
-        msgCount: header(req, "logplex-msg-count"),
-        frameId: header(req, "logplex-frame-id"),
-      });
+      try {
+        drains.take(app, body, {
+          msgCount: header(req, "logplex-msg-count"),
+          frameId: header(req, "logplex-frame-id"),
+        });
+      } catch (e) {
+        // Thrown in a stream's callback, it would end the process: the API's answer to a bug instead.
+        drains.deliveryFailed(app, e);
+        return refuse(req, res, 500, "DYNO_INTERNAL", "internal error");
+      }
       res.writeHead(204).end();
     });
   };
