@@ -162,6 +162,15 @@ describe("the app page's drain panel, in Chromium against a real server on SQLit
     expect(await page.locator(".bursts li .codes").allTextContents()).toEqual(["H13 ×4", "H12 ×3"]);
     expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: join(DOCS, "web-app-drain.png"), fullPage: true });
+    // On a phone the panel fits the screen: nothing of it reaches past the right edge.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const widest = () =>
+      page.evaluate(() =>
+        Math.max(...[...document.querySelectorAll("section.drain *")].map((e) => e.getBoundingClientRect().right)),
+      );
+    await expect.poll(widest).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: join(DOCS, "web-app-drain-phone.png"), fullPage: true });
+    await page.setViewportSize({ width: 1100, height: 900 });
 
     // Six minutes without a line (the server's clock moved, nothing slept): the page says so.
     clock.set(m1 + 7 * MINUTE);
