@@ -9,6 +9,7 @@ import type {
   AppRecent,
   AppStatus,
   AppSummary,
+  DrainChart,
   MinuteReading,
   PluginType,
   Problem,
@@ -29,6 +30,7 @@ export type {
   AppEvent,
   AppRecent,
   AppSummary,
+  DrainChart,
   MinuteReading,
   PluginType,
   ProcessSummary,
@@ -242,3 +244,7 @@ export const createToken = (name: string, expiresInDays?: number) =>
     ...(expiresInDays === undefined ? {} : { expires_in_days: expiresInDays }),
   });
 export const revokeToken = (id: number) => request("DELETE", `/api/tokens/${id}`);
+
+/** The app page's drain panel: the drain's minutes, its H12/H13/H14 bursts, and whether it went silent. */
+export const drainChart = (name: string, since: Date) =>
+  request<DrainChart>("GET", `${app(name)}/drain/chart?since=${encodeURIComponent(since.toISOString())}`);

@@ -3,13 +3,21 @@
 // drain receiving 20 router lines a second in one Logplex delivery per second, as Logplex
 // batches them: 2,000 router lines/s in 100 POSTs/s, spread evenly over each second.
 //  - drain POST latency (p50, p99, max), measured by the sender over keep-alive connections
+//  - the server's event-loop delay beside it, and what stalled the loop: garbage collection,
+//    SQLite statements (node:sqlite runs them on the loop), stalls by second of the minute
+//    (bench/loop-probe.mjs, loaded into the server); the sender's own loop delay too, as a busy
+//    sender inflates the latency it measures
+//  - the machine's load average at the start and at the end, to judge the figures by
 //  - CPU share of one core used by the server process over the window
 //  - that every line was counted: the last minute's requests of an app, read back from the API
-// Usage: node bench/drain.mjs [--apps 100] [--rate 20] [--seconds 60] [--json]
+// Usage: node bench/drain.mjs [--apps 100] [--rate 20] [--seconds 60] [--connections 32] [--cpu-prof DIR] [--json]
+//   --connections: keep-alive connections the sender posts over (fewer on a busy machine)
+//   --cpu-prof: the server writes a V8 CPU profile into DIR when it stops (open it in Chrome's DevTools)
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { drainFeed, logplexFrame, takeDelivery } from "@dynosaur/plugin-heroku-router";
@@ -20,12 +28,16 @@ const { values } = parseArgs({
     apps: { type: "string", default: "100" },
     rate: { type: "string", default: "20" },
     seconds: { type: "string", default: "60" },
+    connections: { type: "string", default: "32" },
+    "cpu-prof": { type: "string" },
     json: { type: "boolean", default: false },
   },
 });
 const APPS = Number(values.apps);
 const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
+const CONNECTIONS = Number(values.connections);
+const loadAtStart = loadavg();
 const TICKS_PER_SECOND = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
 const TOKEN = "bench-api-token-for-dynosaur-web";
 const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
@@ -33,11 +45,19 @@ const dir = mkdtempSync(join(tmpdir(), "dynosaur-web-drain-bench-"));
 const names = Array.from({ length: APPS }, (_, i) => `app-${String(i).padStart(3, "0")}`);
 const say = (text) => values.json || process.stderr.write(`${text}\n`);
 
-const child = spawn(process.execPath, [bin, "--port", "0"], {
+const probe = fileURLToPath(new URL("./loop-probe.mjs", import.meta.url));
+const profile = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`] : [];
+const child = spawn(process.execPath, [...profile, "--import", probe, bin, "--port", "0"], {
   cwd: dir,
   env: { PATH: process.env.PATH, DYNOSAUR_API_TOKEN: TOKEN },
-  stdio: ["ignore", "pipe", "pipe"],
+  stdio: ["ignore", "pipe", "pipe", "ipc"],
 });
+/** The probe's figures since the last "reset". */
+const probeReport = () =>
+  new Promise((resolve) => {
+    child.once("message", resolve);
+    child.send("report");
+  });
 let out = "";
 const keep = (d) => {
   if (out.length < 100_000) out += d;
@@ -52,7 +72,7 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
   });
 }
 // Logplex keeps connections open to a drain; so does the sender.
-const agent = new Agent({ connections: 32, keepAliveTimeout: 30_000 });
+const agent = new Agent({ connections: CONNECTIONS, keepAliveTimeout: 30_000 });
 let url;
 const api = async (method, path, body) => {
   const res = await fetch(`${url}${path}`, {
@@ -125,6 +145,9 @@ try {
     if (res.statusCode !== 204) failures++;
   };
   const cpuBefore = cpuSeconds(child.pid);
+  child.send("reset");
+  const senderDelay = monitorEventLoopDelay({ resolution: 10 });
+  senderDelay.enable();
   const t0 = performance.now();
   const pending = new Set();
   for (let second = 0; second < SECONDS; second++) {
@@ -140,6 +163,8 @@ try {
   await Promise.all(pending);
   const elapsed = (performance.now() - t0) / 1000;
   const cpuShare = (cpuSeconds(child.pid) - cpuBefore) / elapsed;
+  senderDelay.disable();
+  const server = await probeReport();
   const seen = await api("GET", `/api/apps/${names[0]}/drain`);
   const counted = seen.last_minute.requests;
 
@@ -173,6 +198,21 @@ try {
     server_cpu_per_post_ms: Math.round(((cpuShare * elapsed) / latencies.length) * 1000 * 100) / 100,
     deliveries_of_one_app: seen.deliveries,
     last_minute_requests_of_one_app: counted,
+    server_loop_delay_ms: server.loop_delay_ms,
+    server_stalls_over_20ms: server.stalls_over_20ms,
+    server_stalls_ms: server.stalls_ms,
+    server_worst_stalls: server.worst_stalls,
+    server_most_running_stall: server.most_running_stall,
+    server_gc: server.gc,
+    server_sqlite: server.sqlite,
+    sender_loop_delay_ms: {
+      // Beyond the 10 ms sampling interval, as the server's (bench/loop-probe.mjs).
+      p50: round(Math.max(0, senderDelay.percentile(50) / 1e6 - 10)),
+      p99: round(Math.max(0, senderDelay.percentile(99) / 1e6 - 10)),
+      max: round(Math.max(0, senderDelay.max / 1e6 - 10)),
+    },
+    connections: CONNECTIONS,
+    load_average: { start: loadAtStart.map(round), end: loadavg().map(round), cores: availableParallelism() },
     targets: { drain_p99_ms: 50, cpu_percent_of_one_core: 25 },
   };
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -190,8 +230,34 @@ try {
     console.log(
       `  CPU                      ${result.cpu_percent_of_one_core} % of one core   (target <= 25); ${result.server_cpu_per_post_ms} ms of server CPU per POST`,
     );
+    const stall = (s) => `${s.ms} ms (ran ${s.ran_ms}) at :${String(s.second).padStart(2, "0")}`;
+    const loop = (d) => `p50 ${d.p50} ms, p99 ${d.p99} ms, max ${d.max} ms`;
+    const sql = server.sqlite;
+    console.log(`  server event-loop delay  ${loop(server.loop_delay_ms)}`);
     console.log(
-      `  counted                  ${seen.deliveries} of ${SECONDS} deliveries to app-000, ${counted} requests in its last 60 whole seconds; load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`,
+      `  server stalls > 20 ms    ${server.stalls_over_20ms}, ${server.stalls_ms.total} ms in all, of which the loop ran ${server.stalls_ms.running} ms (the rest it waited for a core)`,
+    );
+    if (server.worst_stalls.length)
+      console.log(
+        `                           worst ${server.worst_stalls.map(stall).join(", ")}; ran longest ${stall(server.most_running_stall)}`,
+      );
+    console.log(
+      `  server GC                ${server.gc.pauses} pauses (${server.gc.major} major), ${server.gc.total_ms} ms in all, longest ${server.gc.max_ms} ms; heap ${server.gc.heap_used_mb} MB in use`,
+    );
+    console.log(
+      `  server SQLite            ${sql.calls} statements, ${sql.total_ms} ms in all, longest ${sql.max_ms} ms (${sql.max_statement})`,
+    );
+    for (const t of sql.top)
+      console.log(
+        `                             ${t.total_ms} ms in ${t.calls} x, longest ${t.max_ms} ms: ${t.statement}`,
+      );
+    console.log(`  sender event-loop delay  ${loop(result.sender_loop_delay_ms)} (${CONNECTIONS} connections)`);
+    console.log(
+      `  counted                  ${seen.deliveries} of ${SECONDS} deliveries to app-000, ${counted} requests in its last 60 whole seconds`,
+    );
+    const load = (l) => l.map((n) => n.toFixed(1)).join(" ");
+    console.log(
+      `  load average (1/5/15 min) ${load(result.load_average.start)} at the start, ${load(result.load_average.end)} at the end, on ${availableParallelism()} cores`,
     );
   }
 } finally {

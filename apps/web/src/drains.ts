@@ -39,6 +39,12 @@ const TOKEN_PREFIX = "dd_";
 /** Background refreshes of the token map, at most this often. */
 const REFRESH_MS = 5_000;
 const MINUTE = 60_000;
+/** Tokens whose hash is kept (see `Drains.#hashes`): far more than one server's apps. */
+const MAX_CACHED_TOKENS = 10_000;
+/** Rows per INSERT of drain minutes: PostgreSQL takes at most 65,535 parameters in one statement. */
+const ROWS_PER_INSERT = 500;
+/** Apps whose minute is summed up between two turns of the event loop. */
+const APPS_PER_SLICE = 20;
 /** How long after a minute ends its figures are written. */
 const SETTLE_MS = 2_000;
 /** How long after a minute ends the other processes' figures of it are read (they wrote theirs at SETTLE_MS). */
@@ -115,6 +121,11 @@ export interface DrainCounters {
 export class Drains {
   /** token hash → app name */
   #apps = new Map<string, string>();
+  /**
+   * token → its hash, for the tokens that named an app: each drain posts about once a second,
+   * and hashing its token every time cost more than reading its lines. Bounded: cleared when full.
+   */
+  #hashes = new Map<string, string>();
   #lastRefresh = 0;
   #loop: Promise<void> | null = null;
   readonly #stopping = new AbortController();
@@ -177,8 +188,14 @@ export class Drains {
 
   /** The app a drain token belongs to; null for an unknown token (then a refresh is started). */
   appOf(token: string): string | null {
-    const app = this.#apps.get(sha256(token)) ?? null;
+    const known = this.#hashes.get(token);
+    const hash = known ?? sha256(token);
+    const app = this.#apps.get(hash) ?? null;
     if (app === null) this.#refreshSoon();
+    else if (known === undefined) {
+      if (this.#hashes.size >= MAX_CACHED_TOKENS) this.#hashes.clear();
+      this.#hashes.set(token, hash);
+    }
     return app;
   }
 
@@ -204,56 +221,55 @@ export class Drains {
   /**
    * Writes the figures of the minute starting at `minute` (ms) for every app whose drain
    * delivered in it, and deletes rows older than the retention. Idempotent per process.
+   *
+   * Runs beside the deliveries on one event loop, and SQLite's statements run on it too: the
+   * work goes in slices (figures of APPS_PER_SLICE apps, ROWS_PER_INSERT rows, an hour of old
+   * rows), each followed by a turn of the loop, so a delivery waits for one slice, not all.
    */
   async persist(minute: number): Promise<number> {
     const figures = new Map<string, WindowStats>();
+    let n = 0;
     for (const name of this.#names()) {
       // Its own deliveries only: the other processes store theirs.
       const stats = findDrainFeed(this.#key(name))?.ownWindow(minute + MINUTE - 1, MINUTE / 1000, "web");
       if (stats && stats.messages > 0) figures.set(name, stats);
+      if (++n % APPS_PER_SLICE === 0) await yieldToLoop();
     }
     let written = 0;
-    if (figures.size > 0) {
-      const apps = await this.deps.db
-        .selectFrom("apps")
-        .select(["id", "name"])
-        .where("name", "in", [...figures.keys()])
-        .execute();
-      const rows = apps.map(({ id, name }) => {
-        const s = figures.get(name) as WindowStats;
-        return {
-          app_id: id,
-          minute,
-          instance: this.deps.instance,
-          requests: s.requests,
-          service_p50: s.service?.p50 ?? null,
-          service_p95: s.service?.p95 ?? null,
-          service_p99: s.service?.p99 ?? null,
-          service_max: s.service?.max ?? null,
-          connect_mean: s.connect?.mean ?? null,
-          queue_n: s.queue?.n ?? 0,
-          queue_p50: s.queue?.p50 ?? null,
-          queue_p95: s.queue?.p95 ?? null,
-          queue_max: s.queue?.max ?? null,
-          statuses: JSON.stringify(s.statuses),
-          errors: JSON.stringify(s.errors),
-          messages: s.messages,
-        };
-      });
+    for (const names of chunks([...figures.keys()], ROWS_PER_INSERT)) {
+      const apps = await this.deps.db.selectFrom("apps").select(["id", "name"]).where("name", "in", names).execute();
+      const rows = apps.map(({ id, name }) =>
+        minuteRow(id, minute, this.deps.instance, figures.get(name) as WindowStats),
+      );
       if (rows.length > 0) {
         await this.deps.db
           .insertInto("drain_minutes")
           .values(rows)
           .onConflict((oc) => oc.columns(["app_id", "minute", "instance"]).doNothing())
           .execute();
-        written = rows.length;
+        written += rows.length;
       }
+      await yieldToLoop();
     }
-    await this.deps.db
-      .deleteFrom("drain_minutes")
-      .where("minute", "<", this.deps.clock.now() - this.deps.retentionDays * 24 * 60 * MINUTE)
-      .execute();
+    await this.#deleteBefore(this.deps.clock.now() - this.deps.retentionDays * 24 * 60 * MINUTE);
     return written;
+  }
+
+  /** Deletes the rows of minutes before `cutoff`, an hour of them at a time (a server back after days has many). */
+  async #deleteBefore(cutoff: number): Promise<void> {
+    for (;;) {
+      const oldest = await this.deps.db
+        .selectFrom("drain_minutes")
+        .select((eb) => eb.fn.min("minute").as("minute"))
+        .executeTakeFirst();
+      const from = oldest?.minute === null || oldest?.minute === undefined ? null : Number(oldest.minute);
+      if (from === null || from >= cutoff) return;
+      await this.deps.db
+        .deleteFrom("drain_minutes")
+        .where("minute", "<", Math.min(cutoff, from + 60 * MINUTE))
+        .execute();
+      await yieldToLoop();
+    }
   }
 
   /** The app's per-minute rows since `since` (ms), oldest first, every process's. */
@@ -266,6 +282,29 @@ export class Drains {
       .orderBy("minute")
       .limit(limit)
       .execute();
+  }
+
+  /** Whether the app has a drain URL (one was asked for: GET /api/apps/{name}/drain). */
+  async hasDrain(appId: number): Promise<boolean> {
+    const row = await this.deps.db.selectFrom("drains").select("app_id").where("app_id", "=", appId).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /**
+   * When the app's drain last sent a line (ms), as this server knows it: this process's
+   * deliveries and the other processes' minutes (the feed); with none (after a restart the feed
+   * starts empty), the end of the newest stored minute. Null when it never sent one.
+   */
+  async lastLineAt(app: { id: number; name: string }): Promise<number | null> {
+    const live = this.feed(app.name).lastMessageAt;
+    if (live !== null) return live;
+    const stored = await this.deps.db
+      .selectFrom("drain_minutes")
+      .select((eb) => eb.fn.max("minute").as("minute"))
+      .where("app_id", "=", app.id)
+      .where("messages", ">", 0)
+      .executeTakeFirst();
+    return stored?.minute === null || stored?.minute === undefined ? null : Number(stored.minute) + MINUTE;
   }
 
   #names(): Set<string> {
@@ -359,6 +398,11 @@ export class Drains {
     return result;
   }
 
+  /** A delivery that could not be taken (a bug, never the body's content): logged; answered 500. */
+  deliveryFailed(app: string, e: unknown): void {
+    this.deps.logger.error(`taking a delivery to ${app}'s drain failed: ${describeError(e)}`, { event: "http-error" });
+  }
+
   /** Waits for a background refresh in progress (tests, shutdown). */
   async settled(): Promise<void> {
     await this.#refreshing;
@@ -376,4 +420,33 @@ export class Drains {
         this.#refreshing = null;
       });
   }
+}
+
+/** A turn of the event loop: deliveries waiting are served before the next slice of work. */
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+/** One app's row of drain_minutes. */
+function minuteRow(appId: number, minute: number, instance: string, s: WindowStats) {
+  return {
+    app_id: appId,
+    minute,
+    instance,
+    requests: s.requests,
+    service_p50: s.service?.p50 ?? null,
+    service_p95: s.service?.p95 ?? null,
+    service_p99: s.service?.p99 ?? null,
+    service_max: s.service?.max ?? null,
+    connect_mean: s.connect?.mean ?? null,
+    queue_n: s.queue?.n ?? 0,
+    queue_p50: s.queue?.p50 ?? null,
+    queue_p95: s.queue?.p95 ?? null,
+    queue_max: s.queue?.max ?? null,
+    statuses: JSON.stringify(s.statuses),
+    errors: JSON.stringify(s.errors),
+    messages: s.messages,
+  };
 }

@@ -4,6 +4,7 @@ export type { Problem } from "./http/answers.js";
 export type { ApiBudgetSummary, AppRecent, AppSummary, ProcessSummary } from "./http/resources/apps.js";
 export type { Session } from "./http/resources/auth.js";
 export type { StoredConfig } from "./http/resources/config.js";
+export type { DrainChart } from "./http/resources/drain-chart.js";
 export type { PluginType } from "./http/resources/plugins.js";
 export type { AppEvent, AppStatus, LiveStatus, MinuteReading, StoredStatus, Tick } from "./http/resources/status.js";
 export type { ApiToken } from "./http/resources/tokens.js";

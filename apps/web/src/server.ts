@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { createServer, type ServerOptions as HttpServerOptions, type RequestListener } from "node:http";
 import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -273,8 +274,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const port = options.port ?? (Number(env.PORT) || 3000);
     const host = options.host ?? (env.PORT ? "0.0.0.0" : "127.0.0.1");
     const server = await new Promise<ReturnType<typeof serve>>((resolveListen, reject) => {
-      const fetch = withHerokuWebhookIngest(withDrainIngest(app.fetch, drains), webhooks);
-      const s = serve({ fetch, port, hostname: host }, () => resolveListen(s));
+      const s = serve(
+        {
+          fetch: withHerokuWebhookIngest(app.fetch, webhooks),
+          port,
+          hostname: host,
+          // Deliveries are taken on Node's own request, before the fetch adapter (drain-ingest.ts).
+          createServer: ((options: HttpServerOptions, listener: RequestListener) =>
+            createServer(options, withDrainIngest(listener, drains))) as typeof createServer,
+        },
+        () => resolveListen(s),
+      );
       s.once("error", reject);
     });
     cleanups.push(

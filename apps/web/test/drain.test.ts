@@ -1,4 +1,4 @@
-import type { TickReport } from "@dynosaur/core";
+import type { ManualClock, TickReport } from "@dynosaur/core";
 import { logplexFrame } from "@dynosaur/plugin-heroku-router";
 import { describe, expect, it } from "vitest";
 import { must, nextTick, startTestServer, type TestServer } from "./helpers.js";
@@ -218,6 +218,21 @@ describe("an app's log drain in dynosaur-web", () => {
     expect([noApp.status, noApp.json.code]).toEqual([404, "DYNO_APP_NOT_FOUND"]);
   });
 
+  it("a delivery that cannot be taken (a bug) is answered 500 and logged; the server goes on", async () => {
+    const t = await startTestServer();
+    const body = config("my-shop", { metric: "requests", requests_per_dyno: 100 });
+    expect((await t.call("PUT", "/api/apps/shop/config", { body })).status).toBe(200);
+    const { path } = await drainOf(t, "shop");
+    const take = t.server.drains.take;
+    t.server.drains.take = () => {
+      throw new Error("broken feed");
+    };
+    expect(await deliver(t, path, [routerLine(1)], "b-1")).toBe(500);
+    expect(t.lines.some((l) => l.includes("taking a delivery to shop's drain failed: broken feed"))).toBe(true);
+    t.server.drains.take = take;
+    expect(await deliver(t, path, [routerLine(2)], "b-2")).toBe(204);
+  });
+
   it("a source whose app has no drain deliveries stays stale and never reads 0", async () => {
     const t = await startTestServer();
     expect(
@@ -238,5 +253,61 @@ describe("an app's log drain in dynosaur-web", () => {
     await t.call("PUT", "/api/apps/shop/config", { body });
     await t.server.supervisor.sync();
     expect(t.server.supervisor.problem("shop")).toMatch(/listen: dynosaur-web takes the app's drain itself/);
+  });
+});
+
+describe("the drain chart's answer (GET /api/apps/{name}/drain/chart)", () => {
+  it("no drain: says so and nothing else; a drain that never sent a line is silent; lines end the silence until 5 minutes pass", async () => {
+    const t = await startTestServer();
+    const body = config("my-shop", { metric: "requests", requests_per_dyno: 100 });
+    expect((await t.call("PUT", "/api/apps/shop/config", { body })).status).toBe(200);
+    const chart = async () => (await t.call("GET", "/api/apps/shop/drain/chart")).json;
+    expect(await chart()).toMatchObject({ drain: false, silent: false, minutes: [], bursts: [] });
+    expect((await t.call("GET", "/api/apps/nope/drain/chart")).status).toBe(404);
+
+    const { path } = await drainOf(t, "shop");
+    expect(await chart()).toMatchObject({ drain: true, silent: true, last_line_at: null, silent_after_seconds: 300 });
+    expect(await deliver(t, path, [routerLine(1)], "c-1")).toBe(204);
+    expect(await chart()).toMatchObject({ silent: false, last_line_at: new Date(t.clock.now()).toISOString() });
+    (t.clock as ManualClock).advance(5 * 60_000);
+    expect((await chart()).silent).toBe(false);
+    (t.clock as ManualClock).advance(1000);
+    expect((await chart()).silent).toBe(true);
+  });
+});
+
+describe("drain minutes past the retention", () => {
+  it("are deleted, an hour at a time, however many days of them there are; the kept ones stay", async () => {
+    const t = await startTestServer({ retentionDays: 1 });
+    expect(
+      (
+        await t.call("PUT", "/api/apps/shop/config", {
+          body: config("my-shop", { metric: "requests", requests_per_dyno: 100 }),
+        })
+      ).status,
+    ).toBe(200);
+    const shop = must(await t.server.stores.apps.get("shop"), "shop in the store");
+    const db = t.server.stores.store.db;
+    const now = t.clock.now();
+    // Three days of minutes, as a server back after a long stop finds them.
+    const rows = Array.from({ length: 3 * 24 * 60 }, (_, i) => ({
+      app_id: shop.id,
+      minute: now - (i + 1) * 60_000,
+      instance: "another-process",
+      requests: 1,
+      queue_n: 0,
+      statuses: "{}",
+      errors: "{}",
+      messages: 1,
+    }));
+    for (let i = 0; i < rows.length; i += 500)
+      await db
+        .insertInto("drain_minutes")
+        .values(rows.slice(i, i + 500))
+        .execute();
+    await t.server.drains.persist(now - 60_000);
+    const left = await db.selectFrom("drain_minutes").select("minute").orderBy("minute").execute();
+    expect(left).toHaveLength(24 * 60);
+    expect(Number(left[0]?.minute)).toBe(now - 24 * 60 * 60_000);
   });
 });

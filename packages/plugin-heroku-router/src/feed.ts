@@ -48,32 +48,57 @@ class Reservoir {
   }
 }
 
+/**
+ * One second of one process type. A feed keeps 900 of them per process type and app (a hundred
+ * apps: 90,000), so what most seconds never use is made on first use: the error codes, the
+ * HireFire samples; status classes are counted in a small array, not a map.
+ */
 class ProcessBucket {
   requests = 0;
   readonly service: Reservoir;
-  readonly queueSamples: Reservoir;
+  #queueSamples: Reservoir | null = null;
   connectSum = 0;
   connectCount = 0;
   connectMax = 0;
-  readonly statuses = new Map<string, number>();
-  readonly errors = new Map<string, number>();
+  /** Requests by status class: index 2 counts the 2xx. */
+  readonly statusClasses: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  errors: Map<string, number> | null = null;
   readonly dynos = new Map<string, number>();
   queueLines = 0;
   queueN = 0;
   queueP50Sum = 0;
   queueP95Sum = 0;
   queueMax = 0;
-  constructor(cap: number, random: () => number) {
+  constructor(
+    private readonly cap: number,
+    private readonly random: () => number,
+  ) {
     this.service = new Reservoir(cap, random);
-    this.queueSamples = new Reservoir(cap, random);
+  }
+
+  get queueSamples(): readonly number[] {
+    return this.#queueSamples?.values ?? NONE;
+  }
+
+  addQueueSample(ms: number): void {
+    this.#queueSamples ??= new Reservoir(this.cap, this.random);
+    this.#queueSamples.add(ms);
   }
 }
+
+const NONE: readonly number[] = [];
 
 interface Bucket {
   second: number;
   messages: number;
-  processes: Map<string, ProcessBucket>;
+  /** The web process's second (nearly always the only one: the router serves web dynos). */
+  web: ProcessBucket | null;
+  /** Other process types' (queue-time lines from worker dynos), made when one comes. */
+  others: Map<string, ProcessBucket> | null;
 }
+
+const processIn = (bucket: Bucket, name: string): ProcessBucket | undefined =>
+  (name === "web" ? bucket.web : bucket.others?.get(name)) ?? undefined;
 
 const bump = (map: Map<string, number>, key: string, by = 1) => map.set(key, (map.get(key) ?? 0) + by);
 
@@ -90,6 +115,8 @@ export class RouterFeed {
   readonly #cap: number;
   readonly #maxFrameIds: number;
   #seed = 0x2545f491;
+  /** `#random` as one function for every reservoir of the feed. */
+  readonly #sample = () => this.#random();
   #lastMessageAt: number | null = null;
   #peers: readonly PeerMinute[] = [];
   /** Deliveries taken, retries counted once. */
@@ -186,16 +213,18 @@ export class RouterFeed {
       // (from, to]: a window of exactly windowSeconds whole seconds.
       if (bucket.second <= from || bucket.second > to) continue;
       messages += bucket.messages;
-      const p = bucket.processes.get(process);
+      const p = processIn(bucket, process);
       if (!p) continue;
       requests += p.requests;
       service.push(...p.service.values);
-      queueSamples.push(...p.queueSamples.values);
+      queueSamples.push(...p.queueSamples);
       connectSum += p.connectSum;
       connectCount += p.connectCount;
       connectMax = Math.max(connectMax, p.connectMax);
-      for (const [k, v] of p.statuses) bump(statuses, k, v);
-      for (const [k, v] of p.errors) bump(errors, k, v);
+      p.statusClasses.forEach((n, c) => {
+        if (n > 0) bump(statuses, `${c}xx`, n);
+      });
+      if (p.errors) for (const [k, v] of p.errors) bump(errors, k, v);
       for (const [k, v] of p.dynos) bump(dynos, k, v);
       queueLines += p.queueLines;
       queueN += p.queueN;
@@ -250,7 +279,7 @@ export class RouterFeed {
     const all: number[] = [];
     for (const b of this.#buckets) {
       if (b.second <= from || b.second > to) continue;
-      const values = b.processes.get(process)?.service.values;
+      const values = processIn(b, process)?.service.values;
       if (values) all.push(...values);
     }
     const own =
@@ -284,7 +313,7 @@ export class RouterFeed {
     // Deliveries come in clock order; an out-of-order one (a clock set back) finds its bucket.
     const found = this.#buckets.find((b) => b.second === second);
     if (found) return found;
-    const bucket: Bucket = { second, messages: 0, processes: new Map() };
+    const bucket: Bucket = { second, messages: 0, web: null, others: null };
     this.#buckets.push(bucket);
     if (last && last.second > second) this.#buckets.sort((a, b) => a.second - b.second);
     const keepFrom = second - this.#keepMs / 1000;
@@ -295,10 +324,14 @@ export class RouterFeed {
   #process(bucket: Bucket, dyno: string | null): ProcessBucket {
     // The router sends requests to web dynos only: one without a dyno was meant for web.
     const name = dyno ? processOf(dyno) : "web";
-    let p = bucket.processes.get(name);
+    let p = processIn(bucket, name);
     if (!p) {
-      p = new ProcessBucket(this.#cap, () => this.#random());
-      bucket.processes.set(name, p);
+      p = new ProcessBucket(this.#cap, this.#sample);
+      if (name === "web") bucket.web = p;
+      else {
+        bucket.others ??= new Map();
+        bucket.others.set(name, p);
+      }
     }
     return p;
   }
@@ -314,8 +347,14 @@ export class RouterFeed {
           p.connectCount++;
           p.connectMax = Math.max(p.connectMax, line.connect);
         }
-        if (line.status !== null) bump(p.statuses, `${Math.floor(line.status / 100)}xx`);
-        if (line.code !== null) bump(p.errors, line.code);
+        if (line.status !== null) {
+          const c = Math.floor(line.status / 100);
+          p.statusClasses[c] = (p.statusClasses[c] ?? 0) + 1;
+        }
+        if (line.code !== null) {
+          p.errors ??= new Map();
+          bump(p.errors, line.code);
+        }
         if (line.dyno !== null) bump(p.dynos, line.dyno);
         return;
       }
@@ -327,7 +366,7 @@ export class RouterFeed {
         p.queueMax = Math.max(p.queueMax, line.max);
         return;
       case "queue-sample":
-        p.queueSamples.add(line.ms);
+        p.addQueueSample(line.ms);
         return;
     }
   }

@@ -14,6 +14,7 @@ import {
 import { groupBursts } from "../bursts.js";
 import { Chart } from "../chart.js";
 import { chartsByProcess, fromMinute, fromTick, type Point } from "../series.js";
+import { DrainPanel } from "./drain-panel.js";
 import { AppState } from "./overview.js";
 
 const RANGES = { "1 h": 3_600_000, "24 h": 86_400_000, "7 d": 7 * 86_400_000 } as const;
@@ -182,6 +183,7 @@ export function AppPage({ name }: { name: string }) {
           />
         </section>
       ))}
+      <DrainPanel name={name} since={since} range={range} points={points} />
 
       <h2>Sources</h2>
       {sources.length === 0 ? (

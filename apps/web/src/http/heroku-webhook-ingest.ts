@@ -6,7 +6,6 @@
  */
 import type { ErrorCode } from "@dynosaur/core";
 import type { HerokuWebhooks } from "../heroku-webhooks.js";
-import { readBounded } from "./drain-ingest.js";
 
 /** Where deliveries are posted: `/heroku-webhook/<token>`. */
 export const HEROKU_WEBHOOK_PATH = "/heroku-webhook/";
@@ -53,3 +52,16 @@ export function withHerokuWebhookIngest<R extends unknown[]>(next: Fetch<R>, web
 /** A refusal in the API's shape (answers.ts's `fail`, without a Hono context: this runs before Hono). */
 const refuse = (status: number, code: ErrorCode, error: string, headers: Record<string, string> = {}) =>
   Response.json({ error, code }, { status, headers: { "cache-control": "no-store", ...headers } });
+
+/** The body, or null once it passes `limit` bytes (a chunked body has no Content-Length to check first). */
+async function readBounded(request: Request, limit: number): Promise<Uint8Array | null> {
+  if (!request.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body) {
+    size += chunk.length;
+    if (size > limit) return null;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}

@@ -94,7 +94,7 @@ function drainUrl(api: Api, deps: DrainDeps): void {
   );
 }
 
-const minuteRow = z.object({
+export const minuteRow = z.object({
   minute: z.string(),
   requests: z.number(),
   service_p50_ms: z.number().nullable(),
@@ -139,7 +139,7 @@ function drainMinutes(api: Api, deps: DrainDeps): void {
 type StoredMinute = Awaited<ReturnType<Drains["minutes"]>>[number];
 
 /** One row per minute: counts summed over the server processes, times weighted by their requests. */
-function mergeInstances(rows: readonly StoredMinute[]): z.infer<typeof minuteRow>[] {
+export function mergeInstances(rows: readonly StoredMinute[]): z.infer<typeof minuteRow>[] {
   const byMinute = new Map<number, StoredMinute[]>();
   for (const r of rows) byMinute.set(r.minute, [...(byMinute.get(r.minute) ?? []), r]);
   const sum = (list: Record<string, number>[]) => {

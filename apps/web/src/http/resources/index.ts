@@ -2,6 +2,7 @@ import { appRoutes } from "./apps.js";
 import { authRoutes } from "./auth.js";
 import type { Resource } from "./common.js";
 import { configRoutes } from "./config.js";
+import { drainChartRoutes } from "./drain-chart.js";
 import { drainRoutes } from "./drains.js";
 import { herokuWebhookRoutes } from "./heroku-webhooks.js";
 import { instanceRoutes } from "./instances.js";
@@ -29,4 +30,5 @@ export const RESOURCES: readonly Resource[] = [
   tokenRoutes,
   drainRoutes,
   herokuWebhookRoutes,
+  drainChartRoutes,
 ];
