@@ -71,3 +71,17 @@ export const iso8601 = (ms: number) => new Date(ms).toISOString();
 export async function appOr404(deps: ApiDeps, c: Context, name: string): Promise<AppRow | Response> {
   return (await deps.apps.get(name)) ?? fail(c, 404, "DYNO_APP_NOT_FOUND", `no app named ${name}`);
 }
+
+/**
+ * Where this server is reached from outside, for URLs it gives out (drains, webhooks):
+ * DYNOSAUR_PUBLIC_URL, else the request's own host (and, behind a trusted proxy, its scheme).
+ */
+export function publicOrigin(c: Context, publicUrl: string | undefined, trustProxy: boolean | undefined): string {
+  if (publicUrl) return publicUrl.replace(/\/+$/, "");
+  const url = new URL(c.req.url);
+  const proto = trustProxy
+    ? (c.req.header("x-forwarded-proto")?.split(",")[0]?.trim() ?? "https")
+    : url.protocol.slice(0, -1);
+  const host = c.req.header("host") ?? url.host;
+  return `${proto}://${host}`;
+}

@@ -1,15 +1,9 @@
-/*
- * An app's Heroku log drain: `GET /api/apps/{name}/drain` gives its URL and the `heroku drains:add`
- * line, `GET /api/apps/{name}/drain/minutes` its stored minutes. Deliveries themselves are served
- * ahead of the API (../drain-ingest.ts). Active only when the server has drains (`deps.drains`).
- */
-import type { Context } from "hono";
 import { z } from "zod";
 import { type Drains, NoSecretKey } from "../../drains.js";
 import { fail, messageSchema } from "../answers.js";
 import { DRAIN_PATH } from "../drain-ingest.js";
-import type { Api, Env } from "../routes.js";
-import { type ApiDeps, appOr404, appParams, iso, type Resource } from "./common.js";
+import type { Api } from "../routes.js";
+import { type ApiDeps, appOr404, appParams, iso, publicOrigin, type Resource } from "./common.js";
 
 type DrainDeps = ApiDeps & { drains: Drains };
 
@@ -71,7 +65,7 @@ function drainUrl(api: Api, deps: DrainDeps): void {
         | { heroku_app_name?: unknown; scaler?: { heroku_app_name?: unknown } }
         | undefined;
       const herokuApp = String(config?.scaler?.heroku_app_name ?? config?.heroku_app_name ?? app.name);
-      const url = `${origin(c, deps)}${DRAIN_PATH}${token}`;
+      const url = `${publicOrigin(c, deps.drains.publicUrl, deps.trustProxy)}${DRAIN_PATH}${token}`;
       const feed = deps.drains.feed(app.name);
       const last = feed.lastMessageAt;
       const stats = deps.drains.lastMinute(app.name);
@@ -190,15 +184,4 @@ export function mergeInstances(rows: readonly StoredMinute[]): z.infer<typeof mi
     errors: sum(parts.map((r) => JSON.parse(r.errors) as Record<string, number>)),
     messages: parts.reduce((n, r) => n + r.messages, 0),
   }));
-}
-
-function origin(c: Context<Env>, deps: DrainDeps): string {
-  const publicUrl = deps.drains.publicUrl;
-  if (publicUrl) return publicUrl.replace(/\/+$/, "");
-  const url = new URL(c.req.url);
-  const proto = deps.trustProxy
-    ? (c.req.header("x-forwarded-proto")?.split(",")[0]?.trim() ?? "https")
-    : url.protocol.slice(0, -1);
-  const host = c.req.header("host") ?? url.host;
-  return `${proto}://${host}`;
 }

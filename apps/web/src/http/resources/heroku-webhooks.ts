@@ -1,16 +1,8 @@
-/*
- * An app's Heroku webhook: `POST /api/apps/{name}/heroku-webhook` makes its URL and a new secret
- * (shown once) and the `heroku webhooks:add` line, and with `?subscribe=true` subscribes this
- * server itself with the app's key; `GET` says what arrived. Deliveries themselves are served
- * ahead of the API (../heroku-webhook-ingest.ts). Active only when the server has webhooks.
- */
-import type { Context } from "hono";
 import { z } from "zod";
 import { type HerokuWebhooks, NoWebhookKey, WEBHOOK_INCLUDE } from "../../heroku-webhooks.js";
 import { fail, messageSchema } from "../answers.js";
 import { HEROKU_WEBHOOK_PATH } from "../heroku-webhook-ingest.js";
-import type { Env } from "../routes.js";
-import { type ApiDeps, appOr404, appParams, type Resource } from "./common.js";
+import { appOr404, appParams, publicOrigin, type Resource } from "./common.js";
 
 const created = z.object({
   url: z.string().describe("where Heroku posts the app's events"),
@@ -74,7 +66,7 @@ export const herokuWebhookRoutes: Resource = (api, deps) => {
         throw e;
       }
       const herokuApp = (await webhooks.herokuAppName(app)) ?? app.name;
-      const url = `${origin(c, deps)}${HEROKU_WEBHOOK_PATH}${made.token}`;
+      const url = `${publicOrigin(c, deps.drains?.publicUrl, deps.trustProxy)}${HEROKU_WEBHOOK_PATH}${made.token}`;
       let subscribed = false;
       let subscribeError: string | null = null;
       if (query.subscribe) {
@@ -137,15 +129,4 @@ export function bootAnswer(webhooks: HerokuWebhooks, appId: number): Record<stri
       { last_seconds: b.last, median_seconds: b.median, samples: b.samples.length },
     ]),
   );
-}
-
-function origin(c: Context<Env>, deps: ApiDeps): string {
-  const publicUrl = deps.drains?.publicUrl;
-  if (publicUrl) return publicUrl.replace(/\/+$/, "");
-  const url = new URL(c.req.url);
-  const proto = deps.trustProxy
-    ? (c.req.header("x-forwarded-proto")?.split(",")[0]?.trim() ?? "https")
-    : url.protocol.slice(0, -1);
-  const host = c.req.header("host") ?? url.host;
-  return `${proto}://${host}`;
 }
