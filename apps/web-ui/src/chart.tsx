@@ -1,6 +1,7 @@
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { framePlot } from "./plot-frame.js";
 
 export interface ChartData {
   /** Seconds since the epoch, strictly increasing. */
@@ -106,19 +107,9 @@ export function Chart({ data, label }: { data: ChartData; label: string }) {
       },
     };
     plot.current = new uPlot(opts, toAligned(data), el);
-    const resize = () => plot.current?.setSize({ width: el.clientWidth, height: 280 });
-    // Before uPlot's own double-click handler (capture, on an ancestor): zooming out goes back to the window.
-    const unzoom = () => {
+    return framePlot(el, plot, 280, () => {
       zoomed.current = false;
-    };
-    el.addEventListener("dblclick", unzoom, true);
-    window.addEventListener("resize", resize);
-    return () => {
-      el.removeEventListener("dblclick", unzoom, true);
-      window.removeEventListener("resize", resize);
-      plot.current?.destroy();
-      plot.current = null;
-    };
+    });
   }, [shape]);
 
   useEffect(() => {

@@ -1,6 +1,7 @@
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { framePlot } from "./plot-frame.js";
 
 export interface DrainLine {
   label: string;
@@ -122,18 +123,9 @@ export function DrainChart({ data, label }: { data: DrainChartData; label: strin
       },
     };
     plot.current = new uPlot(opts, aligned(data), el);
-    const resize = () => plot.current?.setSize({ width: el.clientWidth, height: 240 });
-    const unzoom = () => {
+    return framePlot(el, plot, 240, () => {
       delete el.dataset.zoomed;
-    };
-    el.addEventListener("dblclick", unzoom, true);
-    window.addEventListener("resize", resize);
-    return () => {
-      el.removeEventListener("dblclick", unzoom, true);
-      window.removeEventListener("resize", resize);
-      plot.current?.destroy();
-      plot.current = null;
-    };
+    });
   }, [shape]);
 
   useEffect(() => {
