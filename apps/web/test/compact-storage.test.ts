@@ -13,7 +13,15 @@ import { retention } from "../src/pruner.js";
 import { isNotable } from "../src/recorder.js";
 import { packBlock, unpackBlock } from "../src/store/minute-blocks.js";
 import { type MinuteRow, ReadingStore as Readings } from "../src/store/readings.js";
-import { dropDatabase, dryRunConfig, emptyTables, freshDatabase, onCleanup, startTestServer } from "./helpers.js";
+import {
+  countRows,
+  dropDatabase,
+  dryRunConfig,
+  emptyTables,
+  freshDatabase,
+  onCleanup,
+  startTestServer,
+} from "./helpers.js";
 
 /*
  * Compact storage: finished hours of the per-minute series packed into one row each, most
@@ -67,16 +75,7 @@ function threeHours(appId: number): MinuteRow[] {
   return rows;
 }
 
-async function count(db: Kysely<Database>, table: "minutes" | "minute_blocks"): Promise<number> {
-  return Number(
-    (
-      await db
-        .selectFrom(table)
-        .select((eb) => eb.fn.countAll().as("n"))
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
-}
+const count = countRows;
 
 describe.each(["sqlite", "postgres"] as const)("compact storage on %s", (dialect) => {
   const serverEnv = () =>

@@ -1,10 +1,16 @@
 import { ManualClock } from "@dynosaur/core";
-import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database } from "../src/db/schema.js";
 import { retention } from "../src/pruner.js";
 import type { EventRow } from "../src/store/readings.js";
-import { dropDatabase, dryRunConfig, emptyTables, freshDatabase, onCleanup, startTestServer } from "./helpers.js";
+import {
+  countRows,
+  dropDatabase,
+  dryRunConfig,
+  emptyTables,
+  freshDatabase,
+  onCleanup,
+  startTestServer,
+} from "./helpers.js";
 
 /*
  * Events of finished days packed into one row per app and day: the events API, the overview's
@@ -46,16 +52,7 @@ function fourDays(appId: number): EventRow[] {
   return events;
 }
 
-async function count(db: Kysely<Database>, table: "events" | "event_days"): Promise<number> {
-  return Number(
-    (
-      await db
-        .selectFrom(table)
-        .select((eb) => eb.fn.countAll().as("n"))
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
-}
+const count = countRows;
 
 describe.each(["sqlite", "postgres"] as const)("packed event days on %s", (dialect) => {
   const serverEnv = () =>

@@ -4,8 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Clock, ManualClock, type TickReport } from "@dynosaur/core";
+import type { Kysely } from "kysely";
 import pg from "pg";
 import { afterEach, expect } from "vitest";
+import type { Database } from "../src/db/schema.js";
 import { type RunningServer, type ServerOptions, startServer } from "../src/server.js";
 
 export const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
@@ -238,4 +240,13 @@ export async function until(check: () => boolean | Promise<boolean>, ms: number,
     if (performance.now() - started > ms) throw new Error(`not within ${ms} ms: ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** How many rows `table` holds. */
+export async function countRows(db: Kysely<Database>, table: keyof Database): Promise<number> {
+  const row = await db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll().as("n"))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

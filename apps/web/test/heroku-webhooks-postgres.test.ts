@@ -1,6 +1,6 @@
 import { startHerokuFake } from "@dynosaur/fakes/heroku";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dropDatabase, emptyTables, freshDatabase, must, onCleanup, startTestServer } from "./helpers.js";
+import { dropDatabase, emptyTables, freshDatabase, must, onCleanup, startTestServer, until } from "./helpers.js";
 
 /* Heroku webhooks on a real PostgreSQL, shared by two server processes (scripts/postgres.sh). */
 let databaseUrl: string;
@@ -85,11 +85,8 @@ describe("Heroku webhooks on PostgreSQL", () => {
 
     // No tick of a's: its engine heard it from b, through PostgreSQL.
     const at = a.clock.now();
-    let seen = await status();
-    for (let i = 0; i < 200 && seen.current !== 4; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-      seen = await status();
-    }
+    await until(async () => (await status()).current === 4, 5000, "a's engine hears of the change");
+    const seen = await status();
     expect([seen.current, seen.webhooks, a.clock.now()]).toEqual([4, true, at]);
     const events = (await a.call("GET", "/api/apps/shop/events")).json.events as { kind: string; message: string }[];
     expect(events.filter((e) => e.kind === "manual-change").map((e) => e.message)).toEqual([
