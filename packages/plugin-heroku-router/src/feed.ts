@@ -19,7 +19,8 @@ export interface FeedLimits {
    */
   samplesPerSecond?: number;
   /**
-   * Frame ids remembered to count a retried delivery once.
+   * Frame ids remembered to count a retried delivery once: those of the last `keepSeconds`
+   * (Logplex retries within seconds), at most this many.
    * @default 10000
    */
   frameIds?: number;
@@ -110,7 +111,8 @@ const bump = (map: Map<string, number>, key: string, by = 1) => map.set(key, (ma
  */
 export class RouterFeed {
   readonly #buckets: Bucket[] = [];
-  readonly #frameIds = new Set<string>();
+  /** Frame id → when it arrived, oldest first. */
+  readonly #frameIds = new Map<string, number>();
   readonly #keepMs: number;
   readonly #cap: number;
   readonly #maxFrameIds: number;
@@ -157,16 +159,16 @@ export class RouterFeed {
    */
   ingest(messages: readonly SyslogMessage[], now: number, frameId?: string | null, malformed = 0): boolean {
     if (frameId) {
+      // A Map iterates in insertion order: the oldest ids go first, once past the window or the cap.
+      for (const [id, at] of this.#frameIds) {
+        if (this.#frameIds.size < this.#maxFrameIds && at >= now - this.#keepMs) break;
+        this.#frameIds.delete(id);
+      }
       if (this.#frameIds.has(frameId)) {
         this.duplicates++;
         return false;
       }
-      this.#frameIds.add(frameId);
-      // A Set iterates in insertion order: the oldest ids go first.
-      if (this.#frameIds.size > this.#maxFrameIds) {
-        const oldest = this.#frameIds.values().next().value;
-        if (oldest !== undefined) this.#frameIds.delete(oldest);
-      }
+      this.#frameIds.set(frameId, now);
     }
     this.deliveries++;
     this.malformed += malformed;

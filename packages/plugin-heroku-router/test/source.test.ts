@@ -1,7 +1,7 @@
 import { ManualClock } from "@dynosaur/core";
 import { createTestInstance } from "@dynosaur/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import plugin, { drainFeed, dropDrainFeed, dynosForTime, takeDelivery } from "../src/index.js";
+import plugin, { drainFeed, dropDrainFeed, dynosForTime, RouterFeed, takeDelivery } from "../src/index.js";
 import { app, body, H10, H12, heroku, ROUTER_1, ROUTER_2, router } from "./bodies.js";
 
 const T0 = Date.parse("2026-12-07T04:00:00Z");
@@ -77,6 +77,19 @@ describe("heroku-router reading real-format drain deliveries", () => {
       connect: { max: 3 },
     });
     expect(feed).toMatchObject({ duplicates: 1, malformed: 1, deliveries: 2 });
+  });
+
+  it("remembers frame ids for the feed's window only: a retry within it counts once, memory stays bounded", () => {
+    const feed = new RouterFeed({ keepSeconds: 60, frameIds: 3 });
+    expect(feed.ingest([], T0, "a")).toBe(true);
+    expect(feed.ingest([], T0 + 30_000, "a")).toBe(false);
+    // Past the window the id is forgotten (Logplex retries within seconds, not minutes).
+    expect(feed.ingest([], T0 + 61_000, "a")).toBe(true);
+    // At most `frameIds` ids, the oldest forgotten first.
+    for (const id of ["b", "c", "d"]) feed.ingest([], T0 + 62_000, id);
+    expect(feed.ingest([], T0 + 62_000, "a")).toBe(true);
+    expect(feed.ingest([], T0 + 62_000, "d")).toBe(false);
+    expect(feed.duplicates).toBe(2);
   });
 
   it("reads exactly the service time p95 (and any percentile)", async () => {
