@@ -7,6 +7,7 @@
  */
 import type { DynosaurConfig } from "@dynosaur/core";
 import { DynosaurError, Redactor, redact } from "@dynosaur/core";
+import type { ApiBudgets } from "@dynosaur/host";
 import { type Dispatcher, request } from "undici";
 import type { ConfigService } from "./configs.js";
 import type { WebhookHeroku } from "./heroku-webhooks.js";
@@ -18,6 +19,8 @@ export interface HerokuAccess {
   apiKey: string;
   baseUrl: string;
   timeoutMs: number;
+  /** Told of each request and Heroku's `RateLimit-Remaining` (the key's API budget counts it). */
+  spent?: (remaining: number | null) => void;
 }
 
 /** The app's Heroku access, or null for a dry run (nothing to call). */
@@ -52,6 +55,8 @@ async function call(
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(access.timeoutMs),
   });
+  const remaining = Number(res.headers["ratelimit-remaining"]);
+  access.spent?.(Number.isFinite(remaining) ? remaining : null);
   const text = await res.body.text();
   let json: unknown = null;
   try {
@@ -109,14 +114,22 @@ export function herokuAppCalls(deps: {
   configs: ConfigService;
   http: Dispatcher;
   userAgent: string;
+  /** The process's API budgets: these calls spend the key's budget as the engines' do. */
+  budgets?: ApiBudgets;
 }): WebhookHeroku {
   const configOf = async (app: { name: string }) => {
     const row = await deps.apps.get(app.name);
     if (!row) throw new DynosaurError("DYNO_APP_NOT_FOUND", `no app named ${app.name}`);
     return (await deps.configs.runnable(row, new Redactor())).config;
   };
+  const budgeted = (config: DynosaurConfig): HerokuAccess | null => {
+    const access = herokuAccess(config);
+    if (!access || !deps.budgets) return access;
+    const { budgets } = deps;
+    return { ...access, spent: (remaining) => budgets.spentOutside(access.apiKey, remaining) };
+  };
   const accessOf = async (app: { name: string }) => {
-    const access = herokuAccess(await configOf(app));
+    const access = budgeted(await configOf(app));
     if (!access)
       throw new DynosaurError("DYNO_USAGE", `app ${app.name} is a dry run: it has no Heroku app and key to call with`, {
         hint: "run the `heroku webhooks:add` line instead",
@@ -126,8 +139,7 @@ export function herokuAppCalls(deps: {
   return {
     appName: async (app) => (await configOf(app)).scaler.heroku_app_name ?? null,
     async preboot(app) {
-      const config = await configOf(app);
-      const access = herokuAccess(config);
+      const access = budgeted(await configOf(app));
       return access ? prebootEnabled(access, deps.http, deps.userAgent) : null;
     },
     async subscribe(app, hook) {

@@ -241,7 +241,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         },
         note: (appId, event) => running.note(appId, event),
       },
-      heroku: herokuAppCalls({ apps: stores.apps, configs, http, userAgent }),
+      heroku: herokuAppCalls({ apps: stores.apps, configs, http, userAgent, budgets: apiBudgets }),
     });
     const app = createApi({
       drains,

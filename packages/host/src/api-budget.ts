@@ -197,6 +197,21 @@ export class ApiBudgets {
     };
   }
 
+  /**
+   * A request made with `apiKey` besides the apps' formation calls (subscribing a webhook,
+   * checking preboot): it comes off the share kept for changes, as a change's requests do.
+   */
+  spentOutside(apiKey: string, remaining: number | null): void {
+    const a = this.#accounts.get(accountOf(apiKey));
+    if (!a) return;
+    const now = this.#clock.now();
+    a.changes.push(now);
+    if (remaining !== null) {
+      a.remaining = remaining;
+      a.remainingAt = now;
+    }
+  }
+
   /** This process's use of each key. */
   use(): AccountUse[] {
     const now = this.#clock.now();

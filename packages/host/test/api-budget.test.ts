@@ -117,6 +117,16 @@ describe("ApiBudgets: one Platform API budget per key", () => {
     expect(app.minPollIntervalMs()).toBeGreaterThan(normal * 5);
   });
 
+  it("a request besides the formation calls (a webhook subscription, a preboot check) is spent like a change's", () => {
+    const clock = new ManualClock(0);
+    const budgets = new ApiBudgets({ clock });
+    join(budgets, 10);
+    budgets.spentOutside(KEY, 3000);
+    budgets.spentOutside("another-key", 1);
+    expect(budgets.use()).toEqual([expect.objectContaining({ account: accountOf(KEY), changesPerHour: 1 })]);
+    expect(budgets.notice(accountOf(KEY))?.rateLimitRemaining).toBe(3000);
+  });
+
   it("across processes: two processes with 75 apps each on one key space as for 150", async () => {
     const clock = new ManualClock(0);
     const shared = new SharedUse();
