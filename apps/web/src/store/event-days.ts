@@ -2,7 +2,6 @@ import { promisify } from "node:util";
 import { deflateRaw, inflateRaw } from "node:zlib";
 import type { Kysely } from "kysely";
 import type { Database } from "../db/schema.js";
-import type { EventRow } from "./readings.js";
 
 /*
  * Events of finished days, packed: one row per app and UTC day holding that day's events as
@@ -16,7 +15,13 @@ export const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const dayOf = (time: number): number => Math.floor(time / DAY_MS) * DAY_MS;
 
-type Event = Omit<EventRow, "appId">;
+/** One event as stored: the same fields as readings.ts's EventRow, without its app. */
+interface Event {
+  time: number;
+  kind: string;
+  message: string;
+  data: Record<string, unknown>;
+}
 /** One packed event: [ms since the day began, kind, message, data]. */
 type PackedEvent = [number, string, string, Record<string, unknown>];
 
