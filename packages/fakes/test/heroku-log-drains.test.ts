@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { startHerokuFake } from "../src/heroku.js";
+import { type HerokuFakeLogDrain, startHerokuFake } from "../src/heroku.js";
 
 /* The Heroku fake's log drains: created and listed in the schema's shape, refused as Heroku refuses. */
 
@@ -28,7 +28,7 @@ describe("the Heroku fake's log drains", () => {
       }
       const made = await post({ url });
       expect(made.status).toBe(201);
-      const drain = await made.json();
+      const drain = (await made.json()) as HerokuFakeLogDrain;
       expect(Object.keys(drain).sort()).toEqual(["addon", "app", "created_at", "id", "token", "updated_at", "url"]);
       expect(drain).toMatchObject({ url, addon: null, app: { name: "example" } });
       expect(drain.token).toMatch(/^d\.[0-9a-f-]{36}$/);
