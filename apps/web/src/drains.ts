@@ -95,6 +95,16 @@ export class NoSecretKey extends Error {
   }
 }
 
+/** What the server asks Heroku about an app's drain, with the app's own key (heroku-app-calls.ts). */
+export interface DrainHeroku {
+  /**
+   * Adds `url` to the app's Heroku log drains (`POST /apps/{app}/log-drains`) unless
+   * `GET /apps/{app}/log-drains` lists it already; throws why not (a dry run: an input error
+   * at its config path; Heroku's refusal: its message, never the key).
+   */
+  addDrain(app: { id: number; name: string }, url: string): Promise<{ added: boolean; herokuApp: string }>;
+}
+
 export interface DrainsDeps {
   db: Kysely<Database>;
   box: SecretBox | null;
@@ -106,6 +116,8 @@ export interface DrainsDeps {
   retentionDays: number;
   /** The server's public URL ($DYNOSAUR_PUBLIC_URL) drain URLs start with; else the request's own. */
   publicUrl?: string;
+  /** Heroku, to add an app's drain itself when asked (POST /api/apps/{name}/drain/register); none: not offered. */
+  heroku?: DrainHeroku;
 }
 
 /** Counters of the deliveries this process took, for the API and logs. */
@@ -137,6 +149,11 @@ export class Drains {
 
   get publicUrl(): string | undefined {
     return this.deps.publicUrl || undefined;
+  }
+
+  /** Heroku, to add a drain with; undefined when this server does not. */
+  get heroku(): DrainHeroku | undefined {
+    return this.deps.heroku;
   }
 
   /** Loads the token map, then writes each finished minute's figures (in the background, on the clock). */

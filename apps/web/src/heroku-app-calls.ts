@@ -1,15 +1,17 @@
 /*
- * The two Heroku Platform API calls the webhook feature makes besides the engine's formation
- * calls: subscribing this server to an app's webhook (`POST /apps/{app}/webhooks`, when asked)
- * and reading whether the app has preboot on (`GET /apps/{app}/features/preboot`, once per
- * release a webhook tells). Both use the app's own key and API URL from its config; the key
- * never appears in what they throw.
+ * The Heroku Platform API calls the server makes besides the engine's formation calls:
+ * subscribing this server to an app's webhook (`POST /apps/{app}/webhooks`, when asked),
+ * reading whether the app has preboot on (`GET /apps/{app}/features/preboot`, once per release
+ * a webhook tells) and adding the app's log drain (`GET`, then `POST /apps/{app}/log-drains`,
+ * when asked). All use the app's own key and API URL from its config, count against the key's
+ * API budget, and never put the key in what they throw.
  */
 import type { DynosaurConfig } from "@dynosaur/core";
-import { DynosaurError, Redactor, redact } from "@dynosaur/core";
+import { DynosaurError, inputError, Redactor, redact } from "@dynosaur/core";
 import type { ApiBudgets } from "@dynosaur/host";
 import { type Dispatcher, request } from "undici";
 import type { ConfigService } from "./configs.js";
+import type { DrainHeroku } from "./drains.js";
 import type { WebhookHeroku } from "./heroku-webhooks.js";
 import type { AppStore } from "./store/apps.js";
 
@@ -54,6 +56,12 @@ async function call(
     },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(access.timeoutMs),
+  }).catch((e: unknown) => {
+    // Not reached (refused, timed out): said without the request, whose headers hold the key.
+    throw new DynosaurError(
+      "HEROKU_UNAVAILABLE",
+      `Heroku could not be reached for app ${access.app}: ${redact((e as Error).message, [access.apiKey])}`,
+    );
   });
   const remaining = Number(res.headers["ratelimit-remaining"]);
   access.spent?.(Number.isFinite(remaining) ? remaining : null);
@@ -108,7 +116,26 @@ export async function subscribeWebhook(
   return String((json as { id?: unknown }).id ?? "");
 }
 
-/** The webhook feature's Heroku calls, each with the app's current config (its key resolved). */
+/** The URLs of the app's log drains (`GET /apps/{app}/log-drains`). */
+export async function logDrainUrls(access: HerokuAccess, http: Dispatcher, userAgent: string): Promise<string[]> {
+  const { status, json } = await call(access, http, userAgent, "GET", "/log-drains");
+  if (status !== 200 || !Array.isArray(json)) throw refused(access, "listing the log drains", status, json);
+  return json.map((d) => String((d as { url?: unknown } | null)?.url ?? ""));
+}
+
+/** Adds `url` as a log drain of the app (`POST /apps/{app}/log-drains`); returns the drain's id. */
+export async function addLogDrain(
+  access: HerokuAccess,
+  http: Dispatcher,
+  userAgent: string,
+  url: string,
+): Promise<string> {
+  const { status, json } = await call(access, http, userAgent, "POST", "/log-drains", { url });
+  if (status !== 201 && status !== 200) throw refused(access, "adding the log drain", status, json);
+  return String((json as { id?: unknown } | null)?.id ?? "");
+}
+
+/** The webhook and drain features' Heroku calls, each with the app's current config (its key resolved). */
 export function herokuAppCalls(deps: {
   apps: AppStore;
   configs: ConfigService;
@@ -116,7 +143,7 @@ export function herokuAppCalls(deps: {
   userAgent: string;
   /** The process's API budgets: these calls spend the key's budget as the engines' do. */
   budgets?: ApiBudgets;
-}): WebhookHeroku {
+}): WebhookHeroku & DrainHeroku {
   const configOf = async (app: { name: string }) => {
     const row = await deps.apps.get(app.name);
     if (!row) throw new DynosaurError("DYNO_APP_NOT_FOUND", `no app named ${app.name}`);
@@ -128,12 +155,22 @@ export function herokuAppCalls(deps: {
     const { budgets } = deps;
     return { ...access, spent: (remaining) => budgets.spentOutside(access.apiKey, remaining) };
   };
-  const accessOf = async (app: { name: string }) => {
-    const access = budgeted(await configOf(app));
-    if (!access)
-      throw new DynosaurError("DYNO_USAGE", `app ${app.name} is a dry run: it has no Heroku app and key to call with`, {
-        hint: "run the `heroku webhooks:add` line instead",
+  /** The access to call with; a dry run (or no app name or key) is refused at the config path that says so. */
+  const accessOf = async (app: { name: string }, instead: string) => {
+    const config = await configOf(app);
+    const access = budgeted(config);
+    if (!access) {
+      const s = config.scaler;
+      const [path, why] = s.dry_run
+        ? ["scaler.dry_run", "is a dry run"]
+        : !s.heroku_app_name
+          ? ["scaler.heroku_app_name", "has no heroku_app_name"]
+          : ["scaler.heroku_api_key", "has no heroku_api_key"];
+      throw inputError("DYNO_USAGE", `app ${app.name} ${why}: this server has no Heroku app and key to call with`, {
+        path,
+        hint: `run ${instead} instead`,
       });
+    }
     return access;
   };
   return {
@@ -143,7 +180,15 @@ export function herokuAppCalls(deps: {
       return access ? prebootEnabled(access, deps.http, deps.userAgent) : null;
     },
     async subscribe(app, hook) {
-      await subscribeWebhook(await accessOf(app), deps.http, deps.userAgent, hook);
+      await subscribeWebhook(await accessOf(app, "the `heroku webhooks:add` line"), deps.http, deps.userAgent, hook);
+    },
+    async addDrain(app, url) {
+      const access = await accessOf(app, "the `heroku drains:add` line");
+      // Listed first: a second POST of the same URL is a 422 Heroku counts against the budget all the same.
+      const listed = await logDrainUrls(access, deps.http, deps.userAgent);
+      if (listed.includes(url)) return { added: false, herokuApp: access.app };
+      await addLogDrain(access, deps.http, deps.userAgent, url);
+      return { added: true, herokuApp: access.app };
     },
   };
 }

@@ -206,6 +206,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       retention: retention(options.retentionDays ?? (Number(env.DYNOSAUR_RETENTION_DAYS) || 14)),
     });
 
+    // The server's own Heroku calls (webhook subscription, preboot, drain registration): each app's key and budget.
+    const herokuCalls = herokuAppCalls({ apps: stores.apps, configs, http, userAgent, budgets: apiBudgets });
     const drains = new Drains({
       db: stores.store.db,
       box: stores.box,
@@ -214,6 +216,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       publicUrl: env.DYNOSAUR_PUBLIC_URL,
       instance: instance.id,
       retentionDays: options.retentionDays ?? (Number(env.DYNOSAUR_RETENTION_DAYS) || 14),
+      heroku: herokuCalls,
     });
     await drains.start();
     cleanups.push(() => drains.close());
@@ -241,7 +244,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         },
         note: (appId, event) => running.note(appId, event),
       },
-      heroku: herokuAppCalls({ apps: stores.apps, configs, http, userAgent, budgets: apiBudgets }),
+      heroku: herokuCalls,
     });
     const app = createApi({
       drains,

@@ -154,6 +154,13 @@ describe("every API error answer carries a code", () => {
         422,
         ["DYNO_CONFIG_INVALID"],
       ],
+      // drains
+      [
+        "a dry run cannot add its drain to Heroku itself",
+        t.call("POST", "/api/apps/shop/drain/register"),
+        422,
+        ["DYNO_USAGE"],
+      ],
       // status
       ["no such app's events", t.call("GET", "/api/apps/nope/events"), 404, ["DYNO_APP_NOT_FOUND"]],
       // instances: its one route answers whoever is logged in; without credentials, like every route.

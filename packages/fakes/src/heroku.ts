@@ -6,14 +6,15 @@
  * that passes against it has been checked, not just answered.
  *
  * Endpoints: GET/PATCH `/apps/{app}/formation/{type}` (info, update), GET/PATCH
- * `/apps/{app}/formation` (list, batch update) and GET/POST `/apps/{app}/webhooks` (app
- * webhooks: see heroku-webhooks.ts). A formation change, by the API or by `setQuantity`, is
+ * `/apps/{app}/formation` (list, batch update), GET/POST `/apps/{app}/webhooks` (app
+ * webhooks: see heroku-webhooks.ts) and GET/POST `/apps/{app}/log-drains` (heroku-log-drains.ts). A formation change, by the API or by `setQuantity`, is
  * delivered to the app's webhooks that include `api:formation`, as Heroku does. `{app}` may be the app's name or id, `{type}`
  * the process type or the formation's id, as on Heroku.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { FakeLogDrains, type HerokuFakeLogDrain } from "./heroku-log-drains.ts";
 import {
   FakeWebhooks,
   type HerokuFakeWebhook,
@@ -21,6 +22,7 @@ import {
   type HerokuWebhookEvent,
 } from "./heroku-webhooks.ts";
 
+export type { HerokuFakeLogDrain } from "./heroku-log-drains.ts";
 export { type HerokuFakeWebhook, type HerokuWebhookDelivery, signHerokuWebhook } from "./heroku-webhooks.ts";
 
 export interface HerokuFakeProcessType {
@@ -138,6 +140,10 @@ export interface HerokuFake {
     app: string,
     subscription: { include: string[]; level: string; url: string; secret?: string },
   ): HerokuFakeWebhook;
+  /** The app's log drains, as `GET /apps/{app}/log-drains` shows them. */
+  logDrains(app: string): HerokuFakeLogDrain[];
+  /** Adds a log drain as `heroku drains:add` does (the same checks as the API); throws what Heroku answers. */
+  addLogDrain(app: string, url: string): HerokuFakeLogDrain;
   /** Delivers an event of `app` to its subscriptions now; resolves with each delivery and its answer. */
   sendWebhook(app: string, event: HerokuWebhookEvent): Promise<HerokuWebhookDelivery[]>;
   /** An `api:release` event: a release of `app` made or finished. */
@@ -248,6 +254,7 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
   const apiKey = options.apiKey ?? DEFAULT_KEY;
   const accountEmail = options.accountEmail ?? "scaler@example.com";
   const hooks = new FakeWebhooks(now);
+  const logDrains = new FakeLogDrains(now);
   const otherKeys = new Map(Object.entries(options.otherKeys ?? {}));
   let maxQuantity = options.maxQuantity ?? 100;
   const capacity = options.rateLimit?.capacity ?? 4500;
@@ -394,6 +401,19 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
       const body = parseBody(raw);
       if (typeof body === "string") return error(400, "bad_request", "Invalid JSON in the request body.");
       return hooks.create({ id: app.id, name: app.name }, body);
+    }
+    const drainRoute = /^\/apps\/([^/]+)\/log-drains\/?$/.exec(path);
+    if (drainRoute && (method === "GET" || method === "POST")) {
+      const app = findApp(safeDecode(drainRoute[1] ?? "") ?? "");
+      if (!app) return { status: 404, body: { resource: "app", id: "not_found", message: "Couldn't find that app." } };
+      if (key !== apiKey && !(otherKeys.get(key) ?? []).includes(app.name))
+        return error(403, "forbidden", `You do not have access to the app ${app.name}.`);
+      if (method === "GET") return { status: 200, body: logDrains.list(app.name) };
+      if (!/^application\/json\s*(;|$)/i.test(req.headers["content-type"] ?? ""))
+        return invalid("Request body must be JSON: send `Content-Type: application/json`.");
+      const body = parseBody(raw);
+      if (typeof body === "string") return error(400, "bad_request", "Invalid JSON in the request body.");
+      return logDrains.create({ id: app.id, name: app.name }, body);
     }
     const featureRoute = /^\/apps\/([^/]+)\/features\/([^/]+)\/?$/.exec(path);
     if (featureRoute && method === "GET") {
@@ -627,6 +647,13 @@ export async function startHerokuFake(options: HerokuFakeOptions = {}): Promise<
       const answer = hooks.create({ id: a.id, name: a.name }, subscription);
       if (answer.status !== 201) throw new Error(`heroku fake: ${JSON.stringify(answer.body)}`);
       return answer.body as HerokuFakeWebhook;
+    },
+    logDrains: (app) => logDrains.list(appRef(app).name),
+    addLogDrain(app, url) {
+      const a = appRef(app);
+      const answer = logDrains.create({ id: a.id, name: a.name }, { url });
+      if (answer.status !== 201) throw new Error(`heroku fake: ${JSON.stringify(answer.body)}`);
+      return answer.body as HerokuFakeLogDrain;
     },
     sendWebhook(app, event) {
       const a = appRef(app);

@@ -1,6 +1,9 @@
+import { DynosaurError } from "@dynosaur/core";
+import type { Context } from "hono";
 import { z } from "zod";
-import { type Drains, NoSecretKey } from "../../drains.js";
-import { fail, messageSchema } from "../answers.js";
+import { type DrainHeroku, type Drains, NoSecretKey } from "../../drains.js";
+import type { AppRow } from "../../store/apps.js";
+import { errorsSchema, fail, invalid, messageSchema } from "../answers.js";
 import { DRAIN_PATH } from "../drain-ingest.js";
 import type { Api } from "../routes.js";
 import { type ApiDeps, appOr404, appParams, iso, publicOrigin, type Resource } from "./common.js";
@@ -27,14 +30,55 @@ const drainAnswer = z.object({
     ),
 });
 
-/** `GET /api/apps/{name}/drain` and `GET /api/apps/{name}/drain/minutes`, when the server has drains. */
+const registered = z.object({
+  result: z
+    .enum(["registered", "already_registered"])
+    .describe("`registered`: this server added the drain now; `already_registered`: Heroku listed it already"),
+  url: z.string().describe("the app's drain URL: keep it secret"),
+  command: z.string().describe("the `heroku drains:add` line (nothing left to run)"),
+  heroku_app_name: z.string(),
+});
+
+const refusedByHeroku = messageSchema.extend({
+  command: z.string().describe("the `heroku drains:add` line to run instead"),
+});
+
+/**
+ * `GET /api/apps/{name}/drain`, `POST /api/apps/{name}/drain/register` and
+ * `GET /api/apps/{name}/drain/minutes`, when the server has drains.
+ */
 export const drainRoutes: Resource = (api, deps) => {
   const { drains } = deps;
   if (!drains) return;
   const withDrains: DrainDeps = { ...deps, drains };
   drainUrl(api, withDrains);
+  const { heroku } = drains;
+  if (heroku) drainRegister(api, withDrains, heroku);
   drainMinutes(api, withDrains);
 };
+
+/** The app's drain URL (made on first use) and the `heroku drains:add` line, or the 409 answer saying why not. */
+async function drainOf(
+  deps: DrainDeps,
+  c: Context,
+  app: AppRow,
+): Promise<{ url: string; command: string; herokuApp: string } | Response> {
+  let token: string;
+  try {
+    token = await deps.drains.token(app);
+  } catch (e) {
+    if (e instanceof NoSecretKey) return fail(c, 409, "DYNO_SECRET_KEY_INVALID", e.message);
+    throw e;
+  }
+  const config = (await deps.apps.version(app.id, app.version))?.config as
+    | { heroku_app_name?: unknown; scaler?: { heroku_app_name?: unknown } }
+    | undefined;
+  const herokuApp = String(config?.scaler?.heroku_app_name ?? config?.heroku_app_name ?? app.name);
+  const url = `${publicOrigin(c, deps.drains.publicUrl, deps.trustProxy)}${DRAIN_PATH}${token}`;
+  return { url, command: drainsAddCommand(url, herokuApp), herokuApp };
+}
+
+const drainsAddCommand = (url: string, herokuApp: string) => `heroku drains:add ${url} -a ${herokuApp}`;
 
 function drainUrl(api: Api, deps: DrainDeps): void {
   api.route(
@@ -54,24 +98,15 @@ function drainUrl(api: Api, deps: DrainDeps): void {
     async ({ c, params }) => {
       const app = await appOr404(deps, c, params.name);
       if (app instanceof Response) return app;
-      let token: string;
-      try {
-        token = await deps.drains.token(app);
-      } catch (e) {
-        if (e instanceof NoSecretKey) return fail(c, 409, "DYNO_SECRET_KEY_INVALID", e.message);
-        throw e;
-      }
-      const config = (await deps.apps.version(app.id, app.version))?.config as
-        | { heroku_app_name?: unknown; scaler?: { heroku_app_name?: unknown } }
-        | undefined;
-      const herokuApp = String(config?.scaler?.heroku_app_name ?? config?.heroku_app_name ?? app.name);
-      const url = `${publicOrigin(c, deps.drains.publicUrl, deps.trustProxy)}${DRAIN_PATH}${token}`;
+      const drain = await drainOf(deps, c, app);
+      if (drain instanceof Response) return drain;
+      const { url, command, herokuApp } = drain;
       const feed = deps.drains.feed(app.name);
       const last = feed.lastMessageAt;
       const stats = deps.drains.lastMinute(app.name);
       return c.json({
         url,
-        command: `heroku drains:add ${url} -a ${herokuApp}`,
+        command,
         heroku_app_name: herokuApp,
         last_delivery_at: last === null ? null : new Date(last).toISOString(),
         deliveries: feed.deliveries,
@@ -84,6 +119,78 @@ function drainUrl(api: Api, deps: DrainDeps): void {
           errors: stats.errors,
         },
       });
+    },
+  );
+}
+
+/**
+ * `POST /api/apps/{name}/drain/register`: this server adds the app's drain to the Heroku app
+ * itself, with the app's own key (counted against its API budget), as the `heroku drains:add`
+ * line would. Asks Heroku's list first, so a second call answers `already_registered` without
+ * another POST.
+ */
+function drainRegister(api: Api, deps: DrainDeps, heroku: DrainHeroku): void {
+  api.route(
+    {
+      method: "post",
+      path: "/api/apps/{name}/drain/register",
+      summary:
+        "Adds the app's drain URL to its Heroku app (POST /apps/{app}/log-drains with the app's key), unless Heroku lists it already",
+      tag: "apps",
+      access: "admin",
+      params: appParams,
+      responses: {
+        200: { description: "Heroku lists the drain already: nothing was added", schema: registered },
+        201: { description: "the drain was added to the Heroku app", schema: registered },
+        404: { description: "no such app", schema: messageSchema },
+        409: { description: "the server has no secret key to keep the drain URL with", schema: messageSchema },
+        422: {
+          description: "the app has no Heroku key to call with (a dry run): run `heroku drains:add` instead",
+          schema: errorsSchema,
+        },
+        502: {
+          description:
+            "Heroku refused or could not be reached: its message, and the `heroku drains:add` line to run instead",
+          schema: refusedByHeroku,
+        },
+      },
+    },
+    async ({ c, params }) => {
+      const app = await appOr404(deps, c, params.name);
+      if (app instanceof Response) return app;
+      const drain = await drainOf(deps, c, app);
+      if (drain instanceof Response) return drain;
+      let outcome: { added: boolean; herokuApp: string };
+      try {
+        outcome = await heroku.addDrain(app, drain.url);
+      } catch (e) {
+        if (!(e instanceof DynosaurError)) throw e;
+        if (!e.code.startsWith("HEROKU_")) {
+          if (e.exitCode !== 2) throw e;
+          // The app's config gives no Heroku access to call with (a dry run, no key): said at its path.
+          return invalid(
+            c,
+            e.problems.map((p) => ({
+              path: p.path || "scaler",
+              message: p.message,
+              hint: `run \`${drain.command}\` instead`,
+              code: e.code,
+            })),
+          );
+        }
+        // The message is Heroku's (or why it was not reached), the key redacted from it.
+        return fail(c, 502, e.code, e.message, { command: drain.command });
+      }
+      return c.json(
+        {
+          result: outcome.added ? "registered" : "already_registered",
+          url: drain.url,
+          command: drainsAddCommand(drain.url, outcome.herokuApp),
+          heroku_app_name: outcome.herokuApp,
+        },
+        outcome.added ? 201 : 200,
+        { "cache-control": "no-store" },
+      );
     },
   );
 }
