@@ -248,3 +248,11 @@ export const revokeToken = (id: number) => request("DELETE", `/api/tokens/${id}`
 /** The app page's drain panel: the drain's minutes, its H12/H13/H14 bursts, and whether it went silent. */
 export const drainChart = (name: string, since: Date) =>
   request<DrainChart>("GET", `${app(name)}/drain/chart?since=${encodeURIComponent(since.toISOString())}`);
+
+/** The app's drain URL (made on first ask) and the `heroku drains:add` line that adds it (admins). */
+export const drainInfo = (name: string) =>
+  request<{ url: string; command: string; heroku_app_name: string }>("GET", `${app(name)}/drain`);
+
+/** This server adds the drain to the Heroku app itself, with the app's key (admins). */
+export const registerDrain = (name: string) =>
+  request<{ result: "registered" | "already_registered"; command: string }>("POST", `${app(name)}/drain/register`);

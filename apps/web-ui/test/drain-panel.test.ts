@@ -49,7 +49,7 @@ async function deliver(t: TestServer, path: string, frames: string[], frameId: s
 }
 
 describe("the app page's drain panel, in Chromium against a real server on SQLite", () => {
-  it("charts what real deliveries brought beside the dynos, marks the H12 burst, says when the drain went silent; no panel without a drain", async () => {
+  it("charts what real deliveries brought beside the dynos, marks the H12 burst, says when the drain went silent; without a drain, a button that sets one up", async () => {
     // The page asks for "the last hour" by the browser's clock: the server's manual clock starts there too.
     const t = await startTestServer({ pagesDir: suite.pagesDir, clock: new ManualClock(Date.now()) });
     const clock = t.clock as ManualClock;
@@ -90,12 +90,26 @@ describe("the app page's drain panel, in Chromium against a real server on SQLit
     await logIn(page, t.server.url, ADMIN_PASSWORD);
     errors.splice(0); // the anonymous session probe's 401 (see overview.test.ts)
 
-    // An app without a drain has no drain panel.
+    // An app without a drain has no charts: a button sets one up, showing the line that adds it.
     const answered = page.waitForResponse((r) => r.url().includes("/api/apps/plain/drain/chart"));
     await page.goto(`${t.server.url}/#/apps/plain`);
     expect((await (await answered).json()).drain).toBe(false);
     await page.getByRole("heading", { name: "Sources" }).waitFor();
-    expect(await page.locator("section.drain").count()).toBe(0);
+    expect(await page.locator("section.drain canvas").count()).toBe(0);
+    await page.getByRole("button", { name: "Set up a log drain" }).click();
+    const command = page.locator(".drain-setup pre.command");
+    await command.waitFor();
+    const plainDrain = (await t.call("GET", "/api/apps/plain/drain")).json as { command: string };
+    expect(await command.textContent()).toBe(plainDrain.command);
+    expect(plainDrain.command).toMatch(/^heroku drains:add http:\/\/127\.0\.0\.1:\d+\/drain\/dd_\S+ -a /);
+    // A dry run has no Heroku key for this server to add it with: it says so, and what to run.
+    await page.getByRole("button", { name: "Add it to Heroku for me" }).click();
+    const refused = page.getByRole("alert");
+    await refused.waitFor();
+    expect(await refused.textContent()).toMatch(/dry run.*run `heroku drains:add .* instead/);
+    expect(errors).toEqual([expect.stringContaining("422")]);
+    errors.splice(0); // the refusal's own 422, answered and shown
+    expect(await axeViolations(page)).toEqual([]);
 
     await page.goto(`${t.server.url}/#/apps/shop`);
     await page.getByRole("heading", { name: "Router (log drain)" }).waitFor();

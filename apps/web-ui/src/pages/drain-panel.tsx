@@ -3,6 +3,7 @@ import { type DrainChart as DrainAnswer, drainChart } from "../api.js";
 import { DrainChart } from "../drain-chart.js";
 import { drainSeries, silentFor } from "../drain-series.js";
 import type { Point } from "../series.js";
+import { DrainSetup } from "./drain-setup.js";
 
 /** The stored minutes are written a little after each minute ends: asked again this often. */
 const REFRESH_MS = 60_000;
@@ -10,7 +11,7 @@ const REFRESH_MS = 60_000;
 /**
  * The app's Heroku log drain on the app page: requests/min, service and queue time p95 beside
  * the web dynos, H12/H13/H14 bursts shaded and listed, and a notice when the drain went silent.
- * Nothing at all for an app without a drain.
+ * An app without a drain gets the button that sets one up.
  */
 export function DrainPanel({
   name,
@@ -51,6 +52,13 @@ export function DrainPanel({
   const series = useMemo(() => (chart ? drainSeries(chart, points, since, Date.now()) : null), [chart, points, since]);
 
   if (error) return <p class="error">The drain's figures could not be read: {error}</p>;
+  if (chart && !chart.drain)
+    return (
+      <section class="drain" aria-labelledby="drain-heading">
+        <h2 id="drain-heading">Router (log drain)</h2>
+        <DrainSetup name={name} hasDrain={false} />
+      </section>
+    );
   if (!chart?.drain || !series) return null;
   const last = chart.last_line_at;
   const hasMinutes = chart.minutes.length > 0;
@@ -116,6 +124,7 @@ export function DrainPanel({
           </p>
         </>
       )}
+      <DrainSetup name={name} hasDrain />
     </section>
   );
 }
