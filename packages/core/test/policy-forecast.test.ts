@@ -216,7 +216,7 @@ describe("BandPolicy on synthetic series", () => {
     for (const n of beforeBursts(forecast(based))) expect(n).toBeGreaterThanOrEqual(23);
     // Without bursts, the same base and noise keep the narrow band: back to the load's dynos.
     const steady = Array.from({ length: 600 }, (_, m) => 210 + (m % 2) * 5);
-    expect(forecast(steady).slice(300).every((n) => n === 22)).toBe(true);
+    expect(new Set(forecast(steady).slice(300))).toEqual(new Set([22]));
   });
 
   it("keeps more dynos with more headroom, on the same readings", () => {
