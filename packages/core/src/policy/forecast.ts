@@ -20,8 +20,11 @@
  * - **A wider band for bursty loads.** When the load, smoothed over about 3 readings, strays
  *   from its mean of about the last 50 by more than 30 % of that mean on average, its falls are
  *   mostly the end of a burst, and bursts come back: the band widens with that spread, up to
- *   2.4 more swings at 60 %. The smoothing keeps a low count's minute-to-minute noise from
- *   passing for bursts. A smooth or steadily noisy load keeps the half-swing band (and its cost).
+ *   2.2 more swings. The smoothing keeps a low count's minute-to-minute noise from passing for
+ *   bursts. A smooth or steadily noisy load keeps the half-swing band (and its cost).
+ *   The mean is counted above the day's low (the smoothed load's lowest of the last 24 hours):
+ *   a constant base load under the bursts (a floor of traffic that never goes away) makes them
+ *   no less bursty, and would otherwise hide them.
  * - **Never remove a dyno within `boot_seconds` of adding one**: it has barely started
  *   serving, and the rise that asked for it is rarely over.
  * - **One knob.** `headroom` 0.2 (the default) plans for the level. Above it, each 0.1 adds a
@@ -64,12 +67,15 @@ const TRIM_AT_ZERO = 0.02;
 const SMOOTH_WEIGHT = 0.35;
 /** Weight of each reading in the load's mean and spread: about the last 50 readings. */
 const MEAN_WEIGHT = 0.02;
-/** Spread, as a share of the mean, above which the load counts as bursty. */
+/** Spread, as a share of the mean above the day's low, above which the load counts as bursty. */
 const BURSTY = 0.3;
 /** Swings the band widens by per unit of spread share above `BURSTY`... */
 const BURST_BAND = 8;
-/** ...up to this many (reached at a spread of 60 % of the mean). */
-const MAX_BURST_BAND = 2.4;
+/** ...up to this many (reached at a spread of 57.5 % of the mean). */
+const MAX_BURST_BAND = 2.2;
+/** The day's low is the smoothed load's lowest in each of this many hours... */
+const LOW_HOURS = 24;
+const HOUR_MS = 3_600_000;
 
 /** Swings of spare kept at a headroom (0 up to the default). */
 export function spareSwings(headroom: number): number {
@@ -102,6 +108,8 @@ export class LevelBand {
   #smooth = 0;
   #mean = 0;
   #spread = 0;
+  /** The smoothed load's lowest in each hour of the last `LOW_HOURS` (oldest first). */
+  readonly #lows: { hour: number; low: number }[] = [];
   #last = Number.NEGATIVE_INFINITY;
 
   constructor(headroom: number = DEFAULT_HEADROOM) {
@@ -119,9 +127,11 @@ export class LevelBand {
       this.#level = value;
       this.#smooth = value;
       this.#mean = value;
+      this.#noteLow(time);
       return;
     }
     this.#smooth += SMOOTH_WEIGHT * (value - this.#smooth);
+    this.#noteLow(time);
     this.#spread += MEAN_WEIGHT * (Math.abs(this.#smooth - this.#mean) - this.#spread);
     this.#mean += MEAN_WEIGHT * (value - this.#mean);
     const gap = value - this.#level;
@@ -135,6 +145,14 @@ export class LevelBand {
     if ((above >= 0 && above <= SNAP * this.#swing) || above > FALL * this.#swing) this.#level = value;
   }
 
+  #noteLow(time: number): void {
+    const hour = Math.floor(time / HOUR_MS);
+    const newest = this.#lows.at(-1);
+    if (newest?.hour === hour) newest.low = Math.min(newest.low, this.#smooth);
+    else this.#lows.push({ hour, low: this.#smooth });
+    while ((this.#lows[0]?.hour ?? hour) <= hour - LOW_HOURS) this.#lows.shift();
+  }
+
   /** The value to provision for; null before a reading. */
   plan(): number | null {
     return this.#level === null ? null : (this.#level + this.#spare * this.#swing) * this.#trim;
@@ -143,7 +161,9 @@ export class LevelBand {
   /** The top of the hold band; null before a reading. */
   hold(): number | null {
     if (this.#level === null) return null;
-    const share = this.#mean > 0 ? this.#spread / this.#mean : 0;
+    let low = this.#mean;
+    for (const hour of this.#lows) low = Math.min(low, hour.low);
+    const share = this.#mean > low ? this.#spread / (this.#mean - low) : 0;
     const band = BAND + burstSwings(share, this.headroom);
     return (this.#level + (this.#spare + band) * this.#swing) * this.#trim;
   }
