@@ -1,22 +1,9 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { TickReport } from "@dynosaur/core";
 import { startHerokuFake } from "@dynosaur/fakes/heroku";
 import { describe, expect, it } from "vitest";
-import { must, nextTick, onCleanup, startTestServer, type TestServer } from "./helpers.js";
+import { gauge, must, nextTick, onCleanup, startTestServer, type TestServer } from "./helpers.js";
 
 const HEROKU_KEY = "heroku-fake-0123456789abcdef";
-
-/** A JSON endpoint whose number the test sets. */
-async function gauge() {
-  const state = { value: 0 };
-  const server = createServer((_req, res) =>
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ n: state.value })),
-  );
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  onCleanup(() => new Promise((r) => server.close(r)));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/n`, state };
-}
 
 /** Ticks until `done(report)` holds (at most `max` ticks). */
 async function tickUntil(t: TestServer, app: string, done: (r: TickReport) => boolean, max = 200): Promise<TickReport> {

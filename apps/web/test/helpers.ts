@@ -1,5 +1,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -249,4 +251,15 @@ export async function countRows(db: Kysely<Database>, table: keyof Database): Pr
     .select((eb) => eb.fn.countAll().as("n"))
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/** A JSON endpoint on 127.0.0.1 whose number (`{n}`) the test sets: an app's load. */
+export async function gauge(): Promise<{ url: string; state: { value: number } }> {
+  const state = { value: 0 };
+  const server = createServer((_req, res) =>
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ n: state.value })),
+  );
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  onCleanup(() => new Promise((r) => server.close(r)));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/n`, state };
 }
