@@ -133,7 +133,8 @@ describe("log in and the apps overview, in Chromium against a real server on SQL
     expect((await phone.request.get(`${t.server.url}/api/apps`)).status()).toBe(401);
     await laptop.close();
     await phone.close();
-  });
+    // Two browsers and two logins (each a deliberately slow password hash): room for a loaded machine.
+  }, 60_000);
 
   it("after five wrong passwords from this address, the login page says how long to wait", async () => {
     const t = await startTestServer({ pagesDir: suite.pagesDir });
