@@ -1,7 +1,7 @@
 import { ManualClock } from "@dynosaur/core";
 import { startHerokuFake } from "@dynosaur/fakes/heroku";
 import { describe, expect, it } from "vitest";
-import { ADMIN_PASSWORD, nextTick, onCleanup, startTestServer } from "../../web/test/helpers.js";
+import { ADMIN_PASSWORD, nextTick, onCleanup, startPublicTestServer } from "../../web/test/helpers.js";
 import { browserSuite, consoleErrors, logIn } from "./browser.js";
 
 const suite = browserSuite();
@@ -14,7 +14,7 @@ describe("the app page and the app's Heroku webhook, in Chromium against a real 
       apps: { example: { formation: { web: { quantity: 1 } }, features: ["preboot"] } },
     });
     onCleanup(() => heroku.close());
-    const t = await startTestServer({ pagesDir: suite.pagesDir, clock: new ManualClock(Date.now()) });
+    const t = await startPublicTestServer({ pagesDir: suite.pagesDir, clock: new ManualClock(Date.now()) });
     const config = {
       use: ["random"],
       scaler: {

@@ -46,7 +46,8 @@ describe("every API error answer carries a code", () => {
   });
 
   it("each kind of refusal, route module by route module, with the code a client maps", async () => {
-    const t = await startTestServer({ bodyLimit: 4096 });
+    // A public URL: the server registers drains and webhooks with Heroku only at its own address.
+    const t = await startTestServer({ bodyLimit: 4096, env: { DYNOSAUR_PUBLIC_URL: "https://dynosaur.example.com" } });
     const ok = await t.call("PUT", "/api/apps/shop/config", { body: dryRunConfig() });
     expect(ok.status).toBe(200);
     await t.server.stores.auth.upsertUser("viewer", await hashPassword("viewer password"), false, t.clock.now());

@@ -263,3 +263,19 @@ export async function gauge(): Promise<{ url: string; state: { value: number } }
   onCleanup(() => new Promise((r) => server.close(r)));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/n`, state };
 }
+
+/**
+ * A server whose DYNOSAUR_PUBLIC_URL is its own loopback address (the address it has Heroku
+ * send deliveries to when it registers a drain or webhook itself): the port is picked first.
+ */
+export async function startPublicTestServer(options: Partial<ServerOptions> = {}): Promise<TestServer> {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise((r) => probe.close(r));
+  return startTestServer({
+    ...options,
+    port,
+    env: { DYNOSAUR_PUBLIC_URL: `http://127.0.0.1:${port}`, ...options.env },
+  });
+}

@@ -1,7 +1,16 @@
 import { ManualClock, type TickReport } from "@dynosaur/core";
 import { type HerokuFake, signHerokuWebhook, startHerokuFake } from "@dynosaur/fakes/heroku";
 import { describe, expect, it } from "vitest";
-import { dryRunConfig, gauge, must, nextTick, onCleanup, startTestServer, type TestServer } from "./helpers.js";
+import {
+  dryRunConfig,
+  gauge,
+  must,
+  nextTick,
+  onCleanup,
+  startPublicTestServer,
+  startTestServer,
+  type TestServer,
+} from "./helpers.js";
 
 const HEROKU_KEY = "heroku-fake-0123456789abcdef";
 
@@ -24,7 +33,7 @@ async function setUp(
   onCleanup(() => heroku.close());
   const load = await gauge();
   load.state.value = 4 * (options.web ?? 2);
-  const t = await startTestServer({ env: { DYNOSAUR_PUBLIC_URL: "" } });
+  const t = await startPublicTestServer();
   const config = {
     use: ["dynosaur-plugin-example"],
     scaler: {
@@ -91,8 +100,38 @@ describe("Heroku app webhooks in", () => {
     expect(t.lines.join("\n")).not.toContain(second.secret);
   });
 
+  it("a request's Host header never chooses where Heroku sends an app's events or logs", async () => {
+    // With DYNOSAUR_PUBLIC_URL: the server registers its own address, whatever Host says.
+    const { t, heroku } = await setUp({ subscribe: false });
+    const forged = { headers: { host: "attacker.example" } };
+    const hook = await t.call("POST", "/api/apps/shop/heroku-webhook?subscribe=true", forged);
+    expect(hook.json.subscribed).toBe(true);
+    const drain = await t.call("POST", "/api/apps/shop/drain/register", forged);
+    expect(drain.status).toBe(201);
+    const own = new URL(t.server.url).host;
+    expect(heroku.webhooks("example").map((w) => new URL(w.url).host)).toEqual([own]);
+    expect(heroku.logDrains("example").map((d) => new URL(d.url).host)).toEqual([own]);
+
+    // Without it the server does not know its address: it registers nothing, and says why.
+    const bare = await startTestServer();
+    const config = (await t.call("GET", "/api/apps/shop/config")).json.config;
+    expect(
+      (
+        await bare.call("PUT", "/api/apps/shop/config", {
+          body: { ...config, scaler: { ...config.scaler, heroku_api_key: HEROKU_KEY } },
+        })
+      ).status,
+    ).toBe(200);
+    for (const path of ["/api/apps/shop/heroku-webhook?subscribe=true", "/api/apps/shop/drain/register"]) {
+      const refused = await bare.call("POST", path, forged);
+      expect([refused.status, refused.json.code]).toEqual([409, "DYNO_PUBLIC_URL_MISSING"]);
+    }
+    expect(heroku.webhooks("example")).toHaveLength(1);
+    expect(heroku.logDrains("example")).toHaveLength(1);
+  });
+
   it("a dry run cannot subscribe itself, and says to run the command", async () => {
-    const t = await startTestServer();
+    const t = await startPublicTestServer();
     const config = {
       use: ["random"],
       scaler: { dry_run: true, heroku_app_name: "example" },

@@ -50,6 +50,8 @@ export const ERROR_CATALOGUE = {
   DYNO_INTERNAL: "see the server's log (event http-error) and report it",
   DYNO_WEBHOOK_SIGNATURE:
     "sign deliveries with the app's webhook secret: POST /api/apps/{name}/heroku-webhook gives a new one and the `heroku webhooks:add` line that uses it",
+  DYNO_PUBLIC_URL_MISSING:
+    "set DYNOSAUR_PUBLIC_URL to this server's public URL (e.g. https://my-dynosaur.herokuapp.com), or run the `heroku` line yourself",
   HEROKU_UNAUTHORIZED: "create a long-lived key with `heroku authorizations:create` and set heroku_api_key to it",
   HEROKU_FORBIDDEN: "the key's account must be able to scale the app (heroku access -a <app>)",
   HEROKU_NOT_FOUND: "check the app name and that every process type is in the released Procfile (heroku ps -a <app>)",

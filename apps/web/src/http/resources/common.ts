@@ -85,3 +85,20 @@ export function publicOrigin(c: Context, publicUrl: string | undefined, trustPro
   const host = c.req.header("host") ?? url.host;
   return `${proto}://${host}`;
 }
+
+/**
+ * The address this server has Heroku send an app's logs or events to when it registers a
+ * drain or webhook itself, with the app's stored key: DYNOSAUR_PUBLIC_URL and nothing else.
+ * A request's Host header must never choose that destination (it would send the app's logs
+ * to whoever the caller names); without the setting, the caller is told to set it or to run
+ * the `heroku` line, whose URL they can read for themselves.
+ */
+export function registrationOrigin(c: Context, publicUrl: string | undefined): string | Response {
+  if (publicUrl) return publicUrl.replace(/\/+$/, "");
+  return fail(
+    c,
+    409,
+    "DYNO_PUBLIC_URL_MISSING",
+    "this server registers only its own address with Heroku, and does not know it: DYNOSAUR_PUBLIC_URL is not set",
+  );
+}

@@ -6,7 +6,7 @@ import type { AppRow } from "../../store/apps.js";
 import { errorsSchema, fail, invalid, messageSchema } from "../answers.js";
 import { DRAIN_PATH } from "../drain-ingest.js";
 import type { Api } from "../routes.js";
-import { type ApiDeps, appOr404, appParams, iso, publicOrigin, type Resource } from "./common.js";
+import { type ApiDeps, appOr404, appParams, iso, publicOrigin, type Resource, registrationOrigin } from "./common.js";
 
 type DrainDeps = ApiDeps & { drains: Drains };
 
@@ -62,6 +62,7 @@ async function drainOf(
   deps: DrainDeps,
   c: Context,
   app: AppRow,
+  origin: string = publicOrigin(c, deps.drains.publicUrl, deps.trustProxy),
 ): Promise<{ url: string; command: string; herokuApp: string } | Response> {
   let token: string;
   try {
@@ -74,7 +75,7 @@ async function drainOf(
     | { heroku_app_name?: unknown; scaler?: { heroku_app_name?: unknown } }
     | undefined;
   const herokuApp = String(config?.scaler?.heroku_app_name ?? config?.heroku_app_name ?? app.name);
-  const url = `${publicOrigin(c, deps.drains.publicUrl, deps.trustProxy)}${DRAIN_PATH}${token}`;
+  const url = `${origin}${DRAIN_PATH}${token}`;
   return { url, command: drainsAddCommand(url, herokuApp), herokuApp };
 }
 
@@ -143,7 +144,10 @@ function drainRegister(api: Api, deps: DrainDeps, heroku: DrainHeroku): void {
         200: { description: "Heroku lists the drain already: nothing was added", schema: registered },
         201: { description: "the drain was added to the Heroku app", schema: registered },
         404: { description: "no such app", schema: messageSchema },
-        409: { description: "the server has no secret key to keep the drain URL with", schema: messageSchema },
+        409: {
+          description: "the server has no secret key to keep the drain URL with, or no DYNOSAUR_PUBLIC_URL",
+          schema: messageSchema,
+        },
         422: {
           description: "the app has no Heroku key to call with (a dry run): run `heroku drains:add` instead",
           schema: errorsSchema,
@@ -158,7 +162,10 @@ function drainRegister(api: Api, deps: DrainDeps, heroku: DrainHeroku): void {
     async ({ c, params }) => {
       const app = await appOr404(deps, c, params.name);
       if (app instanceof Response) return app;
-      const drain = await drainOf(deps, c, app);
+      // Heroku sends the app's whole log here, with the app's own key: never a host the request names.
+      const origin = registrationOrigin(c, deps.drains.publicUrl);
+      if (origin instanceof Response) return origin;
+      const drain = await drainOf(deps, c, app, origin);
       if (drain instanceof Response) return drain;
       let outcome: { added: boolean; herokuApp: string };
       try {

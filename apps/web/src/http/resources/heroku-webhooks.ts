@@ -2,7 +2,7 @@ import { z } from "zod";
 import { type HerokuWebhooks, NoWebhookKey, WEBHOOK_INCLUDE } from "../../heroku-webhooks.js";
 import { fail, messageSchema } from "../answers.js";
 import { HEROKU_WEBHOOK_PATH } from "../heroku-webhook-ingest.js";
-import { appOr404, appParams, publicOrigin, type Resource } from "./common.js";
+import { appOr404, appParams, publicOrigin, type Resource, registrationOrigin } from "./common.js";
 
 const created = z.object({
   url: z.string().describe("where Heroku posts the app's events"),
@@ -52,12 +52,21 @@ export const herokuWebhookRoutes: Resource = (api, deps) => {
       responses: {
         200: { description: "the webhook", schema: created },
         404: { description: "no such app", schema: messageSchema },
-        409: { description: "the server has no secret key to keep the webhook's secret with", schema: messageSchema },
+        409: {
+          description:
+            "the server has no secret key to keep the webhook's secret with, or (to subscribe) no DYNOSAUR_PUBLIC_URL",
+          schema: messageSchema,
+        },
       },
     },
     async ({ c, params, query }) => {
       const app = await appOr404(deps, c, params.name);
       if (app instanceof Response) return app;
+      // Heroku is told this URL with the app's own key: never one the request's Host names.
+      const origin = query.subscribe
+        ? registrationOrigin(c, deps.drains?.publicUrl)
+        : publicOrigin(c, deps.drains?.publicUrl, deps.trustProxy);
+      if (origin instanceof Response) return origin;
       let made: { token: string; secret: string };
       try {
         made = await webhooks.create(app);
@@ -66,7 +75,7 @@ export const herokuWebhookRoutes: Resource = (api, deps) => {
         throw e;
       }
       const herokuApp = (await webhooks.herokuAppName(app)) ?? app.name;
-      const url = `${publicOrigin(c, deps.drains?.publicUrl, deps.trustProxy)}${HEROKU_WEBHOOK_PATH}${made.token}`;
+      const url = `${origin}${HEROKU_WEBHOOK_PATH}${made.token}`;
       let subscribed = false;
       let subscribeError: string | null = null;
       if (query.subscribe) {
