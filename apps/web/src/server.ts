@@ -174,7 +174,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       drainFeed: (app) => drainFeedKey(app, instance.id),
     });
     // One Platform API budget per Heroku key, for every app of this process and shared with the other processes.
-    const budgetShare = new ApiBudgetStore(stores.store.db, instance.id, clock, 3 * pollMs + 5000);
+    // Shared through the database only on PostgreSQL: on SQLite this is the one process, with no one to tell.
+    const budgetShare = databaseUrl
+      ? new ApiBudgetStore(stores.store.db, instance.id, clock, 3 * pollMs + 5000)
+      : undefined;
     const apiBudgets = new ApiBudgets({ clock, share: budgetShare });
     const userAgent = `dynosaur-web/${version()} (${instance.id})`;
     supervisor = new Supervisor({
