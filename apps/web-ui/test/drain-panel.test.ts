@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { ManualClock } from "@dynosaur/core";
 import { logplexFrame } from "@dynosaur/plugin-heroku-router";
 import { describe, expect, it } from "vitest";
-import { ADMIN_PASSWORD, dryRunConfig, must, startTestServer, type TestServer } from "../../web/test/helpers.js";
+import { ADMIN_PASSWORD, dryRunConfig, must, startPublicTestServer, type TestServer } from "../../web/test/helpers.js";
 import { axeViolations, browserSuite, consoleErrors, DOCS, logIn } from "./browser.js";
 
 const suite = browserSuite();
@@ -51,7 +51,7 @@ async function deliver(t: TestServer, path: string, frames: string[], frameId: s
 describe("the app page's drain panel, in Chromium against a real server on SQLite", () => {
   it("charts what real deliveries brought beside the dynos, marks the H12 burst, says when the drain went silent; without a drain, a button that sets one up", async () => {
     // The page asks for "the last hour" by the browser's clock: the server's manual clock starts there too.
-    const t = await startTestServer({ pagesDir: suite.pagesDir, clock: new ManualClock(Date.now()) });
+    const t = await startPublicTestServer({ pagesDir: suite.pagesDir, clock: new ManualClock(Date.now()) });
     const clock = t.clock as ManualClock;
     expect((await t.call("PUT", "/api/apps/shop/config", { body: routerConfig })).status).toBe(200);
     expect((await t.call("PUT", "/api/apps/plain/config", { body: dryRunConfig() })).status).toBe(200);

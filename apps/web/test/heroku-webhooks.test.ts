@@ -126,6 +126,11 @@ describe("Heroku app webhooks in", () => {
       const refused = await bare.call("POST", path, forged);
       expect([refused.status, refused.json.code]).toEqual([409, "DYNO_PUBLIC_URL_MISSING"]);
     }
+    // The drain's refusal gives the line to run instead (its URL shown to the caller, registered by nobody).
+    const drainRefused = await bare.call("POST", "/api/apps/shop/drain/register");
+    expect(drainRefused.json.command).toMatch(
+      /^heroku drains:add http:\/\/127\.0\.0\.1:\d+\/drain\/dd_\S+ -a example$/,
+    );
     expect(heroku.webhooks("example")).toHaveLength(1);
     expect(heroku.logDrains("example")).toHaveLength(1);
   });

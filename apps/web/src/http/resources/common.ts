@@ -93,12 +93,17 @@ export function publicOrigin(c: Context, publicUrl: string | undefined, trustPro
  * to whoever the caller names); without the setting, the caller is told to set it or to run
  * the `heroku` line, whose URL they can read for themselves.
  */
-export function registrationOrigin(c: Context, publicUrl: string | undefined): string | Response {
+export function registrationOrigin(
+  c: Context,
+  publicUrl: string | undefined,
+  extra: Record<string, unknown> = {},
+): string | Response {
   if (publicUrl) return publicUrl.replace(/\/+$/, "");
   return fail(
     c,
     409,
     "DYNO_PUBLIC_URL_MISSING",
     "this server registers only its own address with Heroku, and does not know it: DYNOSAUR_PUBLIC_URL is not set",
+    extra,
   );
 }

@@ -62,7 +62,6 @@ async function drainOf(
   deps: DrainDeps,
   c: Context,
   app: AppRow,
-  origin: string = publicOrigin(c, deps.drains.publicUrl, deps.trustProxy),
 ): Promise<{ url: string; command: string; herokuApp: string } | Response> {
   let token: string;
   try {
@@ -75,7 +74,7 @@ async function drainOf(
     | { heroku_app_name?: unknown; scaler?: { heroku_app_name?: unknown } }
     | undefined;
   const herokuApp = String(config?.scaler?.heroku_app_name ?? config?.heroku_app_name ?? app.name);
-  const url = `${origin}${DRAIN_PATH}${token}`;
+  const url = `${publicOrigin(c, deps.drains.publicUrl, deps.trustProxy)}${DRAIN_PATH}${token}`;
   return { url, command: drainsAddCommand(url, herokuApp), herokuApp };
 }
 
@@ -162,11 +161,12 @@ function drainRegister(api: Api, deps: DrainDeps, heroku: DrainHeroku): void {
     async ({ c, params }) => {
       const app = await appOr404(deps, c, params.name);
       if (app instanceof Response) return app;
-      // Heroku sends the app's whole log here, with the app's own key: never a host the request names.
-      const origin = registrationOrigin(c, deps.drains.publicUrl);
-      if (origin instanceof Response) return origin;
-      const drain = await drainOf(deps, c, app, origin);
+      const drain = await drainOf(deps, c, app);
       if (drain instanceof Response) return drain;
+      // Heroku sends the app's whole log there, with the app's own key: never to a host the request
+      // names (with DYNOSAUR_PUBLIC_URL set, the drain's URL starts with it).
+      const origin = registrationOrigin(c, deps.drains.publicUrl, { command: drain.command });
+      if (origin instanceof Response) return origin;
       let outcome: { added: boolean; herokuApp: string };
       try {
         outcome = await heroku.addDrain(app, drain.url);
